@@ -1,0 +1,48 @@
+# One command to start the product, one to test it. Both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := intake investigation notification reporting
+RUN_DIR := var/run
+LOG_DIR := var/log
+
+.PHONY: run stop test lint bench migrate infra venv demo-data
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+infra:
+	@scripts/ensure-infra.sh
+
+migrate: venv infra
+	$(PY) -m shared.migrate
+
+## make run: install, migrate, start all four services with the demo hospital, print where to look
+run: migrate stop
+	@mkdir -p $(RUN_DIR) $(LOG_DIR)
+	@for s in $(SERVICES); do \
+	  nohup $(PY) -m shared.run $$s >> $(LOG_DIR)/$$s.log 2>&1 & echo $$! > $(RUN_DIR)/$$s.pid; \
+	done
+	@$(PY) -m scripts.demo_data --wait
+	@$(PY) -m scripts.where_to_look
+
+stop:
+	@for s in $(SERVICES); do \
+	  if [ -f $(RUN_DIR)/$$s.pid ]; then kill $$(cat $(RUN_DIR)/$$s.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/$$s.pid; fi; \
+	done
+
+## make test: the whole suite against the real RabbitMQ and PostgreSQL of this machine
+test: venv infra
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv infra
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

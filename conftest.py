@@ -1,0 +1,35 @@
+"""Root conftest: green threads first (nameko and the backbone run on eventlet), then the test
+environment: a private RabbitMQ vhost and fresh PostgreSQL databases for this test session."""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+
+from shared.db import make_cooperative  # noqa: E402
+
+make_cooperative()
+
+TEST_PORTS = {"intake": 18001, "investigation": 18002, "notification": 18003, "reporting": 18004}
+RUN_ID = uuid.uuid4().hex[:8]
+os.environ["DATABASE_URL_TEMPLATE"] = "postgresql://postgres@127.0.0.1:5432/test_complaints_{service}"
+os.environ.setdefault("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+VHOST = f"complaints-test-{RUN_ID}"
+os.environ["AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+for _service, _port in TEST_PORTS.items():
+    os.environ[f"{_service.upper()}_PORT"] = str(_port)
+    os.environ[f"{_service.upper()}_URL"] = f"http://127.0.0.1:{_port}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rabbit_vhost():
+    """A vhost of our own: exchanges and queues of one run never meet another's."""
+    from tests.support import rabbit
+
+    rabbit.create_vhost(VHOST)
+    yield os.environ["AMQP_URI"]
+    rabbit.delete_vhost(VHOST)

@@ -1,0 +1,1 @@
+"""The backbone every service shares: envelope, catalogue, store, relay, consumer, calendar."""

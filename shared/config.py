@@ -1,0 +1,59 @@
+"""Configuration from environment variables, with the documented defaults (docs/configuration.md).
+
+Every service reads the same names; ``<SERVICE>`` is the upper-case service name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SERVICES = ("intake", "investigation", "notification", "reporting")
+DEFAULT_PORTS = {"intake": 8001, "investigation": 8002, "notification": 8003, "reporting": 8004}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def database_url(service: str) -> str:
+    """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL_TEMPLATE`` with ``{service}`` filled in."""
+    template = env("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:5432/complaints_{service}")
+    return env(f"{service.upper()}_DATABASE_URL", template.format(service=service))
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def http_port(service: str) -> int:
+    return int(env(f"{service.upper()}_PORT", str(DEFAULT_PORTS[service])))
+
+
+def service_url(service: str) -> str:
+    """Where another service's HTTP API (and its ``/events`` backfill) is reached."""
+    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[service]}")
+
+
+def hospital_config_path() -> Path:
+    return Path(env("HOSPITAL_CONFIG", str(ROOT / "config" / "demo-hospital.json")))
+
+
+@dataclass(frozen=True)
+class Hospital:
+    """The hospital group's static configuration: campuses, departments, calendars, people."""
+
+    campuses: dict[str, dict[str, Any]]
+    leadership: list[dict[str, Any]] = field(default_factory=list)
+
+    def departments(self, campus: str) -> list[str]:
+        return sorted(self.campuses[campus]["departments"])
+
+
+def load_hospital(path: Path | None = None) -> Hospital:
+    raw = json.loads((path or hospital_config_path()).read_text(encoding="utf-8"))
+    return Hospital(campuses=raw["campuses"], leadership=raw.get("leadership", []))

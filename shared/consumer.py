@@ -1,0 +1,345 @@
+"""The consumer side: events from other services applied to this service's projections.
+
+- ``Projector``: which plain function handles which event type (``handler(cur, event)``).
+- ``Inbox``: applies a batch of received events in ONE transaction, together with the record of
+  how far each source has been applied (``source_position``). Events of a source are applied in
+  that source's ``sequence`` order: an event that arrives early (concurrent delivery, a second
+  replica, a lost message) waits in ``pending_events`` until the gap before it is filled, from
+  the broker or by backfill from the source's ``GET /events``. A redelivered event is recognised
+  by its sequence and has no effect. An event a handler cannot process is parked with its error
+  and the source moves on past it, so it never blocks the events behind it.
+- ``EventConsumer``: the AMQP side (kombu): one durable queue per source bound to every event
+  type (``#``), so the consumer sees the whole sequence and can tell a gap from a filter; messages
+  are taken in batches and acknowledged only after their transaction committed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import kombu
+import psycopg2
+import requests
+
+from shared import catalogue, metrics
+from shared.db import Cursor, Database
+from shared.envelope import Envelope, EnvelopeError, parse
+from shared.relay import event_exchange
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Cursor, Envelope], None]
+# Infrastructure failures: the batch is rolled back and retried later, never parked.
+TRANSIENT = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+class Projector:
+    """The handlers of one service, by event type. Types without a handler are skipped (but counted)."""
+
+    def __init__(self, service: str):
+        self.service = service
+        self.handlers: dict[str, list[Handler]] = {}
+        self.sources: set[str] = set()
+
+    def on(self, *event_types: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for event_type in event_types:
+                self.sources.add(catalogue.owner_of(event_type))
+                self.handlers.setdefault(event_type, []).append(handler)
+            return handler
+        return register
+
+    def apply(self, cur: Cursor, event: Envelope) -> None:
+        for handler in self.handlers.get(event.type, ()):
+            handler(cur, event)
+
+
+@dataclass
+class Outcome:
+    applied: int = 0
+    duplicates: int = 0
+    pending: int = 0
+    parked: int = 0
+
+    def add(self, other: Outcome) -> None:
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.pending += other.pending
+        self.parked += other.parked
+
+
+class _Careful(Exception):
+    """A handler failed in the fast path: redo the batch with a savepoint around every event."""
+
+
+class Inbox:
+    def __init__(self, service: str, db: Database, projector: Projector, max_attempts: int = 3):
+        self.service = service
+        self.db = db
+        self.projector = projector
+        self.max_attempts = max_attempts
+
+    # -- receiving ---------------------------------------------------------------------------
+    def receive(self, bodies: Iterable[bytes | str | dict[str, Any]]) -> Outcome:
+        """Apply a batch of raw messages; returns what happened. Raises only on TRANSIENT errors."""
+        events: dict[str, dict[int, Envelope]] = {}
+        invalid: list[tuple[Any, EnvelopeError]] = []
+        for body in bodies:
+            try:
+                event = parse(body)
+            except EnvelopeError as exc:
+                invalid.append((body, exc))
+                continue
+            events.setdefault(event.service, {})[event.sequence] = event
+        try:
+            return self._receive(events, invalid, careful=False)
+        except _Careful:
+            return self._receive(events, invalid, careful=True)
+
+    def _receive(self, events: dict[str, dict[int, Envelope]], invalid: list[tuple[Any, EnvelopeError]],
+                 careful: bool) -> Outcome:
+        outcome = Outcome()
+        started = time.perf_counter()
+        with self.db.transaction() as cur:
+            for body, exc in invalid:
+                self._park(cur, None, body, f"invalid event: {exc}", 1)
+                outcome.parked += 1
+            for source in sorted(events):  # a fixed lock order: two replicas never deadlock
+                outcome.add(self._apply_source(cur, source, events[source], careful))
+        metrics.CONSUMER_BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        return outcome
+
+    def _apply_source(self, cur: Cursor, source: str, events: dict[int, Envelope], careful: bool) -> Outcome:
+        outcome = Outcome()
+        cur.execute("INSERT INTO source_position (source, upto) VALUES (%s, 0) ON CONFLICT DO NOTHING",
+                    (source,))
+        # The row lock serialises every consumer of this source: one applier at a time, in order.
+        cur.execute("SELECT upto FROM source_position WHERE source = %s FOR UPDATE", (source,))
+        upto = cur.fetchone()[0]
+        early: list[Envelope] = []
+        for sequence in sorted(events):
+            event = events[sequence]
+            if sequence <= upto:
+                outcome.duplicates += 1
+            elif sequence == upto + 1:
+                outcome.add(self._apply(cur, event, careful))
+                upto = sequence
+            else:
+                early.append(event)
+        if early:
+            cur.execute("SELECT sequence FROM pending_events WHERE source = %s AND sequence = ANY(%s)",
+                        (source, [e.sequence for e in early]))
+            known = {row[0] for row in cur.fetchall()}
+            fresh = [e for e in early if e.sequence not in known]
+            for event in fresh:
+                cur.execute("INSERT INTO pending_events (source, sequence, body) VALUES (%s, %s, %s)",
+                            (source, event.sequence, json.dumps(event.to_dict(), default=str)))
+            outcome.duplicates += len(early) - len(fresh)
+        # Events held back earlier may now follow on.
+        cur.execute("SELECT sequence, body FROM pending_events WHERE source = %s AND sequence > %s"
+                    " ORDER BY sequence", (source, upto))
+        waiting = cur.fetchall()
+        for sequence, body in waiting:
+            if sequence != upto + 1:
+                break
+            outcome.add(self._apply(cur, parse(body), careful))
+            upto = sequence
+        cur.execute("DELETE FROM pending_events WHERE source = %s AND sequence <= %s", (source, upto))
+        cur.execute("UPDATE source_position SET upto = %s, updated_at = now() WHERE source = %s",
+                    (upto, source))
+        cur.execute("SELECT count(*) FROM pending_events WHERE source = %s", (source,))
+        held = cur.fetchone()[0]
+        outcome.pending = held
+        metrics.CONSUMER_PENDING.labels(self.service, source).set(held)
+        metrics.CONSUMER_APPLIED.labels(self.service, source).inc(outcome.applied)
+        metrics.CONSUMER_DUPLICATES.labels(self.service, source).inc(outcome.duplicates)
+        return outcome
+
+    def _apply(self, cur: Cursor, event: Envelope, careful: bool) -> Outcome:
+        if not careful:
+            try:
+                self.projector.apply(cur, event)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.info("handler failed on %s %s (%s); retrying the batch carefully", event.type,
+                         event.id, exc)
+                raise _Careful() from exc
+            return Outcome(applied=1)
+        error = ""
+        for _attempt in range(1, self.max_attempts + 1):
+            cur.execute("SAVEPOINT apply_event")
+            try:
+                self.projector.apply(cur, event)
+            except TRANSIENT:
+                raise
+            except Exception as exc:  # a handler bug or an event it cannot take: park after retries
+                cur.execute("ROLLBACK TO SAVEPOINT apply_event")
+                error = f"{type(exc).__name__}: {exc}"
+                continue
+            cur.execute("RELEASE SAVEPOINT apply_event")
+            return Outcome(applied=1)
+        log.error("parked %s %s after %d attempts: %s", event.type, event.id, self.max_attempts, error,
+                  extra={"event_id": event.id, "event_type": event.type})
+        self._park(cur, event, event.to_dict(), error, self.max_attempts)
+        return Outcome(parked=1)
+
+    def _park(self, cur: Cursor, event: Envelope | None, body: Any, error: str, attempts: int) -> None:
+        text = body.decode(errors="replace") if isinstance(body, bytes) else (
+            body if isinstance(body, str) else json.dumps(body, default=str, ensure_ascii=False))
+        cur.execute(
+            "INSERT INTO parked_events (event_id, source, sequence, type, body, error, attempts)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (event.id if event else None, event.service if event else None,
+             event.sequence if event else None, event.type if event else None, text, error[:4000], attempts))
+        metrics.CONSUMER_PARKED.labels(self.service, event.service if event else "unknown").inc()
+
+    # -- positions, parking --------------------------------------------------------------------
+    def position(self, source: str) -> int:
+        with self.db.transaction() as cur:
+            cur.execute("SELECT upto FROM source_position WHERE source = %s", (source,))
+            row = cur.fetchone()
+        return row[0] if row else 0
+
+    def stale_gaps(self, older_than: float) -> list[str]:
+        """Sources with events held back for longer than ``older_than`` seconds."""
+        with self.db.transaction() as cur:
+            cur.execute("SELECT DISTINCT source FROM pending_events"
+                        " WHERE received_at < now() - make_interval(secs => %s)", (older_than,))
+            return [row[0] for row in cur.fetchall()]
+
+    def parked(self, include_replayed: bool = False) -> list[dict[str, Any]]:
+        with self.db.transaction() as cur:
+            cur.execute("SELECT id, event_id, source, sequence, type, error, attempts, parked_at, replayed_at"
+                        " FROM parked_events WHERE %s OR replayed_at IS NULL ORDER BY id", (include_replayed,))
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row, strict=False)) for row in cur.fetchall()]
+        metrics.PARKED_OPEN.labels(self.service).set(sum(1 for r in rows if r["replayed_at"] is None))
+        return rows
+
+    def replay(self, parked_id: int) -> None:
+        """Apply a parked event again (after the handler or the data was fixed).
+
+        The source's position already moved past it, so it is applied out of order: handlers
+        must cope, which is why this is an operator's decision. Raises if it fails again.
+        """
+        with self.db.transaction() as cur:
+            cur.execute("SELECT body FROM parked_events WHERE id = %s AND replayed_at IS NULL FOR UPDATE",
+                        (parked_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise KeyError(f"no open parked event {parked_id}")
+            self.projector.apply(cur, parse(row[0]))
+            cur.execute("UPDATE parked_events SET replayed_at = now() WHERE id = %s", (parked_id,))
+
+
+class Backfill:
+    """Fetches a source's log over HTTP (``GET /events``) and feeds it through the inbox."""
+
+    def __init__(self, inbox: Inbox, source_urls: dict[str, str], page: int = 500, timeout: float = 10.0):
+        self.inbox = inbox
+        self.source_urls = source_urls
+        self.page = page
+        self.timeout = timeout
+
+    def fill(self, source: str) -> int:
+        fetched = 0
+        while True:
+            after = self.inbox.position(source)
+            response = requests.get(f"{self.source_urls[source]}/events",
+                                    params={"after": after, "limit": self.page}, timeout=self.timeout)
+            response.raise_for_status()
+            page = response.json()["events"]
+            if not page:
+                return fetched
+            self.inbox.receive(page)
+            fetched += len(page)
+            metrics.CONSUMER_BACKFILLED.labels(self.inbox.service, source).inc(len(page))
+            if len(page) < self.page:
+                return fetched
+
+
+def queue_name(service: str, source: str) -> str:
+    return f"{service}.{source}-events"
+
+
+class EventConsumer:
+    """Consumes every source's exchange in batches; acknowledges after the inbox committed."""
+
+    def __init__(self, inbox: Inbox, amqp_uri: str, sources: Iterable[str], backfill: Backfill | None = None,
+                 batch_size: int = 500, batch_wait: float = 0.02, retry_interval: float = 1.0,
+                 gap_timeout: float = 2.0, catch_up_interval: float = 30.0):
+        self.inbox = inbox
+        self.amqp_uri = amqp_uri
+        self.sources = sorted(sources)
+        self.backfill = backfill
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.retry_interval = retry_interval
+        self.gap_timeout = gap_timeout
+        self.catch_up_interval = catch_up_interval
+        self.stopping = threading.Event()
+        self.connected = threading.Event()
+
+    def queues(self) -> list[kombu.Queue]:
+        return [kombu.Queue(queue_name(self.inbox.service, source), exchange=event_exchange(source),
+                            routing_key="#", durable=True, auto_delete=False) for source in self.sources]
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._consume()
+            except Exception as exc:  # broker or database down: unacked messages return to the queue
+                self.connected.clear()
+                log.warning("consumer %s: %s; reconnecting in %.1fs", self.inbox.service, exc,
+                            self.retry_interval)
+                self.stopping.wait(self.retry_interval)
+
+    def _consume(self) -> None:
+        buffer: list[kombu.Message] = []
+        with kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=5) as connection:
+            channel = connection.channel()
+            channel.basic_qos(0, self.batch_size * 2, False)
+            consumer = kombu.Consumer(channel, queues=self.queues(), accept=["json"], no_ack=False,
+                                      on_message=buffer.append)
+            with consumer:
+                self.connected.set()
+                while not self.stopping.is_set():
+                    try:
+                        connection.drain_events(timeout=self.batch_wait if buffer else 0.5)
+                        if len(buffer) < self.batch_size:
+                            continue
+                    except TimeoutError:
+                        if not buffer:
+                            continue
+                    self.inbox.receive(m.body for m in buffer)
+                    # One multiple-ack covers the batch: everything up to the last tag was applied.
+                    buffer[-1].channel.basic_ack(buffer[-1].delivery_tag, multiple=True)
+                    buffer.clear()
+
+    def watch_gaps(self) -> None:
+        """Backfill a source whose gap outlived ``gap_timeout``; catch up with every source regularly."""
+        if self.backfill is None:
+            return
+        last_catch_up = 0.0
+        while not self.stopping.is_set():
+            try:
+                due = time.monotonic() - last_catch_up >= self.catch_up_interval
+                sources = self.sources if due else self.inbox.stale_gaps(self.gap_timeout)
+                for source in sources:
+                    self.backfill.fill(source)
+                if due:
+                    last_catch_up = time.monotonic()
+                    self.inbox.parked()  # refreshes the parked-events gauge
+            except Exception as exc:  # the source may be down; try again next round
+                log.warning("backfill for %s: %s", self.inbox.service, exc)
+            self.stopping.wait(min(self.gap_timeout, self.catch_up_interval) / 2)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,126 @@
+"""PostgreSQL access: a small cooperative connection pool and transactions.
+
+psycopg2 is made cooperative under eventlet with its documented wait callback (select-based,
+and eventlet patches ``select``), so a slow query never blocks other green threads.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+psycopg2.extensions.register_adapter(dict, psycopg2.extras.Json)
+psycopg2.extras.register_uuid()
+
+
+def make_cooperative() -> None:
+    """Call once after ``eventlet.monkey_patch()``: queries then yield to other green threads."""
+    psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
+
+
+Cursor = psycopg2.extensions.cursor
+
+
+class Database:
+    """A bounded pool; ``transaction()`` commits on success, rolls back on any exception."""
+
+    def __init__(self, dsn: str, size: int = 8):
+        self.dsn = dsn
+        self.size = size
+        self._idle: queue.LifoQueue[psycopg2.extensions.connection] = queue.LifoQueue()
+        self._created = 0
+
+    def connect(self, autocommit: bool = False) -> psycopg2.extensions.connection:
+        conn = psycopg2.connect(self.dsn, connect_timeout=5)
+        conn.autocommit = autocommit
+        return conn
+
+    def _take(self) -> psycopg2.extensions.connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        if self._created < self.size:
+            self._created += 1
+            try:
+                return self.connect()
+            except Exception:
+                self._created -= 1
+                raise
+        return self._idle.get(timeout=30)
+
+    def _give_back(self, conn: psycopg2.extensions.connection) -> None:
+        if conn.closed:
+            self._created -= 1
+        else:
+            self._idle.put(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._take()
+        try:
+            with conn.cursor() as cur:
+                yield cur
+            conn.commit()
+        except BaseException:
+            if not conn.closed:
+                try:
+                    conn.rollback()
+                except psycopg2.Error:
+                    conn.close()
+            raise
+        finally:
+            self._give_back(conn)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
+        self._created = 0
+
+    def ping(self) -> bool:
+        try:
+            with self.transaction() as cur:
+                cur.execute("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def migrate(dsn: str, *folders: Path) -> list[str]:
+    """Apply every ``*.sql`` file not yet applied, in name order, each in its own transaction.
+
+    The backbone's folder comes first, then the service's own. Returns the names applied.
+    """
+    applied: list[str] = []
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            # Two replicas starting together must not both apply a migration.
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))")
+            cur.execute("SELECT name FROM schema_migrations")
+            done = {row[0] for row in cur.fetchall()}
+            for folder in (MIGRATIONS, *folders):
+                for path in sorted(folder.glob("*.sql")):
+                    name = f"{folder.parent.name}/{path.name}"
+                    if name in done:
+                        continue
+                    cur.execute(path.read_text(encoding="utf-8"))
+                    cur.execute("INSERT INTO schema_migrations(name) VALUES (%s)", (name,))
+                    applied.append(name)
+    finally:
+        conn.close()
+    return applied

@@ -1,0 +1,200 @@
+"""CloudEvents 1.0 structured-mode envelope, exactly as CONTRACT §3.
+
+Build one with :func:`new_event` (the store fills ``sequence`` and ``streamversion`` when it
+appends), read one with :func:`parse`. Both validate ``data`` against the catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+
+from shared import catalogue
+
+SPECVERSION = "1.0"
+SOURCE_PREFIX = "complaints/"
+REQUIRED = (
+    "specversion", "id", "type", "source", "subject", "time", "datacontenttype",
+    "dataschema", "sequence", "streamversion", "correlationid", "causationid", "data",
+)
+
+
+class EnvelopeError(ValueError):
+    """The message is not a valid event of the catalogue; ``errors`` names each bad field."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__(json.dumps(errors, default=str, ensure_ascii=False))
+        self.errors = errors
+
+
+def source_of(service: str) -> str:
+    return SOURCE_PREFIX + service
+
+
+def dataschema_of(event_type: str, version: int) -> str:
+    return f"complaints/{event_type}/{version}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    data: dict[str, Any]
+    schema_version: int = 1
+    sequence: int = 0
+    streamversion: int = 0
+    correlationid: str = ""
+    causationid: str = ""
+    # Extension attributes (lower-case CloudEvents names), e.g. the acting subject.
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return self.source.removeprefix(SOURCE_PREFIX)
+
+    @property
+    def dataschema(self) -> str:
+        return dataschema_of(self.type, self.schema_version)
+
+    def with_position(self, sequence: int, streamversion: int) -> Envelope:
+        return replace(self, sequence=sequence, streamversion=streamversion)
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {
+            "specversion": SPECVERSION,
+            "id": self.id,
+            "type": self.type,
+            "source": self.source,
+            "subject": self.subject,
+            "time": rfc3339(self.time),
+            "datacontenttype": "application/json",
+            "dataschema": self.dataschema,
+            "sequence": self.sequence,
+            "streamversion": self.streamversion,
+            "correlationid": self.correlationid,
+            "causationid": self.causationid,
+        }
+        body.update(self.extensions)
+        body["data"] = self.data
+        return body
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def new_event(
+    service: str,
+    event_type: str,
+    subject: str,
+    data: dict[str, Any],
+    *,
+    correlationid: str | None = None,
+    causationid: str | None = None,
+    time: datetime | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> Envelope:
+    """A new event owned by ``service``; ``data`` is validated (and normalised) by the catalogue."""
+    owner = catalogue.owner_of(event_type)
+    if owner != service:
+        raise EnvelopeError({"type": [f"{event_type} is owned by {owner}, not {service}"]})
+    version = catalogue.latest_version(event_type)
+    try:
+        clean = catalogue.validate_data(event_type, version, data)
+    except ValidationError as exc:
+        raise EnvelopeError({"data": exc.messages}) from exc
+    event_id = str(uuid.uuid4())
+    return Envelope(
+        id=event_id,
+        type=event_type,
+        source=source_of(service),
+        subject=subject,
+        time=time or utc_now(),
+        data=clean,
+        schema_version=version,
+        correlationid=correlationid or event_id,
+        causationid=causationid or event_id,
+        extensions=dict(extensions or {}),
+    )
+
+
+def _parse_time(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("time must carry a UTC offset")
+    return moment
+
+
+def parse(body: bytes | str | dict[str, Any]) -> Envelope:
+    """Parse and validate a received structured CloudEvent; raises :class:`EnvelopeError`."""
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            raise EnvelopeError({"_body": [f"not JSON: {exc}"]}) from exc
+    if not isinstance(body, dict):
+        raise EnvelopeError({"_body": ["a CloudEvent must be a JSON object"]})
+    errors: dict[str, Any] = {f: ["missing"] for f in REQUIRED if f not in body}
+    if errors:
+        raise EnvelopeError(errors)
+    if body["specversion"] != SPECVERSION:
+        errors["specversion"] = [f"must be {SPECVERSION}"]
+    if not str(body["source"]).startswith(SOURCE_PREFIX):
+        errors["source"] = [f"must start with {SOURCE_PREFIX}"]
+    for name in ("sequence", "streamversion"):
+        if not isinstance(body[name], int) or isinstance(body[name], bool) or body[name] < 1:
+            errors[name] = ["must be a positive integer"]
+    try:
+        moment = _parse_time(body["time"])
+    except ValueError as exc:
+        errors["time"] = [str(exc)]
+    event_type = body["type"]
+    version = 0
+    prefix = f"complaints/{event_type}/"
+    if not str(body["dataschema"]).startswith(prefix) or not str(body["dataschema"])[len(prefix):].isdigit():
+        errors["dataschema"] = [f"must be {prefix}<version>"]
+    else:
+        version = int(str(body["dataschema"])[len(prefix):])
+    if not errors:
+        try:
+            owner = catalogue.owner_of(event_type)
+            if source_of(owner) != body["source"]:
+                errors["source"] = [f"{event_type} is published by {source_of(owner)}"]
+            # Receivers tolerate fields added by a newer producer (the contract grows by adding).
+            data = catalogue.validate_data(event_type, version, body["data"], strict=False)
+        except catalogue.UnknownEventType as exc:
+            errors["type"] = [str(exc)]
+        except ValidationError as exc:
+            errors["data"] = exc.messages
+    if errors:
+        raise EnvelopeError(errors)
+    known = set(REQUIRED)
+    return Envelope(
+        id=str(body["id"]),
+        type=event_type,
+        source=body["source"],
+        subject=str(body["subject"]),
+        time=moment,
+        data=data,
+        schema_version=version,
+        sequence=body["sequence"],
+        streamversion=body["streamversion"],
+        correlationid=str(body["correlationid"]),
+        causationid=str(body["causationid"]),
+        extensions={k: v for k, v in body.items() if k not in known},
+    )

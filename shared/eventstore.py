@@ -1,0 +1,105 @@
+"""The event store: each service's own log in its own database.
+
+Guarantees (pinned by tests/integration/test_eventstore.py):
+- ``append`` writes in the caller's transaction, so events commit with the state they record;
+- a stream's version must equal ``expected_version``, else :class:`ConcurrencyError` and nothing
+  of that transaction is written;
+- ``sequence`` is gap-free and in commit order: it is taken from the one-row ``log_head`` under
+  its row lock, held until commit, so a reader that follows ``sequence`` never skips a row that
+  commits later, and a rollback gives its numbers back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg2.extras
+
+from shared.db import Cursor
+from shared.envelope import Envelope, EnvelopeError, source_of
+
+NOTIFY_CHANNEL = "events_appended"
+_COLUMNS = (
+    "sequence, id, stream_id, stream_version, type, schema_version, occurred_at,"
+    " correlation_id, causation_id, data, extensions"
+)
+
+
+class ConcurrencyError(Exception):
+    """Another writer changed the stream since the caller read it."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int):
+        super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+class EventStore:
+    def __init__(self, service: str):
+        self.service = service
+        self.source = source_of(service)
+
+    def append(
+        self, cur: Cursor, stream_id: str, expected_version: int | None, events: Sequence[Envelope]
+    ) -> list[Envelope]:
+        """Append ``events`` to ``stream_id``; ``expected_version=None`` appends whatever the version.
+
+        Call it last in the transaction: from here until commit, writers of this service queue
+        on the log head.
+        """
+        if not events:
+            return []
+        for event in events:
+            if event.source != self.source or event.subject != stream_id:
+                raise EnvelopeError({"source": [f"{event.type} for {event.subject} does not belong to "
+                                                f"stream {stream_id} of {self.source}"]})
+        cur.execute("UPDATE log_head SET last_sequence = last_sequence + %s RETURNING last_sequence",
+                    (len(events),))
+        last_sequence = cur.fetchone()[0]
+        cur.execute("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = %s", (stream_id,))
+        version = cur.fetchone()[0]
+        if expected_version is not None and version != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, version)
+        first = last_sequence - len(events) + 1
+        placed = [e.with_position(first + i, version + 1 + i) for i, e in enumerate(events)]
+        psycopg2.extras.execute_values(
+            cur,
+            f"INSERT INTO events ({_COLUMNS}) VALUES %s",
+            [(e.sequence, e.id, e.subject, e.streamversion, e.type, e.schema_version, e.time,
+              e.correlationid, e.causationid, psycopg2.extras.Json(e.data),
+              psycopg2.extras.Json(e.extensions)) for e in placed],
+        )
+        # Delivered at commit, and only if it commits: wakes the relay without polling.
+        cur.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        return placed
+
+    def _envelope(self, row: Sequence[Any]) -> Envelope:
+        (sequence, event_id, stream_id, stream_version, event_type, schema_version, occurred_at,
+         correlation_id, causation_id, data, extensions) = row
+        return Envelope(id=str(event_id), type=event_type, source=self.source, subject=stream_id,
+                        time=occurred_at, data=data, schema_version=schema_version, sequence=sequence,
+                        streamversion=stream_version, correlationid=correlation_id,
+                        causationid=causation_id, extensions=extensions)
+
+    def read_stream(self, cur: Cursor, stream_id: str, after_version: int = 0) -> list[Envelope]:
+        cur.execute(f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND stream_version > %s"
+                    " ORDER BY stream_version", (stream_id, after_version))
+        return [self._envelope(row) for row in cur.fetchall()]
+
+    def read_after(self, cur: Cursor, after: int, limit: int = 500) -> list[Envelope]:
+        cur.execute(f"SELECT {_COLUMNS} FROM events WHERE sequence > %s ORDER BY sequence LIMIT %s",
+                    (after, limit))
+        return [self._envelope(row) for row in cur.fetchall()]
+
+    def head(self, cur: Cursor) -> int:
+        """The last sequence committed (as far as this transaction can see)."""
+        cur.execute("SELECT coalesce(max(sequence), 0) FROM events")
+        return cur.fetchone()[0]
+
+    def stream_version(self, cur: Cursor, stream_id: str) -> int:
+        cur.execute("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = %s", (stream_id,))
+        return cur.fetchone()[0]
+
+
+def to_json_lines(events: Iterable[Envelope]) -> list[dict[str, Any]]:
+    return [e.to_dict() for e in events]

@@ -1,0 +1,46 @@
+"""Start one service as a process: ``python -m shared.run <service>``.
+
+The nameko ``ServiceRunner`` with the project's configuration from the environment
+(AMQP_URI, <SERVICE>_PORT, ...). Migrations are a separate step (``python -m shared.migrate``).
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from shared import config, logs  # noqa: E402
+from shared.db import make_cooperative  # noqa: E402
+
+
+def service_class(service: str) -> type:
+    return importlib.import_module(f"services.{service}.service").Service
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 1 or argv[0] not in config.SERVICES:
+        raise SystemExit(f"usage: python -m shared.run {{{'|'.join(config.SERVICES)}}}")
+    service = argv[0]
+    make_cooperative()
+    logs.configure(service)
+    runner = ServiceRunner({
+        "AMQP_URI": config.amqp_uri(),
+        "WEB_SERVER_ADDRESS": f"{config.env('BIND_HOST', '0.0.0.0')}:{config.http_port(service)}",
+    })
+    runner.add_service(service_class(service))
+    # SIGTERM (Kubernetes, make stop) stops gracefully: entrypoints first, then the background loops.
+    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
+    signal.signal(signal.SIGINT, lambda *_: eventlet.spawn_n(runner.stop))
+    runner.start()
+    runner.wait()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,143 @@
+"""nameko glue: the backbone as dependency providers and the endpoints every service serves.
+
+A service class declares what it uses as class attributes (nameko-examples style)::
+
+    db = DatabaseProvider("intake")
+    relay = RelayProvider("intake")          # services that own events
+    consumer = ConsumerProvider("reporting", PROJECTOR)   # services that consume events
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Request, Response
+
+from shared import config, metrics
+from shared.consumer import Backfill, EventConsumer, Inbox, Projector
+from shared.db import Database
+from shared.eventstore import EventStore
+from shared.relay import Relay
+from shared.web import BrokerCheck, http, json_response, query
+
+_databases: dict[str, Database] = {}
+
+
+def database(service: str) -> Database:
+    """One pool per service per process, shared by entrypoints, relay and consumer."""
+    if service not in _databases:
+        _databases[service] = Database(config.database_url(service),
+                                       size=int(os.environ.get("DB_POOL_SIZE", "10")))
+    return _databases[service]
+
+
+_broker: list[BrokerCheck] = []
+
+
+def broker_check() -> BrokerCheck:
+    if not _broker:
+        _broker.append(BrokerCheck(config.amqp_uri()))
+    return _broker[0]
+
+
+class DatabaseProvider(DependencyProvider):
+    def __init__(self, service: str):
+        self.service = service
+
+    def setup(self) -> None:
+        self.database = database(self.service)
+
+    def get_dependency(self, worker_ctx: Any) -> Database:
+        return self.database
+
+
+class RelayProvider(DependencyProvider):
+    """Runs the relay of this service's log in a managed background thread."""
+
+    def __init__(self, service: str):
+        self.service = service
+
+    def setup(self) -> None:
+        self.relay = Relay(self.service, config.database_url(self.service), config.amqp_uri(),
+                           batch_size=int(os.environ.get("RELAY_BATCH_SIZE", "1000")))
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self) -> None:
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> EventStore:
+        return EventStore(self.service)
+
+
+class ConsumerProvider(DependencyProvider):
+    """Consumes the sources ``projector`` has handlers for, with gap backfill, in the background."""
+
+    def __init__(self, service: str, projector: Projector):
+        self.service = service
+        self.projector = projector
+
+    def setup(self) -> None:
+        self.inbox = Inbox(self.service, database(self.service), self.projector)
+        sources = sorted(self.projector.sources)
+        backfill = Backfill(self.inbox, {s: config.service_url(s) for s in sources})
+        self.consumer = EventConsumer(self.inbox, config.amqp_uri(), sources, backfill,
+                                      gap_timeout=float(os.environ.get("GAP_TIMEOUT", "2")))
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.consumer.run)
+        self.container.spawn_managed_thread(self.consumer.watch_gaps)
+
+    def stop(self) -> None:
+        self.consumer.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> Inbox:
+        return self.inbox
+
+
+class EventsQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class Backbone:
+    """Endpoints of every service: health, metrics. Mixed into each nameko service class."""
+
+    name: str
+    db: Database
+
+    @http("GET", "/health/live")
+    def health_live(self, request: Request) -> Response:
+        return json_response({"status": "live", "service": self.name})
+
+    @http("GET", "/health/ready")
+    def health_ready(self, request: Request) -> Response:
+        checks = {"database": self.db.ping(), "broker": broker_check().ok()}
+        ready = all(checks.values())
+        return json_response({"status": "ready" if ready else "not ready", "checks": checks},
+                             200 if ready else 503)
+
+    @http("GET", "/metrics")
+    def metrics(self, request: Request) -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, headers={"Content-Type": content_type})
+
+
+class EventLog:
+    """``GET /events?after=&limit=``: the service's own log, in sequence order, for backfill."""
+
+    name: str
+    db: Database
+
+    @http("GET", "/events")
+    def events(self, request: Request) -> Response:
+        params = query(EventsQuery(), request)
+        store = EventStore(self.name)
+        with self.db.transaction() as cur:
+            page = store.read_after(cur, params["after"], params["limit"])
+            head = store.head(cur)
+        return json_response({"events": [e.to_dict() for e in page], "head": head})

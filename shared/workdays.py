@@ -1,0 +1,284 @@
+"""Working-day arithmetic for complaint deadlines, per campus (CONTRACT §2 "Deadlines").
+
+A day is judged, in this order: campus ``closures`` / ``extra_workdays``; the campus's
+``announced_years`` schedule; the chinesecalendar library when it covers the year; otherwise
+the FALLBACK (weekends plus the fixed-date statutory holidays), which marks the result
+*provisional* so ops can see it and the deadline can be recomputed once the year is covered.
+Nothing here raises for a date the calendar does not know: a complaint is never refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar
+
+LIBRARY_VERSION: str = chinese_calendar.__version__
+CALENDAR_FAMILY = "cn-statutory"
+
+# Fixed-date statutory days off under the State Council rules in force since 2025. The lunar
+# holidays (Spring Festival, Qingming, Dragon Boat, Mid-Autumn) and the make-up working days
+# cannot be known before the State Council announces them, hence "provisional".
+FALLBACK_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
+@cache
+def _library_covers_year(year: int) -> bool:
+    # The library raises NotImplementedError outside its data range; probing once per year
+    # keeps that exception out of every later lookup.
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+# The library's data ends with its last listed holiday year (2026 for 1.11.0).
+LIBRARY_LAST_YEAR: int = max(d.year for d in chinese_calendar.constants.holidays)
+
+
+def _weekday_rule(day: date, holidays: frozenset[date], workdays: frozenset[date]) -> bool:
+    if day in workdays:
+        return True
+    if day in holidays:
+        return False
+    return day.weekday() < 5
+
+
+class CalendarConfigError(ValueError):
+    """A campus calendar config is unusable; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()  # make-up working days (e.g. Saturdays)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime  # aware UTC: 00:00 local of the day after last_day, i.e. the END of last_day
+    last_day: date  # the last working day, local date
+    provisional: bool  # some day counted or skipped was judged by the fallback rules
+    calendar_version: str
+
+
+@dataclass(frozen=True)
+class CampusCalendar:
+    campus: str
+    timezone: str = "Asia/Shanghai"
+    closures: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    # hash=False: a Mapping is not hashable, yet the calendar must stay usable as a dict key;
+    # equality still compares it.
+    announced_years: Mapping[int, YearSchedule] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # Freeze copies: a caller mutating its dict/set afterwards must not change results
+        # (or the version) of a calendar already used to compute deadlines.
+        object.__setattr__(self, "closures", frozenset(self.closures))
+        object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
+        object.__setattr__(self, "announced_years", MappingProxyType(dict(self.announced_years)))
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CalendarConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        both = self.closures & self.extra_workdays
+        if both:
+            raise CalendarConfigError(
+                f"closures/extra_workdays: dates in both: {sorted(d.isoformat() for d in both)}"
+            )
+        for year, sched in self.announced_years.items():
+            clash = sched.holidays & sched.workdays
+            if clash:
+                raise CalendarConfigError(
+                    f"announced_years.{year}: dates both holiday and workday: "
+                    f"{sorted(d.isoformat() for d in clash)}"
+                )
+            strays = {d for d in sched.holidays | sched.workdays if d.year != year}
+            if strays:
+                raise CalendarConfigError(
+                    f"announced_years.{year}: dates outside {year}: {sorted(d.isoformat() for d in strays)}"
+                )
+
+    @property
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo caches instances, so this is cheap
+
+    # -- judging single days -------------------------------------------------------------
+
+    def covers(self, day: date) -> bool:
+        return day.year in self.announced_years or _library_covers_year(day.year)
+
+    def is_working_day(self, day: date) -> tuple[bool, bool]:
+        """(working?, provisional?) for one local date."""
+        if day in self.closures:
+            return False, False
+        if day in self.extra_workdays:
+            return True, False
+        sched = self.announced_years.get(day.year)
+        if sched is not None:
+            return _weekday_rule(day, sched.holidays, sched.workdays), False
+        if _library_covers_year(day.year):
+            return chinese_calendar.is_workday(day), False
+        return day.weekday() < 5 and (day.month, day.day) not in FALLBACK_HOLIDAYS, True
+
+    @property
+    def last_covered_day(self) -> date:
+        # Contiguous coverage: an announced 2028 does not help while 2027 is still unknown,
+        # because every date in 2027 would still be judged by the fallback.
+        year = LIBRARY_LAST_YEAR
+        while year + 1 in self.announced_years:
+            year += 1
+        return date(year, 12, 31)
+
+    # -- deadlines -----------------------------------------------------------------------
+
+    def _local_midnight_utc(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self._zone).astimezone(UTC)
+
+    def _local_date(self, moment: datetime) -> date:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("received_at/start/end must be timezone-aware")
+        return moment.astimezone(self._zone).date()
+
+    def add_working_days(self, received_at: datetime, days: int) -> Deadline:
+        """Deadline `days` working days after receipt; the day of receipt is never counted."""
+        if days < 1:
+            raise ValueError(f"days must be >= 1, got {days}")
+        day = self._local_date(received_at)
+        provisional = False
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            working, guessed = self.is_working_day(day)
+            provisional = provisional or guessed  # a guessed day off moves the deadline too
+            if working:
+                counted += 1
+        return Deadline(
+            due_at=self._local_midnight_utc(day + timedelta(days=1)),
+            last_day=day,
+            provisional=provisional,
+            calendar_version=self.version,
+        )
+
+    def working_day_before(self, deadline: Deadline, days: int = 1) -> datetime:
+        """Start (00:00 local, as UTC) of the working day `days` working days before last_day."""
+        if days < 0:
+            raise ValueError(f"days must be >= 0, got {days}")
+        day = deadline.last_day
+        counted = 0
+        while counted < days:
+            day -= timedelta(days=1)
+            if self.is_working_day(day)[0]:
+                counted += 1
+        return self._local_midnight_utc(day)
+
+    def working_days_between(self, start: datetime, end: datetime) -> float:
+        """Elapsed working time in working days; partial working days count pro rata.
+
+        Antisymmetric (end before start gives a negative value) so bad data shows up in
+        statistics instead of silently reading as zero.
+        """
+        if end < start:
+            return -self.working_days_between(end, start)
+        day, last = self._local_date(start), self._local_date(end)
+        total = 0.0
+        while day <= last:
+            if self.is_working_day(day)[0]:
+                # Local-day length from real instants, so a DST day is still "one day".
+                day_start = self._local_midnight_utc(day)
+                day_end = self._local_midnight_utc(day + timedelta(days=1))
+                overlap = min(end, day_end) - max(start, day_start)
+                total += max(overlap.total_seconds(), 0.0) / (day_end - day_start).total_seconds()
+            day += timedelta(days=1)
+        return total
+
+    # -- versioning ----------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        """Library version plus a hash of every campus override that can change a result."""
+        overrides = {
+            "timezone": self.timezone,
+            "closures": sorted(d.isoformat() for d in self.closures),
+            "extra_workdays": sorted(d.isoformat() for d in self.extra_workdays),
+            "announced_years": {
+                str(year): {
+                    "holidays": sorted(d.isoformat() for d in sched.holidays),
+                    "workdays": sorted(d.isoformat() for d in sched.workdays),
+                }
+                for year, sched in sorted(self.announced_years.items())
+            },
+        }
+        digest = hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
+        return f"{CALENDAR_FAMILY}/chinesecalendar-{LIBRARY_VERSION}/{self.campus}@{digest}"
+
+
+# -- configuration -------------------------------------------------------------------------
+
+_CONFIG_KEYS = frozenset({"timezone", "closures", "extra_workdays", "announced_years"})
+_SCHEDULE_KEYS = frozenset({"holidays", "workdays"})
+
+
+def _parse_dates(key: str, values: object) -> frozenset[date]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise CalendarConfigError(f"{key}: expected a list of ISO dates, got {values!r}")
+    out: set[date] = set()
+    for i, value in enumerate(values):
+        if isinstance(value, date) and not isinstance(value, datetime):
+            out.add(value)
+            continue
+        try:
+            out.add(date.fromisoformat(value if isinstance(value, str) else ""))
+        except ValueError as exc:
+            raise CalendarConfigError(f"{key}[{i}]: invalid date {value!r} (expected YYYY-MM-DD)") from exc
+    return frozenset(out)
+
+
+def _check_keys(where: str, given: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise CalendarConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def calendar_from_config(campus: str, config: Mapping[str, Any]) -> CampusCalendar:
+    """Build a campus calendar from its JSON-ish config; every error names the offending key."""
+    _check_keys(f"calendar config of campus {campus!r}", config, _CONFIG_KEYS)
+    tz = config.get("timezone", "Asia/Shanghai")
+    if not isinstance(tz, str):
+        raise CalendarConfigError(f"timezone: expected a string, got {tz!r}")
+    announced: dict[int, YearSchedule] = {}
+    raw_years = config.get("announced_years", {})
+    if not isinstance(raw_years, Mapping):
+        raise CalendarConfigError(f"announced_years: expected a mapping year -> schedule, got {raw_years!r}")
+    for raw_year, raw_sched in raw_years.items():
+        key = f"announced_years.{raw_year}"
+        try:
+            year = int(raw_year)
+        except (TypeError, ValueError) as exc:
+            raise CalendarConfigError(f"{key}: year must be an integer") from exc
+        if not isinstance(raw_sched, Mapping):
+            raise CalendarConfigError(
+                f"{key}: expected {{'holidays': [...], 'workdays': [...]}}, got {raw_sched!r}"
+            )
+        _check_keys(key, raw_sched, _SCHEDULE_KEYS)
+        announced[year] = YearSchedule(
+            holidays=_parse_dates(f"{key}.holidays", raw_sched.get("holidays", [])),
+            workdays=_parse_dates(f"{key}.workdays", raw_sched.get("workdays", [])),
+        )
+    return CampusCalendar(
+        campus=campus,
+        timezone=tz,
+        closures=_parse_dates("closures", config.get("closures", [])),
+        extra_workdays=_parse_dates("extra_workdays", config.get("extra_workdays", [])),
+        announced_years=announced,
+    )
