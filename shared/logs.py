@@ -35,3 +35,5 @@ def configure(service: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    # nameko logs every expected error (a 4xx) with its traceback at warning: the access log says enough.
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import amqp
 import kombu
+import kombu.exceptions
 import psycopg2
 
 from shared import metrics

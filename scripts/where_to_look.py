@@ -1,0 +1,24 @@
+"""Printed by ``make run``: where each part of the running product can be seen."""
+
+from shared import config
+
+LINES = f"""
+The hospital complaint platform is running (demo hospital: campuses east and west).
+
+  intake         {config.service_url('intake')}/complaints            register, list complaints
+  investigation  {config.service_url('investigation')}/cases/<complaint_id>   a case and its deadlines
+  notification   {config.service_url('notification')}/notifications?complaint_id=<id>
+  reporting      {config.service_url('reporting')}/reports/summary       received per campus and category
+
+  every service: /health/live  /health/ready  /metrics  (and /events?after=0&limit=100 on event owners)
+  RabbitMQ:      http://127.0.0.1:15672  (guest/guest) — exchanges intake.events, investigation.events, ...
+  logs:          var/log/<service>.log  (JSON lines)        stop with: make stop
+
+Try:
+  curl -s -XPOST {config.service_url('intake')}/complaints -H 'Content-Type: application/json' \\
+    -d '{{"campus":"east","channel":"phone","category":"billing","severity":"normal",
+         "source":"patient_or_family","summary":"Charged twice","departments":["billing_office"]}}'
+"""
+
+if __name__ == "__main__":
+    print(LINES)
