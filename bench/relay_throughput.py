@@ -7,15 +7,20 @@ What is measured, in one run, against the same broker, the same exchange and the
     includes everything the relay does in production: reading each batch from PostgreSQL (the
     CloudEvent body is built in SQL), publishing persistent messages, waiting until the broker
     confirmed the whole batch, and moving ``relay_position`` after each batch.
-(b) ``raw confirm/msg``: plain kombu (py-amqp) publishing the same bodies, already in memory, with
+(b) ``raw confirm/msg``: plain kombu/py-amqp publishing the same bodies, already in memory, with
     the same properties (persistent, content type, message id, type) and one publisher confirm per
-    message (``transport_options={'confirm_publish': True}``: each publish waits for its confirm).
-    This is the straightforward safe way to publish without losing messages; it does no database
-    work at all, so it is the *favourable* side of the comparison for the baseline.
-(c) ``raw no confirms``: plain kombu publishing the same in-memory bodies without confirms (fire
-    and forget; the clock stops when the queue holds all N messages, so it measures what the broker
-    accepted, not what sat in a socket buffer). This is an upper bound: it gives no delivery
-    guarantee, so the relay is not expected to beat it.
+    message: the connection has ``transport_options={'confirm_publish': True}``, so each publish
+    waits for its own confirm. This is the straightforward safe way to publish without losing a
+    message. It is a fair (if anything favourable) baseline: it does no database work at all, and by
+    default it calls py-amqp's ``basic_publish`` on the kombu channel directly, the cheapest client
+    path and the one the relay itself uses (``--raw-api producer`` goes through ``kombu.Producer``).
+    A confirm per message costs a broker round trip plus the broker's disk sync for a persistent
+    message, so (b) is slow; ``--confirm-budget`` stops it after that many seconds and its rate is
+    taken over the messages it got through (the rate is steady, so the figure does not change).
+(c) ``raw no confirms``: the same client and bodies without confirms (fire and forget; the clock
+    stops when the queue holds all N messages, so it measures what the broker accepted, not what
+    sat in a socket buffer). This is an upper bound: it gives no delivery guarantee and reads no
+    database, so the relay is not expected to beat it by much, if at all.
 
 Each figure publishes into the topic exchange ``intake.events`` with one bound durable queue; the
 queue is checked to hold exactly the messages published, then purged before the next figure.
@@ -46,6 +51,7 @@ from dataclasses import replace  # noqa: E402
 os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:5432/bench_{service}")
 os.environ.setdefault("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 
+import amqp  # noqa: E402
 import kombu  # noqa: E402
 import psycopg2  # noqa: E402
 
@@ -72,9 +78,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--stream-length", type=int, default=10, help="events per stream when appending")
     parser.add_argument("--confirm-budget", type=float, default=20.0,
                         help="seconds (b) may run; it stops early and reports the rate so far (0: no limit)")
+    parser.add_argument("--raw-api", choices=("channel", "producer"), default="channel",
+                        help="baselines publish with py-amqp channel.basic_publish or kombu.Producer.publish")
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672",
                         help="broker URI without vhost (a fresh vhost is created and deleted)")
     parser.add_argument("--profile", action="store_true", help="cProfile the relay pass and print the top")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time the relay's phases: database, basic_publish, waiting for confirms")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     return parser.parse_args()
 
@@ -151,9 +161,29 @@ class Queue:
 
 # -- the three figures ---------------------------------------------------------------------------
 
-def run_relay(dsn: str, amqp_uri: str, batch_size: int, profile: bool) -> tuple[int, float]:
+def timed(obj: object, name: str, totals: dict[str, float], key: str) -> None:
+    """Wrap the bound method ``obj.name`` (on the instance only) to add its wall time to ``totals[key]``."""
+    method = getattr(obj, name)
+    totals.setdefault(key, 0.0)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            totals[key] += time.perf_counter() - started
+
+    setattr(obj, name, wrapper)
+
+
+def run_relay(dsn: str, amqp_uri: str, batch_size: int, profile: bool, breakdown: bool) -> tuple[int, float]:
     relay = Relay(SERVICE, dsn, amqp_uri, batch_size=batch_size)
     relay.publisher.connect()
+    totals: dict[str, float] = {}
+    if breakdown:
+        timed(relay.publisher, "publish_batch", totals, "publish_batch")
+        timed(relay.publisher.channel, "basic_publish", totals, "basic_publish")
+        timed(relay.publisher.connection, "drain_events", totals, "confirms")
     conn = psycopg2.connect(dsn)
     conn.autocommit = True  # as Relay.run() uses it
     profiler = cProfile.Profile() if profile else None
@@ -173,25 +203,45 @@ def run_relay(dsn: str, amqp_uri: str, batch_size: int, profile: bool) -> tuple[
         relay.publisher.close()
     if position != sent:
         raise SystemExit(f"relay_position {position} after sending {sent}")
+    if breakdown:
+        other = totals["publish_batch"] - totals["basic_publish"] - totals["confirms"]
+        print(f"  relay phases over {elapsed:.2f}s: database (batch SELECT, position UPDATE, row handling)"
+              f" {elapsed - totals['publish_batch']:.2f}s; channel.basic_publish {totals['basic_publish']:.2f}s;"
+              f" waiting for confirms (drain_events) {totals['confirms']:.2f}s; amqp.Message etc. {other:.2f}s")
     if profiler:
-        print("\nprofile of the relay pass (top 25 by internal time):")
+        print("\nprofile of the relay pass (top 25 by internal time; eventlet switches blur cumulative times):")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return sent, elapsed
 
 
-def publish_raw(amqp_uri: str, messages: list[Message], confirm: bool, budget: float) -> tuple[int, float]:
-    """Plain kombu, same bodies and properties; with ``confirm`` each publish waits for its confirm."""
+def publish_raw(amqp_uri: str, messages: list[Message], confirm: bool, budget: float,
+                api: str) -> tuple[int, float]:
+    """Plain kombu/py-amqp, same bodies and properties; with ``confirm`` each publish waits for its confirm.
+
+    ``api="channel"`` calls the py-amqp ``basic_publish`` of a kombu connection's channel directly (the
+    cheapest client path, the one the relay uses too); ``api="producer"`` goes through ``kombu.Producer``.
+    """
     options = {"confirm_publish": True} if confirm else {}
+    exchange = event_exchange(SERVICE)
     with kombu.Connection(amqp_uri, heartbeat=0, transport_options=options) as connection:
-        producer = kombu.Producer(connection.channel(), exchange=event_exchange(SERVICE))
+        channel = connection.channel()
+        exchange.declare(channel=channel)
+        producer = kombu.Producer(channel, exchange=exchange, auto_declare=False)
         probe = connection.channel()
         published = 0
         started = time.perf_counter()
         deadline = started + budget if budget > 0 else float("inf")
         for routing_key, message_id, body in messages:
-            producer.publish(body, routing_key=routing_key, content_type="application/json",
-                             content_encoding="utf-8", delivery_mode=2, message_id=message_id, type=routing_key,
-                             retry=False)
+            if api == "channel":
+                # With confirm_publish, py-amqp's basic_publish is basic_publish_confirm: it waits for the ack.
+                channel.basic_publish(amqp.Message(body, delivery_mode=2, content_type="application/json",
+                                                   content_encoding="utf-8", message_id=message_id,
+                                                   type=routing_key),
+                                      exchange=exchange.name, routing_key=routing_key)
+            else:
+                producer.publish(body, routing_key=routing_key, content_type="application/json",
+                                 content_encoding="utf-8", delivery_mode=2, message_id=message_id,
+                                 type=routing_key, retry=False)
             published += 1
             if confirm and not published % 100 and time.perf_counter() > deadline:
                 break
@@ -235,11 +285,13 @@ def main() -> None:
                 queue.purge()
                 print(f"  {name}: {count} events in {results[name][1]:.2f}s")
 
-            results["relay"] = run_relay(dsn, amqp_uri, args.batch_size, args.profile)
+            results["relay"] = run_relay(dsn, amqp_uri, args.batch_size, args.profile,
+                                         args.breakdown)
             check("relay")
-            results["confirm"] = publish_raw(amqp_uri, messages, confirm=True, budget=args.confirm_budget)
+            results["confirm"] = publish_raw(amqp_uri, messages, confirm=True, budget=args.confirm_budget,
+                                             api=args.raw_api)
             check("confirm")
-            results["plain"] = publish_raw(amqp_uri, messages, confirm=False, budget=0)
+            results["plain"] = publish_raw(amqp_uri, messages, confirm=False, budget=0, api=args.raw_api)
             check("plain")
         finally:
             queue.close()

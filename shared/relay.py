@@ -199,11 +199,19 @@ class Relay:
         log.info("relay %s leads; publishing", self.service, extra={"service": self.service})
         while not self.stopping.is_set():
             self.publish_pending(conn)
-            # Sleep until a commit notifies us (or the poll interval passes: a safety net).
-            readable, _, _ = select.select([conn], [], [], self.poll_interval)
+            self._wait_for_commit(conn)
+
+    def _wait_for_commit(self, conn: psycopg2.extensions.connection) -> None:
+        """Sleep until a commit notifies us, the poll interval passes (a safety net) or we are stopped."""
+        waited = 0.0
+        while waited < self.poll_interval and not self.stopping.is_set():
+            step = min(0.5, self.poll_interval - waited)
+            readable, _, _ = select.select([conn], [], [], step)
             if readable:
                 conn.poll()
                 conn.notifies.clear()
+                return
+            waited += step
 
     def stop(self) -> None:
         self.stopping.set()

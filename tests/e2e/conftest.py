@@ -59,7 +59,7 @@ class Stack(dict):
         return self[name]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(rabbit_vhost):
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     for service in config.SERVICES:

@@ -130,7 +130,7 @@ def test_broker_restart_mid_stream_loses_nothing(dsn, db, collector):
 
 
 def test_relay_killed_mid_batch_loses_nothing(dsn, db, collector):
-    append_many(db, 20000, 500)
+    append_many(db, 20000, 1000, per_stream=100)
     command = [sys.executable, "-m", "tests.support.relay_process", "intake", dsn, os.environ["AMQP_URI"], "2000"]
     first = subprocess.Popen(command)
     try:

@@ -15,13 +15,16 @@ def withdrawn(service_stream: str, n: int = 0) -> Envelope:
         "reason": f"note {n}"})
 
 
-def append_many(db: Database, count: int, per_transaction: int = 100) -> None:
-    """``count`` intake events, ``per_transaction`` streams of one event per transaction."""
+def append_many(db: Database, count: int, per_transaction: int = 100, per_stream: int = 1) -> None:
+    """``count`` intake events, ``per_transaction`` of them per transaction, ``per_stream`` per append."""
     store = EventStore("intake")
     made = 0
     while made < count:
         with db.transaction() as cur:
-            for _ in range(min(per_transaction, count - made)):
+            in_transaction = min(per_transaction, count - made)
+            while in_transaction > 0:
                 stream = str(uuid.uuid4())
-                store.append(cur, stream, 0, [withdrawn(stream, made)])
-                made += 1
+                n = min(per_stream, in_transaction)
+                store.append(cur, stream, 0, [withdrawn(stream, made + i) for i in range(n)])
+                made += n
+                in_transaction -= n
