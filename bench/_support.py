@@ -1,0 +1,126 @@
+"""What the benches share: a private RabbitMQ vhost and PostgreSQL database, queue helpers, and a
+retry for a figure cut short by a broker restart (the integration tests restart RabbitMQ, and other
+people may run them on the same machine while a bench runs).
+
+Import it after ``eventlet.monkey_patch()`` and ``shared.db.make_cooperative()``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TypeVar
+
+os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:5432/bench_{service}")
+os.environ.setdefault("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+
+import amqp
+import kombu
+import psycopg2
+
+from shared.relay import ConfirmError
+from tests.support import rabbit
+from tests.support.databases import fresh_backbone_database
+
+T = TypeVar("T")
+
+# A figure interrupted by one of these is measured again once the broker is back.
+BROKER_LOST = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.KombuError, ConfirmError)
+
+
+class Sandbox:
+    """A fresh vhost and a fresh migrated backbone database, both named after the bench and a run id."""
+
+    def __init__(self, bench: str, amqp_base: str, keep_db: bool = False):
+        self.run_id = uuid.uuid4().hex[:8]
+        self.vhost = f"bench-{bench}-{self.run_id}"
+        self.amqp_uri = f"{amqp_base.rstrip('/')}/{self.vhost}"
+        self.db_name = f"{bench}_{self.run_id}"
+        self.keep_db = keep_db
+        self.dsn = ""
+
+    def __enter__(self) -> Sandbox:
+        rabbit.create_vhost(self.vhost)
+        try:
+            self.dsn = fresh_backbone_database(self.db_name)
+        except BaseException:
+            rabbit.delete_vhost(self.vhost)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        rabbit.delete_vhost(self.vhost)
+        if self.dsn and not self.keep_db:
+            with suppress(psycopg2.Error):
+                drop_database(self.dsn)
+
+    def describe(self) -> str:
+        return f"database {self.dsn.rsplit('/', 1)[1]}, vhost {self.vhost}, {load_average()}"
+
+
+def drop_database(dsn: str) -> None:
+    name = dsn.rsplit("/", 1)[1]
+    conn = psycopg2.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+def load_average() -> str:
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+
+
+@contextmanager
+def channel(amqp_uri: str) -> Iterator[amqp.Channel]:
+    with kombu.Connection(amqp_uri, heartbeat=0, connect_timeout=5) as connection:
+        yield connection.channel()
+
+
+def declare(amqp_uri: str, queues: list[kombu.Queue]) -> None:
+    with channel(amqp_uri) as ch:
+        for queue in queues:
+            queue(ch).declare()
+
+
+def depth(amqp_uri: str, queue: str) -> int:
+    """Messages ready in ``queue`` (not counting any delivered but unacknowledged)."""
+    with channel(amqp_uri) as ch:
+        return ch.queue_declare(queue, passive=True).message_count
+
+
+def purge(amqp_uri: str, queue: str) -> None:
+    with channel(amqp_uri) as ch:
+        ch.queue_purge(queue)
+
+
+def wait_for_broker(amqp_uri: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with channel(amqp_uri):
+                return
+        except BROKER_LOST:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def retrying(name: str, amqp_uri: str, measure: Callable[[], T], reset: Callable[[], None],
+             attempts: int = 3) -> T:
+    """Run ``measure``; if the broker went away meanwhile, wait for it, ``reset`` and measure again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return measure()
+        except BROKER_LOST as exc:
+            if attempt == attempts:
+                raise
+            print(f"  {name}: lost the broker ({type(exc).__name__}: {exc}); was RabbitMQ restarted? measuring again")
+            wait_for_broker(amqp_uri)
+            reset()
+    raise AssertionError("unreachable")
