@@ -71,6 +71,7 @@ RESCHEDULE_REASONS = (
     "reclassified",       # e.g. more departments: first reply 5 -> 10 working days
     "extension_granted",
     "reopened",
+    "departments_assigned",  # a later assignment made the complaint multi-department
     "other",
 )
 ESCALATION_TARGETS = ("leadership_group",)
@@ -410,6 +411,7 @@ def _deadline_schema(name: str, kinds: tuple[str, ...]) -> type[Schema]:
         "calendar_version": ident(),
         "policy_version": ident(),
         "working_days": count(0, description="working days counted, the start day excluded"),
+        "rectification_id": uuid_field(required=False, description="for rectification deadlines: which one"),
     }
     return type(StrictSchema)(name, bases, attrs)
 

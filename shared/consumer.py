@@ -19,7 +19,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ import psycopg2
 import requests
 
 from shared import catalogue, metrics
-from shared.db import Cursor, Database
+from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import Envelope, EnvelopeError, parse
 from shared.relay import event_exchange
 
@@ -37,6 +38,34 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Cursor, Envelope], None]
 # Infrastructure failures: the batch is rolled back and retried later, never parked.
 TRANSIENT = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+_local = threading.local()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the batch being applied has committed (e.g. to count it in metrics);
+    dropped if the batch rolls back, so a retried batch is never counted twice. Outside a batch
+    (a handler called directly) it runs at once."""
+    pending = getattr(_local, "callbacks", None)
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
+
+
+@contextmanager
+def _after_commit_scope() -> Iterator[None]:
+    """Collects ``after_commit`` callbacks; wrap it around the transaction so they run after commit."""
+    _local.callbacks = []
+    try:
+        yield
+    except BaseException:
+        _local.callbacks = None
+        raise
+    callbacks, _local.callbacks = _local.callbacks, None
+    for callback in callbacks:
+        callback()
 
 
 class Projector:
@@ -106,7 +135,7 @@ class Inbox:
                  careful: bool) -> Outcome:
         outcome = Outcome()
         started = time.perf_counter()
-        with self.db.transaction() as cur:
+        with _after_commit_scope(), self.db.transaction() as cur:
             for body, exc in invalid:
                 self._park(cur, None, body, f"invalid event: {exc}", 1)
                 outcome.parked += 1
@@ -218,8 +247,7 @@ class Inbox:
         with self.db.transaction() as cur:
             cur.execute("SELECT id, event_id, source, sequence, type, error, attempts, parked_at, replayed_at"
                         " FROM parked_events WHERE %s OR replayed_at IS NULL ORDER BY id", (include_replayed,))
-            names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, row, strict=False)) for row in cur.fetchall()]
+            rows = fetch_dicts(cur)
         metrics.PARKED_OPEN.labels(self.service).set(sum(1 for r in rows if r["replayed_at"] is None))
         return rows
 
@@ -229,7 +257,7 @@ class Inbox:
         The source's position already moved past it, so it is applied out of order: handlers
         must cope, which is why this is an operator's decision. Raises if it fails again.
         """
-        with self.db.transaction() as cur:
+        with _after_commit_scope(), self.db.transaction() as cur:
             cur.execute("SELECT body FROM parked_events WHERE id = %s AND replayed_at IS NULL FOR UPDATE",
                         (parked_id,))
             row = cur.fetchone()

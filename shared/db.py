@@ -10,6 +10,7 @@ import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -25,6 +26,12 @@ def make_cooperative() -> None:
 
 
 Cursor = psycopg2.extensions.cursor
+
+
+def fetch_dicts(cur: Cursor) -> list[dict[str, Any]]:
+    """The rows of the last query as dicts keyed by column name."""
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 class Database:

@@ -1,16 +1,49 @@
-"""Investigation's rules, pure: deadlines a case gets when it opens. No I/O here."""
+"""Investigation's rules, pure: the case, its deadlines, and what each action decides.
+
+The case is a decider: ``decide_*`` functions take the current :class:`Case` and a command and
+return the events it leads to (or raise :class:`Refused`, which the HTTP layer turns into a 409
+naming the state); :func:`evolve` folds an event into the case. The same fold handles intake's
+events (which open, reclassify and end cases) and investigation's own. No I/O here: the calendar,
+policy, clock and new ids are passed in.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.envelope import rfc3339
 from shared.workdays import CampusCalendar, Deadline
 
-OPEN = "open"
+# Case statuses. `open`: being investigated (or awaiting assignment); `replied`: a reply was
+# issued; `closed`: closed by the office; the last three end the case from intake.
+OPEN, REPLIED, CLOSED = "open", "replied", "closed"
+RESOLVED_ON_SPOT, NOT_ACCEPTED, WITHDRAWN = "resolved_on_spot", "not_accepted", "withdrawn"
+ENDED = (CLOSED, RESOLVED_ON_SPOT, NOT_ACCEPTED, WITHDRAWN)
+ACTIVE = (OPEN, REPLIED)
+
+# Deadline statuses: `open` (clock running), `met` (done in time), `breached` (passed unmet;
+# `met_late` once done after that), `stopped` (the case ended before it mattered).
+D_OPEN, D_MET, D_BREACHED, D_MET_LATE, D_STOPPED = "open", "met", "breached", "met_late", "stopped"
+
+Decision = list[tuple[str, dict[str, Any]]]
+
+
+class Refused(Exception):
+    """The action is not allowed in the case's current state."""
+
+    def __init__(self, message: str, state: str):
+        super().__init__(message)
+        self.state = state
+
+
+class UnknownItem(Exception):
+    """An extension, rectification or dispute the case does not have (a 404)."""
 
 
 def policy_version(policy: dict[str, Any]) -> str:
@@ -24,37 +57,566 @@ def first_reply_days(policy: dict[str, Any], departments: list[str]) -> int:
     return policy["first_reply_days_multi"] if len(departments) > 1 else policy["first_reply_days"]
 
 
-def deadline(kind: str, department: str | None, due: Deadline, days: int, policy: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "department": department,
-        "due_at": rfc3339(due.due_at),
-        "last_day": due.last_day.isoformat(),
-        "provisional": due.provisional,
-        "calendar_version": due.calendar_version,
-        "policy_version": policy_version(policy),
-        "working_days": days,
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def deadline_data(kind: str, due: Deadline, days: int, policy: dict[str, Any], department: str | None = None,
+                  rectification_id: str | None = None) -> dict[str, Any]:
+    """The deadline object events carry."""
+    data = {
+        "kind": kind, "department": department, "due_at": rfc3339(due.due_at),
+        "last_day": due.last_day.isoformat(), "provisional": due.provisional,
+        "calendar_version": due.calendar_version, "policy_version": policy_version(policy), "working_days": days,
     }
+    if rectification_id:
+        data["rectification_id"] = rectification_id
+    return data
 
 
-def open_case(received: dict[str, Any], calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
-    """The ``InvestigationOpened`` a received complaint leads to, with every deadline it starts."""
-    received_at = datetime.fromisoformat(received["received_at"].replace("Z", "+00:00"))
+def deadline_key(data: dict[str, Any]) -> str:
+    if data["kind"] == "first_reply":
+        return "first_reply"
+    if data["kind"] == "rectification":
+        return f"rectification:{data['rectification_id']}"
+    return f"investigation:{data['department']}"
+
+
+def remind_at(calendar: CampusCalendar, due: Deadline, days_before: int) -> datetime:
+    """``days_before`` working days before the deadline falls due: the end of that working day."""
+    start = calendar.working_day_before(due, days_before).astimezone(ZoneInfo(calendar.timezone))
+    end = datetime.combine(start.date() + timedelta(days=1), datetime.min.time(), ZoneInfo(calendar.timezone))
+    return end.astimezone(UTC)
+
+
+@dataclass
+class Clock:
+    """One running deadline of a case, as the deadline engine needs it."""
+
+    key: str
+    due: dict[str, Any]          # the deadline object of the events
+    started_at: str              # when counting started (receipt, assignment, order, reopening)
+    remind_at: str
+    status: str = D_OPEN
+    reminded: bool = False
+    on_hold: bool = False        # an extension request awaits the office's decision
+    breached_at: str | None = None
+    met_at: str | None = None
+
+    @property
+    def due_at(self) -> datetime:
+        return parse_time(self.due["due_at"])
+
+
+@dataclass
+class Case:
+    complaint_id: str
+    reference: str
+    campus: str
+    campuses: list[str]
+    category: str
+    severity: str
+    source: str
+    received_at: str
+    has_contact: bool
+    status: str = OPEN
+    departments: list[str] = field(default_factory=list)      # every department the complaint concerns
+    assignments: dict[str, dict[str, Any]] = field(default_factory=dict)  # this round's investigations
+    clocks: dict[str, Clock] = field(default_factory=dict)
+    extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rectifications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    escalated: bool = False
+    reopened: int = 0
+    version: int = 0            # of the case's stream in investigation's log
+
+    # -- persistence (the read model stores the case as JSON) ----------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Case:
+        clocks = {k: Clock(**v) for k, v in data.get("clocks", {}).items()}
+        return cls(**{**data, "clocks": clocks})
+
+    # -- questions -----------------------------------------------------------------------------
+    def require(self, allowed: tuple[str, ...], action: str) -> None:
+        if self.status not in allowed:
+            raise Refused(f"cannot {action}: the case is {self.status}", self.status)
+
+    def open_clock(self, key: str) -> Clock | None:
+        clock = self.clocks.get(key)
+        return clock if clock is not None and clock.status == D_OPEN else None
+
+    def pending_findings(self) -> list[str]:
+        return sorted(d for d, a in self.assignments.items() if a["status"] == "investigating")
+
+    def overdue(self, now: datetime) -> bool:
+        return any(c.status == D_BREACHED or (c.status == D_OPEN and c.due_at <= now) for c in self.clocks.values())
+
+    def provisional(self) -> bool:
+        return any(c.due["provisional"] and c.status == D_OPEN for c in self.clocks.values())
+
+
+def actor(staff_id: str, role: str) -> dict[str, str]:
+    return {"id": staff_id, "role": role}
+
+
+# -- opening ----------------------------------------------------------------------------------------
+
+def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+    """A received complaint opens its case with its deadlines; a major one goes to leadership at once."""
+    received_at = parse_time(received["received_at"])
     departments = list(received["departments"])
     reply_days = first_reply_days(policy, departments)
-    data = {
-        "complaint_id": received["complaint_id"],
-        "campus": received["campus"],
-        "campuses": received.get("campuses") or [received["campus"]],
-        "category": received["category"],
-        "severity": received["severity"],
-        "source": received["source"],
-        "departments": departments,
+    investigation_days = policy["investigation_days"]
+    opened = {
+        "complaint_id": received["complaint_id"], "campus": received["campus"],
+        "campuses": received.get("campuses") or [received["campus"]], "category": received["category"],
+        "severity": received["severity"], "source": received["source"], "departments": departments,
         "received_at": received["received_at"],
-        "first_reply": deadline("first_reply", None, calendar.add_working_days(received_at, reply_days),
-                                reply_days, policy),
-        "investigations": [
-            deadline("investigation", d, calendar.add_working_days(received_at, policy["investigation_days"]),
-                     policy["investigation_days"], policy) for d in departments],
+        "first_reply": deadline_data("first_reply", calendar.add_working_days(received_at, reply_days),
+                                     reply_days, policy),
+        "investigations": [deadline_data("investigation", calendar.add_working_days(received_at, investigation_days),
+                                         investigation_days, policy, d) for d in departments],
+        "actor": actor("system", "system"),
     }
-    return data
+    decision: Decision = [("InvestigationOpened", opened)]
+    if received["severity"] == "major":
+        decision.append(("ComplaintEscalated", {
+            "complaint_id": received["complaint_id"], "campus": received["campus"], "severity": "major",
+            "reason": "major complaint: escalated on receipt", "escalated_at": received["received_at"],
+            "to": "leadership_group", "actor": actor("system", "system")}))
+    return decision
+
+
+def new_case(received: dict[str, Any]) -> Case:
+    return Case(complaint_id=received["complaint_id"], reference=received["reference"], campus=received["campus"],
+                campuses=received.get("campuses") or [received["campus"]], category=received["category"],
+                severity=received["severity"], source=received["source"], received_at=received["received_at"],
+                has_contact=bool(received.get("has_contact")) and not received.get("anonymous", False))
+
+
+# -- the office's and departments' actions ----------------------------------------------------------
+
+def _first_reply_if_changed(case: Case, departments: list[str], calendar: CampusCalendar, policy: dict[str, Any],
+                            reason: str, who: dict[str, str]) -> Decision:
+    """Reschedule the first reply when the number of departments changes its length (5 ↔ 10 days)."""
+    clock = case.open_clock("first_reply")
+    days = first_reply_days(policy, departments)
+    if clock is None or clock.due["working_days"] == days:
+        return []
+    current = deadline_data("first_reply", calendar.add_working_days(parse_time(clock.started_at), days), days, policy)
+    return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
+                                     "previous": clock.due, "current": current, "reason": reason, "actor": who})]
+
+
+def decide_assign(case: Case, departments: list[str], staff: str, now: datetime, calendar: CampusCalendar,
+                  policy: dict[str, Any]) -> Decision:
+    case.require((OPEN,), "assign departments")
+    already = sorted(set(departments) & set(case.assignments))
+    if already:
+        raise Refused(f"already assigned: {', '.join(already)}", case.status)
+    who = actor(staff, "complaint_officer")
+    involved = sorted(set(case.departments) | set(departments))
+    decision = _first_reply_if_changed(case, involved, calendar, policy, "departments_assigned", who)
+    first_reply = decision[0][1]["current"] if decision else case.clocks["first_reply"].due
+    days = policy["investigation_days"]
+    decision.append(("InvestigationOpened", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "campuses": case.campuses,
+        "category": case.category, "severity": case.severity, "source": case.source,
+        "departments": list(departments), "received_at": case.received_at, "first_reply": first_reply,
+        "investigations": [deadline_data("investigation", calendar.add_working_days(now, days), days, policy, d)
+                           for d in departments],
+        "actor": who}))
+    return decision
+
+
+def _investigation(case: Case, department: str, action: str) -> dict[str, Any]:
+    assignment = case.assignments.get(department)
+    if assignment is None:
+        raise Refused(f"cannot {action}: {department} is not assigned to this case", case.status)
+    if assignment["status"] != "investigating":
+        raise Refused(f"cannot {action}: {department} already submitted its findings", case.status)
+    return assignment
+
+
+def decide_request_extension(case: Case, extension_id: str, department: str, reason: str, days: int, staff: str,
+                             now: datetime) -> Decision:
+    case.require((OPEN,), "ask for an extension")
+    _investigation(case, department, "ask for an extension")
+    clock = case.clocks[f"investigation:{department}"]
+    if clock.status != D_OPEN or now >= clock.due_at:
+        raise Refused("an extension must be asked before the deadline passes; it passed at "
+                      f"{clock.due['due_at']}", case.status)
+    if clock.on_hold:
+        raise Refused(f"{department} already has an extension request awaiting a decision", case.status)
+    return [("ExtensionRequested", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "extension_id": extension_id,
+        "department": department, "reason": reason, "requested_days": days, "requested_at": rfc3339(now),
+        "deadline": clock.due, "actor": actor(staff, "department_liaison")})]
+
+
+def _extended(clock: Clock, days: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
+    """The deadline ``days`` more working days after the current one (its last day is not counted twice)."""
+    end_of_last_day = clock.due_at - timedelta(seconds=1)
+    due = calendar.add_working_days(end_of_last_day, days)
+    return deadline_data(clock.due["kind"], due, clock.due["working_days"] + days, policy,
+                         clock.due.get("department"), clock.due.get("rectification_id"))
+
+
+def decide_extension(case: Case, extension_id: str, granted: bool, note: str | None, staff: str, now: datetime,
+                     calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+    extension = case.extensions.get(extension_id)
+    if extension is None:
+        raise UnknownItem(f"no extension {extension_id} on this case")
+    if extension["status"] != "pending":
+        raise Refused(f"the extension was already {extension['status']}", case.status)
+    who = actor(staff, "complaint_officer")
+    base = {"complaint_id": case.complaint_id, "campus": case.campus, "extension_id": extension_id,
+            "department": extension["department"], "decided_at": rfc3339(now), "actor": who}
+    if note:
+        base["note"] = note
+    if not granted:
+        return [("ExtensionRefused", base)]
+    clock = case.clocks[f"investigation:{extension['department']}"]
+    decision: Decision = [("ExtensionGranted", {**base, "deadline": _extended(
+        clock, extension["requested_days"], calendar, policy)})]
+    reply = case.open_clock("first_reply")
+    if reply is not None:  # the complainant's reply waits for the investigation: it moves as far
+        decision.append(("DeadlineRescheduled", {
+            "complaint_id": case.complaint_id, "campus": case.campus, "previous": reply.due,
+            "current": _extended(reply, extension["requested_days"], calendar, policy),
+            "reason": "extension_granted", "actor": who}))
+    return decision
+
+
+def decide_findings(case: Case, department: str, substantiated: str, summary: str, signed_off_by: str, staff: str,
+                    now: datetime) -> Decision:
+    case.require((OPEN,), "submit findings")
+    _investigation(case, department, "submit findings")
+    clock = case.clocks[f"investigation:{department}"]
+    return [("FindingsSubmitted", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "department": department,
+        "substantiated": substantiated, "summary": summary, "signed_off_by": signed_off_by,
+        "submitted_at": rfc3339(now), "on_time": now <= clock.due_at,
+        "actor": actor(staff, "department_liaison")})]
+
+
+def decide_escalate(case: Case, reason: str, staff: str, now: datetime) -> Decision:
+    case.require(ACTIVE, "escalate")
+    if case.escalated:
+        raise Refused("the complaint was already escalated to the leadership group", case.status)
+    return [("ComplaintEscalated", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "severity": case.severity, "reason": reason,
+        "escalated_at": rfc3339(now), "to": "leadership_group", "actor": actor(staff, "complaint_officer")})]
+
+
+def decide_reply(case: Case, reply_id: str, contact_person: str, actions_taken: str, result: str,
+                 channel_preference: str | None, staff: str, now: datetime) -> Decision:
+    case.require((OPEN,), "issue a reply")
+    waiting = case.pending_findings()
+    if waiting:
+        raise Refused(f"cannot issue a reply: awaiting findings from {', '.join(waiting)}", case.status)
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "reply_id": reply_id,
+            "contact_person": contact_person, "actions_taken": actions_taken, "result": result,
+            "issued_at": rfc3339(now), "actor": actor(staff, "complaint_officer")}
+    if channel_preference:
+        data["channel_preference"] = channel_preference
+    return [("ReplyIssued", data)]
+
+
+def decide_rectification(case: Case, rectification_id: str, department: str, description: str, days: int | None,
+                         staff: str, now: datetime, calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+    case.require(ACTIVE, "order a rectification")
+    days = days or policy["rectification_days"]
+    due = deadline_data("rectification", calendar.add_working_days(now, days), days, policy, department,
+                        rectification_id)
+    return [("RectificationOrdered", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "rectification_id": rectification_id,
+        "department": department, "description": description, "due": due, "ordered_at": rfc3339(now),
+        "actor": actor(staff, "complaint_officer")})]
+
+
+def decide_complete_rectification(case: Case, rectification_id: str, note: str | None, staff: str,
+                                  now: datetime) -> Decision:
+    rectification = case.rectifications.get(rectification_id)
+    if rectification is None:
+        raise UnknownItem(f"no rectification {rectification_id} on this case")
+    if rectification["status"] != "ordered":
+        raise Refused("the rectification was already completed", case.status)
+    clock = case.clocks[f"rectification:{rectification_id}"]
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "rectification_id": rectification_id,
+            "department": rectification["department"], "completed_at": rfc3339(now), "on_time": now <= clock.due_at,
+            "actor": actor(staff, "department_liaison")}
+    if note:
+        data["note"] = note
+    return [("RectificationCompleted", data)]
+
+
+def _reopening(case: Case, reason: str, note: str | None, who: dict[str, str], now: datetime,
+               calendar: CampusCalendar, policy: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    days = first_reply_days(policy, case.departments)
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "reason": reason, "reopened_at": rfc3339(now),
+            "first_reply": deadline_data("first_reply", calendar.add_working_days(now, days), days, policy),
+            "actor": who}
+    if note:
+        data["note"] = note
+    return ("ComplaintReopened", data)
+
+
+def decide_follow_up(case: Case, satisfied: bool, note: str | None, staff: str, now: datetime,
+                     calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+    case.require((REPLIED,), "record a follow-up")
+    who = actor(staff, "complaint_officer")
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "satisfied": satisfied,
+            "recorded_at": rfc3339(now), "actor": who}
+    if note:
+        data["note"] = note
+    decision: Decision = [("FollowUpRecorded", data)]
+    if not satisfied:  # a dissatisfied complainant reopens the case (CONTRACT §2)
+        decision.append(_reopening(case, "dissatisfied", note, who, now, calendar, policy))
+    return decision
+
+
+def decide_reopen(case: Case, reason: str, note: str | None, staff: str, now: datetime, calendar: CampusCalendar,
+                  policy: dict[str, Any]) -> Decision:
+    """New facts or evidence reopen a closed or not-accepted complaint (CONTRACT §2)."""
+    case.require(ENDED, "reopen")
+    return [_reopening(case, reason, note, actor(staff, "complaint_officer"), now, calendar, policy)]
+
+
+def decide_close(case: Case, outcome: str | None, staff: str, now: datetime) -> Decision:
+    """Closing needs a reply the complainant received (or cannot receive) and no open rectification."""
+    case.require((REPLIED,), "close")
+    if case.has_contact and not any(r.get("sent_at") or r.get("failed") for r in case.replies.values()):
+        raise Refused("cannot close: the reply has not been delivered to the complainant yet", case.status)
+    open_rectifications = [r for r in case.rectifications.values() if r["status"] == "ordered"]
+    if open_rectifications:
+        raise Refused(f"cannot close: {len(open_rectifications)} rectification(s) not completed", case.status)
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "closed_at": rfc3339(now),
+            "actor": actor(staff, "complaint_officer")}
+    if outcome:
+        data["outcome"] = outcome
+    return [("ComplaintClosed", data)]
+
+
+def decide_dispute(case: Case, dispute_id: str, route: str, note: str | None, staff: str, now: datetime) -> Decision:
+    # A dispute can arise at any point, also after the case was closed.
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "dispute_id": dispute_id, "route": route,
+            "recorded_at": rfc3339(now), "actor": actor(staff, "complaint_officer")}
+    if note:
+        data["note"] = note
+    return [("DisputeRecorded", data)]
+
+
+def decide_settle(case: Case, dispute_id: str, amount: Decimal, currency: str, staff: str, now: datetime) -> Decision:
+    dispute = case.disputes.get(dispute_id)
+    if dispute is None:
+        raise UnknownItem(f"no dispute {dispute_id} on this case")
+    if dispute["status"] == "settled":
+        raise Refused("the dispute was already settled", case.status)
+    return [("DisputeSettled", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "dispute_id": dispute_id,
+        "route": dispute["route"], "settled_at": rfc3339(now), "compensation_amount": str(amount),
+        "currency": currency, "actor": actor(staff, "complaint_officer")})]
+
+
+# -- intake's decisions ----------------------------------------------------------------------------
+
+def decide_reclassified(case: Case, current: dict[str, Any], now: datetime, calendar: CampusCalendar,
+                        policy: dict[str, Any]) -> Decision:
+    """Intake changed the classification: new departments are assigned, a now-major complaint escalated."""
+    if case.status not in ACTIVE:
+        return []
+    who = actor("system", "system")
+    decision: Decision = []
+    added = [d for d in current.get("departments", case.departments) if d not in case.assignments]
+    if added and case.status == OPEN:
+        decision += decide_assign(case, added, "system", now, calendar, policy)
+        decision[-1][1]["actor"] = who
+        for _, data in decision:
+            if data.get("reason") == "departments_assigned":
+                data["reason"] = "reclassified"
+                data["actor"] = who
+    if current.get("severity") == "major" and not case.escalated:
+        decision.append(("ComplaintEscalated", {
+            "complaint_id": case.complaint_id, "campus": case.campus, "severity": "major",
+            "reason": "reclassified as major", "escalated_at": rfc3339(now), "to": "leadership_group",
+            "actor": who}))
+    return decision
+
+
+# -- the deadline engine ---------------------------------------------------------------------------
+
+def decide_remind(case: Case, key: str, now: datetime) -> Decision:
+    clock = case.open_clock(key)
+    if clock is None or clock.reminded or now < datetime.fromisoformat(clock.remind_at) or now >= clock.due_at:
+        return []  # (a deadline already past is breached, not reminded of)
+    role = "complaint_officer" if clock.due["kind"] == "first_reply" else "department_liaison"
+    return [("InvestigationDue", {"complaint_id": case.complaint_id, "campus": case.campus, "deadline": clock.due,
+                                  "reminder_for_role": role, "actor": actor("system", "system")})]
+
+
+def decide_breach(case: Case, key: str, now: datetime) -> Decision:
+    """A deadline that passed unmet; none while an extension request awaits its decision."""
+    clock = case.open_clock(key)
+    if clock is None or clock.on_hold or now < clock.due_at:
+        return []
+    return [("DeadlineBreached", {"complaint_id": case.complaint_id, "campus": case.campus, "deadline": clock.due,
+                                  "breached_at": clock.due["due_at"], "actor": actor("system", "system")})]
+
+
+def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+    """A provisional deadline computed again once the calendar covers its year."""
+    clock = case.open_clock(key)
+    if clock is None or not clock.due["provisional"]:
+        return []
+    days = clock.due["working_days"]
+    due = calendar.add_working_days(parse_time(clock.started_at), days)
+    current = deadline_data(clock.due["kind"], due, days, policy, clock.due.get("department"),
+                            clock.due.get("rectification_id"))
+    if current["provisional"] and parse_time(current["due_at"]) == clock.due_at:
+        return []  # still not covered: nothing new to say
+    return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
+                                     "previous": clock.due, "current": current, "reason": "calendar_updated",
+                                     "actor": actor("system", "system")})]
+
+
+# -- the fold --------------------------------------------------------------------------------------
+
+def _start_clock(case: Case, due: dict[str, Any], started_at: str, reminder_at: str) -> None:
+    case.clocks[deadline_key(due)] = Clock(key=deadline_key(due), due=due, started_at=started_at,
+                                           remind_at=reminder_at)
+
+
+def _stop_clocks(case: Case) -> None:
+    for clock in case.clocks.values():
+        if clock.status == D_OPEN:
+            clock.status = D_STOPPED
+
+
+def _meet(clock: Clock | None, at: str) -> None:
+    if clock is None:
+        return
+    if clock.status == D_OPEN:
+        clock.status, clock.met_at = D_MET, at
+    elif clock.status == D_BREACHED:
+        clock.status, clock.met_at = D_MET_LATE, at
+
+
+def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
+           reminders: dict[str, str] | None = None) -> Case:
+    """Fold one event (intake's or investigation's) into the case. ``reminders`` carries, for deadlines
+    the event starts, when their reminder is due (computed with the calendar by the caller)."""
+    reminders = reminders or {}
+    if event_type == "InvestigationOpened":
+        started = data["received_at"] if not case.clocks else at
+        if "first_reply" not in case.clocks:
+            _start_clock(case, data["first_reply"], data["received_at"], reminders["first_reply"])
+        for due in data["investigations"]:
+            _start_clock(case, due, started, reminders[deadline_key(due)])
+            case.assignments[due["department"]] = {"status": "investigating", "assigned_at": started}
+        case.departments = sorted(set(case.departments) | set(data["departments"]))
+    elif event_type == "DeadlineRescheduled":
+        clock = case.clocks[deadline_key(data["current"])]
+        clock.due = data["current"]
+        clock.remind_at = reminders.get(clock.key, clock.remind_at)
+        clock.reminded = clock.reminded and data["reason"] == "calendar_updated" and \
+            parse_time(data["current"]["due_at"]) == parse_time(data["previous"]["due_at"])
+    elif event_type == "ExtensionRequested":
+        case.extensions[data["extension_id"]] = {"department": data["department"], "status": "pending",
+                                                 "requested_days": data["requested_days"]}
+        case.clocks[f"investigation:{data['department']}"].on_hold = True
+    elif event_type in ("ExtensionGranted", "ExtensionRefused"):
+        case.extensions[data["extension_id"]]["status"] = "granted" if event_type == "ExtensionGranted" else "refused"
+        clock = case.clocks[f"investigation:{data['department']}"]
+        clock.on_hold = False
+        if event_type == "ExtensionGranted":
+            clock.due = data["deadline"]
+            clock.remind_at = reminders.get(clock.key, clock.remind_at)
+            clock.reminded = False
+    elif event_type == "FindingsSubmitted":
+        case.assignments[data["department"]]["status"] = "findings_submitted"
+        case.assignments[data["department"]]["substantiated"] = data["substantiated"]
+        _meet(case.clocks.get(f"investigation:{data['department']}"), data["submitted_at"])
+    elif event_type == "InvestigationDue":
+        case.clocks[deadline_key(data["deadline"])].reminded = True
+    elif event_type == "DeadlineBreached":
+        clock = case.clocks[deadline_key(data["deadline"])]
+        clock.status, clock.breached_at = D_BREACHED, data["breached_at"]
+    elif event_type == "ComplaintEscalated":
+        case.escalated = True
+    elif event_type == "ReplyIssued":
+        case.replies[data["reply_id"]] = {"issued_at": data["issued_at"]}
+        case.status = REPLIED
+    elif event_type == "ReplySent":
+        if data["reply_id"] in case.replies:  # a reply of an earlier round no longer stops this one's clock
+            case.replies[data["reply_id"]]["sent_at"] = data["sent_at"]
+            _meet(case.clocks.get("first_reply"), data["sent_at"])
+    elif event_type == "NotificationFailed":
+        if data.get("reply_id") in case.replies:
+            case.replies[data["reply_id"]]["failed"] = True
+    elif event_type == "RectificationOrdered":
+        case.rectifications[data["rectification_id"]] = {"department": data["department"], "status": "ordered"}
+        _start_clock(case, data["due"], data["ordered_at"], reminders[deadline_key(data["due"])])
+    elif event_type == "RectificationCompleted":
+        case.rectifications[data["rectification_id"]]["status"] = "completed"
+        _meet(case.clocks.get(f"rectification:{data['rectification_id']}"), data["completed_at"])
+    elif event_type == "FollowUpRecorded":
+        case.follow_ups.append({"satisfied": data["satisfied"], "recorded_at": data["recorded_at"]})
+    elif event_type == "ComplaintReopened":
+        _stop_clocks(case)
+        case.status = OPEN
+        case.reopened += 1
+        case.assignments = {}  # a new round: the office assigns departments again
+        case.replies = {}
+        reply = data["first_reply"]
+        case.clocks["first_reply"] = Clock(key="first_reply", due=reply, started_at=data["reopened_at"],
+                                           remind_at=reminders["first_reply"])
+    elif event_type == "ComplaintClosed":
+        case.status = CLOSED
+        _stop_clocks(case)
+    elif event_type == "DisputeRecorded":
+        case.disputes[data["dispute_id"]] = {"route": data["route"], "status": "recorded"}
+    elif event_type == "DisputeSettled":
+        case.disputes[data["dispute_id"]].update(status="settled", compensation=data["compensation_amount"])
+    elif event_type == "ComplaintResolvedOnSpot":
+        case.status = RESOLVED_ON_SPOT
+        _stop_clocks(case)
+    elif event_type == "ComplaintNotAccepted":
+        case.status = NOT_ACCEPTED
+        _stop_clocks(case)
+    elif event_type == "ComplaintWithdrawn":
+        case.status = WITHDRAWN
+        _stop_clocks(case)
+    elif event_type == "ComplaintReclassified":
+        current = data["current"]
+        case.category = current.get("category", case.category)
+        case.severity = current.get("severity", case.severity)
+        case.campuses = current.get("campuses", case.campuses)
+    return case
+
+
+def reminders_for(decision_data: dict[str, Any], event_type: str, calendar: CampusCalendar,
+                  days_before: int) -> dict[str, str]:
+    """When each deadline an event starts or moves should be reminded of."""
+    dues: list[dict[str, Any]] = []
+    if event_type == "InvestigationOpened":
+        dues = [decision_data["first_reply"], *decision_data["investigations"]]
+    elif event_type in ("DeadlineRescheduled",):
+        dues = [decision_data["current"]]
+    elif event_type == "ExtensionGranted":
+        dues = [decision_data["deadline"]]
+    elif event_type == "RectificationOrdered":
+        dues = [decision_data["due"]]
+    elif event_type == "ComplaintReopened":
+        dues = [decision_data["first_reply"]]
+    result = {}
+    for due in dues:
+        deadline = Deadline(due_at=parse_time(due["due_at"]), last_day=datetime.fromisoformat(due["last_day"]).date(),
+                            provisional=due["provisional"], calendar_version=due["calendar_version"])
+        result[deadline_key(due)] = remind_at(calendar, deadline, days_before).isoformat()
+    return result

@@ -1,51 +1,71 @@
-"""Investigation's event handlers: intake's events open cases; the case's own events fill the read model."""
+"""Investigation's event handlers: what other services' events do to cases.
+
+Intake's events open, reclassify and end cases; notification's tell that a reply reached the
+complainant (which stops the first-reply clock) or could not.
+"""
 
 from __future__ import annotations
 
-from services.investigation import domain
-from shared.config import load_hospital
-from shared.consumer import Projector
+from services.investigation import cases, domain, metrics
+from services.investigation.cases import HOSPITAL
+from shared.consumer import Projector, after_commit
 from shared.db import Cursor
-from shared.envelope import Envelope, new_event
-from shared.eventstore import EventStore
-from shared.workdays import CampusCalendar, calendar_from_config
+from shared.envelope import Envelope
 
-SERVICE = "investigation"
+SERVICE = cases.SERVICE
 PROJECTOR = Projector(SERVICE)
-STORE = EventStore(SERVICE)
-HOSPITAL = load_hospital()
-CALENDARS: dict[str, CampusCalendar] = {
-    campus: calendar_from_config(campus, {"timezone": settings["timezone"], **settings.get("calendar", {})})
-    for campus, settings in HOSPITAL.campuses.items()
-}
 
 
 @PROJECTOR.on("ComplaintReceived")
 def open_case(cur: Cursor, event: Envelope) -> None:
     """A received complaint opens its case, with its deadlines, exactly once."""
-    complaint_id = event.subject
-    if STORE.stream_version(cur, complaint_id) > 0:
-        return  # opened already (the intake event was redelivered or replayed)
+    cur.execute("SELECT 1 FROM cases WHERE complaint_id = %s", (event.subject,))
+    if cur.fetchone():
+        return  # opened already (an operator replayed the event)
     campus = event.data["campus"]
-    opened = domain.open_case(event.data, CALENDARS[campus], HOSPITAL.campuses[campus]["policy"])
-    placed = STORE.append(cur, complaint_id, 0, [new_event(
-        SERVICE, "InvestigationOpened", complaint_id, opened,
-        correlationid=event.correlationid, causationid=event.id)])
-    project_opened(cur, placed[0], event.data["reference"])
+    case = domain.new_case(event.data)
+    decision = domain.decide_open(event.data, HOSPITAL.calendar(campus), HOSPITAL.policy(campus))
+    placed = cases.apply(cur, case, decision, event.time, cause=event)
+    after_commit(lambda: cases.observe(placed))
 
 
-def project_opened(cur: Cursor, event: Envelope, reference: str) -> None:
-    data = event.data
-    cur.execute(
-        "INSERT INTO cases (complaint_id, reference, campus, category, severity, source, departments, status,"
-        " received_at, opened_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (complaint_id) DO NOTHING",
-        (event.subject, reference, data["campus"], data["category"], data["severity"], data["source"],
-         data["departments"], domain.OPEN, data["received_at"], event.time))
-    for item in [data["first_reply"], *data["investigations"]]:
-        cur.execute(
-            "INSERT INTO deadlines (complaint_id, kind, department, due_at, last_day, working_days, provisional,"
-            " calendar_version, policy_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            (event.subject, item["kind"], item["department"] or "", item["due_at"], item["last_day"],
-             item["working_days"], item["provisional"], item["calendar_version"], item["policy_version"]))
+@PROJECTOR.on("ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn")
+def end_case(cur: Cursor, event: Envelope) -> None:
+    case = cases.load(cur, event.subject)
+    domain.evolve(case, event.type, event.data, event.data.get("decided_at") or "")
+    cases.save(cur, case, event.time)
+
+
+@PROJECTOR.on("ComplaintReclassified")
+def reclassify(cur: Cursor, event: Envelope) -> None:
+    case = cases.load(cur, event.subject)
+    campus = case.campus
+    decision = domain.decide_reclassified(case, event.data["current"], event.time, HOSPITAL.calendar(campus),
+                                          HOSPITAL.policy(campus))
+    domain.evolve(case, event.type, event.data, event.data["reclassified_at"])
+    placed = cases.apply(cur, case, decision, event.time, cause=event)
+    if not placed:
+        cases.save(cur, case, event.time)
+    after_commit(lambda: cases.observe(placed))
+
+
+@PROJECTOR.on("ReplySent")
+def reply_delivered(cur: Cursor, event: Envelope) -> None:
+    case = cases.load(cur, event.subject)
+    clock = case.clocks.get("first_reply")
+    was_open = clock is not None and clock.status in (domain.D_OPEN, domain.D_BREACHED)
+    domain.evolve(case, event.type, event.data, event.data["sent_at"])
+    cases.save(cur, case, event.time)
+    if was_open and clock is not None and clock.met_at:
+        calendar = HOSPITAL.calendar(case.campus)
+        days = calendar.working_days_between(domain.parse_time(clock.started_at), domain.parse_time(clock.met_at))
+        after_commit(lambda: metrics.FIRST_REPLY.labels(case.campus).observe(max(days, 0.0)))
+
+
+@PROJECTOR.on("NotificationFailed")
+def delivery_failed(cur: Cursor, event: Envelope) -> None:
+    if event.data["purpose"] != "reply":
+        return
+    case = cases.load(cur, event.subject)
+    domain.evolve(case, event.type, event.data, event.data["failed_at"])
+    cases.save(cur, case, event.time)

@@ -1,21 +1,42 @@
-"""Investigation: cases, deadlines and the office's actions. Entrypoints only."""
+"""Investigation: cases, deadlines and the office's and departments' actions. Entrypoints only:
+rules in domain.py, the load-decide-apply path in cases.py, the deadline engine in deadlines.py."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
+from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Request, Response
 
+from services.investigation import cases, domain, schemas
+from services.investigation.cases import HOSPITAL
+from services.investigation.deadlines import DeadlineEngine, DeadlineTicker
 from services.investigation.projection import PROJECTOR, SERVICE
-from shared.db import Database
+from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import NotFound, http, json_response
+from shared.web import Conflict, NotFound, http, json_response, load, query
 
-CASE_COLUMNS = ("complaint_id, reference, campus, category, severity, source, departments, status, received_at,"
-                " opened_at")
-DEADLINE_COLUMNS = ("kind, department, due_at, last_day, working_days, provisional, calendar_version,"
-                    " policy_version, status")
+CASE_COLUMNS = ("complaint_id, reference, campus, category, severity, source, status, departments, escalated,"
+                " provisional, received_at, updated_at")
+DEADLINE_COLUMNS = ("key, kind, department, due_at, remind_at, last_day, working_days, provisional, calendar_version,"
+                    " policy_version, status, reminded, on_hold, started_at, breached_at, met_at")
+
+
+def _complaint_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound(f"no case {value}") from None
+
+
+def _known_departments(campus: str, departments: list[str], field: str = "departments") -> None:
+    unknown = sorted(set(departments) - set(HOSPITAL.departments(campus)))
+    if unknown:
+        raise ValidationError({field: [f"unknown department(s) on {campus}: {', '.join(unknown)}"]})
 
 
 class Service(Backbone, EventLog):
@@ -23,21 +44,172 @@ class Service(Backbone, EventLog):
     db: Database = DatabaseProvider(SERVICE)
     store: EventStore = RelayProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
+    deadlines: DeadlineEngine = DeadlineTicker()
 
+    # -- reading --------------------------------------------------------------------------------
     @http("GET", "/cases/<string:complaint_id>")
     def get_case(self, request: Request, complaint_id: str) -> Response:
-        try:
-            uuid.UUID(complaint_id)
-        except ValueError:
-            raise NotFound(f"no case {complaint_id}") from None
+        complaint_id = _complaint_id(complaint_id)
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE complaint_id = %s", (complaint_id,))
-            row = cur.fetchone()
-            if row is None:
+            cur.execute(f"SELECT {CASE_COLUMNS}, state FROM cases WHERE complaint_id = %s", (complaint_id,))
+            found = fetch_dicts(cur)
+            if not found:
                 raise NotFound(f"no case {complaint_id}")
-            case = dict(zip([d[0] for d in cur.description], row, strict=False))
-            cur.execute(f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = %s"
-                        " ORDER BY kind, department", (complaint_id,))
-            names = [d[0] for d in cur.description]
-            case["deadlines"] = [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
+            case = found[0]
+            state = case.pop("state")
+            cur.execute(f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = %s ORDER BY started_at, key",
+                        (complaint_id,))
+            case["deadlines"] = fetch_dicts(cur)
+        now = datetime.now(UTC)
+        for deadline in case["deadlines"]:
+            deadline["overdue"] = deadline["status"] == domain.D_BREACHED or (
+                deadline["status"] == domain.D_OPEN and not deadline["on_hold"] and deadline["due_at"] <= now)
+        case["overdue"] = any(d["overdue"] for d in case["deadlines"])
+        for key in ("campuses", "assignments", "extensions", "replies", "rectifications", "disputes", "follow_ups",
+                    "reopened", "has_contact", "version"):
+            case[key] = state[key]
         return json_response(case)
+
+    @http("GET", "/cases")
+    def list_cases(self, request: Request) -> Response:
+        params = query(schemas.CasesQuery(), request)
+        clauses, args = ["TRUE"], []
+        for key in ("campus", "status"):
+            if key in params:
+                clauses.append(f"c.{key} = %s")
+                args.append(params[key])
+        if "department" in params:
+            clauses.append("c.departments @> ARRAY[%s]")
+            args.append(params["department"])
+        if "provisional" in params:
+            clauses.append("c.provisional = %s")
+            args.append(params["provisional"])
+        if "overdue" in params:
+            overdue = ("EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND"
+                       " (d.status = 'breached' OR (d.status = 'open' AND NOT d.on_hold AND d.due_at <= now())))")
+            clauses.append(overdue if params["overdue"] else f"NOT {overdue}")
+        with self.db.transaction() as cur:
+            cur.execute(f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))} FROM cases c"
+                        f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC LIMIT %s",
+                        (*args, params["limit"]))
+            rows = fetch_dicts(cur)
+        return json_response({"cases": rows})
+
+    # -- acting ---------------------------------------------------------------------------------
+    def _act(self, complaint_id: str, decide: Callable[[domain.Case, datetime], domain.Decision],
+             created: dict[str, Any] | None = None) -> Response:
+        complaint_id = _complaint_id(complaint_id)
+        now = datetime.now(UTC)
+        try:
+            with self.db.transaction() as cur:
+                case, placed = cases.run(cur, complaint_id, now, lambda c: decide(c, now))
+        except cases.NotFound as exc:
+            raise NotFound(str(exc)) from None
+        except domain.UnknownItem as exc:
+            raise NotFound(str(exc)) from None
+        except domain.Refused as exc:
+            raise Conflict(str(exc), state=exc.state) from None
+        cases.observe(placed)
+        body = {"complaint_id": complaint_id, "status": case.status, "events": [e.type for e in placed],
+                **(created or {})}
+        return json_response(body, 201 if created else 200)
+
+    def _body(self, schema: Schema, request: Request) -> dict[str, Any]:
+        return load(schema, request)
+
+    @http("POST", "/cases/<string:complaint_id>/assignments")
+    def assign(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Departments(), request)
+
+        def decide(case: domain.Case, now: datetime) -> domain.Decision:
+            _known_departments(case.campus, body["departments"])
+            return domain.decide_assign(case, body["departments"], body["actor"], now,
+                                        HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
+        return self._act(complaint_id, decide)
+
+    @http("POST", "/cases/<string:complaint_id>/extensions")
+    def request_extension(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.ExtensionRequest(), request)
+        extension_id = str(uuid.uuid4())
+        return self._act(complaint_id, lambda case, now: domain.decide_request_extension(
+            case, extension_id, body["department"], body["reason"], body["requested_days"], body["actor"], now),
+            {"extension_id": extension_id})
+
+    @http("POST", "/cases/<string:complaint_id>/extensions/<string:extension_id>/decision")
+    def decide_extension(self, request: Request, complaint_id: str, extension_id: str) -> Response:
+        body = self._body(schemas.ExtensionDecision(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_extension(
+            case, extension_id, body["granted"], body.get("note"), body["actor"], now,
+            HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)))
+
+    @http("POST", "/cases/<string:complaint_id>/findings")
+    def submit_findings(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Findings(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_findings(
+            case, body["department"], body["substantiated"], body["summary"], body["signed_off_by"], body["actor"],
+            now))
+
+    @http("POST", "/cases/<string:complaint_id>/escalate")
+    def escalate(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Escalation(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_escalate(case, body["reason"], body["actor"],
+                                                                                 now))
+
+    @http("POST", "/cases/<string:complaint_id>/replies")
+    def issue_reply(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Reply(), request)
+        reply_id = str(uuid.uuid4())
+        return self._act(complaint_id, lambda case, now: domain.decide_reply(
+            case, reply_id, body["contact_person"], body["actions_taken"], body["result"],
+            body.get("channel_preference"), body["actor"], now), {"reply_id": reply_id})
+
+    @http("POST", "/cases/<string:complaint_id>/rectifications")
+    def order_rectification(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Rectification(), request)
+        rectification_id = str(uuid.uuid4())
+
+        def decide(case: domain.Case, now: datetime) -> domain.Decision:
+            _known_departments(case.campus, [body["department"]], "department")
+            return domain.decide_rectification(
+                case, rectification_id, body["department"], body["description"], body.get("due_in_working_days"),
+                body["actor"], now, HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
+        return self._act(complaint_id, decide, {"rectification_id": rectification_id})
+
+    @http("POST", "/cases/<string:complaint_id>/rectifications/<string:rectification_id>/complete")
+    def complete_rectification(self, request: Request, complaint_id: str, rectification_id: str) -> Response:
+        body = self._body(schemas.RectificationDone(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_complete_rectification(
+            case, rectification_id, body.get("note"), body["actor"], now))
+
+    @http("POST", "/cases/<string:complaint_id>/follow-up")
+    def follow_up(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.FollowUp(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_follow_up(
+            case, body["satisfied"], body.get("note"), body["actor"], now, HOSPITAL.calendar(case.campus),
+            HOSPITAL.policy(case.campus)))
+
+    @http("POST", "/cases/<string:complaint_id>/close")
+    def close(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Close(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_close(case, body.get("outcome"), body["actor"],
+                                                                              now))
+
+    @http("POST", "/cases/<string:complaint_id>/reopen")
+    def reopen(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Reopen(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_reopen(
+            case, body["reason"], body.get("note"), body["actor"], now, HOSPITAL.calendar(case.campus),
+            HOSPITAL.policy(case.campus)))
+
+    @http("POST", "/cases/<string:complaint_id>/disputes")
+    def record_dispute(self, request: Request, complaint_id: str) -> Response:
+        body = self._body(schemas.Dispute(), request)
+        dispute_id = str(uuid.uuid4())
+        return self._act(complaint_id, lambda case, now: domain.decide_dispute(
+            case, dispute_id, body["route"], body.get("note"), body["actor"], now), {"dispute_id": dispute_id})
+
+    @http("POST", "/cases/<string:complaint_id>/disputes/<string:dispute_id>/settle")
+    def settle_dispute(self, request: Request, complaint_id: str, dispute_id: str) -> Response:
+        body = self._body(schemas.Settlement(), request)
+        return self._act(complaint_id, lambda case, now: domain.decide_settle(
+            case, dispute_id, body["compensation_amount"], body["currency"], body["actor"], now))

@@ -29,7 +29,7 @@ class ServiceProcess:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "shared.run", self.service], cwd=config.ROOT,
-                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GAP_TIMEOUT": "1"})
+                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5"})
         wait_for(self.ready, timeout=60, what=f"{self.service} ready")
 
     def ready(self) -> bool:

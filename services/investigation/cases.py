@@ -1,0 +1,141 @@
+"""Loading, deciding and saving cases: the one path every change to a case takes.
+
+``apply`` appends the decided events to investigation's log, folds them into the case and saves
+the case and its deadlines, all in the caller's transaction (an HTTP command's, a consumed
+event's, or the deadline engine's).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg2.extras
+
+from services.investigation import domain, metrics
+from shared.config import load_hospital
+from shared.db import Cursor
+from shared.envelope import Envelope, new_event, rfc3339
+from shared.eventstore import EventStore
+from shared.workdays import CampusCalendar, calendar_from_config
+
+SERVICE = "investigation"
+STORE = EventStore(SERVICE)
+log = logging.getLogger(__name__)
+
+
+class Hospital:
+    """Campus calendars and policies, from the hospital configuration (read once at start)."""
+
+    def __init__(self) -> None:
+        self.config = load_hospital()
+        self.calendars: dict[str, CampusCalendar] = {
+            campus: calendar_from_config(campus, {"timezone": s["timezone"], **s.get("calendar", {})})
+            for campus, s in self.config.campuses.items()}
+
+    def calendar(self, campus: str) -> CampusCalendar:
+        return self.calendars[campus]
+
+    def policy(self, campus: str) -> dict[str, Any]:
+        return self.config.campuses[campus]["policy"]
+
+    def departments(self, campus: str) -> list[str]:
+        return self.config.departments(campus)
+
+
+HOSPITAL = Hospital()
+
+
+class NotFound(Exception):
+    pass
+
+
+def load(cur: Cursor, complaint_id: str) -> domain.Case:
+    """The case, locked for the rest of the transaction (actions on one case are serialised)."""
+    cur.execute("SELECT state FROM cases WHERE complaint_id = %s FOR UPDATE", (complaint_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no case {complaint_id}")
+    return domain.Case.from_json(row[0])
+
+
+def try_lock(cur: Cursor, complaint_id: str) -> domain.Case | None:
+    """The case if nobody else holds it now (the deadline engine skips busy cases until next tick)."""
+    cur.execute("SELECT state FROM cases WHERE complaint_id = %s FOR UPDATE SKIP LOCKED", (complaint_id,))
+    row = cur.fetchone()
+    return domain.Case.from_json(row[0]) if row else None
+
+
+def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
+    cur.execute(
+        "INSERT INTO cases (complaint_id, reference, campus, category, severity, source, status, departments,"
+        " escalated, provisional, received_at, updated_at, version, state)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (complaint_id) DO UPDATE SET category = EXCLUDED.category, severity = EXCLUDED.severity,"
+        " status = EXCLUDED.status, departments = EXCLUDED.departments, escalated = EXCLUDED.escalated,"
+        " provisional = EXCLUDED.provisional, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,"
+        " state = EXCLUDED.state",
+        (case.complaint_id, case.reference, case.campus, case.category, case.severity, case.source, case.status,
+         case.departments, case.escalated, case.provisional(), case.received_at, now, case.version,
+         psycopg2.extras.Json(case.to_json())))
+    psycopg2.extras.execute_values(cur, """
+        INSERT INTO deadlines (complaint_id, key, campus, kind, department, due_at, remind_at, last_day, working_days,
+            provisional, calendar_version, policy_version, status, reminded, on_hold, started_at, breached_at, met_at)
+        VALUES %s
+        ON CONFLICT (complaint_id, key) DO UPDATE SET due_at = EXCLUDED.due_at, remind_at = EXCLUDED.remind_at,
+            last_day = EXCLUDED.last_day, working_days = EXCLUDED.working_days, provisional = EXCLUDED.provisional,
+            calendar_version = EXCLUDED.calendar_version, policy_version = EXCLUDED.policy_version,
+            status = EXCLUDED.status, reminded = EXCLUDED.reminded, on_hold = EXCLUDED.on_hold,
+            started_at = EXCLUDED.started_at, breached_at = EXCLUDED.breached_at, met_at = EXCLUDED.met_at""",
+        [(case.complaint_id, c.key, case.campus, c.due["kind"], c.due.get("department"), c.due["due_at"],
+          c.remind_at, c.due["last_day"], c.due["working_days"], c.due["provisional"], c.due["calendar_version"],
+          c.due["policy_version"], c.status, c.reminded, c.on_hold, c.started_at, c.breached_at, c.met_at)
+         for c in case.clocks.values()])
+
+
+def apply(cur: Cursor, case: domain.Case, decision: domain.Decision, now: datetime,
+          cause: Envelope | None = None) -> list[Envelope]:
+    """Append the decided events, fold them into the case, save it; returns the events as placed."""
+    if not decision:
+        return []
+    events = [new_event(SERVICE, event_type, case.complaint_id, data, time=now,
+                        correlationid=cause.correlationid if cause else None,
+                        causationid=cause.id if cause else None) for event_type, data in decision]
+    placed = STORE.append(cur, case.complaint_id, case.version, events)
+    calendar = HOSPITAL.calendar(case.campus)
+    days_before = HOSPITAL.policy(case.campus)["reminder_days_before"]
+    for event in placed:
+        domain.evolve(case, event.type, event.data, rfc3339(event.time),
+                      domain.reminders_for(event.data, event.type, calendar, days_before))
+    case.version = placed[-1].streamversion
+    save(cur, case, now)
+    for event in placed:
+        if event.type in ("InvestigationOpened", "DeadlineRescheduled", "ExtensionGranted", "RectificationOrdered",
+                          "ComplaintReopened") and any(d.get("provisional") for d in _deadlines_of(event)):
+            log.warning("provisional deadline for %s: the %s calendar does not cover its year yet",
+                        case.reference, case.campus,
+                        extra={"complaint_id": case.complaint_id, "campus": case.campus, "event_type": event.type})
+    return placed
+
+
+def _deadlines_of(event: Envelope) -> list[dict[str, Any]]:
+    data = event.data
+    found = [data.get("first_reply"), data.get("current"), data.get("deadline"), data.get("due"),
+             *data.get("investigations", [])]
+    return [d for d in found if d]
+
+
+def run(cur: Cursor, complaint_id: str, now: datetime,
+        decide: Callable[[domain.Case], domain.Decision]) -> tuple[domain.Case, list[Envelope]]:
+    """Load (locked), decide, apply: the body of every HTTP command."""
+    case = load(cur, complaint_id)
+    placed = apply(cur, case, decide(case), now)
+    return case, placed
+
+
+def observe(placed: list[Envelope]) -> None:
+    """Metrics for what was committed (called after the transaction)."""
+    for event in placed:
+        metrics.observe_event(event, HOSPITAL)

@@ -1,0 +1,140 @@
+"""The deadline engine: reminders one working day ahead, breaches exactly once, provisional
+deadlines recomputed when the calendar learns their year.
+
+Each tick reads only the deadline rows falling due (partial indexes on ``remind_at`` and
+``due_at``), so it costs in proportion to what is due, not to how many cases are open. Exactly
+once, with any number of replicas: a case is changed only under its row lock (busy cases are
+skipped until the next tick), and the domain decides again from the case's own state, which the
+first replica to act has already marked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from nameko.extensions import DependencyProvider
+
+from services.investigation import cases, domain, metrics
+from services.investigation.cases import HOSPITAL
+from shared import config
+from shared.db import Database
+from shared.envelope import Envelope
+from shared.runtime import database
+
+log = logging.getLogger(__name__)
+
+_DUE = {
+    "remind": "SELECT complaint_id::text, key FROM deadlines WHERE status = 'open' AND NOT reminded"
+              " AND remind_at <= %s ORDER BY remind_at LIMIT %s",
+    "breach": "SELECT complaint_id::text, key FROM deadlines WHERE status = 'open' AND NOT on_hold"
+              " AND due_at <= %s ORDER BY due_at LIMIT %s",
+}
+
+
+@dataclass
+class TickResult:
+    reminded: int = 0
+    breached: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.reminded + self.breached
+
+
+class DeadlineEngine:
+    def __init__(self, db: Database, batch: int = 200):
+        self.db = db
+        self.batch = batch
+
+    def tick(self, now: datetime | None = None) -> TickResult:
+        """Emit what has fallen due by ``now``; repeat until nothing more is due."""
+        now = now or datetime.now(UTC)
+        started = time.perf_counter()
+        result = TickResult()
+        for action, decide in (("remind", domain.decide_remind), ("breach", domain.decide_breach)):
+            while True:
+                placed, seen = self._step(_DUE[action], decide, now)
+                cases.observe(placed)
+                if action == "remind":
+                    result.reminded += len(placed)
+                else:
+                    result.breached += len(placed)
+                if seen < self.batch or not placed:
+                    break  # all due handled (or the rest belongs to busy cases: next tick)
+        metrics.TICK_SECONDS.observe(time.perf_counter() - started)
+        return result
+
+    def _step(self, query: str, decide, now: datetime) -> tuple[list[Envelope], int]:
+        placed: list[Envelope] = []
+        with self.db.transaction() as cur:
+            cur.execute(query, (now, self.batch))
+            due = cur.fetchall()
+            by_case: dict[str, list[str]] = {}
+            for complaint_id, key in due:
+                by_case.setdefault(complaint_id, []).append(key)
+            for complaint_id, keys in by_case.items():
+                case = cases.try_lock(cur, complaint_id)
+                if case is None:
+                    continue  # a command holds it: next tick
+                decision = [item for key in keys for item in decide(case, key, now)]
+                placed += cases.apply(cur, case, decision, now)
+        return placed, len(due)
+
+    def recompute_provisional(self, now: datetime | None = None) -> int:
+        """Recompute provisional deadlines of campuses whose calendar now covers more; returns how many moved."""
+        now = now or datetime.now(UTC)
+        moved = 0
+        with self.db.transaction() as cur:
+            cur.execute("SELECT DISTINCT complaint_id::text FROM deadlines WHERE status = 'open' AND provisional")
+            candidates = [row[0] for row in cur.fetchall()]
+        for complaint_id in candidates:
+            with self.db.transaction() as cur:
+                case = cases.load(cur, complaint_id)
+                calendar, policy = HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)
+                decision = [item for key in list(case.clocks)
+                            for item in domain.decide_recompute(case, key, calendar, policy)]
+                placed = cases.apply(cur, case, decision, now)
+            moved += len(placed)
+        return moved
+
+
+class DeadlineTicker(DependencyProvider):
+    """Runs the engine in the background of every investigation replica."""
+
+    def setup(self) -> None:
+        db = database(cases.SERVICE)
+        self.engine = DeadlineEngine(db)
+        self.interval = float(os.environ.get("DEADLINE_TICK_SECONDS", "30"))
+        self.recompute_interval = float(os.environ.get("DEADLINE_RECOMPUTE_SECONDS", "3600"))
+        self.stopping = threading.Event()
+        metrics.register_case_gauges(db)
+        metrics.set_calendar_coverage(HOSPITAL)
+        self.dsn = config.database_url(cases.SERVICE)
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.run)
+
+    def run(self) -> None:
+        last_recompute = 0.0
+        while not self.stopping.is_set():
+            try:
+                if time.monotonic() - last_recompute >= self.recompute_interval:
+                    moved = self.engine.recompute_provisional()
+                    if moved:
+                        log.info("recomputed %d provisional deadlines", moved)
+                    last_recompute = time.monotonic()
+                self.engine.tick()
+            except Exception as exc:  # the database may be away: try again next tick
+                log.warning("deadline tick failed: %s", exc)
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def get_dependency(self, worker_ctx: object) -> DeadlineEngine:
+        return self.engine
