@@ -14,9 +14,12 @@ from shared.db import make_cooperative  # noqa: E402
 
 make_cooperative()
 
-TEST_PORTS = {"intake": 18001, "investigation": 18002, "notification": 18003, "reporting": 18004}
+# Two test runs on one machine (two developers, CI and a developer) must not meet: each takes a
+# slot (COMPLAINTS_TEST_SLOT, default 0) with its own ports and databases, and its own vhost.
+SLOT = int(os.environ.get("COMPLAINTS_TEST_SLOT", "0"))
+TEST_PORTS = {s: 18001 + 10 * SLOT + i for i, s in enumerate(("intake", "investigation", "notification", "reporting"))}
 RUN_ID = uuid.uuid4().hex[:8]
-os.environ["DATABASE_URL_TEMPLATE"] = "postgresql://postgres@127.0.0.1:5432/test_complaints_{service}"
+os.environ["DATABASE_URL_TEMPLATE"] = f"postgresql://postgres@127.0.0.1:5432/test{SLOT or ''}_complaints_{{service}}"
 os.environ.setdefault("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 VHOST = f"complaints-test-{RUN_ID}"
 os.environ["AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"

@@ -6,7 +6,7 @@ from marshmallow import RAISE, Schema, fields
 from werkzeug.wrappers import Request, Response
 
 from services.notification.projection import PROJECTOR, SERVICE
-from shared.db import Database
+from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
 from shared.web import http, json_response, query
@@ -33,6 +33,5 @@ class Service(Backbone, EventLog):
         with self.db.transaction() as cur:
             cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE complaint_id = %s ORDER BY created_at",
                         (params["complaint_id"],))
-            names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
+            rows = fetch_dicts(cur)
         return json_response({"notifications": rows})

@@ -28,8 +28,9 @@ class ServiceProcess:
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        env = {**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5"}
         self.process = subprocess.Popen([sys.executable, "-m", "shared.run", self.service], cwd=config.ROOT,
-                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5"})
+                                        stdout=log, stderr=subprocess.STDOUT, env=env)
         wait_for(self.ready, timeout=60, what=f"{self.service} ready")
 
     def ready(self) -> bool:

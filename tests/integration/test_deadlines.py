@@ -3,6 +3,7 @@ replicas), provisional deadlines recomputed once the campus announces next year'
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,8 +23,7 @@ STORE = EventStore("investigation")
 
 @pytest.fixture
 def db(monkeypatch):
-    monkeypatch.setenv("INVESTIGATION_DATABASE_URL",
-                       "postgresql://postgres@127.0.0.1:5432/test_complaints_deadlines")
+    monkeypatch.setenv("INVESTIGATION_DATABASE_URL", os.environ["DATABASE_URL_TEMPLATE"].format(service="deadlines"))
     database = Database(fresh_service_database("investigation"), size=10)
     yield database
     database.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 from services.reporting import projection
@@ -22,7 +23,7 @@ def received_on(campus: str, sequence: int):
 
 def test_list_and_replay_a_parked_event(monkeypatch, capsys):
     # A database of its own, so a running end-to-end stack's reporting database is never touched.
-    monkeypatch.setenv("REPORTING_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test_complaints_parked")
+    monkeypatch.setenv("REPORTING_DATABASE_URL", os.environ["DATABASE_URL_TEMPLATE"].format(service="parked"))
     fresh_service_database("reporting")
     inbox = parked.inbox_of("reporting")
     # A campus the configuration does not know yet: reporting cannot place it, so it is parked.
