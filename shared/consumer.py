@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +37,7 @@ from shared.relay import event_exchange
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Cursor, Envelope], None]
+BatchHandler = Callable[[Cursor, list[Envelope]], None]
 # Infrastructure failures: the batch is rolled back and retried later, never parked.
 TRANSIENT = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
@@ -69,11 +71,17 @@ def _after_commit_scope() -> Iterator[None]:
 
 
 class Projector:
-    """The handlers of one service, by event type. Types without a handler are skipped (but counted)."""
+    """The handlers of one service, by event type. Types without a handler are skipped (but counted).
+
+    ``on`` handlers take one event, in the source's order. ``on_batch`` handlers take every event of
+    their types in a batch at once (one round trip for many events): they are for projections that
+    do not depend on the ``on`` handlers' writes within the batch (copies, counters).
+    """
 
     def __init__(self, service: str):
         self.service = service
         self.handlers: dict[str, list[Handler]] = {}
+        self.batch_handlers: dict[str, list[BatchHandler]] = {}
         self.sources: set[str] = set()
 
     def on(self, *event_types: str) -> Callable[[Handler], Handler]:
@@ -84,9 +92,26 @@ class Projector:
             return handler
         return register
 
+    def on_batch(self, *event_types: str) -> Callable[[BatchHandler], BatchHandler]:
+        def register(handler: BatchHandler) -> BatchHandler:
+            for event_type in event_types:
+                self.sources.add(catalogue.owner_of(event_type))
+                self.batch_handlers.setdefault(event_type, []).append(handler)
+            return handler
+        return register
+
     def apply(self, cur: Cursor, event: Envelope) -> None:
-        for handler in self.handlers.get(event.type, ()):
-            handler(cur, event)
+        self.apply_many(cur, [event])
+
+    def apply_many(self, cur: Cursor, events: list[Envelope]) -> None:
+        by_handler: dict[BatchHandler, list[Envelope]] = {}
+        for event in events:
+            for handler in self.handlers.get(event.type, ()):
+                handler(cur, event)
+            for batch_handler in self.batch_handlers.get(event.type, ()):
+                by_handler.setdefault(batch_handler, []).append(event)
+        for batch_handler, batch in by_handler.items():
+            batch_handler(cur, batch)
 
 
 @dataclass
@@ -146,61 +171,68 @@ class Inbox:
 
     def _apply_source(self, cur: Cursor, source: str, events: dict[int, Envelope], careful: bool) -> Outcome:
         outcome = Outcome()
-        cur.execute("INSERT INTO source_position (source, upto) VALUES (%s, 0) ON CONFLICT DO NOTHING",
-                    (source,))
         # The row lock serialises every consumer of this source: one applier at a time, in order.
-        cur.execute("SELECT upto FROM source_position WHERE source = %s FOR UPDATE", (source,))
-        upto = cur.fetchone()[0]
+        cur.execute("SELECT upto, (SELECT count(*) FROM pending_events WHERE source = %s)"
+                    " FROM source_position WHERE source = %s FOR UPDATE", (source, source))
+        row = cur.fetchone()
+        if row is None:
+            cur.execute("INSERT INTO source_position (source, upto) VALUES (%s, 0) ON CONFLICT DO NOTHING", (source,))
+            cur.execute("SELECT upto, 0 FROM source_position WHERE source = %s FOR UPDATE", (source,))
+            row = cur.fetchone()
+        start, held = row
+        upto = start
+        ready: list[Envelope] = []
         early: list[Envelope] = []
         for sequence in sorted(events):
-            event = events[sequence]
             if sequence <= upto:
                 outcome.duplicates += 1
             elif sequence == upto + 1:
-                outcome.add(self._apply(cur, event, careful))
+                ready.append(events[sequence])
                 upto = sequence
             else:
-                early.append(event)
+                early.append(events[sequence])
         if early:
             cur.execute("SELECT sequence FROM pending_events WHERE source = %s AND sequence = ANY(%s)",
                         (source, [e.sequence for e in early]))
-            known = {row[0] for row in cur.fetchall()}
+            known = {r[0] for r in cur.fetchall()}
             fresh = [e for e in early if e.sequence not in known]
             for event in fresh:
                 cur.execute("INSERT INTO pending_events (source, sequence, body) VALUES (%s, %s, %s)",
                             (source, event.sequence, json.dumps(event.to_dict(), default=str)))
             outcome.duplicates += len(early) - len(fresh)
-        # Events held back earlier may now follow on.
-        cur.execute("SELECT sequence, body FROM pending_events WHERE source = %s AND sequence > %s"
-                    " ORDER BY sequence", (source, upto))
-        waiting = cur.fetchall()
-        for sequence, body in waiting:
-            if sequence != upto + 1:
-                break
-            outcome.add(self._apply(cur, parse(body), careful))
-            upto = sequence
-        cur.execute("DELETE FROM pending_events WHERE source = %s AND sequence <= %s", (source, upto))
-        cur.execute("UPDATE source_position SET upto = %s, updated_at = now() WHERE source = %s",
-                    (upto, source))
-        cur.execute("SELECT count(*) FROM pending_events WHERE source = %s", (source,))
-        held = cur.fetchone()[0]
+            held += len(fresh)
+        if held:  # events held back earlier may now follow on
+            cur.execute("SELECT sequence, body FROM pending_events WHERE source = %s AND sequence > %s"
+                        " ORDER BY sequence", (source, upto))
+            for sequence, body in cur.fetchall():
+                if sequence != upto + 1:
+                    break
+                ready.append(parse(body))
+                upto = sequence
+            cur.execute("DELETE FROM pending_events WHERE source = %s AND sequence <= %s", (source, upto))
+            held -= cur.rowcount
+        if careful:
+            for event in ready:
+                outcome.add(self._apply_carefully(cur, event))
+        elif ready:
+            try:
+                self.projector.apply_many(cur, ready)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.info("a handler failed in a batch of %s events (%s); retrying it carefully", source, exc)
+                raise _Careful() from exc
+            outcome.applied += len(ready)
+        if upto != start:
+            cur.execute("UPDATE source_position SET upto = %s, updated_at = now() WHERE source = %s", (upto, source))
         outcome.pending = held
         metrics.CONSUMER_PENDING.labels(self.service, source).set(held)
         metrics.CONSUMER_APPLIED.labels(self.service, source).inc(outcome.applied)
         metrics.CONSUMER_DUPLICATES.labels(self.service, source).inc(outcome.duplicates)
         return outcome
 
-    def _apply(self, cur: Cursor, event: Envelope, careful: bool) -> Outcome:
-        if not careful:
-            try:
-                self.projector.apply(cur, event)
-            except TRANSIENT:
-                raise
-            except Exception as exc:
-                log.info("handler failed on %s %s (%s); retrying the batch carefully", event.type,
-                         event.id, exc)
-                raise _Careful() from exc
-            return Outcome(applied=1)
+    def _apply_carefully(self, cur: Cursor, event: Envelope) -> Outcome:
+        """One event in a savepoint, retried, and parked if it keeps failing."""
         error = ""
         for _attempt in range(1, self.max_attempts + 1):
             cur.execute("SAVEPOINT apply_event")
@@ -330,26 +362,52 @@ class EventConsumer:
                 self.stopping.wait(self.retry_interval)
 
     def _consume(self) -> None:
-        buffer: list[kombu.Message] = []
+        """Read deliveries in this green thread while another applies the previous batch: reading
+        the broker overlaps the database round trips (prefetch is two batches)."""
+        received: queue.Queue[kombu.Message] = queue.Queue()
+        failed: list[BaseException] = []
         with kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=5) as connection:
             channel = connection.channel()
             channel.basic_qos(0, self.batch_size * 2, False)
             consumer = kombu.Consumer(channel, queues=self.queues(), accept=["json"], no_ack=False,
-                                      on_message=buffer.append)
+                                      on_message=received.put)
             with consumer:
+                applier = threading.Thread(target=self._apply_batches, args=(received, channel, failed), daemon=True)
+                applier.start()
                 self.connected.set()
-                while not self.stopping.is_set():
-                    try:
-                        connection.drain_events(timeout=self.batch_wait if buffer else 0.5)
-                        if len(buffer) < self.batch_size:
+                try:
+                    while not self.stopping.is_set() and not failed:
+                        try:
+                            connection.drain_events(timeout=0.5)
+                        except TimeoutError:
                             continue
-                    except TimeoutError:
-                        if not buffer:
-                            continue
-                    self.inbox.receive(m.body for m in buffer)
-                    # One multiple-ack covers the batch: everything up to the last tag was applied.
-                    buffer[-1].channel.basic_ack(buffer[-1].delivery_tag, multiple=True)
-                    buffer.clear()
+                finally:
+                    self._applier_stop = True
+                    applier.join()
+        if failed:
+            raise failed[0]
+
+    def _apply_batches(self, received: queue.Queue[kombu.Message], channel: Any,
+                       failed: list[BaseException]) -> None:
+        self._applier_stop = False
+        while not self._applier_stop:
+            try:
+                batch = [received.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            deadline = time.monotonic() + self.batch_wait
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(received.get(timeout=max(deadline - time.monotonic(), 0)))
+                except queue.Empty:
+                    break
+            try:
+                self.inbox.receive(m.body for m in batch)
+                # One multiple-ack covers the batch: everything up to the last tag was applied.
+                channel.basic_ack(batch[-1].delivery_tag, multiple=True)
+            except BaseException as exc:  # unacked messages go back to the queue when we reconnect
+                failed.append(exc)
+                return
 
     def watch_gaps(self) -> None:
         """Backfill a source whose gap outlived ``gap_timeout``; catch up with every source regularly."""

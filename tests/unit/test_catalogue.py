@@ -489,7 +489,13 @@ def test_envelope_uses_the_catalogue() -> None:
     body = event.with_position(1, 1).to_dict()
     body["data"]["added_in_a_later_version"] = True
     parsed = envelope.parse(json.dumps(body))
-    assert parsed.data == EXAMPLES["ComplaintReceived"]
+    # Received data is checked against the published schema and passed on as sent: a field a newer
+    # producer added is tolerated, not an error.
+    assert parsed.data == {**EXAMPLES["ComplaintReceived"], "added_in_a_later_version": True}
+    body["data"]["channel"] = "fax"
+    with pytest.raises(envelope.EnvelopeError) as refused:
+        envelope.parse(json.dumps(body))
+    assert "channel" in refused.value.errors["data"]
     with pytest.raises(envelope.EnvelopeError):
         envelope.new_event("investigation", "ComplaintReceived", CID, EXAMPLES["ComplaintReceived"])
 
@@ -728,3 +734,20 @@ def test_jsonschema_library_agrees_when_available() -> None:
         )
         validator.validate(EXAMPLES[name])
         validator.validate(_validate(name, EXAMPLES[name]))
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_receiving_check_agrees_with_marshmallow_on_the_examples(name: str) -> None:
+    """The consumer's fast check (compiled published schema) accepts what producers write and refuses
+    what they would refuse: a missing required field, a wrong type."""
+    example = copy.deepcopy(EXAMPLES[name])
+    catalogue.check_received(name, 1, example)
+    required = sorted(catalogue.json_schema(name, 1)["required"])
+    for key in required:
+        broken = {k: v for k, v in example.items() if k != key}
+        with pytest.raises(ValidationError):
+            catalogue.validate_data(name, 1, broken)
+        with pytest.raises(ValidationError):
+            catalogue.check_received(name, 1, broken)
+    with pytest.raises(ValidationError):
+        catalogue.check_received(name, 1, {**example, "complaint_id": 12})
