@@ -22,7 +22,7 @@ def inbox_of(service: str) -> Inbox:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.parked", description=__doc__)
-    parser.add_argument("service", choices=[s for s in config.SERVICES if s != "intake"])
+    parser.add_argument("service", choices=config.SERVICES)
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="open parked events (--all: replayed ones too)")
     listing.add_argument("--all", action="store_true")

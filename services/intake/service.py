@@ -1,27 +1,56 @@
-"""Intake: where complaints are registered. Entrypoints only; rules in domain.py."""
+"""Intake: where complaints are registered and where intake's part of their lifecycle happens.
+Entrypoints only; the rules are in domain.py, the following of investigation in projection.py."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import psycopg2.extras
+from marshmallow import ValidationError
+from nameko.rpc import rpc
 from werkzeug.wrappers import Request, Response
 
 from services.intake import domain, schemas
+from services.intake.projection import PROJECTOR, SERVICE
 from shared.config import load_hospital
-from shared.db import Cursor, Database
+from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import new_event
 from shared.eventstore import EventStore
-from shared.runtime import Backbone, DatabaseProvider, EventLog, RelayProvider
-from shared.web import NotFound, http, json_response, load, query
+from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
+from shared.web import Conflict, NotFound, http, json_response, load, query
 
-SERVICE = "intake"
 HOSPITAL = load_hospital()
-COLUMNS = ("complaint_id, reference, campus, channel, category, severity, source, departments, summary,"
-           " desired_outcome, received_at, received_by, receiving_department, anonymous, status, registered_at")
+DEPARTMENTS_ON = {campus: HOSPITAL.departments(campus) for campus in HOSPITAL.campuses}
+COLUMNS = ("complaint_id, reference, campus, campuses, channel, category, severity, source, departments, summary,"
+           " desired_outcome, received_at, received_by, receiving_department, anonymous, status,"
+           " status_changed_at, version, registered_at")
+
+
+class ComplaintNotFound(LookupError):
+    """No complaint with that id (raised to RPC callers, who see ``RemoteError`` of this type)."""
+
+
+def _valid_id(complaint_id: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(complaint_id)))
+    except ValueError:
+        return None
+
+
+def _complaint_id(raw: str) -> str:
+    """The path's complaint id, canonical; anything that is not a UUID names no complaint (404)."""
+    complaint_id = _valid_id(raw)
+    if complaint_id is None:
+        raise NotFound(f"no complaint {raw}")
+    return complaint_id
 
 
 def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
+    """The campus's next number of that year. The counter row stays locked until commit, so two
+    registrations never share a number, and a rolled-back registration gives its number back."""
     settings = HOSPITAL.campuses[campus]
     year = domain.reference_year(received_at, settings["timezone"])
     cur.execute("INSERT INTO reference_counters AS c (campus, year, last_number) VALUES (%s, %s, 1)"
@@ -30,11 +59,51 @@ def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
     return domain.reference(settings["reference_prefix"], year, cur.fetchone()[0])
 
 
+def _record_action(cur: Cursor, complaint_id: str, action: str, before: str | None, after: str,
+                   actor: dict[str, str] | None, at: datetime, details: dict[str, Any], event_id: str) -> None:
+    actor = actor or {}
+    cur.execute(
+        "INSERT INTO complaint_actions (complaint_id, action, status_before, status_after, actor_id, actor_role,"
+        " occurred_at, details, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (complaint_id, action, before, after, actor.get("id"), actor.get("role"), at,
+         psycopg2.extras.Json(details), event_id))
+
+
+def _read(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
+    """The complaint as staff see it: with the complainant's and patient's details and its history."""
+    cur.execute(f"SELECT {COLUMNS}, complainant_ref FROM complaints WHERE complaint_id = %s", (complaint_id,))
+    rows = fetch_dicts(cur)
+    if not rows:
+        return None
+    complaint = rows[0]
+    cur.execute("SELECT name, phone, email, relation, patient_name, patient_mrn FROM complainants"
+                " WHERE complainant_ref = %s", (complaint["complainant_ref"],))
+    person = (fetch_dicts(cur) or [{}])[0]
+    complaint["complainant"] = {k: person.get(k) for k in ("name", "phone", "email", "relation")}
+    complaint["patient"] = {"name": person.get("patient_name"), "mrn": person.get("patient_mrn")}
+    cur.execute("SELECT previous, current, changed, note, reclassified_by, reclassified_at, event_id"
+                " FROM classification_history WHERE complaint_id = %s ORDER BY id", (complaint_id,))
+    complaint["classification_history"] = fetch_dicts(cur)
+    cur.execute("SELECT action, status_before, status_after, actor_id, actor_role, occurred_at, details, event_id"
+                " FROM complaint_actions WHERE complaint_id = %s ORDER BY id", (complaint_id,))
+    complaint["history"] = [
+        {"action": r["action"], "status_before": r["status_before"], "status_after": r["status_after"],
+         "actor": {"id": r["actor_id"], "role": r["actor_role"]} if r["actor_id"] else None,
+         "occurred_at": r["occurred_at"], "details": r["details"], "event_id": r["event_id"]}
+        for r in fetch_dicts(cur)]
+    return complaint
+
+
+Decide = Callable[[Cursor, domain.Complaint], domain.Decision]
+
+
 class Service(Backbone, EventLog):
     name = SERVICE
     db: Database = DatabaseProvider(SERVICE)
     store: EventStore = RelayProvider(SERVICE)
+    inbox = ConsumerProvider(SERVICE, PROJECTOR)
 
+    # -- registering and reading --------------------------------------------------------------
     @http("POST", "/complaints")
     def register(self, request: Request) -> Response:
         command = load(schemas.NewComplaint(HOSPITAL), request)
@@ -46,14 +115,14 @@ class Service(Backbone, EventLog):
         with self.db.transaction() as cur:
             ref = _next_reference(cur, command["campus"], command["received_at"])
             registration = domain.register(
-                {**command, "received_at": command["received_at"].isoformat()}, complaint_id, ref,
-                complainant_ref)
+                {**command, "received_at": command["received_at"].isoformat(),
+                 "registered_at": datetime.now(UTC).isoformat()}, complaint_id, ref, complainant_ref)
             cur.execute(
-                "INSERT INTO complaints (complaint_id, reference, campus, channel, category, severity, source,"
-                " departments, summary, desired_outcome, received_at, received_by, receiving_department,"
-                " anonymous, complainant_ref, status) VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (complaint_id, ref, command["campus"], command["channel"], command["category"],
+                "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
+                " source, departments, summary, desired_outcome, received_at, received_by, receiving_department,"
+                " anonymous, complainant_ref, status, version) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
+                (complaint_id, ref, command["campus"], [command["campus"]], command["channel"], command["category"],
                  command["severity"], command["source"], command["departments"], command["summary"],
                  command.get("desired_outcome"), command["received_at"], command.get("received_by"),
                  command.get("receiving_department"), command["anonymous"], complainant_ref, domain.RECEIVED))
@@ -65,36 +134,134 @@ class Service(Backbone, EventLog):
                      person.get("email"), person.get("relation"), patient.get("name"), patient.get("mrn")))
             event = new_event(SERVICE, "ComplaintReceived", complaint_id, registration.event_data,
                               time=command["received_at"])
+            _record_action(cur, complaint_id, "register", None, domain.RECEIVED, registration.event_data.get("actor"),
+                           command["received_at"], {}, event.id)
             self.store.append(cur, complaint_id, 0, [event])
         return json_response({"complaint_id": complaint_id, "reference": ref}, 201,
                              {"Location": f"/complaints/{complaint_id}"})
 
     @http("GET", "/complaints/<string:complaint_id>")
     def get_complaint(self, request: Request, complaint_id: str) -> Response:
-        try:
-            uuid.UUID(complaint_id)
-        except ValueError:
-            raise NotFound(f"no complaint {complaint_id}") from None
+        complaint_id = _complaint_id(complaint_id)
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {COLUMNS} FROM complaints WHERE complaint_id = %s", (complaint_id,))
-            row = cur.fetchone()
-            names = [d[0] for d in cur.description]
-        if row is None:
+            complaint = _read(cur, complaint_id)
+        if complaint is None:
             raise NotFound(f"no complaint {complaint_id}")
-        return json_response(dict(zip(names, row, strict=False)))
+        return json_response(complaint)
 
     @http("GET", "/complaints")
     def list_complaints(self, request: Request) -> Response:
-        params = query(schemas.ComplaintsQuery(), request)
+        params = query(schemas.ComplaintsQuery(HOSPITAL), request)
         clauses, args = [], []
-        for key in ("campus", "status"):
-            if key in params:
-                clauses.append(f"{key} = %s")
-                args.append(params[key])
+        if "campus" in params:
+            clauses.append("%s = ANY(campuses)")  # every campus the complaint concerns
+            args.append(params["campus"])
+        if "status" in params:
+            clauses.append("status = %s")
+            args.append(params["status"])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {COLUMNS} FROM complaints {where} ORDER BY received_at DESC LIMIT %s",
-                        (*args, params["limit"]))
-            names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, row, strict=False)) for row in cur.fetchall()]
+            cur.execute(f"SELECT {COLUMNS} FROM complaints {where} ORDER BY received_at DESC, reference DESC"
+                        " LIMIT %s", (*args, params["limit"]))
+            rows = fetch_dicts(cur)
         return json_response({"complaints": rows})
+
+    # -- lifecycle actions --------------------------------------------------------------------
+    @http("POST", "/complaints/<string:complaint_id>/resolve-on-spot")
+    def resolve_on_spot(self, request: Request, complaint_id: str) -> Response:
+        complaint_id = _complaint_id(complaint_id)
+        command = load(schemas.ResolveOnSpot(), request)
+        return self._act(complaint_id, lambda cur, complaint: domain.resolve_on_spot(
+            complaint, resolution=command["resolution"], resolved_by=command["resolved_by"],
+            resolved_at=command["resolved_at"], now=datetime.now(UTC)))
+
+    @http("POST", "/complaints/<string:complaint_id>/not-accepted")
+    def not_accepted(self, request: Request, complaint_id: str) -> Response:
+        complaint_id = _complaint_id(complaint_id)
+        command = load(schemas.NotAccepted(), request)
+        duplicate_of = str(command["duplicate_of"]) if command["duplicate_of"] else None
+
+        def decide(cur: Cursor, complaint: domain.Complaint) -> domain.Decision:
+            exists = False
+            if duplicate_of:
+                cur.execute("SELECT 1 FROM complaints WHERE complaint_id = %s", (duplicate_of,))
+                exists = cur.fetchone() is not None
+            return domain.not_accept(complaint, reason=command["reason"], route_advice=command["route_advice"],
+                                     decided_by=command["decided_by"], duplicate_of=duplicate_of,
+                                     duplicate_exists=exists, now=datetime.now(UTC))
+        return self._act(complaint_id, decide)
+
+    @http("POST", "/complaints/<string:complaint_id>/withdraw")
+    def withdraw(self, request: Request, complaint_id: str) -> Response:
+        complaint_id = _complaint_id(complaint_id)
+        command = load(schemas.Withdraw(), request)
+        return self._act(complaint_id, lambda cur, complaint: domain.withdraw(
+            complaint, withdrawn_by=command["withdrawn_by"], reason=command.get("reason"), now=datetime.now(UTC)))
+
+    @http("POST", "/complaints/<string:complaint_id>/reclassify")
+    def reclassify(self, request: Request, complaint_id: str) -> Response:
+        complaint_id = _complaint_id(complaint_id)
+        command = load(schemas.Reclassify(HOSPITAL), request)
+        return self._act(complaint_id, lambda cur, complaint: domain.reclassify(
+            complaint, command, reclassified_by=command["reclassified_by"], note=command.get("note"),
+            departments_on=DEPARTMENTS_ON, now=datetime.now(UTC)))
+
+    def _act(self, complaint_id: str, decide: Decide) -> Response:
+        """Lock the complaint, let the domain decide, write the new state and its event in one transaction."""
+        with self.db.transaction() as cur:
+            cur.execute("SELECT complaint_id, campus, status, received_at, category, severity, departments,"
+                        " campuses, version FROM complaints WHERE complaint_id = %s FOR UPDATE", (complaint_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise NotFound(f"no complaint {complaint_id}")
+            *values, version = row
+            complaint = domain.Complaint(str(values[0]), *values[1:6], tuple(values[6]), tuple(values[7]))
+            try:
+                decision = decide(cur, complaint)
+            except domain.NotAllowed as exc:
+                raise Conflict(str(exc), state=exc.status) from None
+            except domain.Invalid as exc:
+                raise ValidationError(exc.errors) from None
+            first = self.store.read_stream(cur, complaint_id)[:1]
+            event = new_event(SERVICE, decision.event_type, complaint_id, decision.event_data, time=decision.at,
+                              correlationid=first[0].correlationid if first else None)
+            classification = decision.classification or complaint.classification()
+            cur.execute(
+                "UPDATE complaints SET status = %s, category = %s, severity = %s, departments = %s, campuses = %s,"
+                " version = %s, status_changed_at = CASE WHEN status = %s THEN status_changed_at ELSE %s END"
+                " WHERE complaint_id = %s",
+                (decision.status, classification["category"], classification["severity"],
+                 classification["departments"], classification["campuses"], version + 1, decision.status,
+                 decision.at, complaint_id))
+            _record_action(cur, complaint_id, decision.action, decision.status_before, decision.status,
+                           decision.actor, decision.at, decision.details, event.id)
+            if decision.classification is not None:
+                cur.execute(
+                    "INSERT INTO classification_history (complaint_id, previous, current, changed, note,"
+                    " reclassified_by, reclassified_at, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (complaint_id, psycopg2.extras.Json(event.data["previous"]),
+                     psycopg2.extras.Json(event.data["current"]), decision.details["changed"],
+                     decision.details.get("note"), decision.actor["id"], decision.at, event.id))
+            self.store.append(cur, complaint_id, version, [event])
+            body = _read(cur, complaint_id)
+        return json_response(body)
+
+    # -- for other services -------------------------------------------------------------------
+    @rpc(expected_exceptions=ComplaintNotFound)
+    def contact_for(self, complaint_id: str) -> dict[str, Any]:
+        """How to reach the complainant, for the notification service at send time (personal data never
+        travels in events). An anonymous complaint has no contact: every personal field is None."""
+        valid = _valid_id(complaint_id)
+        if valid is None:
+            raise ComplaintNotFound(f"no complaint {complaint_id}")
+        with self.db.transaction() as cur:
+            cur.execute("SELECT c.anonymous, c.campus, c.reference, p.name, p.phone, p.email, p.relation"
+                        " FROM complaints c LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref"
+                        " WHERE c.complaint_id = %s", (valid,))
+            rows = fetch_dicts(cur)
+        if not rows:
+            raise ComplaintNotFound(f"no complaint {complaint_id}")
+        contact = rows[0]
+        if contact["anonymous"]:
+            contact.update(name=None, phone=None, email=None, relation=None)
+        return contact
