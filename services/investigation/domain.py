@@ -46,6 +46,14 @@ class UnknownItem(Exception):
     """An extension, rectification or dispute the case does not have (a 404)."""
 
 
+class Invalid(Exception):
+    """A value the campus's policy does not allow (a 400 naming ``field``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def policy_version(policy: dict[str, Any]) -> str:
     """Names the policy a deadline was computed with; changes whenever any setting changes."""
     digest = hashlib.sha256(json.dumps(policy, sort_keys=True).encode()).hexdigest()[:8]
@@ -102,6 +110,7 @@ class Clock:
     on_hold: bool = False        # an extension request awaits the office's decision
     breached_at: str | None = None
     met_at: str | None = None
+    extended_days: int = 0       # working days added by granted extensions (kept when the base changes)
 
     @property
     def due_at(self) -> datetime:
@@ -206,9 +215,11 @@ def _first_reply_if_changed(case: Case, departments: list[str], calendar: Campus
     """Reschedule the first reply when the number of departments changes its length (5 ↔ 10 days)."""
     clock = case.open_clock("first_reply")
     days = first_reply_days(policy, departments)
-    if clock is None or clock.due["working_days"] == days:
+    if clock is None or clock.due["working_days"] - clock.extended_days == days:
         return []
-    current = deadline_data("first_reply", calendar.add_working_days(parse_time(clock.started_at), days), days, policy)
+    total = days + clock.extended_days  # granted extensions keep their effect
+    current = deadline_data("first_reply", calendar.add_working_days(parse_time(clock.started_at), total), total,
+                            policy)
     return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
                                      "previous": clock.due, "current": current, "reason": reason, "actor": who})]
 
@@ -244,8 +255,10 @@ def _investigation(case: Case, department: str, action: str) -> dict[str, Any]:
 
 
 def decide_request_extension(case: Case, extension_id: str, department: str, reason: str, days: int, staff: str,
-                             now: datetime) -> Decision:
+                             now: datetime, policy: dict[str, Any]) -> Decision:
     case.require((OPEN,), "ask for an extension")
+    if days > policy["extension_max_days"]:
+        raise Invalid("requested_days", f"at most {policy['extension_max_days']} working days on this campus")
     _investigation(case, department, "ask for an extension")
     clock = case.clocks[f"investigation:{department}"]
     if clock.status != D_OPEN or now >= clock.due_at:
@@ -272,6 +285,7 @@ def decide_extension(case: Case, extension_id: str, granted: bool, note: str | N
     extension = case.extensions.get(extension_id)
     if extension is None:
         raise UnknownItem(f"no extension {extension_id} on this case")
+    case.require((OPEN,), "decide on an extension")
     if extension["status"] != "pending":
         raise Refused(f"the extension was already {extension['status']}", case.status)
     who = actor(staff, "complaint_officer")
@@ -301,7 +315,7 @@ def decide_findings(case: Case, department: str, substantiated: str, summary: st
     return [("FindingsSubmitted", {
         "complaint_id": case.complaint_id, "campus": case.campus, "department": department,
         "substantiated": substantiated, "summary": summary, "signed_off_by": signed_off_by,
-        "submitted_at": rfc3339(now), "on_time": now <= clock.due_at,
+        "submitted_at": rfc3339(now), "on_time": now < clock.due_at,  # at due_at it is already breached
         "actor": actor(staff, "department_liaison")})]
 
 
@@ -349,7 +363,7 @@ def decide_complete_rectification(case: Case, rectification_id: str, note: str |
         raise Refused("the rectification was already completed", case.status)
     clock = case.clocks[f"rectification:{rectification_id}"]
     data = {"complaint_id": case.complaint_id, "campus": case.campus, "rectification_id": rectification_id,
-            "department": rectification["department"], "completed_at": rfc3339(now), "on_time": now <= clock.due_at,
+            "department": rectification["department"], "completed_at": rfc3339(now), "on_time": now < clock.due_at,
             "actor": actor(staff, "department_liaison")}
     if note:
         data["note"] = note
@@ -436,7 +450,10 @@ def decide_reclassified(case: Case, current: dict[str, Any], now: datetime, cale
     added = [d for d in current.get("departments", case.departments) if d not in case.assignments]
     if added and case.status == OPEN:
         decision += decide_assign(case, added, "system", now, calendar, policy)
-        decision[-1][1]["actor"] = who
+        opened = decision[-1][1]
+        opened["actor"] = who
+        for key in ("category", "severity", "campuses"):  # the new classification, whether folded yet or not
+            opened[key] = current.get(key, opened[key])
         for _, data in decision:
             if data.get("reason") == "departments_assigned":
                 data["reason"] = "reclassified"
@@ -492,9 +509,9 @@ def _start_clock(case: Case, due: dict[str, Any], started_at: str, reminder_at: 
                                            remind_at=reminder_at)
 
 
-def _stop_clocks(case: Case) -> None:
+def _stop_clocks(case: Case, keep_rectifications: bool = False) -> None:
     for clock in case.clocks.values():
-        if clock.status == D_OPEN:
+        if clock.status == D_OPEN and not (keep_rectifications and clock.due["kind"] == "rectification"):
             clock.status = D_STOPPED
 
 
@@ -522,6 +539,8 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
         case.departments = sorted(set(case.departments) | set(data["departments"]))
     elif event_type == "DeadlineRescheduled":
         clock = case.clocks[deadline_key(data["current"])]
+        if data["reason"] == "extension_granted":
+            clock.extended_days += data["current"]["working_days"] - data["previous"]["working_days"]
         clock.due = data["current"]
         clock.remind_at = reminders.get(clock.key, clock.remind_at)
         clock.reminded = clock.reminded and data["reason"] == "calendar_updated" and \
@@ -535,13 +554,20 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
         clock = case.clocks[f"investigation:{data['department']}"]
         clock.on_hold = False
         if event_type == "ExtensionGranted":
+            clock.extended_days += data["deadline"]["working_days"] - clock.due["working_days"]
             clock.due = data["deadline"]
             clock.remind_at = reminders.get(clock.key, clock.remind_at)
             clock.reminded = False
     elif event_type == "FindingsSubmitted":
         case.assignments[data["department"]]["status"] = "findings_submitted"
         case.assignments[data["department"]]["substantiated"] = data["substantiated"]
-        _meet(case.clocks.get(f"investigation:{data['department']}"), data["submitted_at"])
+        clock = case.clocks.get(f"investigation:{data['department']}")
+        if clock is not None:
+            clock.on_hold = False
+        _meet(clock, data["submitted_at"])
+        for extension in case.extensions.values():  # the findings make a pending request moot
+            if extension["department"] == data["department"] and extension["status"] == "pending":
+                extension["status"] = "superseded"
     elif event_type == "InvestigationDue":
         case.clocks[deadline_key(data["deadline"])].reminded = True
     elif event_type == "DeadlineBreached":
@@ -568,7 +594,7 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
     elif event_type == "FollowUpRecorded":
         case.follow_ups.append({"satisfied": data["satisfied"], "recorded_at": data["recorded_at"]})
     elif event_type == "ComplaintReopened":
-        _stop_clocks(case)
+        _stop_clocks(case, keep_rectifications=True)  # ordered rectifications still have to be done
         case.status = OPEN
         case.reopened += 1
         case.assignments = {}  # a new round: the office assigns departments again

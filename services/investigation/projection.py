@@ -40,9 +40,9 @@ def end_case(cur: Cursor, event: Envelope) -> None:
 def reclassify(cur: Cursor, event: Envelope) -> None:
     case = cases.load(cur, event.subject)
     campus = case.campus
+    domain.evolve(case, event.type, event.data, event.data["reclassified_at"])
     decision = domain.decide_reclassified(case, event.data["current"], event.time, HOSPITAL.calendar(campus),
                                           HOSPITAL.policy(campus))
-    domain.evolve(case, event.type, event.data, event.data["reclassified_at"])
     placed = cases.apply(cur, case, decision, event.time, cause=event)
     if not placed:
         cases.save(cur, case, event.time)

@@ -109,6 +109,8 @@ class Service(Backbone, EventLog):
             raise NotFound(str(exc)) from None
         except domain.Refused as exc:
             raise Conflict(str(exc), state=exc.state) from None
+        except domain.Invalid as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
         cases.observe(placed)
         body = {"complaint_id": complaint_id, "status": case.status, "events": [e.type for e in placed],
                 **(created or {})}
@@ -132,8 +134,8 @@ class Service(Backbone, EventLog):
         body = self._body(schemas.ExtensionRequest(), request)
         extension_id = str(uuid.uuid4())
         return self._act(complaint_id, lambda case, now: domain.decide_request_extension(
-            case, extension_id, body["department"], body["reason"], body["requested_days"], body["actor"], now),
-            {"extension_id": extension_id})
+            case, extension_id, body["department"], body["reason"], body["requested_days"], body["actor"], now,
+            HOSPITAL.policy(case.campus)), {"extension_id": extension_id})
 
     @http("POST", "/cases/<string:complaint_id>/extensions/<string:extension_id>/decision")
     def decide_extension(self, request: Request, complaint_id: str, extension_id: str) -> Response:
