@@ -78,6 +78,7 @@ RESCHEDULE_REASONS = (
 ESCALATION_TARGETS = ("leadership_group",)
 NOTIFICATION_PURPOSES = (
     "acknowledgement", "reply", "reminder", "breach_alert", "escalation", "rectification",
+    "not_accepted",  # the complainant is told why and which route applies (CONTRACT §2)
 )
 
 TEXT_MAX = 4000

@@ -230,7 +230,7 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
                      "channel": catalogue.NOTIFICATION_CHANNELS},
     "NotificationFailed": {"channel": catalogue.NOTIFICATION_CHANNELS,
                            "purpose": ("acknowledgement", "reply", "reminder", "breach_alert",
-                                       "escalation", "rectification")},
+                                       "escalation", "rectification", "not_accepted")},
 }
 
 
