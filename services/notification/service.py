@@ -1,17 +1,26 @@
-"""Notification: delivers what the other services ask to be told. Entrypoints only."""
+"""Notification: delivers what the other services' events ask to be told. Entrypoints only: what to
+send in domain.py and projection.py, how in delivery.py and channels.py."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+import uuid
+from datetime import UTC, datetime
+
+from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
+from services.notification import domain
+from services.notification.delivery import Deliverer, DeliveryWorker
 from services.notification.projection import PROJECTOR, SERVICE
 from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import http, json_response, query
+from shared.web import Conflict, NotFound, http, json_response, load, query
 
-COLUMNS = "notification_id, complaint_id, purpose, campus, channel, recipient_role, status, detail, created_at"
+COLUMNS = ("notification_id, complaint_id, purpose, campus, recipient_role, recipient_id, channel, status, attempts,"
+           " last_error, detail, created_at, sent_at, updated_at")
+LETTER_COLUMNS = ("notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role,"
+                  " recipient_id, context, channel_preference, attempts, status")
 
 
 class NotificationsQuery(Schema):
@@ -21,17 +30,81 @@ class NotificationsQuery(Schema):
     complaint_id = fields.UUID(required=True)
 
 
+class LettersQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    campus = fields.String(validate=validate.Length(1, 64))
+    status = fields.String(load_default=domain.QUEUED, validate=validate.OneOf((domain.QUEUED, domain.SENT)))
+
+
+class Posted(Schema):
+    class Meta:
+        unknown = RAISE
+
+    actor = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+def _notification_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound(f"no letter {value}") from None
+
+
 class Service(Backbone, EventLog):
     name = SERVICE
     db: Database = DatabaseProvider(SERVICE)
     store: EventStore = RelayProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
+    delivery: Deliverer = DeliveryWorker()
 
     @http("GET", "/notifications")
     def list_notifications(self, request: Request) -> Response:
+        """What was sent about a complaint, when, how, and what failed (no contact details)."""
         params = query(NotificationsQuery(), request)
         with self.db.transaction() as cur:
             cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE complaint_id = %s ORDER BY created_at",
                         (params["complaint_id"],))
             rows = fetch_dicts(cur)
         return json_response({"notifications": rows})
+
+    @http("GET", "/letters")
+    def list_letters(self, request: Request) -> Response:
+        params = query(LettersQuery(), request)
+        clauses, args = ["channel = 'letter' AND status = %s"], [params["status"]]
+        if "campus" in params:
+            clauses.append("campus = %s")
+            args.append(params["campus"])
+        with self.db.transaction() as cur:
+            cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE {' AND '.join(clauses)} ORDER BY created_at",
+                        args)
+            rows = fetch_dicts(cur)
+        return json_response({"letters": rows})
+
+    def _letter_row(self, cur: object, notification_id: str, lock: bool = False) -> dict:
+        cur.execute(f"SELECT {LETTER_COLUMNS} FROM notifications WHERE notification_id = %s AND channel = 'letter'"
+                    + (" FOR UPDATE" if lock else ""), (notification_id,))
+        rows = fetch_dicts(cur)
+        if not rows:
+            raise NotFound(f"no letter {notification_id}")
+        return rows[0]
+
+    @http("GET", "/letters/<string:notification_id>")
+    def print_letter(self, request: Request, notification_id: str) -> Response:
+        """The printable letter, rendered now with the complainant's details fetched from intake."""
+        with self.db.transaction() as cur:
+            row = self._letter_row(cur, _notification_id(notification_id))
+        return Response(self.delivery.letter(row), mimetype="text/html")
+
+    @http("POST", "/letters/<string:notification_id>/posted")
+    def letter_posted(self, request: Request, notification_id: str) -> Response:
+        """The office posted (or handed over) the letter: it now counts as sent."""
+        load(Posted(), request)
+        notification_id = _notification_id(notification_id)
+        with self.db.transaction() as cur:
+            row = self._letter_row(cur, notification_id, lock=True)
+            if row["status"] != domain.QUEUED:
+                raise Conflict(f"the letter is {row['status']}, not queued", state=row["status"])
+            self.delivery.mark_posted(cur, row, datetime.now(UTC))
+        return json_response({"notification_id": notification_id, "status": domain.SENT})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,23 +57,87 @@ class ServiceProcess:
         return requests.post(f"{self.url}{path}", json=json, timeout=10, **kwargs)
 
 
+class Helper:
+    """A stand-in for the outside world the services talk to (SMTP server, SMS gateway), as a process."""
+
+    def __init__(self, args: list[str], port: int, name: str):
+        self.args, self.port, self.name = args, port, name
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = (LOGS / f"{self.name}.log").open("ab")
+        self.process = subprocess.Popen([sys.executable, "-m", *self.args], cwd=config.ROOT, stdout=log,
+                                        stderr=subprocess.STDOUT)
+        wait_for(self.listening, timeout=20, what=f"{self.name} listening")
+
+    def listening(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class Smtp(Helper):
+    def __init__(self, port: int, folder: Path):
+        super().__init__(["tests.support.smtp_sink", str(port), str(folder)], port, "smtp")
+        self.folder = folder
+
+    def messages(self) -> list[dict]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.folder.glob("*.json"))]
+
+
+class SmsGateway(Helper):
+    def __init__(self, port: int):
+        super().__init__(["tests.support.sms_gateway", str(port)], port, "sms")
+        self.url = f"http://127.0.0.1:{port}"
+
+    def messages(self) -> list[dict]:
+        return requests.get(self.url, timeout=5).json()["messages"]
+
+    def attempts(self) -> int:
+        return requests.get(self.url, timeout=5).json()["attempts"]
+
+    def mode(self, status: int = 200, delay: float = 0.0) -> None:
+        requests.post(f"{self.url}/_mode", json={"status": status, "delay": delay}, timeout=5).raise_for_status()
+
+
 class Stack(dict):
+    smtp: Smtp
+    sms: SmsGateway
+
     def __getattr__(self, name: str) -> ServiceProcess:
         return self[name]
 
 
 @pytest.fixture(scope="package")
-def stack(rabbit_vhost):
+def stack(rabbit_vhost, tmp_path_factory):
+    base = int(os.environ["INTAKE_PORT"]) + 4  # the slot's two spare ports
+    smtp = Smtp(base, tmp_path_factory.mktemp("smtp"))
+    sms = SmsGateway(base + 1)
+    os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+                       "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
+                       "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
+                       "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
+    services.smtp, services.sms = smtp, sms
     for service in config.SERVICES:
         fresh_service_database(service)
     try:
+        smtp.start()
+        sms.start()
         for process in services.values():
             process.start()
         yield services
     finally:
         for process in services.values():
             process.stop()
+        smtp.stop()
+        sms.stop()
 
 
 @pytest.fixture

@@ -39,10 +39,13 @@ def test_a_complaint_flows_through_all_four_services(stack, complaint):
     assert first_reply["due_at"] == "2026-12-04T16:00:00Z"  # 24:00 Asia/Shanghai
     assert first_reply["provisional"] is False and first_reply["calendar_version"].startswith("cn-statutory/")
 
-    notes = wait_for(lambda: stack.notification.get(
-        "/notifications", params={"complaint_id": created["complaint_id"]}).json()["notifications"],
-        what="the acknowledgement")
-    assert [(n["purpose"], n["status"]) for n in notes] == [("acknowledgement", "recorded")]
+    def acknowledged():
+        notes = stack.notification.get("/notifications", params={"complaint_id": created["complaint_id"]}).json()
+        return [(n["purpose"], n["channel"], n["status"]) for n in notes["notifications"]]
+    # The complainant gave a phone number only: acknowledged by SMS, through the real gateway.
+    wait_for(lambda: acknowledged() == [("acknowledgement", "sms", "sent")], what="the acknowledgement sent")
+    sms = [m for m in stack.sms.messages() if created["reference"] in m["text"]]
+    assert len(sms) == 1 and sms[0]["to"] == "+86 138 0000 0000" and sms[0]["authorization"] == "Bearer test-token"
 
     wait_for(lambda: received_total(stack, "west") == before + 1, what="reporting counting the complaint")
     by_category = stack.reporting.get("/reports/summary", params={"campus": "west"}).json()

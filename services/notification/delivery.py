@@ -1,0 +1,296 @@
+"""Delivery: sends queued messages over their channel, tries again with backoff, gives up visibly.
+
+One message at a time per claim: the row is locked (``FOR UPDATE SKIP LOCKED``, so replicas never
+take the same one) while it is sent, and its outcome is written together with the event it leads
+to (``ReplySent``, ``ReminderSent``, ``NotificationFailed``) in that same transaction. Contact
+details are asked from intake (RPC) at send time and kept only in memory: never stored, logged or
+put in an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ClusterRpcProxy
+from prometheus_client import Counter
+
+from services.notification import domain, settings
+from services.notification.channels import Email, PermanentFailure, Sms, TransientFailure
+from services.notification.templates import Rendered, Templates, letter_html
+from shared import config
+from shared.db import Cursor, Database, fetch_dicts
+from shared.envelope import Envelope, new_event, rfc3339
+from shared.eventstore import EventStore
+from shared.runtime import database
+
+SERVICE = "notification"
+STORE = EventStore(SERVICE)
+log = logging.getLogger(__name__)
+NOTIFICATIONS = Counter("complaints_notifications_total", "Messages by purpose, channel and outcome.",
+                        ["purpose", "channel", "outcome"])
+
+KIND_TEXT = {"en": {"first_reply": "first reply", "investigation": "department investigation",
+                    "rectification": "rectification"},
+             "zh-CN": {"first_reply": "首次答复", "investigation": "科室调查", "rectification": "整改"}}
+REASON_TEXT = {
+    "en": {"litigation": "the matter is already before a court",
+           "mediation": "third-party mediation has already been applied for",
+           "handled_elsewhere": "it has already been handled by the health authority or the petition office",
+           "no_specific_facts": "it names no clear subject or facts",
+           "criminal_case": "it is a matter for the public security authorities",
+           "out_of_scope": "it is outside the hospital's complaint procedure",
+           "duplicate": "the same complaint is already being handled"},
+    "zh-CN": {"litigation": "该事项已进入诉讼程序", "mediation": "已申请第三方调解",
+              "handled_elsewhere": "已由卫生健康行政部门或信访部门处理", "no_specific_facts": "投诉对象或事实不明确",
+              "criminal_case": "属于公安机关管辖的事项", "out_of_scope": "不属于医院投诉处理范围",
+              "duplicate": "相同投诉正在处理中"},
+}
+DEAR = {"en": "Sir or Madam", "zh-CN": "先生/女士"}
+COLUMNS = ("notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role, recipient_id,"
+           " context, channel_preference, attempts, status")
+
+Contacts = Callable[[str], dict[str, Any]]
+
+
+class NotSendable(Exception):
+    """Nothing may or can be sent (anonymous complainant, no contact details); recorded, not retried."""
+
+
+class Deliverer:
+    def __init__(self, db: Database, contacts: Contacts, email: Email, sms: Sms, templates: Templates,
+                 directory: domain.Directory, max_attempts: int, backoff: float, backoff_cap: float):
+        self.db, self.contacts, self.email, self.sms = db, contacts, email, sms
+        self.templates, self.directory = templates, directory
+        self.max_attempts, self.backoff, self.backoff_cap = max_attempts, backoff, backoff_cap
+
+    # -- the loop's one step ---------------------------------------------------------------------
+    def deliver_due(self, now: datetime | None = None, limit: int = 100) -> int:
+        """Try every message due by ``now`` (at most ``limit``); returns how many were tried."""
+        tried = 0
+        while tried < limit:
+            moment = now or datetime.now(UTC)
+            with self.db.transaction() as cur:
+                cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
+                            " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED", (moment,))
+                rows = fetch_dicts(cur)
+                if not rows:
+                    return tried
+                self._deliver(cur, rows[0], moment)
+            tried += 1
+        return tried
+
+    def _deliver(self, cur: Cursor, row: dict[str, Any], now: datetime) -> None:
+        attempts = row["attempts"] + 1
+        channel = None
+        try:
+            channel, send = self._prepare(row)
+            if channel == domain.LETTER:  # the office prints it and marks it posted (POST /letters/<id>/posted)
+                self._update(cur, row, "queued", attempts, channel=channel)
+                NOTIFICATIONS.labels(row["purpose"], channel, "queued").inc()
+                return
+            send()
+        except NotSendable as exc:
+            self._update(cur, row, domain.NOT_SENT, attempts, error=str(exc))
+            NOTIFICATIONS.labels(row["purpose"], "none", "not_sent").inc()
+            return
+        except TransientFailure as exc:
+            if not domain.should_give_up(attempts, self.max_attempts):
+                self._update(cur, row, domain.PENDING, attempts, channel=channel, error=str(exc),
+                             next_attempt_at=domain.next_attempt(attempts, now, self.backoff, self.backoff_cap))
+                NOTIFICATIONS.labels(row["purpose"], channel or "none", "retry").inc()
+                return
+            self._fail(cur, row, attempts, channel, str(exc), now)
+            return
+        except PermanentFailure as exc:
+            self._fail(cur, row, attempts, channel, str(exc), now)
+            return
+        self._update(cur, row, domain.SENT, attempts, channel=channel, sent_at=now)
+        NOTIFICATIONS.labels(row["purpose"], channel, "sent").inc()
+        self._sent_event(cur, row, channel, now)
+
+    # -- deciding channel and text -------------------------------------------------------------
+    def _prepare(self, row: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+        campus = row["campus"]
+        lang = self.directory.languages.get(campus, "zh-CN")
+        context = dict(row["context"])
+        context["date"] = self._local(campus, datetime.now(UTC)).date().isoformat()
+        if row["recipient_id"] == domain.COMPLAINANT:
+            contact = self._contact(row["complaint_id"])
+            channel = domain.complainant_channel(contact, row["channel_preference"], row["purpose"])
+            if channel is None:
+                raise NotSendable("anonymous complainant: nothing is sent" if contact.get("anonymous")
+                                  else "no contact details")
+            context.update(self._complainant_context(contact, context, lang, campus))
+            rendered = self.templates.render(campus, lang, row["purpose"], context)
+            address = contact.get("email") if channel == domain.EMAIL else contact.get("phone")
+        else:
+            recipient = self.directory.staff(row["recipient_id"])
+            if recipient is None:
+                raise PermanentFailure(f"{row['recipient_id']} is no longer in the recipient directory")
+            channel = domain.staff_channel(recipient)
+            context.update(self._staff_context(recipient, context, lang, campus))
+            rendered = self.templates.render(campus, lang, row["purpose"], context)
+            address = recipient.email if channel == domain.EMAIL else recipient.phone
+        return channel, self._sender(channel, address or "", rendered, row["notification_id"])
+
+    def _sender(self, channel: str, address: str, rendered: Rendered, key: str) -> Callable[[], None]:
+        if channel == domain.EMAIL:
+            return lambda: self.email.send(address, rendered.subject, rendered.body, key)
+        if channel == domain.SMS:
+            return lambda: self.sms.send(address, f"{rendered.subject}\n{rendered.body}", key)
+        return lambda: None
+
+    def _contact(self, complaint_id: str) -> dict[str, Any]:
+        try:
+            return self.contacts(complaint_id)
+        except LookupError as exc:
+            raise PermanentFailure(f"intake does not know the complaint: {exc}") from None
+        except Exception as exc:  # intake or the broker unavailable: try again later
+            raise TransientFailure(f"contact details unavailable: {type(exc).__name__}") from None
+
+    def _local(self, campus: str, moment: datetime) -> datetime:
+        zone = settings.HOSPITAL.campuses.get(campus, {}).get("timezone", "Asia/Shanghai")
+        return moment.astimezone(ZoneInfo(zone))
+
+    def _when(self, campus: str, value: str | None) -> str:
+        if not value:
+            return ""
+        return self._local(campus, datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%Y-%m-%d %H:%M")
+
+    def _complainant_context(self, contact: dict[str, Any], context: dict[str, Any], lang: str,
+                             campus: str) -> dict[str, Any]:
+        return {"complainant_name": contact.get("name") or DEAR[lang], "reference": contact.get("reference") or "",
+                "received_date": self._when(campus, context.get("received_at"))[:10],
+                "reason_text": REASON_TEXT[lang].get(context.get("reason", ""), "")}
+
+    def _staff_context(self, recipient: domain.Recipient, context: dict[str, Any], lang: str,
+                       campus: str) -> dict[str, Any]:
+        return {"recipient_name": recipient.name, "kind_text": KIND_TEXT[lang].get(context.get("kind", ""), ""),
+                "due": self._when(campus, context.get("due_at"))}
+
+    # -- recording -----------------------------------------------------------------------------
+    def _update(self, cur: Cursor, row: dict[str, Any], status: str, attempts: int, channel: str | None = None,
+                error: str | None = None, next_attempt_at: datetime | None = None,
+                sent_at: datetime | None = None) -> None:
+        cur.execute(
+            "UPDATE notifications SET status = %s, attempts = %s, channel = coalesce(%s, channel), last_error = %s,"
+            " detail = coalesce(%s, detail), next_attempt_at = coalesce(%s, next_attempt_at), sent_at = %s,"
+            " updated_at = now() WHERE notification_id = %s",
+            (status, attempts, channel, error, error, next_attempt_at, sent_at, row["notification_id"]))
+
+    def _fail(self, cur: Cursor, row: dict[str, Any], attempts: int, channel: str | None, error: str,
+              now: datetime) -> None:
+        self._update(cur, row, domain.FAILED, attempts, channel=channel, error=error)
+        NOTIFICATIONS.labels(row["purpose"], channel or "none", "failed").inc()
+        log.warning("gave up on a %s notification after %d attempts: %s", row["purpose"], attempts, error,
+                    extra={"notification_id": row["notification_id"], "complaint_id": row["complaint_id"]})
+        data = {"complaint_id": row["complaint_id"], "campus": row["campus"], "notification_id": row["notification_id"],
+                "purpose": row["purpose"], "channel": channel or domain.EMAIL, "attempts": attempts,
+                "error": error[:4000], "failed_at": rfc3339(now), "actor": {"id": "system", "role": "system"}}
+        if row["purpose"] == "reply":
+            data["reply_id"] = row["context"]["reply_id"]
+        self._append(cur, row, "NotificationFailed", data, now)
+
+    def _sent_event(self, cur: Cursor, row: dict[str, Any], channel: str, now: datetime) -> None:
+        base = {"complaint_id": row["complaint_id"], "campus": row["campus"], "notification_id": row["notification_id"],
+                "sent_at": rfc3339(now), "actor": {"id": "system", "role": "system"}}
+        if row["purpose"] == "reply":
+            self._append(cur, row, "ReplySent", {**base, "reply_id": row["context"]["reply_id"], "channel": channel},
+                         now)
+        elif row["purpose"] == "reminder":
+            context = row["context"]
+            self._append(cur, row, "ReminderSent", {
+                **base, "kind": context["kind"], "department": context.get("department") or None,
+                "recipient_role": row["recipient_role"], "channel": channel, "due_at": context["due_at"]}, now)
+
+    def _append(self, cur: Cursor, row: dict[str, Any], event_type: str, data: dict[str, Any],
+                now: datetime) -> list[Envelope]:
+        event = new_event(SERVICE, event_type, row["complaint_id"], data, time=now, causationid=row["caused_by"])
+        return STORE.append(cur, row["complaint_id"], None, [event])
+
+    # -- letters -------------------------------------------------------------------------------
+    def letter(self, row: dict[str, Any]) -> str:
+        """The printable letter, rendered now (contact details are not stored)."""
+        campus = row["campus"]
+        lang = self.directory.languages.get(campus, "zh-CN")
+        contact = self._contact(row["complaint_id"])
+        context = {**row["context"], "date": self._local(campus, datetime.now(UTC)).date().isoformat()}
+        context.update(self._complainant_context(contact, context, lang, campus))
+        rendered = self.templates.render(campus, lang, row["purpose"], context)
+        return letter_html(rendered, self.directory.campus_names.get(campus, campus), lang)
+
+    def mark_posted(self, cur: Cursor, row: dict[str, Any], now: datetime) -> None:
+        self._update(cur, row, domain.SENT, row["attempts"], channel=domain.LETTER, sent_at=now)
+        NOTIFICATIONS.labels(row["purpose"], domain.LETTER, "sent").inc()
+        self._sent_event(cur, row, domain.LETTER, now)
+
+
+class IntakeContacts:
+    """Contact details over intake's nameko RPC, through one long-lived proxy (reconnected on failure)."""
+
+    def __init__(self, amqp_uri: str, timeout: float = 10.0):
+        self.config = {"AMQP_URI": amqp_uri}
+        self.timeout = timeout
+        self.proxy: ClusterRpcProxy | None = None
+        self.rpc: Any = None
+        self.lock = threading.Lock()
+
+    def __call__(self, complaint_id: str) -> dict[str, Any]:
+        with self.lock:
+            if self.rpc is None:
+                self.proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
+                self.rpc = self.proxy.start()
+            try:
+                return self.rpc.intake.contact_for(complaint_id)
+            except Exception as exc:
+                if getattr(exc, "exc_type", "") == "ComplaintNotFound":
+                    raise LookupError(str(exc)) from None
+                self.close()
+                raise
+
+    def close(self) -> None:
+        if self.proxy is not None:
+            try:
+                self.proxy.stop()
+            except Exception:  # already broken
+                log.debug("closing the RPC proxy failed", exc_info=True)
+        self.proxy, self.rpc = None, None
+
+
+def make_deliverer(db: Database, contacts: Contacts) -> Deliverer:
+    return Deliverer(db, contacts, Email.from_env(), Sms.from_env(), settings.TEMPLATES, settings.DIRECTORY,
+                     settings.MAX_ATTEMPTS, settings.BACKOFF_SECONDS, settings.BACKOFF_CAP_SECONDS)
+
+
+class DeliveryWorker(DependencyProvider):
+    """Runs delivery in the background of every notification replica."""
+
+    def setup(self) -> None:
+        self.contacts = IntakeContacts(config.amqp_uri(), float(os.environ.get("INTAKE_RPC_TIMEOUT", "10")))
+        self.deliverer = make_deliverer(database(SERVICE), self.contacts)
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.run)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.deliverer.deliver_due()
+            except Exception as exc:  # the database may be away: try again next round
+                log.warning("delivery round failed: %s", exc)
+            self.stopping.wait(settings.DELIVERY_INTERVAL)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.contacts.close()
+
+    def get_dependency(self, worker_ctx: object) -> Deliverer:
+        return self.deliverer

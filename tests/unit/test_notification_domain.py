@@ -1,0 +1,171 @@
+"""Notification's pure rules and its start-up checks (directory, templates)."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from services.notification import domain
+from services.notification.templates import ROOT, TemplateError, Templates, letter_html
+from shared.config import load_hospital
+
+HOSPITAL = load_hospital()
+RAW = {"campuses": HOSPITAL.campuses, "leadership": HOSPITAL.leadership}
+DIRECTORY = domain.load_directory(RAW)
+POLICY = HOSPITAL.campuses["east"]["policy"]
+CID = "6f1c2b1e-1111-4222-8333-944455556666"
+DEADLINE = {"kind": "investigation", "department": "radiology", "due_at": "2026-11-27T16:00:00Z",
+            "last_day": "2026-11-27", "provisional": False, "calendar_version": "v", "policy_version": "p",
+            "working_days": 5}
+
+
+def test_the_demo_directory_is_complete():
+    assert DIRECTORY.office_heads["east"].id == "east-office-head"
+    assert DIRECTORY.liaisons[("west", "radiology")].email == "radiology-west@demo-hospital.example"
+    assert [p.id for p in DIRECTORY.leadership] == ["lead-01", "lead-02"]
+
+
+def test_an_incomplete_directory_is_refused_with_every_problem_named():
+    raw = copy.deepcopy(RAW)
+    raw["campuses"]["east"]["office_head"] = {"id": "x"}
+    raw["campuses"]["west"]["departments"]["nursing"]["liaison"]["email"] = "not-an-address"
+    raw["leadership"] = []
+    with pytest.raises(domain.DirectoryError) as error:
+        domain.load_directory(raw)
+    message = str(error.value)
+    assert "campuses.east.office_head (x): no email and no phone" in message
+    assert "campuses.west.departments.nursing.liaison" in message and "not an address" in message
+    assert "leadership: nobody to escalate" in message
+
+
+@pytest.mark.parametrize("event_type,data,expected", [
+    ("ComplaintReceived", {"reference": "EAST-2026-000001", "received_at": "2026-11-20T02:00:00Z"},
+     [("acknowledgement", "complainant")]),
+    ("ComplaintNotAccepted",
+     {"reason": "litigation", "route_advice": "the court", "decided_at": "2026-11-20T02:00:00Z"},
+     [("not_accepted", "complainant")]),
+    ("ReplyIssued", {"reply_id": CID, "contact_person": "east-office-head", "actions_taken": "a", "result": "r",
+                     "issued_at": "2026-11-20T02:00:00Z"}, [("reply", "complainant")]),
+    ("InvestigationDue", {"deadline": DEADLINE, "reminder_for_role": "department_liaison"},
+     [("reminder", "east-radiology-liaison")]),
+    ("InvestigationDue", {"deadline": {**DEADLINE, "kind": "first_reply", "department": None},
+                          "reminder_for_role": "complaint_officer"}, [("reminder", "east-office-head")]),
+    ("DeadlineBreached", {"deadline": DEADLINE, "breached_at": "2026-11-27T16:00:00Z"},
+     [("breach_alert", "east-office-head")]),
+    ("ComplaintEscalated", {"severity": "major", "reason": "r", "escalated_at": "2026-11-20T02:00:00Z"},
+     [("escalation", "lead-01"), ("escalation", "lead-02")]),
+    ("RectificationOrdered", {"rectification_id": CID, "department": "nursing", "description": "d",
+                              "due": {**DEADLINE, "kind": "rectification", "department": "nursing"},
+                              "ordered_at": "2026-11-20T02:00:00Z"}, [("rectification", "east-nursing-liaison")]),
+    ("FindingsSubmitted", {}, []),
+])
+def test_who_is_told_about_what(event_type, data, expected):
+    planned = domain.plan(event_type, {"complaint_id": CID, "campus": "east", **data}, DIRECTORY, POLICY)
+    assert [(p.purpose, p.recipient_id) for p in planned] == expected
+
+
+def test_the_reply_names_the_contact_person_from_the_directory():
+    [planned] = domain.plan("ReplyIssued", {"complaint_id": CID, "campus": "east", "reply_id": CID,
+                                            "contact_person": "east-office-head", "actions_taken": "a", "result": "r",
+                                            "issued_at": "2026-11-20T02:00:00Z", "channel_preference": "letter"},
+                            DIRECTORY, POLICY)
+    assert planned.context["contact_person"] == "East campus complaint office head"
+    assert planned.context["contact_phone"] and planned.channel_preference == "letter"
+
+
+def test_no_acknowledgement_when_the_campus_policy_says_so():
+    assert domain.plan("ComplaintReceived", {"complaint_id": CID, "campus": "east", "reference": "R",
+                                             "received_at": "2026-11-20T02:00:00Z"},
+                       DIRECTORY, {**POLICY, "acknowledge_receipt": False}) == []
+
+
+@pytest.mark.parametrize("contact,preference,purpose,channel", [
+    ({"anonymous": True, "email": "a@b.c"}, None, "reply", None),
+    ({"email": "a@b.c", "phone": "1"}, None, "reply", "email"),
+    ({"email": "a@b.c", "phone": "1"}, "sms", "reply", "sms"),
+    ({"email": None, "phone": "1"}, "email", "reply", "sms"),       # preference that cannot reach them
+    ({"email": None, "phone": None}, None, "reply", "letter"),
+    ({"email": None, "phone": None}, None, "not_accepted", "letter"),
+    ({"email": None, "phone": None}, None, "acknowledgement", None),
+    ({"email": "a@b.c"}, "letter", "reply", "letter"),
+])
+def test_the_complainants_channel(contact, preference, purpose, channel):
+    assert domain.complainant_channel(contact, preference, purpose) == channel
+
+
+def test_backoff_doubles_up_to_the_cap_and_gives_up_at_the_limit():
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    gaps = [(domain.next_attempt(n, now, 30, 100) - now).total_seconds() for n in (1, 2, 3, 4)]
+    assert gaps == [30, 60, 100, 100]
+    assert not domain.should_give_up(4, 5) and domain.should_give_up(5, 5)
+
+
+# -- templates ---------------------------------------------------------------------------------------------------
+
+def test_every_shipped_template_is_valid_for_every_campus():
+    templates = Templates(["east", "west"])
+    reply = templates.render("east", "en", "reply", {
+        "campus_name": "East campus", "reference": "EAST-2026-000007", "complainant_name": "Ms Li",
+        "date": "2026-11-23", "contact_person": "Office head", "contact_phone": "+86 10 1", "contact_email": "",
+        "actions_taken": "We retrained the desk", "result": "Substantiated in part", "unexpected": "ignored"})
+    assert reply.subject == "East campus: reply to your complaint EAST-2026-000007"
+    for text in ("Ms Li", "We retrained the desk", "Substantiated in part", "Office head", "2026-11-23"):
+        assert text in reply.body
+    zh = templates.render("west", "zh-CN", "acknowledgement", {
+        "campus_name": "西院", "reference": "WEST-2026-000001", "complainant_name": "王芳", "date": "2026-11-23",
+        "received_date": "2026-11-20"})
+    assert "WEST-2026-000001" in zh.subject and "王芳" in zh.body
+
+
+@pytest.fixture
+def template_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT, tmp_path / "templates")
+    return tmp_path / "templates"
+
+
+def test_a_reply_template_missing_a_required_field_is_refused_at_start_up(template_copy: Path):
+    path = template_copy / "en" / "reply.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("{{ result }}", "(see attachment)"), encoding="utf-8")
+    with pytest.raises(TemplateError) as error:
+        Templates(["east"], template_copy)
+    assert "en/reply.txt (east): must name result" in str(error.value)
+
+
+def test_a_template_reading_beyond_its_data_is_refused(template_copy: Path):
+    override = template_copy / "campus" / "west" / "zh-CN"
+    override.mkdir(parents=True)
+    (override / "reminder.txt").write_text(
+        "Subject: {{ complaint_id }}\n{{ last_day }} {{ complainant_name }} {{ ''.__class__.__mro__ }}",
+        encoding="utf-8")
+    with pytest.raises(TemplateError) as error:
+        Templates(["east", "west"], template_copy)
+    assert "campus/west/zh-CN/reminder.txt (west): uses field(s) a reminder does not have: complainant_name" \
+        in str(error.value)
+
+
+def test_the_sandbox_refuses_attribute_tricks(template_copy: Path):
+    path = template_copy / "en" / "escalation.txt"
+    path.write_text("Subject: {{ complaint_id }}\n{{ reason.__class__.__mro__ }}", encoding="utf-8")
+    templates = Templates(["east"], template_copy)
+    with pytest.raises(Exception, match=r"unsafe|not safely|access"):
+        templates.render("east", "en", "escalation", {"complaint_id": CID, "reason": "r"})
+
+
+def test_a_missing_or_broken_template_is_named(template_copy: Path):
+    (template_copy / "zh-CN" / "rectification.txt").unlink()
+    (template_copy / "en" / "breach_alert.txt").write_text("Subject: x\n{% if %}", encoding="utf-8")
+    with pytest.raises(TemplateError) as error:
+        Templates(["east"], template_copy)
+    assert "zh-CN/rectification.txt (east): missing" in str(error.value)
+    assert "en/breach_alert.txt (east): line 2" in str(error.value)
+
+
+def test_letters_escape_what_they_print():
+    html = letter_html(Templates(["east"]).render("east", "en", "acknowledgement", {
+        "campus_name": "East", "reference": "<R>", "complainant_name": "<script>x</script>", "date": "d",
+        "received_date": "d"}), "East <campus>", "en")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "East &lt;campus&gt;" in html
