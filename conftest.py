@@ -21,6 +21,9 @@ TEST_PORTS = {s: 18001 + 10 * SLOT + i for i, s in enumerate(("intake", "investi
 RUN_ID = uuid.uuid4().hex[:8]
 os.environ["DATABASE_URL_TEMPLATE"] = f"postgresql://postgres@127.0.0.1:5432/test{SLOT or ''}_complaints_{{service}}"
 os.environ.setdefault("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+os.environ["AUTH_JWT_SECRET"] = f"test-secret-{RUN_ID}-0123456789abcdef0123456789"
+os.environ.setdefault("RATE_LIMIT_WRITES_PER_MINUTE", "60000")  # the suite writes fast; limits are tested apart
+os.environ.setdefault("RATE_LIMIT_WRITE_BURST", "1000")
 VHOST = f"complaints-test-{RUN_ID}"
 os.environ["AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 for _service, _port in TEST_PORTS.items():

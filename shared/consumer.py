@@ -302,8 +302,10 @@ class Inbox:
 class Backfill:
     """Fetches a source's log over HTTP (``GET /events``) and feeds it through the inbox."""
 
-    def __init__(self, inbox: Inbox, source_urls: dict[str, str], page: int = 500, timeout: float = 10.0):
+    def __init__(self, inbox: Inbox, source_urls: dict[str, str], page: int = 500, timeout: float = 10.0,
+                 headers: Callable[[], dict[str, str]] = dict):
         self.inbox = inbox
+        self.headers = headers  # e.g. the service's bearer token
         self.source_urls = source_urls
         self.page = page
         self.timeout = timeout
@@ -313,7 +315,8 @@ class Backfill:
         while True:
             after = self.inbox.position(source)
             response = requests.get(f"{self.source_urls[source]}/events",
-                                    params={"after": after, "limit": self.page}, timeout=self.timeout)
+                                    params={"after": after, "limit": self.page}, headers=self.headers(),
+                                    timeout=self.timeout)
             response.raise_for_status()
             page = response.json()["events"]
             if not page:

@@ -17,6 +17,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request, Response
 
 from shared import config, metrics
+from shared.auth import AUDITOR, OFFICER, OPS, SYSTEM, authenticator
 from shared.consumer import Backfill, EventConsumer, Inbox, Projector
 from shared.db import Database
 from shared.eventstore import EventStore
@@ -84,7 +85,8 @@ class ConsumerProvider(DependencyProvider):
     def setup(self) -> None:
         self.inbox = Inbox(self.service, database(self.service), self.projector)
         sources = sorted(self.projector.sources)
-        backfill = Backfill(self.inbox, {s: config.service_url(s) for s in sources})
+        backfill = Backfill(self.inbox, {s: config.service_url(s) for s in sources},
+                            headers=lambda: {"Authorization": f"Bearer {authenticator().service_token(self.service)}"})
         self.consumer = EventConsumer(self.inbox, config.amqp_uri(), sources, backfill,
                                       gap_timeout=float(os.environ.get("GAP_TIMEOUT", "2")))
 
@@ -110,18 +112,18 @@ class Backbone:
     name: str
     db: Database
 
-    @http("GET", "/health/live")
+    @http("GET", "/health/live", public=True)
     def health_live(self, request: Request) -> Response:
         return json_response({"status": "live", "service": self.name})
 
-    @http("GET", "/health/ready")
+    @http("GET", "/health/ready", public=True)
     def health_ready(self, request: Request) -> Response:
         checks = {"database": self.db.ping(), "broker": broker_check().ok()}
         ready = all(checks.values())
         return json_response({"status": "ready" if ready else "not ready", "checks": checks},
                              200 if ready else 503)
 
-    @http("GET", "/metrics")
+    @http("GET", "/metrics", public=True)
     def metrics(self, request: Request) -> Response:
         body, content_type = metrics.exposition()
         return Response(body, headers={"Content-Type": content_type})
@@ -133,7 +135,7 @@ class EventLog:
     name: str
     db: Database
 
-    @http("GET", "/events")
+    @http("GET", "/events", roles=(SYSTEM, OPS, AUDITOR, OFFICER))
     def events(self, request: Request) -> Response:
         params = query(EventsQuery(), request)
         store = EventStore(self.name)

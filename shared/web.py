@@ -17,6 +17,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from shared import metrics
+from shared.auth import AuthError, Forbidden, Principal, RateLimiter, authenticator, bearer
 from shared.envelope import EnvelopeError, rfc3339
 from shared.eventstore import ConcurrencyError
 
@@ -47,6 +48,13 @@ class Conflict(HttpError):
 
 class PayloadTooLarge(HttpError):
     status = 413
+
+
+class TooManyRequests(HttpError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, retry_after=retry_after)
 
 
 def _default(value: Any) -> Any:
@@ -90,21 +98,57 @@ def query(schema: Schema, request: Request) -> dict[str, Any]:
 
 
 class HttpEntrypoint(HttpRequestHandler):
-    """nameko's HTTP entrypoint with the project's error mapping (the only place it happens)."""
+    """nameko's HTTP entrypoint with the project's checks and error mapping (the only place for both).
 
-    def __init__(self, method: str, url: str, **kwargs: Any):
-        kwargs.setdefault("expected_exceptions", (HttpError, ValidationError, EnvelopeError, ConcurrencyError))
+    Every endpoint needs a bearer token unless ``public=True``; ``roles`` limits who may call it
+    (scopes — campus, department — are checked by the handler, which knows the resource). Writes
+    are rate-limited per client. The caller's :class:`Principal` is ``principal(request)``.
+    """
+
+    limiter: RateLimiter | None = None
+
+    def __init__(self, method: str, url: str, roles: tuple[str, ...] | None = None, public: bool = False,
+                 **kwargs: Any):
+        kwargs.setdefault("expected_exceptions", (HttpError, ValidationError, EnvelopeError, ConcurrencyError,
+                                                  Forbidden))
+        self.roles, self.public = roles, public
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
-        response = super().handle_request(request)
+        try:
+            self._admit(request)
+        except Exception as exc:
+            response = self.response_from_exception(exc)
+        else:
+            response = super().handle_request(request)
         metrics.HTTP_REQUESTS.labels(self.container.service_name, request.method,
                                      str(response.status_code)).inc()
         return response
 
+    def _admit(self, request: Request) -> None:
+        if self.public:
+            return
+        found = authenticator().verify(bearer(request.headers.get("Authorization")))
+        if self.roles is not None and found.role not in self.roles:
+            raise Forbidden(f"the {found.role} role may not {request.method} {self.url}")
+        request.environ[PRINCIPAL] = found
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            if HttpEntrypoint.limiter is None:
+                HttpEntrypoint.limiter = RateLimiter.from_env()
+            wait = HttpEntrypoint.limiter.take(found.subject)
+            if wait:
+                raise TooManyRequests(f"too many writes by {found.subject}; try again in {wait:.0f}s",
+                                      retry_after=max(1, round(wait)))
+
     def response_from_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, TooManyRequests):
+            return json_response(exc.body, exc.status, {"Retry-After": str(exc.body["retry_after"])})
         if isinstance(exc, HttpError):
             return json_response(exc.body, exc.status)
+        if isinstance(exc, AuthError):
+            return json_response({"error": str(exc)}, 401, {"WWW-Authenticate": 'Bearer realm="complaints"'})
+        if isinstance(exc, Forbidden):
+            return json_response({"error": str(exc)}, 403)
         if isinstance(exc, ValidationError):
             return json_response({"error": "invalid input", "errors": exc.messages}, 400)
         if isinstance(exc, EnvelopeError):
@@ -113,6 +157,14 @@ class HttpEntrypoint(HttpRequestHandler):
             return json_response({"error": "the case changed meanwhile; reload and try again",
                                   "stream_version": exc.actual}, 409)
         return json_response({"error": "internal error"}, 500)
+
+
+PRINCIPAL = "complaints.principal"
+
+
+def principal(request: Request) -> Principal:
+    """Who is calling (set by the entrypoint before the handler runs)."""
+    return request.environ[PRINCIPAL]
 
 
 http = HttpEntrypoint.decorator

@@ -119,7 +119,8 @@ def _text(required: bool = False) -> fields.Field:
     return Text(required=required, validate=[validate.Length(min=1, max=catalogue.TEXT_MAX), _not_blank])
 
 
-def _staff(required: bool = True) -> fields.Field:
+def _staff(required: bool = False) -> fields.Field:
+    """Who took the action on the ground; defaults to the caller (the token's subject)."""
     return Text(required=required, validate=[validate.Length(min=1, max=catalogue.ID_MAX), _not_blank])
 
 

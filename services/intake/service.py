@@ -15,18 +15,35 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake import domain, schemas
 from services.intake.projection import PROJECTOR, SERVICE
+from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, Principal
 from shared.config import load_hospital
 from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import new_event
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, NotFound, http, json_response, load, query
+from shared.web import Conflict, NotFound, http, json_response, load, principal, query
 
 HOSPITAL = load_hospital()
 DEPARTMENTS_ON = {campus: HOSPITAL.departments(campus) for campus in HOSPITAL.campuses}
 COLUMNS = ("complaint_id, reference, campus, campuses, channel, category, severity, source, departments, summary,"
            " desired_outcome, received_at, received_by, receiving_department, anonymous, status,"
            " status_changed_at, version, registered_at")
+
+
+READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
+
+
+def _may_read(who: Principal, campus: str, campuses: list[str], departments: list[str]) -> None:
+    """Staff read complaints of their campuses; a department liaison only those of their department."""
+    if who.role == LIAISON:
+        who.require_department(campus, departments)
+    else:
+        who.require_campus(*campuses)
+
+
+def _by(request: Request, command: dict[str, Any], field: str) -> str:
+    """The staff member named as having acted on the ground, else the caller."""
+    return command.get(field) or principal(request).subject
 
 
 class ComplaintNotFound(LookupError):
@@ -104,9 +121,11 @@ class Service(Backbone, EventLog):
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
 
     # -- registering and reading --------------------------------------------------------------
-    @http("POST", "/complaints")
+    @http("POST", "/complaints", roles=(FIRST_CONTACT, OFFICER))
     def register(self, request: Request) -> Response:
+        who = principal(request)
         command = load(schemas.NewComplaint(HOSPITAL), request)
+        who.require_campus(command["campus"])
         command["received_at"] = command["received_at"] or datetime.now(UTC)
         complaint_id = str(uuid.uuid4())
         person = command.get("complainant") or {}
@@ -132,30 +151,40 @@ class Service(Backbone, EventLog):
                     " patient_name, patient_mrn) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (complainant_ref, complaint_id, person.get("name"), person.get("phone"),
                      person.get("email"), person.get("relation"), patient.get("name"), patient.get("mrn")))
-            event = new_event(SERVICE, "ComplaintReceived", complaint_id, registration.event_data,
+            event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,
+                                                                           "actor": who.actor},
                               time=command["received_at"])
-            _record_action(cur, complaint_id, "register", None, domain.RECEIVED, registration.event_data.get("actor"),
+            _record_action(cur, complaint_id, "register", None, domain.RECEIVED, who.actor,
                            command["received_at"], {}, event.id)
             self.store.append(cur, complaint_id, 0, [event])
         return json_response({"complaint_id": complaint_id, "reference": ref}, 201,
                              {"Location": f"/complaints/{complaint_id}"})
 
-    @http("GET", "/complaints/<string:complaint_id>")
+    @http("GET", "/complaints/<string:complaint_id>", roles=READERS)
     def get_complaint(self, request: Request, complaint_id: str) -> Response:
         complaint_id = _complaint_id(complaint_id)
         with self.db.transaction() as cur:
             complaint = _read(cur, complaint_id)
         if complaint is None:
             raise NotFound(f"no complaint {complaint_id}")
+        _may_read(principal(request), complaint["campus"], complaint["campuses"], complaint["departments"])
         return json_response(complaint)
 
-    @http("GET", "/complaints")
+    @http("GET", "/complaints", roles=READERS)
     def list_complaints(self, request: Request) -> Response:
+        who = principal(request)
         params = query(schemas.ComplaintsQuery(HOSPITAL), request)
         clauses, args = [], []
         if "campus" in params:
+            who.require_campus(params["campus"])
             clauses.append("%s = ANY(campuses)")  # every campus the complaint concerns
             args.append(params["campus"])
+        if who.campus_filter() is not None:
+            clauses.append("campuses && %s")
+            args.append(who.campus_filter())
+        if who.role == LIAISON:
+            clauses.append("%s = ANY(departments)")
+            args.append(who.department)
         if "status" in params:
             clauses.append("status = %s")
             args.append(params["status"])
@@ -167,15 +196,15 @@ class Service(Backbone, EventLog):
         return json_response({"complaints": rows})
 
     # -- lifecycle actions --------------------------------------------------------------------
-    @http("POST", "/complaints/<string:complaint_id>/resolve-on-spot")
+    @http("POST", "/complaints/<string:complaint_id>/resolve-on-spot", roles=(FIRST_CONTACT, OFFICER))
     def resolve_on_spot(self, request: Request, complaint_id: str) -> Response:
         complaint_id = _complaint_id(complaint_id)
         command = load(schemas.ResolveOnSpot(), request)
-        return self._act(complaint_id, lambda cur, complaint: domain.resolve_on_spot(
-            complaint, resolution=command["resolution"], resolved_by=command["resolved_by"],
+        return self._act(request, complaint_id, lambda cur, complaint: domain.resolve_on_spot(
+            complaint, resolution=command["resolution"], resolved_by=_by(request, command, "resolved_by"),
             resolved_at=command["resolved_at"], now=datetime.now(UTC)))
 
-    @http("POST", "/complaints/<string:complaint_id>/not-accepted")
+    @http("POST", "/complaints/<string:complaint_id>/not-accepted", roles=(OFFICER,))
     def not_accepted(self, request: Request, complaint_id: str) -> Response:
         complaint_id = _complaint_id(complaint_id)
         command = load(schemas.NotAccepted(), request)
@@ -187,27 +216,29 @@ class Service(Backbone, EventLog):
                 cur.execute("SELECT 1 FROM complaints WHERE complaint_id = %s", (duplicate_of,))
                 exists = cur.fetchone() is not None
             return domain.not_accept(complaint, reason=command["reason"], route_advice=command["route_advice"],
-                                     decided_by=command["decided_by"], duplicate_of=duplicate_of,
+                                     decided_by=_by(request, command, "decided_by"), duplicate_of=duplicate_of,
                                      duplicate_exists=exists, now=datetime.now(UTC))
-        return self._act(complaint_id, decide)
+        return self._act(request, complaint_id, decide)
 
-    @http("POST", "/complaints/<string:complaint_id>/withdraw")
+    @http("POST", "/complaints/<string:complaint_id>/withdraw", roles=(OFFICER,))
     def withdraw(self, request: Request, complaint_id: str) -> Response:
         complaint_id = _complaint_id(complaint_id)
         command = load(schemas.Withdraw(), request)
-        return self._act(complaint_id, lambda cur, complaint: domain.withdraw(
-            complaint, withdrawn_by=command["withdrawn_by"], reason=command.get("reason"), now=datetime.now(UTC)))
+        return self._act(request, complaint_id, lambda cur, complaint: domain.withdraw(
+            complaint, withdrawn_by=_by(request, command, "withdrawn_by"), reason=command.get("reason"),
+            now=datetime.now(UTC)))
 
-    @http("POST", "/complaints/<string:complaint_id>/reclassify")
+    @http("POST", "/complaints/<string:complaint_id>/reclassify", roles=(OFFICER,))
     def reclassify(self, request: Request, complaint_id: str) -> Response:
         complaint_id = _complaint_id(complaint_id)
         command = load(schemas.Reclassify(HOSPITAL), request)
-        return self._act(complaint_id, lambda cur, complaint: domain.reclassify(
-            complaint, command, reclassified_by=command["reclassified_by"], note=command.get("note"),
+        return self._act(request, complaint_id, lambda cur, complaint: domain.reclassify(
+            complaint, command, reclassified_by=_by(request, command, "reclassified_by"), note=command.get("note"),
             departments_on=DEPARTMENTS_ON, now=datetime.now(UTC)))
 
-    def _act(self, complaint_id: str, decide: Decide) -> Response:
+    def _act(self, request: Request, complaint_id: str, decide: Decide) -> Response:
         """Lock the complaint, let the domain decide, write the new state and its event in one transaction."""
+        who = principal(request)
         with self.db.transaction() as cur:
             cur.execute("SELECT complaint_id, campus, status, received_at, category, severity, departments,"
                         " campuses, version FROM complaints WHERE complaint_id = %s FOR UPDATE", (complaint_id,))
@@ -216,6 +247,7 @@ class Service(Backbone, EventLog):
                 raise NotFound(f"no complaint {complaint_id}")
             *values, version = row
             complaint = domain.Complaint(str(values[0]), *values[1:6], tuple(values[6]), tuple(values[7]))
+            who.require_campus(*complaint.campuses)
             try:
                 decision = decide(cur, complaint)
             except domain.NotAllowed as exc:
@@ -223,7 +255,8 @@ class Service(Backbone, EventLog):
             except domain.Invalid as exc:
                 raise ValidationError(exc.errors) from None
             first = self.store.read_stream(cur, complaint_id)[:1]
-            event = new_event(SERVICE, decision.event_type, complaint_id, decision.event_data, time=decision.at,
+            event = new_event(SERVICE, decision.event_type, complaint_id, {**decision.event_data, "actor": who.actor},
+                              time=decision.at,
                               correlationid=first[0].correlationid if first else None)
             classification = decision.classification or complaint.classification()
             cur.execute(
@@ -234,7 +267,7 @@ class Service(Backbone, EventLog):
                  classification["departments"], classification["campuses"], version + 1, decision.status,
                  decision.at, complaint_id))
             _record_action(cur, complaint_id, decision.action, decision.status_before, decision.status,
-                           decision.actor, decision.at, decision.details, event.id)
+                           who.actor, decision.at, decision.details, event.id)
             if decision.classification is not None:
                 cur.execute(
                     "INSERT INTO classification_history (complaint_id, previous, current, changed, note,"

@@ -96,10 +96,13 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
 
 
 def apply(cur: Cursor, case: domain.Case, decision: domain.Decision, now: datetime,
-          cause: Envelope | None = None) -> list[Envelope]:
-    """Append the decided events, fold them into the case, save it; returns the events as placed."""
+          cause: Envelope | None = None, actor: dict[str, str] | None = None) -> list[Envelope]:
+    """Append the decided events, fold them into the case, save it; returns the events as placed.
+    ``actor``: who acted (the caller's token), recorded on every event of the decision."""
     if not decision:
         return []
+    if actor is not None:
+        decision = [(event_type, {**data, "actor": actor}) for event_type, data in decision]
     events = [new_event(SERVICE, event_type, case.complaint_id, data, time=now,
                         correlationid=cause.correlationid if cause else None,
                         causationid=cause.id if cause else None) for event_type, data in decision]
@@ -127,11 +130,11 @@ def _deadlines_of(event: Envelope) -> list[dict[str, Any]]:
     return [d for d in found if d]
 
 
-def run(cur: Cursor, complaint_id: str, now: datetime,
-        decide: Callable[[domain.Case], domain.Decision]) -> tuple[domain.Case, list[Envelope]]:
+def run(cur: Cursor, complaint_id: str, now: datetime, decide: Callable[[domain.Case], domain.Decision],
+        actor: dict[str, str] | None = None) -> tuple[domain.Case, list[Envelope]]:
     """Load (locked), decide, apply: the body of every HTTP command."""
     case = load(cur, complaint_id)
-    placed = apply(cur, case, decide(case), now)
+    placed = apply(cur, case, decide(case), now, actor=actor)
     return case, placed
 
 

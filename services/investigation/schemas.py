@@ -8,9 +8,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from shared import catalogue
 
-Staff = fields.String(required=True, validate=validate.Length(1, 64),
-                      metadata={"description": "staff id of whoever takes the action"})
-
 
 def text(required: bool = True) -> fields.String:
     return fields.String(required=required, validate=validate.Length(1, catalogue.TEXT_MAX))
@@ -26,7 +23,6 @@ class Departments(Strict):
 
     departments = fields.List(fields.String(validate=validate.Length(1, 64)), required=True,
                               validate=validate.Length(min=1))
-    actor = Staff
 
     @validates_schema
     def no_repeats(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -38,13 +34,11 @@ class ExtensionRequest(Strict):
     department = fields.String(required=True, validate=validate.Length(1, 64))
     reason = text()
     requested_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 30))
-    actor = Staff
 
 
 class ExtensionDecision(Strict):
     granted = fields.Boolean(required=True, truthy={True}, falsy={False})
     note = text(required=False)
-    actor = Staff
 
 
 class Findings(Strict):
@@ -53,12 +47,10 @@ class Findings(Strict):
     summary = text()
     signed_off_by = fields.String(required=True, validate=validate.Length(1, 64),
                                   metadata={"description": "staff id of the head of department"})
-    actor = Staff
 
 
 class Escalation(Strict):
     reason = text()
-    actor = Staff
 
 
 class Reply(Strict):
@@ -66,49 +58,41 @@ class Reply(Strict):
     actions_taken = text()
     result = text()
     channel_preference = fields.String(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
-    actor = Staff
 
 
 class Rectification(Strict):
     department = fields.String(required=True, validate=validate.Length(1, 64))
     description = text()
     due_in_working_days = fields.Integer(strict=True, validate=validate.Range(1, 250))
-    actor = Staff
 
 
 class RectificationDone(Strict):
     note = text(required=False)
-    actor = Staff
 
 
 class FollowUp(Strict):
     satisfied = fields.Boolean(required=True, truthy={True}, falsy={False})
     note = text(required=False)
-    actor = Staff
 
 
 class Close(Strict):
     outcome = text(required=False)
-    actor = Staff
 
 
 class Reopen(Strict):
     reason = fields.String(required=True, validate=validate.OneOf(("new_facts", "new_evidence")))
     note = text(required=False)
-    actor = Staff
 
 
 class Dispute(Strict):
     route = fields.String(required=True, validate=validate.OneOf(catalogue.DISPUTE_ROUTES))
     note = text(required=False)
-    actor = Staff
 
 
 class Settlement(Strict):
     compensation_amount = fields.Decimal(required=True, places=2, as_string=True,
                                          validate=validate.Range(min=0, max=100_000_000))
     currency = fields.String(load_default="CNY", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    actor = Staff
 
 
 class CasesQuery(Strict):

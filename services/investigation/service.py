@@ -15,10 +15,13 @@ from services.investigation import cases, domain, schemas
 from services.investigation.cases import HOSPITAL
 from services.investigation.deadlines import DeadlineEngine, DeadlineTicker
 from services.investigation.projection import PROJECTOR, SERVICE
+from shared.auth import AUDITOR, LEADERSHIP, LIAISON, OFFICER
 from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, NotFound, http, json_response, load, query
+from shared.web import Conflict, NotFound, http, json_response, load, principal, query
+
+READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 
 CASE_COLUMNS = ("complaint_id, reference, campus, category, severity, source, status, departments, escalated,"
                 " provisional, received_at, updated_at")
@@ -31,6 +34,11 @@ def _complaint_id(value: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise NotFound(f"no case {value}") from None
+
+
+def _me(request: Request) -> str:
+    """The caller's staff id (decisions name who took them; the token's role goes with it)."""
+    return principal(request).subject
 
 
 def _known_departments(campus: str, departments: list[str], field: str = "departments") -> None:
@@ -47,7 +55,7 @@ class Service(Backbone, EventLog):
     deadlines: DeadlineEngine = DeadlineTicker()
 
     # -- reading --------------------------------------------------------------------------------
-    @http("GET", "/cases/<string:complaint_id>")
+    @http("GET", "/cases/<string:complaint_id>", roles=READERS)
     def get_case(self, request: Request, complaint_id: str) -> Response:
         complaint_id = _complaint_id(complaint_id)
         with self.db.transaction() as cur:
@@ -65,15 +73,25 @@ class Service(Backbone, EventLog):
             deadline["overdue"] = deadline["status"] == domain.D_BREACHED or (
                 deadline["status"] == domain.D_OPEN and not deadline["on_hold"] and deadline["due_at"] <= now)
         case["overdue"] = any(d["overdue"] for d in case["deadlines"])
+        principal(request).require_department(case["campus"], case["departments"])
         for key in ("campuses", "assignments", "extensions", "replies", "rectifications", "disputes", "follow_ups",
                     "reopened", "has_contact", "version"):
             case[key] = state[key]
         return json_response(case)
 
-    @http("GET", "/cases")
+    @http("GET", "/cases", roles=READERS)
     def list_cases(self, request: Request) -> Response:
+        who = principal(request)
         params = query(schemas.CasesQuery(), request)
         clauses, args = ["TRUE"], []
+        if "campus" in params:
+            who.require_campus(params["campus"])
+        if who.campus_filter() is not None:
+            clauses.append("c.campus = ANY(%s)")
+            args.append(who.campus_filter())
+        if who.role == LIAISON:  # a liaison sees only their department's cases
+            clauses.append("c.departments @> ARRAY[%s]")
+            args.append(who.department)
         for key in ("campus", "status"):
             if key in params:
                 clauses.append(f"c.{key} = %s")
@@ -96,13 +114,22 @@ class Service(Backbone, EventLog):
         return json_response({"cases": rows})
 
     # -- acting ---------------------------------------------------------------------------------
-    def _act(self, complaint_id: str, decide: Callable[[domain.Case, datetime], domain.Decision],
-             created: dict[str, Any] | None = None) -> Response:
+    def _act(self, request: Request, complaint_id: str, decide: Callable[[domain.Case, datetime], domain.Decision],
+             created: dict[str, Any] | None = None, department: Callable[[domain.Case], str] | None = None) -> Response:
+        """Load the case (locked), check the caller's scope, decide, apply; the caller is the events' actor.
+        ``department``: for actions a department liaison may take, the department the action is for."""
         complaint_id = _complaint_id(complaint_id)
+        who = principal(request)
         now = datetime.now(UTC)
+
+        def scoped(case: domain.Case, at: datetime) -> domain.Decision:
+            who.require_campus(case.campus)
+            if who.role == LIAISON:
+                who.require_department(case.campus, [department(case)] if department else [])
+            return decide(case, at)
         try:
             with self.db.transaction() as cur:
-                case, placed = cases.run(cur, complaint_id, now, lambda c: decide(c, now))
+                case, placed = cases.run(cur, complaint_id, now, lambda c: scoped(c, now), actor=who.actor)
         except cases.NotFound as exc:
             raise NotFound(str(exc)) from None
         except domain.UnknownItem as exc:
@@ -119,53 +146,53 @@ class Service(Backbone, EventLog):
     def _body(self, schema: Schema, request: Request) -> dict[str, Any]:
         return load(schema, request)
 
-    @http("POST", "/cases/<string:complaint_id>/assignments")
+    @http("POST", "/cases/<string:complaint_id>/assignments", roles=(OFFICER,))
     def assign(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Departments(), request)
 
         def decide(case: domain.Case, now: datetime) -> domain.Decision:
             _known_departments(case.campus, body["departments"])
-            return domain.decide_assign(case, body["departments"], body["actor"], now,
+            return domain.decide_assign(case, body["departments"], _me(request), now,
                                         HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
-        return self._act(complaint_id, decide)
+        return self._act(request, complaint_id, decide)
 
-    @http("POST", "/cases/<string:complaint_id>/extensions")
+    @http("POST", "/cases/<string:complaint_id>/extensions", roles=(OFFICER, LIAISON))
     def request_extension(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.ExtensionRequest(), request)
         extension_id = str(uuid.uuid4())
-        return self._act(complaint_id, lambda case, now: domain.decide_request_extension(
-            case, extension_id, body["department"], body["reason"], body["requested_days"], body["actor"], now,
-            HOSPITAL.policy(case.campus)), {"extension_id": extension_id})
+        return self._act(request, complaint_id, lambda case, now: domain.decide_request_extension(
+            case, extension_id, body["department"], body["reason"], body["requested_days"], _me(request), now,
+            HOSPITAL.policy(case.campus)), {"extension_id": extension_id}, department=lambda case: body["department"])
 
-    @http("POST", "/cases/<string:complaint_id>/extensions/<string:extension_id>/decision")
+    @http("POST", "/cases/<string:complaint_id>/extensions/<string:extension_id>/decision", roles=(OFFICER,))
     def decide_extension(self, request: Request, complaint_id: str, extension_id: str) -> Response:
         body = self._body(schemas.ExtensionDecision(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_extension(
-            case, extension_id, body["granted"], body.get("note"), body["actor"], now,
+        return self._act(request, complaint_id, lambda case, now: domain.decide_extension(
+            case, extension_id, body["granted"], body.get("note"), _me(request), now,
             HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)))
 
-    @http("POST", "/cases/<string:complaint_id>/findings")
+    @http("POST", "/cases/<string:complaint_id>/findings", roles=(OFFICER, LIAISON))
     def submit_findings(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Findings(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_findings(
-            case, body["department"], body["substantiated"], body["summary"], body["signed_off_by"], body["actor"],
-            now))
+        return self._act(request, complaint_id, lambda case, now: domain.decide_findings(
+            case, body["department"], body["substantiated"], body["summary"], body["signed_off_by"], _me(request),
+            now), department=lambda case: body["department"])
 
-    @http("POST", "/cases/<string:complaint_id>/escalate")
+    @http("POST", "/cases/<string:complaint_id>/escalate", roles=(OFFICER,))
     def escalate(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Escalation(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_escalate(case, body["reason"], body["actor"],
-                                                                                 now))
+        return self._act(request, complaint_id, lambda case, now: domain.decide_escalate(
+            case, body["reason"], _me(request), now))
 
-    @http("POST", "/cases/<string:complaint_id>/replies")
+    @http("POST", "/cases/<string:complaint_id>/replies", roles=(OFFICER,))
     def issue_reply(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Reply(), request)
         reply_id = str(uuid.uuid4())
-        return self._act(complaint_id, lambda case, now: domain.decide_reply(
+        return self._act(request, complaint_id, lambda case, now: domain.decide_reply(
             case, reply_id, body["contact_person"], body["actions_taken"], body["result"],
-            body.get("channel_preference"), body["actor"], now), {"reply_id": reply_id})
+            body.get("channel_preference"), _me(request), now), {"reply_id": reply_id})
 
-    @http("POST", "/cases/<string:complaint_id>/rectifications")
+    @http("POST", "/cases/<string:complaint_id>/rectifications", roles=(OFFICER,))
     def order_rectification(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Rectification(), request)
         rectification_id = str(uuid.uuid4())
@@ -174,44 +201,47 @@ class Service(Backbone, EventLog):
             _known_departments(case.campus, [body["department"]], "department")
             return domain.decide_rectification(
                 case, rectification_id, body["department"], body["description"], body.get("due_in_working_days"),
-                body["actor"], now, HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
-        return self._act(complaint_id, decide, {"rectification_id": rectification_id})
+                _me(request), now, HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
+        return self._act(request, complaint_id, decide, {"rectification_id": rectification_id})
 
-    @http("POST", "/cases/<string:complaint_id>/rectifications/<string:rectification_id>/complete")
+    @http("POST", "/cases/<string:complaint_id>/rectifications/<string:rectification_id>/complete",
+          roles=(OFFICER, LIAISON))
     def complete_rectification(self, request: Request, complaint_id: str, rectification_id: str) -> Response:
         body = self._body(schemas.RectificationDone(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_complete_rectification(
-            case, rectification_id, body.get("note"), body["actor"], now))
+        return self._act(request, complaint_id, lambda case, now: domain.decide_complete_rectification(
+            case, rectification_id, body.get("note"), _me(request), now),
+            department=lambda case: case.rectifications.get(rectification_id, {}).get("department", ""))
 
-    @http("POST", "/cases/<string:complaint_id>/follow-up")
+    @http("POST", "/cases/<string:complaint_id>/follow-up", roles=(OFFICER,))
     def follow_up(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.FollowUp(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_follow_up(
-            case, body["satisfied"], body.get("note"), body["actor"], now, HOSPITAL.calendar(case.campus),
+        return self._act(request, complaint_id, lambda case, now: domain.decide_follow_up(
+            case, body["satisfied"], body.get("note"), _me(request), now, HOSPITAL.calendar(case.campus),
             HOSPITAL.policy(case.campus)))
 
-    @http("POST", "/cases/<string:complaint_id>/close")
+    @http("POST", "/cases/<string:complaint_id>/close", roles=(OFFICER,))
     def close(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Close(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_close(case, body.get("outcome"), body["actor"],
+        return self._act(request, complaint_id, lambda case, now: domain.decide_close(
+            case, body.get("outcome"), _me(request),
                                                                               now))
 
-    @http("POST", "/cases/<string:complaint_id>/reopen")
+    @http("POST", "/cases/<string:complaint_id>/reopen", roles=(OFFICER,))
     def reopen(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Reopen(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_reopen(
-            case, body["reason"], body.get("note"), body["actor"], now, HOSPITAL.calendar(case.campus),
+        return self._act(request, complaint_id, lambda case, now: domain.decide_reopen(
+            case, body["reason"], body.get("note"), _me(request), now, HOSPITAL.calendar(case.campus),
             HOSPITAL.policy(case.campus)))
 
-    @http("POST", "/cases/<string:complaint_id>/disputes")
+    @http("POST", "/cases/<string:complaint_id>/disputes", roles=(OFFICER,))
     def record_dispute(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Dispute(), request)
         dispute_id = str(uuid.uuid4())
-        return self._act(complaint_id, lambda case, now: domain.decide_dispute(
-            case, dispute_id, body["route"], body.get("note"), body["actor"], now), {"dispute_id": dispute_id})
+        return self._act(request, complaint_id, lambda case, now: domain.decide_dispute(
+            case, dispute_id, body["route"], body.get("note"), _me(request), now), {"dispute_id": dispute_id})
 
-    @http("POST", "/cases/<string:complaint_id>/disputes/<string:dispute_id>/settle")
+    @http("POST", "/cases/<string:complaint_id>/disputes/<string:dispute_id>/settle", roles=(OFFICER,))
     def settle_dispute(self, request: Request, complaint_id: str, dispute_id: str) -> Response:
         body = self._body(schemas.Settlement(), request)
-        return self._act(complaint_id, lambda case, now: domain.decide_settle(
-            case, dispute_id, body["compensation_amount"], body["currency"], body["actor"], now))
+        return self._act(request, complaint_id, lambda case, now: domain.decide_settle(
+            case, dispute_id, body["compensation_amount"], body["currency"], _me(request), now))

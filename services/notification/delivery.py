@@ -198,9 +198,10 @@ class Deliverer:
             data["reply_id"] = row["context"]["reply_id"]
         self._append(cur, row, "NotificationFailed", data, now)
 
-    def _sent_event(self, cur: Cursor, row: dict[str, Any], channel: str, now: datetime) -> None:
+    def _sent_event(self, cur: Cursor, row: dict[str, Any], channel: str, now: datetime,
+                    actor: dict[str, str] | None = None) -> None:
         base = {"complaint_id": row["complaint_id"], "campus": row["campus"], "notification_id": row["notification_id"],
-                "sent_at": rfc3339(now), "actor": {"id": "system", "role": "system"}}
+                "sent_at": rfc3339(now), "actor": actor or {"id": "system", "role": "system"}}
         if row["purpose"] == "reply":
             self._append(cur, row, "ReplySent", {**base, "reply_id": row["context"]["reply_id"], "channel": channel},
                          now)
@@ -226,10 +227,10 @@ class Deliverer:
         rendered = self.templates.render(campus, lang, row["purpose"], context)
         return letter_html(rendered, self.directory.campus_names.get(campus, campus), lang)
 
-    def mark_posted(self, cur: Cursor, row: dict[str, Any], now: datetime) -> None:
+    def mark_posted(self, cur: Cursor, row: dict[str, Any], now: datetime, actor: dict[str, str]) -> None:
         self._update(cur, row, domain.SENT, row["attempts"], channel=domain.LETTER, sent_at=now)
         NOTIFICATIONS.labels(row["purpose"], domain.LETTER, "sent").inc()
-        self._sent_event(cur, row, domain.LETTER, now)
+        self._sent_event(cur, row, domain.LETTER, now, actor)
 
 
 class IntakeContacts:

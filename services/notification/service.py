@@ -12,10 +12,11 @@ from werkzeug.wrappers import Request, Response
 from services.notification import domain
 from services.notification.delivery import Deliverer, DeliveryWorker
 from services.notification.projection import PROJECTOR, SERVICE
+from shared.auth import AUDITOR, LEADERSHIP, OFFICER
 from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, NotFound, http, json_response, load, query
+from shared.web import Conflict, NotFound, http, json_response, load, principal, query
 
 COLUMNS = ("notification_id, complaint_id, purpose, campus, recipient_role, recipient_id, channel, status, attempts,"
            " last_error, detail, created_at, sent_at, updated_at")
@@ -42,7 +43,7 @@ class Posted(Schema):
     class Meta:
         unknown = RAISE
 
-    actor = fields.String(required=True, validate=validate.Length(1, 64))
+    note = fields.String(validate=validate.Length(1, 4000))
 
 
 def _notification_id(value: str) -> str:
@@ -59,7 +60,7 @@ class Service(Backbone, EventLog):
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
     delivery: Deliverer = DeliveryWorker()
 
-    @http("GET", "/notifications")
+    @http("GET", "/notifications", roles=(OFFICER, AUDITOR, LEADERSHIP))
     def list_notifications(self, request: Request) -> Response:
         """What was sent about a complaint, when, how, and what failed (no contact details)."""
         params = query(NotificationsQuery(), request)
@@ -67,15 +68,22 @@ class Service(Backbone, EventLog):
             cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE complaint_id = %s ORDER BY created_at",
                         (params["complaint_id"],))
             rows = fetch_dicts(cur)
+        if rows:
+            principal(request).require_campus(rows[0]["campus"])
         return json_response({"notifications": rows})
 
-    @http("GET", "/letters")
+    @http("GET", "/letters", roles=(OFFICER,))
     def list_letters(self, request: Request) -> Response:
+        who = principal(request)
         params = query(LettersQuery(), request)
         clauses, args = ["channel = 'letter' AND status = %s"], [params["status"]]
         if "campus" in params:
+            who.require_campus(params["campus"])
             clauses.append("campus = %s")
             args.append(params["campus"])
+        if who.campus_filter() is not None:
+            clauses.append("campus = ANY(%s)")
+            args.append(who.campus_filter())
         with self.db.transaction() as cur:
             cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE {' AND '.join(clauses)} ORDER BY created_at",
                         args)
@@ -90,21 +98,23 @@ class Service(Backbone, EventLog):
             raise NotFound(f"no letter {notification_id}")
         return rows[0]
 
-    @http("GET", "/letters/<string:notification_id>")
+    @http("GET", "/letters/<string:notification_id>", roles=(OFFICER,))
     def print_letter(self, request: Request, notification_id: str) -> Response:
         """The printable letter, rendered now with the complainant's details fetched from intake."""
         with self.db.transaction() as cur:
             row = self._letter_row(cur, _notification_id(notification_id))
+        principal(request).require_campus(row["campus"])
         return Response(self.delivery.letter(row), mimetype="text/html")
 
-    @http("POST", "/letters/<string:notification_id>/posted")
+    @http("POST", "/letters/<string:notification_id>/posted", roles=(OFFICER,))
     def letter_posted(self, request: Request, notification_id: str) -> Response:
         """The office posted (or handed over) the letter: it now counts as sent."""
         load(Posted(), request)
         notification_id = _notification_id(notification_id)
         with self.db.transaction() as cur:
             row = self._letter_row(cur, notification_id, lock=True)
+            principal(request).require_campus(row["campus"])
             if row["status"] != domain.QUEUED:
                 raise Conflict(f"the letter is {row['status']}, not queued", state=row["status"])
-            self.delivery.mark_posted(cur, row, datetime.now(UTC))
+            self.delivery.mark_posted(cur, row, datetime.now(UTC), principal(request).actor)
         return json_response({"notification_id": notification_id, "status": domain.SENT})

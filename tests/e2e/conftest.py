@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from shared import config
+from shared.auth import OFFICER, authenticator
 from tests.support.databases import fresh_service_database
 from tests.support.waiting import wait_for
 
@@ -50,11 +51,24 @@ class ServiceProcess:
                 self.process.wait()
         self.process = None
 
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return requests.get(f"{self.url}{path}", timeout=10, **kwargs)
+    def get(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        return requests.get(f"{self.url}{path}", timeout=10, headers=_auth(token, kwargs), **kwargs)
 
-    def post(self, path: str, json: object = None, **kwargs) -> requests.Response:
-        return requests.post(f"{self.url}{path}", json=json, timeout=10, **kwargs)
+    def post(self, path: str, json: object = None, token: str | None = None, **kwargs) -> requests.Response:
+        return requests.post(f"{self.url}{path}", json=json, timeout=10, headers=_auth(token, kwargs), **kwargs)
+
+
+def token_for(role: str, subject: str | None = None, campuses: tuple[str, ...] = ("*",),
+              department: str | None = None, ttl: float = 3600) -> str:
+    """A token as the hospital's identity provider would issue it (signed with the test key)."""
+    return authenticator().mint(subject or f"test-{role}", role, campuses, department, ttl)
+
+
+def _auth(token: str | None, kwargs: dict) -> dict:
+    """Requests go as a complaint officer of every campus unless a test names another caller."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    headers.setdefault("Authorization", f"Bearer {token or token_for(OFFICER, 'test-officer')}")
+    return headers
 
 
 class Helper:

@@ -17,6 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
 from shared.envelope import new_event
+from tests.e2e.conftest import token_for
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -56,15 +57,25 @@ def listed(stack, **params) -> set[str]:
     return {c["complaint_id"] for c in response.json()["complaints"]}
 
 
+def caller(staff: str | None) -> str | None:
+    """The token of whoever a request names as acting: the desk is first-contact staff, the rest officers.
+    The event's actor is the caller; the body's *_by fields say who acted on the ground."""
+    if staff is None:
+        return None
+    role = "first_contact" if "desk" in staff else "complaint_officer"
+    return token_for(role, staff, (staff.split("-")[0],) if staff.split("-")[0] in ("east", "west") else ("*",))
+
+
 def register(stack, complaint, **overrides) -> str:
     overrides.setdefault("received_at", (datetime.now(UTC) - timedelta(hours=1)).isoformat())
-    response = stack.intake.post("/complaints", complaint(**overrides))
+    response = stack.intake.post("/complaints", complaint(**overrides), token=caller(overrides.get("received_by")))
     assert response.status_code == 201, response.text
     return response.json()["complaint_id"]
 
 
 def act(stack, complaint_id: str, action: str, body: dict, status: int = 200) -> dict:
-    response = stack.intake.post(f"/complaints/{complaint_id}/{action}", body)
+    staff = next((v for k, v in body.items() if k.endswith("_by") and isinstance(v, str)), None)
+    response = stack.intake.post(f"/complaints/{complaint_id}/{action}", body, token=caller(staff))
     assert response.status_code == status, (action, body, response.text)
     return response.json()
 
@@ -253,9 +264,9 @@ def test_closing_by_investigation_is_followed_and_refuses_intake_actions(stack, 
     cid = register(stack, complaint, departments=[], complainant=None)
     wait_for(lambda: investigation_case(stack, cid), what="the case opened")
     reply = stack.investigation.post(f"/cases/{cid}/replies", {"contact_person": OFFICER, "actions_taken": "checked",
-                                                                "result": "explained", "actor": OFFICER})
+                                                                "result": "explained"})
     assert reply.status_code == 201, reply.text
-    closing = stack.investigation.post(f"/cases/{cid}/close", {"outcome": "answered", "actor": OFFICER})
+    closing = stack.investigation.post(f"/cases/{cid}/close", {"outcome": "answered"}, token=caller(OFFICER))
     assert closing.status_code == 200, closing.text
     shown = wait_for(lambda: (lambda c: c if c["status"] == "closed" else None)(detail(stack, cid)),
                      what="intake following the close")
@@ -271,7 +282,7 @@ def test_reopening_by_investigation_is_followed_and_allows_intake_actions_again(
     cid = register(stack, complaint)
     act(stack, cid, "not-accepted", {"reason": "no_specific_facts", "route_advice": "bring the bill",
                                      "decided_by": OFFICER})
-    reopen = {"reason": "new_facts", "note": "the bill was found", "actor": OFFICER}
+    reopen = {"reason": "new_facts", "note": "the bill was found"}
     wait_for(lambda: stack.investigation.post(f"/cases/{cid}/reopen", reopen).status_code == 200,
              what="investigation reopening the not-accepted complaint")
     shown = wait_for(lambda: (lambda c: c if c["status"] == "reopened" else None)(detail(stack, cid)),
@@ -346,7 +357,6 @@ def fresh(stack, complaint):
 
 @pytest.mark.parametrize("body,fields", [
     ({"resolved_by": DESK}, {"resolution"}),
-    ({"resolution": "done"}, {"resolved_by"}),
     ({"resolution": "   ", "resolved_by": DESK}, {"resolution"}),
     ({"resolution": "x" * 4001, "resolved_by": DESK}, {"resolution"}),
     ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2026-11-20T09:30:00"}, {"resolved_at"}),
@@ -365,7 +375,6 @@ def test_resolve_on_spot_refuses_bad_input(stack, fresh, body, fields):
     ({"reason": "too_late", "route_advice": "r", "decided_by": OFFICER}, {"reason"}),
     ({"reason": "litigation", "decided_by": OFFICER}, {"route_advice"}),
     ({"reason": "litigation", "route_advice": "", "decided_by": OFFICER}, {"route_advice"}),
-    ({"reason": "litigation", "route_advice": "r"}, {"decided_by"}),
     ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER}, {"duplicate_of"}),
     ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": "abc"}, {"duplicate_of"}),
     ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": UNKNOWN}, {"duplicate_of"}),
@@ -383,7 +392,6 @@ def test_not_accepted_refuses_a_duplicate_of_itself(stack, fresh):
 
 
 @pytest.mark.parametrize("body,fields", [
-    ({}, {"withdrawn_by"}),
     ({"withdrawn_by": ""}, {"withdrawn_by"}),
     ({"withdrawn_by": "x" * 129}, {"withdrawn_by"}),
     ({"withdrawn_by": OFFICER, "reason": "x" * 4001}, {"reason"}),
@@ -403,7 +411,6 @@ def test_withdraw_refuses_bad_input(stack, fresh, body, fields):
     ({"campuses": ["north"], "reclassified_by": OFFICER}, {"campuses"}),
     ({"campuses": ["west"], "reclassified_by": OFFICER}, {"campuses"}),  # without its own campus
     ({"campuses": [], "reclassified_by": OFFICER}, {"campuses"}),
-    ({"severity": "major"}, {"reclassified_by"}),
     ({"reclassified_by": OFFICER}, {"_schema"}),
     ({"note": "nothing else", "reclassified_by": OFFICER}, {"_schema"}),
     ({"category": "billing", "reclassified_by": OFFICER}, {"category"}),  # unchanged

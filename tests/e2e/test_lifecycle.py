@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.e2e.conftest import token_for
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 OFFICER = "east-office-head"
-LIAISON = "east-cardiology-liaison"
+AS_OFFICER = token_for("complaint_officer", OFFICER, ("east",))
+AS_CARDIOLOGY = token_for("department_liaison", "east-cardiology-liaison", ("east",), "cardiology")
+AS_NURSING = token_for("department_liaison", "east-nursing-liaison", ("east",), "nursing")
 
 
 def events_of(stack, complaint_id: str) -> list[dict]:
@@ -27,8 +30,9 @@ def case(stack, complaint_id: str) -> dict:
     return stack.investigation.get(f"/cases/{complaint_id}").json()
 
 
-def act(stack, complaint_id: str, path: str, status: int = 200, **body) -> dict:
-    response = stack.investigation.post(f"/cases/{complaint_id}/{path}", body)
+def act(stack, complaint_id: str, path: str, status: int = 200, token: str = AS_OFFICER, **body) -> dict:
+    """An action on the case, as the east complaint office head unless another caller is named."""
+    response = stack.investigation.post(f"/cases/{complaint_id}/{path}", body, token=token)
     assert response.status_code == status, response.text
     return response.json()
 
@@ -48,37 +52,36 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     assert case(stack, cid)["overdue"] is True
     overdue = stack.investigation.get("/cases", params={"campus": "east", "overdue": "true"}).json()["cases"]
     assert cid in {c["complaint_id"] for c in overdue}
-    act(stack, cid, "escalate", 409, reason="again", actor=OFFICER)
+    act(stack, cid, "escalate", 409, reason="again")
 
     # A second department now: its own 5 working days, and an extension asked in time, granted.
-    act(stack, cid, "assignments", departments=["nursing"], actor=OFFICER)
+    act(stack, cid, "assignments", departments=["nursing"])
     extension = act(stack, cid, "extensions", 201, department="nursing", reason="waiting for the night shift",
-                    requested_days=3, actor="east-nursing-liaison")
+                    requested_days=3, token=AS_NURSING)
     nursing_before = next(d for d in case(stack, cid)["deadlines"] if d["key"] == "investigation:nursing")
     assert nursing_before["on_hold"] is True
-    act(stack, cid, f"extensions/{extension['extension_id']}/decision", granted=True, note="ok", actor=OFFICER)
+    act(stack, cid, f"extensions/{extension['extension_id']}/decision", granted=True, note="ok")
     nursing = next(d for d in case(stack, cid)["deadlines"] if d["key"] == "investigation:nursing")
     assert nursing["working_days"] == 8 and nursing["due_at"] > nursing_before["due_at"]
 
     # Findings from both; cardiology's late. Then the reply (nobody to deliver to: no contact details).
-    act(stack, cid, "replies", 409, contact_person=OFFICER, actions_taken="x", result="y", actor=OFFICER)
+    act(stack, cid, "replies", 409, contact_person=OFFICER, actions_taken="x", result="y")
     act(stack, cid, "findings", department="cardiology", substantiated="partly", summary="ECG read late",
-        signed_off_by="east-cardiology-head", actor=LIAISON)
+        signed_off_by="east-cardiology-head", token=AS_CARDIOLOGY)
     act(stack, cid, "findings", department="nursing", substantiated="no", summary="care as planned",
-        signed_off_by="east-nursing-head", actor="east-nursing-liaison")
+        signed_off_by="east-nursing-head", token=AS_NURSING)
     findings = [e["data"] for e in events_of(stack, cid) if e["type"] == "FindingsSubmitted"]
     assert {f["department"]: f["on_time"] for f in findings} == {"cardiology": False, "nursing": True}
     act(stack, cid, "replies", 201, contact_person=OFFICER, actions_taken="ECG process changed",
-        result="partly substantiated", actor=OFFICER)
+        result="partly substantiated")
 
     # A rectification, ordered and completed; closing waits for it.
-    rect = act(stack, cid, "rectifications", 201, department="cardiology", description="read every ECG in 1h",
-               actor=OFFICER)
-    act(stack, cid, "close", 409, actor=OFFICER)
-    act(stack, cid, f"rectifications/{rect['rectification_id']}/complete", note="done", actor=LIAISON)
+    rect = act(stack, cid, "rectifications", 201, department="cardiology", description="read every ECG in 1h")
+    act(stack, cid, "close", 409)
+    act(stack, cid, f"rectifications/{rect['rectification_id']}/complete", note="done", token=AS_CARDIOLOGY)
 
     # The complainant is not satisfied: the case reopens with a new first-reply clock.
-    reopened = act(stack, cid, "follow-up", satisfied=False, note="no apology", actor=OFFICER)
+    reopened = act(stack, cid, "follow-up", satisfied=False, note="no apology")
     assert reopened["status"] == "open" and reopened["events"] == ["FollowUpRecorded", "ComplaintReopened"]
     current = case(stack, cid)
     assert current["reopened"] == 1 and current["assignments"] == {}
@@ -86,18 +89,21 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     assert reply_clock["status"] == "open" and reply_clock["working_days"] == 10  # two departments involved
 
     # Second round: the office answers again, the complainant is satisfied, the case closes.
-    act(stack, cid, "replies", 201, contact_person=OFFICER, actions_taken="apology by the head", result="apologised",
-        actor=OFFICER)
-    act(stack, cid, "follow-up", satisfied=True, actor=OFFICER)
-    closed = act(stack, cid, "close", outcome="resolved after apology", actor=OFFICER)
+    act(stack, cid, "replies", 201, contact_person=OFFICER, actions_taken="apology by the head", result="apologised")
+    act(stack, cid, "follow-up", satisfied=True)
+    closed = act(stack, cid, "close", outcome="resolved after apology")
     assert closed["status"] == "closed"
-    act(stack, cid, "close", 409, actor=OFFICER)
+    act(stack, cid, "close", 409)
 
     # Every action is in the log with the staff member who took it; breaches stayed exactly once.
     log = events_of(stack, cid)
     assert [e["type"] for e in log].count("DeadlineBreached") == 2
-    actors = {e["type"]: e["data"]["actor"]["id"] for e in log if "actor" in e["data"]}
-    assert actors["ExtensionRequested"] == "east-nursing-liaison" and actors["ComplaintClosed"] == OFFICER
+    # Who acted is the caller's token: subject and role, on every event.
+    actors = {e["type"]: e["data"]["actor"] for e in log if "actor" in e["data"]}
+    assert actors["ExtensionRequested"] == {"id": "east-nursing-liaison", "role": "department_liaison"}
+    assert actors["RectificationCompleted"] == {"id": "east-cardiology-liaison", "role": "department_liaison"}
+    assert actors["ComplaintClosed"] == {"id": OFFICER, "role": "complaint_officer"}
+    assert actors["DeadlineBreached"] == {"id": "system", "role": "system"}
     assert all(e["data"].get("campus") == "east" for e in log)
     wait_for(lambda: stack.intake.get(f"/complaints/{cid}").json()["status"] == "closed",
              what="intake following the close")
@@ -108,41 +114,41 @@ def test_actions_refused_in_the_wrong_state_name_the_state_and_change_nothing(st
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="case")
     before = case(stack, cid)
     refusals = [
-        ("follow-up", {"satisfied": True, "actor": OFFICER}, "the case is open"),
-        ("close", {"actor": OFFICER}, "the case is open"),
-        ("reopen", {"reason": "new_facts", "actor": OFFICER}, "the case is open"),
-        ("findings", {"department": "cardiology", "substantiated": "yes", "summary": "s", "signed_off_by": "h",
-                      "actor": LIAISON}, "cardiology is not assigned"),
-        ("extensions", {"department": "cardiology", "reason": "r", "requested_days": 2, "actor": LIAISON},
+        ("follow-up", {"satisfied": True}, "the case is open"),
+        ("close", {}, "the case is open"),
+        ("reopen", {"reason": "new_facts"}, "the case is open"),
+        ("findings", {"department": "cardiology", "substantiated": "yes", "summary": "s",
+                      "signed_off_by": "h"}, "cardiology is not assigned"),
+        ("extensions", {"department": "cardiology", "reason": "r", "requested_days": 2},
          "cardiology is not assigned"),
     ]
     for path, body, why in refusals:
         response = stack.investigation.post(f"/cases/{cid}/{path}", body)
         assert response.status_code == 409, (path, response.text)
         assert response.json()["state"] == "open" and why in response.json()["error"], (path, response.text)
-    unknown = [("extensions/00000000-0000-0000-0000-000000000001/decision", {"granted": True, "actor": OFFICER}),
-               ("rectifications/00000000-0000-0000-0000-000000000001/complete", {"actor": OFFICER}),
+    unknown = [("extensions/00000000-0000-0000-0000-000000000001/decision", {"granted": True}),
+               ("rectifications/00000000-0000-0000-0000-000000000001/complete", {}),
                ("disputes/00000000-0000-0000-0000-000000000001/settle",
-                {"compensation_amount": "10.00", "actor": OFFICER})]
+                {"compensation_amount": "10.00"})]
     for path, body in unknown:
         assert stack.investigation.post(f"/cases/{cid}/{path}", body).status_code == 404, path
-    bad = [("assignments", {"departments": ["astrology"], "actor": OFFICER}, "departments"),
-           ("assignments", {"departments": [], "actor": OFFICER}, "departments"),
-           ("assignments", {"departments": ["nursing"]}, "actor"),
-           ("extensions", {"department": "nursing", "reason": "r", "requested_days": 0, "actor": LIAISON},
+    bad = [("assignments", {"departments": ["astrology"]}, "departments"),
+           ("assignments", {"departments": []}, "departments"),
+           ("assignments", {"departments": ["nursing"], "actor": OFFICER}, "actor"),  # who acts is the token
+           ("extensions", {"department": "nursing", "reason": "r", "requested_days": 0},
             "requested_days"),
-           ("findings", {"department": "nursing", "substantiated": "maybe", "summary": "s", "signed_off_by": "h",
-                         "actor": LIAISON}, "substantiated"),
-           ("disputes", {"route": "duel", "actor": OFFICER}, "route"),
-           ("follow-up", {"satisfied": "yes", "actor": OFFICER}, "satisfied"),
-           ("rectifications", {"department": "nursing", "description": "d", "actor": OFFICER, "extra": 1}, "extra")]
+           ("findings", {"department": "nursing", "substantiated": "maybe", "summary": "s", "signed_off_by": "h"},
+            "substantiated"),
+           ("disputes", {"route": "duel"}, "route"),
+           ("follow-up", {"satisfied": "yes"}, "satisfied"),
+           ("rectifications", {"department": "nursing", "description": "d", "extra": 1}, "extra")]
     for path, body, field in bad:
         response = stack.investigation.post(f"/cases/{cid}/{path}", body)
         assert response.status_code == 400, (path, response.text)
         assert field in response.json()["errors"], (path, response.text)
-    assert stack.investigation.post("/cases/not-a-uuid/close", {"actor": OFFICER}).status_code == 404
+    assert stack.investigation.post("/cases/not-a-uuid/close", {}).status_code == 404
     assert stack.investigation.post("/cases/00000000-0000-0000-0000-000000000000/close",
-                                    {"actor": OFFICER}).status_code == 404
+                                    {}).status_code == 404
     after = case(stack, cid)
     assert after["version"] == before["version"] and after["deadlines"] == before["deadlines"]
 
@@ -150,9 +156,9 @@ def test_actions_refused_in_the_wrong_state_name_the_state_and_change_nothing(st
 def test_disputes_are_recorded_and_settled_with_compensation(stack, complaint):
     cid = stack.intake.post("/complaints", complaint()).json()["complaint_id"]
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="case")
-    dispute = act(stack, cid, "disputes", 201, route="mediation", note="via the city mediation board", actor=OFFICER)
-    act(stack, cid, f"disputes/{dispute['dispute_id']}/settle", compensation_amount="1200.5", actor=OFFICER)
-    act(stack, cid, f"disputes/{dispute['dispute_id']}/settle", 409, compensation_amount="1", actor=OFFICER)
+    dispute = act(stack, cid, "disputes", 201, route="mediation", note="via the city mediation board")
+    act(stack, cid, f"disputes/{dispute['dispute_id']}/settle", compensation_amount="1200.5")
+    act(stack, cid, f"disputes/{dispute['dispute_id']}/settle", 409, compensation_amount="1")
     settled = next(e for e in events_of(stack, cid) if e["type"] == "DisputeSettled")["data"]
     assert settled["compensation_amount"] == "1200.50" and settled["currency"] == "CNY"
     assert settled["route"] == "mediation"

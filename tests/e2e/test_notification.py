@@ -49,7 +49,7 @@ def mails_to(stack, address: str, needle: str = "") -> list[dict]:
 def reply_to(stack, complaint_id: str, **extra) -> str:
     response = stack.investigation.post(f"/cases/{complaint_id}/replies", {
         "contact_person": OFFICER, "actions_taken": "the invoice was corrected", "result": "refund paid",
-        "actor": OFFICER, **extra})
+        **extra})
     assert response.status_code == 201, response.text
     return response.json()["reply_id"]
 
@@ -80,7 +80,7 @@ def test_a_reply_by_email_is_delivered_stops_the_clock_and_lets_the_case_close(s
     # ReplySent stops investigation's first-reply clock; the case may now close.
     wait_for(lambda: next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"]
                           if d["key"] == "first_reply")["status"] == "met", what="first reply met")
-    assert stack.investigation.post(f"/cases/{cid}/close", {"actor": OFFICER}).status_code == 200
+    assert stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200
 
 
 def test_smtp_down_is_retried_then_reported_as_failed(stack, complaint):
@@ -102,7 +102,7 @@ def test_smtp_down_is_retried_then_reported_as_failed(stack, complaint):
     finally:
         stack.smtp.start()
     # The office sees it; investigation knows the reply could not be delivered and lets the case close.
-    wait_for(lambda: stack.investigation.post(f"/cases/{cid}/close", {"actor": OFFICER}).status_code == 200,
+    wait_for(lambda: stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200,
              what="close after a failed delivery")
 
 
@@ -152,7 +152,7 @@ def test_an_anonymous_complainant_gets_nothing_and_that_is_recorded(stack, compl
     reply_to(stack, cid)
     assert settled(stack, cid, "reply")["status"] == "not_sent"
     assert len(stack.smtp.messages()) + len(stack.sms.messages()) == before
-    assert stack.investigation.post(f"/cases/{cid}/close", {"actor": OFFICER}).status_code == 200
+    assert stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200
 
 
 def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
@@ -168,14 +168,15 @@ def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
     assert page.headers["Content-Type"].startswith("text/html")
     assert "Zheng Hua" in page.text and "refund paid" in page.text and created["reference"] in page.text
     assert "<script" not in page.text and "http" not in page.text.split("<body>")[1]  # nothing fetched
-    posted = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {"actor": OFFICER})
+    posted = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {})
     assert posted.status_code == 200
-    again = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {"actor": OFFICER})
+    again = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {})
     assert again.status_code == 409 and again.json()["state"] == "sent"
     assert events(stack, cid, "ReplySent")[0]["data"]["channel"] == "letter"
     wait_for(lambda: next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"]
                           if d["key"] == "first_reply")["status"] in ("met", "met_late"), what="first reply met")
-    assert stack.notification.post(f"/letters/{letter['notification_id']}/posted", {}).status_code == 400
+    assert stack.notification.post(f"/letters/{letter['notification_id']}/posted",
+                                   {"actor": OFFICER}).status_code == 400  # who posted it is the token
     assert stack.notification.get("/letters/not-a-uuid").status_code == 404
     assert stack.notification.get("/letters", params={"status": "lost"}).status_code == 400
 
@@ -191,7 +192,7 @@ def test_staff_are_told_escalations_rectifications_and_breaches(stack, complaint
     assert settled(stack, cid, "breach_alert")["status"] == "sent"  # first reply, received three weeks ago
     assert mails_to(stack, "complaints-east@demo-hospital.example", cid)
     response = stack.investigation.post(f"/cases/{cid}/rectifications", {
-        "department": "nursing", "description": "double-check every drip", "actor": OFFICER})
+        "department": "nursing", "description": "double-check every drip"})
     assert response.status_code == 201
     assert settled(stack, cid, "rectification")["status"] == "sent"
     assert mails_to(stack, "nursing-east@demo-hospital.example", "double-check every drip")
@@ -213,7 +214,7 @@ def test_a_reminder_reaches_the_liaison_once_and_is_recorded(stack, complaint):
     received = _received_for_a_reminder_now()
     created = registered(stack, complaint, received_at=received.isoformat(), complainant=None)
     cid = created["complaint_id"]
-    assign = stack.investigation.post(f"/cases/{cid}/assignments", {"departments": ["radiology"], "actor": OFFICER})
+    assign = stack.investigation.post(f"/cases/{cid}/assignments", {"departments": ["radiology"]})
     assert assign.status_code == 200
     # The first-reply reminder goes to the office head (radiology's own clock starts now).
     reminder = settled(stack, cid, "reminder")
