@@ -64,6 +64,8 @@ class Envelope:
     causationid: str = ""
     # Extension attributes (lower-case CloudEvents names), e.g. the acting subject.
     extensions: dict[str, Any] = field(default_factory=dict)
+    # The hash of the event before this one in its source's log (an extension attribute).
+    prevhash: str = ""
 
     @property
     def service(self) -> str:
@@ -73,8 +75,9 @@ class Envelope:
     def dataschema(self) -> str:
         return dataschema_of(self.type, self.schema_version)
 
-    def with_position(self, sequence: int, streamversion: int) -> Envelope:
-        return replace(self, sequence=sequence, streamversion=streamversion)
+    def with_position(self, sequence: int, streamversion: int, prevhash: str | None = None) -> Envelope:
+        return replace(self, sequence=sequence, streamversion=streamversion,
+                       prevhash=self.prevhash if prevhash is None else prevhash)
 
     def to_dict(self) -> dict[str, Any]:
         body = {
@@ -92,6 +95,8 @@ class Envelope:
             "causationid": self.causationid,
         }
         body.update(self.extensions)
+        if self.prevhash:
+            body["prevhash"] = self.prevhash
         body["data"] = self.data
         return body
 
@@ -198,5 +203,6 @@ def parse(body: bytes | str | dict[str, Any]) -> Envelope:
         streamversion=body["streamversion"],
         correlationid=str(body["correlationid"]),
         causationid=str(body["causationid"]),
-        extensions={k: v for k, v in body.items() if k not in known},
+        extensions={k: v for k, v in body.items() if k not in known and k != "prevhash"},
+        prevhash=str(body.get("prevhash", "")),
     )

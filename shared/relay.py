@@ -53,7 +53,7 @@ SELECT sequence, type, id::text, (json_build_object(
     'datacontenttype', 'application/json',
     'dataschema', 'complaints/' || type || '/' || schema_version,
     'sequence', sequence, 'streamversion', stream_version,
-    'correlationid', correlation_id, 'causationid', causation_id) :: jsonb || extensions
+    'correlationid', correlation_id, 'causationid', causation_id, 'prevhash', prev_hash) :: jsonb || extensions
     || jsonb_build_object('data', data)) :: text
 FROM events WHERE sequence > %(after)s ORDER BY sequence LIMIT %(limit)s
 """

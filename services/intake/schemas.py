@@ -206,3 +206,12 @@ class Reclassify(Schema):
             raise ValidationError(errors)
         if not any(name in data for name in domain.CLASSIFICATION_FIELDS):
             raise ValidationError(f"give at least one of {', '.join(domain.CLASSIFICATION_FIELDS)}")
+
+
+class Erasure(Schema):
+    """``POST /complaints/<id>/erasure``: why (the lawful request it answers)."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = Text(required=True, validate=[validate.Length(min=1, max=catalogue.TEXT_MAX), _not_blank])

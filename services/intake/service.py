@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake import domain, schemas
 from services.intake.projection import PROJECTOR, SERVICE
+from services.intake.vault import Erased, Vault
 from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, Principal
 from shared.config import load_hospital
 from shared.db import Cursor, Database, fetch_dicts
@@ -24,9 +25,10 @@ from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLo
 from shared.web import Conflict, NotFound, http, json_response, load, principal, query
 
 HOSPITAL = load_hospital()
+VAULT = Vault.from_env()
 DEPARTMENTS_ON = {campus: HOSPITAL.departments(campus) for campus in HOSPITAL.campuses}
-COLUMNS = ("complaint_id, reference, campus, campuses, channel, category, severity, source, departments, summary,"
-           " desired_outcome, received_at, received_by, receiving_department, anonymous, status,"
+COLUMNS = ("complaint_id, reference, campus, campuses, channel, category, severity, source, departments,"
+           " received_at, received_by, receiving_department, anonymous, status,"
            " status_changed_at, version, registered_at")
 
 
@@ -77,13 +79,41 @@ def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
 
 
 def _record_action(cur: Cursor, complaint_id: str, action: str, before: str | None, after: str,
-                   actor: dict[str, str] | None, at: datetime, details: dict[str, Any], event_id: str) -> None:
+                   actor: dict[str, str] | None, at: datetime, details: dict[str, Any], event_id: str | None) -> None:
     actor = actor or {}
     cur.execute(
         "INSERT INTO complaint_actions (complaint_id, action, status_before, status_after, actor_id, actor_role,"
         " occurred_at, details, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (complaint_id, action, before, after, actor.get("id"), actor.get("role"), at,
          psycopg2.extras.Json(details), event_id))
+
+
+PERSONAL = ("name", "phone", "email", "patient_name", "patient_mrn", "summary", "desired_outcome")
+
+
+def _unsealed(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
+    """The complaint's personal data, opened with its own key; ``{"erased": True}`` once that key is gone."""
+    cur.execute("SELECT k.wrapped_key, p.relation, p.name_sealed, p.phone_sealed, p.email_sealed,"
+                " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed"
+                " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+                " LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref WHERE c.complaint_id = %s",
+                (complaint_id,))
+    wrapped, relation, *sealed = cur.fetchone()
+    try:
+        key = VAULT.unwrap(wrapped, ref)
+    except Erased:
+        return {"erased": True, "relation": relation}
+    opened = {field: VAULT.open(key, blob, f"{complaint_id}:{field}") for field, blob in zip(PERSONAL, sealed,
+                                                                                           strict=True)}
+    return {"erased": False, "relation": relation, **opened}
+
+
+def _personal(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
+    data = _unsealed(cur, complaint_id, ref)
+    return {"complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation")},
+            "patient": {"name": data.get("patient_name"), "mrn": data.get("patient_mrn")},
+            "summary": data.get("summary"), "desired_outcome": data.get("desired_outcome"),
+            "personal_data_erased": data["erased"]}
 
 
 def _read(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
@@ -93,11 +123,7 @@ def _read(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     complaint = rows[0]
-    cur.execute("SELECT name, phone, email, relation, patient_name, patient_mrn FROM complainants"
-                " WHERE complainant_ref = %s", (complaint["complainant_ref"],))
-    person = (fetch_dicts(cur) or [{}])[0]
-    complaint["complainant"] = {k: person.get(k) for k in ("name", "phone", "email", "relation")}
-    complaint["patient"] = {"name": person.get("patient_name"), "mrn": person.get("patient_mrn")}
+    complaint.update(_personal(cur, complaint_id, complaint.pop("complainant_ref")))
     cur.execute("SELECT previous, current, changed, note, reclassified_by, reclassified_at, event_id"
                 " FROM classification_history WHERE complaint_id = %s ORDER BY id", (complaint_id,))
     complaint["classification_history"] = fetch_dicts(cur)
@@ -130,27 +156,36 @@ class Service(Backbone, EventLog):
         complaint_id = str(uuid.uuid4())
         person = command.get("complainant") or {}
         patient = command.get("patient") or {}
-        complainant_ref = f"cp-{uuid.uuid4().hex}" if (person or patient) else None
+        # Every complaint's personal data (names, numbers, its free text) is sealed with a key of its own.
+        key_ref = f"cp-{uuid.uuid4().hex}"
+        complainant_ref = key_ref if (person or patient) else None
+        key, wrapped = VAULT.new_key(key_ref)
+
+        def seal(field: str, value: str | None) -> bytes | None:
+            return VAULT.seal(key, value, f"{complaint_id}:{field}")
         with self.db.transaction() as cur:
             ref = _next_reference(cur, command["campus"], command["received_at"])
             registration = domain.register(
                 {**command, "received_at": command["received_at"].isoformat(),
                  "registered_at": datetime.now(UTC).isoformat()}, complaint_id, ref, complainant_ref)
+            cur.execute("INSERT INTO complainant_keys (complainant_ref, wrapped_key) VALUES (%s, %s)",
+                        (key_ref, wrapped))
             cur.execute(
                 "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
-                " source, departments, summary, desired_outcome, received_at, received_by, receiving_department,"
-                " anonymous, complainant_ref, status, version) VALUES"
+                " source, departments, summary_sealed, desired_outcome_sealed, received_at, received_by,"
+                " receiving_department, anonymous, complainant_ref, status, version) VALUES"
                 " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
                 (complaint_id, ref, command["campus"], [command["campus"]], command["channel"], command["category"],
-                 command["severity"], command["source"], command["departments"], command["summary"],
-                 command.get("desired_outcome"), command["received_at"], command.get("received_by"),
-                 command.get("receiving_department"), command["anonymous"], complainant_ref, domain.RECEIVED))
-            if complainant_ref:
-                cur.execute(
-                    "INSERT INTO complainants (complainant_ref, complaint_id, name, phone, email, relation,"
-                    " patient_name, patient_mrn) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (complainant_ref, complaint_id, person.get("name"), person.get("phone"),
-                     person.get("email"), person.get("relation"), patient.get("name"), patient.get("mrn")))
+                 command["severity"], command["source"], command["departments"], seal("summary", command["summary"]),
+                 seal("desired_outcome", command.get("desired_outcome")), command["received_at"],
+                 command.get("received_by"), command.get("receiving_department"), command["anonymous"], key_ref,
+                 domain.RECEIVED))
+            cur.execute(
+                "INSERT INTO complainants (complainant_ref, complaint_id, relation, name_sealed, phone_sealed,"
+                " email_sealed, patient_name_sealed, patient_mrn_sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (key_ref, complaint_id, person.get("relation"), seal("name", person.get("name")),
+                 seal("phone", person.get("phone")), seal("email", person.get("email")),
+                 seal("patient_name", patient.get("name")), seal("patient_mrn", patient.get("mrn"))))
             event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,
                                                                            "actor": who.actor},
                               time=command["received_at"])
@@ -279,6 +314,33 @@ class Service(Backbone, EventLog):
             body = _read(cur, complaint_id)
         return json_response(body)
 
+    @http("POST", "/complaints/<string:complaint_id>/erasure", roles=(OFFICER, AUDITOR))
+    def erase(self, request: Request, complaint_id: str) -> Response:
+        """A lawful erasure request: the complaint's key is destroyed, so its personal data (names, numbers,
+        its text) can never be read again; the complaint, its events and every statistic stay."""
+        who = principal(request)
+        body = load(schemas.Erasure(), request)
+        complaint_id = _complaint_id(complaint_id)
+        with self.db.transaction() as cur:
+            cur.execute("SELECT c.campuses, c.status, c.complainant_ref, k.erased_at FROM complaints c"
+                        " JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+                        " WHERE c.complaint_id = %s FOR UPDATE OF k", (complaint_id,))
+            rows = fetch_dicts(cur)
+            if not rows:
+                raise NotFound(f"no complaint {complaint_id}")
+            found = rows[0]
+            who.require_campus(*found["campuses"])
+            if found["erased_at"] is not None:
+                raise Conflict("the personal data was already erased", state="erased")
+            now = datetime.now(UTC)
+            cur.execute("UPDATE complainant_keys SET wrapped_key = NULL, erased_at = %s, erased_by = %s,"
+                        " erasure_reason = %s WHERE complainant_ref = %s",
+                        (now, who.subject, body["reason"], found["complainant_ref"]))
+            _record_action(cur, complaint_id, "erasure", found["status"], found["status"], who.actor, now,
+                           {"reason": body["reason"]}, None)
+            shown = _read(cur, complaint_id)
+        return json_response(shown)
+
     # -- for other services -------------------------------------------------------------------
     @rpc(expected_exceptions=ComplaintNotFound)
     def contact_for(self, complaint_id: str) -> dict[str, Any]:
@@ -288,13 +350,14 @@ class Service(Backbone, EventLog):
         if valid is None:
             raise ComplaintNotFound(f"no complaint {complaint_id}")
         with self.db.transaction() as cur:
-            cur.execute("SELECT c.anonymous, c.campus, c.reference, p.name, p.phone, p.email, p.relation"
-                        " FROM complaints c LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref"
-                        " WHERE c.complaint_id = %s", (valid,))
+            cur.execute("SELECT anonymous, campus, reference, complainant_ref FROM complaints WHERE complaint_id = %s",
+                        (valid,))
             rows = fetch_dicts(cur)
-        if not rows:
-            raise ComplaintNotFound(f"no complaint {complaint_id}")
-        contact = rows[0]
+            if not rows:
+                raise ComplaintNotFound(f"no complaint {complaint_id}")
+            contact = rows[0]
+            data = _unsealed(cur, valid, contact.pop("complainant_ref"))
+        contact.update({k: data.get(k) for k in ("name", "phone", "email", "relation")}, erased=data["erased"])
         if contact["anonymous"]:
             contact.update(name=None, phone=None, email=None, relation=None)
         return contact

@@ -124,8 +124,9 @@ class Service(Backbone, EventLog):
 
         def scoped(case: domain.Case, at: datetime) -> domain.Decision:
             who.require_campus(case.campus)
-            if who.role == LIAISON:
-                who.require_department(case.campus, [department(case)] if department else [])
+            if who.role == LIAISON:  # only for their own department, and only on a case that involves it
+                acting_for = department(case) if department else None
+                who.require_department(case.campus, [acting_for] if acting_for in case.departments else [])
             return decide(case, at)
         try:
             with self.db.transaction() as cur:

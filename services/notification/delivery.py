@@ -149,11 +149,14 @@ class Deliverer:
 
     def _contact(self, complaint_id: str) -> dict[str, Any]:
         try:
-            return self.contacts(complaint_id)
+            contact = self.contacts(complaint_id)
         except LookupError as exc:
             raise PermanentFailure(f"intake does not know the complaint: {exc}") from None
         except Exception as exc:  # intake or the broker unavailable: try again later
             raise TransientFailure(f"contact details unavailable: {type(exc).__name__}") from None
+        if contact.get("erased"):
+            raise PermanentFailure("the complainant's personal data was erased on request: nothing can be sent")
+        return contact
 
     def _local(self, campus: str, moment: datetime) -> datetime:
         zone = settings.HOSPITAL.campuses.get(campus, {}).get("timezone", "Asia/Shanghai")

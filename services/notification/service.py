@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
 from services.notification import domain
+from services.notification.channels import PermanentFailure, TransientFailure
 from services.notification.delivery import Deliverer, DeliveryWorker
 from services.notification.projection import PROJECTOR, SERVICE
 from shared.auth import AUDITOR, LEADERSHIP, OFFICER
@@ -104,7 +105,11 @@ class Service(Backbone, EventLog):
         with self.db.transaction() as cur:
             row = self._letter_row(cur, _notification_id(notification_id))
         principal(request).require_campus(row["campus"])
-        return Response(self.delivery.letter(row), mimetype="text/html")
+        try:
+            page = self.delivery.letter(row)
+        except (PermanentFailure, TransientFailure) as exc:
+            raise Conflict(f"the letter cannot be printed: {exc}", state=row["status"]) from None
+        return Response(page, mimetype="text/html")
 
     @http("POST", "/letters/<string:notification_id>/posted", roles=(OFFICER,))
     def letter_posted(self, request: Request, notification_id: str) -> Response:

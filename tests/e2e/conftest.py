@@ -15,23 +15,32 @@ import requests
 
 from shared import config
 from shared.auth import OFFICER, authenticator
+from tests.support.amqp import Collector
 from tests.support.databases import fresh_service_database
 from tests.support.waiting import wait_for
 
 LOGS = config.ROOT / "artifacts" / "logs"
 
 
+# Every complainant and patient detail registered during the suite: no published message may hold any.
+REGISTERED_PERSONAL_DATA: set[str] = set()
+
+
 class ServiceProcess:
-    def __init__(self, service: str):
+    def __init__(self, service: str, port: int | None = None, env: dict[str, str] | None = None):
         self.service = service
-        self.url = config.service_url(service)
+        self.url = f"http://127.0.0.1:{port}" if port else config.service_url(service)
+        self.port = port
+        self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
-        self.log_path: Path = LOGS / f"{service}.log"
+        self.log_path: Path = LOGS / f"{service}{'-' + str(port) if port else ''}.log"
 
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        env = {**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5"}
+        env = {**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5", **self.extra_env}
+        if self.port:
+            env[f"{self.service.upper()}_PORT"] = str(self.port)
         self.process = subprocess.Popen([sys.executable, "-m", "shared.run", self.service], cwd=config.ROOT,
                                         stdout=log, stderr=subprocess.STDOUT, env=env)
         wait_for(self.ready, timeout=60, what=f"{self.service} ready")
@@ -55,6 +64,10 @@ class ServiceProcess:
         return requests.get(f"{self.url}{path}", timeout=10, headers=_auth(token, kwargs), **kwargs)
 
     def post(self, path: str, json: object = None, token: str | None = None, **kwargs) -> requests.Response:
+        if self.service == "intake" and path == "/complaints" and isinstance(json, dict):
+            for part in ("complainant", "patient"):
+                REGISTERED_PERSONAL_DATA.update(v for k, v in (json.get(part) or {}).items()
+                                                if k != "relation" and isinstance(v, str) and len(v) > 3)
         return requests.post(f"{self.url}{path}", json=json, timeout=10, headers=_auth(token, kwargs), **kwargs)
 
 
@@ -123,6 +136,7 @@ class SmsGateway(Helper):
 class Stack(dict):
     smtp: Smtp
     sms: SmsGateway
+    published: list[Collector]
 
     def __getattr__(self, name: str) -> ServiceProcess:
         return self[name]
@@ -139,6 +153,9 @@ def stack(rabbit_vhost, tmp_path_factory):
                        "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     services.smtp, services.sms = smtp, sms
+    # A subscriber bound before anything is published: it sees every message of the suite.
+    services.published = [Collector(owner, f"test-published-{owner}") for owner in ("intake", "investigation",
+                                                                                   "notification")]
     for service in config.SERVICES:
         fresh_service_database(service)
     try:
@@ -152,9 +169,11 @@ def stack(rabbit_vhost, tmp_path_factory):
             process.stop()
         smtp.stop()
         sms.stop()
+        for collector in services.published:
+            collector.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="package")
 def complaint():
     def make(**overrides):
         body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",

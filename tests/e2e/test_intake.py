@@ -474,10 +474,10 @@ def test_contact_for_over_nameko_rpc(stack, complaint):
     with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=20) as cluster:
         assert cluster.intake.contact_for(cid) == {
             "anonymous": False, "name": "Chen Jie", "phone": "+86 137 0000 1111", "email": "chen.jie@example.org",
-            "relation": "son", "campus": "east", "reference": reference}
+            "relation": "son", "campus": "east", "reference": reference, "erased": False}
         assert cluster.intake.contact_for(anonymous) == {
             "anonymous": True, "name": None, "phone": None, "email": None, "relation": None, "campus": "east",
-            "reference": detail(stack, anonymous)["reference"]}
+            "reference": detail(stack, anonymous)["reference"], "erased": False}
         assert cluster.intake.contact_for(silent)["name"] is None
         for unknown in (UNKNOWN, "not-a-uuid"):
             with pytest.raises(RemoteError) as caught:

@@ -10,7 +10,7 @@ import pytest
 
 from shared.db import Database
 from shared.envelope import new_event
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import ConcurrencyError, EventStore, chain_hash, verify_chain
 from tests.support.databases import fresh_backbone_database
 
 STORE = EventStore("intake")
@@ -149,3 +149,46 @@ def test_append_refuses_an_event_of_another_stream_or_service(db):
         STORE.append(cur, a, 0, [received(b)])
     with pytest.raises(Exception, match="does not belong"), db.transaction() as cur:
         EventStore("notification").append(cur, a, 0, [received(a)])
+
+
+def test_the_log_is_hash_chained_and_a_tampered_row_is_found(db):
+    streams = [str(uuid.uuid4()) for _ in range(5)]
+    with db.transaction() as cur:
+        for n, stream in enumerate(streams):
+            STORE.append(cur, stream, 0, [received(stream, n)])
+    with db.transaction() as cur:
+        events = STORE.read_after(cur, 0, 10)
+        assert events[0].prevhash == "" and all(e.prevhash for e in events[1:])
+        assert [e.prevhash for e in events[1:]] == [chain_hash(p.prevhash, p) for p in events[:-1]]
+        assert verify_chain(cur, "intake") == (5, None)
+        # Someone edits a stored event behind the store's back.
+        cur.execute("UPDATE events SET data = jsonb_set(data, '{reason}', '\"edited\"') WHERE sequence = 3")
+        checked, broken = verify_chain(cur, "intake")
+        assert (checked, broken.sequence) == (2, 3) and "does not match its hash" in broken.reason
+
+
+def test_a_removed_event_breaks_the_chain(db):
+    streams = [str(uuid.uuid4()) for _ in range(4)]
+    with db.transaction() as cur:
+        for n, stream in enumerate(streams):
+            STORE.append(cur, stream, 0, [received(stream, n)])
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM events WHERE sequence = 2")
+        checked, broken = verify_chain(cur, "intake")
+        assert (checked, broken.sequence) == (1, 2) and "missing" in broken.reason
+
+
+def test_verify_log_command_reports_the_first_broken_link(monkeypatch, capsys, db):
+    from shared import verify_log
+
+    monkeypatch.setenv("INTAKE_DATABASE_URL", db.dsn)
+    streams = [str(uuid.uuid4()) for _ in range(3)]
+    with db.transaction() as cur:
+        for n, stream in enumerate(streams):
+            STORE.append(cur, stream, 0, [received(stream, n)])
+    assert verify_log.main(["intake"]) == 0
+    assert capsys.readouterr().out.strip() == "intake: 3 events, chain intact"
+    with db.transaction() as cur:
+        cur.execute("UPDATE events SET type = 'ComplaintReceived' WHERE sequence = 2")
+    assert verify_log.main(["intake"]) == 1
+    assert "BROKEN at sequence 2" in capsys.readouterr().out

@@ -1,0 +1,57 @@
+"""Personal data at rest: every complaint's personal data is sealed (AES-256-GCM) with a key of its
+own, itself stored wrapped by the service's master key. Destroying that one key — an erasure on a
+lawful request — makes the data unreadable everywhere it is stored (database, backups, replicas)
+while the complaint, its events and every statistic stay as they were ("crypto-shredding")."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+# make run's key, derived from a fixed phrase so a developer's data survives restarts. Production sets
+# INTAKE_MASTER_KEY (32 random bytes, base64) from a secret.
+_DEV_MASTER = hashlib.sha256(b"complaints development master key - never in production").digest()
+
+
+class Erased(Exception):
+    """The key was destroyed: the personal data it sealed can no longer be read."""
+
+
+class Vault:
+    def __init__(self, master_key: bytes):
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes (INTAKE_MASTER_KEY, base64)")
+        self.master = AESGCM(master_key)
+
+    @classmethod
+    def from_env(cls) -> Vault:
+        configured = os.environ.get("INTAKE_MASTER_KEY")
+        return cls(base64.b64decode(configured) if configured else _DEV_MASTER)
+
+    def new_key(self, ref: str) -> tuple[bytes, bytes]:
+        """A fresh data key and its wrapped form (what is stored), bound to ``ref``."""
+        key = AESGCM.generate_key(bit_length=256)
+        return key, self._seal(self.master, key, f"key:{ref}")
+
+    def unwrap(self, wrapped: bytes | None, ref: str) -> bytes:
+        if wrapped is None:
+            raise Erased(f"the personal data of {ref} was erased")
+        return self.master.decrypt(bytes(wrapped[:12]), bytes(wrapped[12:]), f"key:{ref}".encode())
+
+    def seal(self, key: bytes, value: str | None, where: str) -> bytes | None:
+        """``where`` (complaint and field) is authenticated with it: a value cannot be moved elsewhere."""
+        return None if value is None else self._seal(AESGCM(key), value.encode(), where)
+
+    def open(self, key: bytes, blob: bytes | None, where: str) -> str | None:
+        if blob is None:
+            return None
+        blob = bytes(blob)
+        return AESGCM(key).decrypt(blob[:12], blob[12:], where.encode()).decode()
+
+    @staticmethod
+    def _seal(cipher: AESGCM, plaintext: bytes, where: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + cipher.encrypt(nonce, plaintext, where.encode())
