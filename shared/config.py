@@ -26,8 +26,11 @@ def database_url(service: str) -> str:
     return env(f"{service.upper()}_DATABASE_URL", template.format(service=service))
 
 
-def amqp_uri() -> str:
-    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+def amqp_uri(service: str | None = None) -> str:
+    """``<SERVICE>_AMQP_URI`` (each service its own broker user, with only the permissions it needs:
+    deploy/rabbitmq/permissions.json), else ``AMQP_URI``."""
+    default = env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    return env(f"{service.upper()}_AMQP_URI", default) if service else default
 
 
 def http_port(service: str) -> int:

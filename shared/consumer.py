@@ -351,7 +351,9 @@ class EventConsumer:
         self.connected = threading.Event()
 
     def queues(self) -> list[kombu.Queue]:
-        return [kombu.Queue(queue_name(self.inbox.service, source), exchange=event_exchange(source),
+        # The source's exchange is its owner's to declare: a consumer only checks it exists (a passive
+        # declare needs no configure permission), and retries until the owner has started once.
+        return [kombu.Queue(queue_name(self.inbox.service, source), exchange=event_exchange(source, passive=True),
                             routing_key="#", durable=True, auto_delete=False) for source in self.sources]
 
     def run(self) -> None:

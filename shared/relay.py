@@ -39,10 +39,10 @@ class ConfirmError(Exception):
 RELAY_FAILURES = (psycopg2.Error, OSError, amqp.exceptions.AMQPError, ConfirmError, kombu.exceptions.KombuError)
 
 
-def event_exchange(service: str) -> kombu.Exchange:
+def event_exchange(service: str, passive: bool = False) -> kombu.Exchange:
     # Identical to nameko's get_event_exchange, so nameko subscribers can declare it too.
     return kombu.Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False,
-                          delivery_mode=2)
+                          delivery_mode=2, passive=passive)
 
 
 # Builds the CloudEvent body in PostgreSQL: one round trip per batch, no per-row Python JSON work.

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> None:
     make_cooperative()
     logs.configure(service)
     runner = ServiceRunner({
-        "AMQP_URI": config.amqp_uri(),
+        "AMQP_URI": config.amqp_uri(service),
         "WEB_SERVER_ADDRESS": f"{config.env('BIND_HOST', '0.0.0.0')}:{config.http_port(service)}",
     })
     runner.add_service(service_class(service))

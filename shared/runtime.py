@@ -35,13 +35,13 @@ def database(service: str) -> Database:
     return _databases[service]
 
 
-_broker: list[BrokerCheck] = []
+_broker: dict[str, BrokerCheck] = {}
 
 
-def broker_check() -> BrokerCheck:
-    if not _broker:
-        _broker.append(BrokerCheck(config.amqp_uri()))
-    return _broker[0]
+def broker_check(service: str) -> BrokerCheck:
+    if service not in _broker:
+        _broker[service] = BrokerCheck(config.amqp_uri(service))
+    return _broker[service]
 
 
 class DatabaseProvider(DependencyProvider):
@@ -62,7 +62,7 @@ class RelayProvider(DependencyProvider):
         self.service = service
 
     def setup(self) -> None:
-        self.relay = Relay(self.service, config.database_url(self.service), config.amqp_uri(),
+        self.relay = Relay(self.service, config.database_url(self.service), config.amqp_uri(self.service),
                            batch_size=int(os.environ.get("RELAY_BATCH_SIZE", "1000")))
 
     def start(self) -> None:
@@ -87,7 +87,7 @@ class ConsumerProvider(DependencyProvider):
         sources = sorted(self.projector.sources)
         backfill = Backfill(self.inbox, {s: config.service_url(s) for s in sources},
                             headers=lambda: {"Authorization": f"Bearer {authenticator().service_token(self.service)}"})
-        self.consumer = EventConsumer(self.inbox, config.amqp_uri(), sources, backfill,
+        self.consumer = EventConsumer(self.inbox, config.amqp_uri(self.service), sources, backfill,
                                       gap_timeout=float(os.environ.get("GAP_TIMEOUT", "2")))
 
     def start(self) -> None:
@@ -118,7 +118,7 @@ class Backbone:
 
     @http("GET", "/health/ready", public=True)
     def health_ready(self, request: Request) -> Response:
-        checks = {"database": self.db.ping(), "broker": broker_check().ok()}
+        checks = {"database": self.db.ping(), "broker": broker_check(self.name).ok()}
         ready = all(checks.values())
         return json_response({"status": "ready" if ready else "not ready", "checks": checks},
                              200 if ready else 503)

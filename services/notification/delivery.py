@@ -277,7 +277,7 @@ class DeliveryWorker(DependencyProvider):
     """Runs delivery in the background of every notification replica."""
 
     def setup(self) -> None:
-        self.contacts = IntakeContacts(config.amqp_uri(), float(os.environ.get("INTAKE_RPC_TIMEOUT", "10")))
+        self.contacts = IntakeContacts(config.amqp_uri(SERVICE), float(os.environ.get("INTAKE_RPC_TIMEOUT", "10")))
         self.deliverer = make_deliverer(database(SERVICE), self.contacts)
         self.stopping = threading.Event()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from scripts import rabbitmq_users
 from shared import config
 from shared.auth import OFFICER, authenticator
 from tests.support.amqp import Collector
@@ -151,6 +152,12 @@ def stack(rabbit_vhost, tmp_path_factory):
                        "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
                        "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
                        "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
+    # Each service runs as its own broker user with only the permissions deploy/ grants it.
+    vhost = os.environ["AMQP_URI"].rsplit("/", 1)[1]
+    passwords = {s: f"pw-{s}-{vhost[-8:]}" for s in config.SERVICES}
+    for service, uri in rabbitmq_users.apply(os.environ["RABBIT_MANAGEMENT_URL"].replace("guest:guest@", ""), vhost,
+                                             passwords, ("guest", "guest")).items():
+        os.environ[f"{service.upper()}_AMQP_URI"] = uri
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     services.smtp, services.sms = smtp, sms
     # A subscriber bound before anything is published: it sees every message of the suite.
