@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from shared import catalogue, config
+from shared import auth, catalogue, config
 
 SUMMARIES = {
     "medical_quality": "Diagnosis was delayed; the family asks what went wrong",
@@ -74,13 +74,52 @@ def main() -> None:
     if args.wait:
         wait_until_ready()
     intake = config.service_url("intake")
-    if requests.get(f"{intake}/complaints", params={"limit": 1}, timeout=10).json()["complaints"]:
+    office = {campus: _headers(auth.authenticator().mint(s["office_head"]["id"], auth.OFFICER, [campus]))
+              for campus, s in config.load_hospital().campuses.items()}
+    if requests.get(f"{intake}/complaints", params={"limit": 1}, headers=office["east"],
+                    timeout=10).json()["complaints"]:
         print("demo data: intake already holds complaints; nothing loaded")
         return
+    rng = random.Random(7)
+    handled = 0
     for body in complaints(args.count, args.weeks, datetime.now(UTC)):
-        response = requests.post(f"{intake}/complaints", json=body, timeout=10)
+        desk = _headers(auth.authenticator().mint(body["received_by"], auth.FIRST_CONTACT, [body["campus"]]))
+        response = requests.post(f"{intake}/complaints", json=body, headers=desk, timeout=10)
         response.raise_for_status()
-    print(f"demo data: {args.count} complaints over the last {args.weeks} weeks loaded through intake")
+        if rng.random() < 0.6:  # most of them get handled, so every report has something to show
+            handled += _handle(response.json()["complaint_id"], body, office[body["campus"]], rng)
+    print(f"demo data: {args.count} complaints over the last {args.weeks} weeks loaded through intake;"
+          f" {handled} handled through investigation")
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _handle(complaint_id: str, body: dict, office: dict[str, str], rng: random.Random) -> int:
+    """Assign, find, reply and sometimes order a rectification, through the real API."""
+    cases = config.service_url("investigation")
+    deadline = time.monotonic() + 10
+    while requests.get(f"{cases}/cases/{complaint_id}", headers=office, timeout=10).status_code != 200:
+        if time.monotonic() > deadline:
+            return 0
+        time.sleep(0.05)
+    departments = body["departments"] or ["nursing"]
+    if not body["departments"]:
+        requests.post(f"{cases}/cases/{complaint_id}/assignments", json={"departments": departments},
+                      headers=office, timeout=10).raise_for_status()
+    for department in departments:
+        requests.post(f"{cases}/cases/{complaint_id}/findings", headers=office, timeout=10, json={
+            "department": department, "substantiated": rng.choice(["yes", "partly", "no"]),
+            "summary": "reviewed with the staff on duty", "signed_off_by": f"{body['campus']}-{department}-head"},
+        ).raise_for_status()
+    requests.post(f"{cases}/cases/{complaint_id}/replies", headers=office, timeout=10, json={
+        "contact_person": f"{body['campus']}-office-head", "actions_taken": "reviewed the care given",
+        "result": "explained and apologised"}).raise_for_status()
+    if rng.random() < 0.3:
+        requests.post(f"{cases}/cases/{complaint_id}/rectifications", headers=office, timeout=10, json={
+            "department": departments[0], "description": "update the ward's checklist"}).raise_for_status()
+    return 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Printed by ``make run``: where each part of the running product can be seen."""
 
-from shared import config
+from shared import auth, config
 
 LINES = f"""
 The hospital complaint platform is running (demo hospital: campuses east and west).
@@ -15,10 +15,21 @@ The hospital complaint platform is running (demo hospital: campuses east and wes
   logs:          var/log/<service>.log  (JSON lines)        stop with: make stop
 
 Try:
-  curl -s -XPOST {config.service_url('intake')}/complaints -H 'Content-Type: application/json' \\
+  curl -s -XPOST {config.service_url('intake')}/complaints -H "Authorization: Bearer $TOKEN" \\
+    -H 'Content-Type: application/json' \\
     -d '{{"campus":"east","channel":"phone","category":"billing","severity":"normal",
          "source":"patient_or_family","summary":"Charged twice","departments":["billing_office"]}}'
 """
 
+def tokens() -> str:
+    demo = auth.demo_tokens(config.load_hospital())
+    wanted = ["east first-contact desk", "east complaint office head", "east cardiology liaison",
+              "west complaint office head", "leadership lead-01", "auditor", "ops"]
+    return "\n".join(f"  {who:30} {demo[who]}" for who in wanted)
+
+
 if __name__ == "__main__":
     print(LINES)
+    print("Every endpoint but health and metrics wants a bearer token. Demo tokens (12 h; all of them:")
+    print("`python -m shared.auth demo`; your own: `python -m shared.auth mint --sub ID --role ROLE --campus east`):")
+    print(tokens())
