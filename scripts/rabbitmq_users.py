@@ -16,12 +16,14 @@ import requests
 PERMISSIONS = Path(__file__).resolve().parent.parent / "deploy" / "rabbitmq" / "permissions.json"
 
 
-def apply(management_url: str, vhost: str, passwords: dict[str, str], auth: tuple[str, str]) -> dict[str, str]:
-    """Users ``<service>-svc``; returns the AMQP URI each service should use."""
+def apply(management_url: str, vhost: str, passwords: dict[str, str], auth: tuple[str, str],
+          suffix: str = "") -> dict[str, str]:
+    """Users ``<service>-svc<suffix>`` (users are broker-wide: a test run names its own); returns the
+    AMQP URI each service should use."""
     users = json.loads(PERMISSIONS.read_text())["users"]
     uris = {}
     for service, permissions in users.items():
-        user = f"{service}-svc"
+        user = f"{service}-svc{suffix}"
         base = management_url.rstrip("/")
         requests.put(f"{base}/api/users/{user}", json={"password": passwords[service], "tags": ""}, auth=auth,
                      timeout=10).raise_for_status()

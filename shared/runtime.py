@@ -9,7 +9,9 @@ A service class declares what it uses as class attributes (nameko-examples style
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -24,6 +26,7 @@ from shared.eventstore import EventStore
 from shared.relay import Relay
 from shared.web import BrokerCheck, http, json_response, query
 
+log = logging.getLogger(__name__)
 _databases: dict[str, Database] = {}
 
 
@@ -99,6 +102,34 @@ class ConsumerProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> Inbox:
         return self.inbox
+
+
+class BackgroundLoop(DependencyProvider):
+    """A round of work repeated every ``interval`` seconds in the background of every replica (the
+    deadline engine, notification delivery). A failed round is logged and tried again next time:
+    the database or the broker may be away for a while."""
+
+    interval: float = 1.0
+
+    def setup(self) -> None:
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self._run)
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.round()
+            except Exception as exc:
+                log.warning("%s round failed: %s", type(self).__name__, exc)
+            self.stopping.wait(self.interval)
+
+    def round(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopping.set()
 
 
 class EventsQuery(Schema):

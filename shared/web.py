@@ -67,6 +67,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def path_id(value: str, what: str) -> str:
+    """A path's id in canonical form; anything that is not a UUID names no such thing (404)."""
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise NotFound(f"no {what} {value}") from None
+
+
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(json.dumps(payload, default=_default, ensure_ascii=False), status=status,
                     headers=dict(headers or {}), mimetype="application/json")

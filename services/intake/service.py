@@ -22,7 +22,7 @@ from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import new_event
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, NotFound, http, json_response, load, principal, query
+from shared.web import Conflict, NotFound, http, json_response, load, path_id, principal, query
 
 HOSPITAL = load_hospital()
 VAULT = Vault.from_env()
@@ -57,14 +57,6 @@ def _valid_id(complaint_id: Any) -> str | None:
         return str(uuid.UUID(str(complaint_id)))
     except ValueError:
         return None
-
-
-def _complaint_id(raw: str) -> str:
-    """The path's complaint id, canonical; anything that is not a UUID names no complaint (404)."""
-    complaint_id = _valid_id(raw)
-    if complaint_id is None:
-        raise NotFound(f"no complaint {raw}")
-    return complaint_id
 
 
 def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
@@ -197,7 +189,7 @@ class Service(Backbone, EventLog):
 
     @http("GET", "/complaints/<string:complaint_id>", roles=READERS)
     def get_complaint(self, request: Request, complaint_id: str) -> Response:
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "complaint")
         with self.db.transaction() as cur:
             complaint = _read(cur, complaint_id)
         if complaint is None:
@@ -233,7 +225,7 @@ class Service(Backbone, EventLog):
     # -- lifecycle actions --------------------------------------------------------------------
     @http("POST", "/complaints/<string:complaint_id>/resolve-on-spot", roles=(FIRST_CONTACT, OFFICER))
     def resolve_on_spot(self, request: Request, complaint_id: str) -> Response:
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.ResolveOnSpot(), request)
         return self._act(request, complaint_id, lambda cur, complaint: domain.resolve_on_spot(
             complaint, resolution=command["resolution"], resolved_by=_by(request, command, "resolved_by"),
@@ -241,7 +233,7 @@ class Service(Backbone, EventLog):
 
     @http("POST", "/complaints/<string:complaint_id>/not-accepted", roles=(OFFICER,))
     def not_accepted(self, request: Request, complaint_id: str) -> Response:
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.NotAccepted(), request)
         duplicate_of = str(command["duplicate_of"]) if command["duplicate_of"] else None
 
@@ -257,7 +249,7 @@ class Service(Backbone, EventLog):
 
     @http("POST", "/complaints/<string:complaint_id>/withdraw", roles=(OFFICER,))
     def withdraw(self, request: Request, complaint_id: str) -> Response:
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.Withdraw(), request)
         return self._act(request, complaint_id, lambda cur, complaint: domain.withdraw(
             complaint, withdrawn_by=_by(request, command, "withdrawn_by"), reason=command.get("reason"),
@@ -265,7 +257,7 @@ class Service(Backbone, EventLog):
 
     @http("POST", "/complaints/<string:complaint_id>/reclassify", roles=(OFFICER,))
     def reclassify(self, request: Request, complaint_id: str) -> Response:
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.Reclassify(HOSPITAL), request)
         return self._act(request, complaint_id, lambda cur, complaint: domain.reclassify(
             complaint, command, reclassified_by=_by(request, command, "reclassified_by"), note=command.get("note"),
@@ -320,7 +312,7 @@ class Service(Backbone, EventLog):
         its text) can never be read again; the complaint, its events and every statistic stay."""
         who = principal(request)
         body = load(schemas.Erasure(), request)
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "complaint")
         with self.db.transaction() as cur:
             cur.execute("SELECT c.campuses, c.status, c.complainant_ref, k.erased_at FROM complaints c"
                         " JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"

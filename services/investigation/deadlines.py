@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from nameko.extensions import DependencyProvider
-
 from services.investigation import cases, domain, metrics
 from services.investigation.cases import HOSPITAL
-from shared import config
 from shared.db import Database
 from shared.envelope import Envelope
-from shared.runtime import database
+from shared.runtime import BackgroundLoop, database
 
 log = logging.getLogger(__name__)
 
@@ -103,38 +99,27 @@ class DeadlineEngine:
         return moved
 
 
-class DeadlineTicker(DependencyProvider):
-    """Runs the engine in the background of every investigation replica."""
+class DeadlineTicker(BackgroundLoop):
+    """Runs the engine in the background of every investigation replica; provisional deadlines are
+    recomputed at start and then every ``DEADLINE_RECOMPUTE_SECONDS``."""
 
     def setup(self) -> None:
+        super().setup()
         db = database(cases.SERVICE)
         self.engine = DeadlineEngine(db)
         self.interval = float(os.environ.get("DEADLINE_TICK_SECONDS", "30"))
         self.recompute_interval = float(os.environ.get("DEADLINE_RECOMPUTE_SECONDS", "3600"))
-        self.stopping = threading.Event()
+        self.last_recompute = float("-inf")
         metrics.register_case_gauges(db)
         metrics.set_calendar_coverage(HOSPITAL)
-        self.dsn = config.database_url(cases.SERVICE)
 
-    def start(self) -> None:
-        self.container.spawn_managed_thread(self.run)
-
-    def run(self) -> None:
-        last_recompute = 0.0
-        while not self.stopping.is_set():
-            try:
-                if time.monotonic() - last_recompute >= self.recompute_interval:
-                    moved = self.engine.recompute_provisional()
-                    if moved:
-                        log.info("recomputed %d provisional deadlines", moved)
-                    last_recompute = time.monotonic()
-                self.engine.tick()
-            except Exception as exc:  # the database may be away: try again next tick
-                log.warning("deadline tick failed: %s", exc)
-            self.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def round(self) -> None:
+        if time.monotonic() - self.last_recompute >= self.recompute_interval:
+            moved = self.engine.recompute_provisional()
+            if moved:
+                log.info("recomputed %d provisional deadlines", moved)
+            self.last_recompute = time.monotonic()
+        self.engine.tick()
 
     def get_dependency(self, worker_ctx: object) -> DeadlineEngine:
         return self.engine

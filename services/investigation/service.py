@@ -19,7 +19,7 @@ from shared.auth import AUDITOR, LEADERSHIP, LIAISON, OFFICER
 from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, NotFound, http, json_response, load, principal, query
+from shared.web import Conflict, NotFound, http, json_response, load, path_id, principal, query
 
 READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 
@@ -27,13 +27,6 @@ CASE_COLUMNS = ("complaint_id, reference, campus, category, severity, source, st
                 " provisional, received_at, updated_at")
 DEADLINE_COLUMNS = ("key, kind, department, due_at, remind_at, last_day, working_days, provisional, calendar_version,"
                     " policy_version, status, reminded, on_hold, started_at, breached_at, met_at")
-
-
-def _complaint_id(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFound(f"no case {value}") from None
 
 
 def _me(request: Request) -> str:
@@ -57,7 +50,7 @@ class Service(Backbone, EventLog):
     # -- reading --------------------------------------------------------------------------------
     @http("GET", "/cases/<string:complaint_id>", roles=READERS)
     def get_case(self, request: Request, complaint_id: str) -> Response:
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "case")
         with self.db.transaction() as cur:
             cur.execute(f"SELECT {CASE_COLUMNS}, state FROM cases WHERE complaint_id = %s", (complaint_id,))
             found = fetch_dicts(cur)
@@ -118,7 +111,7 @@ class Service(Backbone, EventLog):
              created: dict[str, Any] | None = None, department: Callable[[domain.Case], str] | None = None) -> Response:
         """Load the case (locked), check the caller's scope, decide, apply; the caller is the events' actor.
         ``department``: for actions a department liaison may take, the department the action is for."""
-        complaint_id = _complaint_id(complaint_id)
+        complaint_id = path_id(complaint_id, "case")
         who = principal(request)
         now = datetime.now(UTC)
 

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import Counter
 
@@ -28,7 +27,7 @@ from shared import config
 from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import Envelope, new_event, rfc3339
 from shared.eventstore import EventStore
-from shared.runtime import database
+from shared.runtime import BackgroundLoop, database
 
 SERVICE = "notification"
 STORE = EventStore(SERVICE)
@@ -273,27 +272,20 @@ def make_deliverer(db: Database, contacts: Contacts) -> Deliverer:
                      settings.MAX_ATTEMPTS, settings.BACKOFF_SECONDS, settings.BACKOFF_CAP_SECONDS)
 
 
-class DeliveryWorker(DependencyProvider):
+class DeliveryWorker(BackgroundLoop):
     """Runs delivery in the background of every notification replica."""
 
     def setup(self) -> None:
+        super().setup()
+        self.interval = settings.DELIVERY_INTERVAL
         self.contacts = IntakeContacts(config.amqp_uri(SERVICE), float(os.environ.get("INTAKE_RPC_TIMEOUT", "10")))
         self.deliverer = make_deliverer(database(SERVICE), self.contacts)
-        self.stopping = threading.Event()
 
-    def start(self) -> None:
-        self.container.spawn_managed_thread(self.run)
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                self.deliverer.deliver_due()
-            except Exception as exc:  # the database may be away: try again next round
-                log.warning("delivery round failed: %s", exc)
-            self.stopping.wait(settings.DELIVERY_INTERVAL)
+    def round(self) -> None:
+        self.deliverer.deliver_due()
 
     def stop(self) -> None:
-        self.stopping.set()
+        super().stop()
         self.contacts.close()
 
     def get_dependency(self, worker_ctx: object) -> Deliverer:

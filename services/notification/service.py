@@ -3,7 +3,6 @@ send in domain.py and projection.py, how in delivery.py and channels.py."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -17,7 +16,7 @@ from shared.auth import AUDITOR, LEADERSHIP, OFFICER
 from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, NotFound, http, json_response, load, principal, query
+from shared.web import Conflict, NotFound, http, json_response, load, path_id, principal, query
 
 COLUMNS = ("notification_id, complaint_id, purpose, campus, recipient_role, recipient_id, channel, status, attempts,"
            " last_error, detail, created_at, sent_at, updated_at")
@@ -45,13 +44,6 @@ class Posted(Schema):
         unknown = RAISE
 
     note = fields.String(validate=validate.Length(1, 4000))
-
-
-def _notification_id(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFound(f"no letter {value}") from None
 
 
 class Service(Backbone, EventLog):
@@ -103,7 +95,7 @@ class Service(Backbone, EventLog):
     def print_letter(self, request: Request, notification_id: str) -> Response:
         """The printable letter, rendered now with the complainant's details fetched from intake."""
         with self.db.transaction() as cur:
-            row = self._letter_row(cur, _notification_id(notification_id))
+            row = self._letter_row(cur, path_id(notification_id, "letter"))
         principal(request).require_campus(row["campus"])
         try:
             page = self.delivery.letter(row)
@@ -115,7 +107,7 @@ class Service(Backbone, EventLog):
     def letter_posted(self, request: Request, notification_id: str) -> Response:
         """The office posted (or handed over) the letter: it now counts as sent."""
         load(Posted(), request)
-        notification_id = _notification_id(notification_id)
+        notification_id = path_id(notification_id, "letter")
         with self.db.transaction() as cur:
             row = self._letter_row(cur, notification_id, lock=True)
             principal(request).require_campus(row["campus"])

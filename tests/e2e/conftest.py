@@ -16,6 +16,7 @@ import requests
 from scripts import rabbitmq_users
 from shared import config
 from shared.auth import OFFICER, authenticator
+from tests.support import rabbit
 from tests.support.amqp import Collector
 from tests.support.databases import fresh_service_database
 from tests.support.waiting import wait_for
@@ -156,7 +157,7 @@ def stack(rabbit_vhost, tmp_path_factory):
     vhost = os.environ["AMQP_URI"].rsplit("/", 1)[1]
     passwords = {s: f"pw-{s}-{vhost[-8:]}" for s in config.SERVICES}
     for service, uri in rabbitmq_users.apply(os.environ["RABBIT_MANAGEMENT_URL"].replace("guest:guest@", ""), vhost,
-                                             passwords, ("guest", "guest")).items():
+                                             passwords, ("guest", "guest"), suffix=f"-{vhost[-8:]}").items():
         os.environ[f"{service.upper()}_AMQP_URI"] = uri
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     services.smtp, services.sms = smtp, sms
@@ -178,6 +179,8 @@ def stack(rabbit_vhost, tmp_path_factory):
         sms.stop()
         for collector in services.published:
             collector.stop()
+        for service in config.SERVICES:
+            rabbit.delete_user(f"{service}-svc-{vhost[-8:]}")
 
 
 @pytest.fixture(scope="package")

@@ -35,6 +35,11 @@ def delete_vhost(vhost: str) -> None:
         call("DELETE", f"/vhosts/{quote(vhost, safe='')}")
 
 
+def delete_user(user: str) -> None:
+    with contextlib.suppress(requests.RequestException):
+        call("DELETE", f"/users/{quote(user, safe='')}")
+
+
 def connections(vhost: str) -> list[dict[str, Any]]:
     return [c for c in call("GET", "/connections").json() if c.get("vhost") == vhost]
 
