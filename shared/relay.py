@@ -23,6 +23,7 @@ import amqp
 import kombu
 import kombu.exceptions
 import psycopg2
+from amqp import spec
 
 from shared import metrics
 from shared.envelope import rfc3339
@@ -94,15 +95,24 @@ class Publisher:
         self.channel.events["basic_nack"].add(self.confirms.on_nack)
         self.published = 0
 
-    def publish_batch(self, messages: list[tuple[str, str, bytes]]) -> None:
-        """Publish (routing_key, message_id, body) in order; returns once all are confirmed."""
+    def publish_batch(self, messages: list[tuple[str, str, bytes]], wait: bool = True) -> None:
+        """Publish (routing_key, message_id, body) in order; with ``wait``, return once all are confirmed
+        (else call :meth:`wait_for_confirms` later: the broker confirms while the caller reads on)."""
         if self.connection is None:
             self.connect()
         for routing_key, message_id, body in messages:
             message = amqp.Message(body, delivery_mode=2, content_type="application/json",
                                    content_encoding="utf-8", message_id=message_id, type=routing_key)
-            self.channel.basic_publish(message, exchange=self.exchange.name, routing_key=routing_key)
+            # The frame basic_publish sends, without its per-message poll for connection.blocked
+            # (a socket read each time); blocked/unblocked notices are read while confirms are awaited.
+            self.channel.send_method(spec.Basic.Publish, "Bssbb",
+                                     (0, self.exchange.name, routing_key, False, False), message)
             self.published += 1
+        if wait:
+            self.wait_for_confirms()
+
+    def wait_for_confirms(self) -> None:
+        """Block until the broker confirmed everything published so far; raises on a nack or a timeout."""
         deadline = time.monotonic() + self.confirm_timeout
         while self.confirms.acked < self.published and not self.confirms.nacked:
             remaining = deadline - time.monotonic()
@@ -142,21 +152,25 @@ class Relay:
         with conn.cursor() as cur:
             cur.execute("SELECT last_published FROM relay_position")
             position = cur.fetchone()[0]
-            while not self.stopping.is_set():
-                cur.execute(_BATCH_SQL, {"source": f"complaints/{self.service}", "after": position,
-                                         "limit": self.batch_size})
-                rows = cur.fetchall()
-                if not rows:
-                    break
+            rows = self._batch(cur, position)
+            while rows and not self.stopping.is_set():
+                # Publish this batch, read the next while the broker confirms it, then record it.
                 self.publisher.publish_batch(
-                    [(event_type, event_id, body.encode()) for _, event_type, event_id, body in rows])
+                    [(event_type, event_id, body.encode()) for _, event_type, event_id, body in rows], wait=False)
+                following = self._batch(cur, rows[-1][0])
+                self.publisher.wait_for_confirms()
                 position = rows[-1][0]
                 cur.execute("UPDATE relay_position SET last_published = %s, updated_at = now()", (position,))
                 sent += len(rows)
                 metrics.RELAY_PUBLISHED.labels(self.service).inc(len(rows))
+                rows = following
             cur.execute("SELECT coalesce(max(sequence), 0) FROM events")
             metrics.RELAY_LAG.labels(self.service).set(cur.fetchone()[0] - position)
         return sent
+
+    def _batch(self, cur: psycopg2.extensions.cursor, after: int) -> list[tuple]:
+        cur.execute(_BATCH_SQL, {"source": f"complaints/{self.service}", "after": after, "limit": self.batch_size})
+        return cur.fetchall()
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
