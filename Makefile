@@ -7,7 +7,7 @@ SERVICES := intake investigation notification reporting
 RUN_DIR := var/run
 LOG_DIR := var/log
 
-.PHONY: run stop test lint bench migrate infra venv demo-data
+.PHONY: run stop test lint bench migrate infra venv demo-data contracts
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,7 @@ stop:
 
 ## make test: the whole suite against the real RabbitMQ and PostgreSQL of this machine
 test: venv infra
+	@scripts/ensure-tools.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
@@ -46,3 +47,7 @@ lint: venv
 
 bench: venv infra
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+## make contracts: regenerate contracts/ (event schemas, AsyncAPI, OpenAPI) and the generated deploy files
+contracts: venv
+	$(PY) -m scripts.contracts

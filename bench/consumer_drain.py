@@ -57,7 +57,7 @@ from shared.config import load_hospital  # noqa: E402
 from shared.consumer import EventConsumer, Inbox, queue_name  # noqa: E402
 from shared.db import Database, migrate  # noqa: E402
 from shared.envelope import Envelope, new_event  # noqa: E402
-from shared.relay import Publisher  # noqa: E402
+from shared.relay import Publisher, event_exchange  # noqa: E402
 
 SERVICE = "bench"  # the consuming service; its queue is bench.intake-events
 SOURCE = "intake"
@@ -279,6 +279,10 @@ def main() -> None:
         probe = EventConsumer(Inbox(SERVICE, db, PROJECTOR), box.amqp_uri, PROJECTOR.sources)
         queue = probe.queues()[0]
         assert queue.name == queue_name(SERVICE, SOURCE)
+        # The sources' exchanges are their owners' to declare (consumers only check them): do it for them.
+        with kombu.Connection(box.amqp_uri) as conn:
+            for source in sorted(PROJECTOR.sources):
+                event_exchange(source)(conn.channel()).declare()
         _support.declare(box.amqp_uri, [queue])
 
         def refill() -> None:

@@ -5,7 +5,7 @@ Writes (paths relative to the repository):
 * ``contracts/events/<Type>.v<N>.schema.json`` — JSON Schema (draft 2020-12) of each event type's ``data``
   at each version, exactly :func:`shared.catalogue.json_schema`;
 * ``contracts/events/envelope.schema.json`` — the CloudEvents structured envelope of CONTRACT §3, which also
-  checks ``data`` against the type's schema (by ``$ref`` to the ``dataschema`` id);
+  checks ``data`` against the type's schema (by ``$ref`` to the schema file beside it that ``dataschema`` names);
 * ``contracts/asyncapi.yaml`` — AsyncAPI 3.0: the three topic exchanges, one message per event type;
 * ``contracts/openapi/<service>.yaml`` — OpenAPI 3.1 per service, read off the nameko HTTP entrypoints and
   the marshmallow schemas their handlers load;
@@ -377,6 +377,9 @@ _CONVERTER_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"},
                     "uuid": {"type": "string", "format": "uuid"}}
 
 
+_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
+
+
 @dataclass
 class Handler:
     """What the AST of an HTTP handler (and the ``self.`` helpers it calls) says about its contract."""
@@ -553,7 +556,7 @@ def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
                 if handler.body_keys:
                     schema["properties"] = {k: {} for k in handler.body_keys}
                     schema["required"] = list(handler.body_keys)
-                body = _json(schema, "Created" if status == 201 else "OK")
+                body = _json(schema, _REASONS.get(status, "Success"))
             responses[str(status)] = body
     if handler.body is not None or handler.query is not None:
         responses["400"] = _error("bad input: `errors` names each bad field")

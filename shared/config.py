@@ -13,6 +13,11 @@ from typing import Any
 
 SERVICES = ("intake", "investigation", "notification", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "investigation": 8002, "notification": 8003, "reporting": 8004}
+# The web console (services/console) is started like a service but is not one of the four event services
+# above, which other code iterates (migrations, deployment, contracts): it owns no data, events or database.
+CONSOLE = "console"
+APP_PORTS = {**DEFAULT_PORTS, CONSOLE: 8000}
+APPS = (*SERVICES, CONSOLE)  # what ``python -m shared.run`` can start
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,12 +39,12 @@ def amqp_uri(service: str | None = None) -> str:
 
 
 def http_port(service: str) -> int:
-    return int(env(f"{service.upper()}_PORT", str(DEFAULT_PORTS[service])))
+    return int(env(f"{service.upper()}_PORT", str(APP_PORTS[service])))
 
 
 def service_url(service: str) -> str:
     """Where another service's HTTP API (and its ``/events`` backfill) is reached."""
-    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{DEFAULT_PORTS[service]}")
+    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{APP_PORTS[service]}")
 
 
 def hospital_config_path() -> Path:

@@ -25,8 +25,8 @@ def service_class(service: str) -> type:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 1 or argv[0] not in config.SERVICES:
-        raise SystemExit(f"usage: python -m shared.run {{{'|'.join(config.SERVICES)}}}")
+    if len(argv) != 1 or argv[0] not in config.APPS:
+        raise SystemExit(f"usage: python -m shared.run {{{'|'.join(config.APPS)}}}")
     service = argv[0]
     make_cooperative()
     logs.configure(service)

@@ -1,61 +1,162 @@
-"""Reporting: statistics from every service's events. Entrypoints only."""
+"""Reporting: statistics from every service's events. Entrypoints only: queries and publications in
+reports.py, the rules in domain.py / statistics.py, rebuilding in rebuild.py, pages in render.py."""
 
 from __future__ import annotations
 
-from typing import Any
+import subprocess
+import sys
+import uuid
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from werkzeug.wrappers import Request, Response
 
+from services.reporting import metrics, rebuild, render, reports, schemas
 from services.reporting.projection import PROJECTOR, SERVICE
+from services.reporting.settings import CAMPUSES
+from shared import config
+from shared.auth import AUDITOR, LEADERSHIP, OFFICER, OPS, Forbidden
 from shared.db import Database
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider
-from shared.web import http, json_response, query
+from shared.web import Conflict, NotFound, http, json_response, load, principal, query
+
+# Statistics hold no personal data: the office, the leadership, auditors and ops read them.
+READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)
+PUBLISHERS = (OFFICER, LEADERSHIP)
+
+# Rebuild processes started by this replica; polled so none is left a zombie.
+_rebuilds: list[subprocess.Popen] = []
 
 
-class SummaryQuery(Schema):
-    class Meta:
-        unknown = RAISE
+def _reap() -> None:
+    _rebuilds[:] = [p for p in _rebuilds if p.poll() is None]
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
-    campus = fields.String(load_default=None)
-    as_of = fields.AwareDateTime(load_default=None)
 
-    @validates_schema
-    def check_period(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise ValidationError({"to": ["is before from"]})
+def _scope(request: Request, campus: str | None) -> str | None:
+    """The campus the figures are for: a campus's figures for whoever covers it; group-wide ones for who
+    covers every campus; someone who covers just one campus gets theirs when they name none."""
+    who = principal(request)
+    if campus is not None:
+        who.require_campus(campus)
+        return campus
+    if all(who.covers(c) for c in CAMPUSES):
+        return None
+    mine = [c for c in CAMPUSES if who.covers(c)]
+    if len(mine) == 1:
+        return mine[0]
+    raise Forbidden(f"{who.role} {who.subject} covers only some campuses: ask for one of them (campus=)")
 
 
 class Service(Backbone):
     name = SERVICE
     db: Database = DatabaseProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
+    business_metrics = metrics.Provider(SERVICE)
 
-    @http("GET", "/reports/summary")
+    @http("GET", "/reports/summary", roles=READERS)
     def summary(self, request: Request) -> Response:
-        params = query(SummaryQuery(), request)
-        clauses, args = ["TRUE"], []
-        if params["from_"]:
-            clauses.append("day >= %s")
-            args.append(params["from_"])
-        if params["to"]:
-            clauses.append("day <= %s")
-            args.append(params["to"])
-        if params["campus"]:
-            clauses.append("campus = %s")
-            args.append(params["campus"])
+        params = query(schemas.SummaryQuery(), request)
+        params["campus"] = _scope(request, params["campus"])
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT campus, category, sum(received)::int FROM received_daily"
-                        f" WHERE {' AND '.join(clauses)} GROUP BY campus, category ORDER BY campus, category",
-                        args)
-            rows = cur.fetchall()
-        by_campus: dict[str, dict[str, int]] = {}
-        for campus, category, received in rows:
-            by_campus.setdefault(campus, {})[category] = received
-        return json_response({
-            "received": {"total": sum(r[2] for r in rows),
-                         "by_campus": {c: {"total": sum(v.values()), "by_category": v}
-                                       for c, v in by_campus.items()}},
-        })
+            return json_response(reports.summary(cur, params))
+
+    @http("GET", "/reports/monthly", roles=READERS)
+    def monthly(self, request: Request) -> Response:
+        params = query(schemas.MonthlyQuery(), request)
+        period, campus = params["month"], _scope(request, params["campus"])
+        published = None
+        with self.db.transaction() as cur:
+            if params["version"] is not None:
+                published = reports.published_version(cur, period, campus, params["version"])
+                if published is None:
+                    raise NotFound(f"no published version {params['version']} of {period.start:%Y-%m}"
+                                   f" ({campus or 'group-wide'})")
+                report = published["figures"]
+            else:
+                report = reports.monthly(cur, period, campus, params["as_of"])
+        name = f"complaints-{period.start:%Y-%m}-{campus or 'group'}"
+        if params["format"] == "csv":
+            return Response(render.to_csv(report, params["lang"]), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        if params["format"] == "html":
+            return Response(render.to_html(report, params["lang"], published), mimetype="text/html")
+        return json_response({**report, **({"publication": {k: v for k, v in published.items() if k != "figures"}}
+                                           if published else {})})
+
+    @http("POST", "/reports/monthly/publish", roles=PUBLISHERS)
+    def publish(self, request: Request) -> Response:
+        body = load(schemas.PublishBody(), request)
+        body["campus"] = _scope(request, body["campus"])
+        with self.db.transaction() as cur:
+            # One snapshot for the positions and the copy they refer to.
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            published = reports.publish(cur, body["month"], body["campus"], principal(request).subject)
+        return json_response(published, 201, {"Location": f"/reports/monthly/publications/{published['id']}"})
+
+    @http("GET", "/reports/monthly/publications", roles=READERS)
+    def publications(self, request: Request) -> Response:
+        params = query(schemas.PublicationsQuery(), request)
+        params["campus"] = _scope(request, params["campus"])
+        with self.db.transaction() as cur:
+            return json_response({"publications": reports.publications(cur, params["month"], params["campus"])})
+
+    @http("GET", "/reports/monthly/publications/<int:publication_id>", roles=READERS)
+    def get_publication(self, request: Request, publication_id: int) -> Response:
+        with self.db.transaction() as cur:
+            found = reports.publication(cur, publication_id)
+        if found is None:
+            raise NotFound(f"no publication {publication_id}")
+        _scope(request, found["campus"])
+        return json_response(found)
+
+    @http("GET", "/reports/monthly/publications/<int:publication_id>/reproduction", roles=READERS)
+    def reproduce(self, request: Request, publication_id: int) -> Response:
+        with self.db.transaction() as cur:
+            found = reports.publication(cur, publication_id)
+            if found is None:
+                raise NotFound(f"no publication {publication_id}")
+            _scope(request, found["campus"])
+            return json_response(reports.reproduce(cur, found))
+
+    @http("GET", "/reports/complaints/<string:complaint_id>", roles=(OFFICER, AUDITOR))
+    def complaint_facts(self, request: Request, complaint_id: str) -> Response:
+        params = query(schemas.FactsQuery(), request)
+        try:
+            complaint_id = str(uuid.UUID(complaint_id))
+        except ValueError:
+            raise NotFound(f"no complaint {complaint_id}") from None
+        with self.db.transaction() as cur:
+            found = reports.facts(cur, complaint_id, params["as_of"])
+        if found is None:
+            raise NotFound(f"no complaint {complaint_id} in reporting's log")
+        principal(request).require_campus(*found["facts"]["campuses"])
+        return json_response(found)
+
+    @http("POST", "/admin/rebuild", roles=(OPS,))
+    def start_rebuild(self, request: Request) -> Response:
+        if request.get_data(cache=True).strip():
+            load(schemas.RebuildBody(), request)
+        _reap()
+        try:
+            rebuild_id = rebuild.request(self.db.dsn)
+        except rebuild.RebuildRunning as exc:
+            raise Conflict(f"not started: {exc}", state="running") from None
+        # A process of its own: the fold is CPU work that would stall this replica's green threads.
+        _rebuilds.append(subprocess.Popen([sys.executable, "-m", "services.reporting.rebuild", "--id", str(rebuild_id),
+                                           "--quiet"], cwd=config.ROOT, stdout=subprocess.DEVNULL))
+        with self.db.transaction() as cur:
+            status = rebuild.status(cur, rebuild_id)
+        return json_response({"rebuild": status}, 202, {"Location": f"/admin/rebuild/{rebuild_id}"})
+
+    @http("GET", "/admin/rebuild", roles=READERS)
+    def last_rebuild(self, request: Request) -> Response:
+        _reap()
+        with self.db.transaction() as cur:
+            return json_response({"rebuild": rebuild.status(cur)})
+
+    @http("GET", "/admin/rebuild/<int:rebuild_id>", roles=READERS)
+    def get_rebuild(self, request: Request, rebuild_id: int) -> Response:
+        _reap()
+        with self.db.transaction() as cur:
+            found = rebuild.status(cur, rebuild_id)
+        if found is None:
+            raise NotFound(f"no rebuild {rebuild_id}")
+        return json_response({"rebuild": found})

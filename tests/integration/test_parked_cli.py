@@ -6,9 +6,10 @@ import json
 import os
 import uuid
 
-from services.reporting import projection
+from services.investigation import cases
 from shared import parked
 from shared.envelope import new_event
+from shared.workdays import calendar_from_config
 from tests.support.databases import fresh_service_database
 
 
@@ -22,26 +23,28 @@ def received_on(campus: str, sequence: int):
 
 
 def test_list_and_replay_a_parked_event(monkeypatch, capsys):
-    # A database of its own, so a running end-to-end stack's reporting database is never touched.
-    monkeypatch.setenv("REPORTING_DATABASE_URL", os.environ["DATABASE_URL_TEMPLATE"].format(service="parked"))
-    fresh_service_database("reporting")
-    inbox = parked.inbox_of("reporting")
-    # A campus the configuration does not know yet: reporting cannot place it, so it is parked.
+    # A database of its own, so a running end-to-end stack's database is never touched.
+    monkeypatch.setenv("INVESTIGATION_DATABASE_URL", os.environ["DATABASE_URL_TEMPLATE"].format(service="parked"))
+    fresh_service_database("investigation")
+    inbox = parked.inbox_of("investigation")
+    # A campus the configuration does not know yet: investigation has no calendar for it, so it is parked.
     outcome = inbox.receive([received_on("east", 1).to_json(), received_on("north", 2).to_json(),
                              received_on("west", 3).to_json()])
     assert (outcome.applied, outcome.parked) == (2, 1)
 
-    assert parked.main(["reporting", "list"]) == 0
+    assert parked.main(["investigation", "list"]) == 0
     [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert row["sequence"] == 2 and "north" in row["error"]
 
-    assert parked.main(["reporting", "replay", str(row["id"])]) == 1  # still broken: stays parked
+    assert parked.main(["investigation", "replay", str(row["id"])]) == 1  # still broken: stays parked
     assert "failed again" in capsys.readouterr().out
 
-    monkeypatch.setitem(projection.HOSPITAL.campuses, "north", {"timezone": "Asia/Shanghai"})
-    assert parked.main(["reporting", "replay-all"]) == 0
+    # The campus is configured (its calendar and policy): the replay now opens the case.
+    monkeypatch.setitem(cases.HOSPITAL.calendars, "north", calendar_from_config("north", {"timezone": "Asia/Shanghai"}))
+    monkeypatch.setitem(cases.HOSPITAL.config.campuses, "north", cases.HOSPITAL.config.campuses["east"])
+    assert parked.main(["investigation", "replay-all"]) == 0
     assert capsys.readouterr().out.strip() == f"replayed {row['id']}"
-    assert parked.main(["reporting", "list"]) == 0 and capsys.readouterr().out == ""
+    assert parked.main(["investigation", "list"]) == 0 and capsys.readouterr().out == ""
     with inbox.db.transaction() as cur:
-        cur.execute("SELECT campus, sum(received) FROM received_daily GROUP BY campus ORDER BY campus")
+        cur.execute("SELECT campus, count(*) FROM cases GROUP BY campus ORDER BY campus")
         assert cur.fetchall() == [("east", 1), ("north", 1), ("west", 1)]

@@ -1,0 +1,233 @@
+"""The published contracts (contracts/) are what the code generates, and each is a valid document of its kind."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+
+from scripts import contracts
+from shared import catalogue, config, envelope
+from tests.unit.test_catalogue import ALL_TYPES, EXAMPLES
+
+ROOT = config.ROOT
+ASYNCAPI_SCHEMA = ROOT / "var" / "tools" / "asyncapi-specs" / "schemas" / "3.0.0.json"
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, str]:
+    return contracts.generated()
+
+
+def test_committed_contracts_are_what_the_code_generates(expected):
+    wrong = contracts.differences(expected)
+    assert not wrong, f"out of date (run `make contracts` and commit): {wrong}"
+
+
+def test_the_drift_check_sees_a_changed_and_a_stale_file(expected, tmp_path, monkeypatch):
+    for path, text in expected.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(contracts, "ROOT", tmp_path)
+    assert contracts.differences(expected) == []
+    changed = f"{contracts.EVENTS_DIR}/ComplaintReceived.v1.schema.json"
+    (tmp_path / changed).write_text("{}\n", encoding="utf-8")
+    (tmp_path / contracts.EVENTS_DIR / "Gone.v1.schema.json").write_text("{}\n", encoding="utf-8")
+    assert contracts.differences(expected) == [changed, f"{contracts.EVENTS_DIR}/Gone.v1.schema.json"]
+
+
+def test_one_schema_file_per_event_type_and_version():
+    names = {p.name for p in (ROOT / contracts.EVENTS_DIR).glob("*.schema.json")}
+    wanted = {f"{t.name}.v{v}.schema.json" for t in catalogue.EVENT_TYPES.values() for v in t.versions}
+    assert names == wanted | {"envelope.schema.json"}
+    assert set(ALL_TYPES) <= set(catalogue.EVENT_TYPES)  # every type CONTRACT §3 names is published
+
+
+def _event_registry() -> tuple[dict[str, Any], Registry]:
+    folder = ROOT / contracts.EVENTS_DIR
+    documents = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.schema.json"))]
+    for document in documents:
+        jsonschema.Draft202012Validator.check_schema(document)
+    # Keyed by file name, as a subscriber reading the folder would: the envelope refers to its neighbours so.
+    registry = Registry().with_resources((p.name, Resource.from_contents(d))
+                                         for p, d in zip(sorted(folder.glob("*.schema.json")), documents, strict=True))
+    return json.loads((folder / "envelope.schema.json").read_text(encoding="utf-8")), registry
+
+
+@cache
+def envelope_validator() -> jsonschema.Validator:
+    schema, registry = _event_registry()
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    assert {"uuid", "date-time", "date"} <= set(checker.checkers), "format checks must really run"
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=checker)
+
+
+def _sample(event_type: str = "ComplaintWithdrawn", **data: Any) -> dict[str, Any]:
+    complaint = str(uuid.uuid4())
+    body = {"complaint_id": complaint, "campus": "east", "withdrawn_at": "2026-03-02T08:30:00Z", **data}
+    return envelope.new_event("intake", event_type, complaint, body).with_position(7, 2).to_dict()
+
+
+def test_the_envelope_schema_accepts_an_event_the_code_builds_and_names_what_is_wrong():
+    validator = envelope_validator()
+    good = _sample()
+    assert list(validator.iter_errors(good)) == []
+    assert list(validator.iter_errors({**good, "prevhash": "ab" * 32})) == []  # an extension attribute
+
+    def errors(event: dict[str, Any]) -> list[str]:
+        return [e.message for e in validator.iter_errors(event)]
+
+    assert errors({**good, "data": {**good["data"], "campus": 5}})  # data checked against the type's schema
+    assert errors({**good, "data": {**good["data"], "reason": "x" * (catalogue.TEXT_MAX + 1)}})
+    assert errors({**good, "source": "complaints/investigation"})  # not the owner of the type
+    assert errors({**good, "dataschema": "complaints/ComplaintWithdrawn/9"})  # unknown version
+    assert errors({**good, "id": "not-a-uuid"})
+    assert errors({**good, "sequence": 0})
+    assert errors({**good, "type": "Unknown"})
+    assert errors({**good, "Bad_Name": "x"})  # CloudEvents attribute names are lower-case alphanumerics
+    assert errors({k: v for k, v in good.items() if k != "correlationid"})
+
+
+@pytest.mark.parametrize("name", sorted(catalogue.EVENT_TYPES))
+def test_every_event_type_as_the_code_publishes_it_matches_the_published_contract(name):
+    """The catalogue's example of each type, built into an envelope by the code that publishes events."""
+    data = EXAMPLES[name]
+    event = envelope.new_event(catalogue.owner_of(name), name, data["complaint_id"], data).with_position(3, 1)
+    validator = envelope_validator()
+    assert [e.message for e in validator.iter_errors(event.to_dict())] == []
+    extra = {**event.to_dict(), "data": {**event.data, "surprise": 1}}
+    assert list(validator.iter_errors(extra)), "producers publish no field the schema does not know"
+
+
+def test_every_data_schema_is_reachable_from_the_envelope():
+    schema, registry = _event_registry()
+    resolver = registry.resolver(base_uri=schema["$id"])
+    for known in catalogue.EVENT_TYPES.values():
+        for version in known.versions:
+            resolved = resolver.lookup(contracts.event_file(known.name, version)).contents
+            assert resolved == catalogue.json_schema(known.name, version)
+            assert resolved["$id"] == envelope.dataschema_of(known.name, version)
+
+
+@pytest.mark.parametrize("service", config.SERVICES)
+def test_openapi_documents_are_valid_openapi_3_1(service):
+    path = ROOT / contracts.OPENAPI_DIR / f"{service}.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    validate_openapi(document, base_uri=path.as_uri())  # follows the $ref to ../events/envelope.schema.json
+    assert document["openapi"] == "3.1.0"
+    paths = document["paths"]
+    for backbone in ("/health/live", "/health/ready", "/metrics"):
+        assert paths[backbone]["get"]["security"] == [], backbone
+    if service in catalogue.SERVICES:  # the owners of events serve their log
+        events = paths["/events"]["get"]
+        assert {p["name"] for p in events["parameters"]} == {"after", "limit"}
+        assert events["security"] == [{"bearer": []}]
+
+
+def test_openapi_request_schemas_follow_the_marshmallow_schemas():
+    document = yaml.safe_load((ROOT / contracts.OPENAPI_DIR / "intake.yaml").read_text(encoding="utf-8"))
+    register = document["paths"]["/complaints"]["post"]
+    assert register["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NewComplaint"}
+    schema = {**document["components"]["schemas"]["NewComplaint"], "$schema": catalogue.JSON_SCHEMA_DIALECT}
+    validator = jsonschema.Draft202012Validator(schema)
+    body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
+            "source": "patient_or_family", "summary": "Charged twice for one X-ray", "departments": ["billing_office"],
+            "complainant": {"name": "Wang Fang", "phone": "+86 138 0000 0000", "relation": "self"}}
+    assert list(validator.iter_errors(body)) == []
+    assert list(validator.iter_errors({**body, "channel": "fax"}))
+    assert list(validator.iter_errors({**body, "unknown": 1}))  # unknown fields are refused, as marshmallow does
+    assert list(validator.iter_errors({k: v for k, v in body.items() if k != "summary"}))
+    assert set(schema["required"]) == {"campus", "channel", "category", "severity", "source", "summary"}
+    statuses = register["responses"]
+    assert {"201", "400", "401", "403", "413", "429"} <= set(statuses)
+    assert statuses["201"]["content"]["application/json"]["schema"]["required"] == ["complaint_id", "reference"]
+
+
+def test_the_http_walker_refuses_a_field_it_cannot_translate():
+    from marshmallow import Schema, fields
+
+    class Odd(Schema):
+        where = fields.IP()
+
+    with pytest.raises(TypeError, match="IP"):
+        contracts.http_object_schema(Odd)
+
+
+def _asyncapi() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / contracts.ASYNCAPI_FILE).read_text(encoding="utf-8"))
+
+
+def test_asyncapi_document_is_valid_against_the_asyncapi_3_0_schema():
+    if not ASYNCAPI_SCHEMA.is_file():
+        pytest.fail(f"{ASYNCAPI_SCHEMA} is missing: run scripts/ensure-tools.sh")
+    meta = json.loads(ASYNCAPI_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(meta)
+    document = _asyncapi()
+    assert [e.message for e in validator.iter_errors(document)] == []
+    broken = json.loads(json.dumps(document))
+    broken["operations"]["intakePublishes"]["action"] = "publish"  # AsyncAPI 2 wording
+    assert list(validator.iter_errors(broken))
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["$ref"]] if "$ref" in node else []) + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+def _pointer(document: Any, pointer: str) -> Any:
+    for part in pointer.lstrip("/").split("/"):
+        document = document[part.replace("~1", "/").replace("~0", "~")]
+    return document
+
+
+def test_asyncapi_references_resolve_and_every_event_type_is_on_its_owners_exchange():
+    document = _asyncapi()
+    for ref in _refs(document):
+        if ref.startswith("#"):
+            _pointer(document, ref[1:])
+        else:
+            assert (ROOT / "contracts" / ref).resolve().is_file(), ref
+    for service in catalogue.SERVICES:
+        channel = document["channels"][f"{service}Events"]
+        exchange = channel["bindings"]["amqp"]["exchange"]
+        assert exchange == {"name": f"{service}.events", "type": "topic", "durable": True, "autoDelete": False,
+                            "vhost": "/"}
+        assert set(channel["messages"]) == set(catalogue.types_of(service))
+        assert channel["parameters"]["type"]["enum"] == catalogue.types_of(service)
+        publish = document["operations"][f"{service}Publishes"]
+        assert publish["action"] == "send" and publish["bindings"]["amqp"]["deliveryMode"] == 2
+    for name, message in document["components"]["messages"].items():
+        assert message["x-routing-key"] == name == message["bindings"]["amqp"]["messageType"]
+
+
+def _file_backed_validator(payload: dict[str, Any]) -> jsonschema.Validator:
+    """A validator for an AsyncAPI message payload, resolving its file references as a subscriber would."""
+    base = (ROOT / "contracts" / "asyncapi.yaml").as_uri()
+
+    def retrieve(uri: str) -> Resource:
+        return Resource.from_contents(json.loads(Path(uri.removeprefix("file://")).read_text(encoding="utf-8")))
+
+    return jsonschema.Draft202012Validator({"$id": base, **payload}, registry=Registry(retrieve=retrieve),
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_an_asyncapi_message_payload_validates_the_events_of_its_type_only():
+    messages = _asyncapi()["components"]["messages"]
+    withdrawn = _file_backed_validator(messages["ComplaintWithdrawn"]["payload"])
+    event = _sample()
+    assert list(withdrawn.iter_errors(event)) == []
+    assert list(withdrawn.iter_errors({**event, "data": {**event["data"], "campus": 5}}))
+    received = _file_backed_validator(messages["ComplaintReceived"]["payload"])
+    assert list(received.iter_errors(event))  # a ComplaintWithdrawn is not a ComplaintReceived

@@ -1,0 +1,232 @@
+"""Reporting through the real services: complaints posted to intake and handled in investigation over
+HTTP show up in the statistics; rebuild, publication, as-of and every 4xx of reporting's endpoints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from shared.auth import FIRST_CONTACT, OPS
+from tests.e2e.conftest import token_for
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+MONTH = "2025-05"   # a month no other test registers complaints in
+OFFICER = "east-office-head"
+DESK = "east-desk-01"
+
+
+def monthly(stack, **params) -> dict:
+    response = stack.reporting.get("/reports/monthly", params={"month": MONTH, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def complaint(**overrides) -> dict:
+    body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
+            "source": "patient_or_family", "summary": "Charged twice for one X-ray", "departments": ["billing_office"],
+            "complainant": {"name": "Li Lei", "phone": "+86 138 0000 0001", "relation": "self"}}
+    return {**body, **overrides}
+
+
+def post(stack, **overrides) -> str:
+    response = stack.intake.post("/complaints", complaint(**overrides))
+    assert response.status_code == 201, response.text
+    return response.json()["complaint_id"]
+
+
+@pytest.fixture(scope="module")
+def may(stack) -> dict:
+    """Five complaints received in May 2025 on both campuses, handled in intake and investigation."""
+    before = datetime.now(UTC)
+    ids = {
+        "billing": post(stack, received_at="2025-05-12T09:00:00+08:00"),
+        "major": post(stack, campus="west", severity="major", category="medical_quality",
+                      departments=["cardiology", "nursing"], received_at="2025-05-13T10:00:00+08:00"),
+        "moved": post(stack, category="service_quality", departments=[],
+                      received_at="2025-05-14T11:00:00+08:00"),
+        "on_spot": post(stack, received_at="2025-05-15T12:00:00+08:00"),
+        "refused": post(stack, category="other", received_at="2025-05-16T13:00:00+08:00"),
+    }
+    for key in ids.values():
+        wait_for(lambda key=key: stack.investigation.get(f"/cases/{key}").status_code == 200, what="case opened")
+    acted = [
+        stack.intake.post(f"/complaints/{ids['moved']}/reclassify",
+                          {"category": "care_process", "campuses": ["east", "west"], "reclassified_by": OFFICER}),
+        stack.intake.post(f"/complaints/{ids['on_spot']}/resolve-on-spot",
+                          {"resolution": "bill corrected", "resolved_by": DESK}),
+        stack.intake.post(f"/complaints/{ids['refused']}/not-accepted",
+                          {"reason": "litigation", "route_advice": "the court", "decided_by": OFFICER}),
+        stack.investigation.post(f"/cases/{ids['billing']}/findings", {
+            "department": "billing_office", "substantiated": "yes", "summary": "charged twice",
+            "signed_off_by": "east-billing-head"}),
+    ]
+    assert [r.status_code for r in acted] == [200, 200, 200, 200], [r.text for r in acted]
+    return {"ids": ids, "before": before}
+
+
+def test_figures_follow_the_complaints_through_the_services(stack, may):
+    figures = wait_for(lambda: (f := monthly(stack))["received"]["total"] == 5
+                       and f["received"]["by_category"].get("care_process") == 1 and f, timeout=30,
+                       what="May's figures in reporting")
+    received = figures["received"]
+    # reclassified from service quality to care process: moved, not counted twice
+    assert received["by_category"] == {"billing": 2, "care_process": 1, "medical_quality": 1, "other": 1}
+    # the reclassified complaint concerns both campuses: once under each, once in the group total
+    assert {c: v["total"] for c, v in received["by_campus"].items()} == {"east": 4, "west": 2}
+    assert figures["escalated"] == 1  # on receipt, in May
+    # what was done today counts today: resolved on the spot, not accepted, the (late) findings
+    today = datetime.now(UTC).date().isoformat()
+    this_month = today[:8] + "01"
+    now = wait_for(lambda: (f := stack.reporting.get("/reports/summary", params={"from": this_month, "to": today})
+                            .json())["resolved_on_spot"] >= 1 and f["investigations"]["late"] >= 1 and f,
+                   what="today's actions counted")
+    assert now["not_accepted"]["by_reason"]["litigation"] >= 1
+    assert figures["resolved_on_spot"] == 0 and figures["not_accepted"]["total"] == 0
+    assert received["by_department"]["nursing"] == 1 and received["by_department"]["billing_office"] == 3
+    # received in May 2025: every deadline is long past, so the engine breached them (exactly once each)
+    breaches = wait_for(lambda: monthly(stack)["deadline_breaches"]["by_kind"].get("first_reply", 0) >= 2 and
+                        monthly(stack)["deadline_breaches"], what="breaches counted")
+    assert breaches["by_kind"]["investigation"] >= 1
+    east = monthly(stack, campus="east")
+    assert east["received"]["total"] == 4 and list(east["by_campus"]) == ["east"]
+    summary = stack.reporting.get("/reports/summary", params={"from": "2025-05-01", "to": "2025-05-31"}).json()
+    assert summary["received"]["total"] == 5 and summary["computed_from"] == "projection"
+    assert summary["year_ago"]["comparison"]["received"] == {"current": 5, "year_ago": 0, "change": 5,
+                                                             "change_pct": None}
+    facts = stack.reporting.get(f"/reports/complaints/{may['ids']['moved']}").json()
+    assert facts["facts"]["category"] == "care_process" and facts["campuses"] == ["east", "west", "*"]
+
+
+def test_as_of_a_moment_before_the_complaints_shows_none_of_them(stack, may):
+    wait_for(lambda: monthly(stack)["received"]["total"] == 5, what="May's complaints")
+    earlier = monthly(stack, as_of=(may["before"] - timedelta(seconds=1)).isoformat())
+    assert earlier["computed_from"] == "log" and earlier["received"]["total"] == 0
+    now = monthly(stack, as_of=datetime.now(UTC).isoformat())
+    current = monthly(stack)
+    for key in ("received", "first_reply", "investigations", "deadline_breaches", "escalated", "series"):
+        assert now[key] == current[key], key
+
+
+def test_rebuild_over_http_changes_no_figure_and_runs_once_at_a_time(stack, may):
+    wait_for(lambda: monthly(stack)["received"]["total"] == 5, what="May's complaints")
+    before = monthly(stack)
+    ops = token_for(OPS, "test-ops")
+    assert stack.reporting.post("/admin/rebuild", {}).status_code == 403, "an officer may not rebuild"
+    started = stack.reporting.post("/admin/rebuild", {}, token=ops)
+    assert started.status_code == 202, started.text
+    rebuild_id = started.json()["rebuild"]["id"]
+    again = stack.reporting.post("/admin/rebuild", token=ops)
+    assert again.status_code == 409 and again.json()["state"] == "running"
+    done = wait_for(lambda: (r := stack.reporting.get(f"/admin/rebuild/{rebuild_id}").json()["rebuild"])["status"]
+                    in ("done", "failed") and r, timeout=60, what="the rebuild")
+    assert done["status"] == "done", done
+    after = monthly(stack)
+    assert {k: v for k, v in after.items() if k not in ("as_of", "positions")} == \
+        {k: v for k, v in before.items() if k not in ("as_of", "positions")}
+    assert stack.reporting.get("/admin/rebuild").json()["rebuild"]["id"] == rebuild_id
+
+
+def test_a_published_month_is_served_as_published_and_reproduced(stack, may):
+    wait_for(lambda: monthly(stack)["received"]["total"] == 5, what="May's complaints")
+    first = stack.reporting.post("/reports/monthly/publish", {"month": MONTH})
+    assert first.status_code == 201, first.text
+    v1 = first.json()
+    assert v1["published_by"] == "test-officer"  # the caller, from the token
+    post(stack, received_at="2025-05-20T09:00:00+08:00")  # a letter found late: May changes
+    wait_for(lambda: monthly(stack)["received"]["total"] == 6, what="the late complaint counted")
+    v2 = stack.reporting.post("/reports/monthly/publish", {"month": MONTH}).json()
+    assert v2["version"] == v1["version"] + 1
+    assert v1["figures"]["received"]["total"] == 5
+    assert v2["changes"]["received.total"] == {"previous": 5, "current": 6}
+    served = stack.reporting.get("/reports/monthly", params={"month": MONTH, "version": v1["version"]}).json()
+    assert served["received"]["total"] == v1["figures"]["received"]["total"]
+    assert served["publication"]["version"] == v1["version"]
+    reproduced = stack.reporting.get(f"/reports/monthly/publications/{v1['id']}/reproduction").json()
+    assert reproduced["matches"] is True, reproduced["differences"]
+    listed = stack.reporting.get("/reports/monthly/publications", params={"month": MONTH}).json()["publications"]
+    assert [p["version"] for p in listed][:2] == [v2["version"], v1["version"]]
+    page = stack.reporting.get("/reports/monthly", params={"month": MONTH, "format": "html", "version": v2["version"]})
+    assert page.headers["Content-Type"].startswith("text/html") and "<svg" in page.text
+    assert "与上一版本相比的变动" in page.text  # zh-CN by default; the restatement's changes are shown
+    english = stack.reporting.get("/reports/monthly", params={"month": MONTH, "format": "html", "lang": "en"})
+    assert "Complaint statistics" in english.text
+    table = stack.reporting.get("/reports/monthly", params={"month": MONTH, "format": "csv", "campus": "west"})
+    assert table.headers["Content-Type"].startswith("text/csv")
+    assert "received,total,,受理投诉,2" in table.text.splitlines()
+
+
+def test_business_metrics_per_campus(stack, may):
+    wait_for(lambda: monthly(stack)["received"]["total"] >= 5, what="May's complaints")
+    text = stack.reporting.get("/metrics").text
+    assert 'complaints_report_received_total{campus="east"}' in text
+    assert 'complaints_report_first_replies_total{campus="west",outcome="late"}' in text
+    assert "complaints_report_deadline_breaches_total{" in text
+
+
+BAD = [
+    ("/reports/summary", {"from": "2025-05-31", "to": "2025-05-01"}, {"to"}),
+    ("/reports/summary", {"campus": "north", "source": "neighbour"}, {"campus", "source"}),
+    ("/reports/summary", {"from": "31/05/2025", "to": "2025-13-01"}, {"from", "to"}),
+    ("/reports/summary", {"as_of": "2025-05-01T00:00:00"}, {"as_of"}),
+    ("/reports/summary", {"as_of": "2999-01-01T00:00:00Z"}, {"as_of"}),
+    ("/reports/summary", {"from": "2000-01-01", "to": "2025-01-01", "granularity": "day"}, {"granularity"}),
+    ("/reports/summary", {"granularity": "hour", "surprise": "1"}, {"granularity", "surprise"}),
+    ("/reports/summary", {"from": "2999-01-01"}, {"from"}),
+    ("/reports/monthly", {}, {"month"}),
+    ("/reports/monthly", {"month": "2025-13"}, {"month"}),
+    ("/reports/monthly", {"month": "2999-01"}, {"month"}),
+    ("/reports/monthly", {"month": MONTH, "format": "pdf", "lang": "fr"}, {"format", "lang"}),
+    ("/reports/monthly", {"month": MONTH, "version": "1", "as_of": "2025-06-01T00:00:00Z"}, {"version"}),
+    ("/reports/monthly", {"month": MONTH, "version": "0"}, {"version"}),
+    ("/reports/monthly/publications", {"month": "May"}, {"month"}),
+    ("/reports/complaints/00000000-0000-0000-0000-000000000000", {"as_of": "yesterday"}, {"as_of"}),
+]
+
+
+@pytest.mark.parametrize("path,params,fields", BAD)
+def test_bad_queries_are_400_naming_each_field(stack, path, params, fields):
+    response = stack.reporting.get(path, params=params)
+    assert response.status_code == 400, response.text
+    assert set(response.json()["errors"]) == fields, response.text
+
+
+def test_bad_bodies_are_400_and_publish_nothing(stack):
+    before = stack.reporting.get("/reports/monthly/publications").json()["publications"]
+    for body, fields in [({}, {"month"}), ({"month": "2025-5"}, {"month"}), ({"month": MONTH, "campus": "north"},
+                                                                             {"campus"}),
+                         ({"month": MONTH, "extra": True}, {"extra"}), ({"month": "2999-01"}, {"month"})]:
+        response = stack.reporting.post("/reports/monthly/publish", body)
+        assert response.status_code == 400 and set(response.json()["errors"]) == fields, response.text
+    not_json = stack.reporting.post("/reports/monthly/publish", data=b"{month", headers={"Content-Type":
+                                                                                        "application/json"})
+    assert not_json.status_code == 400 and "_body" in not_json.json()["errors"]
+    assert stack.reporting.post("/admin/rebuild", {"now": True}, token=token_for(OPS)).status_code == 400
+    assert stack.reporting.get("/reports/monthly/publications").json()["publications"] == before
+
+
+def test_unknown_ids_are_404(stack):
+    for path in ("/reports/monthly/publications/999999", "/reports/monthly/publications/999999/reproduction",
+                 "/reports/complaints/not-a-uuid", "/reports/complaints/00000000-0000-0000-0000-000000000000",
+                 "/admin/rebuild/999999"):
+        assert stack.reporting.get(path).status_code == 404, path
+    missing = stack.reporting.get("/reports/monthly", params={"month": MONTH, "version": "999"})
+    assert missing.status_code == 404
+
+
+def test_who_may_read_what(stack):
+    url = f"{stack.reporting.url}/reports/summary"
+    assert requests.get(url, timeout=10).status_code == 401
+    assert stack.reporting.get("/reports/summary", token=token_for(FIRST_CONTACT)).status_code == 403
+    east_officer = token_for("complaint_officer", "east-officer", campuses=("east",))
+    # Naming no campus, one who covers a single campus gets that campus's figures, never the group's.
+    own = stack.reporting.get("/reports/summary", token=east_officer)
+    named = stack.reporting.get("/reports/summary", params={"campus": "east"}, token=east_officer)
+    assert own.status_code == 200
+    assert {k: v for k, v in own.json().items() if k != "as_of"} == {k: v for k, v in named.json().items()
+                                                                      if k != "as_of"}
+    assert stack.reporting.get("/reports/summary", params={"campus": "east"}, token=east_officer).status_code == 200
+    assert stack.reporting.get("/reports/summary", params={"campus": "west"}, token=east_officer).status_code == 403
+    assert stack.reporting.get("/metrics").status_code == 200  # public, for Prometheus
