@@ -24,15 +24,19 @@ migrate: venv infra
 
 ## make run: install, migrate, start all four services with the demo hospital, print where to look
 run: migrate stop
-	@mkdir -p $(RUN_DIR) $(LOG_DIR)
+	@mkdir -p $(RUN_DIR) $(LOG_DIR) var/mail
+	@# Local stand-ins for the hospital's SMTP relay and SMS gateway: messages land in var/mail, /_messages.
+	@nohup $(PY) -m tests.support.smtp_sink 2525 var/mail >> $(LOG_DIR)/smtp.log 2>&1 & echo $$! > $(RUN_DIR)/smtp.pid
+	@nohup $(PY) -m tests.support.sms_gateway 9090 >> $(LOG_DIR)/sms.log 2>&1 & echo $$! > $(RUN_DIR)/sms.pid
 	@for s in $(SERVICES); do \
-	  nohup $(PY) -m shared.run $$s >> $(LOG_DIR)/$$s.log 2>&1 & echo $$! > $(RUN_DIR)/$$s.pid; \
+	  RATE_LIMIT_WRITES_PER_MINUTE=$${RATE_LIMIT_WRITES_PER_MINUTE:-6000} SMTP_PORT=$${SMTP_PORT:-2525} \
+	    nohup $(PY) -m shared.run $$s >> $(LOG_DIR)/$$s.log 2>&1 & echo $$! > $(RUN_DIR)/$$s.pid; \
 	done
 	@$(PY) -m scripts.demo_data --wait
 	@$(PY) -m scripts.where_to_look
 
 stop:
-	@for s in $(SERVICES); do \
+	@for s in $(SERVICES) smtp sms; do \
 	  if [ -f $(RUN_DIR)/$$s.pid ]; then kill $$(cat $(RUN_DIR)/$$s.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/$$s.pid; fi; \
 	done
 
