@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields
 from marshmallow.utils import missing
 
 from shared import catalogue, config, envelope
@@ -256,7 +256,7 @@ def asyncapi() -> dict[str, Any]:
 def http_field_schema(field: fields.Field) -> dict[str, Any]:
     out = _http_base_type(field)
     for validator in field.validators:
-        _http_validator(out, validator)
+        catalogue.apply_validator(out, validator, strict=False)
     description = field.metadata.get("description")
     if description:
         out["description"] = description
@@ -314,36 +314,6 @@ def _http_base_type(field: fields.Field) -> dict[str, Any]:
     if type(field) is fields.Raw:
         return {}
     raise TypeError(f"http schema: no translation for field {type(field).__name__}; extend scripts/contracts.py")
-
-
-def _http_validator(out: dict[str, Any], validator: Any) -> None:
-    kind = out.get("type")
-    if isinstance(validator, validate.OneOf):
-        out["enum"] = list(validator.choices)
-    elif isinstance(validator, validate.Length):
-        low, high = ("minItems", "maxItems") if kind == "array" else ("minLength", "maxLength")
-        if validator.equal is not None:
-            out[low] = out[high] = validator.equal
-        else:
-            if validator.min:
-                out[low] = validator.min
-            if validator.max is not None:
-                out[high] = validator.max
-    elif isinstance(validator, validate.Range):
-        if validator.min is not None:
-            out["minimum" if validator.min_inclusive else "exclusiveMinimum"] = validator.min
-        if validator.max is not None:
-            out["maximum" if validator.max_inclusive else "exclusiveMaximum"] = validator.max
-    elif isinstance(validator, catalogue.FullMatch):
-        out["pattern"] = f"^(?:{validator.regex.pattern})$"
-    elif isinstance(validator, validate.Regexp):
-        pattern = validator.regex.pattern  # marshmallow matches from the start: anchor it there too
-        out["pattern"] = pattern if pattern.startswith("^") else f"^(?:{pattern})"
-    elif isinstance(validator, catalogue.Unique):
-        out["uniqueItems"] = True
-    elif isinstance(validator, validate.Equal):
-        out["const"] = validator.comparable
-    # Anything else (a plain function, a check against the hospital's configuration) stays server-side.
 
 
 def http_object_schema(schema: type[Schema]) -> dict[str, Any]:

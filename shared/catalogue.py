@@ -869,7 +869,7 @@ def _object_schema(schema: type[Schema]) -> dict[str, Any]:
 def _field_schema(field: fields.Field) -> dict[str, Any]:
     out = _base_type(field)
     for validator in field.validators:
-        _apply_validator(out, validator, field)
+        apply_validator(out, validator, field)
     description = field.metadata.get("description")
     if description:
         out["description"] = description
@@ -921,7 +921,11 @@ def _base_type(field: fields.Field) -> dict[str, Any]:
     raise TypeError(f"json_schema: no faithful translation for field {type(field).__name__}")
 
 
-def _apply_validator(out: dict[str, Any], validator: Callable[..., Any], field: fields.Field) -> None:
+def apply_validator(out: dict[str, Any], validator: Callable[..., Any], field: fields.Field | None = None,
+                    strict: bool = True) -> None:
+    """Translate a marshmallow validator into JSON Schema keywords on ``out``. ``strict`` (event schemas,
+    which must be faithful) refuses a validator it cannot translate; otherwise (HTTP request schemas) such a
+    check — a plain function, a lookup in the hospital's configuration — simply stays server-side."""
     kind = out.get("type")
     if isinstance(validator, validate.OneOf):
         out["enum"] = list(validator.choices)
@@ -934,16 +938,21 @@ def _apply_validator(out: dict[str, Any], validator: Callable[..., Any], field: 
                 out[low] = validator.min
             if validator.max is not None:
                 out[high] = validator.max
-    elif isinstance(validator, validate.Range) and kind in ("integer", "number"):
+    elif isinstance(validator, validate.Range) and (kind in ("integer", "number") or not strict):
         if validator.min is not None:
             out["minimum" if validator.min_inclusive else "exclusiveMinimum"] = validator.min
         if validator.max is not None:
             out["maximum" if validator.max_inclusive else "exclusiveMaximum"] = validator.max
     elif isinstance(validator, FullMatch):
         out["pattern"] = f"^(?:{validator.regex.pattern})$"
+    elif isinstance(validator, validate.Regexp):
+        pattern = validator.regex.pattern  # marshmallow matches from the start: anchor it there too
+        out["pattern"] = pattern if pattern.startswith("^") else f"^(?:{pattern})"
     elif isinstance(validator, Unique):
         out["uniqueItems"] = True
-    else:
+    elif isinstance(validator, validate.Equal):
+        out["const"] = validator.comparable
+    elif strict:
         raise TypeError(
             f"json_schema: no faithful translation for validator {validator!r} on {field!r}"
         )

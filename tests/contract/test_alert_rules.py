@@ -3,37 +3,21 @@ alert with a runbook entry."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from shared import config
+from tests.support.tools import tool
 
 ROOT = config.ROOT
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS / "rules.yaml"
 RULE_TESTS = PROMETHEUS / "rules.test.yaml"
 RUNBOOK = ROOT / "docs" / "runbook.md"
-
-
-def tool(name: str) -> str:
-    """The venv's copy first (pinned in requirements-dev.txt), then var/tools/bin (scripts/ensure-tools.sh), then
-    PATH. A missing tool fails the test: it is installed by the project's own scripts, never a reason to skip."""
-    for folder in (Path(sys.executable).parent, ROOT / "var" / "tools" / "bin"):
-        candidate = folder / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: run scripts/ensure-tools.sh and pip install -r requirements-dev.txt")
-    return found
 
 
 def promtool(*args: str, cwd: Path = PROMETHEUS) -> subprocess.CompletedProcess[str]:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib
-import os
-import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import yaml
 
 from shared import config
 from shared.consumer import queue_name
+from tests.support.tools import tool
 
 ROOT = config.ROOT
 K8S = ROOT / "deploy" / "k8s"
@@ -29,19 +27,6 @@ OVERLAY = K8S / "overlays" / "example-hospital"
 # The oldest Kubernetes minor still commonly run by hospitals' platforms, and the newest the schemas know.
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 CUSTOM_GROUPS = ("monitoring.coreos.com", "keda.sh")
-
-
-def tool(name: str) -> str:
-    """The venv's copy first (pinned in requirements-dev.txt), then var/tools/bin (scripts/ensure-tools.sh), then
-    PATH. A missing tool fails the test: it is installed by the project's own scripts, never a reason to skip."""
-    for folder in (Path(sys.executable).parent, ROOT / "var" / "tools" / "bin"):
-        candidate = folder / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: run scripts/ensure-tools.sh and pip install -r requirements-dev.txt")
-    return found
 
 
 @cache
