@@ -22,7 +22,7 @@ infra:
 migrate: venv infra
 	$(PY) -m shared.migrate
 
-## make run: install, migrate, start all four services with the demo hospital, print where to look
+## make run: install, migrate, start all four services and the web console with the demo hospital, print where to look
 run: migrate stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR) var/mail
 	@# Local stand-ins for the hospital's SMTP relay and SMS gateway: messages land in var/mail, /_messages.
@@ -32,11 +32,13 @@ run: migrate stop
 	  RATE_LIMIT_WRITES_PER_MINUTE=$${RATE_LIMIT_WRITES_PER_MINUTE:-6000} SMTP_PORT=$${SMTP_PORT:-2525} \
 	    nohup $(PY) -m shared.run $$s >> $(LOG_DIR)/$$s.log 2>&1 & echo $$! > $(RUN_DIR)/$$s.pid; \
 	done
+	@# The web console (port 8000): pages over the four services' APIs, demo sign-in.
+	@nohup $(PY) -m shared.run console >> $(LOG_DIR)/console.log 2>&1 & echo $$! > $(RUN_DIR)/console.pid
 	@$(PY) -m scripts.demo_data --wait
 	@$(PY) -m scripts.where_to_look
 
 stop:
-	@for s in $(SERVICES) smtp sms; do \
+	@for s in $(SERVICES) console smtp sms; do \
 	  if [ -f $(RUN_DIR)/$$s.pid ]; then kill $$(cat $(RUN_DIR)/$$s.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/$$s.pid; fi; \
 	done
 

@@ -1,4 +1,5 @@
-"""Intake's event handlers: it follows investigation's closing and reopening of a complaint.
+"""Intake's event handlers: it follows investigation's closing and reopening of a complaint, and which
+departments investigate it (their liaisons may read it).
 
 Investigation owns ``ComplaintClosed`` and ``ComplaintReopened``; intake mirrors them in the
 complaint's status so its own actions are refused or allowed accordingly. Handlers are idempotent
@@ -62,3 +63,11 @@ def reopened(cur: Cursor, event: Envelope) -> None:
     """The complaint was reopened (new facts or evidence, a dissatisfied complainant): ``reopened``."""
     _follow(cur, event, "reopened", domain.follow_reopened, "reopened_at",
             {"reason": event.data.get("reason"), "note": event.data.get("note"), "source": "investigation"})
+
+
+@PROJECTOR.on("InvestigationOpened")
+def investigating(cur: Cursor, event: Envelope) -> None:
+    """Departments assigned to investigate; idempotent (a set union), so order and redelivery do not matter."""
+    cur.execute("UPDATE complaints SET investigating_departments = ARRAY(SELECT DISTINCT d FROM unnest("
+                "investigating_departments || %s::text[]) AS d ORDER BY d) WHERE complaint_id = %s",
+                (list(event.data["departments"]), str(event.data["complaint_id"])))

@@ -192,9 +192,13 @@ class Service(Backbone, EventLog):
         complaint_id = path_id(complaint_id, "complaint")
         with self.db.transaction() as cur:
             complaint = _read(cur, complaint_id)
-        if complaint is None:
-            raise NotFound(f"no complaint {complaint_id}")
-        _may_read(principal(request), complaint["campus"], complaint["campuses"], complaint["departments"])
+            if complaint is None:
+                raise NotFound(f"no complaint {complaint_id}")
+            # Liaisons of departments assigned later may read it too (investigation's assignments, followed).
+            cur.execute("SELECT investigating_departments FROM complaints WHERE complaint_id = %s", (complaint_id,))
+            investigating = cur.fetchone()[0]
+        _may_read(principal(request), complaint["campus"], complaint["campuses"],
+                  [*complaint["departments"], *investigating])
         return json_response(complaint)
 
     @http("GET", "/complaints", roles=READERS)
@@ -210,8 +214,8 @@ class Service(Backbone, EventLog):
             clauses.append("campuses && %s")
             args.append(who.campus_filter())
         if who.role == LIAISON:
-            clauses.append("%s = ANY(departments)")
-            args.append(who.department)
+            clauses.append("(%s = ANY(departments) OR %s = ANY(investigating_departments))")
+            args += [who.department, who.department]
         if "status" in params:
             clauses.append("status = %s")
             args.append(params["status"])

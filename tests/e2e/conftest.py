@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,34 @@ class Stack(dict):
         return self[name]
 
 
+class StackBroker:
+    """A vhost of the stack's own (a stack's fresh databases must never meet messages a previous stack
+    left in durable queues), and each service as its own broker user with only the permissions deploy/
+    grants it. Sets AMQP_URI and <SERVICE>_AMQP_URI for the stack's life."""
+
+    def __init__(self) -> None:
+        suffix = uuid.uuid4().hex[:8]
+        self.vhost, self.users = f"complaints-stack-{suffix}", [f"{s}-svc-{suffix}" for s in config.SERVICES]
+        self.saved = {k: os.environ.get(k) for k in ("AMQP_URI", *(f"{s.upper()}_AMQP_URI" for s in config.SERVICES))}
+        rabbit.create_vhost(self.vhost)
+        os.environ["AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}"
+        passwords = {s: f"pw-{s}-{suffix}" for s in config.SERVICES}
+        management = os.environ["RABBIT_MANAGEMENT_URL"].replace("guest:guest@", "")
+        uris = rabbitmq_users.apply(management, self.vhost, passwords, ("guest", "guest"), suffix=f"-{suffix}")
+        for service, uri in uris.items():
+            os.environ[f"{service.upper()}_AMQP_URI"] = uri
+
+    def close(self) -> None:
+        rabbit.delete_vhost(self.vhost)
+        for user in self.users:
+            rabbit.delete_user(user)
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(scope="package")
 def stack(rabbit_vhost, tmp_path_factory):
     base = int(os.environ["INTAKE_PORT"]) + 4  # the slot's two spare ports
@@ -153,12 +182,7 @@ def stack(rabbit_vhost, tmp_path_factory):
                        "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
                        "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
                        "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
-    # Each service runs as its own broker user with only the permissions deploy/ grants it.
-    vhost = os.environ["AMQP_URI"].rsplit("/", 1)[1]
-    passwords = {s: f"pw-{s}-{vhost[-8:]}" for s in config.SERVICES}
-    for service, uri in rabbitmq_users.apply(os.environ["RABBIT_MANAGEMENT_URL"].replace("guest:guest@", ""), vhost,
-                                             passwords, ("guest", "guest"), suffix=f"-{vhost[-8:]}").items():
-        os.environ[f"{service.upper()}_AMQP_URI"] = uri
+    broker = StackBroker()
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     services.smtp, services.sms = smtp, sms
     # A subscriber bound before anything is published: it sees every message of the suite.
@@ -179,8 +203,7 @@ def stack(rabbit_vhost, tmp_path_factory):
         sms.stop()
         for collector in services.published:
             collector.stop()
-        for service in config.SERVICES:
-            rabbit.delete_user(f"{service}-svc-{vhost[-8:]}")
+        broker.close()
 
 
 @pytest.fixture(scope="package")

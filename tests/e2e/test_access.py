@@ -220,3 +220,16 @@ def test_writes_are_rate_limited_per_client_and_a_limited_write_changes_nothing(
         assert limited.get("/complaints", token=caller).status_code == 200
     finally:
         limited.stop()
+
+
+def test_a_liaison_of_a_department_assigned_later_may_read_the_complaint(stack, complaint):
+    created = stack.intake.post("/complaints", complaint(departments=["cardiology"])).json()
+    cid = created["complaint_id"]
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
+    radiology = token_for(LIAISON, "east-radiology-liaison", ("east",), "radiology")
+    assert stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 403
+    assert stack.investigation.post(f"/cases/{cid}/assignments", {"departments": ["radiology"]}).status_code == 200
+    wait_for(lambda: stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 200,
+             what="intake following the assignment")
+    listed = stack.intake.get("/complaints", params={"limit": 1000}, token=radiology).json()["complaints"]
+    assert cid in {c["complaint_id"] for c in listed}

@@ -1,0 +1,185 @@
+"""The web console: the pages people use to work on complaints, on port 8000 (``CONSOLE_PORT``).
+Entrypoints only: the pages are in pages.py, what they show in views.py, the words in i18n.py.
+
+It owns no complaint data and no database: every page is made from the other services' HTTP APIs,
+called with the signed-in user's bearer token. Its pages are ``public`` for the shared HTTP entrypoint:
+the console keeps its own session (a signed cookie holding the token) and sends the signed-out to sign in.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import mimetypes
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.wrappers import Request, Response
+
+from services.console import pages, session
+from services.console.api import ApiError
+from services.console.settings import Settings
+from shared import config, metrics
+from shared.web import http, json_response
+
+log = logging.getLogger(__name__)
+SERVICE = config.CONSOLE
+APP = pages.App(Settings.from_env(), config.load_hospital())
+STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css"}
+
+Page = Callable[..., Response]
+
+
+def page(handler: Callable[..., Response]) -> Page:
+    """Runs a page with the request's context; what goes wrong becomes a page a person can read."""
+    @functools.wraps(handler)
+    def run(self: Any, request: Request, **params: Any) -> Response:
+        ctx = APP.context(request)
+        try:
+            return handler(ctx, **params)
+        except pages.NeedSignIn:
+            return _to_sign_in(ctx, None)
+        except pages.Refused as exc:
+            return pages.error_page(ctx, exc.sentence, exc.status)
+        except ApiError as exc:
+            if exc.status == 401:  # the token expired or was revoked: the session is over
+                return _to_sign_in(ctx, ctx.t("login.session_ended"))
+            return pages.error_page(ctx, ctx.explain(exc), exc.status if exc.status >= 400 else 502)
+        except Exception:
+            log.exception("console page %s failed", request.path)
+            return pages.error_page(ctx, ctx.t("error.internal"), 500)
+    return run
+
+
+def _to_sign_in(ctx: pages.Ctx, notice: str | None) -> Response:
+    """To the sign-in page, and back here afterwards (for a page; a form's POST cannot be replayed)."""
+    ctx.principal, ctx.token = None, None
+    if notice:  # the session's token expired or was revoked: say so
+        ctx.cookies.append(session.clear_cookie_header(session.SESSION_COOKIE, APP.settings.cookie_secure))
+        return pages.login_page(ctx, notice=notice, status=401)
+    here = ctx.request.full_path.rstrip("?")
+    target = "/login?" + urlencode({"next": here}) if ctx.request.method == "GET" else "/login"
+    if ctx.request.headers.get("HX-Request"):  # a whole new page, not a fragment swapped into this one
+        return APP.respond(ctx, Response("", status=200, headers={"HX-Redirect": target}))
+    return APP.respond(ctx, Response("", status=303, headers={"Location": target}))
+
+
+class Service:
+    name = SERVICE
+
+    # -- sign-in ------------------------------------------------------------------------------------
+    @http("GET", "/login", public=True)
+    @page
+    def login(ctx: pages.Ctx) -> Response:
+        notice = ctx.t("login.signed_out") if ctx.request.args.get("signed_out") else None
+        return pages.login_page(ctx, notice=notice)
+
+    @http("POST", "/login/demo", public=True)
+    @page
+    def login_demo(ctx: pages.Ctx) -> Response:
+        return pages.login_demo(ctx)
+
+    @http("GET", "/login/oidc", public=True)
+    @page
+    def login_oidc(ctx: pages.Ctx) -> Response:
+        return pages.oidc_start(ctx)
+
+    @http("GET", "/login/oidc/callback", public=True)
+    @page
+    def login_oidc_callback(ctx: pages.Ctx) -> Response:
+        return pages.oidc_callback(ctx)
+
+    @http("POST", "/logout", public=True)
+    @page
+    def logout(ctx: pages.Ctx) -> Response:
+        return pages.logout(ctx)
+
+    @http("POST", "/language", public=True)
+    @page
+    def language(ctx: pages.Ctx) -> Response:
+        return pages.set_language(ctx)
+
+    # -- pages --------------------------------------------------------------------------------------
+    @http("GET", "/", public=True)
+    @page
+    def index(ctx: pages.Ctx) -> Response:
+        return pages.index(ctx)
+
+    @http("GET", "/register", public=True)
+    @page
+    def register(ctx: pages.Ctx) -> Response:
+        return pages.register_form(ctx)
+
+    @http("POST", "/register", public=True)
+    @page
+    def register_submit(ctx: pages.Ctx) -> Response:
+        return pages.register_submit(ctx)
+
+    @http("GET", "/complaints/<string:complaint_id>/registered", public=True)
+    @page
+    def registered(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.registered(ctx, complaint_id)
+
+    @http("POST", "/complaints/<string:complaint_id>/resolve", public=True)
+    @page
+    def resolve(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.resolve_on_spot(ctx, complaint_id)
+
+    @http("GET", "/worklist", public=True)
+    @page
+    def worklist(ctx: pages.Ctx) -> Response:
+        return pages.worklist(ctx)
+
+    @http("GET", "/cases/<string:complaint_id>", public=True)
+    @page
+    def case(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.case_page(ctx, complaint_id)
+
+    @http("GET", "/cases/<string:complaint_id>/timeline", public=True)
+    @page
+    def case_timeline(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.case_timeline(ctx, complaint_id)
+
+    @http("POST", "/cases/<string:complaint_id>/actions/<string:action>", public=True)
+    @page
+    def case_action(ctx: pages.Ctx, complaint_id: str, action: str) -> Response:
+        return pages.case_action(ctx, complaint_id, action)
+
+    @http("GET", "/reports", public=True)
+    @page
+    def reports(ctx: pages.Ctx) -> Response:
+        return pages.reports(ctx)
+
+    @http("GET", "/reports/monthly.csv", public=True)
+    @page
+    def report_csv(ctx: pages.Ctx) -> Response:
+        return pages.report_csv(ctx)
+
+    # -- files and probes ---------------------------------------------------------------------------
+    @http("GET", "/static/<string:name>", public=True)
+    def static(self, request: Request, name: str) -> Response:
+        if name not in STATIC_FILES:
+            return Response("not found", status=404, mimetype="text/plain")
+        kind = "text/plain" if name.endswith(".LICENSE") else mimetypes.guess_type(name)[0] or "text/plain"
+        body = (pages.STATIC / name).read_bytes()
+        return Response(body, mimetype=kind, headers={"Cache-Control": "public, max-age=3600",
+                                                      "X-Content-Type-Options": "nosniff"})
+
+    @http("GET", "/health/live", public=True)
+    def health_live(self, request: Request) -> Response:
+        return json_response({"status": "live", "service": SERVICE})
+
+    @http("GET", "/health/ready", public=True)
+    def health_ready(self, request: Request) -> Response:
+        # Ready once it can render its pages; the services it calls are probed by their own checks
+        # (a page whose service is down says so instead of failing the console).
+        checks = {"templates": bool(APP.templates.list_templates()),
+                  "static": all((pages.STATIC / f).is_file() for f in STATIC_FILES)}
+        ready = all(checks.values())
+        return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+
+    @http("GET", "/metrics", public=True)
+    def metrics(self, request: Request) -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, headers={"Content-Type": content_type})

@@ -1,0 +1,399 @@
+"""The console's view models, pure (no I/O, the clock passed in): how urgent a deadline is, the worklist's
+rows, their filters and order, one timeline merged from the services' event logs, which actions a user's
+role allows in a case's current state, and the API's errors as the form fields and sentences they concern.
+
+Everything here reads the services' JSON as it arrives; the console keeps nothing of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, OPS, SYSTEM, Principal
+
+# -- deadlines --------------------------------------------------------------------------------------
+
+OVERDUE, DUE_SOON, ON_HOLD, RUNNING = "overdue", "due_soon", "on_hold", "running"
+# Worst first: the worklist's urgency order and a case's urgency (its most urgent running deadline).
+URGENCY_ORDER = (OVERDUE, DUE_SOON, ON_HOLD, RUNNING)
+NO_DEADLINE = "none"
+UNMET = ("open", "breached")  # a deadline still to be met (a breached one still has to be met, late)
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    key: str
+    kind: str
+    department: str | None
+    due_at: datetime
+    last_day: str
+    working_days: int
+    status: str
+    urgency: str
+    provisional: bool
+    on_hold: bool
+    calendar_version: str
+    policy_version: str
+    remaining: timedelta         # negative once overdue
+
+    @property
+    def running(self) -> bool:
+        return self.status in UNMET
+
+
+def urgency(deadline: Mapping[str, Any], now: datetime) -> str:
+    """Overdue once due (or breached); due soon from its reminder on (the product's own "1 working day
+    before"); on hold while an extension request awaits the office; else running."""
+    due_at = parse_time(deadline["due_at"])
+    assert due_at is not None
+    if deadline["status"] == "breached" or (deadline["status"] == "open" and not deadline.get("on_hold")
+                                            and due_at <= now):
+        return OVERDUE
+    if deadline.get("on_hold"):
+        return ON_HOLD
+    remind_at = parse_time(deadline.get("remind_at"))
+    if remind_at is not None and remind_at <= now:
+        return DUE_SOON
+    return RUNNING
+
+
+def deadline_view(deadline: Mapping[str, Any], now: datetime) -> DeadlineView:
+    due_at = parse_time(deadline["due_at"])
+    assert due_at is not None
+    return DeadlineView(
+        key=deadline["key"], kind=deadline["kind"], department=deadline.get("department"), due_at=due_at,
+        last_day=str(deadline.get("last_day") or ""), working_days=int(deadline.get("working_days") or 0),
+        status=deadline["status"], urgency=urgency(deadline, now), provisional=bool(deadline.get("provisional")),
+        on_hold=bool(deadline.get("on_hold")), calendar_version=str(deadline.get("calendar_version") or ""),
+        policy_version=str(deadline.get("policy_version") or ""), remaining=due_at - now)
+
+
+def worst(urgencies: Iterable[str]) -> str:
+    found = [u for u in urgencies if u in URGENCY_ORDER]
+    return min(found, key=URGENCY_ORDER.index) if found else NO_DEADLINE
+
+
+# -- the worklist ---------------------------------------------------------------------------------
+
+ACTIVE_STATES = ("open", "replied")
+SORT_KEYS = ("urgency", "next_due", "received", "reference", "campus", "status")
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    complaint_id: str
+    reference: str
+    campus: str
+    departments: tuple[str, ...]
+    status: str
+    category: str
+    severity: str
+    escalated: bool
+    received_at: datetime
+    deadlines: tuple[DeadlineView, ...]     # the running ones, soonest first
+    urgency: str
+    provisional: bool
+    next_due: datetime | None
+
+
+def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime) -> CaseRow:
+    """A worklist row from ``GET /cases`` (the case) and ``GET /cases/<id>`` (its deadlines)."""
+    views = [deadline_view(d, now) for d in (detail or {}).get("deadlines", [])]
+    running = tuple(sorted((v for v in views if v.running), key=lambda v: v.due_at))
+    received = parse_time(case["received_at"])
+    assert received is not None
+    return CaseRow(
+        complaint_id=str(case["complaint_id"]), reference=case["reference"], campus=case["campus"],
+        departments=tuple(case.get("departments") or ()), status=case["status"], category=case["category"],
+        severity=case["severity"], escalated=bool(case.get("escalated")), received_at=received, deadlines=running,
+        urgency=worst(v.urgency for v in running),
+        provisional=any(v.provisional for v in running) or bool(case.get("provisional")),
+        next_due=running[0].due_at if running else None)
+
+
+def filter_rows(rows: Iterable[CaseRow], urgency_filter: str | None = None,
+                provisional: bool | None = None) -> list[CaseRow]:
+    """What the services cannot filter by: how urgent, whether any running deadline is provisional."""
+    kept = []
+    for row in rows:
+        if urgency_filter and urgency_filter not in {d.urgency for d in row.deadlines}:
+            continue
+        if provisional is not None and row.provisional != provisional:
+            continue
+        kept.append(row)
+    return kept
+
+
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def sort_rows(rows: Iterable[CaseRow], key: str = "urgency", descending: bool = False) -> list[CaseRow]:
+    """Sorted by ``key``; cases without a running deadline go last when sorting by deadline."""
+    orders = {
+        "urgency": lambda r: ((*URGENCY_ORDER, NO_DEADLINE).index(r.urgency), r.next_due or _FAR),
+        "next_due": lambda r: (r.next_due is None, r.next_due or _FAR),
+        "received": lambda r: r.received_at,
+        "reference": lambda r: r.reference,
+        "campus": lambda r: (r.campus, r.reference),
+        "status": lambda r: (r.status, r.reference),
+    }
+    return sorted(rows, key=orders.get(key, orders["urgency"]), reverse=descending)
+
+
+def counts(rows: Sequence[CaseRow]) -> dict[str, int]:
+    """How many cases have an overdue / due-soon deadline (the worklist's headline)."""
+    return {u: sum(1 for r in rows if u in {d.urgency for d in r.deadlines}) for u in (OVERDUE, DUE_SOON)}
+
+
+# -- the timeline -----------------------------------------------------------------------------------
+
+SOURCES = ("intake", "investigation", "notification")
+
+# For each event type: the fields worth showing, and the name group of those that are codes (translated);
+# fields without a group are text written by staff (shown as written).
+_CODES = {"department": "department", "departments": "department", "category": "category",
+          "severity": "severity", "channel": "channel", "source": "source", "substantiated": "substantiated",
+          "route": "dispute_route", "purpose": "notification_purpose", "kind": "deadline_kind",
+          "recipient_role": "role", "campus": "campus", "to": "escalation_target", "satisfied": "yes_no",
+          "on_time": "yes_no", "anonymous": "yes_no"}
+_REASON_GROUPS = {"ComplaintNotAccepted": "not_accepted_reason", "ComplaintReopened": "reopen_reason",
+                  "DeadlineRescheduled": "reschedule_reason"}
+SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "ComplaintReceived": ("reference", "channel", "category", "severity", "source", "departments", "received_by"),
+    "ComplaintResolvedOnSpot": ("resolution", "resolved_by"),
+    "ComplaintNotAccepted": ("reason", "route_advice", "decided_by"),
+    "ComplaintWithdrawn": ("reason", "withdrawn_by"),
+    "ComplaintReclassified": ("note",),
+    "InvestigationOpened": ("departments",),
+    "InvestigationDue": ("reminder_for_role",),
+    "DeadlineRescheduled": ("reason",),
+    "ExtensionRequested": ("department", "requested_days", "reason"),
+    "ExtensionGranted": ("department", "note"),
+    "ExtensionRefused": ("department", "note"),
+    "FindingsSubmitted": ("department", "substantiated", "summary", "signed_off_by", "on_time"),
+    "DeadlineBreached": (),
+    "ComplaintEscalated": ("severity", "reason", "to"),
+    "ReplyIssued": ("contact_person", "actions_taken", "result", "channel_preference"),
+    "RectificationOrdered": ("department", "description"),
+    "RectificationCompleted": ("department", "note", "on_time"),
+    "FollowUpRecorded": ("satisfied", "note"),
+    "ComplaintReopened": ("reason", "note"),
+    "ComplaintClosed": ("outcome",),
+    "DisputeRecorded": ("route", "note"),
+    "DisputeSettled": ("route", "compensation_amount", "currency"),
+    "ReplySent": ("channel",),
+    "ReminderSent": ("kind", "department", "recipient_role", "channel"),
+    "NotificationFailed": ("purpose", "channel", "attempts", "error"),
+}
+_FIELD_GROUPS = {**_CODES, "reminder_for_role": "role", "channel_preference": "notification_channel"}
+NOTIFICATION_EVENTS = ("ReplySent", "ReminderSent", "NotificationFailed")
+
+
+@dataclass(frozen=True)
+class Detail:
+    field: str
+    value: Any
+    group: str | None            # the name group of a code, None for text written by staff
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    source: str
+    sequence: int
+    type: str
+    actor: Mapping[str, str] | None
+    details: tuple[Detail, ...]
+    deadlines: tuple[Mapping[str, Any], ...]   # every deadline the event sets: calendar and policy versions
+
+
+def _deadlines_of(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = [data.get("first_reply"), data.get("current"), data.get("deadline"), data.get("due"),
+             *data.get("investigations", [])]
+    return [d for d in found if isinstance(d, Mapping)]
+
+
+def _details(event_type: str, data: Mapping[str, Any]) -> tuple[Detail, ...]:
+    details = []
+    for name in SHOWN_FIELDS.get(event_type, ()):
+        value = data.get(name)
+        if value is None or value == [] or value == "":
+            continue
+        group = _REASON_GROUPS.get(event_type) if name == "reason" else _FIELD_GROUPS.get(name)
+        if name == "channel" and event_type in NOTIFICATION_EVENTS:
+            group = "notification_channel"  # e-mail, SMS, letter: how it was sent, not how it came in
+        details.append(Detail(name, value, group))
+    if event_type == "ComplaintReclassified":
+        for key, value in (data.get("current") or {}).items():
+            group = _FIELD_GROUPS.get(key.rstrip("s") if key == "campuses" else key)
+            details.append(Detail(key, value, group or ("campus" if key == "campuses" else None)))
+    return tuple(details)
+
+
+def timeline(logs: Mapping[str, Sequence[Mapping[str, Any]]], subject: str) -> list[Entry]:
+    """One history of a complaint from every service's log: the events about ``subject``, in time order.
+    Events of one instant keep the order of cause and effect: intake before investigation before
+    notification, then each source's own sequence."""
+    entries = []
+    for source, events in logs.items():
+        for event in events:
+            if event.get("subject") != subject:
+                continue
+            data = event.get("data") or {}
+            at = parse_time(event["time"])
+            assert at is not None
+            entries.append(Entry(at=at, source=source, sequence=int(event.get("sequence") or 0), type=event["type"],
+                                 actor=data.get("actor"), details=_details(event["type"], data),
+                                 deadlines=tuple(_deadlines_of(data))))
+    rank = {s: i for i, s in enumerate(SOURCES)}
+    return sorted(entries, key=lambda e: (e.at, rank.get(e.source, len(SOURCES)), e.sequence))
+
+
+# -- what a user may do -------------------------------------------------------------------------------
+
+EVENT_READERS = (SYSTEM, OPS, AUDITOR, OFFICER)      # who GET /events admits (shared/runtime.py)
+CASE_READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
+COMPLAINT_READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
+REGISTRARS = (FIRST_CONTACT, OFFICER)
+REPORT_READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)
+NOTIFICATION_READERS = (OFFICER, AUDITOR, LEADERSHIP)
+
+ACTIONS = ("resolve_on_spot", "assign", "request_extension", "decide_extension", "findings", "escalate", "reply",
+           "order_rectification", "complete_rectification", "follow_up", "close", "reopen", "record_dispute",
+           "settle_dispute")
+
+
+@dataclass
+class Allowed:
+    """The actions on offer, each with what its form needs to offer (departments, ids)."""
+
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.actions
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        return self.actions[name]
+
+    def names(self) -> list[str]:
+        return [a for a in ACTIONS if a in self.actions]
+
+
+def nav(who: Principal) -> list[str]:
+    """The console's pages a user's role can use."""
+    pages = []
+    if who.role in CASE_READERS:
+        pages.append("worklist")
+    if who.role in REGISTRARS:
+        pages.append("register")
+    if who.role in REPORT_READERS:
+        pages.append("reports")
+    return pages
+
+
+def home(who: Principal) -> str:
+    return {"worklist": "/worklist", "register": "/register", "reports": "/reports"}[nav(who)[0]] if nav(who) \
+        else "/login"
+
+
+def allowed_actions(who: Principal, complaint: Mapping[str, Any] | None, case: Mapping[str, Any] | None,
+                    campus_departments: Sequence[str], now: datetime) -> Allowed:
+    """The actions the user's role allows in the case's current state (the API has the last word: it
+    answers 409 when the state changed meanwhile, and the console shows that as a sentence)."""
+    allowed = Allowed()
+    officer, liaison = who.role == OFFICER, who.role == LIAISON
+    if complaint is not None and who.role in (FIRST_CONTACT, OFFICER) and complaint.get("status") in (
+            "received", "reopened") and who.covers(complaint["campus"]) and (case is None or case["status"] == "open"):
+        allowed.actions["resolve_on_spot"] = {}
+    if case is None or not (officer or liaison) or not who.covers(case["campus"]):
+        return allowed
+    status = case["status"]
+    assignments: Mapping[str, Mapping[str, Any]] = case.get("assignments") or {}
+    deadlines = {d["key"]: d for d in case.get("deadlines", [])}
+    mine = [d for d in sorted(assignments) if officer or d == who.department]
+    investigating = [d for d in mine if assignments[d].get("status") == "investigating"]
+    if status == "open":
+        if officer:
+            free = [d for d in campus_departments if d not in assignments]
+            if free:
+                allowed.actions["assign"] = {"departments": free}
+        askable = []
+        for department in investigating:
+            clock = deadlines.get(f"investigation:{department}")
+            due = parse_time(clock["due_at"]) if clock else None
+            if clock and clock["status"] == "open" and not clock.get("on_hold") and due is not None and now < due:
+                askable.append(department)
+        if askable:
+            allowed.actions["request_extension"] = {"departments": askable}
+        if investigating:
+            allowed.actions["findings"] = {"departments": investigating}
+        pending = [{"extension_id": eid, **ext} for eid, ext in (case.get("extensions") or {}).items()
+                   if ext.get("status") == "pending"]
+        if officer and pending:
+            allowed.actions["decide_extension"] = {"extensions": pending}
+        if officer:
+            waiting = sorted(d for d, a in assignments.items() if a.get("status") == "investigating")
+            allowed.actions["reply"] = {"waiting_for": waiting}
+    if officer and status in ACTIVE_STATES:
+        if not case.get("escalated"):
+            allowed.actions["escalate"] = {}
+        allowed.actions["order_rectification"] = {"departments": list(campus_departments)}
+    if officer and status == "replied":
+        allowed.actions["follow_up"] = {}
+        allowed.actions["close"] = {}
+    if officer and status in ("closed", "resolved_on_spot", "not_accepted", "withdrawn"):
+        allowed.actions["reopen"] = {}
+    ordered = [{"rectification_id": rid, **r} for rid, r in (case.get("rectifications") or {}).items()
+               if r.get("status") == "ordered" and (officer or r.get("department") == who.department)]
+    if ordered:
+        allowed.actions["complete_rectification"] = {"rectifications": ordered}
+    if officer:
+        allowed.actions["record_dispute"] = {}  # a dispute can arise at any point, also after close
+        open_disputes = [{"dispute_id": did, **d} for did, d in (case.get("disputes") or {}).items()
+                         if d.get("status") != "settled"]
+        if open_disputes:
+            allowed.actions["settle_dispute"] = {"disputes": open_disputes}
+    return allowed
+
+
+# -- the API's errors, for people --------------------------------------------------------------------
+
+
+def field_errors(body: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """A 400's ``errors`` flattened to the form's field names (``complainant.email``)."""
+    errors = (body or {}).get("errors") or {}
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            flat.setdefault(prefix or "_schema", []).extend(value)
+        elif isinstance(value, list):  # errors of list items: {"departments": {"0": [...]}} or nested lists
+            for inner in value:
+                walk(prefix, inner)
+        else:
+            flat.setdefault(prefix or "_schema", []).append(str(value))
+    if isinstance(errors, Mapping):
+        walk("", errors)
+    else:
+        flat["_schema"] = [str(errors)]
+    # List items' errors (departments.0) belong to the list's field.
+    merged: dict[str, list[str]] = {}
+    for key, messages in flat.items():
+        parts = key.split(".")
+        while len(parts) > 1 and parts[-1].isdigit():
+            parts.pop()
+        merged.setdefault(".".join(parts), []).extend(messages)
+    return merged
