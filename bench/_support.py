@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TypeVar
+from typing import Any, TypeVar
 
 os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:5432/bench_{service}")
 os.environ.setdefault("RABBIT_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
@@ -124,3 +124,13 @@ def retrying(name: str, amqp_uri: str, measure: Callable[[], T], reset: Callable
             wait_for_broker(amqp_uri)
             reset()
     raise AssertionError("unreachable")
+
+
+def common_arguments(parser: Any, what: str) -> None:
+    """The options every bench takes; ``what`` names what --breakdown and --profile look at."""
+    parser.add_argument("--repeat", type=int, default=1, help="measure every figure this often, keep the best")
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672",
+                        help="broker URI without vhost (a fresh vhost is created and deleted)")
+    parser.add_argument("--breakdown", action="store_true", help=f"time the phases of {what}")
+    parser.add_argument("--profile", action="store_true", help=f"cProfile {what} and print the top")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")

@@ -70,13 +70,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=50_000, help="messages in the backlog (N)")
     parser.add_argument("--batch-size", type=int, default=500,
                         help="EventConsumer batch (prefetch is twice this; the services use 500)")
-    parser.add_argument("--repeat", type=int, default=1, help="measure both figures this often, keep the best")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672",
-                        help="broker URI without vhost (a fresh vhost is created and deleted)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="time (a)'s phases: waiting for messages, parsing, handlers, bookkeeping+commit")
-    parser.add_argument("--profile", action="store_true", help="cProfile the consumer drain and print the top")
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
+    _support.common_arguments(parser, "the consumer drain (waiting, parsing, handlers, commit)")
     return parser.parse_args()
 
 

@@ -78,13 +78,7 @@ def parse_args() -> argparse.Namespace:
                         help="seconds (b) may run before it stops and reports its rate so far (0: no limit)")
     parser.add_argument("--raw-api", choices=("channel", "producer"), default="channel",
                         help="baselines publish with py-amqp channel.basic_publish or kombu.Producer.publish")
-    parser.add_argument("--repeat", type=int, default=1, help="measure every figure this often, keep the best")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672",
-                        help="broker URI without vhost (a fresh vhost is created and deleted)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="time the relay's phases: database, basic_publish, waiting for confirms")
-    parser.add_argument("--profile", action="store_true", help="cProfile the relay pass and print the top")
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
+    _support.common_arguments(parser, "the relay pass (database, basic_publish, confirms)")
     return parser.parse_args()
 
 

@@ -1,9 +1,12 @@
 """Printed by ``make run``: where each part of the running product can be seen."""
 
+from services.console.pages import demo_people
 from shared import auth, config
 
 LINES = f"""
 The hospital complaint platform is running (demo hospital: campuses east and west).
+
+  web console    {config.service_url('console')}/   sign in as a demo user (below), in Chinese or English
 
   intake         {config.service_url('intake')}/complaints            register, list complaints
   investigation  {config.service_url('investigation')}/cases/<complaint_id>   a case and its deadlines
@@ -22,6 +25,14 @@ Try:
          "source":"patient_or_family","summary":"Charged twice","departments":["billing_office"]}}'
 """
 
+def console_logins() -> str:
+    """The demo users the console's sign-in page offers (one click each; no password in demo mode)."""
+    wanted = ["east-desk", "east-office", "east-cardiology", "west-office", "leadership-lead-01", "auditor", "ops"]
+    people = {p.key: p for p in demo_people(config.load_hospital())}
+    return "\n".join(f"  {key:20} {people[key].subject:26} {people[key].role}"
+                     + (f" ({people[key].department})" if people[key].department else "") for key in wanted)
+
+
 def tokens() -> str:
     demo = auth.demo_tokens(config.load_hospital())
     wanted = ["east first-contact desk", "east complaint office head", "east cardiology liaison",
@@ -31,6 +42,9 @@ def tokens() -> str:
 
 if __name__ == "__main__":
     print(LINES)
+    print(f"Web console: {config.service_url('console')}/  — demo sign-in (all of them are on its sign-in page):")
+    print(console_logins())
+    print()
     print("Every endpoint but health and metrics wants a bearer token. Demo tokens (12 h; all of them:")
     print("`python -m shared.auth demo`; your own: `python -m shared.auth mint --sub ID --role ROLE --campus east`):")
     print(tokens())

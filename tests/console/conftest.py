@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from shared import config
-from tests.e2e.conftest import Helper, ServiceProcess, SmsGateway, Smtp, Stack, StackBroker
+from tests.e2e.conftest import Helper, ServiceProcess, SmsGateway, Smtp, Stack, StackBroker, use_stand_ins
 from tests.support.waiting import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,10 +41,7 @@ def stack(rabbit_vhost, tmp_path_factory) -> Iterator[Stack]:
     sms = SmsGateway(ports["sms"])
     idp = IdentityProvider(ports["idp"])
     console_url = f"http://127.0.0.1:{ports['console']}"
-    os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-                       "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
-                       "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
-                       "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
+    use_stand_ins(smtp, sms)
     broker = StackBroker()
     from tests.support.databases import fresh_service_database
 

@@ -145,6 +145,14 @@ class Stack(dict):
         return self[name]
 
 
+def use_stand_ins(smtp: Smtp, sms: SmsGateway) -> None:
+    """Point notification at the test's SMTP server and SMS gateway, with retries quick enough to watch."""
+    os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+                       "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
+                       "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
+                       "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
+
+
 class StackBroker:
     """A vhost of the stack's own (a stack's fresh databases must never meet messages a previous stack
     left in durable queues), and each service as its own broker user with only the permissions deploy/
@@ -178,10 +186,7 @@ def stack(rabbit_vhost, tmp_path_factory):
     base = int(os.environ["INTAKE_PORT"]) + 4  # the slot's two spare ports
     smtp = Smtp(base, tmp_path_factory.mktemp("smtp"))
     sms = SmsGateway(base + 1)
-    os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-                       "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
-                       "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
-                       "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
+    use_stand_ins(smtp, sms)
     broker = StackBroker()
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     services.smtp, services.sms = smtp, sms

@@ -3,6 +3,7 @@ HTTP show up in the statistics; rebuild, publication, as-of and every 4xx of rep
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -110,8 +111,27 @@ def test_as_of_a_moment_before_the_complaints_shows_none_of_them(stack, may):
         assert now[key] == current[key], key
 
 
+def _quiet(stack, settle: float = 1.5):
+    """A condition for wait_for: true once reporting has applied every source's whole log and no source
+    has published anything for ``settle`` seconds (the deadline engine breaches May's deadlines a tick
+    after the cases open)."""
+    seen: dict[str, object] = {}
+
+    def check() -> bool:
+        heads = {s: stack[s].get("/events", params={"after": 0, "limit": 1}).json()["head"]
+                 for s in ("intake", "investigation", "notification")}
+        applied = monthly(stack)["positions"]
+        now = time.monotonic()
+        if heads != seen.get("heads") or applied != heads:
+            seen.update(heads=heads, since=now)
+            return False
+        return now - seen["since"] >= settle
+    return check
+
+
 def test_rebuild_over_http_changes_no_figure_and_runs_once_at_a_time(stack, may):
     wait_for(lambda: monthly(stack)["received"]["total"] == 5, what="May's complaints")
+    wait_for(_quiet(stack), timeout=30, what="every event applied and nothing new arriving")
     before = monthly(stack)
     ops = token_for(OPS, "test-ops")
     assert stack.reporting.post("/admin/rebuild", {}).status_code == 403, "an officer may not rebuild"
