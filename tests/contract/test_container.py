@@ -83,9 +83,9 @@ def _healthcheck(service: dict[str, Any]) -> list[str]:
     return test if isinstance(test, list) else ["CMD-SHELL", test]
 
 
-def test_compose_runs_the_four_services_from_the_one_image_after_the_migration():
+def test_compose_runs_the_four_services_and_the_console_from_the_one_image_after_the_migration():
     services = compose()["services"]
-    for name, port in config.DEFAULT_PORTS.items():
+    for name, port in config.APP_PORTS.items():
         service = services[name]
         assert service["build"]["context"] == "."
         assert service["image"] == services["migrate"]["image"]
