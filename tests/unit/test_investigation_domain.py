@@ -1416,3 +1416,15 @@ def test_a_breach_is_not_withdrawn_on_a_better_guess_only() -> None:
     assert domain.decide_recheck_breach(case, "first_reply", utc(2027, 1, 6), CAL, POLICY) == []
     met = story()
     assert domain.decide_recheck_breach(met, "first_reply", utc(2026, 11, 21), CAL_2027_MAKE_UP, POLICY) == []
+
+
+@pytest.mark.parametrize(("received_at", "last_day"), [
+    ("2026-11-19T15:59:00Z", "2026-11-26"),  # Thu 23:59 in Shanghai: counting starts Fri 20th
+    ("2026-11-19T16:30:00Z", "2026-11-27"),  # Fri 00:30 in Shanghai (still Thursday in UTC): from Mon 23rd
+])
+def test_deadlines_count_from_the_campus_day_of_receipt_not_the_utc_day(received_at: str, last_day: str) -> None:
+    data = received(received_at=received_at, registered_at=received_at)
+    opened = domain.decide_open(data, CAL, POLICY)[0][1]
+    assert opened["first_reply"]["last_day"] == last_day
+    assert opened["investigations"][0]["last_day"] == last_day
+    assert opened["first_reply"]["due_at"] == f"{last_day}T16:00:00Z"
