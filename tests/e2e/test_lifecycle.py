@@ -3,10 +3,15 @@ findings, a reply, a rectification, a dissatisfied follow-up that reopens it, an
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.config import hospital_config_path
 from shared.workdays import calendar_from_config
 from tests.e2e.conftest import token_for
 from tests.support.waiting import wait_for
@@ -188,3 +193,17 @@ def test_a_late_letter_naming_a_department_gives_it_5_working_days_from_registra
     assert at(deadlines["investigation:cardiology"]["started_at"]) == assigned_at
     # The first reply still counts from receipt.
     assert deadlines["first_reply"]["last_day"] == calendar.add_working_days(received_at, 5).last_day.isoformat()
+
+
+def test_investigation_refuses_to_start_with_an_announced_schedule_for_a_year_the_library_covers(tmp_path):
+    config = json.loads(hospital_config_path().read_text(encoding="utf-8"))
+    config["campuses"]["east"].setdefault("calendar", {})["announced_years"] = {
+        "2026": {"holidays": ["2026-10-09"], "workdays": []}}
+    path = tmp_path / "hospital.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    env = {**os.environ, "HOSPITAL_CONFIG": str(path), "INVESTIGATION_PORT": "0"}
+    run = subprocess.run([sys.executable, "-m", "shared.run", "investigation"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode != 0
+    assert "hospital configuration, campus 'east', calendar: announced_years.2026: chinesecalendar 1.11.0 " \
+           "already covers 2026" in run.stderr
