@@ -564,6 +564,8 @@ _register(
     first_reply=obj(FirstReplyDeadline),
     investigations=objs(InvestigationDeadline, load_default=list,
                         description="one investigation deadline per assigned department"),
+    assigned_at=when(required=False, description="when these departments were assigned: their investigation "
+                                                 "deadlines count from it (at registration for those named then)"),
 )
 _register(
     INVESTIGATION, "InvestigationDue", "A deadline falls due in one working day.",
@@ -619,6 +621,17 @@ _register(
     campus=_campus_opt(),
     deadline=obj(Deadline),
     breached_at=when(),
+)
+_register(
+    INVESTIGATION, "DeadlineBreachWithdrawn",
+    "A breach of a provisional deadline withdrawn: the official calendar shows it was not yet due. The "
+    "deadline runs again, corrected; statistics no longer count the breach (emitted once per breach).",
+    campus=_campus_opt(),
+    deadline=obj(Deadline, description="the deadline as it was breached (provisional)"),
+    current=obj(Deadline, description="the corrected deadline, running again"),
+    breached_at=when(description="the breached_at of the DeadlineBreached withdrawn"),
+    withdrawn_at=when(),
+    reason=choice(("calendar_updated",), description="why the breach no longer stands"),
 )
 _register(
     INVESTIGATION, "ComplaintEscalated", "The complaint was escalated to the leadership group.",

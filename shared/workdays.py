@@ -1,8 +1,9 @@
 """Working-day arithmetic for complaint deadlines, per campus (CONTRACT §2 "Deadlines").
 
 A day is judged, in this order: campus ``closures`` / ``extra_workdays``; the campus's
-``announced_years`` schedule; the chinesecalendar library when it covers the year; otherwise
-the FALLBACK (weekends plus the fixed-date statutory holidays), which marks the result
+``announced_years`` schedule (only for years the library does not cover); the chinesecalendar
+library when it covers the year; otherwise the FALLBACK (weekends, the fixed-date statutory
+holidays and the lunar-dated ones computed by lunar-python), which marks the result
 *provisional* so ops can see it and the deadline can be recomputed once the year is covered.
 Nothing here raises for a date the calendar does not know: a complaint is never refused.
 """
@@ -15,19 +16,46 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from importlib import metadata
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
+from lunar_python import Lunar
 
 LIBRARY_VERSION: str = chinese_calendar.__version__
 CALENDAR_FAMILY = "cn-statutory"
+# Names the fallback's rules in every calendar version: a better estimate is a different calendar.
+FALLBACK_VERSION = f"fixed+lunar-python-{metadata.version('lunar_python')}"
 
-# Fixed-date statutory days off under the State Council rules in force since 2025. The lunar
-# holidays (Spring Festival, Qingming, Dragon Boat, Mid-Autumn) and the make-up working days
-# cannot be known before the State Council announces them, hence "provisional".
+# Fixed-date statutory days off under the State Council rules in force since 2025.
 FALLBACK_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
+@cache
+def lunar_holidays(year: int) -> frozenset[date]:
+    """The lunar-dated statutory days off of ``year`` under the 2025 rules: Spring Festival (New
+    Year's Eve and the first three days of the first month), Qingming (the solar term's day),
+    Dragon Boat (5th of the 5th month), Mid-Autumn (15th of the 8th month).
+
+    Only the statutory days themselves: the bridging days and make-up Saturdays around them are
+    announced by the State Council each year and cannot be computed, hence still provisional."""
+    def solar(month: int, day: int) -> date:
+        s = Lunar.fromYmd(year, month, day).getSolar()
+        return date(s.getYear(), s.getMonth(), s.getDay())
+
+    spring = solar(1, 1)
+    qingming = Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"]  # a solar term, in April of ``year``
+    days = {spring - timedelta(days=1), spring, spring + timedelta(days=1), spring + timedelta(days=2),
+            date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), solar(5, 5), solar(8, 15)}
+    return frozenset(days)
+
+
+def fallback_is_working_day(day: date) -> bool:
+    """The FALLBACK's judgement of a day in a year no official calendar covers yet."""
+    return (day.weekday() < 5 and (day.month, day.day) not in FALLBACK_HOLIDAYS
+            and day not in lunar_holidays(day.year))
 
 
 @cache
@@ -97,6 +125,14 @@ class CampusCalendar:
                 f"closures/extra_workdays: dates in both: {sorted(d.isoformat() for d in both)}"
             )
         for year, sched in self.announced_years.items():
+            if _library_covers_year(year):
+                # A schedule replaces the whole year: taking it for a covered year would silently
+                # drop the library's Spring Festival and the rest. Campus changes to a covered
+                # year are closures / extra_workdays.
+                raise CalendarConfigError(
+                    f"announced_years.{year}: chinesecalendar {LIBRARY_VERSION} already covers {year}; "
+                    "remove the year, and put campus changes to it in closures / extra_workdays"
+                )
             clash = sched.holidays & sched.workdays
             if clash:
                 raise CalendarConfigError(
@@ -129,7 +165,7 @@ class CampusCalendar:
             return _weekday_rule(day, sched.holidays, sched.workdays), False
         if _library_covers_year(day.year):
             return chinese_calendar.is_workday(day), False
-        return day.weekday() < 5 and (day.month, day.day) not in FALLBACK_HOLIDAYS, True
+        return fallback_is_working_day(day), True
 
     @property
     def last_covered_day(self) -> date:
@@ -139,6 +175,11 @@ class CampusCalendar:
         while year + 1 in self.announced_years:
             year += 1
         return date(year, 12, 31)
+
+    @property
+    def covered_until(self) -> datetime:
+        """The end (24:00 in the campus's zone, as UTC) of :attr:`last_covered_day`."""
+        return self._local_midnight_utc(self.last_covered_day + timedelta(days=1))
 
     # -- deadlines -----------------------------------------------------------------------
 
@@ -209,6 +250,7 @@ class CampusCalendar:
         """Library version plus a hash of every campus override that can change a result."""
         overrides = {
             "timezone": self.timezone,
+            "fallback": FALLBACK_VERSION,
             "closures": sorted(d.isoformat() for d in self.closures),
             "extra_workdays": sorted(d.isoformat() for d in self.extra_workdays),
             "announced_years": {

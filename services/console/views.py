@@ -182,6 +182,7 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ExtensionRefused": ("department", "note"),
     "FindingsSubmitted": ("department", "substantiated", "summary", "signed_off_by", "on_time"),
     "DeadlineBreached": (),
+    "DeadlineBreachWithdrawn": (),  # the title says why (the calendar was corrected)
     "ComplaintEscalated": ("severity", "reason", "to"),
     "ReplyIssued": ("contact_person", "actions_taken", "result", "channel_preference"),
     "RectificationOrdered": ("department", "description"),

@@ -19,7 +19,7 @@ from shared.config import load_hospital
 from shared.db import Cursor
 from shared.envelope import Envelope, new_event, rfc3339
 from shared.eventstore import EventStore
-from shared.workdays import CampusCalendar, calendar_from_config
+from shared.workdays import CalendarConfigError, CampusCalendar, calendar_from_config
 
 SERVICE = "investigation"
 STORE = EventStore(SERVICE)
@@ -31,9 +31,13 @@ class Hospital:
 
     def __init__(self) -> None:
         self.config = load_hospital()
-        self.calendars: dict[str, CampusCalendar] = {
-            campus: calendar_from_config(campus, {"timezone": s["timezone"], **s.get("calendar", {})})
-            for campus, s in self.config.campuses.items()}
+        self.calendars: dict[str, CampusCalendar] = {}
+        for campus, settings in self.config.campuses.items():
+            try:
+                self.calendars[campus] = calendar_from_config(
+                    campus, {"timezone": settings["timezone"], **settings.get("calendar", {})})
+            except CalendarConfigError as exc:  # refuse to start, saying where to look
+                raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
 
     def calendar(self, campus: str) -> CampusCalendar:
         return self.calendars[campus]

@@ -82,19 +82,24 @@ class DeadlineEngine:
         return placed, len(due)
 
     def recompute_provisional(self, now: datetime | None = None) -> int:
-        """Recompute provisional deadlines of campuses whose calendar now covers more; returns how many moved."""
+        """Recompute provisional deadlines of campuses whose calendar now covers more, and withdraw the breaches
+        the real calendar shows were premature; returns how many events that made."""
         now = now or datetime.now(UTC)
         moved = 0
         with self.db.transaction() as cur:
-            cur.execute("SELECT DISTINCT complaint_id::text FROM deadlines WHERE status = 'open' AND provisional")
+            # Breached ones too: the real calendar may show a provisional deadline was not yet due.
+            cur.execute("SELECT DISTINCT complaint_id::text FROM deadlines"
+                        " WHERE status IN ('open', 'breached') AND provisional")
             candidates = [row[0] for row in cur.fetchall()]
         for complaint_id in candidates:
             with self.db.transaction() as cur:
                 case = cases.load(cur, complaint_id)
                 calendar, policy = HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)
                 decision = [item for key in list(case.clocks)
-                            for item in domain.decide_recompute(case, key, calendar, policy)]
+                            for item in (*domain.decide_recompute(case, key, calendar, policy),
+                                         *domain.decide_recheck_breach(case, key, now, calendar, policy))]
                 placed = cases.apply(cur, case, decision, now)
+            cases.observe(placed)
             moved += len(placed)
         return moved
 

@@ -175,9 +175,20 @@ def actor(staff_id: str, role: str) -> dict[str, str]:
 
 # -- opening ----------------------------------------------------------------------------------------
 
+def assigned_at_registration(received: dict[str, Any]) -> str:
+    """When the departments named at registration were assigned: at the registration, which for a
+    letter or a complaint-box item comes after its receipt (CONTRACT §2: 5 working days after the
+    department is assigned). The first reply still counts from receipt."""
+    registered = received.get("registered_at")
+    if registered and parse_time(registered) > parse_time(received["received_at"]):
+        return registered
+    return received["received_at"]
+
+
 def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
     """A received complaint opens its case with its deadlines; a major one goes to leadership at once."""
     received_at = parse_time(received["received_at"])
+    assigned_at = assigned_at_registration(received)
     departments = list(received["departments"])
     reply_days = first_reply_days(policy, departments)
     investigation_days = policy["investigation_days"]
@@ -188,8 +199,10 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict
         "received_at": received["received_at"],
         "first_reply": deadline_data("first_reply", calendar.add_working_days(received_at, reply_days),
                                      reply_days, policy),
-        "investigations": [deadline_data("investigation", calendar.add_working_days(received_at, investigation_days),
+        "investigations": [deadline_data("investigation",
+                                         calendar.add_working_days(parse_time(assigned_at), investigation_days),
                                          investigation_days, policy, d) for d in departments],
+        "assigned_at": assigned_at,
         "actor": actor("system", "system"),
     }
     decision: Decision = [("InvestigationOpened", opened)]
@@ -241,7 +254,7 @@ def decide_assign(case: Case, departments: list[str], staff: str, now: datetime,
         "departments": list(departments), "received_at": case.received_at, "first_reply": first_reply,
         "investigations": [deadline_data("investigation", calendar.add_working_days(now, days), days, policy, d)
                            for d in departments],
-        "actor": who}))
+        "assigned_at": rfc3339(now), "actor": who}))
     return decision
 
 
@@ -272,12 +285,33 @@ def decide_request_extension(case: Case, extension_id: str, department: str, rea
         "deadline": clock.due, "actor": actor(staff, "department_liaison")})]
 
 
+def _counted_again(clock: Clock, total: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
+    """The deadline ``total`` working days after the clock started, counted again with today's calendar:
+    a base computed with the fallback stays provisional, or is corrected, instead of being taken on trust."""
+    due = calendar.add_working_days(parse_time(clock.started_at), total)
+    return deadline_data(clock.due["kind"], due, total, policy, clock.due.get("department"),
+                         clock.due.get("rectification_id"))
+
+
 def _extended(clock: Clock, days: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
     """The deadline ``days`` more working days after the current one (its last day is not counted twice)."""
-    end_of_last_day = clock.due_at - timedelta(seconds=1)
-    due = calendar.add_working_days(end_of_last_day, days)
-    return deadline_data(clock.due["kind"], due, clock.due["working_days"] + days, policy,
-                         clock.due.get("department"), clock.due.get("rectification_id"))
+    return _counted_again(clock, clock.due["working_days"] + days, calendar, policy)
+
+
+def _first_reply_after_extension(case: Case, department: str, days: int, calendar: CampusCalendar,
+                                 policy: dict[str, Any]) -> dict[str, Any] | None:
+    """The first reply moves as far as the furthest investigation of this round has moved, not by the sum
+    of their extensions (the complainant's answer waits for the slowest department)."""
+    reply = case.open_clock("first_reply")
+    if reply is None:
+        return None
+    moved = {d: case.clocks[f"investigation:{d}"].extended_days for d in case.assignments}
+    moved[department] = case.clocks[f"investigation:{department}"].extended_days + days
+    furthest = max(moved.values())
+    if furthest <= reply.extended_days:
+        return None
+    base = reply.due["working_days"] - reply.extended_days
+    return _counted_again(reply, base + furthest, calendar, policy)
 
 
 def decide_extension(case: Case, extension_id: str, granted: bool, note: str | None, staff: str, now: datetime,
@@ -298,12 +332,12 @@ def decide_extension(case: Case, extension_id: str, granted: bool, note: str | N
     clock = case.clocks[f"investigation:{extension['department']}"]
     decision: Decision = [("ExtensionGranted", {**base, "deadline": _extended(
         clock, extension["requested_days"], calendar, policy)})]
-    reply = case.open_clock("first_reply")
-    if reply is not None:  # the complainant's reply waits for the investigation: it moves as far
+    moved = _first_reply_after_extension(case, extension["department"], extension["requested_days"], calendar,
+                                         policy)
+    if moved is not None:
         decision.append(("DeadlineRescheduled", {
-            "complaint_id": case.complaint_id, "campus": case.campus, "previous": reply.due,
-            "current": _extended(reply, extension["requested_days"], calendar, policy),
-            "reason": "extension_granted", "actor": who}))
+            "complaint_id": case.complaint_id, "campus": case.campus, "previous": case.clocks["first_reply"].due,
+            "current": moved, "reason": "extension_granted", "actor": who}))
     return decision
 
 
@@ -502,6 +536,30 @@ def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dic
                                      "actor": actor("system", "system")})]
 
 
+def decide_recheck_breach(case: Case, key: str, now: datetime, calendar: CampusCalendar,
+                          policy: dict[str, Any]) -> Decision:
+    """A breached provisional deadline looked at again once the official calendar knows its year.
+
+    Not yet due by the real calendar: the breach is withdrawn and the corrected deadline runs again.
+    Due after all: the breach stands, and the deadline is confirmed as the real calendar counts it.
+    A still-provisional recount (a better guess is no proof) changes nothing."""
+    clock = case.clocks.get(key)
+    if clock is None or clock.status != D_BREACHED or not clock.due["provisional"]:
+        return []
+    current = _counted_again(clock, clock.due["working_days"], calendar, policy)
+    if current["provisional"]:
+        return []
+    system = actor("system", "system")
+    if parse_time(current["due_at"]) <= now:
+        return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
+                                         "previous": clock.due, "current": current, "reason": "calendar_updated",
+                                         "actor": system})]
+    return [("DeadlineBreachWithdrawn", {
+        "complaint_id": case.complaint_id, "campus": case.campus, "deadline": clock.due, "current": current,
+        "breached_at": clock.breached_at or clock.due["due_at"], "withdrawn_at": rfc3339(now),
+        "reason": "calendar_updated", "actor": system})]
+
+
 # -- the fold --------------------------------------------------------------------------------------
 
 def _start_clock(case: Case, due: dict[str, Any], started_at: str, reminder_at: str) -> None:
@@ -530,7 +588,8 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
     the event starts, when their reminder is due (computed with the calendar by the caller)."""
     reminders = reminders or {}
     if event_type == "InvestigationOpened":
-        started = data["received_at"] if not case.clocks else at
+        # Events before `assigned_at` existed: the first opening counted from receipt, later ones from their time.
+        started = data.get("assigned_at") or (data["received_at"] if not case.clocks else at)
         if "first_reply" not in case.clocks:
             _start_clock(case, data["first_reply"], data["received_at"], reminders["first_reply"])
         for due in data["investigations"]:
@@ -573,6 +632,11 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
     elif event_type == "DeadlineBreached":
         clock = case.clocks[deadline_key(data["deadline"])]
         clock.status, clock.breached_at = D_BREACHED, data["breached_at"]
+    elif event_type == "DeadlineBreachWithdrawn":
+        clock = case.clocks[deadline_key(data["current"])]
+        clock.status, clock.breached_at, clock.due = D_OPEN, None, data["current"]
+        clock.remind_at = reminders.get(clock.key, clock.remind_at)
+        clock.reminded = False  # the reminder sent was for the wrong day
     elif event_type == "ComplaintEscalated":
         case.escalated = True
     elif event_type == "ReplyIssued":
@@ -632,7 +696,7 @@ def reminders_for(decision_data: dict[str, Any], event_type: str, calendar: Camp
     dues: list[dict[str, Any]] = []
     if event_type == "InvestigationOpened":
         dues = [decision_data["first_reply"], *decision_data["investigations"]]
-    elif event_type in ("DeadlineRescheduled",):
+    elif event_type in ("DeadlineRescheduled", "DeadlineBreachWithdrawn"):
         dues = [decision_data["current"]]
     elif event_type == "ExtensionGranted":
         dues = [decision_data["deadline"]]

@@ -4,7 +4,6 @@ campus, department, deadline kind — never a complaint id)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
@@ -46,8 +45,7 @@ def observe_event(event: Envelope, hospital: Hospital) -> None:
 
 def set_calendar_coverage(hospital: Hospital) -> None:
     for campus, calendar in hospital.calendars.items():
-        end = datetime.combine(calendar.last_covered_day, time.max, UTC)
-        CALENDAR_COVERED.labels(campus).set(end.timestamp())
+        CALENDAR_COVERED.labels(campus).set(calendar.covered_until.timestamp())  # 24:00 local, not UTC
 
 
 class CaseGauges(Collector):

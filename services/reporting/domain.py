@@ -73,6 +73,7 @@ FOLDED_TYPES = frozenset({
     "ComplaintReceived", "ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn",
     "ComplaintReclassified", "InvestigationOpened", "DeadlineRescheduled", "ExtensionGranted", "FindingsSubmitted",
     "DeadlineBreached", "ComplaintEscalated", "ReplyIssued", "RectificationOrdered", "RectificationCompleted",
+    "DeadlineBreachWithdrawn",
     "FollowUpRecorded", "ComplaintReopened", "ComplaintClosed", "DisputeRecorded", "DisputeSettled", "ReplySent",
 })
 _SOURCE_ORDER = {"intake": 0, "investigation": 1, "notification": 2}
@@ -270,6 +271,21 @@ def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
                     found.breach_day = last_day
             elif (rect := rectifications.get(str(deadline.get("rectification_id")))) is not None:
                 rect.breach_day = last_day
+        elif kind == "DeadlineBreachWithdrawn":
+            # The official calendar showed a provisional deadline was not yet due: that breach is no longer
+            # counted, and the corrected deadline is the one in force (a later breach of it counts again).
+            breached, current = data["deadline"], data["current"]
+            if (breached["kind"], _day(breached["last_day"])) in fact.breaches:
+                fact.breaches.remove((breached["kind"], _day(breached["last_day"])))
+            if current["kind"] == "first_reply":
+                rounds[round_no].breached = False
+                set_due(rounds[round_no], current)
+            elif current["kind"] == "investigation":
+                found = investigations.get((round_no, current.get("department") or ""))
+                if found is not None:
+                    found.breach_day, found.due_day = None, _day(current["last_day"])
+            elif (rect := rectifications.get(str(current.get("rectification_id")))) is not None:
+                rect.breach_day, rect.due_day = None, _day(current["last_day"])
         elif kind == "ComplaintEscalated":
             fact.escalated_at = _earliest(fact.escalated_at, _ts(data["escalated_at"]))
         elif kind == "ReplyIssued":

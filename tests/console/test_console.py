@@ -188,7 +188,7 @@ def test_the_worklist_marks_overdue_and_provisional_deadlines_and_sorts_and_filt
     page.goto("/worklist?department=emergency")
     late_row = page.locator(f"tr[data-reference='{late['reference']}']")
     expect(late_row).to_have_class(re.compile("row-overdue"))
-    expect(late_row.locator("[data-urgency=overdue]")).to_have_count(2)  # first reply and investigation
+    expect(late_row.locator("[data-urgency=overdue]")).to_have_count(1)  # first reply (emergency: from registration)
     expect(page.locator(f"tr[data-reference='{fresh['reference']}'] [data-urgency=running]")).to_have_count(2)
     # Most urgent first by default; reversed by the column's sort link.
     references = page.locator("table.cases tbody tr").evaluate_all("rows => rows.map(r => r.dataset.reference)")

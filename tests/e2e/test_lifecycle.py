@@ -3,10 +3,16 @@ findings, a reply, a rectification, a dissatisfied follow-up that reopens it, an
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.config import hospital_config_path
+from shared.workdays import calendar_from_config
 from tests.e2e.conftest import token_for
 from tests.support.waiting import wait_for
 
@@ -24,6 +30,10 @@ def events_of(stack, complaint_id: str) -> list[dict]:
 
 def types_of(stack, complaint_id: str) -> list[str]:
     return [e["type"] for e in events_of(stack, complaint_id)]
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def case(stack, complaint_id: str) -> dict:
@@ -44,11 +54,14 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
         complainant=None)).json()
     cid = created["complaint_id"]
 
-    # Major: escalated on receipt. Received three weeks ago: both clocks are already past → breached, once.
+    # Major: escalated on receipt. Received three weeks ago: the first reply is already past → breached, once.
+    # Cardiology, named at registration, was assigned then: its 5 working days start now (issue 12).
     wait_for(lambda: "ComplaintEscalated" in types_of(stack, cid), what="escalation on receipt")
-    wait_for(lambda: types_of(stack, cid).count("DeadlineBreached") == 2, what="two breaches")
+    wait_for(lambda: types_of(stack, cid).count("DeadlineBreached") == 1, what="the first reply's breach")
     breached = {e["data"]["deadline"]["kind"] for e in events_of(stack, cid) if e["type"] == "DeadlineBreached"}
-    assert breached == {"first_reply", "investigation"}
+    assert breached == {"first_reply"}
+    cardiology = next(d for d in case(stack, cid)["deadlines"] if d["key"] == "investigation:cardiology")
+    assert cardiology["status"] == "open" and at(cardiology["due_at"]) > datetime.now(UTC)
     assert case(stack, cid)["overdue"] is True
     overdue = stack.investigation.get("/cases", params={"campus": "east", "overdue": "true"}).json()["cases"]
     assert cid in {c["complaint_id"] for c in overdue}
@@ -64,14 +77,14 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     nursing = next(d for d in case(stack, cid)["deadlines"] if d["key"] == "investigation:nursing")
     assert nursing["working_days"] == 8 and nursing["due_at"] > nursing_before["due_at"]
 
-    # Findings from both; cardiology's late. Then the reply (nobody to deliver to: no contact details).
+    # Findings from both, in time. Then the reply (nobody to deliver to: no contact details).
     act(stack, cid, "replies", 409, contact_person=OFFICER, actions_taken="x", result="y")
     act(stack, cid, "findings", department="cardiology", substantiated="partly", summary="ECG read late",
         signed_off_by="east-cardiology-head", token=AS_CARDIOLOGY)
     act(stack, cid, "findings", department="nursing", substantiated="no", summary="care as planned",
         signed_off_by="east-nursing-head", token=AS_NURSING)
     findings = [e["data"] for e in events_of(stack, cid) if e["type"] == "FindingsSubmitted"]
-    assert {f["department"]: f["on_time"] for f in findings} == {"cardiology": False, "nursing": True}
+    assert {f["department"]: f["on_time"] for f in findings} == {"cardiology": True, "nursing": True}
     act(stack, cid, "replies", 201, contact_person=OFFICER, actions_taken="ECG process changed",
         result="partly substantiated")
 
@@ -97,7 +110,7 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
 
     # Every action is in the log with the staff member who took it; breaches stayed exactly once.
     log = events_of(stack, cid)
-    assert [e["type"] for e in log].count("DeadlineBreached") == 2
+    assert [e["type"] for e in log].count("DeadlineBreached") == 1
     # Who acted is the caller's token: subject and role, on every event.
     actors = {e["type"]: e["data"]["actor"] for e in log if "actor" in e["data"]}
     assert actors["ExtensionRequested"] == {"id": "east-nursing-liaison", "role": "department_liaison"}
@@ -162,3 +175,35 @@ def test_disputes_are_recorded_and_settled_with_compensation(stack, complaint):
     settled = next(e for e in events_of(stack, cid) if e["type"] == "DisputeSettled")["data"]
     assert settled["compensation_amount"] == "1200.50" and settled["currency"] == "CNY"
     assert settled["route"] == "mediation"
+
+
+def test_a_late_letter_naming_a_department_gives_it_5_working_days_from_registration(stack, complaint):
+    calendar = calendar_from_config("east", {"timezone": "Asia/Shanghai"})
+    received_at = datetime.now(UTC) - timedelta(days=6)
+    before = datetime.now(UTC)
+    cid = stack.intake.post("/complaints", complaint(channel="letter", departments=["cardiology"],
+                                                     received_at=received_at.isoformat())).json()["complaint_id"]
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="case")
+    [opened] = [e["data"] for e in events_of(stack, cid) if e["type"] == "InvestigationOpened"]
+    assigned_at = at(opened["assigned_at"])
+    assert before <= assigned_at <= datetime.now(UTC)
+    deadlines = {d["key"]: d for d in case(stack, cid)["deadlines"]}
+    assert deadlines["investigation:cardiology"]["last_day"] == \
+        calendar.add_working_days(assigned_at, 5).last_day.isoformat()
+    assert at(deadlines["investigation:cardiology"]["started_at"]) == assigned_at
+    # The first reply still counts from receipt.
+    assert deadlines["first_reply"]["last_day"] == calendar.add_working_days(received_at, 5).last_day.isoformat()
+
+
+def test_investigation_refuses_to_start_with_an_announced_schedule_for_a_year_the_library_covers(tmp_path):
+    config = json.loads(hospital_config_path().read_text(encoding="utf-8"))
+    config["campuses"]["east"].setdefault("calendar", {})["announced_years"] = {
+        "2026": {"holidays": ["2026-10-09"], "workdays": []}}
+    path = tmp_path / "hospital.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    env = {**os.environ, "HOSPITAL_CONFIG": str(path), "INVESTIGATION_PORT": "0"}
+    run = subprocess.run([sys.executable, "-m", "shared.run", "investigation"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode != 0
+    assert "hospital configuration, campus 'east', calendar: announced_years.2026: chinesecalendar 1.11.0 " \
+           "already covers 2026" in run.stderr

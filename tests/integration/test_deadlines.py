@@ -137,3 +137,58 @@ def test_a_complaint_any_day_of_december_2026_is_accepted_with_a_deadline(db, da
     assert first["status"] == "open"
     # Counting starts the next day; only deadlines reaching into 2027 are provisional.
     assert first["provisional"] == (first["last_day"].year == 2027)
+
+
+def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(db, monkeypatch):
+    # Received Monday 2026-12-28: by the fallback both deadlines end Tuesday 2027-01-05 and are breached then.
+    event = received("2026-12-28T09:00:00+08:00", ["pediatrics"])
+    open_cases(db, event)
+    engine = DeadlineEngine(db)
+    assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 2
+    now = datetime(2027, 1, 6, 1, tzinfo=UTC)  # Wednesday 09:00 local
+    assert engine.recompute_provisional(now) == 0, "nothing new is known about 2027 yet: the breaches stand"
+
+    # The campus announces 2027 with 1-4 January off: the deadlines really end Wednesday 2027-01-06.
+    announced = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {
+        "holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "workdays": []}}})
+    monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
+    assert engine.recompute_provisional(now) == 2
+    assert engine.recompute_provisional(now) == 0, "withdrawn once"
+    withdrawn = log_of(db, "DeadlineBreachWithdrawn")
+    assert sorted(e.data["current"]["kind"] for e in withdrawn) == ["first_reply", "investigation"]
+    assert {(e.data["deadline"]["last_day"], e.data["current"]["last_day"]) for e in withdrawn} == {
+        ("2027-01-05", "2027-01-06")}
+    assert {e.data["breached_at"] for e in withdrawn} == {"2027-01-05T16:00:00Z"}
+    rows = deadlines(db, event.subject)
+    assert {(r["status"], r["provisional"], str(r["last_day"]), r["breached_at"]) for r in rows.values()} == {
+        ("open", False, "2027-01-06", None)}
+    assert case_overdue(db, event.subject, now) is False
+
+    # The corrected deadlines run again and are breached at their real end, once each.
+    assert engine.tick(datetime(2027, 1, 6, 15, 59, tzinfo=UTC)).breached == 0
+    assert engine.tick(datetime(2027, 1, 6, 16, tzinfo=UTC)).breached == 2
+    assert engine.recompute_provisional(datetime(2027, 1, 7, tzinfo=UTC)) == 0
+    assert [e.data["deadline"]["last_day"] for e in log_of(db, "DeadlineBreached")] == ["2027-01-05"] * 2 + [
+        "2027-01-06"] * 2
+
+
+def test_a_provisional_breach_the_real_calendar_confirms_stands(db, monkeypatch):
+    event = received("2026-12-28T09:00:00+08:00", ["pediatrics"])
+    open_cases(db, event)
+    engine = DeadlineEngine(db)
+    assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 2
+    announced = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {
+        "holidays": ["2027-01-01"], "workdays": []}}})  # the fallback was right
+    monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
+    assert engine.recompute_provisional(datetime(2027, 1, 6, 1, tzinfo=UTC)) == 2
+    assert log_of(db, "DeadlineBreachWithdrawn") == []
+    assert {e.data["reason"] for e in log_of(db, "DeadlineRescheduled")} == {"calendar_updated"}
+    rows = deadlines(db, event.subject)
+    assert {(r["status"], r["provisional"], str(r["last_day"])) for r in rows.values()} == {
+        ("breached", False, "2027-01-05")}
+    assert engine.recompute_provisional(datetime(2027, 1, 6, 2, tzinfo=UTC)) == 0
+
+
+def case_overdue(db: Database, complaint_id: str, now: datetime) -> bool:
+    with db.transaction() as cur:
+        return cases.load(cur, complaint_id).overdue(now)

@@ -25,6 +25,7 @@ CONTRACT_TYPES: dict[str, list[str]] = {
     "investigation": [
         "InvestigationOpened", "InvestigationDue", "DeadlineRescheduled", "ExtensionRequested",
         "ExtensionGranted", "ExtensionRefused", "FindingsSubmitted", "DeadlineBreached",
+        "DeadlineBreachWithdrawn",  # added by issue 12 (the contract grows by adding)
         "ComplaintEscalated", "ReplyIssued", "RectificationOrdered", "RectificationCompleted",
         "FollowUpRecorded", "ComplaintReopened", "ComplaintClosed", "DisputeRecorded", "DisputeSettled",
     ],
@@ -137,6 +138,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "DeadlineBreached": {
         "complaint_id": CID, "actor": SYSTEM, "campus": "east", "deadline": INV_CARDIOLOGY,
         "breached_at": "2026-03-09T16:00:00Z",
+    },
+    "DeadlineBreachWithdrawn": {  # the 2027 schedule shows the provisional first reply was not yet due
+        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "deadline": PROVISIONAL, "current": CONFIRMED,
+        "breached_at": "2027-01-05T16:00:00Z", "withdrawn_at": "2027-01-06T01:00:00Z", "reason": "calendar_updated",
     },
     "ComplaintEscalated": {
         "complaint_id": CID, "actor": SYSTEM, "campus": "east", "severity": "major",

@@ -1282,3 +1282,149 @@ def test_findings_make_a_pending_extension_moot() -> None:
     assert case.extensions[EXT]["status"] == "superseded"
     with refused("open", "the extension was already superseded"):
         domain.decide_extension(case, EXT, True, None, OFFICER, THU_26, CAL, POLICY)
+
+
+# -- issue 12: extensions, late letters, withdrawn breaches ------------------------------------------------------
+
+
+def test_two_extensions_on_two_departments_move_the_first_reply_as_far_as_the_furthest_not_by_their_sum() -> None:
+    case = story(("cardiology", "radiology"))  # investigations due Fri 27th, first reply (10 days) Fri Dec 4th
+    request_extension(case, "cardiology", days=3, now=cst(2026, 11, 25))
+    decide_extension(case, granted=True, now=cst(2026, 11, 26))
+    thirteen = deadline("first_reply", "2026-12-09", "2026-12-09T16:00:00Z", 13)  # Mon 7, Tue 8, Wed 9
+    assert case.clocks["first_reply"].due == thirteen
+    request_extension(case, "radiology", days=3, now=cst(2026, 11, 26, 11), extension_id=EXT2)
+    decision = decide_extension(case, granted=True, now=cst(2026, 11, 26, 12), extension_id=EXT2)
+    # Radiology moved as far as cardiology did: the first reply already waits that long (not 16 days).
+    assert types(decision) == ["ExtensionGranted"]
+    assert case.clocks["investigation:radiology"].due == deadline("investigation", "2026-12-02",
+                                                                  "2026-12-02T16:00:00Z", 8, "radiology")
+    assert case.clocks["first_reply"].due == thirteen
+    # Cardiology asks 2 more (5 in all): the furthest now moved 5, and so does the first reply.
+    second = "0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a02"
+    request_extension(case, "cardiology", days=2, now=cst(2026, 11, 30), extension_id=second)
+    decision = decide_extension(case, granted=True, now=cst(2026, 11, 30, 12), extension_id=second)
+    assert types(decision) == ["ExtensionGranted", "DeadlineRescheduled"]
+    # 15 working days from Fri Nov 20th: Fri Dec 4th (10), Mon 7 … Fri 11 (15).
+    assert decision[1][1]["previous"] == thirteen
+    assert decision[1][1]["current"] == deadline("first_reply", "2026-12-11", "2026-12-11T16:00:00Z", 15)
+    assert case.clocks["first_reply"].extended_days == 5
+
+
+# The 2027 schedule as a campus might announce it: Jan 1 and Mon Jan 4 off, Sat Jan 9 a make-up working day.
+CAL_2027_MAKE_UP = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {
+    "2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": ["2027-01-09"]}}})
+
+
+def test_an_extension_counts_a_fallback_based_deadline_again_with_the_calendar_now_known() -> None:
+    case = story(at=LATE_DECEMBER)  # Mon 2026-12-28: both deadlines Tue Jan 5th, provisional (fallback)
+    request_extension(case, days=3, now=cst(2026, 12, 30))
+    # The 2027 schedule arrives before the decision (and before any recompute pass).
+    decision = act(case, domain.decide_extension(case, EXT, True, None, OFFICER, cst(2026, 12, 31), CAL_2027_MAKE_UP,
+                                                 POLICY), cst(2026, 12, 31), CAL_2027_MAKE_UP)
+    # 8 working days from Dec 28th by the real 2027: Dec 29, 30, 31, Jan 5, 6, 7, 8, Sat 9 — not Jan 8th.
+    assert decision[0][1]["deadline"] == deadline("investigation", "2027-01-09", "2027-01-09T16:00:00Z", 8,
+                                                  "cardiology", cal=CAL_2027_MAKE_UP)
+    assert decision[1][1]["current"] == deadline("first_reply", "2027-01-09", "2027-01-09T16:00:00Z", 8,
+                                                 cal=CAL_2027_MAKE_UP)
+
+
+def test_an_extension_of_a_provisional_deadline_stays_provisional_while_the_year_is_unknown() -> None:
+    case = story(at=LATE_DECEMBER)
+    request_extension(case, days=3, now=cst(2026, 12, 30))
+    decision = decide_extension(case, granted=True, now=cst(2026, 12, 31))
+    # Fallback: Dec 29, 30, 31, (Jan 1 off), Jan 4, 5, 6, 7, 8.
+    assert decision[0][1]["deadline"] == deadline("investigation", "2027-01-08", "2027-01-08T16:00:00Z", 8,
+                                                  "cardiology", provisional=True)
+    assert case.provisional()
+
+
+def test_a_department_named_when_a_late_letter_is_registered_counts_from_the_registration() -> None:
+    # A letter received Fri Nov 20th, registered six days later (Thu Nov 26th, 10:00) naming cardiology.
+    data = received(departments=["cardiology"], registered_at=rfc3339(THU_26))
+    case = domain.new_case(data)
+    opened = act(case, domain.decide_open(data, CAL, POLICY), THU_26)[0][1]
+    assert opened["first_reply"] == FIRST_REPLY_5  # the first reply still counts from receipt
+    # Investigation: Fri 27 (1), Mon 30, Tue 1, Wed 2, Thu 3 (5) — not "due tomorrow".
+    inv = deadline("investigation", "2026-12-03", "2026-12-03T16:00:00Z", 5, "cardiology")
+    assert opened["investigations"] == [inv] and opened["assigned_at"] == "2026-11-26T02:00:00Z"
+    assert case.clocks["investigation:cardiology"].started_at == "2026-11-26T02:00:00Z"
+    assert case.clocks["first_reply"].started_at == "2026-11-20T02:00:00Z"
+    assert case.assignments["cardiology"]["assigned_at"] == "2026-11-26T02:00:00Z"
+    # An extension counts from there too: +2 → Fri Dec 4th, Mon Dec 7th.
+    request_extension(case, days=2, now=cst(2026, 12, 1))
+    granted = decide_extension(case, granted=True, now=cst(2026, 12, 1, 12))
+    assert granted[0][1]["deadline"] == deadline("investigation", "2026-12-07", "2026-12-07T16:00:00Z", 7,
+                                                 "cardiology")
+
+
+@pytest.mark.parametrize("registered_at", ["2026-11-20T02:00:00Z", "2026-11-19T02:00:00Z"])
+def test_a_complaint_registered_on_receipt_counts_its_investigations_from_receipt(registered_at: str) -> None:
+    data = received(departments=["cardiology"], registered_at=registered_at)
+    opened = domain.decide_open(data, CAL, POLICY)[0][1]
+    assert opened["investigations"] == [investigation_27("cardiology")]
+    assert opened["assigned_at"] == "2026-11-20T02:00:00Z"
+
+
+def breached_late_december() -> Case:
+    """Received Mon 2026-12-28: both provisional deadlines (Tue Jan 5th by the fallback) breached."""
+    case = story(at=LATE_DECEMBER)
+    at = utc(2027, 1, 5, 16)
+    for key in ("first_reply", "investigation:cardiology"):
+        act(case, domain.decide_breach(case, key, at), at)
+    assert {c.status for c in case.clocks.values()} == {domain.D_BREACHED}
+    return case
+
+
+def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_once_the_real_calendar_knows() -> None:
+    case = breached_late_december()
+    now = utc(2027, 1, 6, 1)  # Wed Jan 6th 09:00 CST; by the real 2027 (Jan 4th off) the deadlines end that day
+    decision = act(case, domain.decide_recheck_breach(case, "investigation:cardiology", now, CAL_2027_MAKE_UP,
+                                                      POLICY), now, CAL_2027_MAKE_UP)
+    real = deadline("investigation", "2027-01-06", "2027-01-06T16:00:00Z", 5, "cardiology", cal=CAL_2027_MAKE_UP)
+    assert decision == [("DeadlineBreachWithdrawn", {
+        "complaint_id": CID, "campus": "east",
+        "deadline": deadline("investigation", "2027-01-05", "2027-01-05T16:00:00Z", 5, "cardiology",
+                             provisional=True),
+        "current": real, "breached_at": "2027-01-05T16:00:00Z", "withdrawn_at": "2027-01-06T01:00:00Z",
+        "reason": "calendar_updated", "actor": SYSTEM})]
+    clock = case.clocks["investigation:cardiology"]
+    assert (clock.status, clock.breached_at, clock.due, clock.reminded) == (domain.D_OPEN, None, real, False)
+    assert clock.remind_at == "2027-01-05T16:00:00+00:00"  # end of Tue Jan 5th
+    # Exactly once: nothing more to withdraw; the clock runs and breaches against the real deadline.
+    assert domain.decide_recheck_breach(case, "investigation:cardiology", now, CAL_2027_MAKE_UP, POLICY) == []
+    assert domain.decide_recompute(case, "investigation:cardiology", CAL_2027_MAKE_UP, POLICY) == []
+    assert domain.decide_breach(case, "investigation:cardiology", utc(2027, 1, 6, 15)) == []
+    assert types(domain.decide_breach(case, "investigation:cardiology", utc(2027, 1, 6, 16))) == ["DeadlineBreached"]
+
+
+def test_a_breach_the_real_calendar_confirms_stands_and_its_deadline_is_made_final() -> None:
+    case = breached_late_december()
+    now = utc(2027, 1, 7)  # after the end of Wed Jan 6th: it was breached after all
+    decision = act(case, domain.decide_recheck_breach(case, "first_reply", now, CAL_2027_MAKE_UP, POLICY), now,
+                   CAL_2027_MAKE_UP)
+    assert types(decision) == ["DeadlineRescheduled"] and decision[0][1]["reason"] == "calendar_updated"
+    assert decision[0][1]["current"] == deadline("first_reply", "2027-01-06", "2027-01-06T16:00:00Z", 5,
+                                                 cal=CAL_2027_MAKE_UP)
+    clock = case.clocks["first_reply"]
+    assert clock.status == domain.D_BREACHED and not clock.due["provisional"]
+    assert domain.decide_recheck_breach(case, "first_reply", now, CAL_2027_MAKE_UP, POLICY) == []
+
+
+def test_a_breach_is_not_withdrawn_on_a_better_guess_only() -> None:
+    case = breached_late_december()
+    assert domain.decide_recheck_breach(case, "first_reply", utc(2027, 1, 6), CAL, POLICY) == []
+    met = story()
+    assert domain.decide_recheck_breach(met, "first_reply", utc(2026, 11, 21), CAL_2027_MAKE_UP, POLICY) == []
+
+
+@pytest.mark.parametrize(("received_at", "last_day"), [
+    ("2026-11-19T15:59:00Z", "2026-11-26"),  # Thu 23:59 in Shanghai: counting starts Fri 20th
+    ("2026-11-19T16:30:00Z", "2026-11-27"),  # Fri 00:30 in Shanghai (still Thursday in UTC): from Mon 23rd
+])
+def test_deadlines_count_from_the_campus_day_of_receipt_not_the_utc_day(received_at: str, last_day: str) -> None:
+    data = received(received_at=received_at, registered_at=received_at)
+    opened = domain.decide_open(data, CAL, POLICY)[0][1]
+    assert opened["first_reply"]["last_day"] == last_day
+    assert opened["investigations"][0]["last_day"] == last_day
+    assert opened["first_reply"]["due_at"] == f"{last_day}T16:00:00Z"

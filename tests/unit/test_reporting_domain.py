@@ -98,6 +98,38 @@ def test_an_extended_deadline_counts_a_later_reply_on_time():
     assert ("first_reply.on_time", date(2026, 3, 10), "", 1) in found
 
 
+def test_a_withdrawn_breach_is_no_longer_counted_and_only_once():
+    # Provisional deadlines breached on Sun 8 March; the real calendar says they end Tue 10 March.
+    guessed = {**FIRST_REPLY, "provisional": True}
+    guessed_inv = deadline("investigation", "2026-03-08T16:00:00Z", "2026-03-08", "billing_office", provisional=True)
+    real = deadline("first_reply", "2026-03-10T16:00:00Z", "2026-03-10")
+    real_inv = deadline("investigation", "2026-03-10T16:00:00Z", "2026-03-10", "billing_office")
+    breaches = [ev("investigation", n, "DeadlineBreached", "2026-03-08T16:00:30Z", deadline=d,
+                   breached_at="2026-03-08T16:00:00Z") for n, d in ((2, guessed), (3, guessed_inv))]
+    withdrawn = [ev("investigation", n, "DeadlineBreachWithdrawn", "2026-03-09T01:00:00Z", deadline=d, current=c,
+                    breached_at="2026-03-08T16:00:00Z", withdrawn_at="2026-03-09T01:00:00Z",
+                    reason="calendar_updated") for n, d, c in ((4, guessed, real), (5, guessed_inv, real_inv))]
+    for event in withdrawn:
+        catalogue.validate_data(event.type, 1, dict(event.data))
+    breached = contributions([RECEIVED, OPENED, *breaches])
+    assert {("first_reply.late", date(2026, 3, 8), "", 1), ("investigation.breached", date(2026, 3, 8),
+            "billing_office", 1), ("deadline.breached", date(2026, 3, 8), "first_reply", 1),
+            ("deadline.breached", date(2026, 3, 8), "investigation", 1)} <= breached
+    restated = contributions([RECEIVED, OPENED, *breaches, *withdrawn, *withdrawn])  # a redelivery changes nothing
+    assert not {c for c in restated if c[0] in ("first_reply.late", "investigation.breached", "deadline.breached")}
+    # Delivered on Mon 9 March: on time against the real deadline.
+    sent = SENT._replace(data={**SENT.data, "sent_at": "2026-03-09T03:00:00Z"})
+    assert ("first_reply.on_time", date(2026, 3, 9), "", 1) in contributions(
+        [RECEIVED, OPENED, *breaches, *withdrawn, ISSUED._replace(sequence=6), sent])
+    # Breached again against the real deadline: counted once, on its own last day.
+    again = ev("investigation", 6, "DeadlineBreached", "2026-03-10T16:00:30Z", deadline=real_inv,
+               breached_at="2026-03-10T16:00:00Z")
+    found = contributions([RECEIVED, OPENED, *breaches, *withdrawn, again])
+    assert {c for c in found if c[0] in ("investigation.breached", "deadline.breached")} == {
+        ("investigation.breached", date(2026, 3, 10), "billing_office", 1),
+        ("deadline.breached", date(2026, 3, 10), "investigation", 1)}
+
+
 def test_reclassification_changes_category_campuses_and_departments():
     reclassified = ev("intake", 2, "ComplaintReclassified", "2026-03-03T01:00:00Z",
                       previous={"category": "billing", "severity": "normal", "departments": ["billing_office"],

@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
+from prometheus_client import REGISTRY
 
-from shared.workdays import CampusCalendar, Deadline, YearSchedule, calendar_from_config
+from scripts import fallback_accuracy
+from services.investigation import metrics as investigation_metrics
+from shared import workdays
+from shared.workdays import (
+    CalendarConfigError,
+    CampusCalendar,
+    Deadline,
+    YearSchedule,
+    calendar_from_config,
+    fallback_is_working_day,
+    lunar_holidays,
+)
 
 CST = ZoneInfo("Asia/Shanghai")
 EAST = CampusCalendar(campus="east")
@@ -311,3 +325,77 @@ def test_calendar_from_config_happy_path() -> None:
 def test_calendar_from_config_errors_name_the_key(config: dict[str, object], key: str) -> None:
     with pytest.raises(ValueError, match=re.escape(key)):
         calendar_from_config("east", config)
+
+
+# -- the fallback's lunar-dated holidays (issue 12, item 5) -------------------------------------------
+
+
+def test_fallback_2027_knows_spring_festival_qingming_dragon_boat_and_mid_autumn() -> None:
+    # Spring Festival 2027 (lunar-python): New Year's Eve Fri Feb 5, first day Sat Feb 6, Sun 7, Mon 8.
+    assert lunar_holidays(2027) == {date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8),
+                                    date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)}
+    for day in (date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)):
+        assert EAST.is_working_day(day) == (False, True), day
+    assert EAST.is_working_day(date(2027, 2, 9)) == (True, True)  # bridging days are not known: still provisional
+    # Received Wed Feb 3 2027: Thu 4 (1), Fri 5 and Mon 8 off, Tue 9 (2), Wed 10, Thu 11, Fri 12 (5).
+    deadline = EAST.add_working_days(local(2027, 2, 3), 5)
+    assert (deadline.last_day, deadline.provisional) == (date(2027, 2, 12), True)
+
+
+def test_lunar_holidays_are_days_off_in_every_year_the_library_knows() -> None:
+    # New Year's Eve became statutory in 2025; in 2024 it was a working day.
+    for year in range(2015, 2027):
+        working = {d for d in lunar_holidays(year) if chinese_calendar.is_workday(d)}
+        assert working == ({date(2024, 2, 9)} if year == 2024 else set()), year
+
+
+@pytest.mark.parametrize("year", range(2020, 2027))
+def test_the_lunar_fallback_gets_fewer_deadlines_wrong_on_known_years(year: int) -> None:
+    before = fallback_accuracy.measure(fallback_accuracy.fixed_dates_only, range(year, year + 1))
+    after = fallback_accuracy.measure(fallback_is_working_day, range(year, year + 1))
+    assert after.deadlines == before.deadlines > 600
+    assert after.wrong < before.wrong * 0.9, (before, after)
+    assert after.worst_too_early_days < before.worst_too_early_days
+    assert after.worst_too_early_days <= (6 if year == 2020 else 5)  # 2020: Spring Festival extended (epidemic)
+
+
+def test_the_fallback_is_part_of_the_calendar_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A better fallback is a different calendar for provisional deadlines: the version says so.
+    assert "lunar-python-" + metadata.version("lunar_python") in workdays.FALLBACK_VERSION
+    before = EAST.version
+    monkeypatch.setattr(workdays, "FALLBACK_VERSION", "fixed-dates-only")
+    assert CampusCalendar(campus="east").version != before
+
+
+# -- announced_years only for years the library does not know (issue 12, item 6) ---------------------
+
+
+def test_an_announced_schedule_for_a_year_the_library_covers_is_refused() -> None:
+    schedule = YearSchedule(holidays=frozenset({date(2026, 3, 2)}))
+    with pytest.raises(CalendarConfigError, match=r"announced_years\.2026: chinesecalendar 1\.11\.0 already covers"
+                                                  r" 2026.*closures / extra_workdays"):
+        CampusCalendar(campus="x", announced_years={2026: schedule})
+    with pytest.raises(CalendarConfigError, match=r"announced_years\.2025"):
+        calendar_from_config("east", {"announced_years": {"2025": {"holidays": ["2025-03-03"]}}})
+    # The library's Spring Festival 2026 stays where it was.
+    assert EAST.is_working_day(date(2026, 2, 17)) == (False, False)
+
+
+# -- the coverage metric: end of the last covered day, local (issue 12, item 7) -------------------------
+
+
+def test_covered_until_is_the_end_of_the_last_covered_day_in_the_campus_zone() -> None:
+    assert EAST.covered_until == utc(2026, 12, 31, 16)  # 24:00 CST on 2026-12-31
+    assert WEST.covered_until == utc(2027, 12, 31, 16)
+    assert CampusCalendar(campus="far-west", timezone="Asia/Urumqi").covered_until == utc(2026, 12, 31, 18)
+
+
+def test_the_coverage_metric_reports_the_local_end_of_the_last_covered_day() -> None:
+    class Hospital:
+        calendars = {"test-east": EAST, "test-urumqi": CampusCalendar(campus="test-urumqi", timezone="Asia/Urumqi")}
+
+    investigation_metrics.set_calendar_coverage(Hospital())  # type: ignore[arg-type]
+    sample = REGISTRY.get_sample_value
+    name = "complaints_calendar_last_covered_day_timestamp_seconds"
+    assert sample(name, {"campus": "test-east"}) == utc(2026, 12, 31, 16).timestamp()
+    assert sample(name, {"campus": "test-urumqi"}) == utc(2026, 12, 31, 18).timestamp()
