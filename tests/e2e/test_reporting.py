@@ -409,3 +409,13 @@ def test_the_costliest_allowed_queries_leave_health_answering_within_a_second(co
     assert max(health) < 1.0, f"/health/live took {max(health):.2f} s while the costly queries ran"
     print(f"costly queries: {events} events, slowest {busy:.2f} s; /health/live: {len(health)} answers,"
           f" slowest {max(health) * 1000:.0f} ms")
+
+
+def test_lone_surrogates_are_400_naming_the_field(stack):
+    url = f"{stack.reporting.url}/reports/summary?campus=%ED%A0%80&from=2025-05-01%ED%A0%80"
+    response = requests.get(url, timeout=10, headers={"Authorization": f"Bearer {token_for('complaint_officer')}"})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"campus", "from"}, response.text
+    body = b'{"month": "2025-05\\ud800", "campus": "\\udfff"}'
+    published = stack.reporting.post("/reports/monthly/publish", data=body,
+                                     headers={"Content-Type": "application/json"})
+    assert published.status_code == 400 and set(published.json()["errors"]) == {"month", "campus"}, published.text
