@@ -3,7 +3,7 @@ each bad field, before anything is read or written."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -54,9 +54,14 @@ def _as_of() -> fields.Field:
     return AsOf(load_default=None, metadata={"description": "RFC 3339 with an offset"})
 
 
+def _reportable(day: date) -> None:
+    if not statistics.FIRST_DAY <= day <= statistics.LAST_DAY:
+        raise ValidationError(f"outside the days a report covers ({statistics.FIRST_DAY} to {statistics.LAST_DAY})")
+
+
 def _day(**kwargs: Any) -> fields.Field:
-    return catalogue.IsoDate(load_default=None, **kwargs, validate=validate.Range(
-        min=statistics.FIRST_DAY, max=statistics.LAST_DAY, error="outside the days a report covers ({min} to {max})"))
+    return catalogue.IsoDate(load_default=None, validate=_reportable, **kwargs, metadata={
+        "description": f"a local date, {statistics.FIRST_DAY} to {statistics.LAST_DAY}"})
 
 
 def _not_future(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
