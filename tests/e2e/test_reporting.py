@@ -354,6 +354,16 @@ def costly(stack):
     finally:
         replica.stop()
         rabbit.delete_vhost(vhost)
+        _drop_database(dsn)
+
+
+def _drop_database(dsn: str) -> None:
+    server, name = dsn.rsplit("/", 1)
+    conn = psycopg2.connect(f"{server}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
 
 
 def test_the_costliest_allowed_queries_leave_health_answering_within_a_second(costly):
