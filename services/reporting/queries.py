@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.reporting import domain, statistics
+from services.reporting import domain, offload, statistics
 from services.reporting.domain import Calendars, Cells, LoggedEvent
 from services.reporting.statistics import Daily, Period, Totals
 from shared.db import Cursor
@@ -25,6 +25,7 @@ SOURCES = ("intake", "investigation", "notification")
 # How far an event's own timestamp may lie after the moment it became known (intake allows stated
 # times 5 minutes ahead of its clock), plus a day for time zones: the candidate search widens by it.
 SKEW = timedelta(days=2)
+FOLD_CHUNK = 2000   # rows decoded on the hub between two folds off it
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,16 +156,26 @@ def log_cells(cur: Cursor, windows: Sequence[Period], calendars: Calendars, time
                 f" FROM event_copy e JOIN c USING (complaint_id) WHERE e.type = ANY(%s) AND {visible}"
                 " ORDER BY e.complaint_id", [*args, sorted(domain.FOLDED_TYPES), *visible_args])
     cells: Cells = {}
-    current, events = None, []
-    for complaint_id, source, sequence, kind, occurred_at, data in cur:
-        if complaint_id != current:
-            if events:
-                domain.cells_of(events, calendars, cells)
-            current, events = complaint_id, []
-        events.append(LoggedEvent(source, sequence, kind, occurred_at, data))
+    current, events, complete = None, [], []
+    while rows := cur.fetchmany(FOLD_CHUNK):
+        for complaint_id, source, sequence, kind, occurred_at, data in rows:
+            if complaint_id != current:
+                if events:
+                    complete.append(events)
+                current, events = complaint_id, []
+            events.append(LoggedEvent(source, sequence, kind, occurred_at, data))
+        # Decoding a chunk is on the hub (it is the cursor's); folding it is not.
+        offload.run(_fold_each, complete, calendars, cells)
+        complete = []
+        offload.pause()
     if events:
-        domain.cells_of(events, calendars, cells)
+        offload.run(_fold_each, [events], calendars, cells)
     return cells
+
+
+def _fold_each(complaints: Sequence[Sequence[LoggedEvent]], calendars: Calendars, cells: Cells) -> None:
+    for events in complaints:
+        domain.cells_of(events, calendars, cells)
 
 
 def windows_for(request: statistics.Request) -> list[Period]:

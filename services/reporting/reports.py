@@ -12,14 +12,14 @@ from uuid import UUID
 
 from marshmallow import ValidationError
 
-from services.reporting import domain, queries, statistics
+from services.reporting import domain, offload, queries, statistics
 from services.reporting.projection import LOCK_CLASS
 from services.reporting.settings import CALENDARS, timezone_of
 from shared.db import Cursor, fetch_dicts
 from shared.envelope import rfc3339
 
 LOCK_PUBLISH = 2  # advisory lock (with projection.LOCK_CLASS) serialising publications
-MAX_BUCKETS = 1000
+MAX_BUCKETS = statistics.MAX_BUCKETS
 
 
 def _default(value: Any) -> Any:
@@ -37,18 +37,6 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_default))
 
 
-def first_day(cur: Cursor, as_of: datetime | None, at: Mapping[str, int] | None, timezone: str) -> date | None:
-    """The local day of the first complaint received (as visible then): the start of "all time"."""
-    if as_of is None and at is None:
-        cur.execute("SELECT min(month) FROM rpt_monthly")
-        return cur.fetchone()[0]
-    visible, args = queries._visible(as_of, at, "r")
-    cur.execute("SELECT min(r.data->>'received_at') FROM event_copy r WHERE r.type = 'ComplaintReceived'"
-                f" AND {visible}", args)
-    found = cur.fetchone()[0]
-    return domain.local_day(datetime.fromisoformat(found), timezone) if found else None
-
-
 def today(as_of: datetime | None, timezone: str) -> date:
     return domain.local_day(as_of or datetime.now(UTC), timezone)
 
@@ -60,23 +48,40 @@ def cube(cur: Cursor, request: statistics.Request, as_of: datetime | None = None
     return queries.log_cube(cur, request, CALENDARS, timezone_of(request.campus), as_of, at)
 
 
-def summary(cur: Cursor, params: Mapping[str, Any]) -> dict[str, Any]:
-    """``GET /reports/summary``: the period defaults to everything up to today (local)."""
-    as_of, campus = params.get("as_of"), params.get("campus")
-    timezone = timezone_of(campus)
-    end = params.get("to") or today(as_of, timezone)
+def figures(cur: Cursor, request: statistics.Request, as_of: datetime | None = None,
+            at: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The report's figures from the cube that answers; summing cells in memory is CPU work, done
+    off the hub (the projection's sums are PostgreSQL's work, through this green thread's cursor)."""
+    found = cube(cur, request, as_of, at)
+    if isinstance(found, statistics.MemoryCube):
+        return offload.run(statistics.report, found, request)
+    return statistics.report(found, request)
+
+
+def summary_request(params: Mapping[str, Any], today_: date) -> statistics.Request:
+    """The period, buckets and comparison a summary asks for, every limit checked (400) before any
+    work: ``to`` defaults to today (local), ``from`` to twelve months before ``to``."""
+    end = params.get("to") or today_
     start = params.get("from_")
-    bounded = start is not None
     if start is None:
-        start = min(first_day(cur, as_of, None, timezone) or end, end)
-    if start > end:
+        period = statistics.default_period(end)
+    elif start > end:
         raise ValidationError({"from": [f"is after the period's end ({end}, today unless to is given)"]})
-    period = statistics.Period(start, end)
+    else:
+        period = statistics.Period(start, end)
     granularity = params.get("granularity") or statistics.default_granularity(period)
-    if len(statistics.buckets(period, granularity)) > MAX_BUCKETS:
-        raise ValidationError({"granularity": [f"more than {MAX_BUCKETS} buckets: choose a coarser one"]})
-    request = statistics.Request(period, campus, params.get("source"), granularity, compare=bounded)
-    body = statistics.report(cube(cur, request, as_of), request)
+    errors = statistics.limits(period, granularity)
+    if errors:
+        raise ValidationError(errors)
+    return statistics.Request(period, params.get("campus"), params.get("source"), granularity,
+                              compare=start is not None)
+
+
+def summary(cur: Cursor, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``GET /reports/summary``."""
+    as_of = params.get("as_of")
+    request = summary_request(params, today(as_of, timezone_of(params.get("campus"))))
+    body = figures(cur, request, as_of)
     return _jsonable({**_provenance(cur, as_of, None), **body})
 
 
@@ -96,7 +101,7 @@ def monthly(cur: Cursor, period: statistics.Period, campus: str | None, as_of: d
             at: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The monthly report: the month's figures, a year earlier, daily series, spikes."""
     request = statistics.Request(period, campus, None, "day", compare=True)
-    body = statistics.report(cube(cur, request, as_of, at), request)
+    body = figures(cur, request, as_of, at)
     return _jsonable({"month": period.start.strftime("%Y-%m"), **_provenance(cur, as_of, at), **body})
 
 

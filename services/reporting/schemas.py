@@ -3,17 +3,16 @@ each bad field, before anything is read or written."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.reporting import reports, statistics
-from services.reporting.settings import CAMPUSES
+from services.reporting.settings import CAMPUSES, timezone_of
 from shared import catalogue
 
 CLOCK_SKEW = timedelta(minutes=5)   # as intake allows for stated times
-MAX_BUCKETS = reports.MAX_BUCKETS   # a series longer than this is not a report but a dump
 FORMATS = ("json", "csv", "html")
 LANGUAGES = ("zh-CN", "en")
 
@@ -27,8 +26,42 @@ def _campus() -> fields.Field:
     return fields.String(load_default=None, validate=validate.OneOf(CAMPUSES, error="unknown campus; one of {choices}"))
 
 
+# The earliest moment a report may be asked as of: its local day is a reportable day in every zone.
+EARLIEST_AS_OF = datetime.combine(statistics.FIRST_DAY + timedelta(days=1), datetime.min.time(), UTC)
+MAX_OFFSET = timedelta(hours=15, minutes=59)   # what PostgreSQL's timestamptz accepts
+
+
+class AsOf(catalogue.UtcDateTime):
+    """A past moment, RFC 3339 with an offset PostgreSQL accepts, in the years a report covers."""
+
+    default_error_messages = {
+        "offset": "UTC offset beyond ±15:59.",
+        "range": f"Not between {EARLIEST_AS_OF:%Y-%m-%dT%H:%M:%SZ} and now.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        offset = moment.utcoffset() or timedelta(0)
+        if abs(offset) > MAX_OFFSET:
+            raise self.make_error("offset")
+        # years first: comparing a moment of year 1 or 9999 with another zone's would overflow
+        if not statistics.FIRST_DAY.year <= moment.year <= statistics.LAST_DAY.year or moment < EARLIEST_AS_OF:
+            raise self.make_error("range")
+        return moment
+
+
 def _as_of() -> fields.Field:
-    return catalogue.UtcDateTime(load_default=None, metadata={"description": "RFC 3339 with an offset"})
+    return AsOf(load_default=None, metadata={"description": "RFC 3339 with an offset"})
+
+
+def _reportable(day: date) -> None:
+    if not statistics.FIRST_DAY <= day <= statistics.LAST_DAY:
+        raise ValidationError(f"outside the days a report covers ({statistics.FIRST_DAY} to {statistics.LAST_DAY})")
+
+
+def _day(**kwargs: Any) -> fields.Field:
+    return catalogue.IsoDate(load_default=None, validate=_reportable, **kwargs, metadata={
+        "description": f"a local date, {statistics.FIRST_DAY} to {statistics.LAST_DAY}"})
 
 
 def _not_future(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
@@ -45,19 +78,25 @@ class Month(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> statistics.Period:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return statistics.month_period(text)
+            period = statistics.month_period(text)
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+        if statistics.limits(period, "day"):
+            raise ValidationError(f"outside the days a report covers ({statistics.FIRST_DAY:%Y-%m} to"
+                                  f" {statistics.LAST_DAY:%Y-%m})")
+        return period
 
 
-def _month_not_future(period: statistics.Period | None, errors: dict[str, list[str]]) -> None:
-    if period is not None and period.start > datetime.now(UTC).date() + timedelta(days=1):
+def _month_not_future(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """A month not begun yet on the campus asked for (group-wide: in the group's zone)."""
+    period = data.get("month")
+    if period is not None and period.start > reports.today(None, timezone_of(data.get("campus"))):
         errors.setdefault("month", []).append("lies in the future")
 
 
 class SummaryQuery(Strict):
-    from_ = catalogue.IsoDate(data_key="from", load_default=None)
-    to = catalogue.IsoDate(load_default=None)
+    from_ = _day(data_key="from")
+    to = _day()
     campus = _campus()
     source = fields.String(load_default=None, validate=validate.OneOf(catalogue.SOURCES))
     granularity = fields.String(load_default=None, validate=validate.OneOf(statistics.GRANULARITIES))
@@ -69,10 +108,7 @@ class SummaryQuery(Strict):
         start, end = data.get("from_"), data.get("to")
         if start and end and start > end:
             errors["to"] = ["is before from"]
-        elif start and end and data.get("granularity"):
-            count = len(statistics.buckets(statistics.Period(start, end), data["granularity"]))
-            if count > MAX_BUCKETS:
-                errors["granularity"] = [f"{count} buckets; at most {MAX_BUCKETS}: choose a coarser one"]
+        # the period's length and its buckets: reports.summary_request, once the defaults are known
         _not_future(data, errors)
         if errors:
             raise ValidationError(errors)
@@ -92,7 +128,7 @@ class MonthlyQuery(Strict):
         errors: dict[str, list[str]] = {}
         if data.get("version") is not None and data.get("as_of") is not None:
             errors["version"] = ["give either version (a publication) or as_of, not both"]
-        _month_not_future(data.get("month"), errors)
+        _month_not_future(data, errors)
         _not_future(data, errors)
         if errors:
             raise ValidationError(errors)
@@ -107,7 +143,7 @@ class PublishBody(Strict):
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
-        _month_not_future(data.get("month"), errors)
+        _month_not_future(data, errors)
         if errors:
             raise ValidationError(errors)
 

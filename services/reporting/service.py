@@ -20,7 +20,7 @@ from shared.web import Conflict, NotFound, http, json_response, load, principal,
 
 # Statistics hold no personal data: the office, the leadership, auditors and ops read them.
 READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)
-PUBLISHERS = (OFFICER, LEADERSHIP)
+PUBLISHERS = (OFFICER,)  # leadership reads reports (docs/reporting.md, "Access")
 
 # Rebuild processes started by this replica; polled so none is left a zombie.
 _rebuilds: list[subprocess.Popen] = []

@@ -22,6 +22,12 @@ from services.reporting import domain as d
 
 GRANULARITIES = ("day", "week", "month", "year")
 
+# The days a report may cover: the year-earlier comparison, the spike weeks before a period and the
+# day after it must stay inside Python's and PostgreSQL's dates (docs/reporting.md, "Limits").
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MAX_YEARS = 100        # the longest period of one report
+MAX_BUCKETS = 1000     # a series longer than this is not a report but a dump
+
 # Counts given per bucket in a series, and compared with the same period a year earlier.
 HEADLINE = (
     d.RECEIVED, d.RESOLVED_ON_SPOT, d.NOT_ACCEPTED, d.WITHDRAWN, d.CLOSED, d.ESCALATED,
@@ -116,6 +122,41 @@ def buckets(period: Period, granularity: str) -> list[Period]:
         out.append(Period(max(start, period.start), min(following - timedelta(days=1), period.end)))
         start = following
     return out
+
+
+def bucket_count(period: Period, granularity: str) -> int:
+    """How many buckets :func:`buckets` would give, by arithmetic (counting them is no work)."""
+    start, end = period.start, period.end
+    if granularity == "day":
+        return period.days
+    if granularity == "week":
+        return (bucket_start(end, "week") - bucket_start(start, "week")).days // 7 + 1
+    if granularity == "month":
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+    if granularity == "year":
+        return end.year - start.year + 1
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def default_period(end: date) -> Period:
+    """A summary's period when no ``from`` is given: the twelve months up to ``end`` (never "since the
+    first complaint": one complaint dated in year 1 must not make everyone's default report too long)."""
+    return Period(min(end, max(FIRST_DAY, d.shift_year(end) + timedelta(days=1))), end)
+
+
+def limits(period: Period, granularity: str) -> dict[str, list[str]]:
+    """What makes a report out of range or too costly to compute, found before any of it is computed:
+    400 errors by field (empty: the report may be computed)."""
+    errors: dict[str, list[str]] = {}
+    if not FIRST_DAY <= period.start <= period.end <= LAST_DAY:
+        field = "from" if FIRST_DAY <= period.end <= LAST_DAY else "to"
+        errors[field] = [f"outside the days a report covers ({FIRST_DAY} to {LAST_DAY})"]
+    elif period.end >= d.shift_year(period.start, MAX_YEARS):
+        errors["from"] = [f"the period is longer than {MAX_YEARS} years"]
+    count = bucket_count(period, granularity)
+    if count > MAX_BUCKETS:
+        errors["granularity"] = [f"{count} buckets; at most {MAX_BUCKETS}: choose a coarser one"]
+    return errors
 
 
 def default_granularity(period: Period) -> str:

@@ -3,20 +3,39 @@ HTTP show up in the statistics; rebuild, publication, as-of and every 4xx of rep
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import psycopg2
+import psycopg2.extras
 import pytest
 import requests
 
-from shared.auth import FIRST_CONTACT, OPS
-from tests.e2e.conftest import token_for
+from services.reporting import simulate
+from services.reporting.projection import known_at
+from services.reporting.settings import CALENDARS
+from shared import config
+from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, OPS
+from shared.db import migrate
+from tests.e2e.conftest import ServiceProcess, token_for
+from tests.support import rabbit
+from tests.support.databases import recreate
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 MONTH = "2025-05"   # a month no other test registers complaints in
+CAMPUS_ZONE = ZoneInfo("Asia/Shanghai")   # both demo campuses' zone: their days are reporting's days
 OFFICER = "east-office-head"
 DESK = "east-desk-01"
+
+
+def campus_today() -> str:
+    return datetime.now(CAMPUS_ZONE).date().isoformat()
 
 
 def monthly(stack, **params) -> dict:
@@ -79,8 +98,9 @@ def test_figures_follow_the_complaints_through_the_services(stack, may):
     assert {c: v["total"] for c, v in received["by_campus"].items()} == {"east": 4, "west": 2}
     assert figures["escalated"] == 1  # on receipt, in May
     # what was done today counts today: resolved on the spot, not accepted, the findings (in time: billing_office,
-    # named at registration, has 5 working days from the registration, issue 12)
-    today = datetime.now(UTC).date().isoformat()
+    # named at registration, has 5 working days from the registration, issue 12); "today" is the campus's
+    # day, as reporting counts it (from 16:00 UTC Shanghai is already on the next one)
+    today = campus_today()
     this_month = today[:8] + "01"
     now = wait_for(lambda: (f := stack.reporting.get("/reports/summary", params={"from": this_month, "to": today})
                             .json())["resolved_on_spot"] >= 1 and f["investigations"]["on_time"] >= 1 and f,
@@ -204,6 +224,29 @@ BAD = [
     ("/reports/monthly", {"month": MONTH, "version": "0"}, {"version"}),
     ("/reports/monthly/publications", {"month": "May"}, {"month"}),
     ("/reports/complaints/00000000-0000-0000-0000-000000000000", {"as_of": "yesterday"}, {"as_of"}),
+    # Issue 11: dates near year 1 and 9999, periods too long, offsets PostgreSQL refuses, NUL bytes
+    ("/reports/summary", {"from": "0001-01-01"}, {"from"}),
+    ("/reports/summary", {"from": "0002-01-01", "to": "9998-12-31", "granularity": "day"}, {"from", "to"}),
+    ("/reports/summary", {"to": "9999-12-31"}, {"to"}),
+    ("/reports/summary", {"from": "1900-01-01"}, {"from"}),   # up to today: longer than 100 years
+    ("/reports/summary", {"from": "1900-01-01", "to": "2999-12-31", "granularity": "year"}, {"from", "granularity"}),
+    ("/reports/summary", {"from": "2020-01-01", "to": "2025-12-31", "granularity": "day"}, {"granularity"}),
+    ("/reports/summary", {"as_of": "2026-01-01T00:00:00+16:00"}, {"as_of"}),
+    ("/reports/summary", {"as_of": "2026-01-01T00:00:00-23:59"}, {"as_of"}),
+    ("/reports/summary", {"as_of": "0001-01-01T00:00:00+01:00"}, {"as_of"}),
+    ("/reports/summary", {"as_of": "9999-12-31T23:59:59-10:00"}, {"as_of"}),
+    ("/reports/summary", {"campus": "\x00", "source": "\x00", "granularity": "\x00", "from": "2025-05-01\x00",
+                          "as_of": "\x00"}, {"campus", "source", "granularity", "from", "as_of"}),
+    ("/reports/summary", {"department": "\x00"}, {"department"}),
+    ("/reports/monthly", {"month": "0001-01"}, {"month"}),
+    ("/reports/monthly", {"month": "0001-01", "as_of": "0001-01-01T00:00:00Z"}, {"month", "as_of"}),
+    ("/reports/monthly", {"month": "9999-12"}, {"month"}),
+    ("/reports/monthly", {"month": "2025-05\x00"}, {"month"}),
+    ("/reports/monthly", {"month": MONTH, "format": "\x00", "lang": "\x00", "version": "\x00"},
+     {"format", "lang", "version"}),
+    ("/reports/monthly", {"month": MONTH, "as_of": "2025-06-01T00:00:00+16:00"}, {"as_of"}),
+    ("/reports/monthly/publications", {"month": "\x00", "campus": "\x00"}, {"month", "campus"}),
+    ("/reports/complaints/00000000-0000-0000-0000-000000000000", {"as_of": "2026-01-01T00:00:00+16:00"}, {"as_of"}),
 ]
 
 
@@ -218,7 +261,9 @@ def test_bad_bodies_are_400_and_publish_nothing(stack):
     before = stack.reporting.get("/reports/monthly/publications").json()["publications"]
     for body, fields in [({}, {"month"}), ({"month": "2025-5"}, {"month"}), ({"month": MONTH, "campus": "north"},
                                                                              {"campus"}),
-                         ({"month": MONTH, "extra": True}, {"extra"}), ({"month": "2999-01"}, {"month"})]:
+                         ({"month": MONTH, "extra": True}, {"extra"}), ({"month": "2999-01"}, {"month"}),
+                         ({"month": "0001-01"}, {"month"}), ({"month": "2025-05\x00", "campus": "\x00"},
+                                                           {"month", "campus"})]:
         response = stack.reporting.post("/reports/monthly/publish", body)
         assert response.status_code == 400 and set(response.json()["errors"]) == fields, response.text
     not_json = stack.reporting.post("/reports/monthly/publish", data=b"{month", headers={"Content-Type":
@@ -250,3 +295,138 @@ def test_who_may_read_what(stack):
     assert stack.reporting.get("/reports/summary", params={"campus": "east"}, token=east_officer).status_code == 200
     assert stack.reporting.get("/reports/summary", params={"campus": "west"}, token=east_officer).status_code == 403
     assert stack.reporting.get("/metrics").status_code == 200  # public, for Prometheus
+
+
+def test_leadership_reads_the_reports_and_only_the_office_publishes(stack, may):
+    before = stack.reporting.get("/reports/monthly/publications").json()["publications"]
+    leadership = token_for(LEADERSHIP, "test-leader")
+    for path, params in (("/reports/summary", {}), ("/reports/monthly", {"month": MONTH}),
+                         ("/reports/monthly/publications", {})):
+        assert stack.reporting.get(path, params=params, token=leadership).status_code == 200, path
+    for role in (LEADERSHIP, AUDITOR, OPS):
+        refused = stack.reporting.post("/reports/monthly/publish", {"month": MONTH}, token=token_for(role))
+        assert refused.status_code == 403, (role, refused.text)
+    assert stack.reporting.get("/reports/monthly/publications").json()["publications"] == before
+
+
+# --------------------------------------------------------------------------------------------
+# The costliest allowed queries (issue 11, item 2): health keeps answering within a second
+# --------------------------------------------------------------------------------------------
+
+COSTLY_COMPLAINTS = 8000   # about 67,000 simulated events: folding them takes seconds of CPU
+
+
+def _fill_with_simulated_history(dsn: str, until: datetime) -> int:
+    """Insert a seeded simulated history of the last ~700 days into ``event_copy``, as the bench does."""
+    log, rows = simulate.Log(seed=5), []
+    for planned in simulate.stream(20261202, COSTLY_COMPLAINTS, until - timedelta(days=700), 690,
+                                   CALENDARS.calendars, until):
+        event = log.envelope(planned)
+        rows.append((event.service, event.sequence, event.id, event.type, event.subject, event.time,
+                     json.dumps(event.data), event.subject, known_at(event.type, event.time, event.data)))
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        psycopg2.extras.execute_values(
+            cur, "INSERT INTO event_copy (source, sequence, event_id, type, subject, occurred_at, data, complaint_id,"
+                 " known_at) VALUES %s", rows, page_size=5000)
+        cur.execute("INSERT INTO source_position (source, upto) SELECT source, max(sequence) FROM event_copy"
+                    " GROUP BY source")
+    return len(rows)
+
+
+@pytest.fixture(scope="module")
+def costly(stack):
+    """A second reporting replica of its own (database filled with a simulated history, broker vhost,
+    port), so the costly queries meet a log worth folding and the shared stack's figures stay as they are."""
+    dsn = f"{config.database_url('reporting')}_costly"
+    recreate(dsn)
+    migrate(dsn, config.ROOT / "services" / "reporting" / "migrations")
+    events = _fill_with_simulated_history(dsn, datetime.now(UTC))
+    vhost = f"complaints-costly-{uuid.uuid4().hex[:8]}"
+    rabbit.create_vhost(vhost)
+    amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    replica = ServiceProcess("reporting", port=port, env={"REPORTING_DATABASE_URL": dsn, "AMQP_URI": amqp,
+                                                          "REPORTING_AMQP_URI": amqp})
+    try:
+        replica.start()
+        yield replica, events
+    finally:
+        replica.stop()
+        rabbit.delete_vhost(vhost)
+        _drop_database(dsn)
+
+
+def _drop_database(dsn: str) -> None:
+    server, name = dsn.rsplit("/", 1)
+    conn = psycopg2.connect(f"{server}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def test_the_costliest_allowed_queries_leave_health_answering_within_a_second(costly):
+    replica, events = costly
+    today = datetime.now(CAMPUS_ZONE).date()
+    month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    now = datetime.now(UTC).isoformat()
+    costliest = [  # from the log, every complaint of the history folded; the most buckets allowed
+        ("GET", "/reports/summary", {"from": (today - timedelta(days=999)).isoformat(), "granularity": "day",
+                                     "as_of": now}, 200),
+        ("GET", "/reports/monthly", {"month": month, "as_of": now}, 200),
+        ("POST", "/reports/monthly/publish", {"month": month}, 201),
+        ("GET", "/reports/summary", {"from": "1900-01-01", "to": "1999-12-31", "granularity": "year"}, 200),
+        ("GET", "/reports/summary", {"from": "0002-01-01", "to": "9998-12-31", "granularity": "day"}, 400),
+        ("GET", "/reports/summary", {"from": "0001-01-01"}, 400),
+    ]
+    answers: dict[int, tuple[int, float]] = {}
+    health: list[float] = []
+    done = threading.Event()
+
+    def ask(index: int, method: str, path: str, params: dict) -> None:
+        started = time.monotonic()
+        response = requests.request(method, f"{replica.url}{path}", timeout=120,
+                                    headers={"Authorization": f"Bearer {token_for('complaint_officer')}"},
+                                    **({"params": params} if method == "GET" else {"json": params}))
+        answers[index] = (response.status_code, time.monotonic() - started)
+
+    def watch_health() -> None:
+        while not done.is_set():
+            started = time.monotonic()
+            try:
+                ok = requests.get(f"{replica.url}/health/live", timeout=5).status_code == 200
+            except requests.RequestException:
+                ok = False
+            health.append(time.monotonic() - started if ok else float("inf"))
+            done.wait(0.05)
+
+    watcher = threading.Thread(target=watch_health)
+    watcher.start()
+    callers = [threading.Thread(target=ask, args=(i, m, p, q)) for i, (m, p, q, _) in enumerate(costliest)]
+    try:
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(timeout=180)
+    finally:
+        done.set()
+        watcher.join()
+    assert {i: code for i, (code, _) in answers.items()} == {i: c[3] for i, c in enumerate(costliest)}, answers
+    busy = max(seconds for _, seconds in answers.values())
+    assert busy > 1.0, f"the costliest queries took {busy:.2f} s: too light to prove anything ({events} events)"
+    assert len(health) >= busy / 0.5, f"{len(health)} health answers in {busy:.1f} s"
+    assert max(health) < 1.0, f"/health/live took {max(health):.2f} s while the costly queries ran"
+    print(f"costly queries: {events} events, slowest {busy:.2f} s; /health/live: {len(health)} answers,"
+          f" slowest {max(health) * 1000:.0f} ms")
+
+
+def test_lone_surrogates_are_400_naming_the_field(stack):
+    url = f"{stack.reporting.url}/reports/summary?campus=%ED%A0%80&from=2025-05-01%ED%A0%80"
+    response = requests.get(url, timeout=10, headers={"Authorization": f"Bearer {token_for('complaint_officer')}"})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"campus", "from"}, response.text
+    body = b'{"month": "2025-05\\ud800", "campus": "\\udfff"}'
+    published = stack.reporting.post("/reports/monthly/publish", data=body,
+                                     headers={"Content-Type": "application/json"})
+    assert published.status_code == 400 and set(published.json()["errors"]) == {"month", "campus"}, published.text

@@ -302,3 +302,55 @@ def test_the_projection_counts_what_the_simulated_log_says(db, inbox):
     assert figures["escalated"] == types["ComplaintEscalated"]
     satisfied = sum(1 for e in events if e.type == "FollowUpRecorded" and e.data["satisfied"])
     assert figures["follow_up"]["satisfied"] == satisfied
+
+
+# --------------------------------------------------------------------------------------------
+# Local days (issue 12, item 1): an instant counts on the campus's day, not the UTC date
+# --------------------------------------------------------------------------------------------
+
+EVENING = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)   # 2026-06-01 00:30 in Asia/Shanghai
+
+
+def _day_series(figures: dict) -> dict[str, int]:
+    return {bucket["bucket"]: bucket["received"] for bucket in figures["series"] if bucket["received"]}
+
+
+@pytest.mark.parametrize("as_of", [None, "now"], ids=["projection", "log"])
+def test_a_complaint_at_1630_utc_counts_on_the_next_local_day(db, inbox, as_of):
+    cid = "6f1c1a5e-0000-4000-8000-000000000016"
+    event = new_event("intake", "ComplaintReceived", cid, {**received(cid).data, "received_at": "2026-05-31T16:30:00Z"},
+                      time=EVENING)
+    inbox.receive([e.to_json() for e in numbered([event])])
+    moment = {"as_of": datetime.now(UTC)} if as_of else {}
+    june_first = summary(db, period=statistics.Period(date(2026, 6, 1), date(2026, 6, 1)), **moment)
+    may_last = summary(db, period=statistics.Period(date(2026, 5, 31), date(2026, 5, 31)), **moment)
+    assert june_first["received"]["total"] == 1 and may_last["received"]["total"] == 0
+    around = summary(db, period=statistics.Period(date(2026, 5, 25), date(2026, 6, 5)), granularity="day", **moment)
+    assert _day_series(around) == {"2026-06-01": 1}
+    with db.transaction() as cur:
+        june = reports.monthly(cur, statistics.month_period("2026-06"), None, moment.get("as_of"))
+        may = reports.monthly(cur, statistics.month_period("2026-05"), None, moment.get("as_of"))
+    assert june["received"]["total"] == 1 and may["received"]["total"] == 0
+    assert _day_series(june) == {"2026-06-01": 1}
+
+
+# --------------------------------------------------------------------------------------------
+# The edges of the calendar (issue 11, items 2 and 6): the longest and outermost periods allowed
+# --------------------------------------------------------------------------------------------
+
+EDGES = [(date(1900, 1, 1), date(1900, 1, 31), "day"), (date(2999, 12, 1), date(2999, 12, 31), "day"),
+         (date(1900, 1, 1), date(1999, 12, 31), "year"), (date(2900, 1, 1), date(2999, 12, 31), "year")]
+
+
+@pytest.mark.parametrize("start,end,granularity", EDGES)
+@pytest.mark.parametrize("as_of", [None, "now"], ids=["projection", "log"])
+def test_the_outermost_periods_allowed_are_computed(db, inbox, start, end, granularity, as_of):
+    inbox.receive([e.to_json() for e in numbered([received("6f1c1a5e-0000-4000-8000-000000000017")])])
+    moment = {"as_of": datetime.now(UTC)} if as_of else {}
+    figures = summary(db, period=statistics.Period(start, end), granularity=granularity, **moment)
+    assert figures["received"]["total"] == 0
+    assert figures["year_ago"]["from"] == domain.shift_year(start).isoformat()
+    assert len(figures["series"]) == statistics.bucket_count(statistics.Period(start, end), granularity)
+    with db.transaction() as cur:
+        for month in ("1900-01", "2999-12"):
+            assert reports.monthly(cur, statistics.month_period(month), "east", moment.get("as_of"))["month"] == month
