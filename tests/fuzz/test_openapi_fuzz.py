@@ -2,7 +2,7 @@
 tokens, against the services as processes: no request may get a 5xx (CONTRACT §4, issue 11).
 
 Bounded: FUZZ_EXAMPLES examples per operation and generation mode (default 25), and FUZZ_SECONDS of wall
-time per service (default 17, shared out evenly over its operations; an operation's examples left when its
+time per service (default 20, shared out evenly over its operations; an operation's examples left when its
 share is spent are not sent). Each failure is printed
 as a curl command with the status and the start of the body, so it can be replayed against ``make run``.
 """
@@ -30,7 +30,7 @@ from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-SECONDS = float(os.environ.get("FUZZ_SECONDS", "17"))
+SECONDS = float(os.environ.get("FUZZ_SECONDS", "20"))
 REPORT = config.ROOT / "artifacts" / "fuzz"
 # Starting a rebuild is a whole replay of the log in a process of its own: a few tries say enough.
 FEW = {("POST", "/admin/rebuild"): 2}
