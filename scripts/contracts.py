@@ -37,6 +37,7 @@ from marshmallow import RAISE, Schema, fields
 from marshmallow.utils import missing
 
 from shared import catalogue, config, envelope
+from shared import fields as input_fields
 
 ROOT = config.ROOT
 EVENTS_DIR = "contracts/events"
@@ -256,7 +257,10 @@ def asyncapi() -> dict[str, Any]:
 def http_field_schema(field: fields.Field) -> dict[str, Any]:
     out = _http_base_type(field)
     for validator in field.validators:
-        catalogue.apply_validator(out, validator, strict=False)
+        if isinstance(validator, input_fields.NotBlank):
+            out.setdefault("pattern", validator.pattern)  # a FullMatch pattern already says more
+        else:
+            catalogue.apply_validator(out, validator, strict=False)
     description = field.metadata.get("description")
     if description:
         out["description"] = description
@@ -280,9 +284,9 @@ def _http_base_type(field: fields.Field) -> dict[str, Any]:
         nested = field.nested
         if callable(nested) and not isinstance(nested, type):
             nested = nested()
-        if isinstance(nested, Schema):
-            nested = type(nested)
-        if not (isinstance(nested, type) and issubclass(nested, Schema)):
+        if isinstance(nested, type) and issubclass(nested, Schema):
+            nested = nested()
+        if not isinstance(nested, Schema):
             raise TypeError(f"http schema: cannot follow Nested({nested!r})")
         inner = http_object_schema(nested)
         return {"type": "array", "items": inner} if field.many else inner
@@ -316,10 +320,14 @@ def _http_base_type(field: fields.Field) -> dict[str, Any]:
     raise TypeError(f"http schema: no translation for field {type(field).__name__}; extend scripts/contracts.py")
 
 
-def http_object_schema(schema: type[Schema]) -> dict[str, Any]:
+def http_object_schema(schema: Schema | type[Schema]) -> dict[str, Any]:
+    """The schema as the service uses it (an instance: its fields carry the validators it was built with,
+    e.g. the configured hospital's campus and department codes)."""
+    if isinstance(schema, type):
+        schema = schema()
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for attr, fld in schema._declared_fields.items():
+    for attr, fld in schema.fields.items():
         if fld.dump_only:
             continue
         key = fld.data_key or attr
@@ -354,8 +362,8 @@ _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
 class Handler:
     """What the AST of an HTTP handler (and the ``self.`` helpers it calls) says about its contract."""
 
-    body: type[Schema] | None = None
-    query: type[Schema] | None = None
+    body: Schema | None = None
+    query: Schema | None = None
     statuses: set[int] = field(default_factory=set)
     body_keys: list[str] | None = None     # keys of a dict literal given to json_response (always present)
     content_type: str = "application/json"
@@ -383,6 +391,18 @@ def _int_values(node: ast.expr) -> set[int]:
     return set()
 
 
+def _schema_instance(call: ast.Call, namespace: dict[str, Any]) -> Schema | None:
+    """``schemas.NewComplaint(HOSPITAL)`` → that schema built as the handler builds it (module-level names
+    resolved in the handler's module)."""
+    target = _resolve(call.func, namespace)
+    if not (isinstance(target, type) and issubclass(target, Schema)):
+        return None
+    args = [_resolve(arg, namespace) for arg in call.args]
+    if any(arg is None for arg in args) or call.keywords:
+        raise TypeError(f"contracts: cannot build {target.__name__} as its handler does; extend _schema_instance")
+    return target(*args)
+
+
 def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None) -> Handler:
     seen = seen if seen is not None else set()
     found = Handler()
@@ -399,12 +419,12 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
         callee_name = (callee.id if isinstance(callee, ast.Name)
                        else callee.attr if isinstance(callee, ast.Attribute) else "")
         if node.args and isinstance(node.args[0], ast.Call):
-            target = _resolve(node.args[0].func, namespace)
-            if isinstance(target, type) and issubclass(target, Schema):
+            made = _schema_instance(node.args[0], namespace)
+            if made is not None:
                 if callee_name == "query":
-                    found.query = target
+                    found.query = made
                 else:
-                    found.body = target
+                    found.body = made
         if callee_name == "json_response":
             status_node = node.args[1] if len(node.args) > 1 else next(
                 (k.value for k in node.keywords if k.arg == "status"), None)
@@ -501,7 +521,7 @@ def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
         schema = dict(_CONVERTER_TYPES.get(match.group("converter") or "", {"type": "string"}))
         parameters.append({"name": match.group("name"), "in": "path", "required": True, "schema": schema})
     if handler.query is not None:
-        for attr, fld in handler.query._declared_fields.items():
+        for attr, fld in handler.query.fields.items():
             schema = http_field_schema(fld)
             parameter: dict[str, Any] = {"name": fld.data_key or attr, "in": "query", "required": bool(fld.required),
                                          "schema": schema}
@@ -511,9 +531,10 @@ def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
     if parameters:
         operation["parameters"] = parameters
     if handler.body is not None:
-        schemas[handler.body.__name__] = http_object_schema(handler.body)
+        body_name = type(handler.body).__name__
+        schemas[body_name] = http_object_schema(handler.body)
         operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{handler.body.__name__}"}}}}
+            "schema": {"$ref": f"#/components/schemas/{body_name}"}}}}
     responses = _backbone_responses(entrypoint.url)
     if responses is None:
         responses = {}

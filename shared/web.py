@@ -76,8 +76,10 @@ def path_id(value: str, what: str) -> str:
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, default=_default, ensure_ascii=False), status=status,
-                    headers=dict(headers or {}), mimetype="application/json")
+    # A lone surrogate a caller sent (echoed as the name of an unknown field) has no UTF-8 form: it goes back
+    # as the JSON escape it came as ("\ud800"), which backslashreplace writes exactly.
+    body = json.dumps(payload, default=_default, ensure_ascii=False).encode("utf-8", "backslashreplace")
+    return Response(body, status=status, headers=dict(headers or {}), mimetype="application/json")
 
 
 def json_body(request: Request) -> dict[str, Any]:

@@ -1,17 +1,43 @@
-"""Intake's HTTP boundary: marshmallow schemas for requests and responses."""
+"""Intake's HTTP boundary: marshmallow schemas for requests and responses. Field types and the rules on
+text, times and codes are shared/fields.py's (the same for every service and its published OpenAPI)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, post_load, validate, validates_schema
+from marshmallow import fields as mm
 
 from services.intake import domain
-from shared import catalogue
+from shared import catalogue, fields
 from shared.config import Hospital
 
-Text = fields.String
+Text = fields.Text
+
+# received_at (docs/decisions.md, "Bounds of received_at"): defaults where a campus configures none.
+DEFAULT_GO_LIVE = "2024-01-01"
+DEFAULT_RECEIVED_MAX_AGE_DAYS = 1095  # three years: the limitation period of a civil claim
+CLOCK_SKEW = timedelta(minutes=5)
+PHONE = r"\+?[0-9 ()-]{5,30}"
+
+
+def received_at_problem(received_at: datetime, now: datetime, campus: dict[str, Any] | None) -> str | None:
+    """Why ``received_at`` cannot be the time a complaint reached ``campus`` (its settings), or None.
+    Not before the campus's go-live date (its local calendar), not more than its configured number of days
+    before ``now``, not after ``now`` beyond a small clock skew."""
+    if received_at > now + CLOCK_SKEW:
+        return "lies in the future"
+    if campus is None:
+        return None
+    go_live = date.fromisoformat(campus.get("go_live", DEFAULT_GO_LIVE))
+    if received_at.astimezone(ZoneInfo(campus["timezone"])).date() < go_live:
+        return f"lies before the campus went live ({go_live.isoformat()})"
+    max_age = int(campus.get("received_at_max_age_days", DEFAULT_RECEIVED_MAX_AGE_DAYS))
+    if received_at < now - timedelta(days=max_age):
+        return f"lies more than {max_age} days in the past"
+    return None
 
 
 class Complainant(Schema):
@@ -19,7 +45,7 @@ class Complainant(Schema):
         unknown = RAISE
 
     name = Text(validate=validate.Length(max=200))
-    phone = Text(validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$", error="not a phone number"))
+    phone = Text(validate=fields.FullMatch(PHONE, error="not a phone number"))
     email = fields.Email(validate=validate.Length(max=254))
     relation = Text(validate=validate.Length(max=50))
 
@@ -32,39 +58,36 @@ class Patient(Schema):
     mrn = Text(validate=validate.Length(min=1, max=64))
 
 
-class NewComplaint(Schema):
-    """``POST /complaints``. Campus and departments are checked against the hospital's configuration."""
+class NewComplaint(fields.HospitalSchema):
+    """``POST /complaints``. Whether the departments exist on that campus is checked against the hospital's
+    configuration."""
 
-    class Meta:
-        unknown = RAISE
-
-    campus = Text(required=True)
+    campus = fields.campus_code(required=True)
     channel = Text(required=True, validate=validate.OneOf(catalogue.CHANNELS))
     category = Text(required=True, validate=validate.OneOf(catalogue.CATEGORIES))
     severity = Text(required=True, validate=validate.OneOf(catalogue.SEVERITIES))
     source = Text(required=True, validate=validate.OneOf(catalogue.SOURCES))
-    summary = Text(required=True, validate=validate.Length(min=1, max=10000))
-    departments = fields.List(Text(), load_default=list)
-    received_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    received_by = Text(validate=validate.Length(min=1, max=64))
-    receiving_department = Text(validate=validate.Length(min=1, max=64))
-    complainant = fields.Nested(Complainant, load_default=None, allow_none=True)
-    patient = fields.Nested(Patient, load_default=None, allow_none=True)
-    anonymous = fields.Boolean(load_default=False)
+    summary = fields.text(required=True, max_length=10000)
+    departments = mm.List(fields.department_code(), load_default=list)
+    received_at = fields.DateTime(load_default=None, allow_none=True, metadata={"description": (
+        "RFC 3339 with offset; defaults to now. Not before the campus's go-live date, nor more than its"
+        " configured number of days ago (default 1095), nor more than 5 minutes ahead")})
+    received_by = fields.ident()
+    receiving_department = fields.department_code()
+    complainant = mm.Nested(Complainant, load_default=None, allow_none=True)
+    patient = mm.Nested(Patient, load_default=None, allow_none=True)
+    anonymous = fields.StrictBoolean(load_default=False)
     desired_outcome = Text(validate=validate.Length(max=4000))
 
     def __init__(self, hospital: Hospital, now: datetime | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.hospital = hospital
+        super().__init__(hospital, **kwargs)
         self.now = now
 
     @validates_schema
     def check_hospital(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
         campus = data.get("campus")
-        if campus not in self.hospital.campuses:
-            errors["campus"] = [f"unknown campus; one of {', '.join(sorted(self.hospital.campuses))}"]
-        else:
+        if campus in self.hospital.campuses:
             known = set(self.hospital.departments(campus))
             unknown = [d for d in data.get("departments", []) if d not in known]
             if unknown:
@@ -73,34 +96,24 @@ class NewComplaint(Schema):
                 errors.setdefault("departments", []).append("a department is listed twice")
             if data.get("receiving_department") and data["receiving_department"] not in known:
                 errors["receiving_department"] = [f"unknown department on {campus}"]
-        now = self.now or datetime.now(UTC)
         received_at = data.get("received_at")
-        if received_at is not None and received_at > now + timedelta(minutes=5):
-            errors["received_at"] = ["lies in the future"]
+        if received_at is not None:
+            problem = received_at_problem(received_at, self.now or datetime.now(UTC),
+                                          self.hospital.campuses.get(campus))
+            if problem:
+                errors["received_at"] = [problem]
         if data.get("anonymous") and data.get("complainant"):
             errors["complainant"] = ["an anonymous complaint carries no complainant details"]
         if errors:
             raise ValidationError(errors)
 
 
-class ComplaintsQuery(Schema):
+class ComplaintsQuery(fields.HospitalSchema):
     """``GET /complaints?campus=&status=&limit=``; ``campus`` matches every campus a complaint concerns."""
 
-    class Meta:
-        unknown = RAISE
-
-    campus = Text()
+    campus = fields.campus_code()
     status = Text(validate=validate.OneOf(domain.STATUSES))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-
-    def __init__(self, hospital: Hospital, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.hospital = hospital
-
-    @validates_schema
-    def check_campus(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "campus" in data and data["campus"] not in self.hospital.campuses:
-            raise ValidationError(f"unknown campus; one of {', '.join(sorted(self.hospital.campuses))}", "campus")
+    limit = mm.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,19 +122,14 @@ class ComplaintsQuery(Schema):
 # --------------------------------------------------------------------------------------------
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("must not be blank")
-
-
-def _text(required: bool = False) -> fields.Field:
+def _text(required: bool = False) -> mm.Field:
     """Bounded text written by staff (recorded in the event, so bounded like every event text)."""
-    return Text(required=required, validate=[validate.Length(min=1, max=catalogue.TEXT_MAX), _not_blank])
+    return fields.text(required=required)
 
 
-def _staff(required: bool = False) -> fields.Field:
+def _staff(required: bool = False) -> mm.Field:
     """Who took the action on the ground; defaults to the caller (the token's subject)."""
-    return Text(required=required, validate=[validate.Length(min=1, max=catalogue.ID_MAX), _not_blank])
+    return fields.ident(required=required, max_length=catalogue.ID_MAX)
 
 
 class ResolveOnSpot(Schema):
@@ -132,11 +140,11 @@ class ResolveOnSpot(Schema):
 
     resolution = _text(required=True)
     resolved_by = _staff()
-    resolved_at = catalogue.UtcDateTime(load_default=None, allow_none=True)
+    resolved_at = fields.DateTime(load_default=None, allow_none=True)
 
 
 class NotAccepted(Schema):
-    """``POST /complaints/<id>/not-accepted``."""
+    """``POST /complaints/<id>/not-accepted``. ``duplicate_of`` only with the reason duplicate (never null)."""
 
     class Meta:
         unknown = RAISE
@@ -144,7 +152,11 @@ class NotAccepted(Schema):
     reason = Text(required=True, validate=validate.OneOf(catalogue.NOT_ACCEPTED_REASONS))
     route_advice = _text(required=True)
     decided_by = _staff()
-    duplicate_of = catalogue.CanonicalUUID(load_default=None, allow_none=True)
+    duplicate_of = catalogue.CanonicalUUID()
+
+    @post_load
+    def absent_duplicate(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {"duplicate_of": None, **data}
 
     @validates_schema
     def check_duplicate(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -164,46 +176,20 @@ class Withdraw(Schema):
     reason = _text()
 
 
-def _codes() -> fields.Field:
-    return fields.List(Text(validate=validate.Length(min=1, max=catalogue.CODE_MAX)), validate=catalogue.Unique())
-
-
-class Reclassify(Schema):
+class Reclassify(fields.HospitalSchema):
     """``POST /complaints/<id>/reclassify``: any of the classification fields, which replace the old ones."""
-
-    class Meta:
-        unknown = RAISE
 
     category = Text(validate=validate.OneOf(catalogue.CATEGORIES))
     severity = Text(validate=validate.OneOf(catalogue.SEVERITIES))
-    departments = _codes()
-    campuses = _codes()
+    departments = mm.List(fields.department_code(required=True), validate=catalogue.Unique())
+    campuses = mm.List(fields.campus_code(required=True), validate=catalogue.Unique())
     note = _text()
     reclassified_by = _staff()
 
-    def __init__(self, hospital: Hospital, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.hospital = hospital
-
     @validates_schema
     def check_classification(self, data: dict[str, Any], **kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
-        campuses = data.get("campuses")
-        if campuses is not None:
-            unknown = [c for c in campuses if c not in self.hospital.campuses]
-            if unknown:
-                errors["campuses"] = [f"unknown campus(es): {', '.join(unknown)}; known:"
-                                      f" {', '.join(sorted(self.hospital.campuses))}"]
-            elif not campuses:
-                errors["campuses"] = ["at least the complaint's own campus"]
-        departments = data.get("departments")
-        if departments is not None:
-            known = {d for campus in self.hospital.campuses for d in self.hospital.departments(campus)}
-            unknown = [d for d in departments if d not in known]
-            if unknown:
-                errors["departments"] = [f"unknown department(s): {', '.join(unknown)}"]
-        if errors:
-            raise ValidationError(errors)
+        if data.get("campuses") == []:
+            raise ValidationError("at least the complaint's own campus", "campuses")
         if not any(name in data for name in domain.CLASSIFICATION_FIELDS):
             raise ValidationError(f"give at least one of {', '.join(domain.CLASSIFICATION_FIELDS)}")
 
@@ -214,4 +200,4 @@ class Erasure(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = Text(required=True, validate=[validate.Length(min=1, max=catalogue.TEXT_MAX), _not_blank])
+    reason = _text(required=True)

@@ -80,24 +80,24 @@ def _record_action(cur: Cursor, complaint_id: str, action: str, before: str | No
          psycopg2.extras.Json(details), event_id))
 
 
-PERSONAL = ("name", "phone", "email", "patient_name", "patient_mrn", "summary", "desired_outcome")
+PERSONAL = ("name", "phone", "email", "relation", "patient_name", "patient_mrn", "summary", "desired_outcome")
 
 
 def _unsealed(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
     """The complaint's personal data, opened with its own key; ``{"erased": True}`` once that key is gone."""
-    cur.execute("SELECT k.wrapped_key, p.relation, p.name_sealed, p.phone_sealed, p.email_sealed,"
+    cur.execute("SELECT k.wrapped_key, p.name_sealed, p.phone_sealed, p.email_sealed, p.relation_sealed,"
                 " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed"
                 " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
                 " LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref WHERE c.complaint_id = %s",
                 (complaint_id,))
-    wrapped, relation, *sealed = cur.fetchone()
+    wrapped, *sealed = cur.fetchone()
     try:
         key = VAULT.unwrap(wrapped, ref)
     except Erased:
-        return {"erased": True, "relation": relation}
+        return {"erased": True}
     opened = {field: VAULT.open(key, blob, f"{complaint_id}:{field}") for field, blob in zip(PERSONAL, sealed,
                                                                                            strict=True)}
-    return {"erased": False, "relation": relation, **opened}
+    return {"erased": False, **opened}
 
 
 def _personal(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
@@ -173,9 +173,9 @@ class Service(Backbone, EventLog):
                  command.get("received_by"), command.get("receiving_department"), command["anonymous"], key_ref,
                  domain.RECEIVED))
             cur.execute(
-                "INSERT INTO complainants (complainant_ref, complaint_id, relation, name_sealed, phone_sealed,"
+                "INSERT INTO complainants (complainant_ref, complaint_id, relation_sealed, name_sealed, phone_sealed,"
                 " email_sealed, patient_name_sealed, patient_mrn_sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (key_ref, complaint_id, person.get("relation"), seal("name", person.get("name")),
+                (key_ref, complaint_id, seal("relation", person.get("relation")), seal("name", person.get("name")),
                  seal("phone", person.get("phone")), seal("email", person.get("email")),
                  seal("patient_name", patient.get("name")), seal("patient_mrn", patient.get("mrn"))))
             event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,

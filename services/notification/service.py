@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, validate
 from werkzeug.wrappers import Request, Response
 
 from services.notification import domain
 from services.notification.channels import PermanentFailure, TransientFailure
 from services.notification.delivery import Deliverer, DeliveryWorker
 from services.notification.projection import PROJECTOR, SERVICE
+from shared import catalogue, fields
 from shared.auth import AUDITOR, LEADERSHIP, OFFICER
 from shared.db import Database, fetch_dicts
 from shared.eventstore import EventStore
@@ -28,22 +29,19 @@ class NotificationsQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    complaint_id = fields.UUID(required=True)
+    complaint_id = catalogue.CanonicalUUID(required=True)
 
 
-class LettersQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    campus = fields.String(validate=validate.Length(1, 64))
-    status = fields.String(load_default=domain.QUEUED, validate=validate.OneOf((domain.QUEUED, domain.SENT)))
+class LettersQuery(fields.HospitalSchema):
+    campus = fields.campus_code()
+    status = fields.Text(load_default=domain.QUEUED, validate=validate.OneOf((domain.QUEUED, domain.SENT)))
 
 
 class Posted(Schema):
     class Meta:
         unknown = RAISE
 
-    note = fields.String(validate=validate.Length(1, 4000))
+    note = fields.text()
 
 
 class Service(Backbone, EventLog):
