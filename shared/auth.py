@@ -22,6 +22,7 @@ FIRST_CONTACT, OFFICER, LIAISON = "first_contact", "complaint_officer", "departm
 LEADERSHIP, AUDITOR, OPS, SYSTEM = "leadership", "auditor", "ops", "system"
 ROLES = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR, OPS, SYSTEM)
 ALL = "*"
+SERVICE_PREFIX = "service:"  # the subject of a service's own token
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # make run's default; never for production
 
 
@@ -31,6 +32,11 @@ class AuthError(Exception):
 
 class Forbidden(Exception):
     """A valid token whose role or scope does not cover the request (403)."""
+
+
+class OutOfScope(Forbidden):
+    """A resource named by its id lies outside the caller's campuses or department: answered 404, exactly as
+    an id that names nothing, so a caller cannot learn what exists elsewhere (docs/decisions.md)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,18 @@ class Principal:
         self.require_campus(campus)
         if self.role == LIAISON and self.department not in set(departments):
             raise Forbidden(f"department liaison of {self.department} does not cover this case")
+
+    def may_see(self, campuses: Iterable[str], departments: Iterable[str] | None = None) -> bool:
+        """Whether a resource of these campuses (and, for a liaison, these departments) is in scope."""
+        if not any(self.covers(c) for c in campuses):
+            return False
+        return self.role != LIAISON or departments is None or self.department in set(departments)
+
+    def require_visible(self, not_found: str, campuses: Iterable[str],
+                        departments: Iterable[str] | None = None) -> None:
+        """A resource named by id: out of scope is answered like an unknown id (``not_found`` is that message)."""
+        if not self.may_see(campuses, departments):
+            raise OutOfScope(not_found)
 
     def campus_filter(self) -> list[str] | None:
         """For listings: the campuses to restrict to (None: all)."""
@@ -89,6 +107,9 @@ class Authenticator:
             raise AuthError(f"the token lacks the claim {exc.claim!r}") from None
         except jwt.InvalidTokenError as exc:
             raise AuthError(f"the token is not valid: {exc}") from None
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.strip():
+            raise AuthError("the token's subject (sub) must be a non-empty string")
         role = claims["role"]
         if role not in ROLES:
             raise AuthError(f"the token's role {role!r} is not one of {', '.join(ROLES)}")
@@ -98,7 +119,7 @@ class Authenticator:
         department = claims.get("department")
         if role == LIAISON and not department:
             raise AuthError("a department liaison's token must name the department")
-        return Principal(str(claims["sub"]), role, tuple(campuses), department)
+        return Principal(subject, role, tuple(campuses), department)
 
     def mint(self, subject: str, role: str, campuses: Iterable[str], department: str | None = None,
              ttl: float = 3600, now: float | None = None) -> str:
@@ -112,8 +133,18 @@ class Authenticator:
         return jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
 
     def service_token(self, service: str) -> str:
-        """What a service presents to another (backfill from ``/events``)."""
-        return self.mint(f"service:{service}", SYSTEM, [ALL], ttl=24 * 3600)
+        """What a service presents to another (backfill from ``/events``, intake's contact RPC)."""
+        return self.mint(f"{SERVICE_PREFIX}{service}", SYSTEM, [ALL], ttl=24 * 3600)
+
+    def verify_service(self, token: str | None, *services: str) -> Principal:
+        """The caller must present a valid service token of one of ``services`` (for RPCs, which have no
+        HTTP entrypoint to check tokens): else :class:`AuthError` (no usable token) or :class:`Forbidden`."""
+        if not token or not isinstance(token, str):
+            raise AuthError("a service token is required")
+        caller = self.verify(token)
+        if caller.role != SYSTEM or caller.subject not in {f"{SERVICE_PREFIX}{s}" for s in services}:
+            raise Forbidden(f"{caller.role} {caller.subject} may not call this; only {', '.join(services)} may")
+        return caller
 
 
 _authenticator: list[Authenticator] = []

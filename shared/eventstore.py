@@ -29,6 +29,14 @@ _COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class StreamScope:
+    """The streams a reader may see, as a query of the service's own tables selecting stream ids (text)."""
+
+    sql: str
+    args: tuple[Any, ...] = ()
+
+
 class ConcurrencyError(Exception):
     """Another writer changed the stream since the caller read it."""
 
@@ -95,9 +103,22 @@ class EventStore:
                     " ORDER BY stream_version", (stream_id, after_version))
         return [self._envelope(row) for row in cur.fetchall()]
 
-    def read_after(self, cur: Cursor, after: int, limit: int = 500) -> list[Envelope]:
-        cur.execute(f"SELECT {_COLUMNS} FROM events WHERE sequence > %s ORDER BY sequence LIMIT %s",
-                    (after, limit))
+    def read_after(self, cur: Cursor, after: int, limit: int = 500, *, subject: str | None = None,
+                   within: StreamScope | None = None) -> list[Envelope]:
+        """Events after ``after`` in sequence order; only those of stream ``subject`` if given (read through
+        the stream index: within a stream, version order is sequence order), and only those of the streams
+        ``within`` selects (the caller's scope) if given. ``limit`` counts what is returned."""
+        clauses, args = ["sequence > %s"], [after]
+        order = "sequence"
+        if subject is not None:
+            clauses.append("stream_id = %s")
+            args.append(subject)
+            order = "stream_version"
+        if within is not None:
+            clauses.append(f"stream_id IN ({within.sql})")
+            args.extend(within.args)
+        cur.execute(f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT %s",
+                    (*args, limit))
         return [self._envelope(row) for row in cur.fetchall()]
 
     def head(self, cur: Cursor) -> int:

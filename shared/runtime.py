@@ -19,12 +19,12 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request, Response
 
 from shared import config, metrics
-from shared.auth import AUDITOR, OFFICER, OPS, SYSTEM, authenticator
+from shared.auth import AUDITOR, OFFICER, OPS, SYSTEM, Principal, authenticator
 from shared.consumer import Backfill, EventConsumer, Inbox, Projector
 from shared.db import Database
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, StreamScope
 from shared.relay import Relay
-from shared.web import BrokerCheck, http, json_response, query
+from shared.web import BrokerCheck, http, json_response, principal, query
 
 log = logging.getLogger(__name__)
 _databases: dict[str, Database] = {}
@@ -135,6 +135,7 @@ class BackgroundLoop(DependencyProvider):
 class EventsQuery(Schema):
     after = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    subject = fields.UUID(metadata={"description": "only the events of this complaint (its stream)"})
 
 
 class Backbone:
@@ -160,17 +161,33 @@ class Backbone:
         return Response(body, headers={"Content-Type": content_type})
 
 
+FULL_LOG_READERS = (SYSTEM, OPS, AUDITOR)  # services (backfill), ops and auditors read every campus's events
+
+
 class EventLog:
-    """``GET /events?after=&limit=``: the service's own log, in sequence order, for backfill."""
+    """``GET /events?after=&limit=&subject=``: the service's own log, in sequence order, for backfill; with
+    ``subject``, one complaint's events. Services, ops and auditors read the whole log; a complaint officer of
+    some campuses only the events of complaints in them (docs/subscribers.md): ``scoped_streams`` is the
+    service's query of those complaints' ids, given the campuses as its one parameter (a text[])."""
 
     name: str
     db: Database
+    scoped_streams: str
 
     @http("GET", "/events", roles=(SYSTEM, OPS, AUDITOR, OFFICER))
     def events(self, request: Request) -> Response:
         params = query(EventsQuery(), request)
         store = EventStore(self.name)
+        subject = str(params["subject"]) if "subject" in params else None
         with self.db.transaction() as cur:
-            page = store.read_after(cur, params["after"], params["limit"])
+            page = store.read_after(cur, params["after"], params["limit"], subject=subject,
+                                    within=self._scope(principal(request)))
             head = store.head(cur)
         return json_response({"events": [e.to_dict() for e in page], "head": head})
+
+    def _scope(self, who: Principal) -> StreamScope | None:
+        """None: the whole log. Else the streams (complaints) of the caller's campuses."""
+        campuses = who.campus_filter()
+        if who.role in FULL_LOG_READERS or campuses is None:
+            return None
+        return StreamScope(self.scoped_streams, (campuses,))

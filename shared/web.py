@@ -17,7 +17,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from shared import metrics
-from shared.auth import AuthError, Forbidden, Principal, RateLimiter, authenticator, bearer
+from shared.auth import AuthError, Forbidden, OutOfScope, Principal, RateLimiter, authenticator, bearer
 from shared.envelope import EnvelopeError, rfc3339
 from shared.eventstore import ConcurrencyError
 
@@ -157,6 +157,8 @@ class HttpEntrypoint(HttpRequestHandler):
             return json_response(exc.body, exc.status)
         if isinstance(exc, AuthError):
             return json_response({"error": str(exc)}, 401, {"WWW-Authenticate": 'Bearer realm="complaints"'})
+        if isinstance(exc, OutOfScope):  # exactly as an unknown id: nothing tells that it exists elsewhere
+            return json_response({"error": str(exc)}, 404)
         if isinstance(exc, Forbidden):
             return json_response({"error": str(exc)}, 403)
         if isinstance(exc, ValidationError):

@@ -77,33 +77,16 @@ def gather(calls: Sequence[Callable[[], Any]], workers: int = 8) -> list[Any]:
         return list(pool.map(run, calls))
 
 
-# Whether a service's GET /events takes ``subject=`` (an optional filter; without it the log is read page by
-# page and filtered here). Learnt from the service's first answer.
-_subject_filter: dict[str, bool] = {}
-
-
 def events_about(api: Api, service: str, subject: str) -> list[dict[str, Any]]:
-    """Every event of ``service``'s log about one complaint, in sequence order."""
-    if _subject_filter.get(service, True):
-        try:
-            found = _pages(api, service, {"subject": subject})
-            _subject_filter[service] = True
-            return [e for e in found if e.get("subject") == subject]
-        except ApiError as exc:
-            if exc.status != 400 or "subject" not in (exc.body.get("errors") or {}):
-                raise
-            _subject_filter[service] = False
-    return [e for e in _pages(api, service, {}) if e.get("subject") == subject]
-
-
-def _pages(api: Api, service: str, extra: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every event of ``service``'s log about one complaint, in sequence order: ``GET /events?subject=``
+    reads that complaint's stream only (never the hospital's whole log), a page at a time."""
     found: list[dict[str, Any]] = []
     after = 0
     while True:
-        page = api.get(service, "/events", after=after, limit=EVENT_PAGE, **extra)
+        page = api.get(service, "/events", subject=subject, after=after, limit=EVENT_PAGE)
         events = page.get("events") or []
         found.extend(events)
-        if len(events) < EVENT_PAGE or not events:
+        if len(events) < EVENT_PAGE:
             return found
         after = events[-1]["sequence"]
 

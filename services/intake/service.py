@@ -16,7 +16,17 @@ from werkzeug.wrappers import Request, Response
 from services.intake import domain, schemas
 from services.intake.projection import PROJECTOR, SERVICE
 from services.intake.vault import Erased, Vault
-from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, Principal
+from shared.auth import (
+    AUDITOR,
+    FIRST_CONTACT,
+    LEADERSHIP,
+    LIAISON,
+    OFFICER,
+    AuthError,
+    Forbidden,
+    Principal,
+    authenticator,
+)
 from shared.config import load_hospital
 from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import new_event
@@ -35,12 +45,13 @@ COLUMNS = ("complaint_id, reference, campus, campuses, channel, category, severi
 READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 
 
-def _may_read(who: Principal, campus: str, campuses: list[str], departments: list[str]) -> None:
-    """Staff read complaints of their campuses; a department liaison only those of their department."""
+def _may_read(who: Principal, complaint_id: str, campus: str, campuses: list[str], departments: list[str]) -> None:
+    """Staff read complaints of their campuses; a department liaison only those of their department (on its
+    own campus). Out of scope answers 404, as an unknown id does."""
     if who.role == LIAISON:
-        who.require_department(campus, departments)
+        who.require_visible(f"no complaint {complaint_id}", [campus], departments)
     else:
-        who.require_campus(*campuses)
+        who.require_visible(f"no complaint {complaint_id}", campuses)
 
 
 def _by(request: Request, command: dict[str, Any], field: str) -> str:
@@ -50,6 +61,21 @@ def _by(request: Request, command: dict[str, Any], field: str) -> str:
 
 class ComplaintNotFound(LookupError):
     """No complaint with that id (raised to RPC callers, who see ``RemoteError`` of this type)."""
+
+
+class CallerNotAllowed(PermissionError):
+    """An RPC caller without the service token the RPC asks for: it learns nothing, not even whether the id
+    exists (any AMQP client that may publish to ``nameko-rpc`` can reach the RPC, so the broker is no lock)."""
+
+
+CONTACT_CALLERS = ("notification",)  # the only service that sends to complainants
+
+
+def _require_caller(token: str | None, *services: str) -> None:
+    try:
+        authenticator().verify_service(token, *services)
+    except (AuthError, Forbidden) as exc:
+        raise CallerNotAllowed(str(exc)) from None
 
 
 def _valid_id(complaint_id: Any) -> str | None:
@@ -137,6 +163,7 @@ class Service(Backbone, EventLog):
     db: Database = DatabaseProvider(SERVICE)
     store: EventStore = RelayProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
+    scoped_streams = "SELECT complaint_id::text FROM complaints WHERE campuses && %s::text[]"  # GET /events
 
     # -- registering and reading --------------------------------------------------------------
     @http("POST", "/complaints", roles=(FIRST_CONTACT, OFFICER))
@@ -197,7 +224,7 @@ class Service(Backbone, EventLog):
             # Liaisons of departments assigned later may read it too (investigation's assignments, followed).
             cur.execute("SELECT investigating_departments FROM complaints WHERE complaint_id = %s", (complaint_id,))
             investigating = cur.fetchone()[0]
-        _may_read(principal(request), complaint["campus"], complaint["campuses"],
+        _may_read(principal(request), complaint_id, complaint["campus"], complaint["campuses"],
                   [*complaint["departments"], *investigating])
         return json_response(complaint)
 
@@ -278,7 +305,7 @@ class Service(Backbone, EventLog):
                 raise NotFound(f"no complaint {complaint_id}")
             *values, version = row
             complaint = domain.Complaint(str(values[0]), *values[1:6], tuple(values[6]), tuple(values[7]))
-            who.require_campus(*complaint.campuses)
+            who.require_visible(f"no complaint {complaint_id}", complaint.campuses)
             try:
                 decision = decide(cur, complaint)
             except domain.NotAllowed as exc:
@@ -325,7 +352,7 @@ class Service(Backbone, EventLog):
             if not rows:
                 raise NotFound(f"no complaint {complaint_id}")
             found = rows[0]
-            who.require_campus(*found["campuses"])
+            who.require_visible(f"no complaint {complaint_id}", found["campuses"])
             if found["erased_at"] is not None:
                 raise Conflict("the personal data was already erased", state="erased")
             now = datetime.now(UTC)
@@ -338,10 +365,12 @@ class Service(Backbone, EventLog):
         return json_response(shown)
 
     # -- for other services -------------------------------------------------------------------
-    @rpc(expected_exceptions=ComplaintNotFound)
-    def contact_for(self, complaint_id: str) -> dict[str, Any]:
+    @rpc(expected_exceptions=(ComplaintNotFound, CallerNotAllowed))
+    def contact_for(self, complaint_id: str, token: str | None = None) -> dict[str, Any]:
         """How to reach the complainant, for the notification service at send time (personal data never
-        travels in events). An anonymous complaint has no contact: every personal field is None."""
+        travels in events), which proves who it is with its service token. An anonymous complaint has no
+        contact: every personal field is None."""
+        _require_caller(token, *CONTACT_CALLERS)
         valid = _valid_id(complaint_id)
         if valid is None:
             raise ComplaintNotFound(f"no complaint {complaint_id}")

@@ -45,6 +45,7 @@ class Service(Backbone, EventLog):
     db: Database = DatabaseProvider(SERVICE)
     store: EventStore = RelayProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
+    scoped_streams = "SELECT complaint_id::text FROM cases WHERE campus = ANY(%s)"  # GET /events, as GET /cases
     deadlines: DeadlineEngine = DeadlineTicker()
 
     # -- reading --------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ class Service(Backbone, EventLog):
             deadline["overdue"] = deadline["status"] == domain.D_BREACHED or (
                 deadline["status"] == domain.D_OPEN and not deadline["on_hold"] and deadline["due_at"] <= now)
         case["overdue"] = any(d["overdue"] for d in case["deadlines"])
-        principal(request).require_department(case["campus"], case["departments"])
+        principal(request).require_visible(f"no case {complaint_id}", [case["campus"]], case["departments"])
         for key in ("campuses", "assignments", "extensions", "replies", "rectifications", "disputes", "follow_ups",
                     "reopened", "has_contact", "version"):
             case[key] = state[key]
@@ -116,7 +117,7 @@ class Service(Backbone, EventLog):
         now = datetime.now(UTC)
 
         def scoped(case: domain.Case, at: datetime) -> domain.Decision:
-            who.require_campus(case.campus)
+            who.require_visible(f"no case {complaint_id}", [case.campus], case.departments)  # else 404
             if who.role == LIAISON:  # only for their own department, and only on a case that involves it
                 acting_for = department(case) if department else None
                 who.require_department(case.campus, [acting_for] if acting_for in case.departments else [])

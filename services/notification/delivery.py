@@ -24,6 +24,7 @@ from services.notification import domain, settings
 from services.notification.channels import Email, PermanentFailure, Sms, TransientFailure
 from services.notification.templates import Rendered, Templates, letter_html
 from shared import config
+from shared.auth import authenticator
 from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import Envelope, new_event, rfc3339
 from shared.eventstore import EventStore
@@ -251,7 +252,8 @@ class IntakeContacts:
                 self.proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
                 self.rpc = self.proxy.start()
             try:
-                return self.rpc.intake.contact_for(complaint_id)
+                # intake answers only a caller with notification's service token (minted per call: it expires)
+                return self.rpc.intake.contact_for(complaint_id, token=authenticator().service_token(SERVICE))
             except Exception as exc:
                 if getattr(exc, "exc_type", "") == "ComplaintNotFound":
                     raise LookupError(str(exc)) from None

@@ -13,7 +13,7 @@ from services.reporting import metrics, rebuild, render, reports, schemas
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CAMPUSES
 from shared import config
-from shared.auth import AUDITOR, LEADERSHIP, OFFICER, OPS, Forbidden
+from shared.auth import AUDITOR, LEADERSHIP, OFFICER, OPS, Forbidden, OutOfScope
 from shared.db import Database
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider
 from shared.web import Conflict, NotFound, http, json_response, load, principal, query
@@ -43,6 +43,14 @@ def _scope(request: Request, campus: str | None) -> str | None:
     if len(mine) == 1:
         return mine[0]
     raise Forbidden(f"{who.role} {who.subject} covers only some campuses: ask for one of them (campus=)")
+
+
+def _may_read_publication(request: Request, publication_id: int, campus: str | None) -> None:
+    """A campus's publication for whoever covers that campus, a group-wide one for who covers every campus (as
+    ``_scope``); out of scope answers 404, as an unknown id does."""
+    who = principal(request)
+    if not all(who.covers(c) for c in ([campus] if campus else CAMPUSES)):
+        raise OutOfScope(f"no publication {publication_id}")
 
 
 class Service(Backbone):
@@ -104,7 +112,7 @@ class Service(Backbone):
             found = reports.publication(cur, publication_id)
         if found is None:
             raise NotFound(f"no publication {publication_id}")
-        _scope(request, found["campus"])
+        _may_read_publication(request, publication_id, found["campus"])
         return json_response(found)
 
     @http("GET", "/reports/monthly/publications/<int:publication_id>/reproduction", roles=READERS)
@@ -113,7 +121,7 @@ class Service(Backbone):
             found = reports.publication(cur, publication_id)
             if found is None:
                 raise NotFound(f"no publication {publication_id}")
-            _scope(request, found["campus"])
+            _may_read_publication(request, publication_id, found["campus"])
             return json_response(reports.reproduce(cur, found))
 
     @http("GET", "/reports/complaints/<string:complaint_id>", roles=(OFFICER, AUDITOR))
@@ -125,9 +133,10 @@ class Service(Backbone):
             raise NotFound(f"no complaint {complaint_id}") from None
         with self.db.transaction() as cur:
             found = reports.facts(cur, complaint_id, params["as_of"])
+        missing = f"no complaint {complaint_id} in reporting's log"
         if found is None:
-            raise NotFound(f"no complaint {complaint_id} in reporting's log")
-        principal(request).require_campus(*found["facts"]["campuses"])
+            raise NotFound(missing)
+        principal(request).require_visible(missing, found["facts"]["campuses"])
         return json_response(found)
 
     @http("POST", "/admin/rebuild", roles=(OPS,))

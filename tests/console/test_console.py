@@ -167,13 +167,14 @@ def test_a_department_liaison_sees_only_their_department(stack, new_page):
         assert "Cardiology" in department
     expect(page.get_by_label("Department")).to_have_value("cardiology")
     screenshot(page, "worklist-liaison")
-    # Their department's actions only; another department's case is refused in a sentence.
+    # Their department's actions only; another department's case is, to them, no case at all (404, as an unknown
+    # id: the services do not tell that it exists).
     page.goto(f"/cases/{cardiology['complaint_id']}")
     assert set(page.locator("details.action").evaluate_all("d => d.map(x => x.dataset.action)")) == {
         "request_extension", "findings"}
     response = page.goto(f"/cases/{radiology['complaint_id']}")
-    assert response.status == 403
-    expect(page.get_by_test_id("problem")).to_have_text("This case does not concern your department (Cardiology).")
+    assert response.status == 404
+    expect(page.get_by_test_id("problem")).to_have_text(f"There is no complaint {radiology['complaint_id']}.")
 
 
 def test_the_worklist_marks_overdue_and_provisional_deadlines_and_sorts_and_filters(stack, new_page):

@@ -128,7 +128,7 @@ def test_openapi_documents_are_valid_openapi_3_1(service):
         assert paths[backbone]["get"]["security"] == [], backbone
     if service in catalogue.SERVICES:  # the owners of events serve their log
         events = paths["/events"]["get"]
-        assert {p["name"] for p in events["parameters"]} == {"after", "limit"}
+        assert {p["name"] for p in events["parameters"]} == {"after", "limit", "subject"}  # subject: issue 12
         assert events["security"] == [{"bearer": []}]
 
 

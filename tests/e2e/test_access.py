@@ -123,25 +123,30 @@ def test_expired_forged_and_incomplete_tokens_are_401(stack):
 
 
 def test_scopes_a_campus_office_sees_only_its_campus_and_a_liaison_only_their_department(stack, east_case, complaint):
+    """An id out of scope is answered 404, as an unknown one (issue 11 item 11: it was 403, which told that the
+    id exists elsewhere); a request about a campus out of scope, naming no id, stays 403."""
     west_officer = token_for(OFFICER, "west-office-head", ("west",))
-    assert stack.intake.get(f"/complaints/{east_case}", token=west_officer).status_code == 403
-    assert stack.investigation.get(f"/cases/{east_case}", token=west_officer).status_code == 403
+    assert stack.intake.get(f"/complaints/{east_case}", token=west_officer).status_code == 404
+    assert stack.investigation.get(f"/cases/{east_case}", token=west_officer).status_code == 404
     assert stack.investigation.post(f"/cases/{east_case}/escalate", {"reason": "x"}, token=west_officer).status_code \
-        == 403
+        == 404
     assert stack.intake.post("/complaints", complaint(campus="east"), token=west_officer).status_code == 403
     listed = stack.intake.get("/complaints", params={"limit": 1000}, token=west_officer).json()["complaints"]
     assert (listed and {c["campus"] for c in listed} == {"west"}) or not listed
 
     nursing = token_for(LIAISON, "east-nursing-liaison", ("east",), "nursing")
     cardiology = token_for(LIAISON, "east-cardiology-liaison", ("east",), "cardiology")
-    assert stack.investigation.get(f"/cases/{east_case}", token=nursing).status_code == 403
+    assert stack.investigation.get(f"/cases/{east_case}", token=nursing).status_code == 404
     assert stack.investigation.get(f"/cases/{east_case}", token=cardiology).status_code == 200
     mine = stack.investigation.get("/cases", params={"limit": 1000}, token=cardiology).json()["cases"]
     assert mine and all("cardiology" in c["departments"] for c in mine)
     findings = {"department": "cardiology", "substantiated": "no", "summary": "s", "signed_off_by": "head"}
-    assert stack.investigation.post(f"/cases/{east_case}/findings", findings, token=nursing).status_code == 403
+    assert stack.investigation.post(f"/cases/{east_case}/findings", findings, token=nursing).status_code == 404
     assert stack.investigation.post(f"/cases/{east_case}/findings", {**findings, "department": "nursing"},
-                                    token=nursing).status_code == 403  # nursing is not on this case
+                                    token=nursing).status_code == 404  # nursing is not on this case
+    # Cardiology sees the case, but may not act for another department: that is a refusal, not an unknown id.
+    assert stack.investigation.post(f"/cases/{east_case}/findings", {**findings, "department": "nursing"},
+                                    token=cardiology).status_code == 403
 
 
 def test_erasure_makes_personal_data_unreadable_and_keeps_statistics_and_logs(stack, complaint):
@@ -227,9 +232,178 @@ def test_a_liaison_of_a_department_assigned_later_may_read_the_complaint(stack, 
     cid = created["complaint_id"]
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
     radiology = token_for(LIAISON, "east-radiology-liaison", ("east",), "radiology")
-    assert stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 403
+    assert stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 404  # not (yet) in scope: as unknown
     assert stack.investigation.post(f"/cases/{cid}/assignments", {"departments": ["radiology"]}).status_code == 200
     wait_for(lambda: stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 200,
              what="intake following the assignment")
     listed = stack.intake.get("/complaints", params={"limit": 1000}, token=radiology).json()["complaints"]
     assert cid in {c["complaint_id"] for c in listed}
+
+
+# -- tokens without a subject ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("subject", ["", "  "])
+def test_a_token_with_an_empty_subject_is_401_on_every_service(stack, subject):
+    """Who acted is the token's subject: a token naming nobody is no token (issue 11 item 7)."""
+    from shared.auth import authenticator
+
+    token = authenticator().mint(subject, OFFICER, ["*"])
+    for service, path in (("intake", "/complaints"), ("investigation", "/cases"), ("notification", "/letters"),
+                          ("reporting", "/reports/summary"), ("intake", "/events")):
+        response = stack[service].get(path, token=token)
+        assert response.status_code == 401, (service, path, response.text)
+        assert "subject" in response.json()["error"]
+
+
+# -- an id out of scope is an unknown id ---------------------------------------------------------------------------
+
+
+def _as_unknown(response: requests.Response, known: str, unknown_response: requests.Response, unknown: str) -> None:
+    """The answer about an id out of scope is the answer about an id that names nothing (but for the id)."""
+    assert response.status_code == unknown_response.status_code == 404, (response.text, unknown_response.text)
+    assert response.json()["error"].replace(known, "<id>") == unknown_response.json()["error"].replace(unknown, "<id>")
+
+
+def test_an_id_out_of_scope_is_answered_as_an_unknown_id_on_every_service(stack, complaint):
+    created = stack.intake.post("/complaints", complaint(departments=["cardiology"])).json()
+    cid, unknown = created["complaint_id"], str(uuid.uuid4())
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
+    wait_for(lambda: stack.notification.get("/notifications", params={"complaint_id": cid}).json()["notifications"],
+             what="the acknowledgement")
+    wait_for(lambda: stack.reporting.get(f"/reports/complaints/{cid}").status_code == 200, what="reporting's copy")
+    west = token_for(OFFICER, "west-office-head", ("west",))
+    nursing = token_for(LIAISON, "east-nursing-liaison", ("east",), "nursing")
+    west_auditor = token_for(AUDITOR, "west-auditor", ("west",))
+    calls = [
+        (west, "intake", "GET", "/complaints/{id}", None),
+        (west, "intake", "POST", "/complaints/{id}/withdraw", {}),
+        (west, "intake", "POST", "/complaints/{id}/erasure", {"reason": "r"}),
+        (nursing, "intake", "GET", "/complaints/{id}", None),
+        (west, "investigation", "GET", "/cases/{id}", None),
+        (west, "investigation", "POST", "/cases/{id}/escalate", {"reason": "x"}),
+        (nursing, "investigation", "GET", "/cases/{id}", None),
+        (nursing, "investigation", "POST", "/cases/{id}/extensions",
+         {"department": "nursing", "requested_days": 3, "reason": "x"}),
+        (west_auditor, "reporting", "GET", "/reports/complaints/{id}", None),
+    ]
+    for token, service, method, path, body in calls:
+        scoped = call(stack, service, method, path.format(id=cid), token, body)
+        nothing = call(stack, service, method, path.format(id=unknown), token, body)
+        _as_unknown(scoped, cid, nothing, unknown)
+    # A listing by complaint id answers an unknown id with nothing: so it answers one out of scope.
+    for cid_asked in (cid, unknown):
+        listed = stack.notification.get("/notifications", params={"complaint_id": cid_asked}, token=west)
+        assert listed.status_code == 200 and listed.json() == {"notifications": []}
+    # Nothing was changed by the refused writes.
+    shown = stack.intake.get(f"/complaints/{cid}").json()
+    assert shown["status"] == "received" and shown["personal_data_erased"] is False
+    assert stack.investigation.get(f"/cases/{cid}").json()["escalated"] is False
+
+
+# -- GET /events: scoped, and per complaint ----------------------------------------------------------------------
+
+
+def _log(stack, service: str, token: str, **params: object) -> list[dict]:
+    found: list[dict] = []
+    while True:
+        response = stack[service].get("/events", params={"after": found[-1]["sequence"] if found else 0,
+                                                         "limit": 1000, **params}, token=token)
+        assert response.status_code == 200, response.text
+        page = response.json()["events"]
+        found += page
+        if len(page) < 1000:
+            return found
+
+
+@pytest.fixture(scope="module")
+def campus_cases(stack, complaint):
+    """An east and a west complaint, each replied to (every log has events of both: the reply's ReplySent)."""
+    found = {}
+    for campus in ("east", "west"):
+        cid = stack.intake.post("/complaints", complaint(campus=campus, departments=[])).json()["complaint_id"]
+        wait_for(lambda cid=cid: stack.investigation.get(f"/cases/{cid}").status_code == 200, what=f"{campus} case")
+        reply = stack.investigation.post(f"/cases/{cid}/replies", {
+            "contact_person": "office", "actions_taken": "the invoice was corrected", "result": "refund paid"})
+        assert reply.status_code == 201, reply.text
+        wait_for(lambda cid=cid: any(e["subject"] == cid for e in _log(stack, "notification", token_for(AUDITOR))),
+                 timeout=30, what=f"{campus} ReplySent")
+        found[campus] = cid
+    return found
+
+
+SERVICES_WITH_LOGS = ("intake", "investigation", "notification")
+
+
+@pytest.mark.parametrize("service", SERVICES_WITH_LOGS)
+def test_a_campus_officer_reads_only_the_events_of_their_campus(stack, campus_cases, service):
+    """Issue 11 item 4: a west officer read every east event (with staff-written text). Services, ops and
+    auditors read the whole log; an officer of some campuses the events of complaints there."""
+    everything = _log(stack, service, token_for(AUDITOR, "auditor-01", ("*",)))
+    assert {campus_cases["east"], campus_cases["west"]} <= {e["subject"] for e in everything}
+    assert _log(stack, service, token_for(OPS, "ops-01", ("*",)))[:len(everything)] == everything  # read later
+    west = _log(stack, service, token_for(OFFICER, "west-office-head", ("west",)))
+    subjects = {e["subject"] for e in west}
+    assert campus_cases["west"] in subjects and campus_cases["east"] not in subjects
+    for subject in subjects:  # each one a complaint that concerns west
+        assert "west" in stack.intake.get(f"/complaints/{subject}").json()["campuses"]
+    # Every event of those complaints is there, in sequence order, as the full log has it (read earlier).
+    theirs = [e for e in everything if e["subject"] in subjects]
+    assert west[:len(theirs)] == theirs
+    assert [e["sequence"] for e in west] == sorted(e["sequence"] for e in west)
+
+
+@pytest.mark.parametrize("service", SERVICES_WITH_LOGS)
+def test_events_of_one_complaint_by_subject_scoped_like_the_log(stack, campus_cases, service):
+    """Issue 12 item 9: ``GET /events?subject=<complaint_id>`` on every service's log, through the stream
+    index, for the console's case page; out of scope it is answered as a complaint with no events."""
+    east = campus_cases["east"]
+    auditor = token_for(AUDITOR, "auditor-01", ("*",))
+    expected = [e for e in _log(stack, service, auditor) if e["subject"] == east]
+    assert expected
+    assert _log(stack, service, auditor, subject=east) == expected
+    assert _log(stack, service, token_for(OFFICER, "east-office-head", ("east",)), subject=east) == expected
+    assert _log(stack, service, token_for(OFFICER, "west-office-head", ("west",)), subject=east) == []
+    assert _log(stack, service, auditor, subject=str(uuid.uuid4())) == []
+    # Paging within one complaint: after= and limit= hold as on the whole log.
+    first = stack[service].get("/events", params={"subject": east, "limit": 1}, token=auditor).json()
+    assert first["events"] == expected[:1] and first["head"] >= expected[-1]["sequence"]
+    rest = _log(stack, service, auditor, subject=east, after=expected[0]["sequence"])
+    assert rest == expected[1:]
+    bad = stack[service].get("/events", params={"subject": "not-a-complaint"}, token=auditor)
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"subject"}
+
+
+# -- intake's contact RPC --------------------------------------------------------------------------------------
+
+
+def test_the_contact_rpc_answers_notification_only(stack, complaint):
+    """Issue 11 item 5: ``intake.contact_for`` gave name, phone and e-mail to any AMQP client. A caller without
+    notification's service token gets nothing — not even whether the id exists — and notification still
+    reaches the complainant (the acknowledgement below is sent with the details it got over the RPC)."""
+    from nameko.exceptions import RemoteError
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from shared.auth import authenticator
+
+    email = "rpc.only@example.org"
+    cid = stack.intake.post("/complaints", complaint(complainant={"name": "Rpc Only", "email": email})).json()[
+        "complaint_id"]
+    auth = authenticator()
+    refused = [None, "", "not.a.jwt", token_for(OFFICER, "east-office-head", ("*",)), auth.service_token("reporting"),
+               auth.service_token("console"), auth.mint("service:notification", OFFICER, ["*"])]
+    # The stack's AMQP_URI is the broker's admin user on the stack's vhost: more than any attacker has.
+    with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=20) as cluster:
+        for bad in refused:
+            for asked in (cid, str(uuid.uuid4())):
+                with pytest.raises(RemoteError) as caught:
+                    cluster.intake.contact_for(asked, **({} if bad is None else {"token": bad}))
+                assert caught.value.exc_type == "CallerNotAllowed", (bad, caught.value)
+                assert email not in str(caught.value.value)
+        with pytest.raises(RemoteError) as caught:  # positional, as a careless client would
+            cluster.intake.contact_for(cid)
+        assert caught.value.exc_type == "CallerNotAllowed"
+        granted = cluster.intake.contact_for(cid, token=auth.service_token("notification"))
+        assert granted["email"] == email and granted["name"] == "Rpc Only"
+    wait_for(lambda: any(email in m["to"] for m in stack.smtp.messages()),
+             what="the acknowledgement e-mailed with the details notification got from intake")

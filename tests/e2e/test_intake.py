@@ -16,6 +16,7 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config
+from shared.auth import authenticator
 from shared.envelope import new_event
 from tests.e2e.conftest import token_for
 from tests.support.waiting import wait_for
@@ -471,17 +472,18 @@ def test_contact_for_over_nameko_rpc(stack, complaint):
     anonymous = register(stack, complaint, anonymous=True, complainant=None, patient={"name": "P", "mrn": "M-1"})
     silent = register(stack, complaint, complainant=None)
     reference = detail(stack, cid)["reference"]
+    token = authenticator().service_token("notification")  # intake answers notification only (test_access.py)
     with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=20) as cluster:
-        assert cluster.intake.contact_for(cid) == {
+        assert cluster.intake.contact_for(cid, token=token) == {
             "anonymous": False, "name": "Chen Jie", "phone": "+86 137 0000 1111", "email": "chen.jie@example.org",
             "relation": "son", "campus": "east", "reference": reference, "erased": False}
-        assert cluster.intake.contact_for(anonymous) == {
+        assert cluster.intake.contact_for(anonymous, token=token) == {
             "anonymous": True, "name": None, "phone": None, "email": None, "relation": None, "campus": "east",
             "reference": detail(stack, anonymous)["reference"], "erased": False}
-        assert cluster.intake.contact_for(silent)["name"] is None
+        assert cluster.intake.contact_for(silent, token=token)["name"] is None
         for unknown in (UNKNOWN, "not-a-uuid"):
             with pytest.raises(RemoteError) as caught:
-                cluster.intake.contact_for(unknown)
+                cluster.intake.contact_for(unknown, token=token)
             assert caught.value.exc_type == "ComplaintNotFound" and unknown in caught.value.value
 
 

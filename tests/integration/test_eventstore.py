@@ -10,7 +10,7 @@ import pytest
 
 from shared.db import Database
 from shared.envelope import new_event
-from shared.eventstore import ConcurrencyError, EventStore, chain_hash, verify_chain
+from shared.eventstore import ConcurrencyError, EventStore, StreamScope, chain_hash, verify_chain
 from tests.support.databases import fresh_backbone_database
 
 STORE = EventStore("intake")
@@ -141,6 +141,43 @@ def test_read_stream_and_read_after(db):
         assert [e.data["reason"] for e in stream] == ["note 0", "note 1", "note 2"]
         assert [e.sequence for e in STORE.read_after(cur, 1, 2)] == [2, 3]
         assert STORE.head(cur) == 4
+
+
+def test_read_after_one_subject_and_within_a_scope(db):
+    """``GET /events?subject=`` and the campus scope: one stream's events, in sequence order, paged by
+    ``after``/``limit``; only the streams a scope query selects; both at once."""
+    a, b, c = (str(uuid.uuid4()) for _ in range(3))
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO test_state VALUES (%s, 'west'), (%s, 'east'), (%s, 'west')", (a, b, c))
+        STORE.append(cur, a, 0, [received(a, 0), received(a, 1)])  # 1, 2
+        STORE.append(cur, b, 0, [received(b, 0)])  # 3
+        STORE.append(cur, c, 0, [received(c, 0)])  # 4
+        STORE.append(cur, a, 2, [received(a, 2)])  # 5
+    west = StreamScope("SELECT stream_id FROM test_state WHERE note = ANY(%s)", (["west"],))
+    with db.transaction() as cur:
+        assert [e.sequence for e in STORE.read_after(cur, 0, 10, subject=a)] == [1, 2, 5]
+        assert [e.sequence for e in STORE.read_after(cur, 1, 1, subject=a)] == [2]
+        assert [e.sequence for e in STORE.read_after(cur, 2, 10, subject=a)] == [5]
+        assert STORE.read_after(cur, 0, 10, subject=str(uuid.uuid4())) == []
+        assert [e.sequence for e in STORE.read_after(cur, 0, 10, within=west)] == [1, 2, 4, 5]
+        assert [e.sequence for e in STORE.read_after(cur, 1, 2, within=west)] == [2, 4]  # limit counts what is shown
+        assert [e.sequence for e in STORE.read_after(cur, 0, 10, subject=c, within=west)] == [4]
+        assert STORE.read_after(cur, 0, 10, subject=b, within=west) == []
+
+
+def test_one_subjects_events_are_read_through_the_stream_index(db):
+    """The console's case page must not cost the hospital's whole history (issue 12 item 9)."""
+    streams = [str(uuid.uuid4()) for _ in range(20)]
+    with db.transaction() as cur:
+        for stream in streams:
+            STORE.append(cur, stream, 0, [received(stream, n) for n in range(500)])
+        cur.execute("ANALYZE events")
+    with db.transaction() as cur:
+        cur.execute("EXPLAIN SELECT sequence FROM events WHERE sequence > 0 AND stream_id = %s"
+                    " ORDER BY stream_version LIMIT 1000", (streams[7],))
+        plan = " ".join(row[0] for row in cur.fetchall())
+        assert "events_stream_id_stream_version_key" in plan and "Seq Scan" not in plan, plan
+        assert len(STORE.read_after(cur, 0, 1000, subject=streams[7])) == 500
 
 
 def test_append_refuses_an_event_of_another_stream_or_service(db):
