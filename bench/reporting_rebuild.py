@@ -2,7 +2,7 @@
 
 A fresh database with reporting's real migrations gets N events (default 1,000,000) in
 ``event_copy``, COPYed in bulk: complaint histories of the seeded simulator
-(``services/reporting/simulate.py``: receipts, openings with working-day deadlines, reclassifications,
+(``tests/support/simulate.py``: receipts, openings with working-day deadlines, reclassifications,
 assignments, extensions, findings, breaches, reminders, replies, follow-ups and reopenings,
 rectifications, disputes, closes; every event catalogue-valid) received over two years, in time
 order per source as a real log. Then, in the same run:
@@ -40,13 +40,14 @@ os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:
 
 import psycopg2
 
-from services.reporting import queries, simulate
+from services.reporting import queries
 from services.reporting import statistics as figures
 from services.reporting.projection import known_at
 from services.reporting.rebuild import peak_rss_mb
 from services.reporting.settings import CALENDARS, DEFAULT_TIMEZONE
 from shared import config
 from shared.db import migrate
+from tests.support import simulate
 from tests.support.databases import recreate
 
 TARGET_RATIO = 0.5
