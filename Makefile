@@ -7,7 +7,7 @@ SERVICES := intake investigation notification reporting
 RUN_DIR := var/run
 LOG_DIR := var/log
 
-.PHONY: run stop test lint bench migrate infra venv demo-data contracts
+.PHONY: run stop test lint bench bench-quick migrate infra venv demo-data contracts
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,14 @@ test: venv infra
 lint: venv
 	$(VENV)/bin/ruff check .
 
+## make bench: every bench (bench/[a-z]*.py; not bench/_support.py), full sizes; BENCH_ARGS are passed to each
+BENCHES := $(filter-out bench/_%,$(wildcard bench/*.py))
 bench: venv infra
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $(BENCHES); do echo "== $$b $(BENCH_ARGS)"; PYTHONPATH=$(CURDIR) $(PY) $$b $(BENCH_ARGS) || exit 1; done
+
+## make bench-quick: every bench at small sizes (seconds each): proves they run (CI runs it after make test)
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 ## make contracts: regenerate contracts/ (event schemas, AsyncAPI, OpenAPI) and the generated deploy files
 contracts: venv

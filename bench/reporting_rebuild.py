@@ -21,7 +21,7 @@ monthly summary the service answers for ``GET /reports/monthly`` (group-wide and
 figures: totals, a year earlier, daily series, spikes), timed warm, median of 20: target < 100 ms.
 For information, the same month computed "as of" a moment from the log alone.
 
-    PYTHONPATH=. /tmp/v/bin/python bench/reporting_rebuild.py [--events 1000000] [--keep-db]
+    PYTHONPATH=. .venv/bin/python bench/reporting_rebuild.py [--quick] [--events 1000000] [--keep-db]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:
 
 import psycopg2
 
+from bench import _support
 from services.reporting import queries
 from services.reporting import statistics as figures
 from services.reporting.projection import known_at
@@ -72,7 +73,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the log (about)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     parser.add_argument("--raw-scan", metavar="DSN", help=argparse.SUPPRESS)  # the (b) child process
-    return parser.parse_args()
+    return _support.parse_with_quick(parser, {"events": 20_000})
 
 
 def _escape(text: str) -> str:
