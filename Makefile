@@ -37,10 +37,9 @@ run: migrate stop
 	@$(PY) -m scripts.demo_data --wait
 	@$(PY) -m scripts.where_to_look
 
+## make stop: stop what make run started and wait until every one of those processes has exited
 stop:
-	@for s in $(SERVICES) console smtp sms; do \
-	  if [ -f $(RUN_DIR)/$$s.pid ]; then kill $$(cat $(RUN_DIR)/$$s.pid) 2>/dev/null || true; rm -f $(RUN_DIR)/$$s.pid; fi; \
-	done
+	@scripts/stop-processes.sh $(RUN_DIR)
 
 ## make test: the whole suite against the real RabbitMQ and PostgreSQL of this machine
 test: venv infra
