@@ -57,8 +57,9 @@ def started(tmp_path) -> Iterator[Started]:
 
 
 def _ports() -> dict[str, int]:
-    base = int(os.environ["INTAKE_PORT"])  # the slot's spare ports, as tests/console uses them
-    return {"smtp": base + 4, "sms": base + 5, "console": base + 7}
+    """Spare ports of the test slot that no stack of this package uses (its SMTP/SMS stand-ins take +4, +5)."""
+    base = int(os.environ["INTAKE_PORT"])
+    return {"smtp": base + 6, "sms": base + 8, "console": base + 9}
 
 
 def make_stop(run_dir: Path, **env: str) -> subprocess.CompletedProcess:
