@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 SERVICES := intake investigation notification reporting
 RUN_DIR := var/run
 LOG_DIR := var/log
+# The local stand-ins for the hospital's SMTP relay and SMS gateway (overridable, like every service port).
+SMTP_PORT ?= 2525
+SMS_PORT ?= 9090
 
 .PHONY: run stop test lint bench bench-quick migrate infra venv demo-data contracts
 
@@ -26,10 +29,11 @@ migrate: venv infra
 run: migrate stop
 	@mkdir -p $(RUN_DIR) $(LOG_DIR) var/mail
 	@# Local stand-ins for the hospital's SMTP relay and SMS gateway: messages land in var/mail, /_messages.
-	@nohup $(PY) -m tests.support.smtp_sink 2525 var/mail >> $(LOG_DIR)/smtp.log 2>&1 & echo $$! > $(RUN_DIR)/smtp.pid
-	@nohup $(PY) -m tests.support.sms_gateway 9090 >> $(LOG_DIR)/sms.log 2>&1 & echo $$! > $(RUN_DIR)/sms.pid
+	@nohup $(PY) -m tests.support.smtp_sink $(SMTP_PORT) var/mail >> $(LOG_DIR)/smtp.log 2>&1 & echo $$! > $(RUN_DIR)/smtp.pid
+	@nohup $(PY) -m tests.support.sms_gateway $(SMS_PORT) >> $(LOG_DIR)/sms.log 2>&1 & echo $$! > $(RUN_DIR)/sms.pid
 	@for s in $(SERVICES); do \
-	  RATE_LIMIT_WRITES_PER_MINUTE=$${RATE_LIMIT_WRITES_PER_MINUTE:-6000} SMTP_PORT=$${SMTP_PORT:-2525} \
+	  RATE_LIMIT_WRITES_PER_MINUTE=$${RATE_LIMIT_WRITES_PER_MINUTE:-6000} SMTP_PORT=$(SMTP_PORT) \
+	  SMS_GATEWAY_URL=$${SMS_GATEWAY_URL:-http://127.0.0.1:$(SMS_PORT)/send} \
 	    nohup $(PY) -m shared.run $$s >> $(LOG_DIR)/$$s.log 2>&1 & echo $$! > $(RUN_DIR)/$$s.pid; \
 	done
 	@# The web console (port 8000): pages over the four services' APIs, demo sign-in.

@@ -76,6 +76,7 @@ def test_make_stop_returns_once_the_console_and_the_stand_ins_have_exited(starte
     done = make_stop(started.run_dir)
 
     assert done.returncode == 0, done.stderr
+    assert "killing" not in done.stderr  # each stopped on SIGTERM, the console too (it has no timers to wake it)
     # Asked at once, without waiting: every process has already exited when make stop returns.
     still_running = [name for name, p in started.processes.items() if p.poll() is None]
     assert still_running == []
