@@ -79,9 +79,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10, help="cases falling due in figure (c)")
     parser.add_argument("--ticks", type=int, default=20)
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     args = _support.parse_with_quick(parser, {"cases": 2000, "due": 3, "ticks": 5})
 
-    db = Database(fresh_service_database("investigation"), size=4)
+    dsn = fresh_service_database("investigation")
+    db = Database(dsn, size=4)
     engine = DeadlineEngine(db)
     empty = ticks(engine, args.ticks)
 
@@ -110,6 +112,8 @@ def main() -> None:
     print(f"deadline tick: {f:.2f} ms with {args.cases:,} open cases vs {e:.2f} ms empty "
           f"(ratio {f / e:.2f}x); target < 50 ms: {'met' if f < 50 else 'NOT met'}")
     db.close()
+    if not args.keep_db:
+        _support.drop_database(dsn)
 
 
 if __name__ == "__main__":
