@@ -27,7 +27,7 @@ RabbitMQ vhost, both removed at the end. If someone restarts RabbitMQ meanwhile 
 tests do), (a) rides it out with EventConsumer's own reconnect and simply reads slower; (b) is
 measured again.
 
-    PYTHONPATH=. /tmp/v/bin/python bench/consumer_drain.py [--events 50000] [--breakdown] [--profile]
+    PYTHONPATH=. .venv/bin/python bench/consumer_drain.py [--quick] [--events 50000] [--breakdown] [--profile]
 """
 
 import eventlet
@@ -71,7 +71,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=500,
                         help="EventConsumer batch (prefetch is twice this; the services use 500)")
     _support.common_arguments(parser, "the consumer drain (waiting, parsing, handlers, commit)")
-    return parser.parse_args()
+    return _support.parse_with_quick(parser, {"events": 2000})
 
 
 # -- the backlog ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ What is measured: ``DeadlineEngine.tick(now)`` — the whole tick, reminders and
 that fall due now (each emitting its reminder or breach). The engine reads only rows falling due
 through partial indexes, so (b) should cost what (a) costs. Target: < 50 ms per tick.
 
-    PYTHONPATH=. python bench/deadline_tick.py [--cases 1000000] [--due 10] [--ticks 20]
+    PYTHONPATH=. .venv/bin/python bench/deadline_tick.py [--quick] [--cases 1000000] [--due 10] [--ticks 20]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 
 os.environ.setdefault("INVESTIGATION_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_deadline_tick")
 
+from bench import _support  # noqa: E402
 from services.investigation import projection  # noqa: E402
 from services.investigation.deadlines import DeadlineEngine  # noqa: E402
 from shared.db import Database, make_cooperative  # noqa: E402
@@ -78,9 +79,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10, help="cases falling due in figure (c)")
     parser.add_argument("--ticks", type=int, default=20)
-    args = parser.parse_args()
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
+    args = _support.parse_with_quick(parser, {"cases": 2000, "due": 3, "ticks": 5})
 
-    db = Database(fresh_service_database("investigation"), size=4)
+    dsn = fresh_service_database("investigation")
+    db = Database(dsn, size=4)
     engine = DeadlineEngine(db)
     empty = ticks(engine, args.ticks)
 
@@ -109,6 +112,8 @@ def main() -> None:
     print(f"deadline tick: {f:.2f} ms with {args.cases:,} open cases vs {e:.2f} ms empty "
           f"(ratio {f / e:.2f}x); target < 50 ms: {'met' if f < 50 else 'NOT met'}")
     db.close()
+    if not args.keep_db:
+        _support.drop_database(dsn)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ Everything runs in one process under eventlet with the cooperative psycopg2 wait
 as the services run. The bench uses its own database and its own RabbitMQ vhost, both removed at
 the end.
 
-    PYTHONPATH=. /tmp/v/bin/python bench/relay_throughput.py [--events 50000] [--profile]
+    PYTHONPATH=. .venv/bin/python bench/relay_throughput.py [--quick] [--events 50000] [--profile]
 """
 
 import eventlet
@@ -79,7 +79,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--raw-api", choices=("channel", "producer"), default="channel",
                         help="baselines publish with py-amqp channel.basic_publish or kombu.Producer.publish")
     _support.common_arguments(parser, "the relay pass (database, basic_publish, confirms)")
-    return parser.parse_args()
+    return _support.parse_with_quick(parser, {"events": 2000, "confirm_budget": 1.0})
 
 
 # -- setup ---------------------------------------------------------------------------------------

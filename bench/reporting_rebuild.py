@@ -2,7 +2,7 @@
 
 A fresh database with reporting's real migrations gets N events (default 1,000,000) in
 ``event_copy``, COPYed in bulk: complaint histories of the seeded simulator
-(``services/reporting/simulate.py``: receipts, openings with working-day deadlines, reclassifications,
+(``tests/support/simulate.py``: receipts, openings with working-day deadlines, reclassifications,
 assignments, extensions, findings, breaches, reminders, replies, follow-ups and reopenings,
 rectifications, disputes, closes; every event catalogue-valid) received over two years, in time
 order per source as a real log. Then, in the same run:
@@ -21,7 +21,7 @@ monthly summary the service answers for ``GET /reports/monthly`` (group-wide and
 figures: totals, a year earlier, daily series, spikes), timed warm, median of 20: target < 100 ms.
 For information, the same month computed "as of" a moment from the log alone.
 
-    PYTHONPATH=. /tmp/v/bin/python bench/reporting_rebuild.py [--events 1000000] [--keep-db]
+    PYTHONPATH=. .venv/bin/python bench/reporting_rebuild.py [--quick] [--events 1000000] [--keep-db]
 """
 
 from __future__ import annotations
@@ -40,13 +40,15 @@ os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:
 
 import psycopg2
 
-from services.reporting import queries, simulate
+from bench import _support
+from services.reporting import queries
 from services.reporting import statistics as figures
 from services.reporting.projection import known_at
 from services.reporting.rebuild import peak_rss_mb
 from services.reporting.settings import CALENDARS, DEFAULT_TIMEZONE
 from shared import config
 from shared.db import migrate
+from tests.support import simulate
 from tests.support.databases import recreate
 
 TARGET_RATIO = 0.5
@@ -71,7 +73,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the log (about)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     parser.add_argument("--raw-scan", metavar="DSN", help=argparse.SUPPRESS)  # the (b) child process
-    return parser.parse_args()
+    return _support.parse_with_quick(parser, {"events": 20_000})
 
 
 def _escape(text: str) -> str:

@@ -3,6 +3,7 @@
 from services.console.pages import demo_people
 from shared import auth, config
 
+SMTP_PORT, SMS_PORT = config.env("SMTP_PORT", "2525"), config.env("SMS_PORT", "9090")  # make run's stand-ins
 LINES = f"""
 The hospital complaint platform is running (demo hospital: campuses east and west).
 
@@ -16,7 +17,7 @@ The hospital complaint platform is running (demo hospital: campuses east and wes
   every service: /health/live  /health/ready  /metrics  (and /events?after=0&limit=100 on event owners)
   RabbitMQ:      http://127.0.0.1:15672  (guest/guest) — exchanges intake.events, investigation.events, ...
   logs:          var/log/<service>.log  (JSON lines)        stop with: make stop
-  messages sent: var/mail/*.json (a local SMTP server on :2525), SMS at http://127.0.0.1:9090 (a stand-in gateway)
+  messages sent: var/mail/*.json (a local SMTP server on :{SMTP_PORT}), SMS at http://127.0.0.1:{SMS_PORT} (stand-in)
 
 Try:
   curl -s -XPOST {config.service_url('intake')}/complaints -H "Authorization: Bearer $TOKEN" \\

@@ -11,9 +11,11 @@ import eventlet
 eventlet.monkey_patch()
 
 import importlib  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
+from eventlet.hubs import trampoline  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from shared import config, logs  # noqa: E402
@@ -22,6 +24,24 @@ from shared.db import make_cooperative  # noqa: E402
 
 def service_class(service: str) -> type:
     return importlib.import_module(f"services.{service}.service").Service
+
+
+def stop_on_signals(runner: ServiceRunner) -> None:
+    """SIGTERM (Kubernetes, make stop) and SIGINT stop gracefully: entrypoints first, then the background
+    loops. The handler only schedules the stop; a process with no timers of its own (the console) would
+    leave eventlet's hub asleep in epoll until its next event, so each signal also writes to a pipe the
+    hub watches (``signal.set_wakeup_fd``), which wakes it to run the stop at once."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+
+    def drain() -> None:
+        while True:
+            trampoline(read_end, read=True)
+            os.read(read_end, 512)
+    eventlet.spawn_n(drain)
+    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
+    signal.signal(signal.SIGINT, lambda *_: eventlet.spawn_n(runner.stop))
 
 
 def main(argv: list[str]) -> None:
@@ -35,9 +55,7 @@ def main(argv: list[str]) -> None:
         "WEB_SERVER_ADDRESS": f"{config.env('BIND_HOST', '0.0.0.0')}:{config.http_port(service)}",
     })
     runner.add_service(service_class(service))
-    # SIGTERM (Kubernetes, make stop) stops gracefully: entrypoints first, then the background loops.
-    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
-    signal.signal(signal.SIGINT, lambda *_: eventlet.spawn_n(runner.stop))
+    stop_on_signals(runner)
     runner.start()
     runner.wait()
 

@@ -14,12 +14,13 @@ import eventlet.wsgi
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from services.reporting import domain, queries, rebuild, reports, simulate, statistics
+from services.reporting import domain, queries, rebuild, reports, statistics
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CALENDARS
 from shared.consumer import Backfill, Inbox
 from shared.db import Database
 from shared.envelope import Envelope, new_event
+from tests.support import simulate
 from tests.support.databases import fresh_service_database
 
 START = datetime(2026, 1, 5, tzinfo=UTC)

@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.reporting import domain, simulate
+from services.reporting import domain
 from services.reporting.domain import LoggedEvent
 from services.reporting.settings import CALENDARS
 from shared import catalogue
 from shared.workdays import CampusCalendar
+from tests.support import simulate
 
 CID = "0b5f5d5e-1111-4222-8333-444455556666"
 REPLY = "9d0e8a11-aaaa-4bbb-8ccc-dddddddddddd"
