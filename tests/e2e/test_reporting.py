@@ -16,14 +16,13 @@ import psycopg2.extras
 import pytest
 import requests
 
-from services.reporting import simulate
 from services.reporting.projection import known_at
 from services.reporting.settings import CALENDARS
 from shared import config
 from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, OPS
 from shared.db import migrate
 from tests.e2e.conftest import ServiceProcess, token_for
-from tests.support import rabbit
+from tests.support import rabbit, simulate
 from tests.support.databases import recreate
 from tests.support.waiting import wait_for
 
