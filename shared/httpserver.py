@@ -180,18 +180,16 @@ class JsonErrorsApp(WsgiApp):
         except HTTPException as exc:
             response = self.route_error(request, exc)
         else:
-            if request.method == "OPTIONS":
-                allowed = sorted(adapter.allowed_methods())
-                response = Response(status=204, headers={"Allow": ", ".join(allowed)})
-            else:
-                request.path_values = values
-                response = provider.handle_request(request)
+            request.path_values = values
+            response = provider.handle_request(request)
         _close_if_body_unread(environ)
         return response(environ, start_response)
 
     def route_error(self, request: Request, exc: HTTPException) -> Response:
         if isinstance(exc, MethodNotAllowed):
-            allowed = sorted(exc.valid_methods or ())
+            allowed = sorted({*(exc.valid_methods or ()), "OPTIONS"})
+            if request.method == "OPTIONS":
+                return Response(status=204, headers={"Allow": ", ".join(allowed)})
             message, details = f"{request.method} is not allowed on {request.path}", {"allowed": allowed}
             headers = {"Allow": ", ".join(allowed)}
         elif exc.code == 404:
