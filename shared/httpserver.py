@@ -199,8 +199,8 @@ class JsonErrorsApp(WsgiApp):
         status = exc.code or 500
         metrics.HTTP_REQUESTS.labels(self.server.container.service_name, method_label(request.method),
                                      str(status)).inc()
-        if self.server.html_errors and request.accept_mimetypes.accept_html \
-                and not request.accept_mimetypes.accept_json:
+        wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
+        if self.server.html_errors and wants == "text/html":
             return Response(_html_page(status, message), status=status, headers=headers, mimetype="text/html")
         return Response(error_body(message, **details), status=status, headers=headers, mimetype="application/json")
 

@@ -4,13 +4,16 @@ needed. Over real sockets and processes the same rules are in tests/e2e/test_htt
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields
-from werkzeug.test import EnvironBuilder
+from werkzeug.routing import Map, Rule
+from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
 from shared.auth import OFFICER, RateLimiter, authenticator
+from shared.httpserver import JsonErrorsApp
 from shared.web import (
     MAX_JSON_DEPTH,
     BadRequest,
@@ -121,3 +124,32 @@ def test_the_rate_limit_never_says_try_again_in_0s(monkeypatch):
         entrypoint._admit(request(b"{}", headers={"Authorization": f"Bearer {token}"}))
     assert refused.value.body["retry_after"] == 1
     assert "try again in 1s" in refused.value.body["error"] and "0s" not in refused.value.body["error"]
+
+
+class Router:
+    """What JsonErrorsApp needs of nameko's WebServer: the routes, and whether browsers get HTML."""
+
+    def __init__(self, html_errors: bool):
+        self.html_errors = html_errors
+        self.container = SimpleNamespace(service_name="test")
+
+    def make_url_map(self) -> Map:
+        return Map([Rule("/page", methods=["GET"], endpoint=None)])
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("html_errors, accept, html", [
+    (True, BROWSER, True), (True, "application/json", False), (True, "*/*", False), (False, BROWSER, False)])
+def test_unknown_routes_and_methods_answer_json_or_for_a_console_browser_html(html_errors, accept, html):
+    client = Client(JsonErrorsApp(Router(html_errors)))
+    missing = client.get("/nowhere", headers={"Accept": accept})
+    wrong = client.delete("/page", headers={"Accept": accept})
+    assert (missing.status_code, wrong.status_code) == (404, 405)
+    assert "GET" in wrong.headers["Allow"]
+    for response in (missing, wrong):
+        assert response.mimetype == ("text/html" if html else "application/json")
+        if not html:
+            assert "error" in json.loads(response.get_data())
+    assert "/nowhere" in missing.get_data(as_text=True)
