@@ -98,6 +98,13 @@ class GuardedProtocol(HttpOnlyProtocol):
         environ[CLOSE_CONNECTION] = self._close_after_response
         return environ
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request the protocol cannot parse (bad request line, unsupported version): the JSON error body,
+        not http.server's HTML page."""
+        reason = self.responses.get(code, ("Error", ""))[0]
+        self.close_connection = 1
+        self._send_raw(code, reason, error_body(message or reason))
+
     def _close_after_response(self) -> None:
         self.close_connection = 1
 
