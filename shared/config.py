@@ -65,3 +65,21 @@ class Hospital:
 def load_hospital(path: Path | None = None) -> Hospital:
     raw = json.loads((path or hospital_config_path()).read_text(encoding="utf-8"))
     return Hospital(campuses=raw["campuses"], leadership=raw.get("leadership", []))
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How long an HTTP client may take, in seconds (docs/configuration.md). All of it is waited for
+    before a nameko worker is taken, so slow clients cannot starve health, metrics or RPC."""
+
+    header_timeout: float  # the request line and headers, from their first byte
+    body_timeout: float  # the whole request body
+    idle_timeout: float  # a kept-alive connection waiting for its next request
+    socket_timeout: float  # any one read or write on the connection
+
+    @classmethod
+    def from_env(cls) -> HttpLimits:
+        return cls(header_timeout=float(env("HTTP_HEADER_TIMEOUT", "10")),
+                   body_timeout=float(env("HTTP_BODY_TIMEOUT", "30")),
+                   idle_timeout=float(env("HTTP_IDLE_TIMEOUT", "60")),
+                   socket_timeout=float(env("HTTP_SOCKET_TIMEOUT", "30")))

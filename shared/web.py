@@ -4,6 +4,7 @@ backbone endpoints every service serves (health, metrics, event backfill)."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -16,12 +17,14 @@ from marshmallow import Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from shared import metrics
+from shared import config, metrics
 from shared.auth import AuthError, Forbidden, OutOfScope, Principal, RateLimiter, authenticator, bearer
 from shared.envelope import EnvelopeError, rfc3339
 from shared.eventstore import ConcurrencyError
+from shared.httpserver import BodyError, GuardedWebServer, method_label, read_body
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 32  # far beyond any body the services take; deep enough nesting is only an attack
 
 
 class HttpError(Exception):
@@ -48,6 +51,10 @@ class Conflict(HttpError):
 
 class PayloadTooLarge(HttpError):
     status = 413
+
+
+class UnsupportedMediaType(HttpError):
+    status = 415
 
 
 class TooManyRequests(HttpError):
@@ -83,19 +90,71 @@ def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | 
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or a 400/413 that says what is wrong with it."""
+    """The request's JSON object, or a 400/413/415 that says what is wrong with it."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
+    if raw:
+        _require_json_media_type(request)
     try:
-        body = json.loads(raw or b"null")
-    except ValueError as exc:
+        body = json.loads(raw.decode("utf-8") or "null", object_pairs_hook=_unique_keys)
+    except DuplicateKey as exc:
+        raise BadRequest(f"key {exc.key!r} appears more than once in the body",
+                         errors={exc.key: ["given more than once"]}) from None
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as exc:  # not UTF-8 (UnicodeDecodeError) or not JSON
         raise BadRequest("body is not valid JSON", errors={"_body": [str(exc)]}) from exc
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object", errors={"_body": ["must be a JSON object"]})
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise _too_deep()
     return body
+
+
+def _require_json_media_type(request: Request) -> None:
+    """A body must say it is JSON (or say nothing): a form or text/plain is refused, not guessed at."""
+    media_type = request.mimetype
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
+        raise UnsupportedMediaType(f"content type {media_type} is not accepted; send application/json",
+                                   content_type=media_type)
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"charset {charset} is not accepted; send UTF-8", content_type=request.mimetype)
+
+
+class DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of the body; a key given twice is refused (which value was meant is anybody's guess)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests, counted without recursion (the value may be hostile)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels",
+                      errors={"_body": [f"nests deeper than {MAX_JSON_DEPTH} levels"]})
 
 
 def load(schema: Schema, request_or_data: Request | Mapping[str, Any]) -> dict[str, Any]:
@@ -104,7 +163,13 @@ def load(schema: Schema, request_or_data: Request | Mapping[str, Any]) -> dict[s
 
 
 def query(schema: Schema, request: Request) -> dict[str, Any]:
-    return schema.load({k: v for k, v in request.args.items()})
+    """The query string through ``schema``; a parameter given twice is a 400 naming it (which one
+    was meant is anybody's guess, and taking the first silently hides a client's bug)."""
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise BadRequest(f"query parameter {', '.join(repeated)} given more than once",
+                         errors={name: ["given more than once"] for name in repeated})
+    return schema.load(dict(request.args.items()))
 
 
 class HttpEntrypoint(HttpRequestHandler):
@@ -115,23 +180,32 @@ class HttpEntrypoint(HttpRequestHandler):
     are rate-limited per client. The caller's :class:`Principal` is ``principal(request)``.
     """
 
+    server = GuardedWebServer()
     limiter: RateLimiter | None = None
+    body_timeout: float | None = None
 
     def __init__(self, method: str, url: str, roles: tuple[str, ...] | None = None, public: bool = False,
-                 **kwargs: Any):
+                 max_body: int = MAX_BODY_BYTES, **kwargs: Any):
         kwargs.setdefault("expected_exceptions", (HttpError, ValidationError, EnvelopeError, ConcurrencyError,
                                                   Forbidden))
-        self.roles, self.public = roles, public
+        self.roles, self.public, self.max_body = roles, public, max_body
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
+        # Runs in the connection's green thread: the body is read (bounded in time and size) and the
+        # caller admitted before a worker is taken, so a slow or refused client never holds one.
         try:
+            if HttpEntrypoint.body_timeout is None:
+                HttpEntrypoint.body_timeout = config.HttpLimits.from_env().body_timeout
+            read_body(request.environ, self.max_body, HttpEntrypoint.body_timeout)
             self._admit(request)
+        except BodyError as exc:
+            response = json_response({"error": str(exc)}, exc.status)
         except Exception as exc:
             response = self.response_from_exception(exc)
         else:
             response = super().handle_request(request)
-        metrics.HTTP_REQUESTS.labels(self.container.service_name, request.method,
+        metrics.HTTP_REQUESTS.labels(self.container.service_name, method_label(request.method),
                                      str(response.status_code)).inc()
         return response
 
@@ -147,8 +221,10 @@ class HttpEntrypoint(HttpRequestHandler):
                 HttpEntrypoint.limiter = RateLimiter.from_env()
             wait = HttpEntrypoint.limiter.take(found.subject)
             if wait:
-                raise TooManyRequests(f"too many writes by {found.subject}; try again in {wait:.0f}s",
-                                      retry_after=max(1, round(wait)))
+                # whole seconds, never "0s" (sooner would be refused); a limit of 0 per minute: a day
+                retry_after = max(1, math.ceil(min(wait, 86400.0)))
+                raise TooManyRequests(f"too many writes by {found.subject}; try again in {retry_after}s",
+                                      retry_after=retry_after)
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, TooManyRequests):

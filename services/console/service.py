@@ -67,6 +67,7 @@ def _to_sign_in(ctx: pages.Ctx, notice: str | None) -> Response:
 
 class Service:
     name = SERVICE
+    html_errors = True  # an unknown page or method: a browser gets HTML, an API client JSON (shared/httpserver.py)
 
     # -- sign-in ------------------------------------------------------------------------------------
     @http("GET", "/login", public=True)

@@ -41,7 +41,8 @@ class ServiceProcess:
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        env = {**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5", **self.extra_env}
+        env = {**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5",
+               "HTTP_HEADER_TIMEOUT": "5", "HTTP_BODY_TIMEOUT": "5", **self.extra_env}  # slow clients, quickly
         if self.port:
             env[f"{self.service.upper()}_PORT"] = str(self.port)
         self.process = subprocess.Popen([sys.executable, "-m", "shared.run", self.service], cwd=config.ROOT,
