@@ -442,6 +442,7 @@ class Handler:
     query: type[Schema] | None = None
     statuses: set[int] = field(default_factory=set)
     body_keys: list[str] | None = None     # keys of a dict literal given to json_response (always present)
+    created_keys: list[str] = field(default_factory=list)  # ids of what an action created (its 201 body)
     content_type: str = "application/json"
     raises: set[str] = field(default_factory=set)
 
@@ -508,6 +509,8 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
                 and callee.attr not in seen):
             helper = inspect.getattr_static(cls, callee.attr, None)
             if inspect.isfunction(helper) and not hasattr(helper, "nameko_entrypoints"):
+                found.created_keys += [k.value for a in node.args if isinstance(a, ast.Dict)
+                                       for k in a.keys if isinstance(k, ast.Constant)]
                 seen.add(callee.attr)
                 inner = read_handler(cls, helper, seen)
                 found.body = found.body or inner.body
@@ -561,6 +564,25 @@ def _backbone_responses(path: str) -> dict[str, Any] | None:
     return None
 
 
+# The keys the services' JSON bodies use, typed once (an action answers complaint_id, status, events and the id
+# of what it created: extension_id, rectification_id, dispute_id, reply_id, …).
+_RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
+    "reference": {"type": "string", "description": "the complaint's human reference, e.g. EAST-2026-000123"},
+    "status": {"type": "string", "description": "the status after the action"},
+    "events": {"type": "array", "items": {"type": "string"},
+               "description": "the types of the events the action appended, in order"},
+    "rebuild": {"type": "object", "description": "the rebuild's state"},
+}
+
+
+def response_property(key: str) -> dict[str, Any]:
+    if key in _RESPONSE_PROPERTIES:
+        return copy.deepcopy(_RESPONSE_PROPERTIES[key])
+    if key.endswith("_id"):
+        return {"type": "string", "format": "uuid", "description": f"the {key.removesuffix('_id')}'s id"}
+    return {"type": "array", "items": {"type": "object"}, "description": f"the {key}"}
+
+
 def _first_sentence(doc: str) -> str:
     paragraph = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
     head, dot, _ = paragraph.partition(". ")
@@ -607,9 +629,10 @@ def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
                     "schema": {"type": "string"}}}}
             else:
                 schema = {"type": "object"}
-                if handler.body_keys:
-                    schema["properties"] = {k: {} for k in handler.body_keys}
-                    schema["required"] = list(handler.body_keys)
+                keys = [*(handler.body_keys or []), *(handler.created_keys if status == 201 else [])]
+                if keys:
+                    schema["properties"] = {k: response_property(k) for k in keys}
+                    schema["required"] = keys
                 body = _json(schema, _REASONS.get(status, "Success"))
             responses[str(status)] = body
     if handler.body is not None or handler.query is not None:

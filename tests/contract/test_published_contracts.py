@@ -296,3 +296,38 @@ def test_an_asyncapi_message_payload_validates_the_events_of_its_type_only():
     assert list(withdrawn.iter_errors({**event, "data": {**event["data"], "campus": 5}}))
     received = _file_backed_validator(messages["ComplaintReceived"]["payload"])
     assert list(received.iter_errors(event))  # a ComplaintWithdrawn is not a ComplaintReceived
+
+
+@pytest.mark.parametrize(("path", "created"), [
+    ("/cases/{complaint_id}/extensions", "extension_id"), ("/cases/{complaint_id}/rectifications", "rectification_id"),
+    ("/cases/{complaint_id}/disputes", "dispute_id"), ("/cases/{complaint_id}/replies", "reply_id"),
+])
+def test_openapi_action_responses_are_typed_and_name_what_they_created(path, created):
+    document = yaml.safe_load((ROOT / contracts.OPENAPI_DIR / "investigation.yaml").read_text(encoding="utf-8"))
+    schema = document["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["complaint_id", "status", "events", created]
+    assert schema["properties"][created] == {"type": "string", "format": "uuid",
+                                             "description": f"the {created.removesuffix('_id')}'s id"}
+    assert schema["properties"]["events"]["items"] == {"type": "string"}
+    assert all(p for p in schema["properties"].values()), "no untyped property"
+    body = {"complaint_id": str(uuid.uuid4()), "status": "open", "events": ["ExtensionRequested"],
+            created: str(uuid.uuid4())}
+    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
+    assert list(validator.iter_errors(body)) == []
+    assert list(validator.iter_errors({**body, created: "not-a-uuid"}))
+    assert list(validator.iter_errors({k: v for k, v in body.items() if k != created}))
+
+
+def test_asyncapi_declares_security_external_docs_and_the_cloudevents_content_type():
+    document = _asyncapi()
+    scheme = document["components"]["securitySchemes"]["subscriber"]
+    assert scheme["type"] == "userPassword" and "docs/subscribers.md#permissions" in scheme["description"]
+    assert document["servers"]["rabbitmq"]["security"] == [{"$ref": "#/components/securitySchemes/subscriber"}]
+    assert document["info"]["externalDocs"]["url"].endswith("/docs/subscribers.md")
+    assert document["defaultContentType"] == "application/cloudevents+json"
+    for name, message in document["components"]["messages"].items():
+        assert message["contentType"] == "application/cloudevents+json", name
+        assert message["externalDocs"] == document["info"]["externalDocs"], name
+    for service in catalogue.SERVICES:
+        receive = document["operations"][f"subscribeTo{service.capitalize()}Events"]
+        assert receive["security"] == [{"$ref": "#/components/securitySchemes/subscriber"}]
