@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
+from scripts import demo_events
 from shared import auth, catalogue, config
 
 SUMMARIES = {
@@ -90,6 +91,8 @@ def main() -> None:
             handled += _handle(response.json()["complaint_id"], body, office[body["campus"]], rng)
     print(f"demo data: {args.count} complaints over the last {args.weeks} weeks loaded through intake;"
           f" {handled} handled through investigation")
+    demo_events.run()  # the rest of the story: every event type at least once
+    print("demo data: the other actions (extensions, disputes, reminders, …) played through the APIs")
 
 
 def _headers(token: str) -> dict[str, str]:
