@@ -171,6 +171,13 @@ def a_later_release() -> list[envelope.Envelope]:
 
 def republish(database: Database) -> None:
     """Make the relay publish the whole log again, as after a crash before it recorded its position."""
+
+    def relay_caught_up() -> bool:  # else its own position update, still to come, would undo the reset
+        with database.transaction() as cur:
+            cur.execute("SELECT (SELECT last_published FROM relay_position) = (SELECT max(sequence) FROM events)")
+            return cur.fetchone()[0]
+
+    wait_for(relay_caught_up, what="the relay recorded its position")
     with database.transaction() as cur:
         cur.execute("UPDATE relay_position SET last_published = 0")
         cur.execute("NOTIFY events_appended")

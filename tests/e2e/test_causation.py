@@ -72,3 +72,12 @@ def test_one_complaint_from_received_to_reply_sent_is_one_chain(stack, complaint
     assert followed["causationid"] == again["causationid"]
     assert len({received["causationid"], findings["causationid"], issued["causationid"],
                 followed["causationid"]}) == 4  # four requests
+
+
+def test_a_subscriber_starts_from_now_by_asking_beyond_the_head(stack, complaint):
+    """docs/subscribers.md, Backfill: `after` at or beyond the head answers no events and the head to start from."""
+    stack.intake.post("/complaints", complaint())
+    page = stack.intake.get("/events", params={"after": 2**63 - 1, "limit": 1}).json()
+    assert page["events"] == [] and page["head"] >= 1
+    following = stack.intake.get("/events", params={"after": page["head"] - 1, "limit": 1}).json()
+    assert [e["sequence"] for e in following["events"]] == [page["head"]]
