@@ -18,6 +18,8 @@ from typing import Any
 
 import jwt
 
+from shared.jwks import IdentityProvider
+
 FIRST_CONTACT, OFFICER, LIAISON = "first_contact", "complaint_officer", "department_liaison"
 LEADERSHIP, AUDITOR, OPS, SYSTEM = "leadership", "auditor", "ops", "system"
 ROLES = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR, OPS, SYSTEM)
@@ -86,19 +88,26 @@ class Authenticator:
                  audience: str = "complaints"):
         self.verify_key, self.algorithm, self.signing_key = verify_key, algorithm, signing_key
         self.issuer, self.audience = issuer, audience
+        self.identity_provider: IdentityProvider | None = None  # RS256 tokens by JWKS (AUTH_JWKS_URL), beside these
 
     @classmethod
     def from_env(cls) -> Authenticator:
         public = os.environ.get("AUTH_JWT_PUBLIC_KEY")
         if public:
-            return cls(public, "RS256", os.environ.get("AUTH_JWT_PRIVATE_KEY"))
-        secret = os.environ.get("AUTH_JWT_SECRET", DEV_SECRET)
-        return cls(secret, "HS256", secret)
+            made = cls(public, "RS256", os.environ.get("AUTH_JWT_PRIVATE_KEY"))
+        else:
+            secret = os.environ.get("AUTH_JWT_SECRET", DEV_SECRET)
+            made = cls(secret, "HS256", secret)
+        made.identity_provider = IdentityProvider.from_env()
+        return made
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self.verify_key, algorithms=[self.algorithm], audience=self.audience,
-                                issuer=self.issuer, options={"require": ["sub", "role", "exp", "iat"]})
+            if self.identity_provider is not None and IdentityProvider.issued(token):
+                claims = self.identity_provider.decode(token)
+            else:
+                claims = jwt.decode(token, self.verify_key, algorithms=[self.algorithm], audience=self.audience,
+                                    issuer=self.issuer, options={"require": ["sub", "role", "exp", "iat"]})
         except jwt.ExpiredSignatureError:
             raise AuthError("the token has expired") from None
         except jwt.InvalidSignatureError:

@@ -19,7 +19,8 @@ Conventions shared by every type (kept here once, as base schemas and field fact
   with ``strict=True`` (unknown fields rejected).
 
 :func:`json_schema` converts a schema to JSON Schema (draft 2020-12) for subscribers by
-walking its fields; a field or validator it cannot translate faithfully makes it raise rather
+walking its fields (published open: unknown fields validate; :func:`strict_json_schema` is the
+closed form the producer's tests use); a field or validator it cannot translate faithfully makes it raise rather
 than publish a looser schema. Cross-field rules JSON Schema cannot express (``campus`` must
 be one of ``campuses``) are stated in the field's ``description``.
 """
@@ -817,14 +818,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 @cache
 def _receiving_validator(name: str, version: int) -> Callable[[Any], Any]:
-    def open_up(node: Any) -> Any:  # the contract grows by adding fields: receivers accept them
-        if isinstance(node, dict):
-            return {k: (True if k == "additionalProperties" else open_up(v)) for k, v in node.items()}
-        if isinstance(node, list):
-            return [open_up(v) for v in node]
-        return node
-
-    schema = open_up(json_schema(name, version))
+    schema = json_schema(name, version)  # the published schema: open for additive change
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"  # what fastjsonschema compiles
     return fastjsonschema.compile(schema, formats={"uuid": _UUID.pattern}, use_default=False)
 
@@ -836,25 +830,47 @@ def _receiving_validator(name: str, version: int) -> Callable[[Any], Any]:
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def json_schema(name: str, version: int) -> dict[str, Any]:
-    """The JSON Schema of the ``data`` of ``name`` at ``version``, for subscribers."""
+def schema_id(name: str, version: int) -> str:
+    """The ``$id`` of the published schema of ``name`` at ``version``: the events' ``dataschema`` (CONTRACT §12)."""
+    from shared.envelope import dataschema_of  # envelope imports this module
+
+    return dataschema_of(name, version)
+
+
+def strict_json_schema(name: str, version: int) -> dict[str, Any]:
+    """The JSON Schema of the ``data`` of ``name`` at ``version`` with every object closed
+    (``additionalProperties: false``): what the producer's own tests hold its events to."""
     schema = _schema_class(name, version)
-    body = _object_schema(schema)
     return {
         "$schema": JSON_SCHEMA_DIALECT,
-        "$id": f"complaints/{name}/{version}",
+        "$id": schema_id(name, version),
         "title": f"{name} v{version} data",
         "x-owner": owner_of(name),
-        **body,
+        **_object_schema(schema),
     }
 
 
+def json_schema(name: str, version: int) -> dict[str, Any]:
+    """The published JSON Schema of the ``data`` of ``name`` at ``version``, for subscribers: open for additive
+    change (CONTRACT §12), so a field a later release adds validates; everything declared is checked exactly."""
+    return _opened(strict_json_schema(name, version))
+
+
+def _opened(node: Any) -> Any:
+    """Drop ``additionalProperties: false`` everywhere (a value schema of a map stays)."""
+    if isinstance(node, dict):
+        return {k: _opened(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)}
+    if isinstance(node, list):
+        return [_opened(v) for v in node]
+    return node
+
+
 def all_json_schemas() -> dict[str, dict[str, Any]]:
-    """Every published schema keyed by its ``dataschema`` id (``complaints/<type>/<version>``)."""
+    """Every published schema keyed by its ``$id`` (the ``dataschema`` of its events)."""
     out: dict[str, dict[str, Any]] = {}
     for known in EVENT_TYPES.values():
         for version in sorted(known.versions):
-            out[f"complaints/{known.name}/{version}"] = json_schema(known.name, version)
+            out[schema_id(known.name, version)] = json_schema(known.name, version)
     return out
 
 

@@ -31,7 +31,7 @@ import requests
 
 from shared import catalogue, metrics
 from shared.db import Cursor, Database, fetch_dicts
-from shared.envelope import Envelope, EnvelopeError, parse
+from shared.envelope import ACCEPT, Envelope, EnvelopeError, parse
 from shared.relay import event_exchange
 
 log = logging.getLogger(__name__)
@@ -374,7 +374,7 @@ class EventConsumer:
         with kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=5) as connection:
             channel = connection.channel()
             channel.basic_qos(0, self.batch_size * 2, False)
-            consumer = kombu.Consumer(channel, queues=self.queues(), accept=["json"], no_ack=False,
+            consumer = kombu.Consumer(channel, queues=self.queues(), accept=ACCEPT, no_ack=False,
                                       on_message=received.put)
             with consumer:
                 applier = threading.Thread(target=self._apply_batches, args=(received, channel, failed), daemon=True)

@@ -1,23 +1,35 @@
-"""CloudEvents 1.0 structured-mode envelope, exactly as CONTRACT §3.
+"""CloudEvents 1.0 structured-mode envelope, exactly as CONTRACT §3 and §12.
 
 Build one with :func:`new_event` (the store fills ``sequence`` and ``streamversion`` when it
 appends), read one with :func:`parse`. Both validate ``data`` against the catalogue.
+
+On the wire a message is a structured-mode CloudEvent: content type ``application/cloudevents+json``
+(what the CloudEvents SDKs recognise), body the JSON object. Importing this module registers that
+content type with kombu as the serializer ``cloudevents`` so kombu and nameko consumers decode it.
+``dataschema`` is the absolute URI ``<schema base>complaints/<Type>/<version>`` (``COMPLAINTS_SCHEMA_BASE``,
+default :data:`DEFAULT_SCHEMA_BASE`), the ``$id`` of the published JSON Schema.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import kombu.serialization
 from marshmallow import ValidationError
 
 from shared import catalogue
 
 SPECVERSION = "1.0"
 SOURCE_PREFIX = "complaints/"
+CONTENT_TYPE = "application/cloudevents+json"  # structured mode (CloudEvents JSON format)
+KOMBU_SERIALIZER = "cloudevents"
+DEFAULT_SCHEMA_BASE = "https://schemas.complaints.example/"
 REQUIRED = (
     "specversion", "id", "type", "source", "subject", "time", "datacontenttype",
     "dataschema", "sequence", "streamversion", "correlationid", "causationid", "data",
@@ -36,8 +48,36 @@ def source_of(service: str) -> str:
     return SOURCE_PREFIX + service
 
 
-def dataschema_of(event_type: str, version: int) -> str:
-    return f"complaints/{event_type}/{version}"
+def schema_base() -> str:
+    """Where the published schemas live (their ``$id`` prefix); always ends with '/'."""
+    base = os.environ.get("COMPLAINTS_SCHEMA_BASE") or DEFAULT_SCHEMA_BASE
+    return base if base.endswith("/") else base + "/"
+
+
+def dataschema_of(event_type: str, version: int, base: str | None = None) -> str:
+    return f"{schema_base() if base is None else base}complaints/{event_type}/{version}"
+
+
+# Any base: a producer configured elsewhere is still read; the relative form of releases before §12 too.
+_DATASCHEMA = re.compile(r"(?:^|^[a-z][a-z0-9+.-]*://\S*/)complaints/(?P<type>[A-Za-z0-9]+)/(?P<version>[1-9][0-9]*)$")
+
+
+def version_in(dataschema: str, event_type: str) -> int | None:
+    """The schema version a ``dataschema`` URI names for ``event_type``, or None if it names none."""
+    match = _DATASCHEMA.match(dataschema)
+    if match is None or match["type"] != event_type:
+        return None
+    return int(match["version"])
+
+
+def _register_kombu_serializer() -> None:
+    # json decoding for the CloudEvents content type, so consumers can accept=["json", "cloudevents"]
+    kombu.serialization.register(KOMBU_SERIALIZER, lambda body: json.dumps(body, ensure_ascii=False), json.loads,
+                                 content_type=CONTENT_TYPE, content_encoding="utf-8")
+
+
+_register_kombu_serializer()
+ACCEPT = ["json", KOMBU_SERIALIZER]  # what our consumers accept (application/json from older relays too)
 
 
 def utc_now() -> datetime:
@@ -95,7 +135,7 @@ class Envelope:
             "causationid": self.causationid,
         }
         body.update(self.extensions)
-        if self.prevhash:
+        if self.sequence:  # placed in the log: "" for sequence 1, as the relay publishes it
             body["prevhash"] = self.prevhash
         body["data"] = self.data
         return body
@@ -170,12 +210,9 @@ def parse(body: bytes | str | dict[str, Any]) -> Envelope:
     except ValueError as exc:
         errors["time"] = [str(exc)]
     event_type = body["type"]
-    version = 0
-    prefix = f"complaints/{event_type}/"
-    if not str(body["dataschema"]).startswith(prefix) or not str(body["dataschema"])[len(prefix):].isdigit():
-        errors["dataschema"] = [f"must be {prefix}<version>"]
-    else:
-        version = int(str(body["dataschema"])[len(prefix):])
+    version = version_in(str(body["dataschema"]), str(event_type)) or 0
+    if not version:
+        errors["dataschema"] = [f"must be {dataschema_of(event_type, 1).removesuffix('1')}<version>"]
     if not errors:
         try:
             owner = catalogue.owner_of(event_type)

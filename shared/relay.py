@@ -26,7 +26,7 @@ import psycopg2
 from amqp import spec
 
 from shared import metrics
-from shared.envelope import rfc3339
+from shared.envelope import CONTENT_TYPE, rfc3339, schema_base
 from shared.eventstore import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ SELECT sequence, type, id::text, (json_build_object(
     'specversion', '1.0', 'id', id, 'type', type, 'source', %(source)s, 'subject', stream_id,
     'time', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
     'datacontenttype', 'application/json',
-    'dataschema', 'complaints/' || type || '/' || schema_version,
+    'dataschema', %(schema_base)s || 'complaints/' || type || '/' || schema_version,
     'sequence', sequence, 'streamversion', stream_version,
     'correlationid', correlation_id, 'causationid', causation_id, 'prevhash', prev_hash) :: jsonb || extensions
     || jsonb_build_object('data', data)) :: text
@@ -101,7 +101,7 @@ class Publisher:
         if self.connection is None:
             self.connect()
         for routing_key, message_id, body in messages:
-            message = amqp.Message(body, delivery_mode=2, content_type="application/json",
+            message = amqp.Message(body, delivery_mode=2, content_type=CONTENT_TYPE,
                                    content_encoding="utf-8", message_id=message_id, type=routing_key)
             # The frame basic_publish sends, without its per-message poll for connection.blocked
             # (a socket read each time); blocked/unblocked notices are read while confirms are awaited.
@@ -169,7 +169,8 @@ class Relay:
         return sent
 
     def _batch(self, cur: psycopg2.extensions.cursor, after: int) -> list[tuple]:
-        cur.execute(_BATCH_SQL, {"source": f"complaints/{self.service}", "after": after, "limit": self.batch_size})
+        cur.execute(_BATCH_SQL, {"source": f"complaints/{self.service}", "schema_base": schema_base(), "after": after,
+                                 "limit": self.batch_size})
         return cur.fetchall()
 
     # -- the loop ---------------------------------------------------------------------------

@@ -207,7 +207,7 @@ class Service(Backbone, EventLog):
                  seal("patient_name", patient.get("name")), seal("patient_mrn", patient.get("mrn"))))
             event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,
                                                                            "actor": who.actor},
-                              time=command["received_at"])
+                              time=command["received_at"], causationid=str(uuid.uuid4()))  # the request
             _record_action(cur, complaint_id, "register", None, domain.RECEIVED, who.actor,
                            command["received_at"], {}, event.id)
             self.store.append(cur, complaint_id, 0, [event])
@@ -315,7 +315,8 @@ class Service(Backbone, EventLog):
             first = self.store.read_stream(cur, complaint_id)[:1]
             event = new_event(SERVICE, decision.event_type, complaint_id, {**decision.event_data, "actor": who.actor},
                               time=decision.at,
-                              correlationid=first[0].correlationid if first else None)
+                              correlationid=first[0].correlationid if first else None,
+                              causationid=str(uuid.uuid4()))  # the request (CONTRACT §12)
             classification = decision.classification or complaint.classification()
             cur.execute(
                 "UPDATE complaints SET status = %s, category = %s, severity = %s, departments = %s, campuses = %s,"

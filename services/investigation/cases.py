@@ -8,6 +8,7 @@ event's, or the deadline engine's).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,14 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
          for c in case.clocks.values()])
 
 
+def _chain_of(cur: Cursor, complaint_id: str) -> str | None:
+    """The correlation id of the complaint's chain (carried by the case's first event)."""
+    cur.execute("SELECT correlation_id FROM events WHERE stream_id = %s ORDER BY stream_version LIMIT 1",
+                (complaint_id,))
+    row = cur.fetchone()
+    return str(row[0]) if row else None
+
+
 def apply(cur: Cursor, case: domain.Case, decision: domain.Decision, now: datetime,
           cause: Envelope | None = None, actor: dict[str, str] | None = None) -> list[Envelope]:
     """Append the decided events, fold them into the case, save it; returns the events as placed.
@@ -107,9 +116,12 @@ def apply(cur: Cursor, case: domain.Case, decision: domain.Decision, now: dateti
         return []
     if actor is not None:
         decision = [(event_type, {**data, "actor": actor}) for event_type, data in decision]
-    events = [new_event(SERVICE, event_type, case.complaint_id, data, time=now,
-                        correlationid=cause.correlationid if cause else None,
-                        causationid=cause.id if cause else None) for event_type, data in decision]
+    # CONTRACT §12: caused by an event, or by one request (or one run of the clock): one id for all of them;
+    # correlated to the complaint's first event, which the case's first event already names.
+    causation = cause.id if cause else str(uuid.uuid4())
+    correlation = cause.correlationid if cause else _chain_of(cur, case.complaint_id)
+    events = [new_event(SERVICE, event_type, case.complaint_id, data, time=now, correlationid=correlation,
+                        causationid=causation) for event_type, data in decision]
     placed = STORE.append(cur, case.complaint_id, case.version, events)
     calendar = HOSPITAL.calendar(case.campus)
     days_before = HOSPITAL.policy(case.campus)["reminder_days_before"]

@@ -216,7 +216,8 @@ class Deliverer:
 
     def _append(self, cur: Cursor, row: dict[str, Any], event_type: str, data: dict[str, Any],
                 now: datetime) -> list[Envelope]:
-        event = new_event(SERVICE, event_type, row["complaint_id"], data, time=now, causationid=row["caused_by"])
+        event = new_event(SERVICE, event_type, row["complaint_id"], data, time=now, causationid=row["caused_by"],
+                          correlationid=(row.get("context") or {}).get("correlationid"))
         return STORE.append(cur, row["complaint_id"], None, [event])
 
     # -- letters -------------------------------------------------------------------------------

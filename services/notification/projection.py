@@ -21,6 +21,7 @@ PROJECTOR = Projector(SERVICE)
 @PROJECTOR.on("ComplaintReceived", "ComplaintNotAccepted", "ReplyIssued", "InvestigationDue", "DeadlineBreached",
               "ComplaintEscalated", "RectificationOrdered")
 def queue_messages(cur: Cursor, event: Envelope) -> None:
+    # The context keeps the complaint's correlation id: what is sent later belongs to its chain (CONTRACT §12).
     campus = event.data.get("campus") or ""
     policy = HOSPITAL.campuses[campus]["policy"] if campus in HOSPITAL.campuses else {}
     for planned in domain.plan(event.type, event.data, DIRECTORY, policy):
@@ -30,4 +31,6 @@ def queue_messages(cur: Cursor, event: Envelope) -> None:
             " VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, now())"
             " ON CONFLICT (caused_by, purpose, recipient_id) DO NOTHING",
             (str(uuid.uuid4()), event.subject, event.id, planned.purpose, campus, planned.recipient_role,
-             planned.recipient_id, psycopg2.extras.Json(planned.context), planned.channel_preference))
+             planned.recipient_id,
+             psycopg2.extras.Json({**planned.context, "correlationid": event.correlationid}),
+             planned.channel_preference))

@@ -56,18 +56,26 @@ def _event_registry() -> tuple[dict[str, Any], Registry]:
     documents = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.schema.json"))]
     for document in documents:
         jsonschema.Draft202012Validator.check_schema(document)
-    # Keyed by file name, as a subscriber reading the folder would: the envelope refers to its neighbours so.
-    registry = Registry().with_resources((p.name, Resource.from_contents(d))
-                                         for p, d in zip(sorted(folder.glob("*.schema.json")), documents, strict=True))
+    # Keyed by $id, the normal way (CONTRACT §12): the envelope refers to the data schemas by their $id.
+    registry = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in documents)
     return json.loads((folder / "envelope.schema.json").read_text(encoding="utf-8")), registry
+
+
+FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
 
 
 @cache
 def envelope_validator() -> jsonschema.Validator:
+    """The published (open) envelope schema, as a subscriber reads it."""
     schema, registry = _event_registry()
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    assert {"uuid", "date-time", "date"} <= set(checker.checkers), "format checks must really run"
-    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=checker)
+    assert {"uuid", "date-time", "date"} <= set(FORMATS.checkers), "format checks must really run"
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=FORMATS)
+
+
+@cache
+def strict_envelope_validator() -> jsonschema.Validator:
+    """The producer's own check: closed data schemas, only the catalogue's types and versions."""
+    return jsonschema.Draft202012Validator(contracts.envelope_schema(strict=True), format_checker=FORMATS)
 
 
 def _sample(event_type: str = "ComplaintWithdrawn", **data: Any) -> dict[str, Any]:
@@ -76,24 +84,60 @@ def _sample(event_type: str = "ComplaintWithdrawn", **data: Any) -> dict[str, An
     return envelope.new_event("intake", event_type, complaint, body).with_position(7, 2).to_dict()
 
 
+def _messages(validator: jsonschema.Validator, event: dict[str, Any]) -> list[str]:
+    return [e.message for e in validator.iter_errors(event)]
+
+
 def test_the_envelope_schema_accepts_an_event_the_code_builds_and_names_what_is_wrong():
+    for validator in (envelope_validator(), strict_envelope_validator()):
+        good = _sample()
+        assert _messages(validator, good) == []
+        assert _messages(validator, {**good, "prevhash": "ab" * 32}) == []  # the hash chain's attribute
+        assert _messages(validator, {**good, "prevhash": "not hex"})
+
+        def errors(event: dict[str, Any], v: jsonschema.Validator = validator) -> list[str]:
+            return _messages(v, event)
+
+        assert errors({**good, "data": {**good["data"], "campus": 5}})  # data checked against the type's schema
+        assert errors({**good, "data": {**good["data"], "reason": "x" * (catalogue.TEXT_MAX + 1)}})
+        assert errors({**good, "source": "complaints/investigation"})  # not the owner of the type
+        assert errors({**good, "dataschema": "complaints/ComplaintWithdrawn/1"})  # relative: not CloudEvents 1.0
+        assert errors({**good, "dataschema": good["dataschema"].replace("ComplaintWithdrawn", "ComplaintReceived")})
+        assert errors({**good, "id": "not-a-uuid"})
+        assert errors({**good, "sequence": 0})
+        assert errors({**good, "sequence": "7"})  # an integer (§12), not the CloudEvents extension's string
+        assert errors({**good, "Bad_Name": "x"})  # CloudEvents attribute names are lower-case alphanumerics
+        assert errors({k: v for k, v in good.items() if k != "correlationid"})
+    # Only the producer's own check refuses what a later release may add (CONTRACT §12).
+    unknown_version = {**good, "dataschema": good["dataschema"].removesuffix("/1") + "/9"}
+    assert _messages(strict_envelope_validator(), unknown_version)
+    assert _messages(strict_envelope_validator(), {**good, "type": "Unknown"})
+
+
+def test_the_published_schemas_accept_an_additive_release():
+    """What a later release may publish without a new schema version (CONTRACT §12) validates against today's
+    published contracts: new data fields (also nested), new extension attributes, new event types."""
     validator = envelope_validator()
     good = _sample()
-    assert list(validator.iter_errors(good)) == []
-    assert list(validator.iter_errors({**good, "prevhash": "ab" * 32})) == []  # an extension attribute
-
-    def errors(event: dict[str, Any]) -> list[str]:
-        return [e.message for e in validator.iter_errors(event)]
-
-    assert errors({**good, "data": {**good["data"], "campus": 5}})  # data checked against the type's schema
-    assert errors({**good, "data": {**good["data"], "reason": "x" * (catalogue.TEXT_MAX + 1)}})
-    assert errors({**good, "source": "complaints/investigation"})  # not the owner of the type
-    assert errors({**good, "dataschema": "complaints/ComplaintWithdrawn/9"})  # unknown version
-    assert errors({**good, "id": "not-a-uuid"})
-    assert errors({**good, "sequence": 0})
-    assert errors({**good, "type": "Unknown"})
-    assert errors({**good, "Bad_Name": "x"})  # CloudEvents attribute names are lower-case alphanumerics
-    assert errors({k: v for k, v in good.items() if k != "correlationid"})
+    added_field = {**good, "data": {**good["data"], "withdrawal_channel": "phone"}}
+    assert _messages(validator, added_field) == []
+    opened = envelope.new_event("investigation", "InvestigationOpened", str(uuid.uuid4()),
+                                {**EXAMPLES["InvestigationOpened"]}).with_position(3, 1).to_dict()
+    nested = json.loads(json.dumps(opened))
+    nested["data"]["investigations"][0]["paused"] = False
+    nested["data"]["actor"]["team"] = "night-desk"
+    assert _messages(validator, nested) == []
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    assert _messages(validator, {**good, "traceparent": traceparent}) == []  # a new extension attribute
+    new_type = {**good, "type": "ComplaintMerged", "source": "complaints/intake",
+                "dataschema": envelope.dataschema_of("ComplaintMerged", 1), "data": {"anything": ["new"]}}
+    assert _messages(validator, new_type) == []
+    new_source = {**new_type, "type": "SurveyAnswered", "source": "complaints/survey",
+                  "dataschema": envelope.dataschema_of("SurveyAnswered", 1)}
+    assert _messages(validator, new_source) == []
+    # ... and the producer's own check would have caught each of them in this release.
+    for event in (added_field, nested, new_type):
+        assert _messages(strict_envelope_validator(), event), event["type"]
 
 
 @pytest.mark.parametrize("name", sorted(catalogue.EVENT_TYPES))
@@ -101,20 +145,41 @@ def test_every_event_type_as_the_code_publishes_it_matches_the_published_contrac
     """The catalogue's example of each type, built into an envelope by the code that publishes events."""
     data = EXAMPLES[name]
     event = envelope.new_event(catalogue.owner_of(name), name, data["complaint_id"], data).with_position(3, 1)
-    validator = envelope_validator()
-    assert [e.message for e in validator.iter_errors(event.to_dict())] == []
+    assert _messages(envelope_validator(), event.to_dict()) == []
+    assert _messages(strict_envelope_validator(), event.to_dict()) == []
     extra = {**event.to_dict(), "data": {**event.data, "surprise": 1}}
-    assert list(validator.iter_errors(extra)), "producers publish no field the schema does not know"
+    assert _messages(strict_envelope_validator(), extra), "producers publish no field the schema does not know"
+    assert _messages(envelope_validator(), extra) == [], "subscribers accept fields a later release adds"
 
 
-def test_every_data_schema_is_reachable_from_the_envelope():
+def test_every_data_schema_is_reachable_from_the_envelope_by_its_id():
     schema, registry = _event_registry()
     resolver = registry.resolver(base_uri=schema["$id"])
+    embedded = registry.with_resource(schema["$id"], Resource.from_contents(schema)).resolver(base_uri=schema["$id"])
     for known in catalogue.EVENT_TYPES.values():
         for version in known.versions:
-            resolved = resolver.lookup(contracts.event_file(known.name, version)).contents
-            assert resolved == catalogue.json_schema(known.name, version)
-            assert resolved["$id"] == envelope.dataschema_of(known.name, version)
+            schema_id = envelope.dataschema_of(known.name, version)
+            assert schema_id.startswith("https://schemas.complaints.example/complaints/")  # absolute (CloudEvents)
+            published = resolver.lookup(schema_id).contents
+            assert {k: v for k, v in published.items() if k != "examples"} == catalogue.json_schema(known.name, version)
+            assert published["$id"] == schema_id
+            inside = embedded.lookup(f"#/$defs/{known.name}.v{version}").contents
+            assert inside["$id"] == schema_id and inside["properties"] == published["properties"]
+
+
+def test_every_json_schema_carries_a_valid_example_and_every_asyncapi_message_a_whole_event():
+    for known in catalogue.EVENT_TYPES.values():
+        path = ROOT / contracts.EVENTS_DIR / contracts.event_file(known.name, known.latest)
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert len(document["examples"]) == 1, known.name
+        catalogue.validate_data(known.name, known.latest, document["examples"][0])  # strict: exactly the schema
+        jsonschema.Draft202012Validator(document, format_checker=FORMATS).validate(document["examples"][0])
+    messages = _asyncapi()["components"]["messages"]
+    for name, message in messages.items():
+        (example,) = message["examples"]
+        assert example["payload"]["type"] == name
+        assert _messages(strict_envelope_validator(), example["payload"]) == [], name
+        assert _messages(_file_backed_validator(message["payload"]), example["payload"]) == [], name
 
 
 @pytest.mark.parametrize("service", config.SERVICES)
@@ -231,3 +296,38 @@ def test_an_asyncapi_message_payload_validates_the_events_of_its_type_only():
     assert list(withdrawn.iter_errors({**event, "data": {**event["data"], "campus": 5}}))
     received = _file_backed_validator(messages["ComplaintReceived"]["payload"])
     assert list(received.iter_errors(event))  # a ComplaintWithdrawn is not a ComplaintReceived
+
+
+@pytest.mark.parametrize(("path", "created"), [
+    ("/cases/{complaint_id}/extensions", "extension_id"), ("/cases/{complaint_id}/rectifications", "rectification_id"),
+    ("/cases/{complaint_id}/disputes", "dispute_id"), ("/cases/{complaint_id}/replies", "reply_id"),
+])
+def test_openapi_action_responses_are_typed_and_name_what_they_created(path, created):
+    document = yaml.safe_load((ROOT / contracts.OPENAPI_DIR / "investigation.yaml").read_text(encoding="utf-8"))
+    schema = document["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["complaint_id", "status", "events", created]
+    assert schema["properties"][created] == {"type": "string", "format": "uuid",
+                                             "description": f"the {created.removesuffix('_id')}'s id"}
+    assert schema["properties"]["events"]["items"] == {"type": "string"}
+    assert all(p for p in schema["properties"].values()), "no untyped property"
+    body = {"complaint_id": str(uuid.uuid4()), "status": "open", "events": ["ExtensionRequested"],
+            created: str(uuid.uuid4())}
+    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
+    assert list(validator.iter_errors(body)) == []
+    assert list(validator.iter_errors({**body, created: "not-a-uuid"}))
+    assert list(validator.iter_errors({k: v for k, v in body.items() if k != created}))
+
+
+def test_asyncapi_declares_security_external_docs_and_the_cloudevents_content_type():
+    document = _asyncapi()
+    scheme = document["components"]["securitySchemes"]["subscriber"]
+    assert scheme["type"] == "userPassword" and "docs/subscribers.md#permissions" in scheme["description"]
+    assert document["servers"]["rabbitmq"]["security"] == [{"$ref": "#/components/securitySchemes/subscriber"}]
+    assert document["info"]["externalDocs"]["url"].endswith("/docs/subscribers.md")
+    assert document["defaultContentType"] == "application/cloudevents+json"
+    for name, message in document["components"]["messages"].items():
+        assert message["contentType"] == "application/cloudevents+json", name
+        assert message["externalDocs"] == document["info"]["externalDocs"], name
+    for service in catalogue.SERVICES:
+        receive = document["operations"][f"subscribeTo{service.capitalize()}Events"]
+        assert receive["security"] == [{"$ref": "#/components/securitySchemes/subscriber"}]

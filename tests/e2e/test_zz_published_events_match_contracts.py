@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
+from scripts import contracts
 from shared import catalogue, config
 from tests.support.waiting import wait_for
 
@@ -22,14 +23,17 @@ PAGE = 1000
 
 
 def envelope_validator() -> jsonschema.Validator:
-    """The published envelope schema, its data schemas found beside it by file name, as a subscriber reads them."""
+    """The published envelope schema, its data schemas in a registry keyed by $id, as a subscriber reads them;
+    in the producer's strict form (CONTRACT §12: published schemas are open, the producer's tests are not)."""
     files = sorted(EVENTS.glob("*.schema.json"))
-    registry = Registry().with_resources(
-        (p.name, Resource.from_contents(json.loads(p.read_text(encoding="utf-8")))) for p in files)
-    schema = json.loads((EVENTS / "envelope.schema.json").read_text(encoding="utf-8"))
+    documents = [json.loads(p.read_text(encoding="utf-8")) for p in files]
+    registry = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in documents)
+    published = json.loads((EVENTS / "envelope.schema.json").read_text(encoding="utf-8"))
+    assert published == contracts.envelope_schema()  # the strict form below is its closed variant
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
     assert {"uuid", "date-time"} <= set(checker.checkers), "uuid and date-time must really be checked"
-    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=checker)
+    return jsonschema.Draft202012Validator(contracts.envelope_schema(strict=True), registry=registry,
+                                           format_checker=checker)
 
 
 def errors_of(validator: jsonschema.Validator, event: dict[str, Any]) -> list[str]:
@@ -93,7 +97,7 @@ def test_every_message_published_on_rabbitmq_matches_the_published_schemas(stack
             assert message.delivery_info["exchange"] == f"{owner}.events"
             assert message.delivery_info["routing_key"] == body["type"]  # routing key = event type
             assert message.properties["delivery_mode"] == 2  # persistent
-            assert message.content_type == "application/json"
+            assert message.content_type == "application/cloudevents+json"  # structured mode
             assert ids[body["sequence"]] == body["id"], "the broker carries the event the log holds"
             checked += 1
     assert checked >= 2

@@ -67,10 +67,10 @@ def test_publishes_the_log_in_order_as_persistent_cloudevents(dsn, db, collector
     assert message.delivery_info["exchange"] == "intake.events"
     assert message.delivery_info["routing_key"] == "ComplaintWithdrawn"
     assert message.properties["delivery_mode"] == 2
-    assert message.content_type == "application/json"
+    assert message.content_type == "application/cloudevents+json"  # structured mode (CONTRACT §12)
     body = json.loads(message.body)
     assert body["specversion"] == "1.0" and body["source"] == "complaints/intake"
-    assert body["dataschema"] == "complaints/ComplaintWithdrawn/1"
+    assert body["dataschema"] == "https://schemas.complaints.example/complaints/ComplaintWithdrawn/1"
     assert body["sequence"] == 1 and body["streamversion"] == 1
     with db.transaction() as cur:
         cur.execute("SELECT id::text, stream_id FROM events WHERE sequence = 1")

@@ -11,6 +11,7 @@ from typing import Any
 import eventlet
 import kombu
 
+from shared.envelope import ACCEPT
 from shared.relay import event_exchange
 
 
@@ -30,7 +31,7 @@ class Collector:
         while not self._stop:
             try:
                 with kombu.Connection(self.amqp_uri, connect_timeout=2) as conn, \
-                        kombu.Consumer(conn, queues=[self.queue], on_message=self._on_message, accept=["json"]):
+                        kombu.Consumer(conn, queues=[self.queue], on_message=self._on_message, accept=ACCEPT):
                     while not self._stop:
                         with contextlib.suppress(TimeoutError):
                             conn.drain_events(timeout=0.2)

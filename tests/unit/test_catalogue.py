@@ -490,7 +490,7 @@ def test_envelope_uses_the_catalogue() -> None:
 
     data = copy.deepcopy(EXAMPLES["ComplaintReceived"])
     event = envelope.new_event("intake", "ComplaintReceived", CID, data)
-    assert event.dataschema == "complaints/ComplaintReceived/1"
+    assert event.dataschema == "https://schemas.complaints.example/complaints/ComplaintReceived/1"  # §12
     body = event.with_position(1, 1).to_dict()
     body["data"]["added_in_a_later_version"] = True
     parsed = envelope.parse(json.dumps(body))
@@ -526,12 +526,14 @@ def _property(schema: dict[str, Any], path: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ALL_TYPES)
 def test_json_schema_structure(name: str) -> None:
-    schema = catalogue.json_schema(name, 1)
+    schema = catalogue.strict_json_schema(name, 1)  # the producer's closed form (CONTRACT §12)
     json.dumps(schema)  # serialisable
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == f"complaints/{name}/1"
+    assert schema["$id"] == f"https://schemas.complaints.example/complaints/{name}/1"
     assert schema["type"] == "object"
     assert schema["additionalProperties"] is False
+    published = catalogue.json_schema(name, 1)
+    assert "additionalProperties" not in published and published["$id"] == schema["$id"]  # open for additions
     example = EXAMPLES[name]
     assert set(example) <= set(schema["properties"])
     assert set(schema["required"]) <= set(schema["properties"])
@@ -574,7 +576,8 @@ def test_json_schema_details() -> None:
     assert settled["compensation_amount"]["type"] == "string"
     text = catalogue.json_schema("FindingsSubmitted", 1)["properties"]["summary"]
     assert text["maxLength"] == catalogue.TEXT_MAX and text["minLength"] == 1
-    assert set(catalogue.all_json_schemas()) == {f"complaints/{n}/1" for n in ALL_TYPES}
+    base = "https://schemas.complaints.example/complaints/"
+    assert set(catalogue.all_json_schemas()) == {f"{base}{n}/1" for n in ALL_TYPES}
 
 
 def test_json_schema_refuses_fields_it_cannot_translate() -> None:
@@ -679,10 +682,11 @@ def js_errors(schema: dict[str, Any], value: Any, path: str = "$") -> list[str]:
 
 @pytest.mark.parametrize("name", ALL_TYPES)
 def test_examples_validate_against_json_schema(name: str) -> None:
-    schema = catalogue.json_schema(name, 1)
+    schema = catalogue.strict_json_schema(name, 1)
     assert js_errors(schema, EXAMPLES[name]) == []
     assert js_errors(schema, _validate(name, EXAMPLES[name])) == []
     assert js_errors(schema, {**EXAMPLES[name], "extra": 1}) != []
+    assert js_errors(catalogue.json_schema(name, 1), {**EXAMPLES[name], "extra": 1}) == []  # published: open
 
 
 # Values tried in place of every field (top level and one level of nesting): marshmallow and
@@ -716,7 +720,7 @@ def _mutants(example: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize("name", ALL_TYPES)
 def test_json_schema_is_faithful_to_marshmallow(name: str) -> None:
-    schema = catalogue.json_schema(name, 1)
+    schema = catalogue.strict_json_schema(name, 1)
     disagreements = []
     for key, mutant in _mutants(EXAMPLES[name]):
         if (name, key) in CROSS_FIELD:

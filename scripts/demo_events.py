@@ -1,0 +1,167 @@
+"""The rest of the demo story, so the demo history holds every event type at least once (CONTRACT §3's tables):
+intake's actions, extensions granted and refused, an escalation, a completed rectification, a dissatisfied
+follow-up that reopens, a close, a dispute recorded and settled, a reminder (``InvestigationDue`` and its
+``ReminderSent``) and a notification that could not be delivered (``NotificationFailed``).
+
+Called by ``scripts/demo_data.py`` after the complaints are loaded; everything goes through the services' real
+HTTP APIs, as staff would. ``python -m scripts.demo_events`` runs it alone (against ``make run``'s services).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from shared import auth, catalogue, config
+
+CAMPUS = "east"
+OFFICE_HEAD = "east-office-head"
+
+
+class Api:
+    """The services as one campus's staff call them."""
+
+    def __init__(self, urls: dict[str, str] | None = None):
+        self.urls = urls or {s: config.service_url(s) for s in config.SERVICES}
+        mint = auth.authenticator().mint
+        self.office = {"Authorization": f"Bearer {mint(OFFICE_HEAD, auth.OFFICER, [CAMPUS])}"}
+        self.desk = {"Authorization": f"Bearer {mint('east-desk-01', auth.FIRST_CONTACT, [CAMPUS])}"}
+        self.system = {"Authorization": f"Bearer {mint('demo', auth.SYSTEM, [auth.ALL])}"}
+        self.created: list[str] = []  # the complaints registered here
+
+    def post(self, service: str, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict:
+        response = requests.post(f"{self.urls[service]}{path}", json=body, headers=headers or self.office, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def register(self, **overrides: Any) -> str:
+        body = {"campus": CAMPUS, "channel": "phone", "category": "care_process", "severity": "normal",
+                "source": "patient_or_family", "summary": "Waited a long time for the ward round",
+                "departments": ["cardiology"], **overrides}
+        complaint_id = self.post("intake", "/complaints", body, self.desk)["complaint_id"]
+        self.created.append(complaint_id)
+        return complaint_id
+
+    def case(self, complaint_id: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"{self.urls['investigation']}/cases/{complaint_id}"
+        while requests.get(url, headers=self.office, timeout=10).status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no case for {complaint_id}")
+            time.sleep(0.1)
+
+    def act(self, complaint_id: str, action: str, **body: Any) -> dict:
+        return self.post("investigation", f"/cases/{complaint_id}/{action}", body)
+
+    def types(self, service: str) -> set[str]:
+        found, after = set(), 0
+        while True:
+            page = requests.get(f"{self.urls[service]}/events", params={"after": after, "limit": 1000},
+                                headers=self.system, timeout=10).json()["events"]
+            found |= {e["type"] for e in page}
+            if len(page) < 1000:
+                return found
+            after = page[-1]["sequence"]
+
+
+def intake_actions(api: Api) -> None:
+    on_spot = api.register(category="billing", summary="Charged twice for one X-ray", departments=[])
+    api.post("intake", f"/complaints/{on_spot}/resolve-on-spot", {"resolution": "Refunded at the cashier"}, api.desk)
+    refused = api.register(summary="The matter is already before the district court", departments=[])
+    api.post("intake", f"/complaints/{refused}/not-accepted",
+             {"reason": "litigation", "route_advice": "The court procedure applies."})
+    withdrawn = api.register(departments=[])
+    api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "Resolved with the ward directly"})
+    moved = api.register(departments=["nursing"])
+    api.post("intake", f"/complaints/{moved}/reclassify",
+             {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"})
+
+
+def case_actions(api: Api) -> None:
+    cid = api.register(complainant={"name": "Demo Complainant 1001", "email": "demo.1001@patients.example",
+                                    "relation": "self"})  # reachable by e-mail: the replies are delivered
+    api.case(cid)
+    granted = api.act(cid, "extensions", department="cardiology", reason="waiting for the night shift",
+                      requested_days=3)["extension_id"]
+    api.act(cid, f"extensions/{granted}/decision", granted=True, note="agreed")
+    refused = api.act(cid, "extensions", department="cardiology", reason="more time", requested_days=2)["extension_id"]
+    api.act(cid, f"extensions/{refused}/decision", granted=False, note="the findings are due as extended")
+    api.act(cid, "escalate", reason="the family contacted the health authority")
+    api.act(cid, "findings", department="cardiology", substantiated="partly", summary="the round was delayed",
+            signed_off_by="east-cardiology-head")
+    api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="rounds rescheduled", result="apologised")
+    rectification = api.act(cid, "rectifications", department="cardiology",
+                            description="publish the ward round times")["rectification_id"]
+    api.act(cid, f"rectifications/{rectification}/complete", note="posted on the ward")
+    api.act(cid, "follow-up", satisfied=False, note="wants a meeting")  # reopens the case
+    dispute = api.act(cid, "disputes", route="negotiation", note="asks for compensation")["dispute_id"]
+    api.act(cid, f"disputes/{dispute}/settle", compensation_amount="800.00")
+    api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="meeting held", result="settled")
+    api.act(cid, "follow-up", satisfied=True)
+    deadline = time.monotonic() + 30
+    while True:  # closing waits for the reply's delivery (ReplySent), which notification reports shortly
+        try:
+            api.act(cid, "close", outcome="settled by negotiation")
+            return
+        except requests.HTTPError as exc:
+            if exc.response.status_code != 409 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def reminders(api: Api, now: datetime) -> None:
+    """Complaints received 3 to 10 days ago, one a day: whatever the calendar, one of them is within a working
+    day of its investigation deadline now, so the deadline engine reminds the department (InvestigationDue) and
+    notification delivers the reminder (ReminderSent); the older ones are breached."""
+    for days in range(3, 11):
+        api.register(received_at=(now - timedelta(days=days)).isoformat(), summary="Waited for test results")
+
+
+def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> None:
+    """With the stand-in SMS gateway of ``make run`` refusing messages for a moment (a 400 is not retried), a
+    complainant reachable only by SMS is not told of receipt: NotificationFailed. A real gateway is left alone."""
+    try:
+        requests.post(f"{sms_gateway}/_mode", json={"status": 400}, timeout=5).raise_for_status()
+    except requests.RequestException:
+        print("demo events: no stand-in SMS gateway; NotificationFailed left out")
+        return
+    try:
+        cid = api.register(departments=[], complainant={"name": "Demo Complainant 1000", "phone": "+86 139 0000 1000",
+                                                        "relation": "self"})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # until notification tried it (it may have others queued before)
+            notes = requests.get(f"{api.urls['notification']}/notifications", params={"complaint_id": cid},
+                                 headers=api.office, timeout=10).json()["notifications"]
+            if any(n["purpose"] == "acknowledgement" and n["status"] != "pending" for n in notes):
+                break
+            time.sleep(0.2)
+    finally:
+        requests.post(f"{sms_gateway}/_mode", json={"status": 200}, timeout=5)
+
+
+def missing_types(api: Api | None = None) -> set[str]:
+    """The catalogue's event types no log holds yet (the demo story plays only while some are missing)."""
+    api = api or Api()
+    found: set[str] = set()
+    for service in catalogue.SERVICES:
+        found |= api.types(service)
+    return set(catalogue.EVENT_TYPES) - found
+
+
+def run(api: Api | None = None, sms_gateway: str | None = None, now: datetime | None = None) -> list[str]:
+    """Play the story; returns the complaints it registered."""
+    api = api or Api()
+    # First, while notification has little else queued: the gateway refuses only for that moment.
+    a_failed_notification(api, sms_gateway or config.env("SMS_GATEWAY_URL", "http://127.0.0.1:9090/send")
+                          .removesuffix("/send"))
+    intake_actions(api)
+    case_actions(api)
+    reminders(api, now or datetime.now(UTC))
+    return api.created
+
+
+if __name__ == "__main__":
+    run()
