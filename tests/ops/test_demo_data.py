@@ -15,7 +15,7 @@ from shared import config
 from tests.support.waiting import wait_for
 
 COUNT, WEEKS = 40, 2
-ARGS = ["--count", str(COUNT), "--weeks", str(WEEKS)]
+ARGS = ["--count", str(COUNT), "--weeks", str(WEEKS), "--no-story"]  # the story: tests/e2e/test_demo_events.py
 
 
 def _loader() -> list[str]:
