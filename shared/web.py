@@ -16,8 +16,9 @@ from marshmallow import Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from shared import metrics
+from shared import config, metrics
 from shared.auth import AuthError, Forbidden, Principal, RateLimiter, authenticator, bearer
+from shared.db import DatabaseUnavailable
 from shared.envelope import EnvelopeError, rfc3339
 from shared.eventstore import ConcurrencyError
 
@@ -118,7 +119,7 @@ class HttpEntrypoint(HttpRequestHandler):
     def __init__(self, method: str, url: str, roles: tuple[str, ...] | None = None, public: bool = False,
                  **kwargs: Any):
         kwargs.setdefault("expected_exceptions", (HttpError, ValidationError, EnvelopeError, ConcurrencyError,
-                                                  Forbidden))
+                                                  Forbidden, DatabaseUnavailable))
         self.roles, self.public = roles, public
         super().__init__(method, url, **kwargs)
 
@@ -161,6 +162,8 @@ class HttpEntrypoint(HttpRequestHandler):
             return json_response({"error": "invalid input", "errors": exc.messages}, 400)
         if isinstance(exc, EnvelopeError):
             return json_response({"error": "invalid event", "errors": exc.errors}, 400)
+        if isinstance(exc, DatabaseUnavailable):  # e.g. a failover: nothing was applied, or not confirmed
+            return json_response({"error": "database unavailable; try again"}, 503, {"Retry-After": "2"})
         if isinstance(exc, ConcurrencyError):
             return json_response({"error": "the case changed meanwhile; reload and try again",
                                   "stream_version": exc.actual}, 409)
@@ -190,7 +193,7 @@ class BrokerCheck:
     def ok(self) -> bool:
         if time.monotonic() - self._checked_at > self.ttl:
             try:
-                with kombu.Connection(self.amqp_uri, connect_timeout=2) as conn:
+                with kombu.Connection(config.broker_failover(self.amqp_uri), connect_timeout=2) as conn:
                     conn.connect()
                 self._ok = True
             except Exception:
