@@ -7,7 +7,7 @@ SERVICES := intake investigation notification reporting
 RUN_DIR := var/run
 LOG_DIR := var/log
 
-.PHONY: run stop test lint bench migrate infra venv demo-data contracts
+.PHONY: run stop test lint bench migrate infra venv demo-data contracts chaos
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,9 @@ bench: venv infra
 ## make contracts: regenerate contracts/ (event schemas, AsyncAPI, OpenAPI) and the generated deploy files
 contracts: venv
 	$(PY) -m scripts.contracts
+
+## make chaos: a 3-node RabbitMQ cluster and a PostgreSQL primary + synchronous standby on ports of their own
+## (var/chaos), two replicas of each service under load, broker node / database failover / SIGKILL / connection
+## cut / poison; prints one table, fails on any loss, doubling or gap (scripts/chaos)
+chaos: venv
+	$(PY) -m scripts.chaos
