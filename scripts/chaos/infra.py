@@ -22,8 +22,9 @@ import psycopg2
 import requests
 
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
-AMQP_PORT, DIST_PORT, MANAGEMENT_PORT = 36672, 36682, 36692  # + node index
-PG_PORT = 36432  # primary; the standby is PG_PORT + 1
+# Below the ephemeral port range (32768+), so no client socket can hold one of them when a server starts.
+AMQP_PORT, DIST_PORT, MANAGEMENT_PORT = 26672, 26682, 26692  # + node index
+PG_PORT = 26432  # primary; the standby is PG_PORT + 1
 PG_USER = "postgres"
 
 
@@ -184,19 +185,23 @@ class PostgresServer:
         self.log = base / f"{name}.log"
 
     def pg_ctl(self, *args: str, timeout: float = 120) -> None:
-        _as_postgres([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), *args], timeout=timeout)
+        try:
+            _as_postgres([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), *args], timeout=timeout)
+        except subprocess.CalledProcessError as exc:
+            tail = self.log.read_text(errors="replace").splitlines()[-5:] if self.log.exists() else []
+            raise RuntimeError(f"pg_ctl {' '.join(args)}: {exc.stderr.strip()}\n" + "\n".join(tail)) from exc
 
     def start(self) -> None:
         self.pg_ctl("start", "-w", "-o", f"-p {self.port} -k {self.data}")
 
     def stop_hard(self) -> None:
         """Immediate shutdown: no checkpoint, sessions cut, as a lost node."""
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):
             self.pg_ctl("stop", "-m", "immediate", "-w")
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            with contextlib.suppress(subprocess.CalledProcessError):
+            with contextlib.suppress(RuntimeError):
                 self.pg_ctl("stop", "-m", "fast", "-w")
 
     def promote(self) -> None:

@@ -27,8 +27,8 @@ from shared import config
 from shared.auth import authenticator
 
 REPLICAS = ("a", "b")
-HTTP_PORT = {"a": 36001, "b": 36011}  # + the service's index
-SMTP_PORT, SMS_PORT = 36025, 36090
+HTTP_PORT = {"a": 26001, "b": 26011}  # + the service's index
+SMTP_PORT, SMS_PORT = 26025, 26090
 
 
 class Stack:
