@@ -35,6 +35,8 @@ class Snapshot:
     delivered_twice: int = 0
     breaches: int = 0
     deliveries: int = 0
+    messages_pending: int = 0
+    messages_failed: int = 0
 
     @property
     def lost(self) -> int:
@@ -47,7 +49,7 @@ class Snapshot:
 
     @property
     def caught_up(self) -> bool:
-        return (self.lost == 0 and self.gaps == 0
+        return (self.lost == 0 and self.gaps == 0 and self.messages_pending == 0
                 and all(self.published.get(s, 0) == head for s, head in self.heads.items()))
 
 
@@ -80,6 +82,8 @@ def measure(stack) -> Snapshot:
     snap.breached_twice = _query(stack, "investigation", (
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM events WHERE type = 'DeadlineBreached'"
         " GROUP BY stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')) d"))[0][0]
+    statuses = dict(_query(stack, "notification", "SELECT status, count(*) FROM notifications GROUP BY status"))
+    snap.messages_pending, snap.messages_failed = statuses.get("pending", 0), statuses.get("failed", 0)
     snap.breaches = _query(stack, "investigation", "SELECT count(*) FROM events WHERE type = 'DeadlineBreached'")[0][0]
     deliveries: Counter = stack.deliveries()
     snap.deliveries = sum(deliveries.values())
@@ -104,6 +108,7 @@ class Row:
     produced: int
     breaches: int
     deliveries: int
+    failed_messages: int
     lost: int
     doubled: int
     gaps: int
@@ -113,20 +118,22 @@ class Row:
     @classmethod
     def of(cls, scenario: str, before: Snapshot, after: Snapshot, seconds: float | None) -> Row:
         doubled = (after.breached_twice + after.delivered_twice) - (before.breached_twice + before.delivered_twice)
-        return cls(scenario, sum(after.heads.values()) - sum(before.heads.values()), after.breaches - before.breaches,
-                   after.deliveries - before.deliveries, after.lost, doubled, after.gaps, after.parked - before.parked,
-                   seconds)
+        return cls(scenario, produced=sum(after.heads.values()) - sum(before.heads.values()),
+                   breaches=after.breaches - before.breaches, deliveries=after.deliveries - before.deliveries,
+                   failed_messages=after.messages_failed - before.messages_failed, lost=after.lost, doubled=doubled,
+                   gaps=after.gaps, parked=after.parked - before.parked, seconds=seconds)
 
     @property
     def failed(self) -> bool:
-        return self.lost > 0 or self.doubled > 0 or self.gaps > 0 or self.seconds is None
+        return (self.lost > 0 or self.doubled > 0 or self.gaps > 0 or self.failed_messages > 0
+                or self.seconds is None)
 
 
 def table(rows: list[Row]) -> str:
-    header = ("scenario", "events produced", "breaches", "messages sent", "lost", "effects doubled", "gaps",
-              "parked", "seconds to catch up")
-    lines = [header] + [(r.scenario, *(str(v) for v in (r.produced, r.breaches, r.deliveries, r.lost, r.doubled,
-                                                        r.gaps, r.parked)),
+    header = ("scenario", "events produced", "breaches", "messages sent", "messages failed", "lost",
+              "effects doubled", "gaps", "parked", "seconds to catch up")
+    lines = [header] + [(r.scenario, *(str(v) for v in (r.produced, r.breaches, r.deliveries, r.failed_messages,
+                                                        r.lost, r.doubled, r.gaps, r.parked)),
                          "never" if r.seconds is None else f"{r.seconds:.1f}") for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w)

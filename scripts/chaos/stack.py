@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -49,6 +48,8 @@ class Stack:
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SMTP_PORT), "SMS_GATEWAY_URL": f"http://127.0.0.1:{SMS_PORT}/send",
             "SMS_GATEWAY_TOKEN": "chaos", "SMS_TIMEOUT": "2", "NOTIFY_BACKOFF_SECONDS": "0.2",
             "NOTIFY_BACKOFF_CAP_SECONDS": "1", "NOTIFY_DELIVERY_INTERVAL": "0.2", "DB_POOL_SIZE": "6",
+            # Production retries a message for hours (backoff 30 s, capped at 1 h); scaled down, ~45 s of retries.
+            "NOTIFY_MAX_ATTEMPTS": "50",
             "PYTHONPATH": str(config.ROOT)})
         for i, service in enumerate(config.SERVICES):
             env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{HTTP_PORT['a'] + i}"  # backfill from replica a
@@ -142,14 +143,23 @@ def _message_id(path: Path) -> str:
 
 
 def _local_ports_of(pids: set[int], broker_ports: set[int]) -> set[int]:
-    """The local TCP ports of these processes' connections to the broker (``ss -tnp``)."""
-    output = subprocess.run(["ss", "-tnpH"], capture_output=True, text=True, check=True).stdout
+    """The local TCP ports of these processes' connections to the broker (from /proc: no tool needed)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
     ports = set()
-    for line in output.splitlines():
-        found = re.findall(r"pid=(\d+)", line)
-        columns = line.split()
-        if found and int(found[0]) in pids and int(columns[4].rsplit(":", 1)[1]) in broker_ports:
-            ports.add(int(columns[3].rsplit(":", 1)[1]))
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                columns = line.split()
+                local, remote, inode = columns[1], columns[2], columns[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) in broker_ports:
+                    ports.add(int(local.rsplit(":", 1)[1], 16))
     return ports
 
 

@@ -17,6 +17,7 @@ from shared import config, queues
 from shared.consumer import EventConsumer, Inbox
 from shared.db import Database, DatabaseUnavailable
 from shared.relay import Relay, event_exchange
+from shared.web import HttpEntrypoint
 from tests.integration.test_consumer import Recorder, applied, event
 from tests.support import rabbit
 from tests.support.databases import fresh_backbone_database
@@ -155,3 +156,11 @@ def test_a_transaction_cut_by_a_lost_connection_applies_nothing_and_the_pool_rec
     with db.transaction() as cur:  # a fresh connection, not the dead one
         cur.execute("INSERT INTO applied (sequence, event_id) VALUES (3, 'whole')")
     assert applied(db) == [3]
+
+
+def test_a_request_caught_by_a_lost_database_is_answered_503_and_not_done():
+    response = HttpEntrypoint("POST", "/complaints").response_from_exception(
+        DatabaseUnavailable("database connection lost: server closed the connection unexpectedly"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "try again" in response.get_json()["error"]
