@@ -20,6 +20,7 @@ from shared.relay import Relay, event_exchange
 from shared.web import HttpEntrypoint
 from tests.integration.test_consumer import Recorder, applied, event
 from tests.support import rabbit
+from tests.support.amqp import Collector, assert_complete_and_ordered
 from tests.support.databases import fresh_backbone_database
 from tests.support.events import append_many
 from tests.support.waiting import wait_for
@@ -164,3 +165,31 @@ def test_a_request_caught_by_a_lost_database_is_answered_503_and_not_done():
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "try again" in response.get_json()["error"]
+
+
+def test_a_relay_leader_whose_database_session_is_cut_is_replaced_and_nothing_is_lost():
+    """A failover ends the leader's session: its advisory lock goes with it, and one relay takes it again."""
+    source = Database(fresh_backbone_database("resilience_relay"), size=2)
+    collector = Collector("intake", f"test-resilience-{uuid.uuid4().hex[:6]}")
+    relays = [Relay("intake", source.dsn, os.environ["AMQP_URI"], batch_size=50, poll_interval=0.1,
+                    retry_interval=0.1) for _ in range(2)]
+    threads = [eventlet.spawn(r.run) for r in relays]
+    try:
+        wait_for(lambda: sum(r.is_leader for r in relays) == 1, what="one leader")
+        append_many(source, 300, 10)
+        with source.transaction() as cur:  # the leader's session, as a primary stopped hard would
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+            assert cur.rowcount == 1
+        append_many(source, 300, 10)
+        wait_for(lambda: _relay_position(source) == 600, timeout=30, what="600 events confirmed")
+        wait_for(lambda: len(set(collector.sequences)) >= 600, timeout=30, what="600 events received")
+        assert_complete_and_ordered(collector, 600)
+        assert sum(r.is_leader for r in relays) == 1
+    finally:
+        for relay in relays:
+            relay.stop()
+        for thread in threads:
+            thread.wait()
+        collector.stop()
+        source.close()
