@@ -15,6 +15,9 @@ from before quorum queues) is migrated without losing what it holds (docs/runboo
    moved into the quorum queue, and it is deleted once empty.
 Every step may be repeated (a replica killed half-way, two replicas migrating at once): a message
 may be moved twice, which the inbox ignores by its sequence; none is dropped.
+
+nameko's RPC request queue (``rpc-intake``) is a quorum queue too (``quorum_rpc``); a classic one is
+simply replaced: its requests' callers time out and ask again.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from typing import Any
 import amqp
 import amqp.exceptions
 import kombu
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.rpc import Rpc, RpcConsumer
 
+from shared import config
 from shared.relay import event_exchange
 
 log = logging.getLogger(__name__)
@@ -147,3 +153,35 @@ def move_messages(connection: kombu.Connection, service: str, source_queue: str,
             channel.basic_publish(copy, exchange.name, target_queue)
             channel.basic_ack(message.delivery_tag)
             moved += 1
+
+
+# -- nameko RPC (intake's contact_for): a quorum queue too ------------------------------------------------------
+
+def replace_classic(amqp_uri: str, queue: kombu.Queue) -> None:
+    """Declare ``queue`` (a quorum queue); a classic queue of that name is deleted first. Only for RPC
+    request queues: what they hold are requests whose callers time out and ask again."""
+    with kombu.Connection(config.broker_failover(amqp_uri), connect_timeout=5) as connection:
+        try:
+            _declare(connection, queue)
+        except amqp.exceptions.PreconditionFailed:
+            log.warning("RPC queue %s is a classic queue: replacing it with a quorum queue", queue.name)
+            with connection.channel() as channel:
+                channel.queue_delete(queue.name)
+            _declare(connection, queue)
+
+
+class QuorumRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer with its ``rpc-<service>`` queue declared as a quorum queue."""
+
+    def setup(self) -> None:
+        if self.queue is None:
+            super().setup()
+            self.queue.queue_arguments = {"x-queue-type": "quorum"}
+            replace_classic(self.container.config[AMQP_URI_CONFIG_KEY], self.queue)
+
+
+class QuorumRpc(Rpc):
+    rpc_consumer = QuorumRpcConsumer()
+
+
+quorum_rpc = QuorumRpc.decorator  # use like nameko's ``rpc``

@@ -5,6 +5,7 @@ deadlines breach once, messages go out once, and HTTP answers on both replicas."
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 from collections import Counter
@@ -14,11 +15,17 @@ import psycopg2
 import pytest
 
 from shared import config
+from shared.queues import dead_letter_name, queue_name
 from tests.e2e.conftest import ServiceProcess
+from tests.support import rabbit
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 COMPLAINTS = 24
+
+
+def consumed() -> dict[str, list[str]]:
+    return {s: sorted(importlib.import_module(f"services.{s}.projection").PROJECTOR.sources) for s in config.SERVICES}
 
 
 def _query(service: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -115,3 +122,10 @@ def _breaches(ids: list[str]) -> dict[tuple[str, str], int]:
     rows = _query("investigation", "SELECT stream_id, data->'deadline'->>'kind', count(*) FROM events"
                                    " WHERE type = 'DeadlineBreached' AND stream_id = ANY(%s) GROUP BY 1, 2", (ids,))
     return {(cid, kind): n for cid, kind, n in rows}
+
+
+def test_every_queue_a_service_consumes_is_a_quorum_queue(stack):
+    vhost = os.environ["AMQP_URI"].rsplit("/", 1)[1]  # the stack's own vhost
+    names = {"rpc-intake", *(queue_name(s, source) for s, sources in consumed().items() for source in sources),
+             *(dead_letter_name(s) for s in config.SERVICES)}
+    assert {name: rabbit.queue(vhost, name)["type"] for name in names} == dict.fromkeys(names, "quorum")

@@ -193,3 +193,16 @@ def test_a_relay_leader_whose_database_session_is_cut_is_replaced_and_nothing_is
             thread.wait()
         collector.stop()
         source.close()
+
+
+def test_a_classic_rpc_queue_is_replaced_by_a_quorum_queue():
+    name = f"rpc-resilience-{uuid.uuid4().hex[:6]}"
+    with kombu.Connection(os.environ["AMQP_URI"]) as connection:
+        kombu.Queue(name, durable=True)(connection.default_channel).declare()
+    assert rabbit.queue(VHOST, name)["type"] == "classic"
+    queues.replace_classic(os.environ["AMQP_URI"], kombu.Queue(name, durable=True,
+                                                              queue_arguments={"x-queue-type": "quorum"}))
+    assert rabbit.queue(VHOST, name)["type"] == "quorum"
+    queues.replace_classic(os.environ["AMQP_URI"], kombu.Queue(name, durable=True,  # and again: nothing to do
+                                                              queue_arguments={"x-queue-type": "quorum"}))
+    assert rabbit.queue(VHOST, name)["type"] == "quorum"
