@@ -84,7 +84,7 @@ def run_scenarios(stack: Stack, cluster: RabbitCluster, postgres: PostgresPair, 
     scenarios = [
         ("steady load (no fault)", lambda: None, lambda: None),
         ("broker node with queue leaders killed", kill_leader_node, restart_dead_node),
-        ("database failover (primary stopped hard, standby promoted)", postgres.fail_over, lambda: None),
+        ("database failover (primary stopped hard, standby promoted)", postgres.fail_over, postgres.rebuild_standby),
         ("one replica of each service SIGKILLed", kill_replicas, lambda: stack.start_replicas("b")),
         ("one replica's broker connections cut", lambda: stack.cut_broker_connections("b"), lambda: None),
         ("poison message", stack.poison, lambda: None),
@@ -104,6 +104,8 @@ def run_scenarios(stack: Stack, cluster: RabbitCluster, postgres: PostgresPair, 
             caught_up = checks.catch_up(stack, args.catch_up_timeout)
             repair()
             after = checks.measure(stack)
+            for key in sorted(set(after.doubles) - set(before.doubles)):
+                print(f"chaos:   DOUBLED {key}", flush=True)
             rows.append(checks.Row.of(name, before, after, caught_up))
             before = after
     finally:

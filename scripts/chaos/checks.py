@@ -36,6 +36,7 @@ class Snapshot:
     breaches: int = 0
     deliveries: int = 0
     messages_pending: int = 0
+    doubles: list[str] = field(default_factory=list)
     messages_failed: int = 0
 
     @property
@@ -88,6 +89,9 @@ def measure(stack) -> Snapshot:
     deliveries: Counter = stack.deliveries()
     snap.deliveries = sum(deliveries.values())
     snap.delivered_twice = sum(n - 1 for n in deliveries.values() if n > 1)
+    snap.doubles = sorted(k for k, n in deliveries.items() if n > 1) + [f"breach:{s}:{k}" for s, k in _query(
+        stack, "investigation", "SELECT stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')"
+        " FROM events WHERE type = 'DeadlineBreached' GROUP BY 1, 2 HAVING count(*) > 1")]
     return snap
 
 

@@ -234,14 +234,32 @@ class PostgresPair:
         with (self.primary.data / "pg_hba.conf").open("a") as hba:
             hba.write("host replication all 127.0.0.1/32 trust\n")
         self.primary.start()
-        _as_postgres([str(pg_bin() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", PG_USER,
-                      "-D", str(self.standby.data), "-R", "-X", "stream",
-                      "-d", f"host=127.0.0.1 port={PG_PORT} user={PG_USER} application_name=standby"], timeout=180)
-        # Once promoted, the standby is a primary with no standby of its own: it must not wait for one.
-        with (self.standby.data / "postgresql.auto.conf").open("a") as conf:
-            conf.write("synchronous_standby_names = ''\n")
-        self.standby.start()
+        self._clone(self.primary, self.standby)
         wait_until(self.synchronous, 60, "the standby to replicate synchronously")
+
+    def _clone(self, source: PostgresServer, target: PostgresServer) -> None:
+        """``target`` becomes a streaming standby of ``source`` (named "standby" in its primary_conninfo)."""
+        _as_postgres([str(pg_bin() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(source.port), "-U", PG_USER,
+                      "-D", str(target.data), "-R", "-X", "stream", "-c", "fast",
+                      "-d", f"host=127.0.0.1 port={source.port} user={PG_USER} application_name=standby"], timeout=180)
+        # Once promoted, a standby is a primary with no standby of its own: it must not wait for one.
+        with (target.data / "postgresql.auto.conf").open("a") as conf:
+            conf.write("synchronous_standby_names = ''\n")
+        target.start()
+
+    def rebuild_standby(self) -> None:
+        """After a failover, the lost primary's node comes back as the new primary's synchronous standby
+        (as CloudNativePG re-creates an instance): the next scenarios run on a pair again."""
+        lost, promoted = self.primary, self.standby
+        shutil.rmtree(lost.data)
+        self._clone(promoted, lost)
+        with contextlib.closing(psycopg2.connect(promoted.dsn(), connect_timeout=5)) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("ALTER SYSTEM SET synchronous_standby_names = 'standby'")
+                cur.execute("SELECT pg_reload_conf()")
+        self.primary, self.standby = promoted, lost
+        wait_until(self.synchronous, 60, "the rebuilt standby to replicate synchronously")
 
     def synchronous(self) -> bool:
         with contextlib.closing(psycopg2.connect(self.primary.dsn(), connect_timeout=3)) as conn, \

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -139,7 +140,11 @@ class Stack:
 
 
 def _message_id(path: Path) -> str:
-    return json.loads(path.read_text(encoding="utf-8"))["message_id"]
+    """The notification's key inside the Message-ID (``make_msgid(idstring=key)``: <time.pid.random.key@domain>),
+    so that the same notification mailed twice counts twice whatever the random part."""
+    message_id = json.loads(path.read_text(encoding="utf-8"))["message_id"]
+    match = re.match(r"^<\d+\.\d+\.\d+\.(.*)@[^@]*>$", message_id)
+    return match.group(1) if match else message_id
 
 
 def _local_ports_of(pids: set[int], broker_ports: set[int]) -> set[int]:
