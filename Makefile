@@ -10,7 +10,7 @@ LOG_DIR := var/log
 SMTP_PORT ?= 2525
 SMS_PORT ?= 9090
 
-.PHONY: run stop test lint bench bench-quick migrate infra venv demo-data contracts
+.PHONY: run stop test lint bench bench-quick migrate infra venv demo-data contracts chaos
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,9 @@ bench-quick:
 ## make contracts: regenerate contracts/ (event schemas, AsyncAPI, OpenAPI) and the generated deploy files
 contracts: venv
 	$(PY) -m scripts.contracts
+
+## make chaos: a 3-node RabbitMQ cluster and a PostgreSQL primary + synchronous standby on ports of their own
+## (var/chaos), two replicas of each service under load, broker node / database failover / SIGKILL / connection
+## cut / poison; prints one table, fails on any loss, doubling or gap (scripts/chaos)
+chaos: venv
+	$(PY) -m scripts.chaos

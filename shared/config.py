@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,32 @@ def database_url(service: str) -> str:
     return env(f"{service.upper()}_DATABASE_URL", template.format(service=service))
 
 
+# A database URL may name several hosts (``postgresql://h1:5432,h2:5432/db?target_session_attrs=read-write``):
+# libpq tries them in turn and keeps the one that takes writes, so after a failover a new connection finds
+# the promoted standby. shared/db.py adds TCP keepalives so a connection to a vanished primary is noticed.
+
+
 def amqp_uri(service: str | None = None) -> str:
     """``<SERVICE>_AMQP_URI`` (each service its own broker user, with only the permissions it needs:
-    deploy/rabbitmq/permissions.json), else ``AMQP_URI``."""
+    deploy/rabbitmq/permissions.json), else ``AMQP_URI``.
+
+    Either may list the nodes of a cluster, separated by ``;`` or ``,`` (``amqp://u:p@h1/v;amqp://u:p@h2/v``):
+    the result is kombu's failover form (``;``-separated), which nameko takes as it is."""
     default = env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
-    return env(f"{service.upper()}_AMQP_URI", default) if service else default
+    return ";".join(broker_addresses(env(f"{service.upper()}_AMQP_URI", default) if service else default))
+
+
+def broker_addresses(uri: str) -> list[str]:
+    """The broker nodes of an AMQP URI list (``;`` or ``,`` between them)."""
+    return [part.strip() for part in uri.replace(",", ";").split(";") if part.strip()]
+
+
+def broker_failover(uri: str) -> str:
+    """The same nodes starting at a random one: replicas spread over the cluster's nodes, and a
+    connection that starts at a dead node moves on to the next (kombu tries the alternates in turn)."""
+    nodes = broker_addresses(uri)
+    start = random.randrange(len(nodes))
+    return ";".join(nodes[start:] + nodes[:start])
 
 
 def http_port(service: str) -> int:

@@ -8,7 +8,7 @@
   the broker or by backfill from the source's ``GET /events``. A redelivered event is recognised
   by its sequence and has no effect. An event a handler cannot process is parked with its error
   and the source moves on past it, so it never blocks the events behind it.
-- ``EventConsumer``: the AMQP side (kombu): one durable queue per source bound to every event
+- ``EventConsumer``: the AMQP side (kombu): one quorum queue per source (shared/queues.py) bound to every event
   type (``#``), so the consumer sees the whole sequence and can tell a gap from a filter; messages
   are taken in batches and acknowledged only after their transaction committed.
 """
@@ -29,10 +29,10 @@ import kombu
 import psycopg2
 import requests
 
-from shared import catalogue, metrics
+from shared import catalogue, config, metrics, queues
 from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import ACCEPT, Envelope, EnvelopeError, parse
-from shared.relay import event_exchange
+from shared.queues import consumer_queue, queue_name  # noqa: F401  (queue_name: its old home)
 
 log = logging.getLogger(__name__)
 
@@ -328,10 +328,6 @@ class Backfill:
                 return fetched
 
 
-def queue_name(service: str, source: str) -> str:
-    return f"{service}.{source}-events"
-
-
 class EventConsumer:
     """Consumes every source's exchange in batches; acknowledges after the inbox committed."""
 
@@ -351,10 +347,10 @@ class EventConsumer:
         self.connected = threading.Event()
 
     def queues(self) -> list[kombu.Queue]:
-        # The source's exchange is its owner's to declare: a consumer only checks it exists (a passive
-        # declare needs no configure permission), and retries until the owner has started once.
-        return [kombu.Queue(queue_name(self.inbox.service, source), exchange=event_exchange(source, passive=True),
-                            routing_key="#", durable=True, auto_delete=False) for source in self.sources]
+        # Quorum queues (shared/queues.py). The source's exchange is its owner's to declare: a consumer
+        # only checks it exists (a passive declare needs no configure permission), and retries until the
+        # owner has started once.
+        return [consumer_queue(self.inbox.service, source) for source in self.sources]
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -371,7 +367,8 @@ class EventConsumer:
         the broker overlaps the database round trips (prefetch is two batches)."""
         received: queue.Queue[kombu.Message] = queue.Queue()
         failed: list[BaseException] = []
-        with kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=5) as connection:
+        with kombu.Connection(config.broker_failover(self.amqp_uri), heartbeat=0, connect_timeout=5) as connection:
+            queues.declare(connection, self.inbox.service, self.sources)  # migrates classic queues first
             channel = connection.channel()
             channel.basic_qos(0, self.batch_size * 2, False)
             consumer = kombu.Consumer(channel, queues=self.queues(), accept=ACCEPT, no_ack=False,

@@ -2,6 +2,12 @@
 
 psycopg2 is made cooperative under eventlet with its documented wait callback (select-based,
 and eventlet patches ``select``), so a slow query never blocks other green threads.
+
+High availability: the URL may name several hosts with ``target_session_attrs=read-write`` (libpq
+connects to the one that takes writes). A connection lost in a failover fails its transaction with
+:class:`DatabaseUnavailable` (rolled back, or of unknown outcome if the commit itself was cut: it is
+never reported done), HTTP answers 503, consumers and background loops retry; the pool's idle
+connections, opened to the lost primary, are dropped with it, so the next transaction connects anew.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
@@ -26,6 +33,33 @@ def make_cooperative() -> None:
 
 
 Cursor = psycopg2.extensions.cursor
+
+# A primary that vanished without closing its sockets (a lost node) is noticed within ~10 s, not hours.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
+
+
+class DatabaseUnavailable(psycopg2.OperationalError):
+    """The database went away (failover, restart) during a transaction: it did not apply, or its
+    commit's outcome is unknown. Retry later (HTTP: 503)."""
+
+
+def connection_lost(conn: psycopg2.extensions.connection, exc: BaseException) -> bool:
+    """Whether ``exc`` means this connection's server is gone or no longer the primary (not that a
+    statement was wrong, nor a deadlock): no SQLSTATE, connection exceptions (08), operator
+    intervention (57P: shutdown), a read-only server (25006: a demoted primary)."""
+    if isinstance(exc, psycopg2.InterfaceError):
+        return True
+    if not isinstance(exc, psycopg2.Error):
+        return False
+    code = exc.pgcode or ""
+    return conn.closed != 0 or not code or code.startswith(("08", "57P")) or code == "25006"
+
+
+def connect(dsn: str, autocommit: bool = False) -> psycopg2.extensions.connection:
+    """A connection with keepalives (the URL's own settings win) to the host that takes writes."""
+    conn = psycopg2.connect(dsn, connect_timeout=5, **{k: v for k, v in KEEPALIVES.items() if k not in dsn})
+    conn.autocommit = autocommit
+    return conn
 
 
 def fetch_dicts(cur: Cursor) -> list[dict[str, Any]]:
@@ -44,9 +78,7 @@ class Database:
         self._created = 0
 
     def connect(self, autocommit: bool = False) -> psycopg2.extensions.connection:
-        conn = psycopg2.connect(self.dsn, connect_timeout=5)
-        conn.autocommit = autocommit
-        return conn
+        return connect(self.dsn, autocommit)
 
     def _take(self) -> psycopg2.extensions.connection:
         try:
@@ -70,12 +102,21 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        conn = self._take()
+        try:
+            conn = self._take()
+        except psycopg2.OperationalError as exc:
+            raise DatabaseUnavailable(f"database unavailable: {exc}".strip()) from exc
         try:
             with conn.cursor() as cur:
                 yield cur
             conn.commit()
-        except BaseException:
+        except BaseException as exc:
+            if connection_lost(conn, exc):
+                conn.close()  # to a lost or demoted primary: never reused
+                self._drop_idle()
+                if isinstance(exc, DatabaseUnavailable):
+                    raise
+                raise DatabaseUnavailable(f"database connection lost: {exc}".strip()) from exc
             if not conn.closed:
                 try:
                     conn.rollback()
@@ -84,6 +125,16 @@ class Database:
             raise
         finally:
             self._give_back(conn)
+
+    def _drop_idle(self) -> None:
+        """Close the idle connections: they were opened to the server just lost."""
+        while True:
+            try:
+                idle = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            idle.close()
+            self._created -= 1
 
     def close(self) -> None:
         while True:
@@ -111,7 +162,7 @@ def migrate(dsn: str, *folders: Path) -> list[str]:
     The backbone's folder comes first, then the service's own. Returns the names applied.
     """
     applied: list[str] = []
-    conn = psycopg2.connect(dsn)
+    conn = connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("

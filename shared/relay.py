@@ -25,7 +25,8 @@ import kombu.exceptions
 import psycopg2
 from amqp import spec
 
-from shared import metrics
+from shared import config, metrics
+from shared.db import connect
 from shared.envelope import CONTENT_TYPE, rfc3339, schema_base
 from shared.eventstore import NOTIFY_CHANNEL
 
@@ -85,7 +86,7 @@ class Publisher:
 
     def connect(self) -> None:
         self.close()
-        self.connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=5)
+        self.connection = kombu.Connection(config.broker_failover(self.amqp_uri), heartbeat=0, connect_timeout=5)
         self.connection.connect()
         self.channel = self.connection.channel()
         self.exchange.declare(channel=self.channel)
@@ -179,8 +180,7 @@ class Relay:
         while not self.stopping.is_set():
             conn = None
             try:
-                conn = psycopg2.connect(self.dsn, connect_timeout=5)
-                conn.autocommit = True
+                conn = connect(self.dsn, autocommit=True)  # after a failover: the promoted primary
                 if not self._lead(conn):
                     self.stopping.wait(self.retry_interval)
                     continue

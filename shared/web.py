@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from shared import config, metrics
 from shared.auth import AuthError, Forbidden, OutOfScope, Principal, RateLimiter, authenticator, bearer
+from shared.db import DatabaseUnavailable
 from shared.envelope import EnvelopeError, rfc3339
 from shared.eventstore import ConcurrencyError
 from shared.httpserver import BodyError, GuardedWebServer, method_label, read_body
@@ -187,7 +188,7 @@ class HttpEntrypoint(HttpRequestHandler):
     def __init__(self, method: str, url: str, roles: tuple[str, ...] | None = None, public: bool = False,
                  max_body: int = MAX_BODY_BYTES, **kwargs: Any):
         kwargs.setdefault("expected_exceptions", (HttpError, ValidationError, EnvelopeError, ConcurrencyError,
-                                                  Forbidden))
+                                                  Forbidden, DatabaseUnavailable))
         self.roles, self.public, self.max_body = roles, public, max_body
         super().__init__(method, url, **kwargs)
 
@@ -241,6 +242,8 @@ class HttpEntrypoint(HttpRequestHandler):
             return json_response({"error": "invalid input", "errors": exc.messages}, 400)
         if isinstance(exc, EnvelopeError):
             return json_response({"error": "invalid event", "errors": exc.errors}, 400)
+        if isinstance(exc, DatabaseUnavailable):  # e.g. a failover: nothing was applied, or not confirmed
+            return json_response({"error": "database unavailable; try again"}, 503, {"Retry-After": "2"})
         if isinstance(exc, ConcurrencyError):
             return json_response({"error": "the case changed meanwhile; reload and try again",
                                   "stream_version": exc.actual}, 409)
@@ -270,7 +273,7 @@ class BrokerCheck:
     def ok(self) -> bool:
         if time.monotonic() - self._checked_at > self.ttl:
             try:
-                with kombu.Connection(self.amqp_uri, connect_timeout=2) as conn:
+                with kombu.Connection(config.broker_failover(self.amqp_uri), connect_timeout=2) as conn:
                     conn.connect()
                 self._ok = True
             except Exception:

@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg2.extras
 from marshmallow import ValidationError
-from nameko.rpc import rpc
 from werkzeug.wrappers import Request, Response
 
 from services.intake import domain, schemas
@@ -31,6 +30,7 @@ from shared.config import load_hospital
 from shared.db import Cursor, Database, fetch_dicts
 from shared.envelope import new_event
 from shared.eventstore import EventStore
+from shared.queues import quorum_rpc as rpc  # nameko's rpc, its queue a quorum queue
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
 from shared.web import Conflict, NotFound, http, json_response, load, path_id, principal, query
 

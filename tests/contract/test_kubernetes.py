@@ -26,7 +26,7 @@ BASE = K8S / "base"
 OVERLAY = K8S / "overlays" / "example-hospital"
 # The oldest Kubernetes minor still commonly run by hospitals' platforms, and the newest the schemas know.
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
-CUSTOM_GROUPS = ("monitoring.coreos.com", "keda.sh")
+CUSTOM_GROUPS = ("monitoring.coreos.com", "keda.sh", "rabbitmq.com", "postgresql.cnpg.io")
 
 
 @cache
@@ -104,7 +104,8 @@ def test_the_crd_files_are_valid_custom_resource_definitions():
             kubernetes_validate.validate(yaml.safe_load(path.read_text(encoding="utf-8")), version, strict=True)
     assert set(crd_schemas()) == {("monitoring.coreos.com/v1", "ServiceMonitor"),
                                   ("monitoring.coreos.com/v1", "PrometheusRule"),
-                                  ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
+                                  ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
+                                  ("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster")}
 
 
 def test_strict_validation_rejects_unknown_and_mistyped_fields():
@@ -131,7 +132,7 @@ def test_the_overlay_has_everything_a_hospital_deploys():
     kinds = {o["kind"] for o in render(OVERLAY)}
     assert kinds == {"Namespace", "ServiceAccount", "ConfigMap", "Service", "Deployment", "PodDisruptionBudget",
                      "NetworkPolicy", "Job", "ServiceMonitor", "PrometheusRule", "ScaledObject",
-                     "TriggerAuthentication"}
+                     "TriggerAuthentication", "RabbitmqCluster", "Cluster"}
     assert {o["metadata"].get("namespace") for o in render(OVERLAY) if o["kind"] != "Namespace"} == {
         "complaints-example"}
     assert "Secret" not in kinds  # secrets come from outside Git (docs/operations.md)
@@ -220,7 +221,7 @@ def test_network_policies_deny_by_default_and_allow_exactly_the_backfill_paths()
         spec = policies[service]["spec"]
         readers = {consumer for consumer, of in sources.items() if service in of}
         allowed_in = set().union(*(_selected(rule["from"]) for rule in spec["ingress"]))
-        assert allowed_in == readers, f"{service}: ingress from {allowed_in}, backfilled by {readers}"
+        assert allowed_in == readers | {"console"}, f"{service}: ingress from {allowed_in}, backfilled by {readers}"
         assert all(p["port"] == port for rule in spec["ingress"] for p in rule["ports"])
         allowed_out = {(peer, p["port"]) for rule in spec["egress"] if "to" in rule
                        for peer in _selected(rule["to"]) for p in rule["ports"]}
@@ -271,6 +272,41 @@ def test_every_secret_the_manifests_name_is_documented_for_operators():
                for kind in ("amqp", "db")}
     assert {generic.get(n, n) for n in names} == {"complaints-<service>-amqp", "complaints-<service>-db",
                                                   "complaints-auth", "complaints-intake-keys",
-                                                  "complaints-notification"}
+                                                  "complaints-notification", "complaints-console"}
     for name in {generic.get(n, n) for n in names}:
         assert f"`{name}`" in operations, f"docs/operations.md does not explain the Secret {name}"
+
+
+def test_the_data_engines_are_clusters_and_no_lost_node_takes_a_service_down():
+    objects = render(OVERLAY)
+    [rabbit] = of_kind(objects, "RabbitmqCluster").values()
+    assert rabbit["spec"]["replicas"] == 3
+    assert "pause_minority" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+    [postgres] = of_kind(objects, "Cluster").values()
+    assert postgres["spec"]["instances"] == 3
+    assert postgres["spec"]["postgresql"]["synchronous"]["number"] >= 1
+    assert postgres["spec"]["affinity"]["podAntiAffinityType"] == "required"
+    budgets = of_kind(objects, "PodDisruptionBudget")
+    assert budgets[rabbit["metadata"]["name"]]["spec"]["maxUnavailable"] == 1
+    deployments = of_kind(objects, "Deployment")
+    assert set(deployments) == {*config.SERVICES, "console"}
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert deployment["spec"]["replicas"] >= 2, name
+        assert budgets[name]["spec"]["selector"] == deployment["spec"]["selector"], name
+        [spread] = [c for c in pod["topologySpreadConstraints"] if c["topologyKey"] == "kubernetes.io/hostname"]
+        assert spread["whenUnsatisfiable"] == "DoNotSchedule" and spread["maxSkew"] == 1, name
+        assert pod["affinity"]["podAntiAffinity"], name
+
+
+def test_the_console_reaches_the_four_services_and_nothing_else():
+    objects = render(OVERLAY)
+    console = of_kind(objects, "Deployment")["console"]
+    [container] = console["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["console"]
+    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert of_kind(objects, "Service")["console"]["spec"]["selector"] == console["spec"]["selector"]["matchLabels"]
+    policy = of_kind(objects, "NetworkPolicy")["console"]["spec"]
+    allowed_out = {(peer, p["port"]) for rule in policy["egress"] for peer in _selected(rule["to"])
+                   for p in rule["ports"]}
+    assert allowed_out == set(config.DEFAULT_PORTS.items())
