@@ -84,7 +84,8 @@ def measure(stack) -> Snapshot:
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM events WHERE type = 'DeadlineBreached'"
         " GROUP BY stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')) d"))[0][0]
     statuses = dict(_query(stack, "notification", "SELECT status, count(*) FROM notifications GROUP BY status"))
-    snap.messages_pending, snap.messages_failed = statuses.get("pending", 0), statuses.get("failed", 0)
+    snap.messages_pending = statuses.get("pending", 0) + statuses.get("sending", 0)
+    snap.messages_failed = statuses.get("failed", 0)
     snap.breaches = _query(stack, "investigation", "SELECT count(*) FROM events WHERE type = 'DeadlineBreached'")[0][0]
     deliveries: Counter = stack.deliveries()
     snap.deliveries = sum(deliveries.values())

@@ -1,8 +1,12 @@
 """Delivery: sends queued messages over their channel, tries again with backoff, gives up visibly.
 
-One message at a time per claim: the row is locked (``FOR UPDATE SKIP LOCKED``, so replicas never
-take the same one) while it is sent, and its outcome is written together with the event it leads
-to (``ReplySent``, ``ReminderSent``, ``NotificationFailed``) in that same transaction. Contact
+One message at a time per claim, in three steps: the row is claimed (``FOR UPDATE SKIP LOCKED``, so
+replicas never take the same one; status ``sending``, committed), sent with no transaction open, and
+its outcome written together with the event it leads to (``ReplySent``, ``ReminderSent``,
+``NotificationFailed``). Writing the outcome is retried while the database is away (a failover), so
+a message that went out is never sent again because its outcome could not be written at once; a
+claim left by a process that died mid-send is released after ``CLAIM_LEASE_SECONDS`` and sent again
+with the same key (the far side's idempotency key). Contact
 details are asked from intake (RPC) at send time and kept only in memory: never stored, logged or
 put in an event.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +30,7 @@ from services.notification.channels import Email, PermanentFailure, Sms, Transie
 from services.notification.templates import Rendered, Templates, letter_html
 from shared import config
 from shared.auth import authenticator
-from shared.db import Cursor, Database, fetch_dicts
+from shared.db import Cursor, Database, DatabaseUnavailable, fetch_dicts
 from shared.envelope import Envelope, new_event, rfc3339
 from shared.eventstore import EventStore
 from shared.runtime import BackgroundLoop, database
@@ -53,6 +58,8 @@ REASON_TEXT = {
               "duplicate": "相同投诉正在处理中"},
 }
 DEAR = {"en": "Sir or Madam", "zh-CN": "先生/女士"}
+CLAIM_LEASE_SECONDS = 300  # a claim older than this was left by a process that died mid-send
+RECORD_WAITS = (0.5, 1, 2, 4, 8, 15, 30)  # recording an outcome outlasts a failover (about a minute)
 COLUMNS = ("notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role, recipient_id,"
            " context, channel_preference, attempts, status")
 
@@ -73,47 +80,90 @@ class Deliverer:
     # -- the loop's one step ---------------------------------------------------------------------
     def deliver_due(self, now: datetime | None = None, limit: int = 100) -> int:
         """Try every message due by ``now`` (at most ``limit``); returns how many were tried."""
+        self._release_stale_claims()
         tried = 0
         while tried < limit:
             moment = now or datetime.now(UTC)
-            with self.db.transaction() as cur:
-                cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
-                            " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED", (moment,))
-                rows = fetch_dicts(cur)
-                if not rows:
-                    return tried
-                self._deliver(cur, rows[0], moment)
+            row = self._claim(moment)
+            if row is None:
+                return tried
+            try:
+                outcome = self._attempt(row, moment)
+            except BaseException:  # nothing was sent (the channels raise only their own failures): release it
+                self._release(row)
+                raise
+            self._record(row, *outcome)
             tried += 1
         return tried
 
-    def _deliver(self, cur: Cursor, row: dict[str, Any], now: datetime) -> None:
+    def _claim(self, moment: datetime) -> dict[str, Any] | None:
+        with self.db.transaction() as cur:
+            cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
+                        " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED", (moment,))
+            rows = fetch_dicts(cur)
+            if rows:
+                cur.execute("UPDATE notifications SET status = %s, updated_at = now() WHERE notification_id = %s",
+                            (domain.SENDING, rows[0]["notification_id"]))
+        return rows[0] if rows else None
+
+    def _release(self, row: dict[str, Any]) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE notifications SET status = 'pending' WHERE notification_id = %s AND status = %s",
+                        (row["notification_id"], domain.SENDING))
+
+    def _release_stale_claims(self) -> None:
+        """Claims older than the lease were left by a process that died between claiming and recording."""
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE notifications SET status = 'pending' WHERE status = %s"
+                        " AND updated_at < now() - make_interval(secs => %s)", (domain.SENDING, CLAIM_LEASE_SECONDS))
+
+    def _record(self, row: dict[str, Any], write: Callable[[Cursor], None], channel: str, result: str) -> None:
+        """Write an attempt's outcome; while the database is away, keep trying (the message may have gone out)."""
+        for wait in RECORD_WAITS:
+            try:
+                with self.db.transaction() as cur:
+                    cur.execute("SELECT status FROM notifications WHERE notification_id = %s FOR UPDATE",
+                                (row["notification_id"],))
+                    found = cur.fetchone()
+                    if found is None or found[0] != domain.SENDING:
+                        return  # the claim was released meanwhile: the next claim records its own attempt
+                    write(cur)
+                NOTIFICATIONS.labels(row["purpose"], channel, result).inc()
+                return
+            except DatabaseUnavailable as exc:
+                log.warning("could not record a %s notification's outcome (%s); trying again in %.1fs",
+                            row["purpose"], exc, wait, extra={"notification_id": row["notification_id"]})
+                time.sleep(wait)
+        log.error("gave up recording a %s notification's outcome; its claim is released after %ss",
+                  row["purpose"], CLAIM_LEASE_SECONDS, extra={"notification_id": row["notification_id"]})
+
+    def _attempt(self, row: dict[str, Any], now: datetime) -> tuple[Callable[[Cursor], None], str, str]:
+        """Send (no transaction open); returns how to record the outcome, and its metric labels."""
         attempts = row["attempts"] + 1
         channel = None
         try:
             channel, send = self._prepare(row)
             if channel == domain.LETTER:  # the office prints it and marks it posted (POST /letters/<id>/posted)
-                self._update(cur, row, "queued", attempts, channel=channel)
-                NOTIFICATIONS.labels(row["purpose"], channel, "queued").inc()
-                return
+                return lambda cur: self._update(cur, row, "queued", attempts, channel=channel), channel, "queued"
             send()
         except NotSendable as exc:
-            self._update(cur, row, domain.NOT_SENT, attempts, error=str(exc))
-            NOTIFICATIONS.labels(row["purpose"], "none", "not_sent").inc()
-            return
+            error = str(exc)  # bound now: ``exc`` is gone once the except block ends
+            return lambda cur: self._update(cur, row, domain.NOT_SENT, attempts, error=error), "none", "not_sent"
         except TransientFailure as exc:
+            error = str(exc)
             if not domain.should_give_up(attempts, self.max_attempts):
-                self._update(cur, row, domain.PENDING, attempts, channel=channel, error=str(exc),
-                             next_attempt_at=domain.next_attempt(attempts, now, self.backoff, self.backoff_cap))
-                NOTIFICATIONS.labels(row["purpose"], channel or "none", "retry").inc()
-                return
-            self._fail(cur, row, attempts, channel, str(exc), now)
-            return
+                retry_at = domain.next_attempt(attempts, now, self.backoff, self.backoff_cap)
+                return (lambda cur: self._update(cur, row, domain.PENDING, attempts, channel=channel, error=error,
+                                                 next_attempt_at=retry_at), channel or "none", "retry")
+            return lambda cur: self._fail(cur, row, attempts, channel, error, now), channel or "none", "failed"
         except PermanentFailure as exc:
-            self._fail(cur, row, attempts, channel, str(exc), now)
-            return
-        self._update(cur, row, domain.SENT, attempts, channel=channel, sent_at=now)
-        NOTIFICATIONS.labels(row["purpose"], channel, "sent").inc()
-        self._sent_event(cur, row, channel, now)
+            error = str(exc)
+            return lambda cur: self._fail(cur, row, attempts, channel, error, now), channel or "none", "failed"
+
+        def sent(cur: Cursor) -> None:
+            self._update(cur, row, domain.SENT, attempts, channel=channel, sent_at=now)
+            self._sent_event(cur, row, channel, now)
+        return sent, channel, "sent"
 
     # -- deciding channel and text -------------------------------------------------------------
     def _prepare(self, row: dict[str, Any]) -> tuple[str, Callable[[], None]]:
@@ -191,7 +241,6 @@ class Deliverer:
     def _fail(self, cur: Cursor, row: dict[str, Any], attempts: int, channel: str | None, error: str,
               now: datetime) -> None:
         self._update(cur, row, domain.FAILED, attempts, channel=channel, error=error)
-        NOTIFICATIONS.labels(row["purpose"], channel or "none", "failed").inc()
         log.warning("gave up on a %s notification after %d attempts: %s", row["purpose"], attempts, error,
                     extra={"notification_id": row["notification_id"], "complaint_id": row["complaint_id"]})
         data = {"complaint_id": row["complaint_id"], "campus": row["campus"], "notification_id": row["notification_id"],

@@ -14,6 +14,7 @@ EMAIL, SMS, LETTER = "email", "sms", "letter"
 # `queued` (a letter waiting for the office to post it), `failed` (gave up: NotificationFailed),
 # `not_sent` (nothing to send to: anonymous, no contact details; recorded, never retried).
 PENDING, SENT, QUEUED, FAILED, NOT_SENT = "pending", "sent", "queued", "failed", "not_sent"
+SENDING = "sending"  # claimed by a deliverer: being sent, its outcome not yet recorded
 
 
 @dataclass(frozen=True)

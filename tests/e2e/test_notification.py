@@ -32,8 +32,9 @@ def note(stack, complaint_id: str, purpose: str) -> dict | None:
 
 
 def settled(stack, complaint_id: str, purpose: str) -> dict:
-    """The notification once it stopped being pending."""
-    return wait_for(lambda: (n := note(stack, complaint_id, purpose)) and n["status"] != "pending" and n,
+    """The notification once it stopped being pending (or being sent: ``sending`` is a claim in flight)."""
+    return wait_for(lambda: (n := note(stack, complaint_id, purpose)) and n["status"] not in ("pending", "sending")
+                    and n,
                     timeout=30, what=f"{purpose} settled")
 
 

@@ -92,11 +92,13 @@ def test_two_replicas_of_every_service_share_the_work_and_apply_each_event_once(
             wait_for(lambda s=side, c=cid: s["investigation"].get(f"/cases/{c}").status_code == 200,
                      timeout=60, what="the case on both investigation replicas")
             assert side["intake"].get(f"/complaints/{cid}").status_code == 200
-    wait_for(lambda: _breaches(ids) == {(cid, kind): 1 for cid in ids for kind in ("first_reply", "investigation")},
-             timeout=60, what="two breaches per complaint")
+    # Received three weeks ago: the first reply (counted from receipt) is long past and breaches, once; the
+    # investigation counts from the registration (issue 12), so it is not due yet and never breaches here.
+    wait_for(lambda: _breaches(ids) == {(cid, "first_reply"): 1 for cid in ids},
+             timeout=60, what="the first reply's breach of every complaint")
     wait_for(_caught_up, timeout=60, what="every projection caught up with every source")
 
-    assert _breaches(ids) == {(cid, kind): 1 for cid in ids for kind in ("first_reply", "investigation")}
+    assert _breaches(ids) == {(cid, "first_reply"): 1 for cid in ids}
     opened = Counter(row[0] for row in _query(
         "investigation", "SELECT stream_id FROM events WHERE type = 'InvestigationOpened' AND stream_id = ANY(%s)",
         (ids,)))
