@@ -1,9 +1,10 @@
 """The rest of the demo story, so the demo history holds every event type at least once (CONTRACT §3's tables):
-intake's actions, extensions granted and refused, an escalation, a completed rectification, a dissatisfied
-follow-up that reopens, a close, a dispute recorded and settled, a reminder (``InvestigationDue`` and its
-``ReminderSent``) and a reply that could not be delivered (``NotificationFailed``, ``ReplyDeliveryFailed``);
-investigation records what intake's actions and the deliveries did to the cases (``CaseEnded``,
-``CaseReclassified``, ``ReplyDeliveryRecorded``).
+intake's actions (an erasure among them), extensions granted and refused, an escalation, a completed
+rectification, a dissatisfied follow-up that reopens, a close, a dispute recorded and settled, a reminder
+(``InvestigationDue`` and its ``ReminderSent``) and a reply that could not be delivered (``NotificationFailed``,
+``ReplyDeliveryFailed``). Investigation records what intake's actions and the deliveries did to the cases
+(``CaseEnded``, ``CaseReclassified``, ``ReplyDeliveryRecorded``), intake what the closing and reopening did
+to the complaint (``ComplaintStatusFollowed``).
 
 Called by ``scripts/demo_data.py`` after the complaints are loaded; everything goes through the services' real
 HTTP APIs, as staff would. ``python -m scripts.demo_events`` runs it alone (against ``make run``'s services).
@@ -77,6 +78,8 @@ def intake_actions(api: Api) -> None:
              {"reason": "litigation", "route_advice": "The court procedure applies."})
     withdrawn = api.register(departments=[])
     api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "Resolved with the ward directly"})
+    erased = api.register(departments=[], complainant={"name": "Demo Complainant 1002", "relation": "self"})
+    api.post("intake", f"/complaints/{erased}/erasure", {"reason": "Lawful erasure request (demo)"})
     moved = api.register(departments=["nursing"])
     api.post("intake", f"/complaints/{moved}/reclassify",
              {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"})

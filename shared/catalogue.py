@@ -78,6 +78,8 @@ RESCHEDULE_REASONS = (
 )
 ESCALATION_TARGETS = ("leadership_group",)
 CASE_END_REASONS = ("resolved_on_spot", "not_accepted", "withdrawn")
+INTAKE_STATUSES = ("received", "resolved_on_spot", "not_accepted", "withdrawn", "closed", "reopened")
+FOLLOWED_ACTIONS = ("closed", "reopened")
 NOTIFICATION_PURPOSES = (
     "acknowledgement", "reply", "reminder", "breach_alert", "escalation", "rectification",
     "not_accepted",  # the complainant is told why and which route applies (CONTRACT §2)
@@ -551,6 +553,29 @@ _register(
     current=obj(Classification),
     reclassified_at=when(),
     note=text(required=False),
+    reclassified_by=ident(required=False, description="staff id of whoever reclassified it"),
+)
+
+# Intake's own record of what changed its state otherwise than by its own commands, so that its complaints
+# can be rebuilt from its log alone (``python -m shared.replay intake --check``).
+_register(
+    INTAKE, "ComplaintStatusFollowed", "Intake followed investigation's closing or reopening of the complaint.",
+    campus=code(),
+    followed=choice(FOLLOWED_ACTIONS, description="what investigation did"),
+    status=choice(INTAKE_STATUSES, description="the complaint's status in intake afterwards"),
+    followed_at=when(description="when investigation closed or reopened it"),
+    cause_id=uuid_field(description="id of investigation's ComplaintClosed or ComplaintReopened"),
+    cause_version=count(1, description="its version in investigation's stream of the complaint"),
+    outcome=text(required=False),
+    reason=choice(REOPEN_REASONS, required=False),
+    note=text(required=False),
+)
+_register(
+    INTAKE, "PersonalDataErased", "The complaint's personal data was erased (its key destroyed) on a lawful "
+    "request; the complaint, its events and statistics stay.",
+    campus=code(),
+    erased_at=when(),
+    reason=text(min_length=1, description="the lawful request it answers (no personal data)"),
 )
 
 # --- investigation --------------------------------------------------------------------------

@@ -183,6 +183,8 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "FindingsSubmitted": ("department", "substantiated", "summary", "signed_off_by", "on_time"),
     "DeadlineBreached": (),
     "DeadlineBreachWithdrawn": (),  # the title says why (the calendar was corrected)
+    "ComplaintStatusFollowed": (),  # intake's record of investigation's ComplaintClosed / ComplaintReopened
+    "PersonalDataErased": ("reason",),
     "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
     "CaseReclassified": (),
     "ReplyDeliveryRecorded": (),

@@ -21,6 +21,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
     "intake": [
         "ComplaintReceived", "ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn",
         "ComplaintReclassified",
+        # added by issue 13 (event-sourced for real): intake records what changed its state besides its commands
+        "ComplaintStatusFollowed", "PersonalDataErased",
     ],
     "investigation": [
         "InvestigationOpened", "InvestigationDue", "DeadlineRescheduled", "ExtensionRequested",
@@ -99,6 +101,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "current": {"category": "medical_quality", "severity": "major",
                     "departments": ["nursing", "cardiology"], "campuses": ["east", "west"]},
         "reclassified_at": "2026-03-03T02:30:00Z", "note": "Concerns a treatment decision as well.",
+        "reclassified_by": "staff-east-0031",
+    },
+    "ComplaintStatusFollowed": {
+        "complaint_id": CID, "actor": OFFICER, "campus": "east", "followed": "reopened", "status": "reopened",
+        "followed_at": "2026-03-20T02:00:00Z", "cause_id": "8e617a9f-b2a3-44c5-9fe0-5b6c7d8e9fa0",
+        "cause_version": 9, "reason": "dissatisfied", "note": "Asks for a meeting with the department.",
+    },
+    "PersonalDataErased": {
+        "complaint_id": CID, "actor": {"id": "auditor-01", "role": "auditor"}, "campus": "east",
+        "erased_at": "2026-06-01T02:00:00Z", "reason": "Lawful erasure request 2026-117.",
     },
     "InvestigationOpened": {
         "complaint_id": CID, "actor": SYSTEM, "campus": "east", "campuses": ["east"],
@@ -243,6 +255,7 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "ComplaintReclassified": {"previous.category": catalogue.CATEGORIES,
                               "current.severity": catalogue.SEVERITIES},
     "CaseEnded": {"reason": catalogue.CASE_END_REASONS},
+    "ComplaintStatusFollowed": {"followed": catalogue.FOLLOWED_ACTIONS, "status": catalogue.INTAKE_STATUSES},
     "InvestigationOpened": {"category": catalogue.CATEGORIES, "severity": catalogue.SEVERITIES,
                             "source": catalogue.SOURCES, "first_reply.kind": ("first_reply",)},
     "InvestigationDue": {"reminder_for_role": catalogue.ROLES, "deadline.kind": catalogue.DEADLINE_KINDS},
