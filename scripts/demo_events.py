@@ -1,7 +1,10 @@
 """The rest of the demo story, so the demo history holds every event type at least once (CONTRACT §3's tables):
-intake's actions, extensions granted and refused, an escalation, a completed rectification, a dissatisfied
-follow-up that reopens, a close, a dispute recorded and settled, a reminder (``InvestigationDue`` and its
-``ReminderSent``) and a notification that could not be delivered (``NotificationFailed``).
+intake's actions (an erasure among them), extensions granted and refused, an escalation, a completed
+rectification, a dissatisfied follow-up that reopens, a close, a dispute recorded and settled, a reminder
+(``InvestigationDue`` and its ``ReminderSent``) and a reply that could not be delivered (``NotificationFailed``,
+``ReplyDeliveryFailed``). Investigation records what intake's actions and the deliveries did to the cases
+(``CaseEnded``, ``CaseReclassified``, ``ReplyDeliveryRecorded``), intake what the closing and reopening did
+to the complaint (``ComplaintStatusFollowed``).
 
 Called by ``scripts/demo_data.py`` after the complaints are loaded; everything goes through the services' real
 HTTP APIs, as staff would. ``python -m scripts.demo_events`` runs it alone (against ``make run``'s services).
@@ -75,6 +78,8 @@ def intake_actions(api: Api) -> None:
              {"reason": "litigation", "route_advice": "The court procedure applies."})
     withdrawn = api.register(departments=[])
     api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "Resolved with the ward directly"})
+    erased = api.register(departments=[], complainant={"name": "Demo Complainant 1002", "relation": "self"})
+    api.post("intake", f"/complaints/{erased}/erasure", {"reason": "Lawful erasure request (demo)"})
     moved = api.register(departments=["nursing"])
     api.post("intake", f"/complaints/{moved}/reclassify",
              {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"})
@@ -122,20 +127,25 @@ def reminders(api: Api, now: datetime) -> None:
 
 def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> None:
     """With the stand-in SMS gateway of ``make run`` refusing messages for a moment (a 400 is not retried), a
-    complainant reachable only by SMS is not told of receipt: NotificationFailed. A real gateway is left alone."""
+    complainant reachable only by SMS is neither told of receipt nor sent the reply: NotificationFailed, and
+    investigation records the failed reply on the case (ReplyDeliveryFailed). A real gateway is left alone."""
     try:
         requests.post(f"{sms_gateway}/_mode", json={"status": 400}, timeout=5).raise_for_status()
     except requests.RequestException:
         print("demo events: no stand-in SMS gateway; NotificationFailed left out")
         return
     try:
-        cid = api.register(departments=[], complainant={"name": "Demo Complainant 1000", "phone": "+86 139 0000 1000",
-                                                        "relation": "self"})
+        cid = api.register(complainant={"name": "Demo Complainant 1000", "phone": "+86 139 0000 1000",
+                                        "relation": "self"})
+        api.case(cid)
+        api.act(cid, "findings", department="cardiology", substantiated="no", summary="the wait was as planned",
+                signed_off_by="east-cardiology-head")
+        api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="explained the wait", result="no fault")
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:  # until notification tried it (it may have others queued before)
+        while time.monotonic() < deadline:  # until notification tried the reply (it may have others queued before)
             notes = requests.get(f"{api.urls['notification']}/notifications", params={"complaint_id": cid},
                                  headers=api.office, timeout=10).json()["notifications"]
-            if any(n["purpose"] == "acknowledgement" and n["status"] != "pending" for n in notes):
+            if any(n["purpose"] == "reply" and n["status"] != "pending" for n in notes):
                 break
             time.sleep(0.2)
     finally:

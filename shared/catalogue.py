@@ -77,6 +77,9 @@ RESCHEDULE_REASONS = (
     "other",
 )
 ESCALATION_TARGETS = ("leadership_group",)
+CASE_END_REASONS = ("resolved_on_spot", "not_accepted", "withdrawn")
+INTAKE_STATUSES = ("received", "resolved_on_spot", "not_accepted", "withdrawn", "closed", "reopened")
+FOLLOWED_ACTIONS = ("closed", "reopened")
 NOTIFICATION_PURPOSES = (
     "acknowledgement", "reply", "reminder", "breach_alert", "escalation", "rectification",
     "not_accepted",  # the complainant is told why and which route applies (CONTRACT §2)
@@ -550,6 +553,29 @@ _register(
     current=obj(Classification),
     reclassified_at=when(),
     note=text(required=False),
+    reclassified_by=ident(required=False, description="staff id of whoever reclassified it"),
+)
+
+# Intake's own record of what changed its state otherwise than by its own commands, so that its complaints
+# can be rebuilt from its log alone (``python -m shared.replay intake --check``).
+_register(
+    INTAKE, "ComplaintStatusFollowed", "Intake followed investigation's closing or reopening of the complaint.",
+    campus=code(),
+    followed=choice(FOLLOWED_ACTIONS, description="what investigation did"),
+    status=choice(INTAKE_STATUSES, description="the complaint's status in intake afterwards"),
+    followed_at=when(description="when investigation closed or reopened it"),
+    cause_id=uuid_field(description="id of investigation's ComplaintClosed or ComplaintReopened"),
+    cause_version=count(1, description="its version in investigation's stream of the complaint"),
+    outcome=text(required=False),
+    reason=choice(REOPEN_REASONS, required=False),
+    note=text(required=False),
+)
+_register(
+    INTAKE, "PersonalDataErased", "The complaint's personal data was erased (its key destroyed) on a lawful "
+    "request; the complaint, its events and statistics stay.",
+    campus=code(),
+    erased_at=when(),
+    reason=text(min_length=1, description="the lawful request it answers (no personal data)"),
 )
 
 # --- investigation --------------------------------------------------------------------------
@@ -567,6 +593,9 @@ _register(
                         description="one investigation deadline per assigned department"),
     assigned_at=when(required=False, description="when these departments were assigned: their investigation "
                                                  "deadlines count from it (at registration for those named then)"),
+    reference=fields.String(validate=validate.Length(1, REFERENCE_MAX),
+                            **_opts(False, "the complaint's reference (on the case's first opening)")),
+    has_contact=flag(required=False, description="the complainant can be contacted (on the case's first opening)"),
 )
 _register(
     INVESTIGATION, "InvestigationDue", "A deadline falls due in one working day.",
@@ -708,6 +737,41 @@ _register(
     compensation_amount=money(description="compensation paid, >= 0, e.g. \"1200.00\""),
     currency=fields.String(validate=FullMatch(r"[A-Z]{3}"), load_default="CNY",
                            metadata={"description": "ISO 4217 code"}),
+)
+
+# Investigation's own record of what intake's and notification's events did to a case, so that the
+# case can be rebuilt from investigation's log alone (``python -m shared.replay investigation --check``).
+
+
+class _CausedBy(StrictSchema):
+    campus = _campus_opt()
+    cause_id = uuid_field(description="id of the other service's event that caused this change")
+
+
+_register(
+    INVESTIGATION, "CaseEnded", "Intake ended the complaint (resolved on the spot, not accepted, withdrawn): "
+    "the case ends and its clocks stop.", _CausedBy,
+    reason=choice(CASE_END_REASONS, description="how intake ended the complaint"),
+    ended_at=when(description="when intake ended it (the time stated in intake's event)"),
+)
+_register(
+    INVESTIGATION, "CaseReclassified", "Intake reclassified the complaint: the case takes the new classification.",
+    _CausedBy,
+    previous=obj(Classification),
+    current=obj(Classification),
+    reclassified_at=when(),
+)
+_register(
+    INVESTIGATION, "ReplyDeliveryRecorded", "A reply of this round reached the complainant (notification's "
+    "ReplySent): the first-reply clock is met.", _CausedBy,
+    reply_id=uuid_field(),
+    sent_at=when(),
+)
+_register(
+    INVESTIGATION, "ReplyDeliveryFailed", "A reply of this round could not be delivered (notification's "
+    "NotificationFailed).", _CausedBy,
+    reply_id=uuid_field(),
+    failed_at=when(),
 )
 
 # --- notification ---------------------------------------------------------------------------

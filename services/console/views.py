@@ -183,6 +183,12 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "FindingsSubmitted": ("department", "substantiated", "summary", "signed_off_by", "on_time"),
     "DeadlineBreached": (),
     "DeadlineBreachWithdrawn": (),  # the title says why (the calendar was corrected)
+    "ComplaintStatusFollowed": (),  # intake's record of investigation's ComplaintClosed / ComplaintReopened
+    "PersonalDataErased": ("reason",),
+    "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
+    "CaseReclassified": (),
+    "ReplyDeliveryRecorded": (),
+    "ReplyDeliveryFailed": (),
     "ComplaintEscalated": ("severity", "reason", "to"),
     "ReplyIssued": ("contact_person", "actions_taken", "result", "channel_preference"),
     "RectificationOrdered": ("department", "description"),

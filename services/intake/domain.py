@@ -262,7 +262,8 @@ def reclassify(complaint: Complaint, changes: Mapping[str, Any], *, reclassified
         raise Invalid(errors)
     actor = _actor(reclassified_by, COMPLAINT_OFFICER)
     data: dict[str, Any] = {"complaint_id": complaint.complaint_id, "campus": complaint.campus,
-                            "previous": previous, "current": current, "reclassified_at": now, "actor": actor}
+                            "previous": previous, "current": current, "reclassified_at": now, "actor": actor,
+                            "reclassified_by": reclassified_by}
     details: dict[str, Any] = {"changed": sorted(diff)}
     if note:
         data["note"] = note

@@ -187,27 +187,30 @@ class Service(Backbone, EventLog):
             registration = domain.register(
                 {**command, "received_at": command["received_at"].isoformat(),
                  "registered_at": datetime.now(UTC).isoformat()}, complaint_id, ref, complainant_ref)
+            event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,
+                                                                           "actor": who.actor},
+                              time=command["received_at"], causationid=str(uuid.uuid4()))  # the request
+            # registered_at (and the status's first change) as the event records it: rebuilt from the log alike
+            registered_at = datetime.fromisoformat(event.data["registered_at"])
             cur.execute("INSERT INTO complainant_keys (complainant_ref, wrapped_key) VALUES (%s, %s)",
                         (key_ref, wrapped))
             cur.execute(
                 "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
                 " source, departments, summary_sealed, desired_outcome_sealed, received_at, received_by,"
-                " receiving_department, anonymous, complainant_ref, status, version) VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1)",
+                " receiving_department, anonymous, complainant_ref, status, version, registered_at,"
+                " status_changed_at) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
                 (complaint_id, ref, command["campus"], [command["campus"]], command["channel"], command["category"],
                  command["severity"], command["source"], command["departments"], seal("summary", command["summary"]),
                  seal("desired_outcome", command.get("desired_outcome")), command["received_at"],
                  command.get("received_by"), command.get("receiving_department"), command["anonymous"], key_ref,
-                 domain.RECEIVED))
+                 domain.RECEIVED, registered_at, registered_at))
             cur.execute(
                 "INSERT INTO complainants (complainant_ref, complaint_id, relation_sealed, name_sealed, phone_sealed,"
                 " email_sealed, patient_name_sealed, patient_mrn_sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (key_ref, complaint_id, seal("relation", person.get("relation")), seal("name", person.get("name")),
                  seal("phone", person.get("phone")), seal("email", person.get("email")),
                  seal("patient_name", patient.get("name")), seal("patient_mrn", patient.get("mrn"))))
-            event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,
-                                                                           "actor": who.actor},
-                              time=command["received_at"], causationid=str(uuid.uuid4()))  # the request
             _record_action(cur, complaint_id, "register", None, domain.RECEIVED, who.actor,
                            command["received_at"], {}, event.id)
             self.store.append(cur, complaint_id, 0, [event])
@@ -346,9 +349,9 @@ class Service(Backbone, EventLog):
         body = load(schemas.Erasure(), request)
         complaint_id = path_id(complaint_id, "complaint")
         with self.db.transaction() as cur:
-            cur.execute("SELECT c.campuses, c.status, c.complainant_ref, k.erased_at FROM complaints c"
-                        " JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
-                        " WHERE c.complaint_id = %s FOR UPDATE OF k", (complaint_id,))
+            cur.execute("SELECT c.campus, c.campuses, c.status, c.complainant_ref, c.version, k.erased_at"
+                        " FROM complaints c JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+                        " WHERE c.complaint_id = %s FOR UPDATE", (complaint_id,))
             rows = fetch_dicts(cur)
             if not rows:
                 raise NotFound(f"no complaint {complaint_id}")
@@ -360,8 +363,17 @@ class Service(Backbone, EventLog):
             cur.execute("UPDATE complainant_keys SET wrapped_key = NULL, erased_at = %s, erased_by = %s,"
                         " erasure_reason = %s WHERE complainant_ref = %s",
                         (now, who.subject, body["reason"], found["complainant_ref"]))
+            # The erasure is intake's event (no personal data in it); the vault's key row itself never enters a log.
+            first = self.store.read_stream(cur, complaint_id)[:1]
+            event = new_event(SERVICE, "PersonalDataErased", complaint_id, {
+                "complaint_id": complaint_id, "campus": found["campus"], "erased_at": now, "reason": body["reason"],
+                "actor": who.actor}, time=now, correlationid=first[0].correlationid if first else None,
+                causationid=str(uuid.uuid4()))  # the request
+            cur.execute("UPDATE complaints SET version = %s WHERE complaint_id = %s", (found["version"] + 1,
+                                                                                      complaint_id))
             _record_action(cur, complaint_id, "erasure", found["status"], found["status"], who.actor, now,
-                           {"reason": body["reason"]}, None)
+                           {"reason": body["reason"]}, event.id)
+            self.store.append(cur, complaint_id, found["version"], [event])
             shown = _read(cur, complaint_id)
         return json_response(shown)
 

@@ -204,6 +204,9 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict
                                          investigation_days, policy, d) for d in departments],
         "assigned_at": assigned_at,
         "actor": actor("system", "system"),
+        # what new_case takes from intake's event, so the case can be rebuilt from investigation's log alone
+        "reference": received["reference"],
+        "has_contact": bool(received.get("has_contact")) and not received.get("anonymous", False),
     }
     decision: Decision = [("InvestigationOpened", opened)]
     if received["severity"] == "major":
@@ -219,6 +222,51 @@ def new_case(received: dict[str, Any]) -> Case:
                 campuses=received.get("campuses") or [received["campus"]], category=received["category"],
                 severity=received["severity"], source=received["source"], received_at=received["received_at"],
                 has_contact=bool(received.get("has_contact")) and not received.get("anonymous", False))
+
+
+def case_from_opening(opened: dict[str, Any]) -> Case:
+    """The case as its first ``InvestigationOpened`` starts it (replaying investigation's own log)."""
+    return new_case({**opened, "has_contact": bool(opened.get("has_contact"))})
+
+
+# -- what other services' events do to a case, recorded as investigation's own events -----------------
+
+ENDED_BY = {"ComplaintResolvedOnSpot": (RESOLVED_ON_SPOT, "resolved_at"),
+            "ComplaintNotAccepted": (NOT_ACCEPTED, "decided_at"),
+            "ComplaintWithdrawn": (WITHDRAWN, "withdrawn_at")}
+
+
+def decide_ended(case: Case, cause_type: str, cause: dict[str, Any], cause_id: str) -> Decision:
+    """Intake ended the complaint: the case ends with it (whatever its state, as intake decided)."""
+    reason, at_field = ENDED_BY[cause_type]
+    return [("CaseEnded", {"complaint_id": case.complaint_id, "campus": case.campus, "reason": reason,
+                           "ended_at": cause[at_field], "cause_id": cause_id, "actor": actor("system", "system")})]
+
+
+def decide_classification(case: Case, cause: dict[str, Any], cause_id: str) -> Decision:
+    """Intake reclassified the complaint: the case takes the new classification."""
+    return [("CaseReclassified", {"complaint_id": case.complaint_id, "campus": case.campus,
+                                  "previous": cause["previous"], "current": cause["current"],
+                                  "reclassified_at": cause["reclassified_at"], "cause_id": cause_id,
+                                  "actor": actor("system", "system")})]
+
+
+def decide_reply_delivered(case: Case, reply_id: str, sent_at: str, cause_id: str) -> Decision:
+    """A reply reached the complainant; only a reply of this round changes the case."""
+    if reply_id not in case.replies:
+        return []
+    return [("ReplyDeliveryRecorded", {"complaint_id": case.complaint_id, "campus": case.campus,
+                                       "reply_id": reply_id, "sent_at": sent_at, "cause_id": cause_id,
+                                       "actor": actor("system", "system")})]
+
+
+def decide_reply_failed(case: Case, reply_id: str | None, failed_at: str, cause_id: str) -> Decision:
+    """A reply could not be delivered; only a reply of this round changes the case."""
+    if reply_id is None or reply_id not in case.replies:
+        return []
+    return [("ReplyDeliveryFailed", {"complaint_id": case.complaint_id, "campus": case.campus,
+                                     "reply_id": reply_id, "failed_at": failed_at, "cause_id": cause_id,
+                                     "actor": actor("system", "system")})]
 
 
 # -- the office's and departments' actions ----------------------------------------------------------
@@ -642,11 +690,11 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
     elif event_type == "ReplyIssued":
         case.replies[data["reply_id"]] = {"issued_at": data["issued_at"]}
         case.status = REPLIED
-    elif event_type == "ReplySent":
+    elif event_type in ("ReplySent", "ReplyDeliveryRecorded"):
         if data["reply_id"] in case.replies:  # a reply of an earlier round no longer stops this one's clock
             case.replies[data["reply_id"]]["sent_at"] = data["sent_at"]
             _meet(case.clocks.get("first_reply"), data["sent_at"])
-    elif event_type == "NotificationFailed":
+    elif event_type in ("NotificationFailed", "ReplyDeliveryFailed"):
         if data.get("reply_id") in case.replies:
             case.replies[data["reply_id"]]["failed"] = True
     elif event_type == "RectificationOrdered":
@@ -682,7 +730,10 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
     elif event_type == "ComplaintWithdrawn":
         case.status = WITHDRAWN
         _stop_clocks(case)
-    elif event_type == "ComplaintReclassified":
+    elif event_type == "CaseEnded":
+        case.status = data["reason"]  # the reasons are the ended statuses
+        _stop_clocks(case)
+    elif event_type in ("ComplaintReclassified", "CaseReclassified"):
         current = data["current"]
         case.category = current.get("category", case.category)
         case.severity = current.get("severity", case.severity)

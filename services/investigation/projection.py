@@ -31,21 +31,20 @@ def open_case(cur: Cursor, event: Envelope) -> None:
 
 @PROJECTOR.on("ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn")
 def end_case(cur: Cursor, event: Envelope) -> None:
+    """Intake ended the complaint: investigation records the end of the case as its own event."""
     case = cases.load(cur, event.subject)
-    domain.evolve(case, event.type, event.data, event.data.get("decided_at") or "")
-    cases.save(cur, case, event.time)
+    cases.apply(cur, case, domain.decide_ended(case, event.type, event.data, event.id), event.time, cause=event)
 
 
 @PROJECTOR.on("ComplaintReclassified")
 def reclassify(cur: Cursor, event: Envelope) -> None:
     case = cases.load(cur, event.subject)
     campus = case.campus
-    domain.evolve(case, event.type, event.data, event.data["reclassified_at"])
+    placed = cases.apply(cur, case, domain.decide_classification(case, event.data, event.id), event.time,
+                         cause=event)
     decision = domain.decide_reclassified(case, event.data["current"], event.time, HOSPITAL.calendar(campus),
                                           HOSPITAL.policy(campus))
-    placed = cases.apply(cur, case, decision, event.time, cause=event)
-    if not placed:
-        cases.save(cur, case, event.time)
+    placed += cases.apply(cur, case, decision, event.time, cause=event)
     after_commit(lambda: cases.observe(placed))
 
 
@@ -54,8 +53,8 @@ def reply_delivered(cur: Cursor, event: Envelope) -> None:
     case = cases.load(cur, event.subject)
     clock = case.clocks.get("first_reply")
     was_open = clock is not None and clock.status in (domain.D_OPEN, domain.D_BREACHED)
-    domain.evolve(case, event.type, event.data, event.data["sent_at"])
-    cases.save(cur, case, event.time)
+    decision = domain.decide_reply_delivered(case, event.data["reply_id"], event.data["sent_at"], event.id)
+    cases.apply(cur, case, decision, event.time, cause=event)
     if was_open and clock is not None and clock.met_at:
         calendar = HOSPITAL.calendar(case.campus)
         days = calendar.working_days_between(domain.parse_time(clock.started_at), domain.parse_time(clock.met_at))
@@ -67,5 +66,5 @@ def delivery_failed(cur: Cursor, event: Envelope) -> None:
     if event.data["purpose"] != "reply":
         return
     case = cases.load(cur, event.subject)
-    domain.evolve(case, event.type, event.data, event.data["failed_at"])
-    cases.save(cur, case, event.time)
+    decision = domain.decide_reply_failed(case, event.data.get("reply_id"), event.data["failed_at"], event.id)
+    cases.apply(cur, case, decision, event.time, cause=event)

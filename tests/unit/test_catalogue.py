@@ -21,6 +21,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
     "intake": [
         "ComplaintReceived", "ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn",
         "ComplaintReclassified",
+        # added by issue 13 (event-sourced for real): intake records what changed its state besides its commands
+        "ComplaintStatusFollowed", "PersonalDataErased",
     ],
     "investigation": [
         "InvestigationOpened", "InvestigationDue", "DeadlineRescheduled", "ExtensionRequested",
@@ -28,6 +30,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "DeadlineBreachWithdrawn",  # added by issue 12 (the contract grows by adding)
         "ComplaintEscalated", "ReplyIssued", "RectificationOrdered", "RectificationCompleted",
         "FollowUpRecorded", "ComplaintReopened", "ComplaintClosed", "DisputeRecorded", "DisputeSettled",
+        # added by issue 13 (event-sourced for real): investigation records what others' events did to a case
+        "CaseEnded", "CaseReclassified", "ReplyDeliveryRecorded", "ReplyDeliveryFailed",
     ],
     "notification": ["ReplySent", "ReminderSent", "NotificationFailed"],
 }
@@ -97,12 +101,43 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "current": {"category": "medical_quality", "severity": "major",
                     "departments": ["nursing", "cardiology"], "campuses": ["east", "west"]},
         "reclassified_at": "2026-03-03T02:30:00Z", "note": "Concerns a treatment decision as well.",
+        "reclassified_by": "staff-east-0031",
+    },
+    "ComplaintStatusFollowed": {
+        "complaint_id": CID, "actor": OFFICER, "campus": "east", "followed": "reopened", "status": "reopened",
+        "followed_at": "2026-03-20T02:00:00Z", "cause_id": "8e617a9f-b2a3-44c5-9fe0-5b6c7d8e9fa0",
+        "cause_version": 9, "reason": "dissatisfied", "note": "Asks for a meeting with the department.",
+    },
+    "PersonalDataErased": {
+        "complaint_id": CID, "actor": {"id": "auditor-01", "role": "auditor"}, "campus": "east",
+        "erased_at": "2026-06-01T02:00:00Z", "reason": "Lawful erasure request 2026-117.",
     },
     "InvestigationOpened": {
         "complaint_id": CID, "actor": SYSTEM, "campus": "east", "campuses": ["east"],
         "category": "care_process", "severity": "normal", "source": "patient_or_family",
         "departments": ["cardiology", "nursing"], "received_at": "2026-03-02T01:15:00Z",
         "first_reply": FIRST_REPLY, "investigations": [INV_CARDIOLOGY, INV_NURSING],
+        "reference": "EAST-2026-000123", "has_contact": True,
+    },
+    "CaseEnded": {
+        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "reason": "withdrawn",
+        "ended_at": "2026-03-04T06:00:00Z", "cause_id": "3f1c2b4a-6d5e-4f70-8a9b-0c1d2e3f4a5b",
+    },
+    "CaseReclassified": {
+        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "cause_id": "4a2d3c5b-7e6f-4081-9bac-1d2e3f4a5b6c",
+        "previous": {"category": "service_quality", "severity": "normal", "departments": ["nursing"],
+                     "campuses": ["east"]},
+        "current": {"category": "medical_quality", "severity": "major",
+                    "departments": ["nursing", "cardiology"], "campuses": ["east", "west"]},
+        "reclassified_at": "2026-03-03T02:30:00Z",
+    },
+    "ReplyDeliveryRecorded": {
+        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "cause_id": "5b3e4d6c-8f70-4192-acbd-2e3f4a5b6c7d",
+        "reply_id": "6c4f5e7d-9081-42a3-bdce-3f4a5b6c7d8e", "sent_at": "2026-03-12T03:00:00Z",
+    },
+    "ReplyDeliveryFailed": {
+        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "cause_id": "7d506f8e-a192-43b4-8edf-4a5b6c7d8e9f",
+        "reply_id": "6c4f5e7d-9081-42a3-bdce-3f4a5b6c7d8e", "failed_at": "2026-03-12T04:00:00Z",
     },
     "InvestigationDue": {
         "complaint_id": CID, "actor": SYSTEM, "campus": "east", "deadline": INV_CARDIOLOGY,
@@ -219,6 +254,8 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "ComplaintNotAccepted": {"reason": catalogue.NOT_ACCEPTED_REASONS},
     "ComplaintReclassified": {"previous.category": catalogue.CATEGORIES,
                               "current.severity": catalogue.SEVERITIES},
+    "CaseEnded": {"reason": catalogue.CASE_END_REASONS},
+    "ComplaintStatusFollowed": {"followed": catalogue.FOLLOWED_ACTIONS, "status": catalogue.INTAKE_STATUSES},
     "InvestigationOpened": {"category": catalogue.CATEGORIES, "severity": catalogue.SEVERITIES,
                             "source": catalogue.SOURCES, "first_reply.kind": ("first_reply",)},
     "InvestigationDue": {"reminder_for_role": catalogue.ROLES, "deadline.kind": catalogue.DEADLINE_KINDS},

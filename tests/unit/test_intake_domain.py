@@ -168,6 +168,7 @@ def test_reclassify_keeps_the_status_and_records_previous_and_current(status):
                                 "campuses": ["east"]}
     assert data["current"] == decision.classification
     assert data["note"] == "a clinical matter after all" and data["reclassified_at"] == "2026-11-23T04:00:00Z"
+    assert data["reclassified_by"] == "officer-2"  # the classification history rebuilds from the event alone
 
 
 def test_reclassify_to_more_campuses_and_departments_known_on_any_of_them():

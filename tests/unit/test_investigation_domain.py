@@ -1428,3 +1428,67 @@ def test_deadlines_count_from_the_campus_day_of_receipt_not_the_utc_day(received
     assert opened["first_reply"]["last_day"] == last_day
     assert opened["investigations"][0]["last_day"] == last_day
     assert opened["first_reply"]["due_at"] == f"{last_day}T16:00:00Z"
+
+
+# -- investigation's own record of other services' events (issue 13: the case rebuilt from its own log) --------
+
+CAUSE = "3f1c2b4a-6d5e-4f70-8a9b-0c1d2e3f4a5b"
+
+
+def test_the_opening_alone_starts_the_same_case_as_intake_s_received_complaint() -> None:
+    for overrides in ({}, {"has_contact": False}, {"anonymous": True}, {"severity": "major"}):
+        data = received(**overrides)
+        decision = checked(domain.decide_open(data, CAL, POLICY))
+        from_intake = fold(domain.new_case(data), decision, RECEIVED)
+        from_own_log = fold(domain.case_from_opening(decision[0][1]), decision, RECEIVED)
+        assert from_own_log == from_intake
+
+
+@pytest.mark.parametrize(("cause_type", "cause", "status"), [
+    ("ComplaintResolvedOnSpot", {"resolved_at": "2026-11-20T03:00:00Z", "resolved_by": "desk-7",
+                                 "resolution": "bill corrected at the desk"}, domain.RESOLVED_ON_SPOT),
+    ("ComplaintNotAccepted", {"reason": "litigation", "route_advice": "the court hears it",
+                              "decided_at": "2026-11-20T03:00:00Z"}, domain.NOT_ACCEPTED),
+    ("ComplaintWithdrawn", {"withdrawn_at": "2026-11-20T03:00:00Z"}, domain.WITHDRAWN),
+])
+def test_an_end_by_intake_is_a_case_ended_folding_as_intake_s_event_did(cause_type: str, cause: dict[str, Any],
+                                                                         status: str) -> None:
+    case, old_way = story(), story()
+    decision = act(case, domain.decide_ended(case, cause_type, cause, CAUSE), SAME_DAY)
+    assert decision == [("CaseEnded", {"complaint_id": CID, "campus": "east", "reason": status,
+                                       "ended_at": "2026-11-20T03:00:00Z", "cause_id": CAUSE, "actor": SYSTEM})]
+    external(old_way, cause_type, cause, SAME_DAY)
+    assert case == old_way and case.status == status
+    assert {c.status for c in case.clocks.values()} == {domain.D_STOPPED}
+
+
+def test_a_reclassification_by_intake_is_a_case_reclassified() -> None:
+    case, old_way = story(), story()
+    previous = {"category": "billing", "severity": "normal", "departments": ["cardiology"], "campuses": ["east"]}
+    current = {"category": "medical_quality", "severity": "major", "departments": ["cardiology"],
+               "campuses": ["east", "west"]}
+    cause = {"previous": previous, "current": current, "reclassified_at": "2026-11-20T03:00:00Z"}
+    decision = act(case, domain.decide_classification(case, cause, CAUSE), SAME_DAY)
+    assert types(decision) == ["CaseReclassified"] and decision[0][1]["cause_id"] == CAUSE
+    external(old_way, "ComplaintReclassified", cause, SAME_DAY)
+    assert case == old_way
+    assert (case.category, case.severity, case.campuses) == ("medical_quality", "major", ["east", "west"])
+
+
+def test_a_delivery_of_this_round_s_reply_is_recorded_on_the_case_and_meets_the_first_reply() -> None:
+    case, old_way = replied(), replied()
+    decision = act(case, domain.decide_reply_delivered(case, REPLY, rfc3339(THU_26_PM), CAUSE), THU_26_PM)
+    assert types(decision) == ["ReplyDeliveryRecorded"]
+    reply_sent(old_way)
+    assert case == old_way and case.clocks["first_reply"].status == domain.D_MET
+    assert domain.decide_reply_delivered(case, EXT, rfc3339(THU_26_PM), CAUSE) == []  # not a reply of this round
+
+
+def test_a_failed_delivery_of_this_round_s_reply_is_recorded_on_the_case() -> None:
+    case, old_way = replied(), replied()
+    decision = act(case, domain.decide_reply_failed(case, REPLY, rfc3339(THU_26_PM), CAUSE), THU_26_PM)
+    assert types(decision) == ["ReplyDeliveryFailed"]
+    reply_failed(old_way)
+    assert case == old_way and case.replies[REPLY]["failed"] is True
+    assert domain.decide_reply_failed(case, None, rfc3339(THU_26_PM), CAUSE) == []
+    assert domain.decide_reply_failed(case, EXT, rfc3339(THU_26_PM), CAUSE) == []
