@@ -54,7 +54,7 @@ import psycopg2  # noqa: E402
 
 from bench import _support  # noqa: E402  (sets the bench's database and management defaults)
 from shared.db import Database  # noqa: E402
-from shared.envelope import Envelope  # noqa: E402
+from shared.envelope import CONTENT_TYPE, Envelope, schema_base  # noqa: E402
 from shared.eventstore import EventStore  # noqa: E402
 from shared.relay import _BATCH_SQL, Relay, event_exchange  # noqa: E402
 from tests.support.events import withdrawn  # noqa: E402
@@ -112,7 +112,8 @@ def load_messages(dsn: str, count: int) -> list[Message]:
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(_BATCH_SQL, {"source": f"complaints/{SERVICE}", "after": 0, "limit": count})
+            cur.execute(_BATCH_SQL, {"source": f"complaints/{SERVICE}", "schema_base": schema_base(), "after": 0,
+                                     "limit": count})
             return [(event_type, event_id, body.encode()) for _, event_type, event_id, body in cur.fetchall()]
     finally:
         conn.close()
@@ -202,12 +203,12 @@ def publish_raw(amqp_uri: str, messages: list[Message], confirm: bool, budget: f
         for routing_key, message_id, body in messages:
             if api == "channel":
                 # With confirm_publish, py-amqp's basic_publish is basic_publish_confirm: it waits for the ack.
-                channel.basic_publish(amqp.Message(body, delivery_mode=2, content_type="application/json",
+                channel.basic_publish(amqp.Message(body, delivery_mode=2, content_type=CONTENT_TYPE,
                                                    content_encoding="utf-8", message_id=message_id,
                                                    type=routing_key),
                                       exchange=exchange.name, routing_key=routing_key)
             else:
-                producer.publish(body, routing_key=routing_key, content_type="application/json",
+                producer.publish(body, routing_key=routing_key, content_type=CONTENT_TYPE,
                                  content_encoding="utf-8", delivery_mode=2, message_id=message_id,
                                  type=routing_key, retry=False)
             published += 1
