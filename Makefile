@@ -49,10 +49,12 @@ stop:
 test: venv infra
 	@scripts/ensure-tools.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## make bench: every bench (bench/[a-z]*.py; not bench/_support.py), full sizes; BENCH_ARGS are passed to each
 BENCHES := $(filter-out bench/_%,$(wildcard bench/*.py))

@@ -112,8 +112,7 @@ def wait_for_broker(amqp_uri: str, timeout: float = 120.0) -> None:
             time.sleep(0.5)
 
 
-def retrying(name: str, amqp_uri: str, measure: Callable[[], T], reset: Callable[[], None],
-             attempts: int = 3) -> T:
+def retrying(name: str, amqp_uri: str, measure: Callable[[], T], reset: Callable[[], None], attempts: int = 3) -> T:
     """Run ``measure``; if the broker went away meanwhile, wait for it, ``reset`` and measure again."""
     for attempt in range(1, attempts + 1):
         try:
@@ -130,25 +129,34 @@ def retrying(name: str, amqp_uri: str, measure: Callable[[], T], reset: Callable
 def common_arguments(parser: Any, what: str) -> None:
     """The options the broker benches take; ``what`` names what --breakdown and --profile look at."""
     parser.add_argument("--repeat", type=int, default=1, help="measure every figure this often, keep the best")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672",
-                        help="broker URI without vhost (a fresh vhost is created and deleted)")
+    parser.add_argument(
+        "--amqp",
+        default="amqp://guest:guest@127.0.0.1:5672",
+        help="broker URI without vhost (a fresh vhost is created and deleted)",
+    )
     parser.add_argument("--breakdown", action="store_true", help=f"time the phases of {what}")
     parser.add_argument("--profile", action="store_true", help=f"cProfile {what} and print the top")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
 
 
-def parse_with_quick(parser: argparse.ArgumentParser, quick_sizes: dict[str, Any],
-                     argv: list[str] | None = None) -> argparse.Namespace:
+def parse_with_quick(
+    parser: argparse.ArgumentParser, quick_sizes: dict[str, Any], argv: list[str] | None = None
+) -> argparse.Namespace:
     """Parse the bench's options; with ``--quick``, ``quick_sizes`` replace the defaults (sizes given on
     the command line still win). Quick mode (``make bench-quick``, run by CI) proves in seconds that the
     bench works end to end; its figures, at these sizes, are not the documented ones."""
-    parser.add_argument("--quick", action="store_true",
-                        help=f"small sizes, seconds ({', '.join(f'{k}={v}' for k, v in quick_sizes.items())}):"
-                             " checks the bench runs; the figures mean little")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small sizes, seconds ({', '.join(f'{k}={v}' for k, v in quick_sizes.items())}):"
+        " checks the bench runs; the figures mean little",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         parser.set_defaults(**quick_sizes)
         args = parser.parse_args(argv)
-        print(f"quick mode ({', '.join(f'{k}={v}' for k, v in quick_sizes.items())}): a check that the bench runs,"
-              " not a figure")
+        print(
+            f"quick mode ({', '.join(f'{k}={v}' for k, v in quick_sizes.items())}): a check that the bench runs,"
+            " not a figure"
+        )
     return args

@@ -64,17 +64,21 @@ SOURCE = "intake"
 TARGET = 0.5  # (a) should reach this share of (b)
 HOSPITAL = load_hospital()
 
+
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=50_000, help="messages in the backlog (N)")
-    parser.add_argument("--batch-size", type=int, default=500,
-                        help="EventConsumer batch (prefetch is twice this; the services use 500)")
+    parser.add_argument(
+        "--batch-size", type=int, default=500, help="EventConsumer batch (prefetch is twice this; the services use 500)"
+    )
     _support.common_arguments(parser, "the consumer drain (waiting, parsing, handlers, commit)")
     return _support.parse_with_quick(parser, {"events": 2000})
 
 
 # -- the backlog ---------------------------------------------------------------------------------
+
 
 def templates() -> list[Envelope]:
     """Catalogue-validated ComplaintReceived events over campuses, categories, channels and 30 days."""
@@ -83,15 +87,28 @@ def templates() -> list[Envelope]:
     for i in range(60):
         campus = sorted(HOSPITAL.campuses)[i % len(HOSPITAL.campuses)]
         complaint = str(uuid.uuid4())
-        made.append(new_event(SOURCE, "ComplaintReceived", complaint, {
-            "complaint_id": complaint, "campus": campus, "reference": f"{campus.upper()}-2026-{i:06d}",
-            "channel": ("phone", "email", "in_person", "online")[i % 4],
-            "category": ("medical_quality", "service_quality", "care_process", "billing", "other")[i % 5],
-            "severity": "major" if i % 7 == 0 else "normal", "source": "patient_or_family",
-            "departments": ["cardiology"] if i % 2 else [],
-            "received_at": (start + timedelta(days=i % 30, hours=i % 13)).isoformat(),
-            "received_by": "first-contact-1", "anonymous": False, "has_contact": True,
-            "complainant_ref": f"c-{i}"}))
+        made.append(
+            new_event(
+                SOURCE,
+                "ComplaintReceived",
+                complaint,
+                {
+                    "complaint_id": complaint,
+                    "campus": campus,
+                    "reference": f"{campus.upper()}-2026-{i:06d}",
+                    "channel": ("phone", "email", "in_person", "online")[i % 4],
+                    "category": ("medical_quality", "service_quality", "care_process", "billing", "other")[i % 5],
+                    "severity": "major" if i % 7 == 0 else "normal",
+                    "source": "patient_or_family",
+                    "departments": ["cardiology"] if i % 2 else [],
+                    "received_at": (start + timedelta(days=i % 30, hours=i % 13)).isoformat(),
+                    "received_by": "first-contact-1",
+                    "anonymous": False,
+                    "has_contact": True,
+                    "complainant_ref": f"c-{i}",
+                },
+            )
+        )
     return made
 
 
@@ -102,9 +119,16 @@ def bodies(count: int) -> list[tuple[str, str, bytes]]:
     for sequence in range(1, count + 1):
         template = base[sequence % len(base)]
         complaint = str(uuid.uuid4())
-        event = replace(template, id=str(uuid.uuid4()), subject=complaint,
-                        data={**template.data, "complaint_id": complaint,
-                              "reference": f"{template.data['campus'].upper()}-2026-{sequence:06d}"})
+        event = replace(
+            template,
+            id=str(uuid.uuid4()),
+            subject=complaint,
+            data={
+                **template.data,
+                "complaint_id": complaint,
+                "reference": f"{template.data['campus'].upper()}-2026-{sequence:06d}",
+            },
+        )
         event = replace(event, correlationid=event.id, causationid=event.id).with_position(sequence, 1)
         made.append((event.type, event.id, event.to_json()))
     return made
@@ -117,7 +141,7 @@ def fill(amqp_uri: str, messages: list[tuple[str, str, bytes]]) -> float:
     publisher.connect()
     try:
         for i in range(0, len(messages), 1000):
-            publisher.publish_batch(messages[i:i + 1000])
+            publisher.publish_batch(messages[i : i + 1000])
     finally:
         publisher.close()
     return time.perf_counter() - started
@@ -129,6 +153,7 @@ def reset_database(db: Database) -> None:
 
 
 # -- (a) the project's consumer ------------------------------------------------------------------
+
 
 class Phases:
     """Wall time of (a)'s phases, taken by wrapping Inbox.receive, shared.consumer.parse and the handler."""
@@ -148,6 +173,7 @@ class Phases:
                     return fn(*args, **kwargs)
                 finally:
                     setattr(self, key, getattr(self, key) + time.perf_counter() - started)
+
             return wrapper
 
         def counted(batch: Any) -> Any:
@@ -157,8 +183,9 @@ class Phases:
         inbox.receive = timed("receive", counted)
         shared.consumer.parse = timed("parse", parse)
         wrapped: dict[Any, Any] = {}
-        PROJECTOR.batch_handlers = {t: [wrapped.setdefault(h, timed("handler", h)) for h in hs]
-                                    for t, hs in handlers.items()}
+        PROJECTOR.batch_handlers = {
+            t: [wrapped.setdefault(h, timed("handler", h)) for h in hs] for t, hs in handlers.items()
+        }
         self._undo = (parse, handlers)
 
     def uninstall(self) -> None:
@@ -166,9 +193,11 @@ class Phases:
 
     def report(self, elapsed: float) -> str:
         rest = self.receive - self.parse - self.handler
-        return (f"  consumer phases over {elapsed:.2f}s in {self.batches} batches: Inbox.receive {self.receive:.2f}s"
-                f" = parse+validate {self.parse:.2f}s + handler {self.handler:.2f}s + bookkeeping/commit"
-                f" {rest:.2f}s; outside receive (AMQP delivery, batch wait) {elapsed - self.receive:.2f}s")
+        return (
+            f"  consumer phases over {elapsed:.2f}s in {self.batches} batches: Inbox.receive {self.receive:.2f}s"
+            f" = parse+validate {self.parse:.2f}s + handler {self.handler:.2f}s + bookkeeping/commit"
+            f" {rest:.2f}s; outside receive (AMQP delivery, batch wait) {elapsed - self.receive:.2f}s"
+        )
 
 
 def round_trip(db: Database, times: int = 1000) -> float:
@@ -180,8 +209,9 @@ def round_trip(db: Database, times: int = 1000) -> float:
         return (time.perf_counter() - started) / times
 
 
-def drain_consumer(db: Database, amqp_uri: str, count: int, batch_size: int, breakdown: bool,
-                   profile: bool) -> tuple[int, float]:
+def drain_consumer(
+    db: Database, amqp_uri: str, count: int, batch_size: int, breakdown: bool, profile: bool
+) -> tuple[int, float]:
     inbox = Inbox(SERVICE, db, PROJECTOR)
     consumer = EventConsumer(inbox, amqp_uri, PROJECTOR.sources, backfill=None, batch_size=batch_size)
     phases = Phases()
@@ -219,8 +249,10 @@ def drain_consumer(db: Database, amqp_uri: str, count: int, batch_size: int, bre
     print(f"  projection: {counted} events counted, {rows} events copied, none parked")
     if breakdown:
         print(phases.report(elapsed))
-        print(f"  per event: parse+validate {phases.parse / count * 1e6:.0f}us, batch handlers (copy + counters)"
-              f" {phases.handler / count * 1e6:.0f}us; a bare SELECT 1 round trip costs {round_trip(db) * 1e6:.0f}us")
+        print(
+            f"  per event: parse+validate {phases.parse / count * 1e6:.0f}us, batch handlers (copy + counters)"
+            f" {phases.handler / count * 1e6:.0f}us; a bare SELECT 1 round trip costs {round_trip(db) * 1e6:.0f}us"
+        )
     if profiler:
         print("\nprofile of the consumer drain (top 25 by internal time; eventlet switches blur cumulative times):")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
@@ -229,6 +261,7 @@ def drain_consumer(db: Database, amqp_uri: str, count: int, batch_size: int, bre
 
 # -- (b) plain kombu -----------------------------------------------------------------------------
 
+
 def drain_raw(amqp_uri: str, queue: kombu.Queue, count: int, batch_size: int, ack_each: bool) -> tuple[int, float]:
     buffer: list[kombu.Message] = []
     acked = 0
@@ -236,8 +269,7 @@ def drain_raw(amqp_uri: str, queue: kombu.Queue, count: int, batch_size: int, ac
         started = time.perf_counter()
         channel = connection.channel()
         channel.basic_qos(0, batch_size * 2, False)
-        consumer = kombu.Consumer(channel, queues=[queue], accept=["json"], no_ack=False,
-                                  on_message=buffer.append)
+        consumer = kombu.Consumer(channel, queues=[queue], accept=["json"], no_ack=False, on_message=buffer.append)
         with consumer:
             while acked < count:
                 try:
@@ -259,6 +291,7 @@ def drain_raw(amqp_uri: str, queue: kombu.Queue, count: int, batch_size: int, ac
 
 # -- main ----------------------------------------------------------------------------------------
 
+
 def main() -> None:
     args = parse_args()
     with _support.Sandbox("consumer", args.amqp, keep_db=args.keep_db) as box:
@@ -268,8 +301,10 @@ def main() -> None:
         started = time.perf_counter()
         messages = bodies(args.events)
         size = sum(len(body) for _, _, body in messages) / len(messages)
-        print(f"built {len(messages)} ComplaintReceived bodies (mean {size:.0f} bytes) in"
-              f" {time.perf_counter() - started:.1f}s; batch {args.batch_size}, prefetch {2 * args.batch_size}")
+        print(
+            f"built {len(messages)} ComplaintReceived bodies (mean {size:.0f} bytes) in"
+            f" {time.perf_counter() - started:.1f}s; batch {args.batch_size}, prefetch {2 * args.batch_size}"
+        )
         probe = EventConsumer(Inbox(SERVICE, db, PROJECTOR), box.amqp_uri, PROJECTOR.sources)
         queue = probe.queues()[0]
         assert queue.name == queue_name(SERVICE, SOURCE)
@@ -292,8 +327,9 @@ def main() -> None:
 
         results: dict[str, tuple[int, float]] = {}
         figures = {
-            "consumer": lambda: drain_consumer(db, box.amqp_uri, args.events, args.batch_size, args.breakdown,
-                                               args.profile),
+            "consumer": lambda: drain_consumer(
+                db, box.amqp_uri, args.events, args.batch_size, args.breakdown, args.profile
+            ),
             "raw-each": lambda: drain_raw(box.amqp_uri, queue, args.events, args.batch_size, True),
             "raw-batch": lambda: drain_raw(box.amqp_uri, queue, args.events, args.batch_size, False),
         }
@@ -311,16 +347,20 @@ def main() -> None:
     rate = {name: count / elapsed for name, (count, elapsed) in results.items()}
     best = f" (best of {args.repeat})" if args.repeat > 1 else ""
     print(f"\n{'figure' + best:58} {'events':>8} {'seconds':>8} {'events/s':>10} {'(a)/this':>9}")
-    for name, label in (("consumer", "(a) EventConsumer + Inbox + reporting projection"),
-                        ("raw-each", "(b) raw kombu consume + ack per message"),
-                        ("raw-batch", "(c) raw kombu consume + one multiple-ack per batch")):
+    for name, label in (
+        ("consumer", "(a) EventConsumer + Inbox + reporting projection"),
+        ("raw-each", "(b) raw kombu consume + ack per message"),
+        ("raw-batch", "(c) raw kombu consume + one multiple-ack per batch"),
+    ):
         count, elapsed = results[name]
         print(f"{label:58} {count:>8} {elapsed:>8.2f} {rate[name]:>10.0f} {rate['consumer'] / rate[name]:>8.0%}")
     verdict = "meets" if rate["consumer"] >= TARGET * rate["raw-each"] else "MISSES"
     print(f"\nthe consumer {verdict} the target of {TARGET:.0%} of plain kombu consume+ack (b)")
-    print(f"consumer: {rate['consumer']:.0f} events/s applied (batch {args.batch_size}); raw kombu consume+ack: "
-          f"{rate['raw-each']:.0f} events/s (ratio {rate['consumer'] / rate['raw-each']:.0%}); raw with batched "
-          f"multiple-ack: {rate['raw-batch']:.0f} events/s (ratio {rate['consumer'] / rate['raw-batch']:.0%})")
+    print(
+        f"consumer: {rate['consumer']:.0f} events/s applied (batch {args.batch_size}); raw kombu consume+ack: "
+        f"{rate['raw-each']:.0f} events/s (ratio {rate['consumer'] / rate['raw-each']:.0%}); raw with batched "
+        f"multiple-ack: {rate['raw-batch']:.0f} events/s (ratio {rate['consumer'] / rate['raw-batch']:.0%})"
+    )
 
 
 if __name__ == "__main__":

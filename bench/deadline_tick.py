@@ -36,11 +36,25 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def received(received_at: datetime, departments: list[str]):
     complaint_id = str(uuid.uuid4())
-    return new_event("intake", "ComplaintReceived", complaint_id, {
-        "complaint_id": complaint_id, "reference": "EAST-2026-000001", "campus": "east", "channel": "phone",
-        "category": "billing", "severity": "normal", "source": "patient_or_family", "departments": departments,
-        "received_at": received_at.isoformat(), "anonymous": False, "has_contact": True,
-    }, time=received_at).with_position(1, 1)
+    return new_event(
+        "intake",
+        "ComplaintReceived",
+        complaint_id,
+        {
+            "complaint_id": complaint_id,
+            "reference": "EAST-2026-000001",
+            "campus": "east",
+            "channel": "phone",
+            "category": "billing",
+            "severity": "normal",
+            "source": "patient_or_family",
+            "departments": departments,
+            "received_at": received_at.isoformat(),
+            "anonymous": False,
+            "has_contact": True,
+        },
+        time=received_at,
+    ).with_position(1, 1)
 
 
 def ticks(engine: DeadlineEngine, n: int) -> list[float]:
@@ -55,13 +69,17 @@ def ticks(engine: DeadlineEngine, n: int) -> list[float]:
 def clone_cases(db: Database, template_id: str, count: int) -> None:
     """``count`` copies of one real case (state and deadlines), all falling due far in the future."""
     with db.transaction() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO cases (complaint_id, reference, campus, category, severity, source, status, departments,
                                escalated, provisional, received_at, updated_at, version, state)
             SELECT gen_random_uuid(), reference, campus, category, severity, source, status, departments,
                    escalated, provisional, received_at, updated_at, version, state
-            FROM cases, generate_series(1, %s) WHERE complaint_id = %s""", (count, template_id))
-        cur.execute("""
+            FROM cases, generate_series(1, %s) WHERE complaint_id = %s""",
+            (count, template_id),
+        )
+        cur.execute(
+            """
             INSERT INTO deadlines (complaint_id, key, campus, kind, department, due_at, remind_at, last_day,
                 working_days, provisional, calendar_version, policy_version, status, reminded, on_hold, started_at)
             SELECT c.complaint_id, d.key, d.campus, d.kind, d.department,
@@ -69,7 +87,8 @@ def clone_cases(db: Database, template_id: str, count: int) -> None:
                    d.working_days, d.provisional, d.calendar_version, d.policy_version, d.status, d.reminded,
                    d.on_hold, d.started_at
             FROM cases c JOIN deadlines d ON d.complaint_id = %s WHERE c.complaint_id <> %s""",
-                    (template_id, template_id))
+            (template_id, template_id),
+        )
         cur.execute("ANALYZE cases")
         cur.execute("ANALYZE deadlines")
 
@@ -109,8 +128,10 @@ def main() -> None:
     print(f"{'(a) tick, empty table (baseline)':58} {e:10.2f} {max(empty):8.2f}")
     print(f"{f'(b) tick, {args.cases:,} open cases, none due':58} {f:10.2f} {max(full):8.2f}")
     print(f"{f'(c) tick, {args.cases:,} open, {result.total} reminders/breaches due':58} {due_ms:10.2f}")
-    print(f"deadline tick: {f:.2f} ms with {args.cases:,} open cases vs {e:.2f} ms empty "
-          f"(ratio {f / e:.2f}x); target < 50 ms: {'met' if f < 50 else 'NOT met'}")
+    print(
+        f"deadline tick: {f:.2f} ms with {args.cases:,} open cases vs {e:.2f} ms empty "
+        f"(ratio {f / e:.2f}x); target < 50 ms: {'met' if f < 50 else 'NOT met'}"
+    )
     db.close()
     if not args.keep_db:
         _support.drop_database(dsn)

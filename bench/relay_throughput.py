@@ -68,27 +68,47 @@ Result = tuple[int, float]  # events, seconds
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=50_000, help="events in the log (N)")
-    parser.add_argument("--batch-size", type=int, default=1000,
-                        help="relay batch size (RELAY_BATCH_SIZE; the services' default is 1000)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        help="relay batch size (RELAY_BATCH_SIZE; the services' default is 1000)",
+    )
     parser.add_argument("--stream-length", type=int, default=10, help="events per stream when appending")
-    parser.add_argument("--confirm-budget", type=float, default=10.0,
-                        help="seconds (b) may run before it stops and reports its rate so far (0: no limit)")
-    parser.add_argument("--raw-api", choices=("channel", "producer"), default="channel",
-                        help="baselines publish with py-amqp channel.basic_publish or kombu.Producer.publish")
+    parser.add_argument(
+        "--confirm-budget",
+        type=float,
+        default=10.0,
+        help="seconds (b) may run before it stops and reports its rate so far (0: no limit)",
+    )
+    parser.add_argument(
+        "--raw-api",
+        choices=("channel", "producer"),
+        default="channel",
+        help="baselines publish with py-amqp channel.basic_publish or kombu.Producer.publish",
+    )
     _support.common_arguments(parser, "the relay pass (database, basic_publish, confirms)")
     return _support.parse_with_quick(parser, {"events": 2000, "confirm_budget": 1.0})
 
 
 # -- setup ---------------------------------------------------------------------------------------
 
+
 def clone(template: Envelope, stream: str, n: int) -> Envelope:
     """A copy of a catalogue-validated event for another stream, with its own id (no re-validation)."""
     event_id = str(uuid.uuid4())
-    return replace(template, id=event_id, subject=stream, correlationid=event_id, causationid=event_id,
-                   data={**template.data, "complaint_id": stream, "reason": f"note {n}"})
+    return replace(
+        template,
+        id=event_id,
+        subject=stream,
+        correlationid=event_id,
+        causationid=event_id,
+        data={**template.data, "complaint_id": stream, "reason": f"note {n}"},
+    )
 
 
 def append_log(db: Database, count: int, stream_length: int, streams_per_transaction: int = 100) -> None:
@@ -112,8 +132,10 @@ def load_messages(dsn: str, count: int) -> list[Message]:
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(_BATCH_SQL, {"source": f"complaints/{SERVICE}", "schema_base": schema_base(), "after": 0,
-                                     "limit": count})
+            cur.execute(
+                _BATCH_SQL,
+                {"source": f"complaints/{SERVICE}", "schema_base": schema_base(), "after": 0, "limit": count},
+            )
             return [(event_type, event_id, body.encode()) for _, event_type, event_id, body in cur.fetchall()]
     finally:
         conn.close()
@@ -129,6 +151,7 @@ def reset_relay_position(dsn: str) -> None:
 
 
 # -- the three figures ---------------------------------------------------------------------------
+
 
 def timed(obj: object, name: str, totals: dict[str, float], key: str) -> None:
     """Wrap the bound method ``obj.name`` (on that instance only) to add its wall time to ``totals[key]``."""
@@ -175,9 +198,11 @@ def run_relay(dsn: str, amqp_uri: str, batch_size: int, profile: bool, breakdown
         raise SystemExit(f"relay_position {position} after sending {sent}")
     if breakdown:
         other = totals["publish_batch"] - totals["basic_publish"] - totals["confirms"]
-        print(f"  relay phases over {elapsed:.2f}s: database (batch SELECT, position UPDATE, fetch)"
-              f" {elapsed - totals['publish_batch']:.2f}s; channel.basic_publish {totals['basic_publish']:.2f}s;"
-              f" waiting for confirms (drain_events) {totals['confirms']:.2f}s; amqp.Message etc. {other:.2f}s")
+        print(
+            f"  relay phases over {elapsed:.2f}s: database (batch SELECT, position UPDATE, fetch)"
+            f" {elapsed - totals['publish_batch']:.2f}s; channel.basic_publish {totals['basic_publish']:.2f}s;"
+            f" waiting for confirms (drain_events) {totals['confirms']:.2f}s; amqp.Message etc. {other:.2f}s"
+        )
     if profiler:
         print("\nprofile of the relay pass (top 25 by internal time; eventlet switches blur cumulative times):")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
@@ -203,14 +228,29 @@ def publish_raw(amqp_uri: str, messages: list[Message], confirm: bool, budget: f
         for routing_key, message_id, body in messages:
             if api == "channel":
                 # With confirm_publish, py-amqp's basic_publish is basic_publish_confirm: it waits for the ack.
-                channel.basic_publish(amqp.Message(body, delivery_mode=2, content_type=CONTENT_TYPE,
-                                                   content_encoding="utf-8", message_id=message_id,
-                                                   type=routing_key),
-                                      exchange=exchange.name, routing_key=routing_key)
+                channel.basic_publish(
+                    amqp.Message(
+                        body,
+                        delivery_mode=2,
+                        content_type=CONTENT_TYPE,
+                        content_encoding="utf-8",
+                        message_id=message_id,
+                        type=routing_key,
+                    ),
+                    exchange=exchange.name,
+                    routing_key=routing_key,
+                )
             else:
-                producer.publish(body, routing_key=routing_key, content_type=CONTENT_TYPE,
-                                 content_encoding="utf-8", delivery_mode=2, message_id=message_id,
-                                 type=routing_key, retry=False)
+                producer.publish(
+                    body,
+                    routing_key=routing_key,
+                    content_type=CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=message_id,
+                    type=routing_key,
+                    retry=False,
+                )
             published += 1
             if not published % 100 and time.perf_counter() > deadline:
                 break
@@ -224,8 +264,11 @@ def publish_raw(amqp_uri: str, messages: list[Message], confirm: bool, budget: f
 
 # -- main ----------------------------------------------------------------------------------------
 
-LABELS = {"relay": "(a) relay, batched confirms", "confirm": "(b) raw kombu, confirm per message",
-          "plain": "(c) raw kombu, no confirms"}
+LABELS = {
+    "relay": "(a) relay, batched confirms",
+    "confirm": "(b) raw kombu, confirm per message",
+    "plain": "(c) raw kombu, no confirms",
+}
 
 
 def main() -> None:
@@ -240,8 +283,10 @@ def main() -> None:
         messages = load_messages(box.dsn, args.events)
         size = sum(len(body) for _, _, body in messages) / len(messages)
         print(f"mean body {size:.0f} bytes; relay batch {args.batch_size}; baselines via {args.raw_api}")
-        _support.declare(box.amqp_uri, [kombu.Queue(QUEUE, exchange=event_exchange(SERVICE), routing_key="#",
-                                                    durable=True, auto_delete=False)])
+        _support.declare(
+            box.amqp_uri,
+            [kombu.Queue(QUEUE, exchange=event_exchange(SERVICE), routing_key="#", durable=True, auto_delete=False)],
+        )
 
         def reset() -> None:
             _support.purge(box.amqp_uri, QUEUE)
@@ -260,8 +305,10 @@ def main() -> None:
                 if queued != count:
                     raise SystemExit(f"{name}: the queue holds {queued} messages after publishing {count}")
                 reset()
-                print(f"  round {round_}: {LABELS[name]}: {count} events in {elapsed:.2f}s"
-                      f" = {count / elapsed:.0f} events/s")
+                print(
+                    f"  round {round_}: {LABELS[name]}: {count} events in {elapsed:.2f}s"
+                    f" = {count / elapsed:.0f} events/s"
+                )
                 if name not in results or count / elapsed > results[name][0] / results[name][1]:
                     results[name] = (count, elapsed)
         print(_support.load_average())
@@ -271,13 +318,17 @@ def main() -> None:
     print(f"\n{'figure' + best:38} {'events':>8} {'seconds':>8} {'events/s':>10} {'vs (b)':>8} {'vs (c)':>8}")
     for name, label in LABELS.items():
         count, elapsed = results[name]
-        print(f"{label:38} {count:>8} {elapsed:>8.2f} {rate[name]:>10.0f} {rate[name] / rate['confirm']:>7.2f}x"
-              f" {rate[name] / rate['plain']:>7.2f}x")
+        print(
+            f"{label:38} {count:>8} {elapsed:>8.2f} {rate[name]:>10.0f} {rate[name] / rate['confirm']:>7.2f}x"
+            f" {rate[name] / rate['plain']:>7.2f}x"
+        )
     verdict = "meets" if rate["relay"] >= TARGET else "MISSES"
     print(f"\nthe relay {verdict} the target of {TARGET} events/s")
-    print(f"relay: {rate['relay']:.0f} events/s with confirms; raw kombu confirm-per-message: "
-          f"{rate['confirm']:.0f} events/s (ratio {rate['relay'] / rate['confirm']:.1f}x); "
-          f"raw kombu no confirms: {rate['plain']:.0f} events/s (ratio {rate['relay'] / rate['plain']:.2f}x)")
+    print(
+        f"relay: {rate['relay']:.0f} events/s with confirms; raw kombu confirm-per-message: "
+        f"{rate['confirm']:.0f} events/s (ratio {rate['relay'] / rate['confirm']:.1f}x); "
+        f"raw kombu no confirms: {rate['plain']:.0f} events/s (ratio {rate['relay'] / rate['plain']:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

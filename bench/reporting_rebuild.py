@@ -68,8 +68,9 @@ def drop_database(dsn: str) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the log (about)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     parser.add_argument("--raw-scan", metavar="DSN", help=argparse.SUPPRESS)  # the (b) child process
@@ -92,9 +93,21 @@ def fill(dsn: str, events: int) -> tuple[int, float]:
         for planned in simulate.stream(20261123, complaints, START, DAYS, CALENDARS.calendars):
             event = log.envelope(planned)
             moment = known_at(event.type, event.time, event.data)
-            buffer.write("\t".join((event.service, str(event.sequence), event.id, event.type, event.subject,
-                                    event.time.isoformat(), _escape(json.dumps(event.data, ensure_ascii=False)),
-                                    event.subject, moment if isinstance(moment, str) else moment.isoformat())))
+            buffer.write(
+                "\t".join(
+                    (
+                        event.service,
+                        str(event.sequence),
+                        event.id,
+                        event.type,
+                        event.subject,
+                        event.time.isoformat(),
+                        _escape(json.dumps(event.data, ensure_ascii=False)),
+                        event.subject,
+                        moment if isinstance(moment, str) else moment.isoformat(),
+                    )
+                )
+            )
             buffer.write("\n")
             count += 1
             if count % 50_000 == 0:
@@ -103,8 +116,9 @@ def fill(dsn: str, events: int) -> tuple[int, float]:
                 buffer = io.StringIO()
         buffer.seek(0)
         cur.copy_expert(f"COPY event_copy ({columns}) FROM STDIN", buffer)
-        cur.execute("INSERT INTO source_position (source, upto) SELECT source, max(sequence) FROM event_copy"
-                    " GROUP BY source")
+        cur.execute(
+            "INSERT INTO source_position (source, upto) SELECT source, max(sequence) FROM event_copy GROUP BY source"
+        )
     with conn.cursor() as cur:
         conn.autocommit = True
         cur.execute("VACUUM ANALYZE event_copy")
@@ -129,8 +143,9 @@ def raw_scan(dsn: str) -> None:
 def child(argv: list[str], env: dict[str, str]) -> tuple[dict, float]:
     """Run a child process; its JSON output and its peak resident memory in MB, as it measured itself
     (VmHWM: the rusage of a child would count the bench's own memory from before the child's exec)."""
-    done = subprocess.run([sys.executable, *argv], cwd=config.ROOT, env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, *argv], cwd=config.ROOT, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
     output = json.loads(done.stdout.strip().splitlines()[-1])
@@ -183,13 +198,16 @@ def main() -> None:
         for label in ("before", "after"):
             if label == "after":
                 rebuilt, rebuild_mb = child(["-m", "services.reporting.rebuild"], env)
-                print(f"  (a) rebuild: {rebuilt['events']} events ({rebuilt['folded']} folded, the rest are types no"
-                      f" statistic reads) of {rebuilt['complaints']} complaints in {rebuilt['seconds']:.2f}s,"
-                      f" {rebuilt['cells']} daily sums, peak {rebuild_mb:.0f} MB")
+                print(
+                    f"  (a) rebuild: {rebuilt['events']} events ({rebuilt['folded']} folded, the rest are types no"
+                    f" statistic reads) of {rebuilt['complaints']} complaints in {rebuilt['seconds']:.2f}s,"
+                    f" {rebuilt['cells']} daily sums, peak {rebuild_mb:.0f} MB"
+                )
             scanned, scan_mb = child([__file__, "--raw-scan", dsn], env)
             scans.append((scanned["rows"] / scanned["seconds"], scanned, scan_mb))
-            print(f"  (b) raw scan ({label}): {scanned['rows']} rows in {scanned['seconds']:.2f}s,"
-                  f" peak {scan_mb:.0f} MB")
+            print(
+                f"  (b) raw scan ({label}): {scanned['rows']} rows in {scanned['seconds']:.2f}s, peak {scan_mb:.0f} MB"
+            )
         raw_rate, raw, raw_mb = max(scans, key=lambda s: s[0])
         rate = rebuilt["events"] / rebuilt["seconds"]
         ratio = rate / raw_rate
@@ -197,13 +215,19 @@ def main() -> None:
         times = monthly_times(dsn, month)
         print(f"\nload average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
         print(f"{'figure':<58}{'events':>9}{'seconds':>9}{'events/s':>10}{'peak MB':>9}{'(a)/this':>10}")
-        print(f"{'(a) rebuild (python -m services.reporting.rebuild)':<58}{rebuilt['events']:>9}"
-              f"{rebuilt['seconds']:>9.2f}{rate:>10.0f}{rebuild_mb:>9.0f}{'100%':>10}")
-        print(f"{'(b) raw psycopg2 server-side cursor scan of event_copy':<58}{raw['rows']:>9}{raw['seconds']:>9.2f}"
-              f"{raw_rate:>10.0f}{raw_mb:>9.0f}{ratio:>10.0%}")
-        print(f"\nmonthly summary {month} from the projection (median of 20, warm): group-wide {times['group']:.1f} ms,"
-              f" campus east {times['east']:.1f} ms; as of 5 days after the month, from the log alone:"
-              f" {times['as_of']:.0f} ms ({times['as_of_received']} received)")
+        print(
+            f"{'(a) rebuild (python -m services.reporting.rebuild)':<58}{rebuilt['events']:>9}"
+            f"{rebuilt['seconds']:>9.2f}{rate:>10.0f}{rebuild_mb:>9.0f}{'100%':>10}"
+        )
+        print(
+            f"{'(b) raw psycopg2 server-side cursor scan of event_copy':<58}{raw['rows']:>9}{raw['seconds']:>9.2f}"
+            f"{raw_rate:>10.0f}{raw_mb:>9.0f}{ratio:>10.0%}"
+        )
+        print(
+            f"\nmonthly summary {month} from the projection (median of 20, warm): group-wide {times['group']:.1f} ms,"
+            f" campus east {times['east']:.1f} ms; as of 5 days after the month, from the log alone:"
+            f" {times['as_of']:.0f} ms ({times['as_of_received']} received)"
+        )
         verdicts = [
             ("rebuild >= 50% of the raw scan rate", ratio >= TARGET_RATIO),
             (f"rebuild peak memory < {TARGET_MB} MB", rebuild_mb < TARGET_MB),
@@ -211,8 +235,10 @@ def main() -> None:
         ]
         for text, ok in verdicts:
             print(f"{'meets' if ok else 'MISSES'}: {text}")
-        print(f"rebuild: {rate:.0f} events/s; raw scan: {raw_rate:.0f} events/s (ratio {ratio:.0%});"
-              f" peak {rebuild_mb:.0f} MB; monthly summary {max(times['group'], times['east']):.1f} ms")
+        print(
+            f"rebuild: {rate:.0f} events/s; raw scan: {raw_rate:.0f} events/s (ratio {ratio:.0%});"
+            f" peak {rebuild_mb:.0f} MB; monthly summary {max(times['group'], times['east']):.1f} ms"
+        )
     finally:
         if not args.keep_db:
             drop_database(dsn)

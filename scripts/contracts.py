@@ -103,32 +103,55 @@ def envelope_id() -> str:
 _ENVELOPE_PROPERTIES: dict[str, Any] = {
     "specversion": {"const": envelope.SPECVERSION},
     "id": _uuid("unique per event; a redelivered event keeps its id"),
-    "type": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$",
-             "description": "the event type; also the AMQP routing key. New types appear without notice: skip "
-                            "the ones you do not know"},
-    "source": {"type": "string", "pattern": "^complaints/[a-z][a-z0-9_-]*$",
-               "description": "complaints/<owning service>"},
+    "type": {
+        "type": "string",
+        "pattern": "^[A-Z][A-Za-z0-9]*$",
+        "description": "the event type; also the AMQP routing key. New types appear without notice: skip "
+        "the ones you do not know",
+    },
+    "source": {
+        "type": "string",
+        "pattern": "^complaints/[a-z][a-z0-9_-]*$",
+        "description": "complaints/<owning service>",
+    },
     "subject": _uuid("the complaint the event belongs to (its stream)"),
-    "time": {"type": "string", "format": "date-time",
-             "description": "when it happened in the business sense (e.g. when the complaint was received), RFC 3339, "
-                            "UTC — not when it was emitted or published"},
+    "time": {
+        "type": "string",
+        "format": "date-time",
+        "description": "when it happened in the business sense (e.g. when the complaint was received), RFC 3339, "
+        "UTC — not when it was emitted or published",
+    },
     "datacontenttype": {"const": "application/json"},
-    "dataschema": {"type": "string", "format": "uri",
-                   "pattern": "^[a-z][a-z0-9+.-]*://[^ ]*/complaints/[A-Za-z0-9]+/[1-9][0-9]*$",
-                   "description": "absolute URI <schema base>complaints/<type>/<schema version>: the $id of the schema "
-                                  "of data"},
-    "sequence": {"type": "integer", "minimum": 1,
-                 "description": "position in the source's own log: gap-free from 1, per source. An integer (CONTRACT "
-                                "§3), not the string of the CloudEvents sequence extension"},
-    "streamversion": {"type": "integer", "minimum": 1,
-                      "description": "version of the complaint's stream in that source, from 1"},
-    "correlationid": _uuid("the id of the first event of the complaint's chain (its ComplaintReceived), the same on "
-                           "every event of that complaint in every service"),
-    "causationid": _uuid("the id of the event or request that caused this one; every event of one request carries "
-                         "that request's id"),
-    "prevhash": {"type": "string", "pattern": "^(?:[0-9a-f]{64})?$",
-                 "description": "hex SHA-256 hash of the event before this one in its source's log, \"\" for sequence "
-                                "1 (docs/subscribers.md, the hash chain)"},
+    "dataschema": {
+        "type": "string",
+        "format": "uri",
+        "pattern": "^[a-z][a-z0-9+.-]*://[^ ]*/complaints/[A-Za-z0-9]+/[1-9][0-9]*$",
+        "description": "absolute URI <schema base>complaints/<type>/<schema version>: the $id of the schema of data",
+    },
+    "sequence": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "position in the source's own log: gap-free from 1, per source. An integer (CONTRACT "
+        "§3), not the string of the CloudEvents sequence extension",
+    },
+    "streamversion": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "version of the complaint's stream in that source, from 1",
+    },
+    "correlationid": _uuid(
+        "the id of the first event of the complaint's chain (its ComplaintReceived), the same on "
+        "every event of that complaint in every service"
+    ),
+    "causationid": _uuid(
+        "the id of the event or request that caused this one; every event of one request carries that request's id"
+    ),
+    "prevhash": {
+        "type": "string",
+        "pattern": "^(?:[0-9a-f]{64})?$",
+        "description": 'hex SHA-256 hash of the event before this one in its source\'s log, "" for sequence '
+        "1 (docs/subscribers.md, the hash chain)",
+    },
     "data": {"type": "object", "description": "the payload; its schema is named by dataschema"},
 }
 
@@ -142,16 +165,21 @@ def envelope_schema(strict: bool = False) -> dict[str, Any]:
     types = list(catalogue.EVENT_TYPES.values())
     per_type, embedded = [], {}
     for known in types:
-        then: dict[str, Any] = {"properties": {
-            "source": {"const": envelope.source_of(known.owner)},
-            "dataschema": {"pattern": f"/complaints/{known.name}/[1-9][0-9]*$"},
-        }}
+        then: dict[str, Any] = {
+            "properties": {
+                "source": {"const": envelope.source_of(known.owner)},
+                "dataschema": {"pattern": f"/complaints/{known.name}/[1-9][0-9]*$"},
+            }
+        }
         if strict:
             then["properties"]["dataschema"] = {"enum": [envelope.dataschema_of(known.name, v) for v in known.versions]}
-        then["allOf"] = [{
-            "if": {"properties": {"dataschema": {"const": envelope.dataschema_of(known.name, v)}}},
-            "then": {"properties": {"data": {"$ref": envelope.dataschema_of(known.name, v)}}},
-        } for v in sorted(known.versions)]
+        then["allOf"] = [
+            {
+                "if": {"properties": {"dataschema": {"const": envelope.dataschema_of(known.name, v)}}},
+                "then": {"properties": {"data": {"$ref": envelope.dataschema_of(known.name, v)}}},
+            }
+            for v in sorted(known.versions)
+        ]
         per_type.append({"if": {"properties": {"type": {"const": known.name}}, "required": ["type"]}, "then": then})
         for v in sorted(known.versions):
             document = (catalogue.strict_json_schema if strict else catalogue.json_schema)(known.name, v)
@@ -169,7 +197,8 @@ def envelope_schema(strict: bool = False) -> dict[str, Any]:
             "listed may be added (lower-case names, string/integer/boolean values, as CloudEvents requires): "
             "receivers must ignore those they do not know. data is validated against the schema whose $id is the "
             "dataschema value <schema base>complaints/<Type>/<N> (embedded below under $defs, and published as "
-            "<Type>.v<N>.schema.json beside this file); an unknown type or version is not checked further."),
+            "<Type>.v<N>.schema.json beside this file); an unknown type or version is not checked further."
+        ),
         "type": "object",
         "required": list(envelope.REQUIRED),
         "properties": properties,
@@ -190,15 +219,18 @@ def _channel_id(service: str) -> str:
 
 
 def _message_payload(known: catalogue.EventType) -> dict[str, Any]:
-    variants = [{
-        "type": "object",
-        "properties": {
-            "type": {"const": known.name},
-            "source": {"const": envelope.source_of(known.owner)},
-            "dataschema": {"const": envelope.dataschema_of(known.name, v)},
-            "data": {"$ref": f"./events/{event_file(known.name, v)}"},
-        },
-    } for v in sorted(known.versions)]
+    variants = [
+        {
+            "type": "object",
+            "properties": {
+                "type": {"const": known.name},
+                "source": {"const": envelope.source_of(known.owner)},
+                "dataschema": {"const": envelope.dataschema_of(known.name, v)},
+                "data": {"$ref": f"./events/{event_file(known.name, v)}"},
+            },
+        }
+        for v in sorted(known.versions)
+    ]
     specific = variants[0] if len(variants) == 1 else {"oneOf": variants}
     return {"allOf": [{"$ref": "./events/envelope.schema.json"}, specific]}
 
@@ -213,45 +245,71 @@ def example_event(name: str) -> dict[str, Any]:
     times = [v for k, v in data.items() if k.endswith("_at") and isinstance(v, str)]
     first = str(uuid.uuid5(_EXAMPLES_NAMESPACE, f"{data['complaint_id']}/ComplaintReceived"))
     event = envelope.Envelope(
-        id=str(uuid.uuid5(_EXAMPLES_NAMESPACE, f"{data['complaint_id']}/{name}")), type=name,
-        source=envelope.source_of(known.owner), subject=data["complaint_id"],
-        time=datetime.fromisoformat(times[0]) if times else datetime(2026, 3, 2, 1, 15, tzinfo=UTC), data=data,
-        schema_version=known.latest, sequence=42, streamversion=2, correlationid=first,
+        id=str(uuid.uuid5(_EXAMPLES_NAMESPACE, f"{data['complaint_id']}/{name}")),
+        type=name,
+        source=envelope.source_of(known.owner),
+        subject=data["complaint_id"],
+        time=datetime.fromisoformat(times[0]) if times else datetime(2026, 3, 2, 1, 15, tzinfo=UTC),
+        data=data,
+        schema_version=known.latest,
+        sequence=42,
+        streamversion=2,
+        correlationid=first,
         causationid=first if name != "ComplaintReceived" else str(uuid.uuid5(_EXAMPLES_NAMESPACE, "request")),
-        prevhash=hashlib.sha256(f"example before {name}".encode()).hexdigest())
+        prevhash=hashlib.sha256(f"example before {name}".encode()).hexdigest(),
+    )
     return event.to_dict()
 
 
 def _security() -> dict[str, Any]:
-    return {"type": "userPassword",
-            "description": ("A RabbitMQ user of your own, with exactly the permissions docs/subscribers.md#permissions "
-                            "lists (read on the exchanges, configure/write/read on your own queues).")}
+    return {
+        "type": "userPassword",
+        "description": (
+            "A RabbitMQ user of your own, with exactly the permissions docs/subscribers.md#permissions "
+            "lists (read on the exchanges, configure/write/read on your own queues)."
+        ),
+    }
 
 
 def asyncapi() -> dict[str, Any]:
     messages: dict[str, Any] = {}
-    docs = {"description": "Subscribing: delivery, dedup, permissions, the hash chain, backfill",
-            "url": f"{envelope.schema_base()}docs/subscribers.md"}
+    docs = {
+        "description": "Subscribing: delivery, dedup, permissions, the hash chain, backfill",
+        "url": f"{envelope.schema_base()}docs/subscribers.md",
+    }
     for known in catalogue.EVENT_TYPES.values():
         latest = known.latest_schema
         messages[known.name] = {
             "name": known.name,
             "title": known.name,
             "summary": (latest.__doc__ or "").strip(),
-            "description": (f"Published by {known.owner} to the exchange {known.owner}.events with routing key "
-                            f"`{known.name}`. Producers publish schema version {known.latest}; the log (GET /events) "
-                            f"may hold older versions: "
-                            + ", ".join(f"complaints/{known.name}/{v}" for v in sorted(known.versions)) + "."),
+            "description": (
+                f"Published by {known.owner} to the exchange {known.owner}.events with routing key "
+                f"`{known.name}`. Producers publish schema version {known.latest}; the log (GET /events) "
+                f"may hold older versions: "
+                + ", ".join(f"complaints/{known.name}/{v}" for v in sorted(known.versions))
+                + "."
+            ),
             "contentType": envelope.CONTENT_TYPE,
-            "correlationId": {"location": "$message.payload#/correlationid",
-                              "description": "the id of the complaint's first event (its ComplaintReceived)"},
+            "correlationId": {
+                "location": "$message.payload#/correlationid",
+                "description": "the id of the complaint's first event (its ComplaintReceived)",
+            },
             "payload": _message_payload(known),
-            "examples": [{"name": f"{known.name}Example", "summary": f"A {known.name} as delivered",
-                          "headers": {"content_type": envelope.CONTENT_TYPE, "type": known.name},
-                          "payload": example_event(known.name)}] if known.name in event_examples() else [],
+            "examples": [
+                {
+                    "name": f"{known.name}Example",
+                    "summary": f"A {known.name} as delivered",
+                    "headers": {"content_type": envelope.CONTENT_TYPE, "type": known.name},
+                    "payload": example_event(known.name),
+                }
+            ]
+            if known.name in event_examples()
+            else [],
             "externalDocs": docs,
-            "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": known.name,
-                                  "bindingVersion": AMQP_BINDING_VERSION}},
+            "bindings": {
+                "amqp": {"contentEncoding": "utf-8", "messageType": known.name, "bindingVersion": AMQP_BINDING_VERSION}
+            },
             "x-routing-key": known.name,
         }
     channels: dict[str, Any] = {}
@@ -268,25 +326,35 @@ def asyncapi() -> dict[str, Any]:
                 f"`#` (every type: you see the whole sequence and can tell a gap) or with the types you want. "
                 f"Messages are persistent (delivery mode 2), content type application/cloudevents+json (structured "
                 f"mode), AMQP `message_id` = "
-                f"event id, `type` = event type. History: GET /events?after=<sequence>&limit=<n> on {service}."),
+                f"event id, `type` = event type. History: GET /events?after=<sequence>&limit=<n> on {service}."
+            ),
             "parameters": {"type": {"enum": types, "description": "the event type, which is the routing key"}},
             "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in types},
             "servers": [{"$ref": "#/servers/rabbitmq"}],
-            "bindings": {"amqp": {
-                "is": "routingKey",
-                "exchange": {"name": f"{service}.events", "type": "topic", "durable": True, "autoDelete": False,
-                             "vhost": "/"},
-                "bindingVersion": AMQP_BINDING_VERSION,
-            }},
+            "bindings": {
+                "amqp": {
+                    "is": "routingKey",
+                    "exchange": {
+                        "name": f"{service}.events",
+                        "type": "topic",
+                        "durable": True,
+                        "autoDelete": False,
+                        "vhost": "/",
+                    },
+                    "bindingVersion": AMQP_BINDING_VERSION,
+                }
+            },
         }
         refs = [{"$ref": f"#/channels/{channel}/messages/{name}"} for name in types]
         operations[f"{service}Publishes"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel}"},
             "title": f"{service} publishes its log",
-            "summary": (f"The relay of {service} publishes every committed event in sequence order and moves on only "
-                        "after the broker confirmed it: at least once, never lost; a redelivery has the same id "
-                        "and sequence."),
+            "summary": (
+                f"The relay of {service} publishes every committed event in sequence order and moves on only "
+                "after the broker confirmed it: at least once, never lost; a redelivery has the same id "
+                "and sequence."
+            ),
             "messages": refs,
             "bindings": {"amqp": {"deliveryMode": 2, "mandatory": False, "bindingVersion": AMQP_BINDING_VERSION}},
         }
@@ -294,9 +362,11 @@ def asyncapi() -> dict[str, Any]:
             "action": "receive",
             "channel": {"$ref": f"#/channels/{channel}"},
             "title": f"A hospital system subscribes to {service}'s events",
-            "summary": ("Acknowledge after processing; deduplicate by event id (or the set of sequences applied); "
-                        "with one ordered consumer also by highest (source, sequence); fill gaps from GET /events "
-                        "(docs/subscribers.md)."),
+            "summary": (
+                "Acknowledge after processing; deduplicate by event id (or the set of sequences applied); "
+                "with one ordered consumer also by highest (source, sequence); fill gaps from GET /events "
+                "(docs/subscribers.md)."
+            ),
             "security": [{"$ref": "#/components/securitySchemes/subscriber"}],
             "messages": refs,
             "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING_VERSION}},
@@ -311,17 +381,20 @@ def asyncapi() -> dict[str, Any]:
             "description": (
                 "CloudEvents 1.0 structured JSON events of the complaint platform (CONTRACT §3), one topic "
                 "exchange per owning service, routing key = event type, persistent messages: the nameko "
-                "convention, so `@event_handler(\"intake\", \"ComplaintReceived\")` subscribes. Events carry no "
-                "directly identifying personal data. " + GENERATED),
+                'convention, so `@event_handler("intake", "ComplaintReceived")` subscribes. Events carry no '
+                "directly identifying personal data. " + GENERATED
+            ),
         },
         "defaultContentType": envelope.CONTENT_TYPE,
-        "servers": {"rabbitmq": {
-            "host": "rabbitmq:5672",
-            "protocol": "amqp",
-            "protocolVersion": "0.9.1",
-            "description": "The hospital's RabbitMQ (the services' AMQP_URI); vhost as configured there.",
-            "security": [{"$ref": "#/components/securitySchemes/subscriber"}],
-        }},
+        "servers": {
+            "rabbitmq": {
+                "host": "rabbitmq:5672",
+                "protocol": "amqp",
+                "protocolVersion": "0.9.1",
+                "description": "The hospital's RabbitMQ (the services' AMQP_URI); vhost as configured there.",
+                "security": [{"$ref": "#/components/securitySchemes/subscriber"}],
+            }
+        },
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "securitySchemes": {"subscriber": _security()}},
@@ -435,8 +508,11 @@ def http_object_schema(schema: Schema | type[Schema]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 _RULE_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_CONVERTER_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"},
-                    "uuid": {"type": "string", "format": "uuid"}}
+_CONVERTER_TYPES = {
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "uuid": {"type": "string", "format": "uuid"},
+}
 
 
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
@@ -449,7 +525,7 @@ class Handler:
     body: Schema | None = None
     query: Schema | None = None
     statuses: set[int] = field(default_factory=set)
-    body_keys: list[str] | None = None     # keys of a dict literal given to json_response (always present)
+    body_keys: list[str] | None = None  # keys of a dict literal given to json_response (always present)
     created_keys: list[str] = field(default_factory=list)  # ids of what an action created (its 201 body)
     content_type: str = "application/json"
     raises: set[str] = field(default_factory=set)
@@ -493,16 +569,22 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
     found = Handler()
     namespace = fn.__globals__
     tree = _function_ast(fn)
-    assigned = {target.id: node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                for target in node.targets if isinstance(target, ast.Name)}
+    assigned = {
+        target.id: node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in ("Conflict", "NotFound", "BadRequest", "PayloadTooLarge"):
             found.raises.add(node.id)
         if not isinstance(node, ast.Call):
             continue
         callee = node.func
-        callee_name = (callee.id if isinstance(callee, ast.Name)
-                       else callee.attr if isinstance(callee, ast.Attribute) else "")
+        callee_name = (
+            callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else ""
+        )
         if node.args and isinstance(node.args[0], ast.Call):
             made = _schema_instance(node.args[0], namespace)
             if made is not None:
@@ -511,8 +593,11 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
                 else:
                     found.body = made
         if callee_name == "json_response":
-            status_node = node.args[1] if len(node.args) > 1 else next(
-                (k.value for k in node.keywords if k.arg == "status"), None)
+            status_node = (
+                node.args[1]
+                if len(node.args) > 1
+                else next((k.value for k in node.keywords if k.arg == "status"), None)
+            )
             found.statuses |= _int_values(status_node) if status_node is not None else {200}
             literal = node.args[0] if node.args else None
             if isinstance(literal, ast.Name):  # body = {...}; return json_response(body, ...)
@@ -525,12 +610,17 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
                 found.content_type = mimetype.value
             found.statuses.add(200)
         # One level into the service's own helpers (self._act, self._body): they hold the shared parts.
-        if (isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self"
-                and callee.attr not in seen):
+        if (
+            isinstance(callee, ast.Attribute)
+            and isinstance(callee.value, ast.Name)
+            and callee.value.id == "self"
+            and callee.attr not in seen
+        ):
             helper = inspect.getattr_static(cls, callee.attr, None)
             if inspect.isfunction(helper) and not hasattr(helper, "nameko_entrypoints"):
-                found.created_keys += [k.value for a in node.args if isinstance(a, ast.Dict)
-                                       for k in a.keys if isinstance(k, ast.Constant)]
+                found.created_keys += [
+                    k.value for a in node.args if isinstance(a, ast.Dict) for k in a.keys if isinstance(k, ast.Constant)
+                ]
                 seen.add(callee.attr)
                 inner = read_handler(cls, helper, seen)
                 found.body = found.body or inner.body
@@ -552,8 +642,10 @@ def http_entrypoints(cls: type) -> Iterator[tuple[str, Callable[..., Any], Any]]
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -563,23 +655,52 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _backbone_responses(path: str) -> dict[str, Any] | None:
     """The endpoints every service serves (shared/runtime.py), described exactly."""
     if path == "/health/live":
-        return {"200": _json({"type": "object", "required": ["status", "service"], "properties": {
-            "status": {"const": "live"}, "service": {"type": "string"}}}, "the process is serving")}
+        return {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["status", "service"],
+                    "properties": {"status": {"const": "live"}, "service": {"type": "string"}},
+                },
+                "the process is serving",
+            )
+        }
     if path == "/health/ready":
-        ready = {"type": "object", "required": ["status", "checks"], "properties": {
-            "status": {"enum": ["ready", "not ready"]},
-            "checks": {"type": "object", "properties": {"database": {"type": "boolean"},
-                                                        "broker": {"type": "boolean"}}}}}
-        return {"200": _json(ready, "its database and broker connections work"),
-                "503": _json(ready, "not ready: the failing check is false")}
+        ready = {
+            "type": "object",
+            "required": ["status", "checks"],
+            "properties": {
+                "status": {"enum": ["ready", "not ready"]},
+                "checks": {
+                    "type": "object",
+                    "properties": {"database": {"type": "boolean"}, "broker": {"type": "boolean"}},
+                },
+            },
+        }
+        return {
+            "200": _json(ready, "its database and broker connections work"),
+            "503": _json(ready, "not ready: the failing check is false"),
+        }
     if path == "/metrics":
-        return {"200": {"description": "Prometheus text exposition format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}}}}
+        return {
+            "200": {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        }
     if path == "/events":
-        page = {"type": "object", "required": ["events", "head"], "properties": {
-            "events": {"type": "array", "description": "in sequence order, at most limit",
-                       "items": {"$ref": "../events/envelope.schema.json"}},
-            "head": {"type": "integer", "minimum": 0, "description": "the last committed sequence"}}}
+        page = {
+            "type": "object",
+            "required": ["events", "head"],
+            "properties": {
+                "events": {
+                    "type": "array",
+                    "description": "in sequence order, at most limit",
+                    "items": {"$ref": "../events/envelope.schema.json"},
+                },
+                "head": {"type": "integer", "minimum": 0, "description": "the last committed sequence"},
+            },
+        }
         return {"200": _json(page, "the service's own log after the given sequence")}
     return None
 
@@ -589,8 +710,11 @@ def _backbone_responses(path: str) -> dict[str, Any] | None:
 _RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
     "reference": {"type": "string", "description": "the complaint's human reference, e.g. EAST-2026-000123"},
     "status": {"type": "string", "description": "the status after the action"},
-    "events": {"type": "array", "items": {"type": "string"},
-               "description": "the types of the events the action appended, in order"},
+    "events": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "the types of the events the action appended, in order",
+    },
     "rebuild": {"type": "object", "description": "the rebuild's state"},
 }
 
@@ -609,8 +733,9 @@ def _first_sentence(doc: str) -> str:
     return head + dot.strip() if dot else paragraph
 
 
-def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
-               schemas: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+def _operation(
+    cls: type, name: str, fn: Callable[..., Any], entrypoint: Any, schemas: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]]:
     handler = read_handler(cls, fn)
     path = _RULE_PARAM.sub(lambda m: "{" + m.group("name") + "}", entrypoint.url)
     doc = inspect.cleandoc(fn.__doc__ or "")
@@ -629,8 +754,12 @@ def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
     if handler.query is not None:
         for attr, fld in handler.query.fields.items():
             schema = http_field_schema(fld)
-            parameter: dict[str, Any] = {"name": fld.data_key or attr, "in": "query", "required": bool(fld.required),
-                                         "schema": schema}
+            parameter: dict[str, Any] = {
+                "name": fld.data_key or attr,
+                "in": "query",
+                "required": bool(fld.required),
+                "schema": schema,
+            }
             if "description" in schema:
                 parameter["description"] = schema["description"]
             parameters.append(parameter)
@@ -639,15 +768,19 @@ def _operation(cls: type, name: str, fn: Callable[..., Any], entrypoint: Any,
     if handler.body is not None:
         body_name = type(handler.body).__name__
         schemas[body_name] = http_object_schema(handler.body)
-        operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{body_name}"}}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body_name}"}}},
+        }
     responses = _backbone_responses(entrypoint.url)
     if responses is None:
         responses = {}
         for status in sorted(handler.statuses or {200}):
             if handler.content_type != "application/json":
-                body: dict[str, Any] = {"description": "OK", "content": {handler.content_type: {
-                    "schema": {"type": "string"}}}}
+                body: dict[str, Any] = {
+                    "description": "OK",
+                    "content": {handler.content_type: {"schema": {"type": "string"}}},
+                }
             else:
                 schema = {"type": "object"}
                 keys = [*(handler.body_keys or []), *(handler.created_keys if status == 201 else [])]
@@ -694,22 +827,30 @@ def openapi(service: str) -> dict[str, Any]:
         "info": {
             "title": f"Hospital complaint management — {service}",
             "version": version(),
-            "description": (f"{module_doc}\n\nEvery endpoint but /health/* and /metrics needs a bearer token "
-                            "(JWT: role, campuses, department). Errors are JSON `{\"error\": ..., \"errors\": "
-                            "{field: [messages]}}`. " + GENERATED),
+            "description": (
+                f"{module_doc}\n\nEvery endpoint but /health/* and /metrics needs a bearer token "
+                '(JWT: role, campuses, department). Errors are JSON `{"error": ..., "errors": '
+                "{field: [messages]}}`. " + GENERATED
+            ),
         },
-        "servers": [{"url": f"http://127.0.0.1:{port}", "description": "make run"},
-                    {"url": f"http://{service}:{port}", "description": "inside the cluster (Kubernetes Service)"}],
+        "servers": [
+            {"url": f"http://127.0.0.1:{port}", "description": "make run"},
+            {"url": f"http://{service}:{port}", "description": "inside the cluster (Kubernetes Service)"},
+        ],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {
-                    "error": {"type": "string"},
-                    "errors": {"type": "object", "description": "messages keyed by field"},
-                    "state": {"type": "string", "description": "409: the current state"},
-                    "retry_after": {"type": "integer", "description": "429: seconds to wait"},
-                }},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "errors": {"type": "object", "description": "messages keyed by field"},
+                        "state": {"type": "string", "description": "409: the current state"},
+                        "retry_after": {"type": "integer", "description": "429: seconds to wait"},
+                    },
+                },
                 **dict(sorted(schemas.items())),
             },
         },
@@ -726,8 +867,10 @@ def prometheus_rule() -> dict[str, Any]:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": "complaints", "labels": {"app.kubernetes.io/part-of": "complaints",
-                                                      "app.kubernetes.io/component": "alerting"}},
+        "metadata": {
+            "name": "complaints",
+            "labels": {"app.kubernetes.io/part-of": "complaints", "app.kubernetes.io/component": "alerting"},
+        },
         "spec": {"groups": rules["groups"]},
     }
 
@@ -751,8 +894,7 @@ _Dumper.add_representer(str, _str_representer)
 
 
 def render_yaml(document: Any) -> str:
-    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120,
-                     default_flow_style=False)
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
     return f"# {GENERATED}\n{body}"
 
 
@@ -779,8 +921,11 @@ def stale(expected: dict[str, str]) -> list[str]:
 
 
 def differences(expected: dict[str, str]) -> list[str]:
-    changed = [path for path, text in expected.items()
-               if not (ROOT / path).is_file() or (ROOT / path).read_text(encoding="utf-8") != text]
+    changed = [
+        path
+        for path, text in expected.items()
+        if not (ROOT / path).is_file() or (ROOT / path).read_text(encoding="utf-8") != text
+    ]
     return changed + stale(expected)
 
 

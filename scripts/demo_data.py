@@ -44,14 +44,14 @@ class Handling:
     """How the complaint office works a complaint: assign (if intake named nobody), findings, reply."""
 
     findings: tuple[tuple[str, str], ...]  # (department, substantiated), in order
-    assign: bool                          # the office assigns the departments (none named at receipt)
+    assign: bool  # the office assigns the departments (none named at receipt)
     rectify: bool
 
 
 @dataclass(frozen=True)
 class Planned:
-    body: dict[str, Any]          # POST /complaints without received_at
-    age: timedelta                # received this long before the anchor
+    body: dict[str, Any]  # POST /complaints without received_at
+    age: timedelta  # received this long before the anchor
     handling: Handling | None
 
     def request(self, anchor: datetime) -> dict[str, Any]:
@@ -77,16 +77,22 @@ def plan(count: int, weeks: int) -> list[Planned]:
         ages.add(minutes)
         anonymous = rng.random() < 0.1
         body = {
-            "campus": campus, "channel": rng.choice(catalogue.CHANNELS), "category": category,
+            "campus": campus,
+            "channel": rng.choice(catalogue.CHANNELS),
+            "category": category,
             "severity": "major" if rng.random() < 0.08 else "normal",
             "source": rng.choices(catalogue.SOURCES, weights=[12, 2, 1, 1])[0],
-            "summary": SUMMARIES[category], "departments": departments,
-            "received_by": f"{campus}-desk-{rng.randint(1, 9):02d}", "anonymous": anonymous,
+            "summary": SUMMARIES[category],
+            "departments": departments,
+            "received_by": f"{campus}-desk-{rng.randint(1, 9):02d}",
+            "anonymous": anonymous,
         }
         if not anonymous:
-            body["complainant"] = {"name": f"Demo Complainant {rng.randint(1, 999)}",
-                                   "phone": f"+86 139 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
-                                   "relation": rng.choice(["self", "parent", "child", "spouse"])}
+            body["complainant"] = {
+                "name": f"Demo Complainant {rng.randint(1, 999)}",
+                "phone": f"+86 139 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                "relation": rng.choice(["self", "parent", "child", "spouse"]),
+            }
         drawn.append((timedelta(minutes=minutes), body))
     drawn.sort(key=lambda d: d[0], reverse=True)
     rng = random.Random(7)
@@ -133,14 +139,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wait", action="store_true", help="wait for all four services to be ready first")
     parser.add_argument("--count", type=_count, default=160)
     parser.add_argument("--weeks", type=int, default=6)
-    parser.add_argument("--no-story", action="store_true",
-                        help="only the complaints of the plan, not the rest of the story (scripts/demo_events.py)")
+    parser.add_argument(
+        "--no-story",
+        action="store_true",
+        help="only the complaints of the plan, not the rest of the story (scripts/demo_events.py)",
+    )
     args = parser.parse_args(argv)
     if args.wait:
         wait_until_ready()
     hospital = config.load_hospital()
-    office = {campus: _headers(auth.authenticator().mint(s["office_head"]["id"], auth.OFFICER, [campus]))
-              for campus, s in hospital.campuses.items()}
+    office = {
+        campus: _headers(auth.authenticator().mint(s["office_head"]["id"], auth.OFFICER, [campus]))
+        for campus, s in hospital.campuses.items()
+    }
     reader = _headers(auth.authenticator().mint("demo-data", auth.OFFICER, sorted(hospital.campuses)))
     intake = config.service_url("intake")
     existing = _get(f"{intake}/complaints", reader, limit=MAX_COUNT)["complaints"]
@@ -155,8 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     for item in planned:
         complaint_id = registered.get(item.key(anchor))
         if complaint_id is None:
-            desk = _headers(auth.authenticator().mint(item.body["received_by"], auth.FIRST_CONTACT,
-                                                      [item.body["campus"]]))
+            desk = _headers(
+                auth.authenticator().mint(item.body["received_by"], auth.FIRST_CONTACT, [item.body["campus"]])
+            )
             response = requests.post(f"{intake}/complaints", json=item.request(anchor), headers=desk, timeout=10)
             response.raise_for_status()
             complaint_id, loaded = response.json()["complaint_id"], loaded + 1
@@ -165,12 +177,16 @@ def main(argv: list[str] | None = None) -> None:
             if steps is None:
                 missing_cases.append(complaint_id)
             handled += bool(steps)
-    print(f"demo data: {len(planned)} complaints over the {args.weeks} weeks before {anchor.isoformat()}: {loaded}"
-          f" loaded through intake now ({len(planned) - loaded} there already); {handled} worked on through"
-          f" investigation now")
+    print(
+        f"demo data: {len(planned)} complaints over the {args.weeks} weeks before {anchor.isoformat()}: {loaded}"
+        f" loaded through intake now ({len(planned) - loaded} there already); {handled} worked on through"
+        f" investigation now"
+    )
     if missing_cases:
-        sys.exit(f"demo data incomplete: {len(missing_cases)} case(s) did not appear in investigation within"
-                 f" {CASE_TIMEOUT:.0f}s (e.g. {missing_cases[0]}); run `python -m scripts.demo_data` again")
+        sys.exit(
+            f"demo data incomplete: {len(missing_cases)} case(s) did not appear in investigation within"
+            f" {CASE_TIMEOUT:.0f}s (e.g. {missing_cases[0]}); run `python -m scripts.demo_data` again"
+        )
     # The rest of the story (every event type at least once), played while some type is still missing
     # from the logs, so an interrupted load is completed by the next run and a complete one left alone.
     missing = set() if args.no_story else demo_events.missing_types()
@@ -210,20 +226,48 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
 
     def investigating(department: str) -> Any:
         return lambda case: case["assignments"].get(department, {}).get("status") == "investigating"
+
     steps = []
     if handling.assign:
-        steps.append(("assignments", lambda case: not case["assignments"] and not case["replies"],
-                      {"departments": [d for d, _ in handling.findings]}))
+        steps.append(
+            (
+                "assignments",
+                lambda case: not case["assignments"] and not case["replies"],
+                {"departments": [d for d, _ in handling.findings]},
+            )
+        )
     for department, substantiated in handling.findings:
-        steps.append(("findings", investigating(department), {
-            "department": department, "substantiated": substantiated,
-            "summary": "reviewed with the staff on duty", "signed_off_by": f"{campus}-{department}-head"}))
-    steps.append(("replies", lambda case: not case["replies"], {
-        "contact_person": f"{campus}-office-head", "actions_taken": "reviewed the care given",
-        "result": "explained and apologised"}))
+        steps.append(
+            (
+                "findings",
+                investigating(department),
+                {
+                    "department": department,
+                    "substantiated": substantiated,
+                    "summary": "reviewed with the staff on duty",
+                    "signed_off_by": f"{campus}-{department}-head",
+                },
+            )
+        )
+    steps.append(
+        (
+            "replies",
+            lambda case: not case["replies"],
+            {
+                "contact_person": f"{campus}-office-head",
+                "actions_taken": "reviewed the care given",
+                "result": "explained and apologised",
+            },
+        )
+    )
     if handling.rectify:
-        steps.append(("rectifications", lambda case: not case["rectifications"], {
-            "department": handling.findings[0][0], "description": "update the ward's checklist"}))
+        steps.append(
+            (
+                "rectifications",
+                lambda case: not case["rectifications"],
+                {"department": handling.findings[0][0], "description": "update the ward's checklist"},
+            )
+        )
     taken = 0
     for action, needed, body in steps:
         if needed(_get(case_url, office)):

@@ -41,9 +41,16 @@ class Api:
         return response.json()
 
     def register(self, **overrides: Any) -> str:
-        body = {"campus": CAMPUS, "channel": "phone", "category": "care_process", "severity": "normal",
-                "source": "patient_or_family", "summary": "Waited a long time for the ward round",
-                "departments": ["cardiology"], **overrides}
+        body = {
+            "campus": CAMPUS,
+            "channel": "phone",
+            "category": "care_process",
+            "severity": "normal",
+            "source": "patient_or_family",
+            "summary": "Waited a long time for the ward round",
+            "departments": ["cardiology"],
+            **overrides,
+        }
         complaint_id = self.post("intake", "/complaints", body, self.desk)["complaint_id"]
         self.created.append(complaint_id)
         return complaint_id
@@ -62,8 +69,9 @@ class Api:
     def types(self, service: str) -> set[str]:
         found, after = set(), 0
         while True:
-            page = requests.get(f"{self.urls[service]}/events", params={"after": after, "limit": 1000},
-                                headers=self.system, timeout=10).json()["events"]
+            page = requests.get(
+                f"{self.urls[service]}/events", params={"after": after, "limit": 1000}, headers=self.system, timeout=10
+            ).json()["events"]
             found |= {e["type"] for e in page}
             if len(page) < 1000:
                 return found
@@ -74,32 +82,47 @@ def intake_actions(api: Api) -> None:
     on_spot = api.register(category="billing", summary="Charged twice for one X-ray", departments=[])
     api.post("intake", f"/complaints/{on_spot}/resolve-on-spot", {"resolution": "Refunded at the cashier"}, api.desk)
     refused = api.register(summary="The matter is already before the district court", departments=[])
-    api.post("intake", f"/complaints/{refused}/not-accepted",
-             {"reason": "litigation", "route_advice": "The court procedure applies."})
+    api.post(
+        "intake",
+        f"/complaints/{refused}/not-accepted",
+        {"reason": "litigation", "route_advice": "The court procedure applies."},
+    )
     withdrawn = api.register(departments=[])
     api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "Resolved with the ward directly"})
     erased = api.register(departments=[], complainant={"name": "Demo Complainant 1002", "relation": "self"})
     api.post("intake", f"/complaints/{erased}/erasure", {"reason": "Lawful erasure request (demo)"})
     moved = api.register(departments=["nursing"])
-    api.post("intake", f"/complaints/{moved}/reclassify",
-             {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"})
+    api.post(
+        "intake",
+        f"/complaints/{moved}/reclassify",
+        {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"},
+    )
 
 
 def case_actions(api: Api) -> None:
-    cid = api.register(complainant={"name": "Demo Complainant 1001", "email": "demo.1001@patients.example",
-                                    "relation": "self"})  # reachable by e-mail: the replies are delivered
+    cid = api.register(
+        complainant={"name": "Demo Complainant 1001", "email": "demo.1001@patients.example", "relation": "self"}
+    )  # reachable by e-mail: the replies are delivered
     api.case(cid)
-    granted = api.act(cid, "extensions", department="cardiology", reason="waiting for the night shift",
-                      requested_days=3)["extension_id"]
+    granted = api.act(
+        cid, "extensions", department="cardiology", reason="waiting for the night shift", requested_days=3
+    )["extension_id"]
     api.act(cid, f"extensions/{granted}/decision", granted=True, note="agreed")
     refused = api.act(cid, "extensions", department="cardiology", reason="more time", requested_days=2)["extension_id"]
     api.act(cid, f"extensions/{refused}/decision", granted=False, note="the findings are due as extended")
     api.act(cid, "escalate", reason="the family contacted the health authority")
-    api.act(cid, "findings", department="cardiology", substantiated="partly", summary="the round was delayed",
-            signed_off_by="east-cardiology-head")
+    api.act(
+        cid,
+        "findings",
+        department="cardiology",
+        substantiated="partly",
+        summary="the round was delayed",
+        signed_off_by="east-cardiology-head",
+    )
     api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="rounds rescheduled", result="apologised")
-    rectification = api.act(cid, "rectifications", department="cardiology",
-                            description="publish the ward round times")["rectification_id"]
+    rectification = api.act(cid, "rectifications", department="cardiology", description="publish the ward round times")[
+        "rectification_id"
+    ]
     api.act(cid, f"rectifications/{rectification}/complete", note="posted on the ward")
     api.act(cid, "follow-up", satisfied=False, note="wants a meeting")  # reopens the case
     dispute = api.act(cid, "disputes", route="negotiation", note="asks for compensation")["dispute_id"]
@@ -135,16 +158,27 @@ def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> N
         print("demo events: no stand-in SMS gateway; NotificationFailed left out")
         return
     try:
-        cid = api.register(complainant={"name": "Demo Complainant 1000", "phone": "+86 139 0000 1000",
-                                        "relation": "self"})
+        cid = api.register(
+            complainant={"name": "Demo Complainant 1000", "phone": "+86 139 0000 1000", "relation": "self"}
+        )
         api.case(cid)
-        api.act(cid, "findings", department="cardiology", substantiated="no", summary="the wait was as planned",
-                signed_off_by="east-cardiology-head")
+        api.act(
+            cid,
+            "findings",
+            department="cardiology",
+            substantiated="no",
+            summary="the wait was as planned",
+            signed_off_by="east-cardiology-head",
+        )
         api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="explained the wait", result="no fault")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # until notification tried the reply (it may have others queued before)
-            notes = requests.get(f"{api.urls['notification']}/notifications", params={"complaint_id": cid},
-                                 headers=api.office, timeout=10).json()["notifications"]
+            notes = requests.get(
+                f"{api.urls['notification']}/notifications",
+                params={"complaint_id": cid},
+                headers=api.office,
+                timeout=10,
+            ).json()["notifications"]
             if any(n["purpose"] == "reply" and n["status"] != "pending" for n in notes):
                 break
             time.sleep(0.2)
@@ -155,7 +189,7 @@ def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> N
 # Types a live demo cannot produce, with where they are shown instead.
 NOT_IN_DEMO = {
     "DeadlineBreachWithdrawn": "needs a provisional deadline that breached and a calendar published after it "
-                               "(tests/integration/test_deadlines.py plays it)",
+    "(tests/integration/test_deadlines.py plays it)",
 }
 
 
@@ -177,8 +211,9 @@ def run(api: Api | None = None, sms_gateway: str | None = None, now: datetime | 
     """Play the story; returns the complaints it registered."""
     api = api or Api()
     # First, while notification has little else queued: the gateway refuses only for that moment.
-    a_failed_notification(api, sms_gateway or config.env("SMS_GATEWAY_URL", "http://127.0.0.1:9090/send")
-                          .removesuffix("/send"))
+    a_failed_notification(
+        api, sms_gateway or config.env("SMS_GATEWAY_URL", "http://127.0.0.1:9090/send").removesuffix("/send")
+    )
     intake_actions(api)
     case_actions(api)
     reminders(api, now or datetime.now(UTC))

@@ -52,8 +52,11 @@ def measure(judge: Judge, years: range) -> Accuracy:
         day = date(year, 1, 1)
         while day.year == year:
             for days in DEADLINE_LENGTHS:
-                real = _last_day(library, day, days) \
-                    if day + timedelta(days=3 * days + 20) <= date(LIBRARY_LAST_YEAR, 12, 31) else None
+                real = (
+                    _last_day(library, day, days)
+                    if day + timedelta(days=3 * days + 20) <= date(LIBRARY_LAST_YEAR, 12, 31)
+                    else None
+                )
                 if real is not None:
                     estimate = _last_day(judge, day, days)
                     deadlines += 1
@@ -71,8 +74,10 @@ def main(argv: list[str]) -> None:
         before = measure(fixed_dates_only, range(year, year + 1))
         after = measure(fallback_is_working_day, range(year, year + 1))
         cut = 100 * (before.wrong - after.wrong) / before.wrong if before.wrong else 0.0
-        print(f"{year}  {before.wrong:5d}/{before.deadlines} {before.worst_too_early_days:2d} d"
-              f"   {after.wrong:5d}/{after.deadlines} {after.worst_too_early_days:2d} d   {cut:5.1f} %")
+        print(
+            f"{year}  {before.wrong:5d}/{before.deadlines} {before.worst_too_early_days:2d} d"
+            f"   {after.wrong:5d}/{after.deadlines} {after.worst_too_early_days:2d} d   {cut:5.1f} %"
+        )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ import requests
 PERMISSIONS = Path(__file__).resolve().parent.parent / "deploy" / "rabbitmq" / "permissions.json"
 
 
-def apply(management_url: str, vhost: str, passwords: dict[str, str], auth: tuple[str, str],
-          suffix: str = "") -> dict[str, str]:
+def apply(
+    management_url: str, vhost: str, passwords: dict[str, str], auth: tuple[str, str], suffix: str = ""
+) -> dict[str, str]:
     """Users ``<service>-svc<suffix>`` (users are broker-wide: a test run names its own); returns the
     AMQP URI each service should use."""
     users = json.loads(PERMISSIONS.read_text())["users"]
@@ -25,10 +26,12 @@ def apply(management_url: str, vhost: str, passwords: dict[str, str], auth: tupl
     for service, permissions in users.items():
         user = f"{service}-svc{suffix}"
         base = management_url.rstrip("/")
-        requests.put(f"{base}/api/users/{user}", json={"password": passwords[service], "tags": ""}, auth=auth,
-                     timeout=10).raise_for_status()
-        requests.put(f"{base}/api/permissions/{quote(vhost, safe='')}/{user}", json=permissions, auth=auth,
-                     timeout=10).raise_for_status()
+        requests.put(
+            f"{base}/api/users/{user}", json={"password": passwords[service], "tags": ""}, auth=auth, timeout=10
+        ).raise_for_status()
+        requests.put(
+            f"{base}/api/permissions/{quote(vhost, safe='')}/{user}", json=permissions, auth=auth, timeout=10
+        ).raise_for_status()
         uris[service] = f"amqp://{user}:{passwords[service]}@127.0.0.1:5672/{quote(vhost, safe='')}"
     return uris
 

@@ -72,8 +72,9 @@ class Principal:
             return False
         return self.role != LIAISON or departments is None or self.department in set(departments)
 
-    def require_visible(self, not_found: str, campuses: Iterable[str],
-                        departments: Iterable[str] | None = None) -> None:
+    def require_visible(
+        self, not_found: str, campuses: Iterable[str], departments: Iterable[str] | None = None
+    ) -> None:
         """A resource named by id: out of scope is answered like an unknown id (``not_found`` is that message)."""
         if not self.may_see(campuses, departments):
             raise OutOfScope(not_found)
@@ -84,8 +85,14 @@ class Principal:
 
 
 class Authenticator:
-    def __init__(self, verify_key: str, algorithm: str, signing_key: str | None, issuer: str = "complaints",
-                 audience: str = "complaints"):
+    def __init__(
+        self,
+        verify_key: str,
+        algorithm: str,
+        signing_key: str | None,
+        issuer: str = "complaints",
+        audience: str = "complaints",
+    ):
         self.verify_key, self.algorithm, self.signing_key = verify_key, algorithm, signing_key
         self.issuer, self.audience = issuer, audience
         self.identity_provider: IdentityProvider | None = None  # RS256 tokens by JWKS (AUTH_JWKS_URL), beside these
@@ -106,8 +113,14 @@ class Authenticator:
             if self.identity_provider is not None and IdentityProvider.issued(token):
                 claims = self.identity_provider.decode(token)
             else:
-                claims = jwt.decode(token, self.verify_key, algorithms=[self.algorithm], audience=self.audience,
-                                    issuer=self.issuer, options={"require": ["sub", "role", "exp", "iat"]})
+                claims = jwt.decode(
+                    token,
+                    self.verify_key,
+                    algorithms=[self.algorithm],
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    options={"require": ["sub", "role", "exp", "iat"]},
+                )
         except jwt.ExpiredSignatureError:
             raise AuthError("the token has expired") from None
         except jwt.InvalidSignatureError:
@@ -130,13 +143,27 @@ class Authenticator:
             raise AuthError("a department liaison's token must name the department")
         return Principal(subject, role, tuple(campuses), department)
 
-    def mint(self, subject: str, role: str, campuses: Iterable[str], department: str | None = None,
-             ttl: float = 3600, now: float | None = None) -> str:
+    def mint(
+        self,
+        subject: str,
+        role: str,
+        campuses: Iterable[str],
+        department: str | None = None,
+        ttl: float = 3600,
+        now: float | None = None,
+    ) -> str:
         if self.signing_key is None:
             raise AuthError("this process has no signing key (AUTH_JWT_SECRET or AUTH_JWT_PRIVATE_KEY)")
         issued = int(now if now is not None else time.time())
-        claims: dict[str, Any] = {"sub": subject, "role": role, "campuses": list(campuses), "iat": issued,
-                                  "exp": issued + int(ttl), "iss": self.issuer, "aud": self.audience}
+        claims: dict[str, Any] = {
+            "sub": subject,
+            "role": role,
+            "campuses": list(campuses),
+            "iat": issued,
+            "exp": issued + int(ttl),
+            "iss": self.issuer,
+            "aud": self.audience,
+        }
         if department:
             claims["department"] = department
         return jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
@@ -184,8 +211,10 @@ class RateLimiter:
 
     @classmethod
     def from_env(cls) -> RateLimiter:
-        return cls(float(os.environ.get("RATE_LIMIT_WRITES_PER_MINUTE", "120")),
-                   int(os.environ.get("RATE_LIMIT_WRITE_BURST", "30")))
+        return cls(
+            float(os.environ.get("RATE_LIMIT_WRITES_PER_MINUTE", "120")),
+            int(os.environ.get("RATE_LIMIT_WRITE_BURST", "30")),
+        )
 
     def take(self, client: str, now: float | None = None) -> float:
         """0 if the write may go ahead, else the seconds to wait."""
@@ -206,11 +235,11 @@ def demo_tokens(hospital: Any, ttl: float = 12 * 3600) -> dict[str, str]:
     tokens = {}
     for campus, settings in hospital.campuses.items():
         tokens[f"{campus} first-contact desk"] = auth.mint(f"{campus}-desk-01", FIRST_CONTACT, [campus], ttl=ttl)
-        tokens[f"{campus} complaint office head"] = auth.mint(settings["office_head"]["id"], OFFICER, [campus],
-                                                              ttl=ttl)
+        tokens[f"{campus} complaint office head"] = auth.mint(settings["office_head"]["id"], OFFICER, [campus], ttl=ttl)
         for code, department in settings["departments"].items():
-            tokens[f"{campus} {code} liaison"] = auth.mint(department["liaison"]["id"], LIAISON, [campus], code,
-                                                           ttl=ttl)
+            tokens[f"{campus} {code} liaison"] = auth.mint(
+                department["liaison"]["id"], LIAISON, [campus], code, ttl=ttl
+            )
     for person in hospital.leadership:
         tokens[f"leadership {person['id']}"] = auth.mint(person["id"], LEADERSHIP, [ALL], ttl=ttl)
     tokens["auditor"] = auth.mint("auditor-01", AUDITOR, [ALL], ttl=ttl)

@@ -55,22 +55,32 @@ CATEGORIES = ("medical_quality", "service_quality", "care_process", "billing", "
 SEVERITIES = ("normal", "major")
 SOURCES = ("patient_or_family", "staff_internal", "supervision", "satisfaction_survey")
 NOT_ACCEPTED_REASONS = (
-    "litigation", "mediation", "handled_elsewhere", "no_specific_facts", "criminal_case",
-    "out_of_scope", "duplicate",
+    "litigation",
+    "mediation",
+    "handled_elsewhere",
+    "no_specific_facts",
+    "criminal_case",
+    "out_of_scope",
+    "duplicate",
 )
 DISPUTE_ROUTES = ("mediation", "litigation", "negotiation")
 SUBSTANTIATED = ("yes", "partly", "no")
 DEADLINE_KINDS = ("first_reply", "investigation", "rectification")
 NOTIFICATION_CHANNELS = ("email", "sms", "letter")
 ROLES = (
-    "first_contact", "complaint_officer", "department_liaison", "leadership", "auditor", "ops",
+    "first_contact",
+    "complaint_officer",
+    "department_liaison",
+    "leadership",
+    "auditor",
+    "ops",
     "system",
 )
 REOPEN_REASONS = ("new_facts", "dissatisfied", "new_evidence")
 RESCHEDULE_REASONS = (
-    "calendar_updated",   # a provisional deadline recomputed once the calendar covers its year
+    "calendar_updated",  # a provisional deadline recomputed once the calendar covers its year
     "policy_updated",
-    "reclassified",       # e.g. more departments: first reply 5 -> 10 working days
+    "reclassified",  # e.g. more departments: first reply 5 -> 10 working days
     "extension_granted",
     "reopened",
     "departments_assigned",  # a later assignment made the complaint multi-department
@@ -81,13 +91,18 @@ CASE_END_REASONS = ("resolved_on_spot", "not_accepted", "withdrawn")
 INTAKE_STATUSES = ("received", "resolved_on_spot", "not_accepted", "withdrawn", "closed", "reopened")
 FOLLOWED_ACTIONS = ("closed", "reopened")
 NOTIFICATION_PURPOSES = (
-    "acknowledgement", "reply", "reminder", "breach_alert", "escalation", "rectification",
+    "acknowledgement",
+    "reply",
+    "reminder",
+    "breach_alert",
+    "escalation",
+    "rectification",
     "not_accepted",  # the complainant is told why and which route applies (CONTRACT §2)
 )
 
 TEXT_MAX = 4000
-CODE_MAX = 64     # campus and department codes
-ID_MAX = 128      # staff / system ids, opaque refs, calendar and policy versions
+CODE_MAX = 64  # campus and department codes
+ID_MAX = 128  # staff / system ids, opaque refs, calendar and policy versions
 REFERENCE_MAX = 64
 
 
@@ -115,9 +130,7 @@ class UnknownSchemaVersion(UnknownEventType):
 # Strict JSON fields and validators (each has an exact JSON Schema translation)
 # --------------------------------------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?P<frac>\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?P<frac>\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 MONEY_PATTERN = r"[0-9]{1,12}(?:\.[0-9]{1,2})?"
@@ -216,7 +229,7 @@ class Money(fields.Decimal):
     """A non-negative amount as a decimal string with at most two places; dumped as ``"12.50"``."""
 
     default_error_messages = {
-        "invalid": "Not a valid amount: a string like \"1200\" or \"1200.50\" (>= 0, at most 2 places).",
+        "invalid": 'Not a valid amount: a string like "1200" or "1200.50" (>= 0, at most 2 places).',
     }
 
     def __init__(self, **kwargs: Any):
@@ -296,8 +309,7 @@ def text(required: bool = True, description: str | None = None, min_length: int 
     return fields.String(validate=validate.Length(min_length, TEXT_MAX), **_opts(required, description))
 
 
-def choice(values: Iterable[str], required: bool = True, description: str | None = None,
-           **extra: Any) -> fields.Field:
+def choice(values: Iterable[str], required: bool = True, description: str | None = None, **extra: Any) -> fields.Field:
     return fields.String(validate=validate.OneOf(tuple(values)), **_opts(required, description, **extra))
 
 
@@ -313,14 +325,15 @@ def flag(required: bool = True, description: str | None = None) -> fields.Field:
     return StrictBoolean(**_opts(required, description))
 
 
-def count(minimum: int = 0, maximum: int | None = None, required: bool = True,
-          description: str | None = None) -> fields.Field:
-    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=maximum),
-                          **_opts(required, description))
+def count(
+    minimum: int = 0, maximum: int | None = None, required: bool = True, description: str | None = None
+) -> fields.Field:
+    return fields.Integer(
+        strict=True, validate=validate.Range(min=minimum, max=maximum), **_opts(required, description)
+    )
 
 
-def codes(required: bool = True, description: str | None = None, min_items: int = 0,
-          **extra: Any) -> fields.Field:
+def codes(required: bool = True, description: str | None = None, min_items: int = 0, **extra: Any) -> fields.Field:
     """A list of distinct campus or department codes."""
     return fields.List(
         fields.String(validate=validate.Length(1, CODE_MAX)),
@@ -333,10 +346,10 @@ def obj(schema: type[Schema], required: bool = True, description: str | None = N
     return Obj(schema, **_opts(required, description))
 
 
-def objs(schema: type[Schema], required: bool = True, description: str | None = None,
-         min_items: int = 0, **extra: Any) -> fields.Field:
-    return fields.List(Obj(schema), validate=validate.Length(min=min_items),
-                       **_opts(required, description, **extra))
+def objs(
+    schema: type[Schema], required: bool = True, description: str | None = None, min_items: int = 0, **extra: Any
+) -> fields.Field:
+    return fields.List(Obj(schema), validate=validate.Length(min=min_items), **_opts(required, description, **extra))
 
 
 def money(required: bool = True, description: str | None = None) -> fields.Field:
@@ -376,11 +389,13 @@ class _KindDepartmentRule(StrictSchema):
     """A first-reply deadline has no department; the other kinds have one."""
 
     json_schema_extra: ClassVar[dict[str, Any]] = {
-        "allOf": [{
-            "if": {"properties": {"kind": {"const": "first_reply"}}, "required": ["kind"]},
-            "then": {"properties": {"department": {"type": "null"}}},
-            "else": {"properties": {"department": {"type": "string"}}, "required": ["department"]},
-        }],
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"const": "first_reply"}}, "required": ["kind"]},
+                "then": {"properties": {"department": {"type": "null"}}},
+                "else": {"properties": {"department": {"type": "string"}}, "required": ["department"]},
+            }
+        ],
     }
 
     @validates_schema
@@ -402,7 +417,9 @@ def _deadline_schema(name: str, kinds: tuple[str, ...]) -> type[Schema]:
         department = code()
     else:
         department = fields.String(
-            validate=validate.Length(1, CODE_MAX), allow_none=True, load_default=None,
+            validate=validate.Length(1, CODE_MAX),
+            allow_none=True,
+            load_default=None,
             metadata={"description": "null for first_reply, the department otherwise"},
         )
         bases = (_KindDepartmentRule,)
@@ -483,8 +500,9 @@ class EventType:
 EVENT_TYPES: dict[str, EventType] = {}
 
 
-def _register(owner: str, name: str, doc: str, *mixins: type[Schema], version: int = 1,
-              **event_fields: fields.Field) -> type[Schema]:
+def _register(
+    owner: str, name: str, doc: str, *mixins: type[Schema], version: int = 1, **event_fields: fields.Field
+) -> type[Schema]:
     """Declare ``name`` at ``version``: EventData + mixins + the given fields."""
     assert owner in SERVICES, owner
     bases = (*mixins, EventData)
@@ -506,11 +524,15 @@ def _campus_opt() -> fields.Field:
 # --- intake ---------------------------------------------------------------------------------
 
 _register(
-    INTAKE, "ComplaintReceived", "A complaint was registered (personal data stays in intake).",
+    INTAKE,
+    "ComplaintReceived",
+    "A complaint was registered (personal data stays in intake).",
     _WithCampuses,
-    reference=fields.String(validate=validate.Length(1, REFERENCE_MAX),
-                            metadata={"description": "human reference, e.g. EAST-2026-000123"},
-                            required=True),
+    reference=fields.String(
+        validate=validate.Length(1, REFERENCE_MAX),
+        metadata={"description": "human reference, e.g. EAST-2026-000123"},
+        required=True,
+    ),
     channel=choice(CHANNELS),
     category=choice(CATEGORIES),
     severity=choice(SEVERITIES),
@@ -526,14 +548,18 @@ _register(
     reopened_from=uuid_field(required=False, description="earlier complaint reopened by new facts"),
 )
 _register(
-    INTAKE, "ComplaintResolvedOnSpot", "First-contact staff resolved and closed the complaint.",
+    INTAKE,
+    "ComplaintResolvedOnSpot",
+    "First-contact staff resolved and closed the complaint.",
     campus=code(),
     resolved_at=when(),
     resolved_by=ident(description="staff id"),
     resolution=text(min_length=1, description="the measure taken (no personal data)"),
 )
 _register(
-    INTAKE, "ComplaintNotAccepted", "The complaint is recorded but not accepted; the route is advised.",
+    INTAKE,
+    "ComplaintNotAccepted",
+    "The complaint is recorded but not accepted; the route is advised.",
     campus=code(),
     reason=choice(NOT_ACCEPTED_REASONS),
     route_advice=text(min_length=1, description="which route applies, as told to the complainant"),
@@ -541,13 +567,17 @@ _register(
     duplicate_of=uuid_field(required=False, description="for reason duplicate: the original complaint"),
 )
 _register(
-    INTAKE, "ComplaintWithdrawn", "The complainant withdrew the complaint.",
+    INTAKE,
+    "ComplaintWithdrawn",
+    "The complainant withdrew the complaint.",
     campus=code(),
     withdrawn_at=when(),
     reason=text(required=False),
 )
 _register(
-    INTAKE, "ComplaintReclassified", "Category, severity, departments or campuses changed.",
+    INTAKE,
+    "ComplaintReclassified",
+    "Category, severity, departments or campuses changed.",
     campus=code(),
     previous=obj(Classification),
     current=obj(Classification),
@@ -559,7 +589,9 @@ _register(
 # Intake's own record of what changed its state otherwise than by its own commands, so that its complaints
 # can be rebuilt from its log alone (``python -m shared.replay intake --check``).
 _register(
-    INTAKE, "ComplaintStatusFollowed", "Intake followed investigation's closing or reopening of the complaint.",
+    INTAKE,
+    "ComplaintStatusFollowed",
+    "Intake followed investigation's closing or reopening of the complaint.",
     campus=code(),
     followed=choice(FOLLOWED_ACTIONS, description="what investigation did"),
     status=choice(INTAKE_STATUSES, description="the complaint's status in intake afterwards"),
@@ -571,7 +603,9 @@ _register(
     note=text(required=False),
 )
 _register(
-    INTAKE, "PersonalDataErased", "The complaint's personal data was erased (its key destroyed) on a lawful "
+    INTAKE,
+    "PersonalDataErased",
+    "The complaint's personal data was erased (its key destroyed) on a lawful "
     "request; the complaint, its events and statistics stay.",
     campus=code(),
     erased_at=when(),
@@ -581,7 +615,9 @@ _register(
 # --- investigation --------------------------------------------------------------------------
 
 _register(
-    INVESTIGATION, "InvestigationOpened", "The office opened the case and its deadlines.",
+    INVESTIGATION,
+    "InvestigationOpened",
+    "The office opened the case and its deadlines.",
     _WithCampuses,
     category=choice(CATEGORIES),
     severity=choice(SEVERITIES),
@@ -589,22 +625,32 @@ _register(
     departments=codes(load_default=list),
     received_at=when(),
     first_reply=obj(FirstReplyDeadline),
-    investigations=objs(InvestigationDeadline, load_default=list,
-                        description="one investigation deadline per assigned department"),
-    assigned_at=when(required=False, description="when these departments were assigned: their investigation "
-                                                 "deadlines count from it (at registration for those named then)"),
-    reference=fields.String(validate=validate.Length(1, REFERENCE_MAX),
-                            **_opts(False, "the complaint's reference (on the case's first opening)")),
+    investigations=objs(
+        InvestigationDeadline, load_default=list, description="one investigation deadline per assigned department"
+    ),
+    assigned_at=when(
+        required=False,
+        description="when these departments were assigned: their investigation "
+        "deadlines count from it (at registration for those named then)",
+    ),
+    reference=fields.String(
+        validate=validate.Length(1, REFERENCE_MAX),
+        **_opts(False, "the complaint's reference (on the case's first opening)"),
+    ),
     has_contact=flag(required=False, description="the complainant can be contacted (on the case's first opening)"),
 )
 _register(
-    INVESTIGATION, "InvestigationDue", "A deadline falls due in one working day.",
+    INVESTIGATION,
+    "InvestigationDue",
+    "A deadline falls due in one working day.",
     campus=_campus_opt(),
     deadline=obj(Deadline),
     reminder_for_role=choice(ROLES),
 )
 _register(
-    INVESTIGATION, "DeadlineRescheduled", "A deadline was recomputed (e.g. a provisional one confirmed).",
+    INVESTIGATION,
+    "DeadlineRescheduled",
+    "A deadline was recomputed (e.g. a provisional one confirmed).",
     campus=_campus_opt(),
     previous=obj(Deadline),
     current=obj(Deadline),
@@ -612,7 +658,9 @@ _register(
     note=text(required=False),
 )
 _register(
-    INVESTIGATION, "ExtensionRequested", "A department asked for more time before its deadline passed.",
+    INVESTIGATION,
+    "ExtensionRequested",
+    "A department asked for more time before its deadline passed.",
     campus=_campus_opt(),
     extension_id=uuid_field(),
     department=code(),
@@ -632,12 +680,17 @@ class _ExtensionDecision(StrictSchema):
 
 
 _register(
-    INVESTIGATION, "ExtensionGranted", "The office granted an extension.", _ExtensionDecision,
+    INVESTIGATION,
+    "ExtensionGranted",
+    "The office granted an extension.",
+    _ExtensionDecision,
     deadline=obj(Deadline, description="the new, extended deadline"),
 )
 _register(INVESTIGATION, "ExtensionRefused", "The office refused an extension.", _ExtensionDecision)
 _register(
-    INVESTIGATION, "FindingsSubmitted", "A department submitted its written findings.",
+    INVESTIGATION,
+    "FindingsSubmitted",
+    "A department submitted its written findings.",
     campus=_campus_opt(),
     department=code(),
     substantiated=choice(SUBSTANTIATED),
@@ -647,13 +700,16 @@ _register(
     on_time=flag(),
 )
 _register(
-    INVESTIGATION, "DeadlineBreached", "A deadline passed unmet (emitted once per deadline).",
+    INVESTIGATION,
+    "DeadlineBreached",
+    "A deadline passed unmet (emitted once per deadline).",
     campus=_campus_opt(),
     deadline=obj(Deadline),
     breached_at=when(),
 )
 _register(
-    INVESTIGATION, "DeadlineBreachWithdrawn",
+    INVESTIGATION,
+    "DeadlineBreachWithdrawn",
     "A breach of a provisional deadline withdrawn: the official calendar shows it was not yet due. The "
     "deadline runs again, corrected; statistics no longer count the breach (emitted once per breach).",
     campus=_campus_opt(),
@@ -664,7 +720,9 @@ _register(
     reason=choice(("calendar_updated",), description="why the breach no longer stands"),
 )
 _register(
-    INVESTIGATION, "ComplaintEscalated", "The complaint was escalated to the leadership group.",
+    INVESTIGATION,
+    "ComplaintEscalated",
+    "The complaint was escalated to the leadership group.",
     campus=code(),
     severity=choice(SEVERITIES),
     reason=text(min_length=1),
@@ -672,7 +730,9 @@ _register(
     to=choice(ESCALATION_TARGETS, load_default="leadership_group"),
 )
 _register(
-    INVESTIGATION, "ReplyIssued", "The office approved the reply to the complainant.",
+    INVESTIGATION,
+    "ReplyIssued",
+    "The office approved the reply to the complainant.",
     campus=code(),
     reply_id=uuid_field(),
     contact_person=ident(description="staff id of the office contact named in the reply"),
@@ -682,7 +742,9 @@ _register(
     channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
 )
 _register(
-    INVESTIGATION, "RectificationOrdered", "A department was ordered to rectify.",
+    INVESTIGATION,
+    "RectificationOrdered",
+    "A department was ordered to rectify.",
     campus=_campus_opt(),
     rectification_id=uuid_field(),
     department=code(),
@@ -691,7 +753,9 @@ _register(
     ordered_at=when(),
 )
 _register(
-    INVESTIGATION, "RectificationCompleted", "A department completed a rectification.",
+    INVESTIGATION,
+    "RectificationCompleted",
+    "A department completed a rectification.",
     campus=_campus_opt(),
     rectification_id=uuid_field(),
     department=code(),
@@ -700,14 +764,18 @@ _register(
     note=text(required=False),
 )
 _register(
-    INVESTIGATION, "FollowUpRecorded", "The office recorded the complainant's satisfaction.",
+    INVESTIGATION,
+    "FollowUpRecorded",
+    "The office recorded the complainant's satisfaction.",
     campus=_campus_opt(),
     satisfied=flag(),
     recorded_at=when(),
     note=text(required=False),
 )
 _register(
-    INVESTIGATION, "ComplaintReopened", "A closed or not-accepted complaint was reopened.",
+    INVESTIGATION,
+    "ComplaintReopened",
+    "A closed or not-accepted complaint was reopened.",
     campus=_campus_opt(),
     reason=choice(REOPEN_REASONS),
     reopened_at=when(),
@@ -715,13 +783,17 @@ _register(
     first_reply=obj(FirstReplyDeadline, required=False, description="the new first-reply deadline"),
 )
 _register(
-    INVESTIGATION, "ComplaintClosed", "The case was closed.",
+    INVESTIGATION,
+    "ComplaintClosed",
+    "The case was closed.",
     campus=_campus_opt(),
     closed_at=when(),
     outcome=text(required=False),
 )
 _register(
-    INVESTIGATION, "DisputeRecorded", "A medical dispute arising from the complaint was recorded.",
+    INVESTIGATION,
+    "DisputeRecorded",
+    "A medical dispute arising from the complaint was recorded.",
     campus=_campus_opt(),
     dispute_id=uuid_field(),
     route=choice(DISPUTE_ROUTES),
@@ -729,14 +801,17 @@ _register(
     note=text(required=False),
 )
 _register(
-    INVESTIGATION, "DisputeSettled", "A medical dispute was settled.",
+    INVESTIGATION,
+    "DisputeSettled",
+    "A medical dispute was settled.",
     campus=_campus_opt(),
     dispute_id=uuid_field(),
     route=choice(DISPUTE_ROUTES),
     settled_at=when(),
-    compensation_amount=money(description="compensation paid, >= 0, e.g. \"1200.00\""),
-    currency=fields.String(validate=FullMatch(r"[A-Z]{3}"), load_default="CNY",
-                           metadata={"description": "ISO 4217 code"}),
+    compensation_amount=money(description='compensation paid, >= 0, e.g. "1200.00"'),
+    currency=fields.String(
+        validate=FullMatch(r"[A-Z]{3}"), load_default="CNY", metadata={"description": "ISO 4217 code"}
+    ),
 )
 
 # Investigation's own record of what intake's and notification's events did to a case, so that the
@@ -749,27 +824,35 @@ class _CausedBy(StrictSchema):
 
 
 _register(
-    INVESTIGATION, "CaseEnded", "Intake ended the complaint (resolved on the spot, not accepted, withdrawn): "
-    "the case ends and its clocks stop.", _CausedBy,
+    INVESTIGATION,
+    "CaseEnded",
+    "Intake ended the complaint (resolved on the spot, not accepted, withdrawn): the case ends and its clocks stop.",
+    _CausedBy,
     reason=choice(CASE_END_REASONS, description="how intake ended the complaint"),
     ended_at=when(description="when intake ended it (the time stated in intake's event)"),
 )
 _register(
-    INVESTIGATION, "CaseReclassified", "Intake reclassified the complaint: the case takes the new classification.",
+    INVESTIGATION,
+    "CaseReclassified",
+    "Intake reclassified the complaint: the case takes the new classification.",
     _CausedBy,
     previous=obj(Classification),
     current=obj(Classification),
     reclassified_at=when(),
 )
 _register(
-    INVESTIGATION, "ReplyDeliveryRecorded", "A reply of this round reached the complainant (notification's "
-    "ReplySent): the first-reply clock is met.", _CausedBy,
+    INVESTIGATION,
+    "ReplyDeliveryRecorded",
+    "A reply of this round reached the complainant (notification's ReplySent): the first-reply clock is met.",
+    _CausedBy,
     reply_id=uuid_field(),
     sent_at=when(),
 )
 _register(
-    INVESTIGATION, "ReplyDeliveryFailed", "A reply of this round could not be delivered (notification's "
-    "NotificationFailed).", _CausedBy,
+    INVESTIGATION,
+    "ReplyDeliveryFailed",
+    "A reply of this round could not be delivered (notification's NotificationFailed).",
+    _CausedBy,
     reply_id=uuid_field(),
     failed_at=when(),
 )
@@ -777,7 +860,9 @@ _register(
 # --- notification ---------------------------------------------------------------------------
 
 _register(
-    NOTIFICATION, "ReplySent", "The reply was delivered to the complainant (stops the first-reply clock).",
+    NOTIFICATION,
+    "ReplySent",
+    "The reply was delivered to the complainant (stops the first-reply clock).",
     campus=_campus_opt(),
     reply_id=uuid_field(),
     notification_id=uuid_field(),
@@ -785,7 +870,9 @@ _register(
     sent_at=when(),
 )
 _register(
-    NOTIFICATION, "ReminderSent", "A deadline reminder was delivered to staff.",
+    NOTIFICATION,
+    "ReminderSent",
+    "A deadline reminder was delivered to staff.",
     campus=_campus_opt(),
     notification_id=uuid_field(),
     kind=choice(DEADLINE_KINDS, description="kind of the deadline reminded of"),
@@ -796,7 +883,9 @@ _register(
     sent_at=when(),
 )
 _register(
-    NOTIFICATION, "NotificationFailed", "A notification could not be delivered after retrying.",
+    NOTIFICATION,
+    "NotificationFailed",
+    "A notification could not be delivered after retrying.",
     campus=_campus_opt(),
     notification_id=uuid_field(),
     purpose=choice(NOTIFICATION_PURPOSES),
@@ -1014,8 +1103,9 @@ def _base_type(field: fields.Field) -> dict[str, Any]:
     raise TypeError(f"json_schema: no faithful translation for field {type(field).__name__}")
 
 
-def apply_validator(out: dict[str, Any], validator: Callable[..., Any], field: fields.Field | None = None,
-                    strict: bool = True) -> None:
+def apply_validator(
+    out: dict[str, Any], validator: Callable[..., Any], field: fields.Field | None = None, strict: bool = True
+) -> None:
     """Translate a marshmallow validator into JSON Schema keywords on ``out``. ``strict`` (event schemas,
     which must be faithful) refuses a validator it cannot translate; otherwise (HTTP request schemas) such a
     check — a plain function, a lookup in the hospital's configuration — simply stays server-side."""
@@ -1046,9 +1136,7 @@ def apply_validator(out: dict[str, Any], validator: Callable[..., Any], field: f
     elif isinstance(validator, validate.Equal):
         out["const"] = validator.comparable
     elif strict:
-        raise TypeError(
-            f"json_schema: no faithful translation for validator {validator!r} on {field!r}"
-        )
+        raise TypeError(f"json_schema: no faithful translation for validator {validator!r} on {field!r}")
 
 
 def _nullable(out: dict[str, Any]) -> dict[str, Any]:

@@ -101,7 +101,9 @@ class HttpLimits:
 
     @classmethod
     def from_env(cls) -> HttpLimits:
-        return cls(header_timeout=float(env("HTTP_HEADER_TIMEOUT", "10")),
-                   body_timeout=float(env("HTTP_BODY_TIMEOUT", "30")),
-                   idle_timeout=float(env("HTTP_IDLE_TIMEOUT", "60")),
-                   socket_timeout=float(env("HTTP_SOCKET_TIMEOUT", "30")))
+        return cls(
+            header_timeout=float(env("HTTP_HEADER_TIMEOUT", "10")),
+            body_timeout=float(env("HTTP_BODY_TIMEOUT", "30")),
+            idle_timeout=float(env("HTTP_IDLE_TIMEOUT", "60")),
+            socket_timeout=float(env("HTTP_SOCKET_TIMEOUT", "30")),
+        )

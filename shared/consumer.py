@@ -90,6 +90,7 @@ class Projector:
                 self.sources.add(catalogue.owner_of(event_type))
                 self.handlers.setdefault(event_type, []).append(handler)
             return handler
+
         return register
 
     def on_batch(self, *event_types: str) -> Callable[[BatchHandler], BatchHandler]:
@@ -98,6 +99,7 @@ class Projector:
                 self.sources.add(catalogue.owner_of(event_type))
                 self.batch_handlers.setdefault(event_type, []).append(handler)
             return handler
+
         return register
 
     def apply(self, cur: Cursor, event: Envelope) -> None:
@@ -156,8 +158,9 @@ class Inbox:
         except _Careful:
             return self._receive(events, invalid, careful=True)
 
-    def _receive(self, events: dict[str, dict[int, Envelope]], invalid: list[tuple[Any, EnvelopeError]],
-                 careful: bool) -> Outcome:
+    def _receive(
+        self, events: dict[str, dict[int, Envelope]], invalid: list[tuple[Any, EnvelopeError]], careful: bool
+    ) -> Outcome:
         outcome = Outcome()
         started = time.perf_counter()
         with _after_commit_scope(), self.db.transaction() as cur:
@@ -172,8 +175,11 @@ class Inbox:
     def _apply_source(self, cur: Cursor, source: str, events: dict[int, Envelope], careful: bool) -> Outcome:
         outcome = Outcome()
         # The row lock serialises every consumer of this source: one applier at a time, in order.
-        cur.execute("SELECT upto, (SELECT count(*) FROM pending_events WHERE source = %s)"
-                    " FROM source_position WHERE source = %s FOR UPDATE", (source, source))
+        cur.execute(
+            "SELECT upto, (SELECT count(*) FROM pending_events WHERE source = %s)"
+            " FROM source_position WHERE source = %s FOR UPDATE",
+            (source, source),
+        )
         row = cur.fetchone()
         if row is None:
             cur.execute("INSERT INTO source_position (source, upto) VALUES (%s, 0) ON CONFLICT DO NOTHING", (source,))
@@ -192,18 +198,24 @@ class Inbox:
             else:
                 early.append(events[sequence])
         if early:
-            cur.execute("SELECT sequence FROM pending_events WHERE source = %s AND sequence = ANY(%s)",
-                        (source, [e.sequence for e in early]))
+            cur.execute(
+                "SELECT sequence FROM pending_events WHERE source = %s AND sequence = ANY(%s)",
+                (source, [e.sequence for e in early]),
+            )
             known = {r[0] for r in cur.fetchall()}
             fresh = [e for e in early if e.sequence not in known]
             for event in fresh:
-                cur.execute("INSERT INTO pending_events (source, sequence, body) VALUES (%s, %s, %s)",
-                            (source, event.sequence, json.dumps(event.to_dict(), default=str)))
+                cur.execute(
+                    "INSERT INTO pending_events (source, sequence, body) VALUES (%s, %s, %s)",
+                    (source, event.sequence, json.dumps(event.to_dict(), default=str)),
+                )
             outcome.duplicates += len(early) - len(fresh)
             held += len(fresh)
         if held:  # events held back earlier may now follow on
-            cur.execute("SELECT sequence, body FROM pending_events WHERE source = %s AND sequence > %s"
-                        " ORDER BY sequence", (source, upto))
+            cur.execute(
+                "SELECT sequence, body FROM pending_events WHERE source = %s AND sequence > %s ORDER BY sequence",
+                (source, upto),
+            )
             for sequence, body in cur.fetchall():
                 if sequence != upto + 1:
                     break
@@ -246,19 +258,36 @@ class Inbox:
                 continue
             cur.execute("RELEASE SAVEPOINT apply_event")
             return Outcome(applied=1)
-        log.error("parked %s %s after %d attempts: %s", event.type, event.id, self.max_attempts, error,
-                  extra={"event_id": event.id, "event_type": event.type})
+        log.error(
+            "parked %s %s after %d attempts: %s",
+            event.type,
+            event.id,
+            self.max_attempts,
+            error,
+            extra={"event_id": event.id, "event_type": event.type},
+        )
         self._park(cur, event, event.to_dict(), error, self.max_attempts)
         return Outcome(parked=1)
 
     def _park(self, cur: Cursor, event: Envelope | None, body: Any, error: str, attempts: int) -> None:
-        text = body.decode(errors="replace") if isinstance(body, bytes) else (
-            body if isinstance(body, str) else json.dumps(body, default=str, ensure_ascii=False))
+        text = (
+            body.decode(errors="replace")
+            if isinstance(body, bytes)
+            else (body if isinstance(body, str) else json.dumps(body, default=str, ensure_ascii=False))
+        )
         cur.execute(
             "INSERT INTO parked_events (event_id, source, sequence, type, body, error, attempts)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (event.id if event else None, event.service if event else None,
-             event.sequence if event else None, event.type if event else None, text, error[:4000], attempts))
+            (
+                event.id if event else None,
+                event.service if event else None,
+                event.sequence if event else None,
+                event.type if event else None,
+                text,
+                error[:4000],
+                attempts,
+            ),
+        )
         metrics.CONSUMER_PARKED.labels(self.service, event.service if event else "unknown").inc()
 
     # -- positions, parking --------------------------------------------------------------------
@@ -271,14 +300,19 @@ class Inbox:
     def stale_gaps(self, older_than: float) -> list[str]:
         """Sources with events held back for longer than ``older_than`` seconds."""
         with self.db.transaction() as cur:
-            cur.execute("SELECT DISTINCT source FROM pending_events"
-                        " WHERE received_at < now() - make_interval(secs => %s)", (older_than,))
+            cur.execute(
+                "SELECT DISTINCT source FROM pending_events WHERE received_at < now() - make_interval(secs => %s)",
+                (older_than,),
+            )
             return [row[0] for row in cur.fetchall()]
 
     def parked(self, include_replayed: bool = False) -> list[dict[str, Any]]:
         with self.db.transaction() as cur:
-            cur.execute("SELECT id, event_id, source, sequence, type, error, attempts, parked_at, replayed_at"
-                        " FROM parked_events WHERE %s OR replayed_at IS NULL ORDER BY id", (include_replayed,))
+            cur.execute(
+                "SELECT id, event_id, source, sequence, type, error, attempts, parked_at, replayed_at"
+                " FROM parked_events WHERE %s OR replayed_at IS NULL ORDER BY id",
+                (include_replayed,),
+            )
             rows = fetch_dicts(cur)
         metrics.PARKED_OPEN.labels(self.service).set(sum(1 for r in rows if r["replayed_at"] is None))
         return rows
@@ -290,8 +324,7 @@ class Inbox:
         must cope, which is why this is an operator's decision. Raises if it fails again.
         """
         with _after_commit_scope(), self.db.transaction() as cur:
-            cur.execute("SELECT body FROM parked_events WHERE id = %s AND replayed_at IS NULL FOR UPDATE",
-                        (parked_id,))
+            cur.execute("SELECT body FROM parked_events WHERE id = %s AND replayed_at IS NULL FOR UPDATE", (parked_id,))
             row = cur.fetchone()
             if row is None:
                 raise KeyError(f"no open parked event {parked_id}")
@@ -302,8 +335,14 @@ class Inbox:
 class Backfill:
     """Fetches a source's log over HTTP (``GET /events``) and feeds it through the inbox."""
 
-    def __init__(self, inbox: Inbox, source_urls: dict[str, str], page: int = 500, timeout: float = 10.0,
-                 headers: Callable[[], dict[str, str]] = dict):
+    def __init__(
+        self,
+        inbox: Inbox,
+        source_urls: dict[str, str],
+        page: int = 500,
+        timeout: float = 10.0,
+        headers: Callable[[], dict[str, str]] = dict,
+    ):
         self.inbox = inbox
         self.headers = headers  # e.g. the service's bearer token
         self.source_urls = source_urls
@@ -314,9 +353,12 @@ class Backfill:
         fetched = 0
         while True:
             after = self.inbox.position(source)
-            response = requests.get(f"{self.source_urls[source]}/events",
-                                    params={"after": after, "limit": self.page}, headers=self.headers(),
-                                    timeout=self.timeout)
+            response = requests.get(
+                f"{self.source_urls[source]}/events",
+                params={"after": after, "limit": self.page},
+                headers=self.headers(),
+                timeout=self.timeout,
+            )
             response.raise_for_status()
             page = response.json()["events"]
             if not page:
@@ -331,9 +373,18 @@ class Backfill:
 class EventConsumer:
     """Consumes every source's exchange in batches; acknowledges after the inbox committed."""
 
-    def __init__(self, inbox: Inbox, amqp_uri: str, sources: Iterable[str], backfill: Backfill | None = None,
-                 batch_size: int = 500, batch_wait: float = 0.02, retry_interval: float = 1.0,
-                 gap_timeout: float = 2.0, catch_up_interval: float = 30.0):
+    def __init__(
+        self,
+        inbox: Inbox,
+        amqp_uri: str,
+        sources: Iterable[str],
+        backfill: Backfill | None = None,
+        batch_size: int = 500,
+        batch_wait: float = 0.02,
+        retry_interval: float = 1.0,
+        gap_timeout: float = 2.0,
+        catch_up_interval: float = 30.0,
+    ):
         self.inbox = inbox
         self.amqp_uri = amqp_uri
         self.sources = sorted(sources)
@@ -358,8 +409,7 @@ class EventConsumer:
                 self._consume()
             except Exception as exc:  # broker or database down: unacked messages return to the queue
                 self.connected.clear()
-                log.warning("consumer %s: %s; reconnecting in %.1fs", self.inbox.service, exc,
-                            self.retry_interval)
+                log.warning("consumer %s: %s; reconnecting in %.1fs", self.inbox.service, exc, self.retry_interval)
                 self.stopping.wait(self.retry_interval)
 
     def _consume(self) -> None:
@@ -371,8 +421,9 @@ class EventConsumer:
             queues.declare(connection, self.inbox.service, self.sources)  # migrates classic queues first
             channel = connection.channel()
             channel.basic_qos(0, self.batch_size * 2, False)
-            consumer = kombu.Consumer(channel, queues=self.queues(), accept=ACCEPT, no_ack=False,
-                                      on_message=received.put)
+            consumer = kombu.Consumer(
+                channel, queues=self.queues(), accept=ACCEPT, no_ack=False, on_message=received.put
+            )
             with consumer:
                 applier = threading.Thread(target=self._apply_batches, args=(received, channel, failed), daemon=True)
                 applier.start()
@@ -389,8 +440,7 @@ class EventConsumer:
         if failed:
             raise failed[0]
 
-    def _apply_batches(self, received: queue.Queue[kombu.Message], channel: Any,
-                       failed: list[BaseException]) -> None:
+    def _apply_batches(self, received: queue.Queue[kombu.Message], channel: Any, failed: list[BaseException]) -> None:
         self._applier_stop = False
         while not self._applier_stop:
             try:

@@ -165,8 +165,10 @@ def migrate(dsn: str, *folders: Path) -> list[str]:
     conn = connect(dsn)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                        " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
             # Two replicas starting together must not both apply a migration.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))")
             cur.execute("SELECT name FROM schema_migrations")

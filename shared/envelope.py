@@ -31,8 +31,19 @@ CONTENT_TYPE = "application/cloudevents+json"  # structured mode (CloudEvents JS
 KOMBU_SERIALIZER = "cloudevents"
 DEFAULT_SCHEMA_BASE = "https://schemas.complaints.example/"
 REQUIRED = (
-    "specversion", "id", "type", "source", "subject", "time", "datacontenttype",
-    "dataschema", "sequence", "streamversion", "correlationid", "causationid", "data",
+    "specversion",
+    "id",
+    "type",
+    "source",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "sequence",
+    "streamversion",
+    "correlationid",
+    "causationid",
+    "data",
 )
 
 
@@ -72,8 +83,13 @@ def version_in(dataschema: str, event_type: str) -> int | None:
 
 def _register_kombu_serializer() -> None:
     # json decoding for the CloudEvents content type, so consumers can accept=["json", "cloudevents"]
-    kombu.serialization.register(KOMBU_SERIALIZER, lambda body: json.dumps(body, ensure_ascii=False), json.loads,
-                                 content_type=CONTENT_TYPE, content_encoding="utf-8")
+    kombu.serialization.register(
+        KOMBU_SERIALIZER,
+        lambda body: json.dumps(body, ensure_ascii=False),
+        json.loads,
+        content_type=CONTENT_TYPE,
+        content_encoding="utf-8",
+    )
 
 
 _register_kombu_serializer()
@@ -116,8 +132,12 @@ class Envelope:
         return dataschema_of(self.type, self.schema_version)
 
     def with_position(self, sequence: int, streamversion: int, prevhash: str | None = None) -> Envelope:
-        return replace(self, sequence=sequence, streamversion=streamversion,
-                       prevhash=self.prevhash if prevhash is None else prevhash)
+        return replace(
+            self,
+            sequence=sequence,
+            streamversion=streamversion,
+            prevhash=self.prevhash if prevhash is None else prevhash,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         body = {

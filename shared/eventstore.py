@@ -62,10 +62,16 @@ class EventStore:
             return []
         for event in events:
             if event.source != self.source or event.subject != stream_id:
-                raise EnvelopeError({"source": [f"{event.type} for {event.subject} does not belong to "
-                                                f"stream {stream_id} of {self.source}"]})
-        cur.execute("UPDATE log_head SET last_sequence = last_sequence + %s RETURNING last_sequence, last_hash",
-                    (len(events),))
+                raise EnvelopeError(
+                    {
+                        "source": [
+                            f"{event.type} for {event.subject} does not belong to stream {stream_id} of {self.source}"
+                        ]
+                    }
+                )
+        cur.execute(
+            "UPDATE log_head SET last_sequence = last_sequence + %s RETURNING last_sequence, last_hash", (len(events),)
+        )
         last_sequence, previous_hash = cur.fetchone()
         cur.execute("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = %s", (stream_id,))
         version = cur.fetchone()[0]
@@ -81,9 +87,24 @@ class EventStore:
         psycopg2.extras.execute_values(
             cur,
             f"INSERT INTO events ({_COLUMNS}, hash) VALUES %s",
-            [(e.sequence, e.id, e.subject, e.streamversion, e.type, e.schema_version, e.time,
-              e.correlationid, e.causationid, psycopg2.extras.Json(e.data),
-              psycopg2.extras.Json(e.extensions), e.prevhash, h) for e, h in zip(placed, hashes, strict=True)],
+            [
+                (
+                    e.sequence,
+                    e.id,
+                    e.subject,
+                    e.streamversion,
+                    e.type,
+                    e.schema_version,
+                    e.time,
+                    e.correlationid,
+                    e.causationid,
+                    psycopg2.extras.Json(e.data),
+                    psycopg2.extras.Json(e.extensions),
+                    e.prevhash,
+                    h,
+                )
+                for e, h in zip(placed, hashes, strict=True)
+            ],
         )
         cur.execute("UPDATE log_head SET last_hash = %s", (previous_hash,))
         # Delivered at commit, and only if it commits: wakes the relay without polling.
@@ -91,20 +112,52 @@ class EventStore:
         return placed
 
     def _envelope(self, row: Sequence[Any]) -> Envelope:
-        (sequence, event_id, stream_id, stream_version, event_type, schema_version, occurred_at,
-         correlation_id, causation_id, data, extensions, prev_hash) = row
-        return Envelope(id=str(event_id), type=event_type, source=self.source, subject=stream_id,
-                        time=occurred_at, data=data, schema_version=schema_version, sequence=sequence,
-                        streamversion=stream_version, correlationid=correlation_id,
-                        causationid=causation_id, extensions=extensions, prevhash=prev_hash)
+        (
+            sequence,
+            event_id,
+            stream_id,
+            stream_version,
+            event_type,
+            schema_version,
+            occurred_at,
+            correlation_id,
+            causation_id,
+            data,
+            extensions,
+            prev_hash,
+        ) = row
+        return Envelope(
+            id=str(event_id),
+            type=event_type,
+            source=self.source,
+            subject=stream_id,
+            time=occurred_at,
+            data=data,
+            schema_version=schema_version,
+            sequence=sequence,
+            streamversion=stream_version,
+            correlationid=correlation_id,
+            causationid=causation_id,
+            extensions=extensions,
+            prevhash=prev_hash,
+        )
 
     def read_stream(self, cur: Cursor, stream_id: str, after_version: int = 0) -> list[Envelope]:
-        cur.execute(f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND stream_version > %s"
-                    " ORDER BY stream_version", (stream_id, after_version))
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND stream_version > %s ORDER BY stream_version",
+            (stream_id, after_version),
+        )
         return [self._envelope(row) for row in cur.fetchall()]
 
-    def read_after(self, cur: Cursor, after: int, limit: int = 500, *, subject: str | None = None,
-                   within: StreamScope | None = None) -> list[Envelope]:
+    def read_after(
+        self,
+        cur: Cursor,
+        after: int,
+        limit: int = 500,
+        *,
+        subject: str | None = None,
+        within: StreamScope | None = None,
+    ) -> list[Envelope]:
         """Events after ``after`` in sequence order; only those of stream ``subject`` if given (read through
         the stream index: within a stream, version order is sequence order), and only those of the streams
         ``within`` selects (the caller's scope) if given. ``limit`` counts what is returned."""
@@ -117,8 +170,9 @@ class EventStore:
         if within is not None:
             clauses.append(f"stream_id IN ({within.sql})")
             args.extend(within.args)
-        cur.execute(f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT %s",
-                    (*args, limit))
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT %s", (*args, limit)
+        )
         return [self._envelope(row) for row in cur.fetchall()]
 
     def head(self, cur: Cursor) -> int:
@@ -134,9 +188,24 @@ class EventStore:
 def chain_hash(previous_hash: str, event: Envelope) -> str:
     """The hash of ``event`` chained to the one before: SHA-256 over the previous hash and the event's
     canonical JSON (sorted keys), so any change to a stored event, or a missing one, shows."""
-    canonical = json.dumps([event.sequence, event.id, event.subject, event.streamversion, event.type,
-                            event.schema_version, rfc3339(event.time), event.correlationid, event.causationid,
-                            event.data, event.extensions], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        [
+            event.sequence,
+            event.id,
+            event.subject,
+            event.streamversion,
+            event.type,
+            event.schema_version,
+            rfc3339(event.time),
+            event.correlationid,
+            event.causationid,
+            event.data,
+            event.extensions,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(f"{previous_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -151,8 +220,9 @@ def verify_chain(cur: Cursor, service: str, batch: int = 5000) -> tuple[int, Bro
     store = EventStore(service)
     previous_hash, expected, checked = "", 1, 0
     while True:
-        cur.execute(f"SELECT {_COLUMNS}, hash FROM events WHERE sequence >= %s ORDER BY sequence LIMIT %s",
-                    (expected, batch))
+        cur.execute(
+            f"SELECT {_COLUMNS}, hash FROM events WHERE sequence >= %s ORDER BY sequence LIMIT %s", (expected, batch)
+        )
         rows = cur.fetchall()
         if not rows:
             cur.execute("SELECT last_sequence, last_hash FROM log_head")

@@ -29,7 +29,7 @@ UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired surrogates"
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 StrictBoolean = catalogue.StrictBoolean  # JSON true/false only: "yes" and 1 are refused
-FullMatch = catalogue.FullMatch          # the whole string must match (``$`` would let "…\n" through)
+FullMatch = catalogue.FullMatch  # the whole string must match (``$`` would let "…\n" through)
 
 HOSPITAL_CODES = "hospital_codes"  # field metadata: which of the hospital's code lists the value is from
 CAMPUS, DEPARTMENT = "campus", "department"
@@ -105,15 +105,23 @@ def ident(required: bool = False, max_length: int = catalogue.CODE_MAX, **kwargs
 
 def campus_code(required: bool = False, **kwargs: Any) -> Text:
     """A campus of the configured hospital (:class:`HospitalSchema` adds the choices)."""
-    return Text(required=required, validate=validate.Length(min=1, max=catalogue.CODE_MAX),
-                metadata={HOSPITAL_CODES: CAMPUS}, **kwargs)
+    return Text(
+        required=required,
+        validate=validate.Length(min=1, max=catalogue.CODE_MAX),
+        metadata={HOSPITAL_CODES: CAMPUS},
+        **kwargs,
+    )
 
 
 def department_code(required: bool = False, **kwargs: Any) -> Text:
     """A department of one of the configured hospital's campuses; whether it exists on the right campus is
     the service's check (it knows the complaint's campus)."""
-    return Text(required=required, validate=validate.Length(min=1, max=catalogue.CODE_MAX),
-                metadata={HOSPITAL_CODES: DEPARTMENT}, **kwargs)
+    return Text(
+        required=required,
+        validate=validate.Length(min=1, max=catalogue.CODE_MAX),
+        metadata={HOSPITAL_CODES: DEPARTMENT},
+        **kwargs,
+    )
 
 
 @functools.cache
@@ -127,8 +135,10 @@ def configured_hospital() -> Hospital:
 
 
 def hospital_choices(hospital: Hospital) -> dict[str, list[str]]:
-    return {CAMPUS: sorted(hospital.campuses),
-            DEPARTMENT: sorted({d for campus in hospital.campuses for d in hospital.departments(campus)})}
+    return {
+        CAMPUS: sorted(hospital.campuses),
+        DEPARTMENT: sorted({d for campus in hospital.campuses for d in hospital.departments(campus)}),
+    }
 
 
 class HospitalSchema(Schema):

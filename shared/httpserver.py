@@ -68,8 +68,11 @@ class GuardedProtocol(HttpOnlyProtocol):
             if fired is not self.head_deadline:
                 raise
             self.close_connection = 1
-            self._send_raw(408, "Request Timeout",
-                           error_body(f"request headers not received within {self.server.limits.header_timeout:g}s"))
+            self._send_raw(
+                408,
+                "Request Timeout",
+                error_body(f"request headers not received within {self.server.limits.header_timeout:g}s"),
+            )
         finally:
             if self.head_deadline is not None:
                 self.head_deadline.cancel()
@@ -109,8 +112,10 @@ class GuardedProtocol(HttpOnlyProtocol):
         self.close_connection = 1
 
     def _send_raw(self, status: int, reason: str, body: bytes) -> None:
-        head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
         try:
             self.wfile.write(head + body)
             self.wfile.flush()
@@ -204,8 +209,9 @@ class JsonErrorsApp(WsgiApp):
         else:
             message, details, headers = exc.description or exc.name, {}, {}
         status = exc.code or 500
-        metrics.HTTP_REQUESTS.labels(self.server.container.service_name, method_label(request.method),
-                                     str(status)).inc()
+        metrics.HTTP_REQUESTS.labels(
+            self.server.container.service_name, method_label(request.method), str(status)
+        ).inc()
         wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
         if self.server.html_errors and wants == "text/html":
             return Response(_html_page(status, message), status=status, headers=headers, mimetype="text/html")
@@ -215,8 +221,10 @@ class JsonErrorsApp(WsgiApp):
 def _html_page(status: int, message: str) -> str:
     from html import escape
 
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{status}</title></head>"
-            f"<body><h1>{status}</h1><p>{escape(message)}</p><p><a href=\"/\">Home</a></p></body></html>")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{status}</title></head>'
+        f'<body><h1>{status}</h1><p>{escape(message)}</p><p><a href="/">Home</a></p></body></html>'
+    )
 
 
 def _close_if_body_unread(environ: dict[str, Any]) -> None:
@@ -241,11 +249,19 @@ class GuardedWebServer(WebServer):
     def get_wsgi_app(self) -> JsonErrorsApp:
         return JsonErrorsApp(self)
 
-    def get_wsgi_server(self, sock: Any, wsgi_app: Any, protocol: type = GuardedProtocol,
-                        debug: bool = False) -> GuardedServer:
+    def get_wsgi_server(
+        self, sock: Any, wsgi_app: Any, protocol: type = GuardedProtocol, debug: bool = False
+    ) -> GuardedServer:
         limits = config.HttpLimits.from_env()
-        server = GuardedServer(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
-                               log=logging.getLogger("nameko.web.server"), socket_timeout=limits.socket_timeout)
+        server = GuardedServer(
+            sock,
+            sock.getsockname(),
+            wsgi_app,
+            protocol=protocol,
+            debug=debug,
+            log=logging.getLogger("nameko.web.server"),
+            socket_timeout=limits.socket_timeout,
+        )
         server.limits = limits
         return server
 

@@ -35,9 +35,14 @@ def fetch_json(url: str, timeout: float = 5.0) -> dict[str, Any]:
 class JwksKeys:
     """The identity provider's signing keys by key id, cached; ``clock`` and ``fetch`` injectable for tests."""
 
-    def __init__(self, url: str, cache_seconds: float = 300.0, min_refetch_seconds: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 fetch: Callable[[str], dict[str, Any]] = fetch_json):
+    def __init__(
+        self,
+        url: str,
+        cache_seconds: float = 300.0,
+        min_refetch_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        fetch: Callable[[str], dict[str, Any]] = fetch_json,
+    ):
         self.url, self.cache_seconds, self.min_refetch_seconds = url, cache_seconds, min_refetch_seconds
         self.clock, self.fetch = clock, fetch
         self.keys: dict[str, Any] = {}
@@ -92,6 +97,12 @@ class IdentityProvider:
     def decode(self, token: str) -> dict[str, Any]:
         """The verified claims; raises ``jwt.InvalidTokenError`` (and its subclasses) as ``jwt.decode`` does."""
         kid = jwt.get_unverified_header(token)["kid"]
-        return jwt.decode(token, self.keys.key(kid), algorithms=["RS256"], audience=self.audience,
-                          issuer=self.issuer or None, leeway=LEEWAY_SECONDS,
-                          options={"require": REQUIRED_CLAIMS + (["iss"] if self.issuer else [])})
+        return jwt.decode(
+            token,
+            self.keys.key(kid),
+            algorithms=["RS256"],
+            audience=self.audience,
+            issuer=self.issuer or None,
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS + (["iss"] if self.issuer else [])},
+        )

@@ -55,22 +55,32 @@ def _mover_exchange(service: str) -> str:
 
 
 def quorum_arguments(service: str) -> dict[str, Any]:
-    return {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": dead_letter_name(service)}
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": dead_letter_name(service),
+    }
 
 
 def consumer_queue(service: str, source: str, name: str | None = None) -> kombu.Queue:
     """The quorum queue of one source (the source's exchange is its owner's: only checked, passively)."""
-    return kombu.Queue(name or queue_name(service, source), exchange=event_exchange(source, passive=True),
-                       routing_key="#", durable=True, auto_delete=False, queue_arguments=quorum_arguments(service))
+    return kombu.Queue(
+        name or queue_name(service, source),
+        exchange=event_exchange(source, passive=True),
+        routing_key="#",
+        durable=True,
+        auto_delete=False,
+        queue_arguments=quorum_arguments(service),
+    )
 
 
 def declare(connection: kombu.Connection, service: str, sources: list[str]) -> list[kombu.Queue]:
     """Declare the dead-letter queue and every source's quorum queue, migrating classic ones."""
     with connection.channel() as channel:
         dead = kombu.Exchange(dead_letter_name(service), type="fanout", durable=True)
-        kombu.Queue(dead_letter_name(service), exchange=dead, durable=True,
-                    queue_arguments={"x-queue-type": "quorum"})(channel).declare()
+        kombu.Queue(dead_letter_name(service), exchange=dead, durable=True, queue_arguments={"x-queue-type": "quorum"})(
+            channel
+        ).declare()
     return [ensure_quorum(connection, service, source) for source in sources]
 
 
@@ -147,8 +157,9 @@ def move_messages(connection: kombu.Connection, service: str, source_queue: str,
                 return moved
             properties = dict(message.properties)
             # The broker's own headers (x-delivery-count, x-death) describe the old queue's deliveries.
-            headers = {k: v for k, v in (properties.pop("application_headers", None) or {}).items()
-                       if not k.startswith("x-")}
+            headers = {
+                k: v for k, v in (properties.pop("application_headers", None) or {}).items() if not k.startswith("x-")
+            }
             copy = amqp.Message(message.body, application_headers=headers, **{**properties, "delivery_mode": 2})
             channel.basic_publish(copy, exchange.name, target_queue)
             channel.basic_ack(message.delivery_tag)
@@ -156,6 +167,7 @@ def move_messages(connection: kombu.Connection, service: str, source_queue: str,
 
 
 # -- nameko RPC (intake's contact_for): a quorum queue too ------------------------------------------------------
+
 
 def replace_classic(amqp_uri: str, queue: kombu.Queue) -> None:
     """Declare ``queue`` (a quorum queue); a classic queue of that name is deleted first. Only for RPC

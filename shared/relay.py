@@ -43,8 +43,9 @@ RELAY_FAILURES = (psycopg2.Error, OSError, amqp.exceptions.AMQPError, ConfirmErr
 
 def event_exchange(service: str, passive: bool = False) -> kombu.Exchange:
     # Identical to nameko's get_event_exchange, so nameko subscribers can declare it too.
-    return kombu.Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False,
-                          delivery_mode=2, passive=passive)
+    return kombu.Exchange(
+        f"{service}.events", type="topic", durable=True, auto_delete=False, delivery_mode=2, passive=passive
+    )
 
 
 # Builds the CloudEvent body in PostgreSQL: one round trip per batch, no per-row Python JSON work.
@@ -102,12 +103,19 @@ class Publisher:
         if self.connection is None:
             self.connect()
         for routing_key, message_id, body in messages:
-            message = amqp.Message(body, delivery_mode=2, content_type=CONTENT_TYPE,
-                                   content_encoding="utf-8", message_id=message_id, type=routing_key)
+            message = amqp.Message(
+                body,
+                delivery_mode=2,
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                message_id=message_id,
+                type=routing_key,
+            )
             # The frame basic_publish sends, without its per-message poll for connection.blocked
             # (a socket read each time); blocked/unblocked notices are read while confirms are awaited.
-            self.channel.send_method(spec.Basic.Publish, "Bssbb",
-                                     (0, self.exchange.name, routing_key, False, False), message)
+            self.channel.send_method(
+                spec.Basic.Publish, "Bssbb", (0, self.exchange.name, routing_key, False, False), message
+            )
             self.published += 1
         if wait:
             self.wait_for_confirms()
@@ -134,8 +142,15 @@ class Publisher:
 
 
 class Relay:
-    def __init__(self, service: str, dsn: str, amqp_uri: str, batch_size: int = 1000,
-                 poll_interval: float = 1.0, retry_interval: float = 1.0):
+    def __init__(
+        self,
+        service: str,
+        dsn: str,
+        amqp_uri: str,
+        batch_size: int = 1000,
+        poll_interval: float = 1.0,
+        retry_interval: float = 1.0,
+    ):
         self.service = service
         self.dsn = dsn
         self.batch_size = batch_size
@@ -157,7 +172,8 @@ class Relay:
             while rows and not self.stopping.is_set():
                 # Publish this batch, read the next while the broker confirms it, then record it.
                 self.publisher.publish_batch(
-                    [(event_type, event_id, body.encode()) for _, event_type, event_id, body in rows], wait=False)
+                    [(event_type, event_id, body.encode()) for _, event_type, event_id, body in rows], wait=False
+                )
                 following = self._batch(cur, rows[-1][0])
                 self.publisher.wait_for_confirms()
                 position = rows[-1][0]
@@ -170,8 +186,15 @@ class Relay:
         return sent
 
     def _batch(self, cur: psycopg2.extensions.cursor, after: int) -> list[tuple]:
-        cur.execute(_BATCH_SQL, {"source": f"complaints/{self.service}", "schema_base": schema_base(), "after": after,
-                                 "limit": self.batch_size})
+        cur.execute(
+            _BATCH_SQL,
+            {
+                "source": f"complaints/{self.service}",
+                "schema_base": schema_base(),
+                "after": after,
+                "limit": self.batch_size,
+            },
+        )
         return cur.fetchall()
 
     # -- the loop ---------------------------------------------------------------------------
@@ -186,8 +209,13 @@ class Relay:
                     continue
                 self._serve(conn)
             except RELAY_FAILURES as exc:
-                log.warning("relay %s: %s; retrying in %.1fs", self.service, exc, self.retry_interval,
-                            extra={"service": self.service})
+                log.warning(
+                    "relay %s: %s; retrying in %.1fs",
+                    self.service,
+                    exc,
+                    self.retry_interval,
+                    extra={"service": self.service},
+                )
                 self.publisher.close()
                 self.stopping.wait(self.retry_interval)
             finally:

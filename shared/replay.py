@@ -59,8 +59,11 @@ def log_of(cur: Cursor, service: str) -> Iterator[Any]:
 
 
 def _columns(cur: Cursor, table: str, excluded: dict[str, str]) -> list[str]:
-    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'"
-                " AND table_name = %s ORDER BY ordinal_position", (table,))
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'"
+        " AND table_name = %s ORDER BY ordinal_position",
+        (table,),
+    )
     return [name for (name,) in cur.fetchall() if name not in excluded]
 
 
@@ -73,8 +76,8 @@ def first_difference(cur: Cursor, hook: Hook) -> str | None:
     """The first row (by table, then key) where the rebuilt state and the live one differ."""
     for table, key in hook.TABLES.items():
         columns = _columns(cur, table, hook.EXCLUDED.get(table, {}))
-        live = {row[:len(key)]: row for row in _rows(cur, "public", table, columns, key)}
-        rebuilt = {row[:len(key)]: row for row in _rows(cur, SCRATCH, table, columns, key)}
+        live = {row[: len(key)]: row for row in _rows(cur, "public", table, columns, key)}
+        rebuilt = {row[: len(key)]: row for row in _rows(cur, SCRATCH, table, columns, key)}
         for ident in sorted(live.keys() | rebuilt.keys(), key=str):
             where = f"{table} {dict(zip(key, map(str, ident), strict=True))}"
             if ident not in rebuilt:
@@ -91,12 +94,17 @@ def _scratch_table(cur: Cursor, table: str) -> None:
     """A copy of the live table's shape (keys, defaults) whose serial columns draw from sequences of the
     scratch schema (sequences are not transactional: the live ones must never advance)."""
     cur.execute(f'CREATE TABLE {SCRATCH}."{table}" (LIKE public."{table}" INCLUDING ALL)')
-    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
-                " AND column_default LIKE 'nextval(%%'", (SCRATCH, table))
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+        " AND column_default LIKE 'nextval(%%'",
+        (SCRATCH, table),
+    )
     for (column,) in cur.fetchall():
         cur.execute(f'CREATE SEQUENCE {SCRATCH}."{table}_{column}_seq"')
-        cur.execute(f'ALTER TABLE {SCRATCH}."{table}" ALTER COLUMN "{column}"'
-                    f" SET DEFAULT nextval('{SCRATCH}.\"{table}_{column}_seq\"')")
+        cur.execute(
+            f'ALTER TABLE {SCRATCH}."{table}" ALTER COLUMN "{column}"'
+            f" SET DEFAULT nextval('{SCRATCH}.\"{table}_{column}_seq\"')"
+        )
 
 
 def check(service: str, dsn: str | None = None) -> str | None:

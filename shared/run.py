@@ -39,6 +39,7 @@ def stop_on_signals(runner: ServiceRunner) -> None:
         while True:
             trampoline(read_end, read=True)
             os.read(read_end, 512)
+
     eventlet.spawn_n(drain)
     signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
     signal.signal(signal.SIGINT, lambda *_: eventlet.spawn_n(runner.stop))
@@ -50,10 +51,12 @@ def main(argv: list[str]) -> None:
     service = argv[0]
     make_cooperative()
     logs.configure(service)
-    runner = ServiceRunner({
-        "AMQP_URI": config.amqp_uri(service),
-        "WEB_SERVER_ADDRESS": f"{config.env('BIND_HOST', '0.0.0.0')}:{config.http_port(service)}",
-    })
+    runner = ServiceRunner(
+        {
+            "AMQP_URI": config.amqp_uri(service),
+            "WEB_SERVER_ADDRESS": f"{config.env('BIND_HOST', '0.0.0.0')}:{config.http_port(service)}",
+        }
+    )
     runner.add_service(service_class(service))
     stop_on_signals(runner)
     runner.start()

@@ -33,8 +33,7 @@ _databases: dict[str, Database] = {}
 def database(service: str) -> Database:
     """One pool per service per process, shared by entrypoints, relay and consumer."""
     if service not in _databases:
-        _databases[service] = Database(config.database_url(service),
-                                       size=int(os.environ.get("DB_POOL_SIZE", "10")))
+        _databases[service] = Database(config.database_url(service), size=int(os.environ.get("DB_POOL_SIZE", "10")))
     return _databases[service]
 
 
@@ -65,8 +64,12 @@ class RelayProvider(DependencyProvider):
         self.service = service
 
     def setup(self) -> None:
-        self.relay = Relay(self.service, config.database_url(self.service), config.amqp_uri(self.service),
-                           batch_size=int(os.environ.get("RELAY_BATCH_SIZE", "1000")))
+        self.relay = Relay(
+            self.service,
+            config.database_url(self.service),
+            config.amqp_uri(self.service),
+            batch_size=int(os.environ.get("RELAY_BATCH_SIZE", "1000")),
+        )
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.relay.run)
@@ -88,10 +91,18 @@ class ConsumerProvider(DependencyProvider):
     def setup(self) -> None:
         self.inbox = Inbox(self.service, database(self.service), self.projector)
         sources = sorted(self.projector.sources)
-        backfill = Backfill(self.inbox, {s: config.service_url(s) for s in sources},
-                            headers=lambda: {"Authorization": f"Bearer {authenticator().service_token(self.service)}"})
-        self.consumer = EventConsumer(self.inbox, config.amqp_uri(self.service), sources, backfill,
-                                      gap_timeout=float(os.environ.get("GAP_TIMEOUT", "2")))
+        backfill = Backfill(
+            self.inbox,
+            {s: config.service_url(s) for s in sources},
+            headers=lambda: {"Authorization": f"Bearer {authenticator().service_token(self.service)}"},
+        )
+        self.consumer = EventConsumer(
+            self.inbox,
+            config.amqp_uri(self.service),
+            sources,
+            backfill,
+            gap_timeout=float(os.environ.get("GAP_TIMEOUT", "2")),
+        )
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.consumer.run)
@@ -152,8 +163,7 @@ class Backbone:
     def health_ready(self, request: Request) -> Response:
         checks = {"database": self.db.ping(), "broker": broker_check(self.name).ok()}
         ready = all(checks.values())
-        return json_response({"status": "ready" if ready else "not ready", "checks": checks},
-                             200 if ready else 503)
+        return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
     @http("GET", "/metrics", public=True)
     def metrics(self, request: Request) -> Response:
@@ -180,8 +190,9 @@ class EventLog:
         store = EventStore(self.name)
         subject = str(params["subject"]) if "subject" in params else None
         with self.db.transaction() as cur:
-            page = store.read_after(cur, params["after"], params["limit"], subject=subject,
-                                    within=self._scope(principal(request)))
+            page = store.read_after(
+                cur, params["after"], params["limit"], subject=subject, within=self._scope(principal(request))
+            )
             head = store.head(cur)
         return json_response({"events": [e.to_dict() for e in page], "head": head})
 

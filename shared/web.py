@@ -102,8 +102,9 @@ def json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw.decode("utf-8") or "null", object_pairs_hook=_unique_keys)
     except DuplicateKey as exc:
-        raise BadRequest(f"key {exc.key!r} appears more than once in the body",
-                         errors={exc.key: ["given more than once"]}) from None
+        raise BadRequest(
+            f"key {exc.key!r} appears more than once in the body", errors={exc.key: ["given more than once"]}
+        ) from None
     except RecursionError:
         raise _too_deep() from None
     except ValueError as exc:  # not UTF-8 (UnicodeDecodeError) or not JSON
@@ -120,8 +121,9 @@ def _require_json_media_type(request: Request) -> None:
     media_type = request.mimetype
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
-        raise UnsupportedMediaType(f"content type {media_type} is not accepted; send application/json",
-                                   content_type=media_type)
+        raise UnsupportedMediaType(
+            f"content type {media_type} is not accepted; send application/json", content_type=media_type
+        )
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"charset {charset} is not accepted; send UTF-8", content_type=request.mimetype)
 
@@ -154,8 +156,10 @@ def _depth(value: Any) -> int:
 
 
 def _too_deep() -> BadRequest:
-    return BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels",
-                      errors={"_body": [f"nests deeper than {MAX_JSON_DEPTH} levels"]})
+    return BadRequest(
+        f"body nests deeper than {MAX_JSON_DEPTH} levels",
+        errors={"_body": [f"nests deeper than {MAX_JSON_DEPTH} levels"]},
+    )
 
 
 def load(schema: Schema, request_or_data: Request | Mapping[str, Any]) -> dict[str, Any]:
@@ -168,8 +172,10 @@ def query(schema: Schema, request: Request) -> dict[str, Any]:
     was meant is anybody's guess, and taking the first silently hides a client's bug)."""
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
-        raise BadRequest(f"query parameter {', '.join(repeated)} given more than once",
-                         errors={name: ["given more than once"] for name in repeated})
+        raise BadRequest(
+            f"query parameter {', '.join(repeated)} given more than once",
+            errors={name: ["given more than once"] for name in repeated},
+        )
     return schema.load(dict(request.args.items()))
 
 
@@ -185,10 +191,19 @@ class HttpEntrypoint(HttpRequestHandler):
     limiter: RateLimiter | None = None
     body_timeout: float | None = None
 
-    def __init__(self, method: str, url: str, roles: tuple[str, ...] | None = None, public: bool = False,
-                 max_body: int = MAX_BODY_BYTES, **kwargs: Any):
-        kwargs.setdefault("expected_exceptions", (HttpError, ValidationError, EnvelopeError, ConcurrencyError,
-                                                  Forbidden, DatabaseUnavailable))
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        roles: tuple[str, ...] | None = None,
+        public: bool = False,
+        max_body: int = MAX_BODY_BYTES,
+        **kwargs: Any,
+    ):
+        kwargs.setdefault(
+            "expected_exceptions",
+            (HttpError, ValidationError, EnvelopeError, ConcurrencyError, Forbidden, DatabaseUnavailable),
+        )
         self.roles, self.public, self.max_body = roles, public, max_body
         super().__init__(method, url, **kwargs)
 
@@ -206,8 +221,9 @@ class HttpEntrypoint(HttpRequestHandler):
             response = self.response_from_exception(exc)
         else:
             response = super().handle_request(request)
-        metrics.HTTP_REQUESTS.labels(self.container.service_name, method_label(request.method),
-                                     str(response.status_code)).inc()
+        metrics.HTTP_REQUESTS.labels(
+            self.container.service_name, method_label(request.method), str(response.status_code)
+        ).inc()
         return response
 
     def _admit(self, request: Request) -> None:
@@ -224,8 +240,9 @@ class HttpEntrypoint(HttpRequestHandler):
             if wait:
                 # whole seconds, never "0s" (sooner would be refused); a limit of 0 per minute: a day
                 retry_after = max(1, math.ceil(min(wait, 86400.0)))
-                raise TooManyRequests(f"too many writes by {found.subject}; try again in {retry_after}s",
-                                      retry_after=retry_after)
+                raise TooManyRequests(
+                    f"too many writes by {found.subject}; try again in {retry_after}s", retry_after=retry_after
+                )
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, TooManyRequests):
@@ -245,8 +262,9 @@ class HttpEntrypoint(HttpRequestHandler):
         if isinstance(exc, DatabaseUnavailable):  # e.g. a failover: nothing was applied, or not confirmed
             return json_response({"error": "database unavailable; try again"}, 503, {"Retry-After": "2"})
         if isinstance(exc, ConcurrencyError):
-            return json_response({"error": "the case changed meanwhile; reload and try again",
-                                  "stream_version": exc.actual}, 409)
+            return json_response(
+                {"error": "the case changed meanwhile; reload and try again", "stream_version": exc.actual}, 409
+            )
         return json_response({"error": "internal error"}, 500)
 
 

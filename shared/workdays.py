@@ -41,21 +41,28 @@ def lunar_holidays(year: int) -> frozenset[date]:
 
     Only the statutory days themselves: the bridging days and make-up Saturdays around them are
     announced by the State Council each year and cannot be computed, hence still provisional."""
+
     def solar(month: int, day: int) -> date:
         s = Lunar.fromYmd(year, month, day).getSolar()
         return date(s.getYear(), s.getMonth(), s.getDay())
 
     spring = solar(1, 1)
     qingming = Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"]  # a solar term, in April of ``year``
-    days = {spring - timedelta(days=1), spring, spring + timedelta(days=1), spring + timedelta(days=2),
-            date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), solar(5, 5), solar(8, 15)}
+    days = {
+        spring - timedelta(days=1),
+        spring,
+        spring + timedelta(days=1),
+        spring + timedelta(days=2),
+        date(qingming.getYear(), qingming.getMonth(), qingming.getDay()),
+        solar(5, 5),
+        solar(8, 15),
+    }
     return frozenset(days)
 
 
 def fallback_is_working_day(day: date) -> bool:
     """The FALLBACK's judgement of a day in a year no official calendar covers yet."""
-    return (day.weekday() < 5 and (day.month, day.day) not in FALLBACK_HOLIDAYS
-            and day not in lunar_holidays(day.year))
+    return day.weekday() < 5 and (day.month, day.day) not in FALLBACK_HOLIDAYS and day not in lunar_holidays(day.year)
 
 
 @cache
@@ -121,9 +128,7 @@ class CampusCalendar:
             raise CalendarConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
         both = self.closures & self.extra_workdays
         if both:
-            raise CalendarConfigError(
-                f"closures/extra_workdays: dates in both: {sorted(d.isoformat() for d in both)}"
-            )
+            raise CalendarConfigError(f"closures/extra_workdays: dates in both: {sorted(d.isoformat() for d in both)}")
         for year, sched in self.announced_years.items():
             if _library_covers_year(year):
                 # A schedule replaces the whole year: taking it for a covered year would silently
@@ -136,8 +141,7 @@ class CampusCalendar:
             clash = sched.holidays & sched.workdays
             if clash:
                 raise CalendarConfigError(
-                    f"announced_years.{year}: dates both holiday and workday: "
-                    f"{sorted(d.isoformat() for d in clash)}"
+                    f"announced_years.{year}: dates both holiday and workday: {sorted(d.isoformat() for d in clash)}"
                 )
             strays = {d for d in sched.holidays | sched.workdays if d.year != year}
             if strays:
@@ -309,9 +313,7 @@ def calendar_from_config(campus: str, config: Mapping[str, Any]) -> CampusCalend
         except (TypeError, ValueError) as exc:
             raise CalendarConfigError(f"{key}: year must be an integer") from exc
         if not isinstance(raw_sched, Mapping):
-            raise CalendarConfigError(
-                f"{key}: expected {{'holidays': [...], 'workdays': [...]}}, got {raw_sched!r}"
-            )
+            raise CalendarConfigError(f"{key}: expected {{'holidays': [...], 'workdays': [...]}}, got {raw_sched!r}")
         _check_keys(key, raw_sched, _SCHEDULE_KEYS)
         announced[year] = YearSchedule(
             holidays=_parse_dates(f"{key}.holidays", raw_sched.get("holidays", [])),

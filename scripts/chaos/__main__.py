@@ -62,8 +62,9 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def run_scenarios(stack: Stack, cluster: RabbitCluster, postgres: PostgresPair, load: Load,
-                  args: argparse.Namespace) -> list[checks.Row]:
+def run_scenarios(
+    stack: Stack, cluster: RabbitCluster, postgres: PostgresPair, load: Load, args: argparse.Namespace
+) -> list[checks.Row]:
     dead_node: list = []
 
     def kill_leader_node() -> None:

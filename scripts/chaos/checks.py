@@ -50,8 +50,12 @@ class Snapshot:
 
     @property
     def caught_up(self) -> bool:
-        return (self.lost == 0 and self.gaps == 0 and self.messages_pending == 0
-                and all(self.published.get(s, 0) == head for s, head in self.heads.items()))
+        return (
+            self.lost == 0
+            and self.gaps == 0
+            and self.messages_pending == 0
+            and all(self.published.get(s, 0) == head for s, head in self.heads.items())
+        )
 
 
 def _query(stack, service: str, sql: str) -> list[tuple]:
@@ -72,17 +76,29 @@ def measure(stack) -> Snapshot:
             snap.positions[(consumer, source)] = rows.get(source, 0)
         snap.pending += _query(stack, consumer, "SELECT count(*) FROM pending_events")[0][0]
         snap.parked += _query(stack, consumer, "SELECT count(*) FROM parked_events")[0][0]
-    parked_from = dict(_query(stack, "reporting", "SELECT source, count(*) FROM parked_events"
-                                                  " WHERE source IS NOT NULL GROUP BY source"))
-    copies = {s: (n, top) for s, n, top in _query(stack, "reporting", "SELECT source, count(*), max(sequence)"
-                                                                        " FROM event_copy GROUP BY source")}
+    parked_from = dict(
+        _query(
+            stack, "reporting", "SELECT source, count(*) FROM parked_events WHERE source IS NOT NULL GROUP BY source"
+        )
+    )
+    copies = {
+        s: (n, top)
+        for s, n, top in _query(
+            stack, "reporting", "SELECT source, count(*), max(sequence) FROM event_copy GROUP BY source"
+        )
+    }
     for source in SOURCES:
         count, top = copies.get(source, (0, 0))
         snap.copy_missing += max(0, snap.heads[source] - count - parked_from.get(source, 0))
         snap.copy_holes += max(0, (top or 0) - count - parked_from.get(source, 0))
-    snap.breached_twice = _query(stack, "investigation", (
-        "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM events WHERE type = 'DeadlineBreached'"
-        " GROUP BY stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')) d"))[0][0]
+    snap.breached_twice = _query(
+        stack,
+        "investigation",
+        (
+            "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM events WHERE type = 'DeadlineBreached'"
+            " GROUP BY stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')) d"
+        ),
+    )[0][0]
     statuses = dict(_query(stack, "notification", "SELECT status, count(*) FROM notifications GROUP BY status"))
     snap.messages_pending = statuses.get("pending", 0) + statuses.get("sending", 0)
     snap.messages_failed = statuses.get("failed", 0)
@@ -90,9 +106,15 @@ def measure(stack) -> Snapshot:
     deliveries: Counter = stack.deliveries()
     snap.deliveries = sum(deliveries.values())
     snap.delivered_twice = sum(n - 1 for n in deliveries.values() if n > 1)
-    snap.doubles = sorted(k for k, n in deliveries.items() if n > 1) + [f"breach:{s}:{k}" for s, k in _query(
-        stack, "investigation", "SELECT stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')"
-        " FROM events WHERE type = 'DeadlineBreached' GROUP BY 1, 2 HAVING count(*) > 1")]
+    snap.doubles = sorted(k for k, n in deliveries.items() if n > 1) + [
+        f"breach:{s}:{k}"
+        for s, k in _query(
+            stack,
+            "investigation",
+            "SELECT stream_id, coalesce(data->'deadline'->>'key', data->'deadline'->>'kind')"
+            " FROM events WHERE type = 'DeadlineBreached' GROUP BY 1, 2 HAVING count(*) > 1",
+        )
+    ]
     return snap
 
 
@@ -123,26 +145,55 @@ class Row:
     @classmethod
     def of(cls, scenario: str, before: Snapshot, after: Snapshot, seconds: float | None) -> Row:
         doubled = (after.breached_twice + after.delivered_twice) - (before.breached_twice + before.delivered_twice)
-        return cls(scenario, produced=sum(after.heads.values()) - sum(before.heads.values()),
-                   breaches=after.breaches - before.breaches, deliveries=after.deliveries - before.deliveries,
-                   failed_messages=after.messages_failed - before.messages_failed, lost=after.lost, doubled=doubled,
-                   gaps=after.gaps, parked=after.parked - before.parked, seconds=seconds)
+        return cls(
+            scenario,
+            produced=sum(after.heads.values()) - sum(before.heads.values()),
+            breaches=after.breaches - before.breaches,
+            deliveries=after.deliveries - before.deliveries,
+            failed_messages=after.messages_failed - before.messages_failed,
+            lost=after.lost,
+            doubled=doubled,
+            gaps=after.gaps,
+            parked=after.parked - before.parked,
+            seconds=seconds,
+        )
 
     @property
     def failed(self) -> bool:
-        return (self.lost > 0 or self.doubled > 0 or self.gaps > 0 or self.failed_messages > 0
-                or self.seconds is None)
+        return self.lost > 0 or self.doubled > 0 or self.gaps > 0 or self.failed_messages > 0 or self.seconds is None
 
 
 def table(rows: list[Row]) -> str:
-    header = ("scenario", "events produced", "breaches", "messages sent", "messages failed", "lost",
-              "effects doubled", "gaps", "parked", "seconds to catch up")
-    lines = [header] + [(r.scenario, *(str(v) for v in (r.produced, r.breaches, r.deliveries, r.failed_messages,
-                                                        r.lost, r.doubled, r.gaps, r.parked)),
-                         "never" if r.seconds is None else f"{r.seconds:.1f}") for r in rows]
+    header = (
+        "scenario",
+        "events produced",
+        "breaches",
+        "messages sent",
+        "messages failed",
+        "lost",
+        "effects doubled",
+        "gaps",
+        "parked",
+        "seconds to catch up",
+    )
+    lines = [header] + [
+        (
+            r.scenario,
+            *(
+                str(v)
+                for v in (r.produced, r.breaches, r.deliveries, r.failed_messages, r.lost, r.doubled, r.gaps, r.parked)
+            ),
+            "never" if r.seconds is None else f"{r.seconds:.1f}",
+        )
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths, strict=True))) for line in lines]
+    out = [
+        " | ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in lines
+    ]
     out.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(out)
 

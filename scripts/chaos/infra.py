@@ -54,15 +54,24 @@ class RabbitNode:
 
     def env(self) -> dict[str, str]:
         f = self.folder
-        return {**os.environ, "HOME": str(self.home), "RABBITMQ_NODENAME": self.name,
-                "RABBITMQ_NODE_PORT": str(self.amqp_port), "RABBITMQ_DIST_PORT": str(DIST_PORT + self.index),
-                "RABBITMQ_MNESIA_BASE": str(f / "mnesia"), "RABBITMQ_LOG_BASE": str(f / "log"),
-                "RABBITMQ_CONFIG_FILE": str(f / "rabbitmq.conf"), "RABBITMQ_CONF_ENV_FILE": str(f / "env.conf"),
-                "RABBITMQ_ADVANCED_CONFIG_FILE": str(f / "advanced.config"),
-                "RABBITMQ_ENABLED_PLUGINS_FILE": str(f / "enabled_plugins"),
-                "RABBITMQ_PLUGINS_EXPAND_DIR": str(f / "plugins-expand"), "RABBITMQ_PID_FILE": str(f / "pid"),
-                "RABBITMQ_FEATURE_FLAGS_FILE": str(f / "feature_flags"),
-                "ERL_EPMD_ADDRESS": "127.0.0.1", "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}"}
+        return {
+            **os.environ,
+            "HOME": str(self.home),
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_PORT": str(self.amqp_port),
+            "RABBITMQ_DIST_PORT": str(DIST_PORT + self.index),
+            "RABBITMQ_MNESIA_BASE": str(f / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(f / "log"),
+            "RABBITMQ_CONFIG_FILE": str(f / "rabbitmq.conf"),
+            "RABBITMQ_CONF_ENV_FILE": str(f / "env.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(f / "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(f / "enabled_plugins"),
+            "RABBITMQ_PLUGINS_EXPAND_DIR": str(f / "plugins-expand"),
+            "RABBITMQ_PID_FILE": str(f / "pid"),
+            "RABBITMQ_FEATURE_FLAGS_FILE": str(f / "feature_flags"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
 
     def prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -70,27 +79,42 @@ class RabbitNode:
             f"listeners.tcp.1 = 127.0.0.1:{self.amqp_port}\n"
             f"management.tcp.port = {self.management_port}\nmanagement.tcp.ip = 127.0.0.1\n"
             "loopback_users = none\nvm_memory_high_watermark.relative = 0.2\n"
-            "disk_free_limit.absolute = 200MB\n")
+            "disk_free_limit.absolute = 200MB\n"
+        )
         (self.folder / "env.conf").write_text("")
         (self.folder / "advanced.config").write_text("[].\n")
         (self.folder / "enabled_plugins").write_text("[rabbitmq_management].\n")
 
     def start(self) -> None:
         log = (self.folder / "server.out").open("ab")
-        self.process = subprocess.Popen([str(RABBIT_BIN / "rabbitmq-server")], env=self.env(), stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [str(RABBIT_BIN / "rabbitmq-server")],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def ctl(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run([str(RABBIT_BIN / "rabbitmqctl"), "-n", self.name, *args], env=self.env(),
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [str(RABBIT_BIN / "rabbitmqctl"), "-n", self.name, *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)} on {self.name}: {result.stderr or result.stdout}")
         return result.stdout
 
     def wait_running(self, timeout: float = 120) -> None:
         # await_startup fails at once while the VM has not registered with epmd yet: ask again.
-        wait_until(lambda: self.ctl("await_startup", "--timeout", "10", timeout=30) is not None, timeout,
-                   f"{self.name} to start", interval=1.0)
+        wait_until(
+            lambda: self.ctl("await_startup", "--timeout", "10", timeout=30) is not None,
+            timeout,
+            f"{self.name} to start",
+            interval=1.0,
+        )
 
     def kill(self) -> None:
         """SIGKILL the node's Erlang VM (and its helpers), as a lost machine would."""
@@ -141,8 +165,13 @@ class RabbitCluster:
             if node.process is None:
                 continue
             try:
-                response = requests.request(method, f"http://127.0.0.1:{node.management_port}/api{path}",
-                                            auth=("guest", "guest"), timeout=10, **kwargs)
+                response = requests.request(
+                    method,
+                    f"http://127.0.0.1:{node.management_port}/api{path}",
+                    auth=("guest", "guest"),
+                    timeout=10,
+                    **kwargs,
+                )
                 response.raise_for_status()
                 return response
             except requests.RequestException as exc:
@@ -225,12 +254,27 @@ class PostgresPair:
         self.base.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.base, PG_USER, PG_USER)
-        _as_postgres([str(pg_bin() / "initdb"), "-D", str(self.primary.data), "-U", PG_USER, "--auth=trust",
-                      "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"], timeout=180)
+        _as_postgres(
+            [
+                str(pg_bin() / "initdb"),
+                "-D",
+                str(self.primary.data),
+                "-U",
+                PG_USER,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            timeout=180,
+        )
         with (self.primary.data / "postgresql.conf").open("a") as conf:
-            conf.write("listen_addresses = '127.0.0.1'\nwal_level = replica\nmax_wal_senders = 5\n"
-                       "synchronous_standby_names = 'standby'\nsynchronous_commit = on\n"
-                       "shared_buffers = 64MB\nmax_connections = 200\nfsync = off\n")
+            conf.write(
+                "listen_addresses = '127.0.0.1'\nwal_level = replica\nmax_wal_senders = 5\n"
+                "synchronous_standby_names = 'standby'\nsynchronous_commit = on\n"
+                "shared_buffers = 64MB\nmax_connections = 200\nfsync = off\n"
+            )
         with (self.primary.data / "pg_hba.conf").open("a") as hba:
             hba.write("host replication all 127.0.0.1/32 trust\n")
         self.primary.start()
@@ -239,9 +283,27 @@ class PostgresPair:
 
     def _clone(self, source: PostgresServer, target: PostgresServer) -> None:
         """``target`` becomes a streaming standby of ``source`` (named "standby" in its primary_conninfo)."""
-        _as_postgres([str(pg_bin() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(source.port), "-U", PG_USER,
-                      "-D", str(target.data), "-R", "-X", "stream", "-c", "fast",
-                      "-d", f"host=127.0.0.1 port={source.port} user={PG_USER} application_name=standby"], timeout=180)
+        _as_postgres(
+            [
+                str(pg_bin() / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(source.port),
+                "-U",
+                PG_USER,
+                "-D",
+                str(target.data),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "-d",
+                f"host=127.0.0.1 port={source.port} user={PG_USER} application_name=standby",
+            ],
+            timeout=180,
+        )
         # Once promoted, a standby is a primary with no standby of its own: it must not wait for one.
         with (target.data / "postgresql.auto.conf").open("a") as conf:
             conf.write("synchronous_standby_names = ''\n")
@@ -262,16 +324,17 @@ class PostgresPair:
         wait_until(self.synchronous, 60, "the rebuilt standby to replicate synchronously")
 
     def synchronous(self) -> bool:
-        with contextlib.closing(psycopg2.connect(self.primary.dsn(), connect_timeout=3)) as conn, \
-                conn.cursor() as cur:
+        with contextlib.closing(psycopg2.connect(self.primary.dsn(), connect_timeout=3)) as conn, conn.cursor() as cur:
             cur.execute("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'")
             row = cur.fetchone()
             return bool(row and row[0] == "sync")
 
     def url_template(self) -> str:
         """Both hosts; libpq keeps the one that takes writes (the promoted standby after a failover)."""
-        return (f"postgresql://{PG_USER}@127.0.0.1:{PG_PORT},127.0.0.1:{PG_PORT + 1}/complaints_{{service}}"
-                "?target_session_attrs=read-write")
+        return (
+            f"postgresql://{PG_USER}@127.0.0.1:{PG_PORT},127.0.0.1:{PG_PORT + 1}/complaints_{{service}}"
+            "?target_session_attrs=read-write"
+        )
 
     def fail_over(self) -> None:
         self.primary.stop_hard()

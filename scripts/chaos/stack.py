@@ -42,16 +42,29 @@ class Stack:
 
     def _environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.endswith(("_AMQP_URI", "_DATABASE_URL", "_URL", "_PORT"))}
-        env.update({
-            "AMQP_URI": self.cluster.amqp_uris(), "DATABASE_URL_TEMPLATE": self.postgres.url_template(),
-            "AUTH_JWT_SECRET": f"chaos-{uuid.uuid4().hex}-0123456789abcdef", "GAP_TIMEOUT": "1",
-            "DEADLINE_TICK_SECONDS": "0.5", "RATE_LIMIT_WRITES_PER_MINUTE": "600000", "RATE_LIMIT_WRITE_BURST": "10000",
-            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SMTP_PORT), "SMS_GATEWAY_URL": f"http://127.0.0.1:{SMS_PORT}/send",
-            "SMS_GATEWAY_TOKEN": "chaos", "SMS_TIMEOUT": "2", "NOTIFY_BACKOFF_SECONDS": "0.2",
-            "NOTIFY_BACKOFF_CAP_SECONDS": "1", "NOTIFY_DELIVERY_INTERVAL": "0.2", "DB_POOL_SIZE": "6",
-            # Production retries a message for hours (backoff 30 s, capped at 1 h); scaled down, ~45 s of retries.
-            "NOTIFY_MAX_ATTEMPTS": "50",
-            "PYTHONPATH": str(config.ROOT)})
+        env.update(
+            {
+                "AMQP_URI": self.cluster.amqp_uris(),
+                "DATABASE_URL_TEMPLATE": self.postgres.url_template(),
+                "AUTH_JWT_SECRET": f"chaos-{uuid.uuid4().hex}-0123456789abcdef",
+                "GAP_TIMEOUT": "1",
+                "DEADLINE_TICK_SECONDS": "0.5",
+                "RATE_LIMIT_WRITES_PER_MINUTE": "600000",
+                "RATE_LIMIT_WRITE_BURST": "10000",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(SMTP_PORT),
+                "SMS_GATEWAY_URL": f"http://127.0.0.1:{SMS_PORT}/send",
+                "SMS_GATEWAY_TOKEN": "chaos",
+                "SMS_TIMEOUT": "2",
+                "NOTIFY_BACKOFF_SECONDS": "0.2",
+                "NOTIFY_BACKOFF_CAP_SECONDS": "1",
+                "NOTIFY_DELIVERY_INTERVAL": "0.2",
+                "DB_POOL_SIZE": "6",
+                # Production retries a message for hours (backoff 30 s, capped at 1 h); scaled down, ~45 s of retries.
+                "NOTIFY_MAX_ATTEMPTS": "50",
+                "PYTHONPATH": str(config.ROOT),
+            }
+        )
         for i, service in enumerate(config.SERVICES):
             env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{HTTP_PORT['a'] + i}"  # backfill from replica a
         os.environ["AUTH_JWT_SECRET"] = env["AUTH_JWT_SECRET"]  # the load's tokens
@@ -62,25 +75,38 @@ class Stack:
 
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "shared.migrate"], env=self.env, cwd=config.ROOT, check=True,
-                       capture_output=True, timeout=300)
-        self.helpers = [self._spawn(["tests.support.smtp_sink", str(SMTP_PORT), str(self.mail)], "smtp"),
-                        self._spawn(["tests.support.sms_gateway", str(SMS_PORT)], "sms")]
+        subprocess.run(
+            [sys.executable, "-m", "shared.migrate"],
+            env=self.env,
+            cwd=config.ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        self.helpers = [
+            self._spawn(["tests.support.smtp_sink", str(SMTP_PORT), str(self.mail)], "smtp"),
+            self._spawn(["tests.support.sms_gateway", str(SMS_PORT)], "sms"),
+        ]
         for replica in REPLICAS:
             self.start_replicas(replica)
 
     def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen([sys.executable, "-m", *args], cwd=config.ROOT, env=env or self.env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=config.ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT
+        )
 
     def start_replicas(self, replica: str) -> None:
         for i, service in enumerate(config.SERVICES):
             env = {**self.env, f"{service.upper()}_PORT": str(HTTP_PORT[replica] + i)}
             self.processes[(service, replica)] = self._spawn(["shared.run", service], f"{service}-{replica}", env)
         for service in config.SERVICES:
-            wait_until(lambda s=service: requests.get(f"{self.url(s, replica)}/health/ready", timeout=2).ok, 120,
-                       f"{service}-{replica} ready", interval=0.5)
+            wait_until(
+                lambda s=service: requests.get(f"{self.url(s, replica)}/health/ready", timeout=2).ok,
+                120,
+                f"{service}-{replica} ready",
+                interval=0.5,
+            )
 
     def kill_replicas(self, replica: str) -> None:
         """SIGKILL one replica of every service: no goodbye, unacknowledged messages go back to the queue."""
@@ -104,15 +130,21 @@ class Stack:
         cut = 0
         for connection in self.cluster.api("GET", "/connections").json():
             if connection.get("peer_port") in ports:
-                self.cluster.api("DELETE", f"/connections/{requests.utils.quote(connection['name'], safe='')}",
-                                 headers={"X-Reason": "chaos: network cut"})
+                self.cluster.api(
+                    "DELETE",
+                    f"/connections/{requests.utils.quote(connection['name'], safe='')}",
+                    headers={"X-Reason": "chaos: network cut"},
+                )
                 cut += 1
         print(f"chaos:   cut {cut} broker connections (of {len(ports)} open) of the {replica} replicas", flush=True)
 
     def poison(self) -> None:
         """A message that is no event, in a consumer's queue: parked, and nothing behind it held up."""
-        poison = amqp.Message(b'{"specversion": "1.0", "type": "Poison", "poison": true}', delivery_mode=2,
-                              content_type="application/json")
+        poison = amqp.Message(
+            b'{"specversion": "1.0", "type": "Poison", "poison": true}',
+            delivery_mode=2,
+            content_type="application/json",
+        )
         with kombu.Connection(config.broker_failover(self.cluster.amqp_uris())) as connection:
             connection.default_channel.basic_publish(poison, exchange="", routing_key="reporting.intake-events")
 
@@ -217,25 +249,47 @@ class Load:
             time.sleep(self.interval)
 
     def _register(self, replica: str, n: int) -> None:
-        body = {"campus": "east", "channel": "phone", "category": "billing" if n % 3 else "medical_quality",
-                "severity": "major" if n % 10 == 0 else "normal", "source": "patient_or_family",
-                "summary": f"chaos complaint {n}", "departments": ["cardiology"],
-                "received_at": (datetime.now(UTC) - timedelta(days=21)).isoformat(),
-                "complainant": {"name": "Chaos Tester", "phone": f"+86 138 {n:04d} 0000", "relation": "self"}}
+        body = {
+            "campus": "east",
+            "channel": "phone",
+            "category": "billing" if n % 3 else "medical_quality",
+            "severity": "major" if n % 10 == 0 else "normal",
+            "source": "patient_or_family",
+            "summary": f"chaos complaint {n}",
+            "departments": ["cardiology"],
+            "received_at": (datetime.now(UTC) - timedelta(days=21)).isoformat(),
+            "complainant": {"name": "Chaos Tester", "phone": f"+86 138 {n:04d} 0000", "relation": "self"},
+        }
         response = self._call("POST", "intake", replica, "/complaints", body)
         if response is not None and response.status_code == 201:
             self.registered.append(response.json()["complaint_id"])
 
     def _act(self, replica: str, complaint_id: str) -> None:
-        self._call("POST", "investigation", replica, f"/cases/{complaint_id}/findings",
-                   {"department": "cardiology", "substantiated": "no", "summary": "as planned",
-                    "signed_off_by": "east-cardiology-head"}, token=self.liaison)
+        self._call(
+            "POST",
+            "investigation",
+            replica,
+            f"/cases/{complaint_id}/findings",
+            {
+                "department": "cardiology",
+                "substantiated": "no",
+                "summary": "as planned",
+                "signed_off_by": "east-cardiology-head",
+            },
+            token=self.liaison,
+        )
 
-    def _call(self, method: str, service: str, replica: str, path: str, body: object = None,
-              token: str | None = None) -> requests.Response | None:
+    def _call(
+        self, method: str, service: str, replica: str, path: str, body: object = None, token: str | None = None
+    ) -> requests.Response | None:
         try:
-            response = requests.request(method, f"{self.stack.url(service, replica)}{path}", json=body, timeout=10,
-                                        headers={"Authorization": f"Bearer {token or self.officer}"})
+            response = requests.request(
+                method,
+                f"{self.stack.url(service, replica)}{path}",
+                json=body,
+                timeout=10,
+                headers={"Authorization": f"Bearer {token or self.officer}"},
+            )
         except requests.RequestException:
             self.status[(service, replica, "no answer")] += 1
             return None

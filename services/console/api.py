@@ -23,19 +23,32 @@ class ApiError(Exception):
 
 
 class Api:
-    def __init__(self, token: str, urls: Mapping[str, str], timeout: float = 10.0,
-                 session: requests.Session | None = None):
+    def __init__(
+        self, token: str, urls: Mapping[str, str], timeout: float = 10.0, session: requests.Session | None = None
+    ):
         self.token, self.urls, self.timeout = token, dict(urls), timeout
         self.http = session or requests.Session()
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
 
-    def request(self, method: str, service: str, path: str, params: Mapping[str, Any] | None = None,
-                body: Mapping[str, Any] | None = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
         try:
-            return self.http.request(method, f"{self.urls[service]}{path}", params=params, json=body,
-                                     headers=self._headers(), timeout=self.timeout)
+            return self.http.request(
+                method,
+                f"{self.urls[service]}{path}",
+                params=params,
+                json=body,
+                headers=self._headers(),
+                timeout=self.timeout,
+            )
         except requests.RequestException as exc:
             raise ApiError(service, 0, {"error": f"{service} cannot be reached ({type(exc).__name__})"}) from None
 
@@ -66,11 +79,13 @@ class Api:
 def gather(calls: Sequence[Callable[[], Any]], workers: int = 8) -> list[Any]:
     """Run independent calls side by side (green threads under the service runner); each result is the
     call's value or the :class:`ApiError` it raised."""
+
     def run(call: Callable[[], Any]) -> Any:
         try:
             return call()
         except ApiError as exc:
             return exc
+
     if len(calls) <= 1:
         return [run(c) for c in calls]
     with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:

@@ -60,18 +60,33 @@ class OidcClient:
         return self._metadata
 
     def authorization_url(self, state: str, nonce: str, challenge: str) -> str:
-        query = {"response_type": "code", "client_id": self.settings.oidc_client_id,
-                 "redirect_uri": self.settings.oidc_redirect_uri, "scope": self.settings.oidc_scopes,
-                 "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256"}
+        query = {
+            "response_type": "code",
+            "client_id": self.settings.oidc_client_id,
+            "redirect_uri": self.settings.oidc_redirect_uri,
+            "scope": self.settings.oidc_scopes,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
         return f"{self.metadata()['authorization_endpoint']}?{urlencode(query)}"
 
     def exchange(self, code: str, verifier: str) -> dict[str, Any]:
-        body = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.settings.oidc_redirect_uri,
-                "client_id": self.settings.oidc_client_id, "code_verifier": verifier}
+        body = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.settings.oidc_redirect_uri,
+            "client_id": self.settings.oidc_client_id,
+            "code_verifier": verifier,
+        }
         try:
-            response = self.http.post(self.metadata()["token_endpoint"], data=body,
-                                      auth=(self.settings.oidc_client_id or "", self.settings.oidc_client_secret or ""),
-                                      timeout=self.settings.request_timeout)
+            response = self.http.post(
+                self.metadata()["token_endpoint"],
+                data=body,
+                auth=(self.settings.oidc_client_id or "", self.settings.oidc_client_secret or ""),
+                timeout=self.settings.request_timeout,
+            )
         except requests.RequestException as exc:
             raise LoginFailed(f"the identity provider could not be reached: {exc}") from None
         if response.status_code != 200:
@@ -83,8 +98,14 @@ class OidcClient:
             self._jwks = jwt.PyJWKClient(self.metadata()["jwks_uri"], cache_keys=True)
         try:
             key = self._jwks.get_signing_key_from_jwt(id_token)
-            claims = jwt.decode(id_token, key.key, algorithms=ALGORITHMS, audience=self.settings.oidc_client_id,
-                                issuer=self.metadata()["issuer"], options={"require": ["sub", "exp", "iat"]})
+            claims = jwt.decode(
+                id_token,
+                key.key,
+                algorithms=ALGORITHMS,
+                audience=self.settings.oidc_client_id,
+                issuer=self.metadata()["issuer"],
+                options={"require": ["sub", "exp", "iat"]},
+            )
         except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
             raise LoginFailed(f"the ID token is not valid: {exc}") from None
         if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
@@ -104,5 +125,6 @@ class OidcClient:
         if isinstance(campuses, str):
             campuses = campuses.split()
         # As long as a console session: the identity provider vouched for the person at sign-in.
-        return auth.authenticator().mint(str(claims["sub"]), role, campuses, claims.get("department"),
-                                         ttl=self.settings.session_hours * 3600)
+        return auth.authenticator().mint(
+            str(claims["sub"]), role, campuses, claims.get("department"), ttl=self.settings.session_hours * 3600
+        )

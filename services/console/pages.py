@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 LANG_COOKIE = "console_lang"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
-       " form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 
 
 class NeedSignIn(Exception):
@@ -68,8 +70,9 @@ def demo_people(hospital: Hospital) -> list[Person]:
         people.append(Person(f"{campus}-desk", f"{campus}-desk-01", auth.FIRST_CONTACT, (campus,), None, campus))
         people.append(Person(f"{campus}-office", settings["office_head"]["id"], auth.OFFICER, (campus,), None, campus))
         for code, department in settings["departments"].items():
-            people.append(Person(f"{campus}-{code}", department["liaison"]["id"], auth.LIAISON, (campus,), code,
-                                 campus))
+            people.append(
+                Person(f"{campus}-{code}", department["liaison"]["id"], auth.LIAISON, (campus,), code, campus)
+            )
     for person in hospital.leadership:
         people.append(Person(f"leadership-{person['id']}", person["id"], auth.LEADERSHIP, (auth.ALL,)))
     people.append(Person("auditor", "auditor-01", auth.AUDITOR, (auth.ALL,)))
@@ -163,17 +166,20 @@ class App:
         self.settings, self.hospital = settings, hospital
         self.urls = dict(urls or service_urls())
         self.people = demo_people(hospital)
-        self.department_names = {code: d.get("name", code) for c in hospital.campuses.values()
-                                 for code, d in c["departments"].items()}
-        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                                            trim_blocks=True, lstrip_blocks=True)
+        self.department_names = {
+            code: d.get("name", code) for c in hospital.campuses.values() for code, d in c["departments"].items()
+        }
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+        )
         self.oidc = OidcClient(settings) if settings.oidc_enabled else None
 
     # -- the request's context -------------------------------------------------------------------
     def context(self, request: Request) -> Ctx:
         lang = i18n.pick(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"))
-        payload = session.unsign(self.settings.session_secret, session.SESSION_COOKIE,
-                                 request.cookies.get(session.SESSION_COOKIE))
+        payload = session.unsign(
+            self.settings.session_secret, session.SESSION_COOKIE, request.cookies.get(session.SESSION_COOKIE)
+        )
         principal, token, cookies = None, None, []
         if payload and payload.get("token"):
             try:
@@ -189,14 +195,14 @@ class App:
 
     def session_cookie(self, payload: dict[str, Any]) -> str:
         value = session.sign(self.settings.session_secret, session.SESSION_COOKIE, payload)
-        return session.cookie_header(session.SESSION_COOKIE, value, max(0, int(payload["exp"] - time.time())),
-                                     self.settings.cookie_secure)
+        return session.cookie_header(
+            session.SESSION_COOKIE, value, max(0, int(payload["exp"] - time.time())), self.settings.cookie_secure
+        )
 
     def sign_in(self, ctx: Ctx, token: str) -> None:
         """Start a session holding ``token`` (with a new CSRF value: none from before sign-in carries over)."""
         principal = auth.authenticator().verify(token)
-        payload = {"token": token, "csrf": session.new_csrf(),
-                   "exp": time.time() + self.settings.session_hours * 3600}
+        payload = {"token": token, "csrf": session.new_csrf(), "exp": time.time() + self.settings.session_hours * 3600}
         ctx.cookies = [c for c in ctx.cookies if not c.startswith(session.SESSION_COOKIE + "=")]
         ctx.cookies.append(self.session_cookie(payload))
         ctx.principal, ctx.token, ctx.csrf = principal, token, payload["csrf"]
@@ -206,10 +212,19 @@ class App:
         helpers = Helpers(ctx)
         who = ctx.principal
         page = self.templates.get_template(template).render(
-            lang=ctx.lang, t=ctx.t, n=ctx.n, csrf=ctx.csrf, user=who, pages=views.nav(who) if who else [],
-            here=safe_next(ctx.request.full_path.rstrip("?")), problem=values.pop("problem", None),
-            notice=values.pop("notice", None), current=values.pop("current", None), **helpers.functions(),
-            **values)
+            lang=ctx.lang,
+            t=ctx.t,
+            n=ctx.n,
+            csrf=ctx.csrf,
+            user=who,
+            pages=views.nav(who) if who else [],
+            here=safe_next(ctx.request.full_path.rstrip("?")),
+            problem=values.pop("problem", None),
+            notice=values.pop("notice", None),
+            current=values.pop("current", None),
+            **helpers.functions(),
+            **values,
+        )
         return self.respond(ctx, Response(page, status=status, mimetype="text/html"))
 
     def respond(self, ctx: Ctx, response: Response) -> Response:
@@ -239,10 +254,24 @@ class Helpers:
         self.ctx = ctx
 
     def functions(self) -> dict[str, Callable[..., Any]]:
-        return {name: getattr(self, name) for name in (
-            "fid", "field_message", "local_time", "remaining", "campus_list", "person_label", "dept_options",
-            "dept_list", "code_options", "extension_options", "rectification_options", "dispute_options",
-            "detail_value")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "fid",
+                "field_message",
+                "local_time",
+                "remaining",
+                "campus_list",
+                "person_label",
+                "dept_options",
+                "dept_list",
+                "code_options",
+                "extension_options",
+                "rectification_options",
+                "dispute_options",
+                "detail_value",
+            )
+        }
 
     @staticmethod
     def fid(name: str) -> str:
@@ -274,8 +303,10 @@ class Helpers:
         return ", ".join(self.ctx.n("campus", c) for c in campuses)
 
     def person_label(self, person: Person) -> str:
-        parts = [self.ctx.n("campus", person.campus) if person.campus else self.ctx.t("login.all_campuses"),
-                 self.ctx.n("role", person.role)]
+        parts = [
+            self.ctx.n("campus", person.campus) if person.campus else self.ctx.t("login.all_campuses"),
+            self.ctx.n("role", person.role),
+        ]
         if person.department:
             parts.append(self.ctx.n("department", person.department))
         return " · ".join(parts)
@@ -287,22 +318,35 @@ class Helpers:
         return ("、" if self.ctx.lang == "zh-CN" else ", ").join(self.ctx.n("department", c) for c in codes)
 
     def code_options(self, group: str) -> list[tuple[str, str]]:
-        codes = {"substantiated": catalogue.SUBSTANTIATED, "notification_channel": catalogue.NOTIFICATION_CHANNELS,
-                 "dispute_route": catalogue.DISPUTE_ROUTES, "channel": catalogue.CHANNELS,
-                 "category": catalogue.CATEGORIES, "severity": catalogue.SEVERITIES, "source": catalogue.SOURCES}[group]
+        codes = {
+            "substantiated": catalogue.SUBSTANTIATED,
+            "notification_channel": catalogue.NOTIFICATION_CHANNELS,
+            "dispute_route": catalogue.DISPUTE_ROUTES,
+            "channel": catalogue.CHANNELS,
+            "category": catalogue.CATEGORIES,
+            "severity": catalogue.SEVERITIES,
+            "source": catalogue.SOURCES,
+        }[group]
         return [(c, self.ctx.n(group, c)) for c in codes]
 
     def extension_options(self, extensions: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-        return [(e["extension_id"], f"{self.ctx.n('department', e['department'])} · "
-                 f"+{e.get('requested_days', '?')} · {e['extension_id'][:8]}") for e in extensions]
+        return [
+            (
+                e["extension_id"],
+                f"{self.ctx.n('department', e['department'])} · "
+                f"+{e.get('requested_days', '?')} · {e['extension_id'][:8]}",
+            )
+            for e in extensions
+        ]
 
     def rectification_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-        return [(r["rectification_id"], f"{self.ctx.n('department', r['department'])} · {r['rectification_id'][:8]}")
-                for r in items]
+        return [
+            (r["rectification_id"], f"{self.ctx.n('department', r['department'])} · {r['rectification_id'][:8]}")
+            for r in items
+        ]
 
     def dispute_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-        return [(d["dispute_id"], f"{self.ctx.n('dispute_route', d['route'])} · {d['dispute_id'][:8]}")
-                for d in items]
+        return [(d["dispute_id"], f"{self.ctx.n('dispute_route', d['route'])} · {d['dispute_id'][:8]}") for d in items]
 
     def detail_value(self, detail: views.Detail) -> str:
         def one(value: Any) -> str:
@@ -311,6 +355,7 @@ class Helpers:
             if isinstance(value, bool):
                 return self.ctx.n("yes_no", "true" if value else "false")
             return self.ctx.n(detail.group, value)
+
         if isinstance(detail.value, list):
             return ", ".join(one(v) for v in detail.value)
         return one(detail.value)
@@ -325,9 +370,17 @@ def login_page(ctx: Ctx, problem: str | None = None, notice: str | None = None, 
     app = ctx.app
     if ctx.principal is not None and problem is None:
         return app.redirect(ctx, views.home(ctx.principal))
-    return app.render(ctx, "login.html", status, problem=problem, notice=notice,
-                      next=safe_next(ctx.request.args.get("next"), ""), demo=app.settings.demo_login,
-                      oidc=app.oidc is not None, people=app.people)
+    return app.render(
+        ctx,
+        "login.html",
+        status,
+        problem=problem,
+        notice=notice,
+        next=safe_next(ctx.request.args.get("next"), ""),
+        demo=app.settings.demo_login,
+        oidc=app.oidc is not None,
+        people=app.people,
+    )
 
 
 def login_demo(ctx: Ctx) -> Response:
@@ -338,8 +391,9 @@ def login_demo(ctx: Ctx) -> Response:
     if person is None:
         return login_page(ctx, problem=ctx.t("login.unknown_person"), status=400)
     # Demo mode: the console mints the person's token with the shared key, as `make run` prints them.
-    token = auth.authenticator().mint(person.subject, person.role, person.campuses, person.department,
-                                      ttl=ctx.app.settings.session_hours * 3600)
+    token = auth.authenticator().mint(
+        person.subject, person.role, person.campuses, person.department, ttl=ctx.app.settings.session_hours * 3600
+    )
     ctx.app.sign_in(ctx, token)
     return ctx.app.redirect(ctx, safe_next(ctx.request.form.get("next"), views.home(ctx.who)))
 
@@ -354,11 +408,21 @@ def oidc_start(ctx: Ctx) -> Response:
         target = app.oidc.authorization_url(state, nonce, challenge)
     except LoginFailed as exc:
         return login_page(ctx, problem=ctx.t("login.failed", reason=str(exc)), status=502)
-    pending = {"state": state, "nonce": nonce, "verifier": verifier, "exp": time.time() + 600,
-               "next": safe_next(ctx.request.args.get("next"), "")}
-    ctx.cookies.append(session.cookie_header(
-        session.LOGIN_COOKIE, session.sign(app.settings.session_secret, session.LOGIN_COOKIE, pending), 600,
-        app.settings.cookie_secure))
+    pending = {
+        "state": state,
+        "nonce": nonce,
+        "verifier": verifier,
+        "exp": time.time() + 600,
+        "next": safe_next(ctx.request.args.get("next"), ""),
+    }
+    ctx.cookies.append(
+        session.cookie_header(
+            session.LOGIN_COOKIE,
+            session.sign(app.settings.session_secret, session.LOGIN_COOKIE, pending),
+            600,
+            app.settings.cookie_secure,
+        )
+    )
     return app.respond(ctx, Response("", status=302, headers={"Location": target}))
 
 
@@ -366,13 +430,15 @@ def oidc_callback(ctx: Ctx) -> Response:
     app = ctx.app
     if app.oidc is None:
         return login_page(ctx, problem=ctx.t("login.oidc_disabled"), status=404)
-    pending = session.unsign(app.settings.session_secret, session.LOGIN_COOKIE,
-                             ctx.request.cookies.get(session.LOGIN_COOKIE))
+    pending = session.unsign(
+        app.settings.session_secret, session.LOGIN_COOKIE, ctx.request.cookies.get(session.LOGIN_COOKIE)
+    )
     ctx.cookies.append(session.clear_cookie_header(session.LOGIN_COOKIE, app.settings.cookie_secure))
     args = ctx.request.args
     if args.get("error"):
-        return login_page(ctx, problem=ctx.t("login.failed", reason=args.get("error_description") or args["error"]),
-                          status=401)
+        return login_page(
+            ctx, problem=ctx.t("login.failed", reason=args.get("error_description") or args["error"]), status=401
+        )
     if not pending or not secrets.compare_digest(str(args.get("state", "")), str(pending.get("state"))):
         return login_page(ctx, problem=ctx.t("login.state_mismatch"), status=400)
     try:
@@ -399,8 +465,10 @@ def set_language(ctx: Ctx) -> Response:
     ctx.check_csrf()
     lang = ctx.request.form.get("lang")
     if lang in i18n.LANGUAGES:
-        ctx.cookies.append(f"{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
-                           + ("; Secure" if ctx.app.settings.cookie_secure else ""))
+        ctx.cookies.append(
+            f"{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+            + ("; Secure" if ctx.app.settings.cookie_secure else "")
+        )
     return ctx.app.redirect(ctx, safe_next(ctx.request.form.get("next")))
 
 
@@ -421,12 +489,18 @@ def _campuses_of(ctx: Ctx) -> list[str]:
     return [c for c in ctx.app.hospital.campuses if who.covers(c)]
 
 
-def complaint_body(form: Mapping[str, Any], departments: list[str], tz_of: Callable[[str], str],
-                   ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def complaint_body(
+    form: Mapping[str, Any],
+    departments: list[str],
+    tz_of: Callable[[str], str],
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """``POST /complaints``'s body from the form (empty fields left out), and what the console itself
     cannot read (a malformed time). The services check everything else."""
-    body: dict[str, Any] = {k: form.get(k, "").strip() for k in ("campus", "channel", "category", "severity",
-                                                               "source") if form.get(k, "").strip()}
+    body: dict[str, Any] = {
+        k: form.get(k, "").strip()
+        for k in ("campus", "channel", "category", "severity", "source")
+        if form.get(k, "").strip()
+    }
     for key in REGISTER_TEXT:
         if form.get(key, "").strip():
             body[key] = form[key].strip()
@@ -453,21 +527,41 @@ def _register_options(ctx: Ctx) -> dict[str, Any]:
     helpers = Helpers(ctx)
     campuses = _campuses_of(ctx)
     departments = sorted({d for c in campuses for d in ctx.app.hospital.departments(c)})
-    return {"campus_options": [(c, ctx.n("campus", c)) for c in campuses],
-            "options": {"channel": helpers.code_options("channel"), "category": helpers.code_options("category"),
-                        "severity": helpers.code_options("severity"), "source": helpers.code_options("source"),
-                        "department": helpers.dept_options(departments)}}
+    return {
+        "campus_options": [(c, ctx.n("campus", c)) for c in campuses],
+        "options": {
+            "channel": helpers.code_options("channel"),
+            "category": helpers.code_options("category"),
+            "severity": helpers.code_options("severity"),
+            "source": helpers.code_options("source"),
+            "department": helpers.dept_options(departments),
+        },
+    }
 
 
-def register_form(ctx: Ctx, values: Mapping[str, Any] | None = None, errors: Mapping[str, list[str]] | None = None,
-                  problem: str | None = None, status: int = 200) -> Response:
+def register_form(
+    ctx: Ctx,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
     ctx.require(views.REGISTRARS)
     defaults = {"severity": "normal", "source": "patient_or_family", "departments": []}
     campuses = _campuses_of(ctx)
     if len(campuses) == 1:
         defaults["campus"] = campuses[0]
-    return ctx.app.render(ctx, "register.html", status, current="register", values=values or defaults,
-                          errors=errors or {}, problem=problem, created=None, **_register_options(ctx))
+    return ctx.app.render(
+        ctx,
+        "register.html",
+        status,
+        current="register",
+        values=values or defaults,
+        errors=errors or {},
+        problem=problem,
+        created=None,
+        **_register_options(ctx),
+    )
 
 
 def register_submit(ctx: Ctx) -> Response:
@@ -479,6 +573,7 @@ def register_submit(ctx: Ctx) -> Response:
 
     def tz_of(campus: str) -> str:
         return ctx.app.hospital.campuses.get(campus, {}).get("timezone", "Asia/Shanghai")
+
     body, errors = complaint_body(form.to_dict(), departments, tz_of)
     if errors:
         return register_form(ctx, values, errors, ctx.t("api.invalid"), 400)
@@ -491,9 +586,14 @@ def register_submit(ctx: Ctx) -> Response:
     return ctx.app.redirect(ctx, f"/complaints/{created['complaint_id']}/registered")
 
 
-def registered(ctx: Ctx, complaint_id: str, values: Mapping[str, Any] | None = None,
-               errors: Mapping[str, list[str]] | None = None, problem: str | None = None,
-               status: int = 200) -> Response:
+def registered(
+    ctx: Ctx,
+    complaint_id: str,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
     """The reference of what was just registered, and for first-contact staff: resolve it on the spot."""
     who = ctx.require(views.REGISTRARS)
     complaint_id = _uuid(ctx, complaint_id)
@@ -502,9 +602,19 @@ def registered(ctx: Ctx, complaint_id: str, values: Mapping[str, Any] | None = N
     except ApiError as exc:
         raise Refused(ctx.explain(exc), exc.status or 502) from None
     can_resolve = who.role in (auth.FIRST_CONTACT, auth.OFFICER) and complaint["status"] in ("received", "reopened")
-    return ctx.app.render(ctx, "register.html", status, current="register", created=complaint,
-                          can_resolve=can_resolve, values=values or {}, errors=errors or {}, problem=problem,
-                          notice=None if problem else ctx.t("register.created"), **_register_options(ctx))
+    return ctx.app.render(
+        ctx,
+        "register.html",
+        status,
+        current="register",
+        created=complaint,
+        can_resolve=can_resolve,
+        values=values or {},
+        errors=errors or {},
+        problem=problem,
+        notice=None if problem else ctx.t("register.created"),
+        **_register_options(ctx),
+    )
 
 
 def resolve_on_spot(ctx: Ctx, complaint_id: str) -> Response:
@@ -513,8 +623,11 @@ def resolve_on_spot(ctx: Ctx, complaint_id: str) -> Response:
     complaint_id = _uuid(ctx, complaint_id)
     values = ctx.request.form.to_dict()
     try:
-        ctx.api().post("intake", f"/complaints/{complaint_id}/resolve-on-spot",
-                       _drop_empty({"resolution": values.get("resolution", "")}))
+        ctx.api().post(
+            "intake",
+            f"/complaints/{complaint_id}/resolve-on-spot",
+            _drop_empty({"resolution": values.get("resolution", "")}),
+        )
     except ApiError as exc:
         if exc.status == 400:
             return registered(ctx, complaint_id, values, views.field_errors(exc.body), ctx.t("api.invalid"), 400)
@@ -527,10 +640,15 @@ def resolve_on_spot(ctx: Ctx, complaint_id: str) -> Response:
 # ==================================================================================================
 
 STATE_FILTERS = ("active", "open", "replied", "closed", "resolved_on_spot", "not_accepted", "withdrawn")
-COLUMNS = (("reference", "worklist.col.reference"), ("campus", "worklist.col.campus"),
-           ("departments", "worklist.col.departments"), ("status", "worklist.col.status"),
-           ("category", "worklist.col.category"), ("received", "worklist.col.received"),
-           ("urgency", "worklist.col.deadlines"))
+COLUMNS = (
+    ("reference", "worklist.col.reference"),
+    ("campus", "worklist.col.campus"),
+    ("departments", "worklist.col.departments"),
+    ("status", "worklist.col.status"),
+    ("category", "worklist.col.category"),
+    ("received", "worklist.col.received"),
+    ("urgency", "worklist.col.deadlines"),
+)
 
 
 def worklist(ctx: Ctx) -> Response:
@@ -538,10 +656,12 @@ def worklist(ctx: Ctx) -> Response:
     args = ctx.request.args
     campuses = _campuses_of(ctx)
     campus = args.get("campus") if args.get("campus") in campuses else None
-    known_departments = sorted({d for c in ([campus] if campus else campuses)
-                                for d in ctx.app.hospital.departments(c)})
-    department = who.department if who.role == auth.LIAISON else (
-        args.get("department") if args.get("department") in known_departments else None)
+    known_departments = sorted({d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)})
+    department = (
+        who.department
+        if who.role == auth.LIAISON
+        else (args.get("department") if args.get("department") in known_departments else None)
+    )
     state = args.get("state") if args.get("state") in STATE_FILTERS else "active"
     urgency = args.get("urgency") if args.get("urgency") in (views.OVERDUE, views.DUE_SOON, views.ON_HOLD) else None
     provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
@@ -549,31 +669,57 @@ def worklist(ctx: Ctx) -> Response:
     direction = "desc" if args.get("dir") == "desc" else "asc"
     api = ctx.api()
     statuses = list(views.ACTIVE_STATES) if state == "active" else [state]
-    listed = gather([lambda s=s: api.get("investigation", "/cases", campus=campus, department=department, status=s)
-                     for s in statuses])
+    listed = gather(
+        [
+            lambda s=s: api.get("investigation", "/cases", campus=campus, department=department, status=s)
+            for s in statuses
+        ]
+    )
     for result in listed:
         if isinstance(result, ApiError):
             raise result
     cases = {c["complaint_id"]: c for result in listed for c in result["cases"]}
     details = gather([lambda cid=cid: api.get("investigation", f"/cases/{cid}") for cid in cases])
     now = datetime.now(UTC)
-    rows = [views.case_row(case, None if isinstance(detail, ApiError) else detail, now)
-            for case, detail in zip(cases.values(), details, strict=True)]
+    rows = [
+        views.case_row(case, None if isinstance(detail, ApiError) else detail, now)
+        for case, detail in zip(cases.values(), details, strict=True)
+    ]
     rows = views.filter_rows(rows, urgency, {"true": True, "false": False}.get(provisional))
     rows = views.sort_rows(rows, sort, direction == "desc")
-    filters = {"campus": campus or "", "department": department or "", "state": state, "urgency": urgency or "",
-               "provisional": provisional, "sort": sort, "dir": direction}
+    filters = {
+        "campus": campus or "",
+        "department": department or "",
+        "state": state,
+        "urgency": urgency or "",
+        "provisional": provisional,
+        "sort": sort,
+        "dir": direction,
+    }
 
     def sort_link(key: str) -> str:
         flipped = "desc" if filters["sort"] == key and direction == "asc" else "asc"
         return "/worklist?" + urlencode({**{k: v for k, v in filters.items() if v}, "sort": key, "dir": flipped})
-    department_options = [(who.department, ctx.n("department", who.department))] if who.role == auth.LIAISON and \
-        who.department else [(d, ctx.n("department", d)) for d in known_departments]
+
+    department_options = (
+        [(who.department, ctx.n("department", who.department))]
+        if who.role == auth.LIAISON and who.department
+        else [(d, ctx.n("department", d)) for d in known_departments]
+    )
     return ctx.app.render(
-        ctx, "worklist.html", current="worklist", rows=rows, headline=views.counts(rows), filters=filters,
-        campus_options=[(c, ctx.n("campus", c)) for c in campuses], department_options=department_options,
-        state_options=STATE_FILTERS, columns=[(k, ctx.t(label)) for k, label in COLUMNS],
-        sortable=("reference", "campus", "status", "received", "urgency"), sort_link=sort_link)
+        ctx,
+        "worklist.html",
+        current="worklist",
+        rows=rows,
+        headline=views.counts(rows),
+        filters=filters,
+        campus_options=[(c, ctx.n("campus", c)) for c in campuses],
+        department_options=department_options,
+        state_options=STATE_FILTERS,
+        columns=[(k, ctx.t(label)) for k, label in COLUMNS],
+        sortable=("reference", "campus", "status", "received", "urgency"),
+        sort_link=sort_link,
+    )
 
 
 # ==================================================================================================
@@ -611,37 +757,82 @@ ActionCall = tuple[str, str, dict[str, Any]]
 def action_call(action: str, complaint_id: str, form: Any) -> ActionCall:
     def get(key: str) -> str:
         return (form.get(key) or "").strip()
+
     cases = f"/cases/{complaint_id}"
     if action == "resolve_on_spot":
         return "intake", f"/complaints/{complaint_id}/resolve-on-spot", _drop_empty({"resolution": get("resolution")})
     if action == "assign":
         return "investigation", f"{cases}/assignments", {"departments": form.getlist("departments")}
     if action == "request_extension":
-        return "investigation", f"{cases}/extensions", _drop_empty({
-            "department": get("department"), "reason": get("reason"), "requested_days": _int(get("requested_days"))})
+        return (
+            "investigation",
+            f"{cases}/extensions",
+            _drop_empty(
+                {
+                    "department": get("department"),
+                    "reason": get("reason"),
+                    "requested_days": _int(get("requested_days")),
+                }
+            ),
+        )
     if action == "decide_extension":
-        return "investigation", f"{cases}/extensions/{get('extension_id') or '-'}/decision", _drop_empty({
-            "granted": _bool(get("granted")), "note": get("note")})
+        return (
+            "investigation",
+            f"{cases}/extensions/{get('extension_id') or '-'}/decision",
+            _drop_empty({"granted": _bool(get("granted")), "note": get("note")}),
+        )
     if action == "findings":
-        return "investigation", f"{cases}/findings", _drop_empty({
-            "department": get("department"), "substantiated": get("substantiated"), "summary": get("summary"),
-            "signed_off_by": get("signed_off_by")})
+        return (
+            "investigation",
+            f"{cases}/findings",
+            _drop_empty(
+                {
+                    "department": get("department"),
+                    "substantiated": get("substantiated"),
+                    "summary": get("summary"),
+                    "signed_off_by": get("signed_off_by"),
+                }
+            ),
+        )
     if action == "escalate":
         return "investigation", f"{cases}/escalate", _drop_empty({"reason": get("reason")})
     if action == "reply":
-        return "investigation", f"{cases}/replies", _drop_empty({
-            "contact_person": get("contact_person"), "actions_taken": get("actions_taken"), "result": get("result"),
-            "channel_preference": get("channel_preference")})
+        return (
+            "investigation",
+            f"{cases}/replies",
+            _drop_empty(
+                {
+                    "contact_person": get("contact_person"),
+                    "actions_taken": get("actions_taken"),
+                    "result": get("result"),
+                    "channel_preference": get("channel_preference"),
+                }
+            ),
+        )
     if action == "order_rectification":
-        return "investigation", f"{cases}/rectifications", _drop_empty({
-            "department": get("department"), "description": get("description"),
-            "due_in_working_days": _int(get("due_in_working_days")) if get("due_in_working_days") else ""})
+        return (
+            "investigation",
+            f"{cases}/rectifications",
+            _drop_empty(
+                {
+                    "department": get("department"),
+                    "description": get("description"),
+                    "due_in_working_days": _int(get("due_in_working_days")) if get("due_in_working_days") else "",
+                }
+            ),
+        )
     if action == "complete_rectification":
-        return "investigation", f"{cases}/rectifications/{get('rectification_id') or '-'}/complete", _drop_empty({
-            "note": get("note")})
+        return (
+            "investigation",
+            f"{cases}/rectifications/{get('rectification_id') or '-'}/complete",
+            _drop_empty({"note": get("note")}),
+        )
     if action == "follow_up":
-        return "investigation", f"{cases}/follow-up", _drop_empty({"satisfied": _bool(get("satisfied")),
-                                                                   "note": get("note")})
+        return (
+            "investigation",
+            f"{cases}/follow-up",
+            _drop_empty({"satisfied": _bool(get("satisfied")), "note": get("note")}),
+        )
     if action == "close":
         return "investigation", f"{cases}/close", _drop_empty({"outcome": get("outcome")})
     if action == "reopen":
@@ -649,8 +840,11 @@ def action_call(action: str, complaint_id: str, form: Any) -> ActionCall:
     if action == "record_dispute":
         return "investigation", f"{cases}/disputes", _drop_empty({"route": get("route"), "note": get("note")})
     if action == "settle_dispute":
-        return "investigation", f"{cases}/disputes/{get('dispute_id') or '-'}/settle", _drop_empty({
-            "compensation_amount": get("compensation_amount"), "currency": get("currency")})
+        return (
+            "investigation",
+            f"{cases}/disputes/{get('dispute_id') or '-'}/settle",
+            _drop_empty({"compensation_amount": get("compensation_amount"), "currency": get("currency")}),
+        )
     raise KeyError(action)
 
 
@@ -659,8 +853,11 @@ def _timeline(ctx: Ctx, complaint_id: str) -> tuple[list[views.Entry], str | Non
     user's own token has read the complaint or its case: roles the logs do not admit (they serve services,
     officers, auditors and ops) read them through the console's own token, for this complaint only."""
     who = ctx.who
-    api = ctx.api() if who.role in views.EVENT_READERS else Api(console_token(), ctx.app.urls,
-                                                                 ctx.app.settings.request_timeout)
+    api = (
+        ctx.api()
+        if who.role in views.EVENT_READERS
+        else Api(console_token(), ctx.app.urls, ctx.app.settings.request_timeout)
+    )
     found = gather([lambda s=s: events_about(api, s, complaint_id) for s in views.SOURCES])
     logs, problems = {}, []
     for source, result in zip(views.SOURCES, found, strict=True):
@@ -700,16 +897,28 @@ def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     return readable
 
 
-def case_page(ctx: Ctx, complaint_id: str, failed: str | None = None, errors: Mapping[str, list[str]] | None = None,
-              values: Mapping[str, Any] | None = None, problem: str | None = None, status: int = 200) -> Response:
+def case_page(
+    ctx: Ctx,
+    complaint_id: str,
+    failed: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    values: Mapping[str, Any] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
     who = ctx.require(views.COMPLAINT_READERS)
     complaint_id = _uuid(ctx, complaint_id)
     found = _read_case(ctx, complaint_id)
     complaint, case = found.get("complaint"), found.get("case")
     source = case or complaint or {}
     campus = source.get("campus", "")
-    info = {"campus": campus, "category": source.get("category"), "severity": source.get("severity"),
-            "departments": source.get("departments") or [], "escalated": bool(case and case.get("escalated"))}
+    info = {
+        "campus": campus,
+        "category": source.get("category"),
+        "severity": source.get("severity"),
+        "departments": source.get("departments") or [],
+        "escalated": bool(case and case.get("escalated")),
+    }
     now = datetime.now(UTC)
     entries, timeline_problem = _timeline(ctx, complaint_id)
     allowed = views.allowed_actions(who, complaint, case, ctx.app.hospital.departments(campus) if campus else [], now)
@@ -717,14 +926,29 @@ def case_page(ctx: Ctx, complaint_id: str, failed: str | None = None, errors: Ma
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
     defaults = {"reply": {"contact_person": who.subject}, "settle_dispute": {"currency": "CNY"}}
     return ctx.app.render(
-        ctx, "case.html", status, complaint_id=complaint_id, complaint=complaint, case=case, info=info,
-        reference=source.get("reference", ""), campus=campus,
+        ctx,
+        "case.html",
+        status,
+        complaint_id=complaint_id,
+        complaint=complaint,
+        case=case,
+        info=info,
+        reference=source.get("reference", ""),
+        campus=campus,
         deadlines=[views.deadline_view(d, now) for d in (case or {}).get("deadlines", [])],
-        allowed=allowed, failed=failed, errors=errors or {}, values=values or {}, defaults=defaults,
-        problem=problem, notice=notice, entries=entries, timeline_problem=timeline_problem,
+        allowed=allowed,
+        failed=failed,
+        errors=errors or {},
+        values=values or {},
+        defaults=defaults,
+        problem=problem,
+        notice=notice,
+        entries=entries,
+        timeline_problem=timeline_problem,
         refusals=found.get("refusals") or [],
         notifications=(found.get("notifications") or {}).get("notifications") if "notifications" in found else None,
-        reopen_options=[(r, ctx.n("reopen_reason", r)) for r in ("new_facts", "new_evidence")])
+        reopen_options=[(r, ctx.n("reopen_reason", r)) for r in ("new_facts", "new_evidence")],
+    )
 
 
 def case_timeline(ctx: Ctx, complaint_id: str) -> Response:
@@ -734,8 +958,14 @@ def case_timeline(ctx: Ctx, complaint_id: str) -> Response:
     found = _read_case(ctx, complaint_id)  # the user's own token must still read it
     source = found.get("case") or found.get("complaint") or {}
     entries, problem = _timeline(ctx, complaint_id)
-    return ctx.app.render(ctx, "_timeline.html", complaint_id=complaint_id, entries=entries,
-                          timeline_problem=problem, campus=source.get("campus", ""))
+    return ctx.app.render(
+        ctx,
+        "_timeline.html",
+        complaint_id=complaint_id,
+        entries=entries,
+        timeline_problem=problem,
+        campus=source.get("campus", ""),
+    )
 
 
 def case_action(ctx: Ctx, complaint_id: str, action: str) -> Response:
@@ -753,8 +983,7 @@ def case_action(ctx: Ctx, complaint_id: str, action: str) -> Response:
         if exc.status == 401:
             raise
         if exc.status == 400:
-            return case_page(ctx, complaint_id, action, views.field_errors(exc.body), values, ctx.t("api.invalid"),
-                             400)
+            return case_page(ctx, complaint_id, action, views.field_errors(exc.body), values, ctx.t("api.invalid"), 400)
         return case_page(ctx, complaint_id, action, {}, values, ctx.explain(exc), exc.status or 502)
     return ctx.app.redirect(ctx, f"/cases/{complaint_id}?done={action}")
 
@@ -785,23 +1014,36 @@ def reports(ctx: Ctx) -> Response:
     options, default_campus = _report_choices(ctx)
     args = ctx.request.args
     month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
-    campus = args.get("campus") if "campus" in args and args.get("campus") in {v for v, _ in options} \
-        else default_campus
+    campus = (
+        args.get("campus") if "campus" in args and args.get("campus") in {v for v, _ in options} else default_campus
+    )
     problem, fragment, status = None, None, 200
     try:
-        page = ctx.api().get_raw("reporting", "/reports/monthly", month=month, campus=campus or None, format="html",
-                                 lang=ctx.lang)
+        page = ctx.api().get_raw(
+            "reporting", "/reports/monthly", month=month, campus=campus or None, format="html", lang=ctx.lang
+        )
         fragment = report_fragment(page.text)
     except ApiError as exc:
         if exc.status == 401:
             raise
         problem, status = ctx.explain(exc), exc.status or 502
         if exc.status == 400:
-            problem = " ".join(f"{ctx.t('field.' + k) if k in ('month', 'campus') else k}: "
-                               + " ".join(i18n.field_message(ctx.lang, m) for m in v)
-                               for k, v in views.field_errors(exc.body).items())
-    return ctx.app.render(ctx, "reports.html", status, current="reports", month=month, campus=campus,
-                          campus_options=options, report_html=fragment, problem=problem)
+            problem = " ".join(
+                f"{ctx.t('field.' + k) if k in ('month', 'campus') else k}: "
+                + " ".join(i18n.field_message(ctx.lang, m) for m in v)
+                for k, v in views.field_errors(exc.body).items()
+            )
+    return ctx.app.render(
+        ctx,
+        "reports.html",
+        status,
+        current="reports",
+        month=month,
+        campus=campus,
+        campus_options=options,
+        report_html=fragment,
+        problem=problem,
+    )
 
 
 def report_csv(ctx: Ctx) -> Response:
@@ -811,16 +1053,19 @@ def report_csv(ctx: Ctx) -> Response:
     month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
     campus = args.get("campus") if args.get("campus") in {v for v, _ in options} else default_campus
     try:
-        answer = ctx.api().get_raw("reporting", "/reports/monthly", month=month, campus=campus or None,
-                                   format="csv", lang=ctx.lang)
+        answer = ctx.api().get_raw(
+            "reporting", "/reports/monthly", month=month, campus=campus or None, format="csv", lang=ctx.lang
+        )
     except ApiError as exc:
         if exc.status == 401:
             raise
         raise Refused(ctx.explain(exc), exc.status or 502) from None
     name = f"complaints-{month}-{campus or 'group'}.csv"
-    response = Response(answer.content, mimetype="text/csv",
-                        headers={"Content-Disposition": answer.headers.get("Content-Disposition")
-                                 or f'attachment; filename="{name}"'})
+    response = Response(
+        answer.content,
+        mimetype="text/csv",
+        headers={"Content-Disposition": answer.headers.get("Content-Disposition") or f'attachment; filename="{name}"'},
+    )
     return ctx.app.respond(ctx, response)
 
 

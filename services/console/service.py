@@ -33,6 +33,7 @@ Page = Callable[..., Response]
 
 def page(handler: Callable[..., Response]) -> Page:
     """Runs a page with the request's context; what goes wrong becomes a page a person can read."""
+
     @functools.wraps(handler)
     def run(self: Any, request: Request, **params: Any) -> Response:
         ctx = APP.context(request)
@@ -49,6 +50,7 @@ def page(handler: Callable[..., Response]) -> Page:
         except Exception:
             log.exception("console page %s failed", request.path)
             return pages.error_page(ctx, ctx.t("error.internal"), 500)
+
     return run
 
 
@@ -164,8 +166,9 @@ class Service:
             return Response("not found", status=404, mimetype="text/plain")
         kind = "text/plain" if name.endswith(".LICENSE") else mimetypes.guess_type(name)[0] or "text/plain"
         body = (pages.STATIC / name).read_bytes()
-        return Response(body, mimetype=kind, headers={"Cache-Control": "public, max-age=3600",
-                                                      "X-Content-Type-Options": "nosniff"})
+        return Response(
+            body, mimetype=kind, headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
+        )
 
     @http("GET", "/health/live", public=True)
     def health_live(self, request: Request) -> Response:
@@ -175,8 +178,10 @@ class Service:
     def health_ready(self, request: Request) -> Response:
         # Ready once it can render its pages; the services it calls are probed by their own checks
         # (a page whose service is down says so instead of failing the console).
-        checks = {"templates": bool(APP.templates.list_templates()),
-                  "static": all((pages.STATIC / f).is_file() for f in STATIC_FILES)}
+        checks = {
+            "templates": bool(APP.templates.list_templates()),
+            "static": all((pages.STATIC / f).is_file() for f in STATIC_FILES),
+        }
         ready = all(checks.values())
         return json_response({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 

@@ -24,8 +24,8 @@ class Settings:
     oidc_client_secret: str | None
     oidc_redirect_uri: str | None
     oidc_scopes: str
-    oidc_bearer: str            # "mint": the console signs a services token from the ID token's claims;
-                                # "access_token": the identity provider's access token is the bearer itself
+    oidc_bearer: str  # "mint": the console signs a services token from the ID token's claims;
+    # "access_token": the identity provider's access token is the bearer itself
     oidc_role_claim: str
     request_timeout: float
 

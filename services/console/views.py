@@ -44,7 +44,7 @@ class DeadlineView:
     on_hold: bool
     calendar_version: str
     policy_version: str
-    remaining: timedelta         # negative once overdue
+    remaining: timedelta  # negative once overdue
 
     @property
     def running(self) -> bool:
@@ -56,8 +56,9 @@ def urgency(deadline: Mapping[str, Any], now: datetime) -> str:
     before"); on hold while an extension request awaits the office; else running."""
     due_at = parse_time(deadline["due_at"])
     assert due_at is not None
-    if deadline["status"] == "breached" or (deadline["status"] == "open" and not deadline.get("on_hold")
-                                            and due_at <= now):
+    if deadline["status"] == "breached" or (
+        deadline["status"] == "open" and not deadline.get("on_hold") and due_at <= now
+    ):
         return OVERDUE
     if deadline.get("on_hold"):
         return ON_HOLD
@@ -71,11 +72,20 @@ def deadline_view(deadline: Mapping[str, Any], now: datetime) -> DeadlineView:
     due_at = parse_time(deadline["due_at"])
     assert due_at is not None
     return DeadlineView(
-        key=deadline["key"], kind=deadline["kind"], department=deadline.get("department"), due_at=due_at,
-        last_day=str(deadline.get("last_day") or ""), working_days=int(deadline.get("working_days") or 0),
-        status=deadline["status"], urgency=urgency(deadline, now), provisional=bool(deadline.get("provisional")),
-        on_hold=bool(deadline.get("on_hold")), calendar_version=str(deadline.get("calendar_version") or ""),
-        policy_version=str(deadline.get("policy_version") or ""), remaining=due_at - now)
+        key=deadline["key"],
+        kind=deadline["kind"],
+        department=deadline.get("department"),
+        due_at=due_at,
+        last_day=str(deadline.get("last_day") or ""),
+        working_days=int(deadline.get("working_days") or 0),
+        status=deadline["status"],
+        urgency=urgency(deadline, now),
+        provisional=bool(deadline.get("provisional")),
+        on_hold=bool(deadline.get("on_hold")),
+        calendar_version=str(deadline.get("calendar_version") or ""),
+        policy_version=str(deadline.get("policy_version") or ""),
+        remaining=due_at - now,
+    )
 
 
 def worst(urgencies: Iterable[str]) -> str:
@@ -100,7 +110,7 @@ class CaseRow:
     severity: str
     escalated: bool
     received_at: datetime
-    deadlines: tuple[DeadlineView, ...]     # the running ones, soonest first
+    deadlines: tuple[DeadlineView, ...]  # the running ones, soonest first
     urgency: str
     provisional: bool
     next_due: datetime | None
@@ -113,16 +123,25 @@ def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: dat
     received = parse_time(case["received_at"])
     assert received is not None
     return CaseRow(
-        complaint_id=str(case["complaint_id"]), reference=case["reference"], campus=case["campus"],
-        departments=tuple(case.get("departments") or ()), status=case["status"], category=case["category"],
-        severity=case["severity"], escalated=bool(case.get("escalated")), received_at=received, deadlines=running,
+        complaint_id=str(case["complaint_id"]),
+        reference=case["reference"],
+        campus=case["campus"],
+        departments=tuple(case.get("departments") or ()),
+        status=case["status"],
+        category=case["category"],
+        severity=case["severity"],
+        escalated=bool(case.get("escalated")),
+        received_at=received,
+        deadlines=running,
         urgency=worst(v.urgency for v in running),
         provisional=any(v.provisional for v in running) or bool(case.get("provisional")),
-        next_due=running[0].due_at if running else None)
+        next_due=running[0].due_at if running else None,
+    )
 
 
-def filter_rows(rows: Iterable[CaseRow], urgency_filter: str | None = None,
-                provisional: bool | None = None) -> list[CaseRow]:
+def filter_rows(
+    rows: Iterable[CaseRow], urgency_filter: str | None = None, provisional: bool | None = None
+) -> list[CaseRow]:
     """What the services cannot filter by: how urgent, whether any running deadline is provisional."""
     kept = []
     for row in rows:
@@ -161,13 +180,29 @@ SOURCES = ("intake", "investigation", "notification")
 
 # For each event type: the fields worth showing, and the name group of those that are codes (translated);
 # fields without a group are text written by staff (shown as written).
-_CODES = {"department": "department", "departments": "department", "category": "category",
-          "severity": "severity", "channel": "channel", "source": "source", "substantiated": "substantiated",
-          "route": "dispute_route", "purpose": "notification_purpose", "kind": "deadline_kind",
-          "recipient_role": "role", "campus": "campus", "to": "escalation_target", "satisfied": "yes_no",
-          "on_time": "yes_no", "anonymous": "yes_no"}
-_REASON_GROUPS = {"ComplaintNotAccepted": "not_accepted_reason", "ComplaintReopened": "reopen_reason",
-                  "DeadlineRescheduled": "reschedule_reason"}
+_CODES = {
+    "department": "department",
+    "departments": "department",
+    "category": "category",
+    "severity": "severity",
+    "channel": "channel",
+    "source": "source",
+    "substantiated": "substantiated",
+    "route": "dispute_route",
+    "purpose": "notification_purpose",
+    "kind": "deadline_kind",
+    "recipient_role": "role",
+    "campus": "campus",
+    "to": "escalation_target",
+    "satisfied": "yes_no",
+    "on_time": "yes_no",
+    "anonymous": "yes_no",
+}
+_REASON_GROUPS = {
+    "ComplaintNotAccepted": "not_accepted_reason",
+    "ComplaintReopened": "reopen_reason",
+    "DeadlineRescheduled": "reschedule_reason",
+}
 SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ComplaintReceived": ("reference", "channel", "category", "severity", "source", "departments", "received_by"),
     "ComplaintResolvedOnSpot": ("resolution", "resolved_by"),
@@ -210,7 +245,7 @@ NOTIFICATION_EVENTS = ("ReplySent", "ReminderSent", "NotificationFailed")
 class Detail:
     field: str
     value: Any
-    group: str | None            # the name group of a code, None for text written by staff
+    group: str | None  # the name group of a code, None for text written by staff
 
 
 @dataclass(frozen=True)
@@ -221,12 +256,17 @@ class Entry:
     type: str
     actor: Mapping[str, str] | None
     details: tuple[Detail, ...]
-    deadlines: tuple[Mapping[str, Any], ...]   # every deadline the event sets: calendar and policy versions
+    deadlines: tuple[Mapping[str, Any], ...]  # every deadline the event sets: calendar and policy versions
 
 
 def _deadlines_of(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    found = [data.get("first_reply"), data.get("current"), data.get("deadline"), data.get("due"),
-             *data.get("investigations", [])]
+    found = [
+        data.get("first_reply"),
+        data.get("current"),
+        data.get("deadline"),
+        data.get("due"),
+        *data.get("investigations", []),
+    ]
     return [d for d in found if isinstance(d, Mapping)]
 
 
@@ -259,25 +299,46 @@ def timeline(logs: Mapping[str, Sequence[Mapping[str, Any]]], subject: str) -> l
             data = event.get("data") or {}
             at = parse_time(event["time"])
             assert at is not None
-            entries.append(Entry(at=at, source=source, sequence=int(event.get("sequence") or 0), type=event["type"],
-                                 actor=data.get("actor"), details=_details(event["type"], data),
-                                 deadlines=tuple(_deadlines_of(data))))
+            entries.append(
+                Entry(
+                    at=at,
+                    source=source,
+                    sequence=int(event.get("sequence") or 0),
+                    type=event["type"],
+                    actor=data.get("actor"),
+                    details=_details(event["type"], data),
+                    deadlines=tuple(_deadlines_of(data)),
+                )
+            )
     rank = {s: i for i, s in enumerate(SOURCES)}
     return sorted(entries, key=lambda e: (e.at, rank.get(e.source, len(SOURCES)), e.sequence))
 
 
 # -- what a user may do -------------------------------------------------------------------------------
 
-EVENT_READERS = (SYSTEM, OPS, AUDITOR, OFFICER)      # who GET /events admits (shared/runtime.py)
+EVENT_READERS = (SYSTEM, OPS, AUDITOR, OFFICER)  # who GET /events admits (shared/runtime.py)
 CASE_READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 COMPLAINT_READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 REGISTRARS = (FIRST_CONTACT, OFFICER)
 REPORT_READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)
 NOTIFICATION_READERS = (OFFICER, AUDITOR, LEADERSHIP)
 
-ACTIONS = ("resolve_on_spot", "assign", "request_extension", "decide_extension", "findings", "escalate", "reply",
-           "order_rectification", "complete_rectification", "follow_up", "close", "reopen", "record_dispute",
-           "settle_dispute")
+ACTIONS = (
+    "resolve_on_spot",
+    "assign",
+    "request_extension",
+    "decide_extension",
+    "findings",
+    "escalate",
+    "reply",
+    "order_rectification",
+    "complete_rectification",
+    "follow_up",
+    "close",
+    "reopen",
+    "record_dispute",
+    "settle_dispute",
+)
 
 
 @dataclass
@@ -309,18 +370,29 @@ def nav(who: Principal) -> list[str]:
 
 
 def home(who: Principal) -> str:
-    return {"worklist": "/worklist", "register": "/register", "reports": "/reports"}[nav(who)[0]] if nav(who) \
-        else "/login"
+    return (
+        {"worklist": "/worklist", "register": "/register", "reports": "/reports"}[nav(who)[0]] if nav(who) else "/login"
+    )
 
 
-def allowed_actions(who: Principal, complaint: Mapping[str, Any] | None, case: Mapping[str, Any] | None,
-                    campus_departments: Sequence[str], now: datetime) -> Allowed:
+def allowed_actions(
+    who: Principal,
+    complaint: Mapping[str, Any] | None,
+    case: Mapping[str, Any] | None,
+    campus_departments: Sequence[str],
+    now: datetime,
+) -> Allowed:
     """The actions the user's role allows in the case's current state (the API has the last word: it
     answers 409 when the state changed meanwhile, and the console shows that as a sentence)."""
     allowed = Allowed()
     officer, liaison = who.role == OFFICER, who.role == LIAISON
-    if complaint is not None and who.role in (FIRST_CONTACT, OFFICER) and complaint.get("status") in (
-            "received", "reopened") and who.covers(complaint["campus"]) and (case is None or case["status"] == "open"):
+    if (
+        complaint is not None
+        and who.role in (FIRST_CONTACT, OFFICER)
+        and complaint.get("status") in ("received", "reopened")
+        and who.covers(complaint["campus"])
+        and (case is None or case["status"] == "open")
+    ):
         allowed.actions["resolve_on_spot"] = {}
     if case is None or not (officer or liaison) or not who.covers(case["campus"]):
         return allowed
@@ -344,8 +416,11 @@ def allowed_actions(who: Principal, complaint: Mapping[str, Any] | None, case: M
             allowed.actions["request_extension"] = {"departments": askable}
         if investigating:
             allowed.actions["findings"] = {"departments": investigating}
-        pending = [{"extension_id": eid, **ext} for eid, ext in (case.get("extensions") or {}).items()
-                   if ext.get("status") == "pending"]
+        pending = [
+            {"extension_id": eid, **ext}
+            for eid, ext in (case.get("extensions") or {}).items()
+            if ext.get("status") == "pending"
+        ]
         if officer and pending:
             allowed.actions["decide_extension"] = {"extensions": pending}
         if officer:
@@ -360,14 +435,18 @@ def allowed_actions(who: Principal, complaint: Mapping[str, Any] | None, case: M
         allowed.actions["close"] = {}
     if officer and status in ("closed", "resolved_on_spot", "not_accepted", "withdrawn"):
         allowed.actions["reopen"] = {}
-    ordered = [{"rectification_id": rid, **r} for rid, r in (case.get("rectifications") or {}).items()
-               if r.get("status") == "ordered" and (officer or r.get("department") == who.department)]
+    ordered = [
+        {"rectification_id": rid, **r}
+        for rid, r in (case.get("rectifications") or {}).items()
+        if r.get("status") == "ordered" and (officer or r.get("department") == who.department)
+    ]
     if ordered:
         allowed.actions["complete_rectification"] = {"rectifications": ordered}
     if officer:
         allowed.actions["record_dispute"] = {}  # a dispute can arise at any point, also after close
-        open_disputes = [{"dispute_id": did, **d} for did, d in (case.get("disputes") or {}).items()
-                         if d.get("status") != "settled"]
+        open_disputes = [
+            {"dispute_id": did, **d} for did, d in (case.get("disputes") or {}).items() if d.get("status") != "settled"
+        ]
         if open_disputes:
             allowed.actions["settle_dispute"] = {"disputes": open_disputes}
     return allowed
@@ -392,6 +471,7 @@ def field_errors(body: Mapping[str, Any] | None) -> dict[str, list[str]]:
                 walk(prefix, inner)
         else:
             flat.setdefault(prefix or "_schema", []).append(str(value))
+
     if isinstance(errors, Mapping):
         walk("", errors)
     else:

@@ -69,8 +69,11 @@ class Registration:
 
 def register(command: dict[str, Any], complaint_id: str, ref: str, complainant_ref: str | None) -> Registration:
     """The ``ComplaintReceived`` a valid registration records (no personal data, no free text)."""
-    has_contact = bool(not command["anonymous"] and command.get("complainant")
-                       and any(command["complainant"].get(k) for k in ("phone", "email")))
+    has_contact = bool(
+        not command["anonymous"]
+        and command.get("complainant")
+        and any(command["complainant"].get(k) for k in ("phone", "email"))
+    )
     data = {
         "complaint_id": complaint_id,
         "reference": ref,
@@ -132,8 +135,12 @@ class Complaint:
     campuses: tuple[str, ...] = ()
 
     def classification(self) -> dict[str, Any]:
-        return {"category": self.category, "severity": self.severity, "departments": list(self.departments),
-                "campuses": list(self.campuses or (self.campus,))}
+        return {
+            "category": self.category,
+            "severity": self.severity,
+            "departments": list(self.departments),
+            "campuses": list(self.campuses or (self.campus,)),
+        }
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,9 @@ def _actor(staff_id: str, role: str) -> dict[str, str]:
     return {"id": staff_id, "role": role}
 
 
-def resolve_on_spot(complaint: Complaint, *, resolution: str, resolved_by: str, now: datetime,
-                    resolved_at: datetime | None = None) -> Decision:
+def resolve_on_spot(
+    complaint: Complaint, *, resolution: str, resolved_by: str, now: datetime, resolved_at: datetime | None = None
+) -> Decision:
     """First-contact staff resolve and close the complaint, now or at a stated earlier moment."""
     ensure_allowed(RESOLVE_ON_SPOT, complaint.status)
     at = resolved_at or now
@@ -176,14 +184,36 @@ def resolve_on_spot(complaint: Complaint, *, resolution: str, resolved_by: str, 
     if at > now + CLOCK_SKEW:
         raise Invalid({"resolved_at": ["lies in the future"]})
     actor = _actor(resolved_by, FIRST_CONTACT)
-    data = {"complaint_id": complaint.complaint_id, "campus": complaint.campus, "resolved_at": at,
-            "resolved_by": resolved_by, "resolution": resolution, "actor": actor}
-    return Decision(RESOLVE_ON_SPOT, complaint.status, RESOLVED_ON_SPOT, "ComplaintResolvedOnSpot", data, at,
-                    actor, {"resolution": resolution})
+    data = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "resolved_at": at,
+        "resolved_by": resolved_by,
+        "resolution": resolution,
+        "actor": actor,
+    }
+    return Decision(
+        RESOLVE_ON_SPOT,
+        complaint.status,
+        RESOLVED_ON_SPOT,
+        "ComplaintResolvedOnSpot",
+        data,
+        at,
+        actor,
+        {"resolution": resolution},
+    )
 
 
-def not_accept(complaint: Complaint, *, reason: str, route_advice: str, decided_by: str, now: datetime,
-               duplicate_of: str | None = None, duplicate_exists: bool = False) -> Decision:
+def not_accept(
+    complaint: Complaint,
+    *,
+    reason: str,
+    route_advice: str,
+    decided_by: str,
+    now: datetime,
+    duplicate_of: str | None = None,
+    duplicate_exists: bool = False,
+) -> Decision:
     """Record the complaint as not accepted, with the route the complainant was told applies.
 
     ``duplicate_exists`` says whether ``duplicate_of`` names a complaint that exists (the caller looked).
@@ -199,8 +229,14 @@ def not_accept(complaint: Complaint, *, reason: str, route_advice: str, decided_
     elif duplicate_of:
         raise Invalid({"duplicate_of": ["only for the reason duplicate"]})
     actor = _actor(decided_by, COMPLAINT_OFFICER)
-    data: dict[str, Any] = {"complaint_id": complaint.complaint_id, "campus": complaint.campus, "reason": reason,
-                            "route_advice": route_advice, "decided_at": now, "actor": actor}
+    data: dict[str, Any] = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "reason": reason,
+        "route_advice": route_advice,
+        "decided_at": now,
+        "actor": actor,
+    }
     details: dict[str, Any] = {"reason": reason, "route_advice": route_advice}
     if duplicate_of:
         data["duplicate_of"] = str(duplicate_of)
@@ -212,12 +248,24 @@ def withdraw(complaint: Complaint, *, withdrawn_by: str, now: datetime, reason: 
     """The complainant withdrew; ``withdrawn_by`` is the staff member who recorded it."""
     ensure_allowed(WITHDRAW, complaint.status)
     actor = _actor(withdrawn_by, COMPLAINT_OFFICER)
-    data: dict[str, Any] = {"complaint_id": complaint.complaint_id, "campus": complaint.campus,
-                            "withdrawn_at": now, "actor": actor}
+    data: dict[str, Any] = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "withdrawn_at": now,
+        "actor": actor,
+    }
     if reason:
         data["reason"] = reason
-    return Decision(WITHDRAW, complaint.status, WITHDRAWN, "ComplaintWithdrawn", data, now, actor,
-                    {"reason": reason} if reason else {})
+    return Decision(
+        WITHDRAW,
+        complaint.status,
+        WITHDRAWN,
+        "ComplaintWithdrawn",
+        data,
+        now,
+        actor,
+        {"reason": reason} if reason else {},
+    )
 
 
 def _same(name: str, a: Any, b: Any) -> bool:
@@ -228,13 +276,22 @@ def _same(name: str, a: Any, b: Any) -> bool:
 
 def classification_diff(previous: Mapping[str, Any], requested: Mapping[str, Any]) -> dict[str, Any]:
     """The classification fields of ``requested`` that differ from ``previous`` (lists compared as sets)."""
-    return {name: list(value) if name in UNORDERED else value
-            for name, value in requested.items()
-            if name in CLASSIFICATION_FIELDS and value is not None and not _same(name, previous[name], value)}
+    return {
+        name: list(value) if name in UNORDERED else value
+        for name, value in requested.items()
+        if name in CLASSIFICATION_FIELDS and value is not None and not _same(name, previous[name], value)
+    }
 
 
-def reclassify(complaint: Complaint, changes: Mapping[str, Any], *, reclassified_by: str, now: datetime,
-               departments_on: Mapping[str, Iterable[str]] | None = None, note: str | None = None) -> Decision:
+def reclassify(
+    complaint: Complaint,
+    changes: Mapping[str, Any],
+    *,
+    reclassified_by: str,
+    now: datetime,
+    departments_on: Mapping[str, Iterable[str]] | None = None,
+    note: str | None = None,
+) -> Decision:
     """Change category, severity, departments or campuses; at least one must actually change.
 
     ``departments_on`` gives each campus's department codes (the hospital configuration): the resulting
@@ -257,19 +314,35 @@ def reclassify(complaint: Complaint, changes: Mapping[str, Any], *, reclassified
         unknown = [d for d in current["departments"] if d not in known]
         if unknown:
             errors.setdefault("departments" if "departments" in requested else "campuses", []).append(
-                f"unknown department(s) on the complaint's campuses: {', '.join(unknown)}")
+                f"unknown department(s) on the complaint's campuses: {', '.join(unknown)}"
+            )
     if errors:
         raise Invalid(errors)
     actor = _actor(reclassified_by, COMPLAINT_OFFICER)
-    data: dict[str, Any] = {"complaint_id": complaint.complaint_id, "campus": complaint.campus,
-                            "previous": previous, "current": current, "reclassified_at": now, "actor": actor,
-                            "reclassified_by": reclassified_by}
+    data: dict[str, Any] = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "previous": previous,
+        "current": current,
+        "reclassified_at": now,
+        "actor": actor,
+        "reclassified_by": reclassified_by,
+    }
     details: dict[str, Any] = {"changed": sorted(diff)}
     if note:
         data["note"] = note
         details["note"] = note
-    return Decision(RECLASSIFY, complaint.status, complaint.status, "ComplaintReclassified", data, now, actor,
-                    details, classification=current)
+    return Decision(
+        RECLASSIFY,
+        complaint.status,
+        complaint.status,
+        "ComplaintReclassified",
+        data,
+        now,
+        actor,
+        details,
+        classification=current,
+    )
 
 
 # --------------------------------------------------------------------------------------------

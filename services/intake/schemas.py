@@ -69,9 +69,16 @@ class NewComplaint(fields.HospitalSchema):
     source = Text(required=True, validate=validate.OneOf(catalogue.SOURCES))
     summary = fields.text(required=True, max_length=10000)
     departments = mm.List(fields.department_code(), load_default=list)
-    received_at = fields.DateTime(load_default=None, allow_none=True, metadata={"description": (
-        "RFC 3339 with offset; defaults to now. Not before the campus's go-live date, nor more than its"
-        " configured number of days ago (default 1095), nor more than 5 minutes ahead")})
+    received_at = fields.DateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": (
+                "RFC 3339 with offset; defaults to now. Not before the campus's go-live date, nor more than its"
+                " configured number of days ago (default 1095), nor more than 5 minutes ahead"
+            )
+        },
+    )
     received_by = fields.ident()
     receiving_department = fields.department_code()
     complainant = mm.Nested(Complainant, load_default=None, allow_none=True)
@@ -98,8 +105,9 @@ class NewComplaint(fields.HospitalSchema):
                 errors["receiving_department"] = [f"unknown department on {campus}"]
         received_at = data.get("received_at")
         if received_at is not None:
-            problem = received_at_problem(received_at, self.now or datetime.now(UTC),
-                                          self.hospital.campuses.get(campus))
+            problem = received_at_problem(
+                received_at, self.now or datetime.now(UTC), self.hospital.campuses.get(campus)
+            )
             if problem:
                 errors["received_at"] = [problem]
         if data.get("anonymous") and data.get("complainant"):

@@ -37,9 +37,11 @@ from shared.web import Conflict, NotFound, http, json_response, load, path_id, p
 HOSPITAL = load_hospital()
 VAULT = Vault.from_env()
 DEPARTMENTS_ON = {campus: HOSPITAL.departments(campus) for campus in HOSPITAL.campuses}
-COLUMNS = ("complaint_id, reference, campus, campuses, channel, category, severity, source, departments,"
-           " received_at, received_by, receiving_department, anonymous, status,"
-           " status_changed_at, version, registered_at")
+COLUMNS = (
+    "complaint_id, reference, campus, campuses, channel, category, severity, source, departments,"
+    " received_at, received_by, receiving_department, anonymous, status,"
+    " status_changed_at, version, registered_at"
+)
 
 
 READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
@@ -90,20 +92,42 @@ def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
     registrations never share a number, and a rolled-back registration gives its number back."""
     settings = HOSPITAL.campuses[campus]
     year = domain.reference_year(received_at, settings["timezone"])
-    cur.execute("INSERT INTO reference_counters AS c (campus, year, last_number) VALUES (%s, %s, 1)"
-                " ON CONFLICT (campus, year) DO UPDATE SET last_number = c.last_number + 1"
-                " RETURNING last_number", (campus, year))
+    cur.execute(
+        "INSERT INTO reference_counters AS c (campus, year, last_number) VALUES (%s, %s, 1)"
+        " ON CONFLICT (campus, year) DO UPDATE SET last_number = c.last_number + 1"
+        " RETURNING last_number",
+        (campus, year),
+    )
     return domain.reference(settings["reference_prefix"], year, cur.fetchone()[0])
 
 
-def _record_action(cur: Cursor, complaint_id: str, action: str, before: str | None, after: str,
-                   actor: dict[str, str] | None, at: datetime, details: dict[str, Any], event_id: str | None) -> None:
+def _record_action(
+    cur: Cursor,
+    complaint_id: str,
+    action: str,
+    before: str | None,
+    after: str,
+    actor: dict[str, str] | None,
+    at: datetime,
+    details: dict[str, Any],
+    event_id: str | None,
+) -> None:
     actor = actor or {}
     cur.execute(
         "INSERT INTO complaint_actions (complaint_id, action, status_before, status_after, actor_id, actor_role,"
         " occurred_at, details, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (complaint_id, action, before, after, actor.get("id"), actor.get("role"), at,
-         psycopg2.extras.Json(details), event_id))
+        (
+            complaint_id,
+            action,
+            before,
+            after,
+            actor.get("id"),
+            actor.get("role"),
+            at,
+            psycopg2.extras.Json(details),
+            event_id,
+        ),
+    )
 
 
 PERSONAL = ("name", "phone", "email", "relation", "patient_name", "patient_mrn", "summary", "desired_outcome")
@@ -111,27 +135,33 @@ PERSONAL = ("name", "phone", "email", "relation", "patient_name", "patient_mrn",
 
 def _unsealed(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
     """The complaint's personal data, opened with its own key; ``{"erased": True}`` once that key is gone."""
-    cur.execute("SELECT k.wrapped_key, p.name_sealed, p.phone_sealed, p.email_sealed, p.relation_sealed,"
-                " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed"
-                " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
-                " LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref WHERE c.complaint_id = %s",
-                (complaint_id,))
+    cur.execute(
+        "SELECT k.wrapped_key, p.name_sealed, p.phone_sealed, p.email_sealed, p.relation_sealed,"
+        " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed"
+        " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+        " LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref WHERE c.complaint_id = %s",
+        (complaint_id,),
+    )
     wrapped, *sealed = cur.fetchone()
     try:
         key = VAULT.unwrap(wrapped, ref)
     except Erased:
         return {"erased": True}
-    opened = {field: VAULT.open(key, blob, f"{complaint_id}:{field}") for field, blob in zip(PERSONAL, sealed,
-                                                                                           strict=True)}
+    opened = {
+        field: VAULT.open(key, blob, f"{complaint_id}:{field}") for field, blob in zip(PERSONAL, sealed, strict=True)
+    }
     return {"erased": False, **opened}
 
 
 def _personal(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
     data = _unsealed(cur, complaint_id, ref)
-    return {"complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation")},
-            "patient": {"name": data.get("patient_name"), "mrn": data.get("patient_mrn")},
-            "summary": data.get("summary"), "desired_outcome": data.get("desired_outcome"),
-            "personal_data_erased": data["erased"]}
+    return {
+        "complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation")},
+        "patient": {"name": data.get("patient_name"), "mrn": data.get("patient_mrn")},
+        "summary": data.get("summary"),
+        "desired_outcome": data.get("desired_outcome"),
+        "personal_data_erased": data["erased"],
+    }
 
 
 def _read(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
@@ -142,16 +172,29 @@ def _read(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
         return None
     complaint = rows[0]
     complaint.update(_personal(cur, complaint_id, complaint.pop("complainant_ref")))
-    cur.execute("SELECT previous, current, changed, note, reclassified_by, reclassified_at, event_id"
-                " FROM classification_history WHERE complaint_id = %s ORDER BY id", (complaint_id,))
+    cur.execute(
+        "SELECT previous, current, changed, note, reclassified_by, reclassified_at, event_id"
+        " FROM classification_history WHERE complaint_id = %s ORDER BY id",
+        (complaint_id,),
+    )
     complaint["classification_history"] = fetch_dicts(cur)
-    cur.execute("SELECT action, status_before, status_after, actor_id, actor_role, occurred_at, details, event_id"
-                " FROM complaint_actions WHERE complaint_id = %s ORDER BY id", (complaint_id,))
+    cur.execute(
+        "SELECT action, status_before, status_after, actor_id, actor_role, occurred_at, details, event_id"
+        " FROM complaint_actions WHERE complaint_id = %s ORDER BY id",
+        (complaint_id,),
+    )
     complaint["history"] = [
-        {"action": r["action"], "status_before": r["status_before"], "status_after": r["status_after"],
-         "actor": {"id": r["actor_id"], "role": r["actor_role"]} if r["actor_id"] else None,
-         "occurred_at": r["occurred_at"], "details": r["details"], "event_id": r["event_id"]}
-        for r in fetch_dicts(cur)]
+        {
+            "action": r["action"],
+            "status_before": r["status_before"],
+            "status_after": r["status_after"],
+            "actor": {"id": r["actor_id"], "role": r["actor_role"]} if r["actor_id"] else None,
+            "occurred_at": r["occurred_at"],
+            "details": r["details"],
+            "event_id": r["event_id"],
+        }
+        for r in fetch_dicts(cur)
+    ]
     return complaint
 
 
@@ -182,40 +225,81 @@ class Service(Backbone, EventLog):
 
         def seal(field: str, value: str | None) -> bytes | None:
             return VAULT.seal(key, value, f"{complaint_id}:{field}")
+
         with self.db.transaction() as cur:
             ref = _next_reference(cur, command["campus"], command["received_at"])
             registration = domain.register(
-                {**command, "received_at": command["received_at"].isoformat(),
-                 "registered_at": datetime.now(UTC).isoformat()}, complaint_id, ref, complainant_ref)
-            event = new_event(SERVICE, "ComplaintReceived", complaint_id, {**registration.event_data,
-                                                                           "actor": who.actor},
-                              time=command["received_at"], causationid=str(uuid.uuid4()))  # the request
+                {
+                    **command,
+                    "received_at": command["received_at"].isoformat(),
+                    "registered_at": datetime.now(UTC).isoformat(),
+                },
+                complaint_id,
+                ref,
+                complainant_ref,
+            )
+            event = new_event(
+                SERVICE,
+                "ComplaintReceived",
+                complaint_id,
+                {**registration.event_data, "actor": who.actor},
+                time=command["received_at"],
+                causationid=str(uuid.uuid4()),
+            )  # the request
             # registered_at (and the status's first change) as the event records it: rebuilt from the log alike
             registered_at = datetime.fromisoformat(event.data["registered_at"])
-            cur.execute("INSERT INTO complainant_keys (complainant_ref, wrapped_key) VALUES (%s, %s)",
-                        (key_ref, wrapped))
+            cur.execute(
+                "INSERT INTO complainant_keys (complainant_ref, wrapped_key) VALUES (%s, %s)", (key_ref, wrapped)
+            )
             cur.execute(
                 "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
                 " source, departments, summary_sealed, desired_outcome_sealed, received_at, received_by,"
                 " receiving_department, anonymous, complainant_ref, status, version, registered_at,"
                 " status_changed_at) VALUES"
                 " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
-                (complaint_id, ref, command["campus"], [command["campus"]], command["channel"], command["category"],
-                 command["severity"], command["source"], command["departments"], seal("summary", command["summary"]),
-                 seal("desired_outcome", command.get("desired_outcome")), command["received_at"],
-                 command.get("received_by"), command.get("receiving_department"), command["anonymous"], key_ref,
-                 domain.RECEIVED, registered_at, registered_at))
+                (
+                    complaint_id,
+                    ref,
+                    command["campus"],
+                    [command["campus"]],
+                    command["channel"],
+                    command["category"],
+                    command["severity"],
+                    command["source"],
+                    command["departments"],
+                    seal("summary", command["summary"]),
+                    seal("desired_outcome", command.get("desired_outcome")),
+                    command["received_at"],
+                    command.get("received_by"),
+                    command.get("receiving_department"),
+                    command["anonymous"],
+                    key_ref,
+                    domain.RECEIVED,
+                    registered_at,
+                    registered_at,
+                ),
+            )
             cur.execute(
                 "INSERT INTO complainants (complainant_ref, complaint_id, relation_sealed, name_sealed, phone_sealed,"
                 " email_sealed, patient_name_sealed, patient_mrn_sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (key_ref, complaint_id, seal("relation", person.get("relation")), seal("name", person.get("name")),
-                 seal("phone", person.get("phone")), seal("email", person.get("email")),
-                 seal("patient_name", patient.get("name")), seal("patient_mrn", patient.get("mrn"))))
-            _record_action(cur, complaint_id, "register", None, domain.RECEIVED, who.actor,
-                           command["received_at"], {}, event.id)
+                (
+                    key_ref,
+                    complaint_id,
+                    seal("relation", person.get("relation")),
+                    seal("name", person.get("name")),
+                    seal("phone", person.get("phone")),
+                    seal("email", person.get("email")),
+                    seal("patient_name", patient.get("name")),
+                    seal("patient_mrn", patient.get("mrn")),
+                ),
+            )
+            _record_action(
+                cur, complaint_id, "register", None, domain.RECEIVED, who.actor, command["received_at"], {}, event.id
+            )
             self.store.append(cur, complaint_id, 0, [event])
-        return json_response({"complaint_id": complaint_id, "reference": ref}, 201,
-                             {"Location": f"/complaints/{complaint_id}"})
+        return json_response(
+            {"complaint_id": complaint_id, "reference": ref}, 201, {"Location": f"/complaints/{complaint_id}"}
+        )
 
     @http("GET", "/complaints/<string:complaint_id>", roles=READERS)
     def get_complaint(self, request: Request, complaint_id: str) -> Response:
@@ -227,8 +311,13 @@ class Service(Backbone, EventLog):
             # Liaisons of departments assigned later may read it too (investigation's assignments, followed).
             cur.execute("SELECT investigating_departments FROM complaints WHERE complaint_id = %s", (complaint_id,))
             investigating = cur.fetchone()[0]
-        _may_read(principal(request), complaint_id, complaint["campus"], complaint["campuses"],
-                  [*complaint["departments"], *investigating])
+        _may_read(
+            principal(request),
+            complaint_id,
+            complaint["campus"],
+            complaint["campuses"],
+            [*complaint["departments"], *investigating],
+        )
         return json_response(complaint)
 
     @http("GET", "/complaints", roles=READERS)
@@ -251,8 +340,10 @@ class Service(Backbone, EventLog):
             args.append(params["status"])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {COLUMNS} FROM complaints {where} ORDER BY received_at DESC, reference DESC"
-                        " LIMIT %s", (*args, params["limit"]))
+            cur.execute(
+                f"SELECT {COLUMNS} FROM complaints {where} ORDER BY received_at DESC, reference DESC LIMIT %s",
+                (*args, params["limit"]),
+            )
             rows = fetch_dicts(cur)
         return json_response({"complaints": rows})
 
@@ -261,9 +352,17 @@ class Service(Backbone, EventLog):
     def resolve_on_spot(self, request: Request, complaint_id: str) -> Response:
         complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.ResolveOnSpot(), request)
-        return self._act(request, complaint_id, lambda cur, complaint: domain.resolve_on_spot(
-            complaint, resolution=command["resolution"], resolved_by=_by(request, command, "resolved_by"),
-            resolved_at=command["resolved_at"], now=datetime.now(UTC)))
+        return self._act(
+            request,
+            complaint_id,
+            lambda cur, complaint: domain.resolve_on_spot(
+                complaint,
+                resolution=command["resolution"],
+                resolved_by=_by(request, command, "resolved_by"),
+                resolved_at=command["resolved_at"],
+                now=datetime.now(UTC),
+            ),
+        )
 
     @http("POST", "/complaints/<string:complaint_id>/not-accepted", roles=(OFFICER,))
     def not_accepted(self, request: Request, complaint_id: str) -> Response:
@@ -276,33 +375,59 @@ class Service(Backbone, EventLog):
             if duplicate_of:
                 cur.execute("SELECT 1 FROM complaints WHERE complaint_id = %s", (duplicate_of,))
                 exists = cur.fetchone() is not None
-            return domain.not_accept(complaint, reason=command["reason"], route_advice=command["route_advice"],
-                                     decided_by=_by(request, command, "decided_by"), duplicate_of=duplicate_of,
-                                     duplicate_exists=exists, now=datetime.now(UTC))
+            return domain.not_accept(
+                complaint,
+                reason=command["reason"],
+                route_advice=command["route_advice"],
+                decided_by=_by(request, command, "decided_by"),
+                duplicate_of=duplicate_of,
+                duplicate_exists=exists,
+                now=datetime.now(UTC),
+            )
+
         return self._act(request, complaint_id, decide)
 
     @http("POST", "/complaints/<string:complaint_id>/withdraw", roles=(OFFICER,))
     def withdraw(self, request: Request, complaint_id: str) -> Response:
         complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.Withdraw(), request)
-        return self._act(request, complaint_id, lambda cur, complaint: domain.withdraw(
-            complaint, withdrawn_by=_by(request, command, "withdrawn_by"), reason=command.get("reason"),
-            now=datetime.now(UTC)))
+        return self._act(
+            request,
+            complaint_id,
+            lambda cur, complaint: domain.withdraw(
+                complaint,
+                withdrawn_by=_by(request, command, "withdrawn_by"),
+                reason=command.get("reason"),
+                now=datetime.now(UTC),
+            ),
+        )
 
     @http("POST", "/complaints/<string:complaint_id>/reclassify", roles=(OFFICER,))
     def reclassify(self, request: Request, complaint_id: str) -> Response:
         complaint_id = path_id(complaint_id, "complaint")
         command = load(schemas.Reclassify(HOSPITAL), request)
-        return self._act(request, complaint_id, lambda cur, complaint: domain.reclassify(
-            complaint, command, reclassified_by=_by(request, command, "reclassified_by"), note=command.get("note"),
-            departments_on=DEPARTMENTS_ON, now=datetime.now(UTC)))
+        return self._act(
+            request,
+            complaint_id,
+            lambda cur, complaint: domain.reclassify(
+                complaint,
+                command,
+                reclassified_by=_by(request, command, "reclassified_by"),
+                note=command.get("note"),
+                departments_on=DEPARTMENTS_ON,
+                now=datetime.now(UTC),
+            ),
+        )
 
     def _act(self, request: Request, complaint_id: str, decide: Decide) -> Response:
         """Lock the complaint, let the domain decide, write the new state and its event in one transaction."""
         who = principal(request)
         with self.db.transaction() as cur:
-            cur.execute("SELECT complaint_id, campus, status, received_at, category, severity, departments,"
-                        " campuses, version FROM complaints WHERE complaint_id = %s FOR UPDATE", (complaint_id,))
+            cur.execute(
+                "SELECT complaint_id, campus, status, received_at, category, severity, departments,"
+                " campuses, version FROM complaints WHERE complaint_id = %s FOR UPDATE",
+                (complaint_id,),
+            )
             row = cur.fetchone()
             if row is None:
                 raise NotFound(f"no complaint {complaint_id}")
@@ -316,27 +441,58 @@ class Service(Backbone, EventLog):
             except domain.Invalid as exc:
                 raise ValidationError(exc.errors) from None
             first = self.store.read_stream(cur, complaint_id)[:1]
-            event = new_event(SERVICE, decision.event_type, complaint_id, {**decision.event_data, "actor": who.actor},
-                              time=decision.at,
-                              correlationid=first[0].correlationid if first else None,
-                              causationid=str(uuid.uuid4()))  # the request (CONTRACT §12)
+            event = new_event(
+                SERVICE,
+                decision.event_type,
+                complaint_id,
+                {**decision.event_data, "actor": who.actor},
+                time=decision.at,
+                correlationid=first[0].correlationid if first else None,
+                causationid=str(uuid.uuid4()),
+            )  # the request (CONTRACT §12)
             classification = decision.classification or complaint.classification()
             cur.execute(
                 "UPDATE complaints SET status = %s, category = %s, severity = %s, departments = %s, campuses = %s,"
                 " version = %s, status_changed_at = CASE WHEN status = %s THEN status_changed_at ELSE %s END"
                 " WHERE complaint_id = %s",
-                (decision.status, classification["category"], classification["severity"],
-                 classification["departments"], classification["campuses"], version + 1, decision.status,
-                 decision.at, complaint_id))
-            _record_action(cur, complaint_id, decision.action, decision.status_before, decision.status,
-                           who.actor, decision.at, decision.details, event.id)
+                (
+                    decision.status,
+                    classification["category"],
+                    classification["severity"],
+                    classification["departments"],
+                    classification["campuses"],
+                    version + 1,
+                    decision.status,
+                    decision.at,
+                    complaint_id,
+                ),
+            )
+            _record_action(
+                cur,
+                complaint_id,
+                decision.action,
+                decision.status_before,
+                decision.status,
+                who.actor,
+                decision.at,
+                decision.details,
+                event.id,
+            )
             if decision.classification is not None:
                 cur.execute(
                     "INSERT INTO classification_history (complaint_id, previous, current, changed, note,"
                     " reclassified_by, reclassified_at, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (complaint_id, psycopg2.extras.Json(event.data["previous"]),
-                     psycopg2.extras.Json(event.data["current"]), decision.details["changed"],
-                     decision.details.get("note"), decision.actor["id"], decision.at, event.id))
+                    (
+                        complaint_id,
+                        psycopg2.extras.Json(event.data["previous"]),
+                        psycopg2.extras.Json(event.data["current"]),
+                        decision.details["changed"],
+                        decision.details.get("note"),
+                        decision.actor["id"],
+                        decision.at,
+                        event.id,
+                    ),
+                )
             self.store.append(cur, complaint_id, version, [event])
             body = _read(cur, complaint_id)
         return json_response(body)
@@ -349,9 +505,12 @@ class Service(Backbone, EventLog):
         body = load(schemas.Erasure(), request)
         complaint_id = path_id(complaint_id, "complaint")
         with self.db.transaction() as cur:
-            cur.execute("SELECT c.campus, c.campuses, c.status, c.complainant_ref, c.version, k.erased_at"
-                        " FROM complaints c JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
-                        " WHERE c.complaint_id = %s FOR UPDATE", (complaint_id,))
+            cur.execute(
+                "SELECT c.campus, c.campuses, c.status, c.complainant_ref, c.version, k.erased_at"
+                " FROM complaints c JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+                " WHERE c.complaint_id = %s FOR UPDATE",
+                (complaint_id,),
+            )
             rows = fetch_dicts(cur)
             if not rows:
                 raise NotFound(f"no complaint {complaint_id}")
@@ -360,19 +519,42 @@ class Service(Backbone, EventLog):
             if found["erased_at"] is not None:
                 raise Conflict("the personal data was already erased", state="erased")
             now = datetime.now(UTC)
-            cur.execute("UPDATE complainant_keys SET wrapped_key = NULL, erased_at = %s, erased_by = %s,"
-                        " erasure_reason = %s WHERE complainant_ref = %s",
-                        (now, who.subject, body["reason"], found["complainant_ref"]))
+            cur.execute(
+                "UPDATE complainant_keys SET wrapped_key = NULL, erased_at = %s, erased_by = %s,"
+                " erasure_reason = %s WHERE complainant_ref = %s",
+                (now, who.subject, body["reason"], found["complainant_ref"]),
+            )
             # The erasure is intake's event (no personal data in it); the vault's key row itself never enters a log.
             first = self.store.read_stream(cur, complaint_id)[:1]
-            event = new_event(SERVICE, "PersonalDataErased", complaint_id, {
-                "complaint_id": complaint_id, "campus": found["campus"], "erased_at": now, "reason": body["reason"],
-                "actor": who.actor}, time=now, correlationid=first[0].correlationid if first else None,
-                causationid=str(uuid.uuid4()))  # the request
-            cur.execute("UPDATE complaints SET version = %s WHERE complaint_id = %s", (found["version"] + 1,
-                                                                                      complaint_id))
-            _record_action(cur, complaint_id, "erasure", found["status"], found["status"], who.actor, now,
-                           {"reason": body["reason"]}, event.id)
+            event = new_event(
+                SERVICE,
+                "PersonalDataErased",
+                complaint_id,
+                {
+                    "complaint_id": complaint_id,
+                    "campus": found["campus"],
+                    "erased_at": now,
+                    "reason": body["reason"],
+                    "actor": who.actor,
+                },
+                time=now,
+                correlationid=first[0].correlationid if first else None,
+                causationid=str(uuid.uuid4()),
+            )  # the request
+            cur.execute(
+                "UPDATE complaints SET version = %s WHERE complaint_id = %s", (found["version"] + 1, complaint_id)
+            )
+            _record_action(
+                cur,
+                complaint_id,
+                "erasure",
+                found["status"],
+                found["status"],
+                who.actor,
+                now,
+                {"reason": body["reason"]},
+                event.id,
+            )
             self.store.append(cur, complaint_id, found["version"], [event])
             shown = _read(cur, complaint_id)
         return json_response(shown)
@@ -388,8 +570,9 @@ class Service(Backbone, EventLog):
         if valid is None:
             raise ComplaintNotFound(f"no complaint {complaint_id}")
         with self.db.transaction() as cur:
-            cur.execute("SELECT anonymous, campus, reference, complainant_ref FROM complaints WHERE complaint_id = %s",
-                        (valid,))
+            cur.execute(
+                "SELECT anonymous, campus, reference, complainant_ref FROM complaints WHERE complaint_id = %s", (valid,)
+            )
             rows = fetch_dicts(cur)
             if not rows:
                 raise ComplaintNotFound(f"no complaint {complaint_id}")

@@ -36,7 +36,8 @@ class Hospital:
         for campus, settings in self.config.campuses.items():
             try:
                 self.calendars[campus] = calendar_from_config(
-                    campus, {"timezone": settings["timezone"], **settings.get("calendar", {})})
+                    campus, {"timezone": settings["timezone"], **settings.get("calendar", {})}
+                )
             except CalendarConfigError as exc:  # refuse to start, saying where to look
                 raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
 
@@ -82,10 +83,26 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
         " status = EXCLUDED.status, departments = EXCLUDED.departments, escalated = EXCLUDED.escalated,"
         " provisional = EXCLUDED.provisional, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,"
         " state = EXCLUDED.state",
-        (case.complaint_id, case.reference, case.campus, case.category, case.severity, case.source, case.status,
-         case.departments, case.escalated, case.provisional(), case.received_at, now, case.version,
-         psycopg2.extras.Json(case.to_json())))
-    psycopg2.extras.execute_values(cur, """
+        (
+            case.complaint_id,
+            case.reference,
+            case.campus,
+            case.category,
+            case.severity,
+            case.source,
+            case.status,
+            case.departments,
+            case.escalated,
+            case.provisional(),
+            case.received_at,
+            now,
+            case.version,
+            psycopg2.extras.Json(case.to_json()),
+        ),
+    )
+    psycopg2.extras.execute_values(
+        cur,
+        """
         INSERT INTO deadlines (complaint_id, key, campus, kind, department, due_at, remind_at, last_day, working_days,
             provisional, calendar_version, policy_version, status, reminded, on_hold, started_at, breached_at, met_at)
         VALUES %s
@@ -94,22 +111,49 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
             calendar_version = EXCLUDED.calendar_version, policy_version = EXCLUDED.policy_version,
             status = EXCLUDED.status, reminded = EXCLUDED.reminded, on_hold = EXCLUDED.on_hold,
             started_at = EXCLUDED.started_at, breached_at = EXCLUDED.breached_at, met_at = EXCLUDED.met_at""",
-        [(case.complaint_id, c.key, case.campus, c.due["kind"], c.due.get("department"), c.due["due_at"],
-          c.remind_at, c.due["last_day"], c.due["working_days"], c.due["provisional"], c.due["calendar_version"],
-          c.due["policy_version"], c.status, c.reminded, c.on_hold, c.started_at, c.breached_at, c.met_at)
-         for c in case.clocks.values()])
+        [
+            (
+                case.complaint_id,
+                c.key,
+                case.campus,
+                c.due["kind"],
+                c.due.get("department"),
+                c.due["due_at"],
+                c.remind_at,
+                c.due["last_day"],
+                c.due["working_days"],
+                c.due["provisional"],
+                c.due["calendar_version"],
+                c.due["policy_version"],
+                c.status,
+                c.reminded,
+                c.on_hold,
+                c.started_at,
+                c.breached_at,
+                c.met_at,
+            )
+            for c in case.clocks.values()
+        ],
+    )
 
 
 def _chain_of(cur: Cursor, complaint_id: str) -> str | None:
     """The correlation id of the complaint's chain (carried by the case's first event)."""
-    cur.execute("SELECT correlation_id FROM events WHERE stream_id = %s ORDER BY stream_version LIMIT 1",
-                (complaint_id,))
+    cur.execute(
+        "SELECT correlation_id FROM events WHERE stream_id = %s ORDER BY stream_version LIMIT 1", (complaint_id,)
+    )
     row = cur.fetchone()
     return str(row[0]) if row else None
 
 
-def apply(cur: Cursor, case: domain.Case, decision: domain.Decision, now: datetime,
-          cause: Envelope | None = None, actor: dict[str, str] | None = None) -> list[Envelope]:
+def apply(
+    cur: Cursor,
+    case: domain.Case,
+    decision: domain.Decision,
+    now: datetime,
+    cause: Envelope | None = None,
+    actor: dict[str, str] | None = None,
+) -> list[Envelope]:
     """Append the decided events, fold them into the case, save it; returns the events as placed.
     ``actor``: who acted (the caller's token), recorded on every event of the decision."""
     if not decision:
@@ -120,34 +164,61 @@ def apply(cur: Cursor, case: domain.Case, decision: domain.Decision, now: dateti
     # correlated to the complaint's first event, which the case's first event already names.
     causation = cause.id if cause else str(uuid.uuid4())
     correlation = cause.correlationid if cause else _chain_of(cur, case.complaint_id)
-    events = [new_event(SERVICE, event_type, case.complaint_id, data, time=now, correlationid=correlation,
-                        causationid=causation) for event_type, data in decision]
+    events = [
+        new_event(
+            SERVICE, event_type, case.complaint_id, data, time=now, correlationid=correlation, causationid=causation
+        )
+        for event_type, data in decision
+    ]
     placed = STORE.append(cur, case.complaint_id, case.version, events)
     calendar = HOSPITAL.calendar(case.campus)
     days_before = HOSPITAL.policy(case.campus)["reminder_days_before"]
     for event in placed:
-        domain.evolve(case, event.type, event.data, rfc3339(event.time),
-                      domain.reminders_for(event.data, event.type, calendar, days_before))
+        domain.evolve(
+            case,
+            event.type,
+            event.data,
+            rfc3339(event.time),
+            domain.reminders_for(event.data, event.type, calendar, days_before),
+        )
     case.version = placed[-1].streamversion
     save(cur, case, now)
     for event in placed:
-        if event.type in ("InvestigationOpened", "DeadlineRescheduled", "ExtensionGranted", "RectificationOrdered",
-                          "ComplaintReopened") and any(d.get("provisional") for d in _deadlines_of(event)):
-            log.warning("provisional deadline for %s: the %s calendar does not cover its year yet",
-                        case.reference, case.campus,
-                        extra={"complaint_id": case.complaint_id, "campus": case.campus, "event_type": event.type})
+        if event.type in (
+            "InvestigationOpened",
+            "DeadlineRescheduled",
+            "ExtensionGranted",
+            "RectificationOrdered",
+            "ComplaintReopened",
+        ) and any(d.get("provisional") for d in _deadlines_of(event)):
+            log.warning(
+                "provisional deadline for %s: the %s calendar does not cover its year yet",
+                case.reference,
+                case.campus,
+                extra={"complaint_id": case.complaint_id, "campus": case.campus, "event_type": event.type},
+            )
     return placed
 
 
 def _deadlines_of(event: Envelope) -> list[dict[str, Any]]:
     data = event.data
-    found = [data.get("first_reply"), data.get("current"), data.get("deadline"), data.get("due"),
-             *data.get("investigations", [])]
+    found = [
+        data.get("first_reply"),
+        data.get("current"),
+        data.get("deadline"),
+        data.get("due"),
+        *data.get("investigations", []),
+    ]
     return [d for d in found if d]
 
 
-def run(cur: Cursor, complaint_id: str, now: datetime, decide: Callable[[domain.Case], domain.Decision],
-        actor: dict[str, str] | None = None) -> tuple[domain.Case, list[Envelope]]:
+def run(
+    cur: Cursor,
+    complaint_id: str,
+    now: datetime,
+    decide: Callable[[domain.Case], domain.Decision],
+    actor: dict[str, str] | None = None,
+) -> tuple[domain.Case, list[Envelope]]:
     """Load (locked), decide, apply: the body of every HTTP command."""
     case = load(cur, complaint_id)
     placed = apply(cur, case, decide(case), now, actor=actor)

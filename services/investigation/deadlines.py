@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 _DUE = {
     "remind": "SELECT complaint_id::text, key FROM deadlines WHERE status = 'open' AND NOT reminded"
-              " AND remind_at <= %s ORDER BY remind_at LIMIT %s",
+    " AND remind_at <= %s ORDER BY remind_at LIMIT %s",
     "breach": "SELECT complaint_id::text, key FROM deadlines WHERE status = 'open' AND NOT on_hold"
-              " AND due_at <= %s ORDER BY due_at LIMIT %s",
+    " AND due_at <= %s ORDER BY due_at LIMIT %s",
 }
 
 
@@ -88,16 +88,22 @@ class DeadlineEngine:
         moved = 0
         with self.db.transaction() as cur:
             # Breached ones too: the real calendar may show a provisional deadline was not yet due.
-            cur.execute("SELECT DISTINCT complaint_id::text FROM deadlines"
-                        " WHERE status IN ('open', 'breached') AND provisional")
+            cur.execute(
+                "SELECT DISTINCT complaint_id::text FROM deadlines WHERE status IN ('open', 'breached') AND provisional"
+            )
             candidates = [row[0] for row in cur.fetchall()]
         for complaint_id in candidates:
             with self.db.transaction() as cur:
                 case = cases.load(cur, complaint_id)
                 calendar, policy = HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)
-                decision = [item for key in list(case.clocks)
-                            for item in (*domain.decide_recompute(case, key, calendar, policy),
-                                         *domain.decide_recheck_breach(case, key, now, calendar, policy))]
+                decision = [
+                    item
+                    for key in list(case.clocks)
+                    for item in (
+                        *domain.decide_recompute(case, key, calendar, policy),
+                        *domain.decide_recheck_breach(case, key, now, calendar, policy),
+                    )
+                ]
                 placed = cases.apply(cur, case, decision, now)
             cases.observe(placed)
             moved += len(placed)

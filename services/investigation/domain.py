@@ -69,13 +69,24 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def deadline_data(kind: str, due: Deadline, days: int, policy: dict[str, Any], department: str | None = None,
-                  rectification_id: str | None = None) -> dict[str, Any]:
+def deadline_data(
+    kind: str,
+    due: Deadline,
+    days: int,
+    policy: dict[str, Any],
+    department: str | None = None,
+    rectification_id: str | None = None,
+) -> dict[str, Any]:
     """The deadline object events carry."""
     data = {
-        "kind": kind, "department": department, "due_at": rfc3339(due.due_at),
-        "last_day": due.last_day.isoformat(), "provisional": due.provisional,
-        "calendar_version": due.calendar_version, "policy_version": policy_version(policy), "working_days": days,
+        "kind": kind,
+        "department": department,
+        "due_at": rfc3339(due.due_at),
+        "last_day": due.last_day.isoformat(),
+        "provisional": due.provisional,
+        "calendar_version": due.calendar_version,
+        "policy_version": policy_version(policy),
+        "working_days": days,
     }
     if rectification_id:
         data["rectification_id"] = rectification_id
@@ -102,15 +113,15 @@ class Clock:
     """One running deadline of a case, as the deadline engine needs it."""
 
     key: str
-    due: dict[str, Any]          # the deadline object of the events
-    started_at: str              # when counting started (receipt, assignment, order, reopening)
+    due: dict[str, Any]  # the deadline object of the events
+    started_at: str  # when counting started (receipt, assignment, order, reopening)
     remind_at: str
     status: str = D_OPEN
     reminded: bool = False
-    on_hold: bool = False        # an extension request awaits the office's decision
+    on_hold: bool = False  # an extension request awaits the office's decision
     breached_at: str | None = None
     met_at: str | None = None
-    extended_days: int = 0       # working days added by granted extensions (kept when the base changes)
+    extended_days: int = 0  # working days added by granted extensions (kept when the base changes)
 
     @property
     def due_at(self) -> datetime:
@@ -129,7 +140,7 @@ class Case:
     received_at: str
     has_contact: bool
     status: str = OPEN
-    departments: list[str] = field(default_factory=list)      # every department the complaint concerns
+    departments: list[str] = field(default_factory=list)  # every department the complaint concerns
     assignments: dict[str, dict[str, Any]] = field(default_factory=dict)  # this round's investigations
     clocks: dict[str, Clock] = field(default_factory=dict)
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -139,7 +150,7 @@ class Case:
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     escalated: bool = False
     reopened: int = 0
-    version: int = 0            # of the case's stream in investigation's log
+    version: int = 0  # of the case's stream in investigation's log
 
     # -- persistence (the read model stores the case as JSON) ----------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -175,6 +186,7 @@ def actor(staff_id: str, role: str) -> dict[str, str]:
 
 # -- opening ----------------------------------------------------------------------------------------
 
+
 def assigned_at_registration(received: dict[str, Any]) -> str:
     """When the departments named at registration were assigned: at the registration, which for a
     letter or a complaint-box item comes after its receipt (CONTRACT §2: 5 working days after the
@@ -193,15 +205,27 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict
     reply_days = first_reply_days(policy, departments)
     investigation_days = policy["investigation_days"]
     opened = {
-        "complaint_id": received["complaint_id"], "campus": received["campus"],
-        "campuses": received.get("campuses") or [received["campus"]], "category": received["category"],
-        "severity": received["severity"], "source": received["source"], "departments": departments,
+        "complaint_id": received["complaint_id"],
+        "campus": received["campus"],
+        "campuses": received.get("campuses") or [received["campus"]],
+        "category": received["category"],
+        "severity": received["severity"],
+        "source": received["source"],
+        "departments": departments,
         "received_at": received["received_at"],
-        "first_reply": deadline_data("first_reply", calendar.add_working_days(received_at, reply_days),
-                                     reply_days, policy),
-        "investigations": [deadline_data("investigation",
-                                         calendar.add_working_days(parse_time(assigned_at), investigation_days),
-                                         investigation_days, policy, d) for d in departments],
+        "first_reply": deadline_data(
+            "first_reply", calendar.add_working_days(received_at, reply_days), reply_days, policy
+        ),
+        "investigations": [
+            deadline_data(
+                "investigation",
+                calendar.add_working_days(parse_time(assigned_at), investigation_days),
+                investigation_days,
+                policy,
+                d,
+            )
+            for d in departments
+        ],
         "assigned_at": assigned_at,
         "actor": actor("system", "system"),
         # what new_case takes from intake's event, so the case can be rebuilt from investigation's log alone
@@ -210,18 +234,35 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict
     }
     decision: Decision = [("InvestigationOpened", opened)]
     if received["severity"] == "major":
-        decision.append(("ComplaintEscalated", {
-            "complaint_id": received["complaint_id"], "campus": received["campus"], "severity": "major",
-            "reason": "major complaint: escalated on receipt", "escalated_at": received["received_at"],
-            "to": "leadership_group", "actor": actor("system", "system")}))
+        decision.append(
+            (
+                "ComplaintEscalated",
+                {
+                    "complaint_id": received["complaint_id"],
+                    "campus": received["campus"],
+                    "severity": "major",
+                    "reason": "major complaint: escalated on receipt",
+                    "escalated_at": received["received_at"],
+                    "to": "leadership_group",
+                    "actor": actor("system", "system"),
+                },
+            )
+        )
     return decision
 
 
 def new_case(received: dict[str, Any]) -> Case:
-    return Case(complaint_id=received["complaint_id"], reference=received["reference"], campus=received["campus"],
-                campuses=received.get("campuses") or [received["campus"]], category=received["category"],
-                severity=received["severity"], source=received["source"], received_at=received["received_at"],
-                has_contact=bool(received.get("has_contact")) and not received.get("anonymous", False))
+    return Case(
+        complaint_id=received["complaint_id"],
+        reference=received["reference"],
+        campus=received["campus"],
+        campuses=received.get("campuses") or [received["campus"]],
+        category=received["category"],
+        severity=received["severity"],
+        source=received["source"],
+        received_at=received["received_at"],
+        has_contact=bool(received.get("has_contact")) and not received.get("anonymous", False),
+    )
 
 
 def case_from_opening(opened: dict[str, Any]) -> Case:
@@ -231,62 +272,125 @@ def case_from_opening(opened: dict[str, Any]) -> Case:
 
 # -- what other services' events do to a case, recorded as investigation's own events -----------------
 
-ENDED_BY = {"ComplaintResolvedOnSpot": (RESOLVED_ON_SPOT, "resolved_at"),
-            "ComplaintNotAccepted": (NOT_ACCEPTED, "decided_at"),
-            "ComplaintWithdrawn": (WITHDRAWN, "withdrawn_at")}
+ENDED_BY = {
+    "ComplaintResolvedOnSpot": (RESOLVED_ON_SPOT, "resolved_at"),
+    "ComplaintNotAccepted": (NOT_ACCEPTED, "decided_at"),
+    "ComplaintWithdrawn": (WITHDRAWN, "withdrawn_at"),
+}
 
 
 def decide_ended(case: Case, cause_type: str, cause: dict[str, Any], cause_id: str) -> Decision:
     """Intake ended the complaint: the case ends with it (whatever its state, as intake decided)."""
     reason, at_field = ENDED_BY[cause_type]
-    return [("CaseEnded", {"complaint_id": case.complaint_id, "campus": case.campus, "reason": reason,
-                           "ended_at": cause[at_field], "cause_id": cause_id, "actor": actor("system", "system")})]
+    return [
+        (
+            "CaseEnded",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "reason": reason,
+                "ended_at": cause[at_field],
+                "cause_id": cause_id,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
 def decide_classification(case: Case, cause: dict[str, Any], cause_id: str) -> Decision:
     """Intake reclassified the complaint: the case takes the new classification."""
-    return [("CaseReclassified", {"complaint_id": case.complaint_id, "campus": case.campus,
-                                  "previous": cause["previous"], "current": cause["current"],
-                                  "reclassified_at": cause["reclassified_at"], "cause_id": cause_id,
-                                  "actor": actor("system", "system")})]
+    return [
+        (
+            "CaseReclassified",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "previous": cause["previous"],
+                "current": cause["current"],
+                "reclassified_at": cause["reclassified_at"],
+                "cause_id": cause_id,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
 def decide_reply_delivered(case: Case, reply_id: str, sent_at: str, cause_id: str) -> Decision:
     """A reply reached the complainant; only a reply of this round changes the case."""
     if reply_id not in case.replies:
         return []
-    return [("ReplyDeliveryRecorded", {"complaint_id": case.complaint_id, "campus": case.campus,
-                                       "reply_id": reply_id, "sent_at": sent_at, "cause_id": cause_id,
-                                       "actor": actor("system", "system")})]
+    return [
+        (
+            "ReplyDeliveryRecorded",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "reply_id": reply_id,
+                "sent_at": sent_at,
+                "cause_id": cause_id,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
 def decide_reply_failed(case: Case, reply_id: str | None, failed_at: str, cause_id: str) -> Decision:
     """A reply could not be delivered; only a reply of this round changes the case."""
     if reply_id is None or reply_id not in case.replies:
         return []
-    return [("ReplyDeliveryFailed", {"complaint_id": case.complaint_id, "campus": case.campus,
-                                     "reply_id": reply_id, "failed_at": failed_at, "cause_id": cause_id,
-                                     "actor": actor("system", "system")})]
+    return [
+        (
+            "ReplyDeliveryFailed",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "reply_id": reply_id,
+                "failed_at": failed_at,
+                "cause_id": cause_id,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
 # -- the office's and departments' actions ----------------------------------------------------------
 
-def _first_reply_if_changed(case: Case, departments: list[str], calendar: CampusCalendar, policy: dict[str, Any],
-                            reason: str, who: dict[str, str]) -> Decision:
+
+def _first_reply_if_changed(
+    case: Case,
+    departments: list[str],
+    calendar: CampusCalendar,
+    policy: dict[str, Any],
+    reason: str,
+    who: dict[str, str],
+) -> Decision:
     """Reschedule the first reply when the number of departments changes its length (5 ↔ 10 days)."""
     clock = case.open_clock("first_reply")
     days = first_reply_days(policy, departments)
     if clock is None or clock.due["working_days"] - clock.extended_days == days:
         return []
     total = days + clock.extended_days  # granted extensions keep their effect
-    current = deadline_data("first_reply", calendar.add_working_days(parse_time(clock.started_at), total), total,
-                            policy)
-    return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
-                                     "previous": clock.due, "current": current, "reason": reason, "actor": who})]
+    current = deadline_data(
+        "first_reply", calendar.add_working_days(parse_time(clock.started_at), total), total, policy
+    )
+    return [
+        (
+            "DeadlineRescheduled",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "previous": clock.due,
+                "current": current,
+                "reason": reason,
+                "actor": who,
+            },
+        )
+    ]
 
 
-def decide_assign(case: Case, departments: list[str], staff: str, now: datetime, calendar: CampusCalendar,
-                  policy: dict[str, Any]) -> Decision:
+def decide_assign(
+    case: Case, departments: list[str], staff: str, now: datetime, calendar: CampusCalendar, policy: dict[str, Any]
+) -> Decision:
     case.require((OPEN,), "assign departments")
     already = sorted(set(departments) & set(case.assignments))
     if already:
@@ -296,13 +400,28 @@ def decide_assign(case: Case, departments: list[str], staff: str, now: datetime,
     decision = _first_reply_if_changed(case, involved, calendar, policy, "departments_assigned", who)
     first_reply = decision[0][1]["current"] if decision else case.clocks["first_reply"].due
     days = policy["investigation_days"]
-    decision.append(("InvestigationOpened", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "campuses": case.campuses,
-        "category": case.category, "severity": case.severity, "source": case.source,
-        "departments": list(departments), "received_at": case.received_at, "first_reply": first_reply,
-        "investigations": [deadline_data("investigation", calendar.add_working_days(now, days), days, policy, d)
-                           for d in departments],
-        "assigned_at": rfc3339(now), "actor": who}))
+    decision.append(
+        (
+            "InvestigationOpened",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "campuses": case.campuses,
+                "category": case.category,
+                "severity": case.severity,
+                "source": case.source,
+                "departments": list(departments),
+                "received_at": case.received_at,
+                "first_reply": first_reply,
+                "investigations": [
+                    deadline_data("investigation", calendar.add_working_days(now, days), days, policy, d)
+                    for d in departments
+                ],
+                "assigned_at": rfc3339(now),
+                "actor": who,
+            },
+        )
+    )
     return decision
 
 
@@ -315,30 +434,52 @@ def _investigation(case: Case, department: str, action: str) -> dict[str, Any]:
     return assignment
 
 
-def decide_request_extension(case: Case, extension_id: str, department: str, reason: str, days: int, staff: str,
-                             now: datetime, policy: dict[str, Any]) -> Decision:
+def decide_request_extension(
+    case: Case,
+    extension_id: str,
+    department: str,
+    reason: str,
+    days: int,
+    staff: str,
+    now: datetime,
+    policy: dict[str, Any],
+) -> Decision:
     case.require((OPEN,), "ask for an extension")
     if days > policy["extension_max_days"]:
         raise Invalid("requested_days", f"at most {policy['extension_max_days']} working days on this campus")
     _investigation(case, department, "ask for an extension")
     clock = case.clocks[f"investigation:{department}"]
     if clock.status != D_OPEN or now >= clock.due_at:
-        raise Refused("an extension must be asked before the deadline passes; it passed at "
-                      f"{clock.due['due_at']}", case.status)
+        raise Refused(
+            f"an extension must be asked before the deadline passes; it passed at {clock.due['due_at']}", case.status
+        )
     if clock.on_hold:
         raise Refused(f"{department} already has an extension request awaiting a decision", case.status)
-    return [("ExtensionRequested", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "extension_id": extension_id,
-        "department": department, "reason": reason, "requested_days": days, "requested_at": rfc3339(now),
-        "deadline": clock.due, "actor": actor(staff, "department_liaison")})]
+    return [
+        (
+            "ExtensionRequested",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "extension_id": extension_id,
+                "department": department,
+                "reason": reason,
+                "requested_days": days,
+                "requested_at": rfc3339(now),
+                "deadline": clock.due,
+                "actor": actor(staff, "department_liaison"),
+            },
+        )
+    ]
 
 
 def _counted_again(clock: Clock, total: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
     """The deadline ``total`` working days after the clock started, counted again with today's calendar:
     a base computed with the fallback stays provisional, or is corrected, instead of being taken on trust."""
     due = calendar.add_working_days(parse_time(clock.started_at), total)
-    return deadline_data(clock.due["kind"], due, total, policy, clock.due.get("department"),
-                         clock.due.get("rectification_id"))
+    return deadline_data(
+        clock.due["kind"], due, total, policy, clock.due.get("department"), clock.due.get("rectification_id")
+    )
 
 
 def _extended(clock: Clock, days: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
@@ -346,8 +487,9 @@ def _extended(clock: Clock, days: int, calendar: CampusCalendar, policy: dict[st
     return _counted_again(clock, clock.due["working_days"] + days, calendar, policy)
 
 
-def _first_reply_after_extension(case: Case, department: str, days: int, calendar: CampusCalendar,
-                                 policy: dict[str, Any]) -> dict[str, Any] | None:
+def _first_reply_after_extension(
+    case: Case, department: str, days: int, calendar: CampusCalendar, policy: dict[str, Any]
+) -> dict[str, Any] | None:
     """The first reply moves as far as the furthest investigation of this round has moved, not by the sum
     of their extensions (the complainant's answer waits for the slowest department)."""
     reply = case.open_clock("first_reply")
@@ -362,8 +504,16 @@ def _first_reply_after_extension(case: Case, department: str, days: int, calenda
     return _counted_again(reply, base + furthest, calendar, policy)
 
 
-def decide_extension(case: Case, extension_id: str, granted: bool, note: str | None, staff: str, now: datetime,
-                     calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+def decide_extension(
+    case: Case,
+    extension_id: str,
+    granted: bool,
+    note: str | None,
+    staff: str,
+    now: datetime,
+    calendar: CampusCalendar,
+    policy: dict[str, Any],
+) -> Decision:
     extension = case.extensions.get(extension_id)
     if extension is None:
         raise UnknownItem(f"no extension {extension_id} on this case")
@@ -371,104 +521,210 @@ def decide_extension(case: Case, extension_id: str, granted: bool, note: str | N
     if extension["status"] != "pending":
         raise Refused(f"the extension was already {extension['status']}", case.status)
     who = actor(staff, "complaint_officer")
-    base = {"complaint_id": case.complaint_id, "campus": case.campus, "extension_id": extension_id,
-            "department": extension["department"], "decided_at": rfc3339(now), "actor": who}
+    base = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "extension_id": extension_id,
+        "department": extension["department"],
+        "decided_at": rfc3339(now),
+        "actor": who,
+    }
     if note:
         base["note"] = note
     if not granted:
         return [("ExtensionRefused", base)]
     clock = case.clocks[f"investigation:{extension['department']}"]
-    decision: Decision = [("ExtensionGranted", {**base, "deadline": _extended(
-        clock, extension["requested_days"], calendar, policy)})]
-    moved = _first_reply_after_extension(case, extension["department"], extension["requested_days"], calendar,
-                                         policy)
+    decision: Decision = [
+        ("ExtensionGranted", {**base, "deadline": _extended(clock, extension["requested_days"], calendar, policy)})
+    ]
+    moved = _first_reply_after_extension(case, extension["department"], extension["requested_days"], calendar, policy)
     if moved is not None:
-        decision.append(("DeadlineRescheduled", {
-            "complaint_id": case.complaint_id, "campus": case.campus, "previous": case.clocks["first_reply"].due,
-            "current": moved, "reason": "extension_granted", "actor": who}))
+        decision.append(
+            (
+                "DeadlineRescheduled",
+                {
+                    "complaint_id": case.complaint_id,
+                    "campus": case.campus,
+                    "previous": case.clocks["first_reply"].due,
+                    "current": moved,
+                    "reason": "extension_granted",
+                    "actor": who,
+                },
+            )
+        )
     return decision
 
 
-def decide_findings(case: Case, department: str, substantiated: str, summary: str, signed_off_by: str, staff: str,
-                    now: datetime) -> Decision:
+def decide_findings(
+    case: Case, department: str, substantiated: str, summary: str, signed_off_by: str, staff: str, now: datetime
+) -> Decision:
     case.require((OPEN,), "submit findings")
     _investigation(case, department, "submit findings")
     clock = case.clocks[f"investigation:{department}"]
-    return [("FindingsSubmitted", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "department": department,
-        "substantiated": substantiated, "summary": summary, "signed_off_by": signed_off_by,
-        "submitted_at": rfc3339(now), "on_time": now < clock.due_at,  # at due_at it is already breached
-        "actor": actor(staff, "department_liaison")})]
+    return [
+        (
+            "FindingsSubmitted",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "department": department,
+                "substantiated": substantiated,
+                "summary": summary,
+                "signed_off_by": signed_off_by,
+                "submitted_at": rfc3339(now),
+                "on_time": now < clock.due_at,  # at due_at it is already breached
+                "actor": actor(staff, "department_liaison"),
+            },
+        )
+    ]
 
 
 def decide_escalate(case: Case, reason: str, staff: str, now: datetime) -> Decision:
     case.require(ACTIVE, "escalate")
     if case.escalated:
         raise Refused("the complaint was already escalated to the leadership group", case.status)
-    return [("ComplaintEscalated", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "severity": case.severity, "reason": reason,
-        "escalated_at": rfc3339(now), "to": "leadership_group", "actor": actor(staff, "complaint_officer")})]
+    return [
+        (
+            "ComplaintEscalated",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "severity": case.severity,
+                "reason": reason,
+                "escalated_at": rfc3339(now),
+                "to": "leadership_group",
+                "actor": actor(staff, "complaint_officer"),
+            },
+        )
+    ]
 
 
-def decide_reply(case: Case, reply_id: str, contact_person: str, actions_taken: str, result: str,
-                 channel_preference: str | None, staff: str, now: datetime) -> Decision:
+def decide_reply(
+    case: Case,
+    reply_id: str,
+    contact_person: str,
+    actions_taken: str,
+    result: str,
+    channel_preference: str | None,
+    staff: str,
+    now: datetime,
+) -> Decision:
     case.require((OPEN,), "issue a reply")
     waiting = case.pending_findings()
     if waiting:
         raise Refused(f"cannot issue a reply: awaiting findings from {', '.join(waiting)}", case.status)
-    data = {"complaint_id": case.complaint_id, "campus": case.campus, "reply_id": reply_id,
-            "contact_person": contact_person, "actions_taken": actions_taken, "result": result,
-            "issued_at": rfc3339(now), "actor": actor(staff, "complaint_officer")}
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "reply_id": reply_id,
+        "contact_person": contact_person,
+        "actions_taken": actions_taken,
+        "result": result,
+        "issued_at": rfc3339(now),
+        "actor": actor(staff, "complaint_officer"),
+    }
     if channel_preference:
         data["channel_preference"] = channel_preference
     return [("ReplyIssued", data)]
 
 
-def decide_rectification(case: Case, rectification_id: str, department: str, description: str, days: int | None,
-                         staff: str, now: datetime, calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+def decide_rectification(
+    case: Case,
+    rectification_id: str,
+    department: str,
+    description: str,
+    days: int | None,
+    staff: str,
+    now: datetime,
+    calendar: CampusCalendar,
+    policy: dict[str, Any],
+) -> Decision:
     case.require(ACTIVE, "order a rectification")
     days = days or policy["rectification_days"]
-    due = deadline_data("rectification", calendar.add_working_days(now, days), days, policy, department,
-                        rectification_id)
-    return [("RectificationOrdered", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "rectification_id": rectification_id,
-        "department": department, "description": description, "due": due, "ordered_at": rfc3339(now),
-        "actor": actor(staff, "complaint_officer")})]
+    due = deadline_data(
+        "rectification", calendar.add_working_days(now, days), days, policy, department, rectification_id
+    )
+    return [
+        (
+            "RectificationOrdered",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "rectification_id": rectification_id,
+                "department": department,
+                "description": description,
+                "due": due,
+                "ordered_at": rfc3339(now),
+                "actor": actor(staff, "complaint_officer"),
+            },
+        )
+    ]
 
 
-def decide_complete_rectification(case: Case, rectification_id: str, note: str | None, staff: str,
-                                  now: datetime) -> Decision:
+def decide_complete_rectification(
+    case: Case, rectification_id: str, note: str | None, staff: str, now: datetime
+) -> Decision:
     rectification = case.rectifications.get(rectification_id)
     if rectification is None:
         raise UnknownItem(f"no rectification {rectification_id} on this case")
     if rectification["status"] != "ordered":
         raise Refused("the rectification was already completed", case.status)
     clock = case.clocks[f"rectification:{rectification_id}"]
-    data = {"complaint_id": case.complaint_id, "campus": case.campus, "rectification_id": rectification_id,
-            "department": rectification["department"], "completed_at": rfc3339(now), "on_time": now < clock.due_at,
-            "actor": actor(staff, "department_liaison")}
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "rectification_id": rectification_id,
+        "department": rectification["department"],
+        "completed_at": rfc3339(now),
+        "on_time": now < clock.due_at,
+        "actor": actor(staff, "department_liaison"),
+    }
     if note:
         data["note"] = note
     return [("RectificationCompleted", data)]
 
 
-def _reopening(case: Case, reason: str, note: str | None, who: dict[str, str], now: datetime,
-               calendar: CampusCalendar, policy: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _reopening(
+    case: Case,
+    reason: str,
+    note: str | None,
+    who: dict[str, str],
+    now: datetime,
+    calendar: CampusCalendar,
+    policy: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
     days = first_reply_days(policy, case.departments)
-    data = {"complaint_id": case.complaint_id, "campus": case.campus, "reason": reason, "reopened_at": rfc3339(now),
-            "first_reply": deadline_data("first_reply", calendar.add_working_days(now, days), days, policy),
-            "actor": who}
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "reason": reason,
+        "reopened_at": rfc3339(now),
+        "first_reply": deadline_data("first_reply", calendar.add_working_days(now, days), days, policy),
+        "actor": who,
+    }
     if note:
         data["note"] = note
     return ("ComplaintReopened", data)
 
 
-def decide_follow_up(case: Case, satisfied: bool, note: str | None, staff: str, now: datetime,
-                     calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+def decide_follow_up(
+    case: Case,
+    satisfied: bool,
+    note: str | None,
+    staff: str,
+    now: datetime,
+    calendar: CampusCalendar,
+    policy: dict[str, Any],
+) -> Decision:
     case.require((REPLIED,), "record a follow-up")
     who = actor(staff, "complaint_officer")
-    data = {"complaint_id": case.complaint_id, "campus": case.campus, "satisfied": satisfied,
-            "recorded_at": rfc3339(now), "actor": who}
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "satisfied": satisfied,
+        "recorded_at": rfc3339(now),
+        "actor": who,
+    }
     if note:
         data["note"] = note
     decision: Decision = [("FollowUpRecorded", data)]
@@ -477,8 +733,15 @@ def decide_follow_up(case: Case, satisfied: bool, note: str | None, staff: str, 
     return decision
 
 
-def decide_reopen(case: Case, reason: str, note: str | None, staff: str, now: datetime, calendar: CampusCalendar,
-                  policy: dict[str, Any]) -> Decision:
+def decide_reopen(
+    case: Case,
+    reason: str,
+    note: str | None,
+    staff: str,
+    now: datetime,
+    calendar: CampusCalendar,
+    policy: dict[str, Any],
+) -> Decision:
     """New facts or evidence reopen a closed or not-accepted complaint (CONTRACT §2)."""
     case.require(ENDED, "reopen")
     return [_reopening(case, reason, note, actor(staff, "complaint_officer"), now, calendar, policy)]
@@ -492,8 +755,12 @@ def decide_close(case: Case, outcome: str | None, staff: str, now: datetime) -> 
     open_rectifications = [r for r in case.rectifications.values() if r["status"] == "ordered"]
     if open_rectifications:
         raise Refused(f"cannot close: {len(open_rectifications)} rectification(s) not completed", case.status)
-    data = {"complaint_id": case.complaint_id, "campus": case.campus, "closed_at": rfc3339(now),
-            "actor": actor(staff, "complaint_officer")}
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "closed_at": rfc3339(now),
+        "actor": actor(staff, "complaint_officer"),
+    }
     if outcome:
         data["outcome"] = outcome
     return [("ComplaintClosed", data)]
@@ -501,8 +768,14 @@ def decide_close(case: Case, outcome: str | None, staff: str, now: datetime) -> 
 
 def decide_dispute(case: Case, dispute_id: str, route: str, note: str | None, staff: str, now: datetime) -> Decision:
     # A dispute can arise at any point, also after the case was closed.
-    data = {"complaint_id": case.complaint_id, "campus": case.campus, "dispute_id": dispute_id, "route": route,
-            "recorded_at": rfc3339(now), "actor": actor(staff, "complaint_officer")}
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "dispute_id": dispute_id,
+        "route": route,
+        "recorded_at": rfc3339(now),
+        "actor": actor(staff, "complaint_officer"),
+    }
     if note:
         data["note"] = note
     return [("DisputeRecorded", data)]
@@ -514,16 +787,29 @@ def decide_settle(case: Case, dispute_id: str, amount: Decimal, currency: str, s
         raise UnknownItem(f"no dispute {dispute_id} on this case")
     if dispute["status"] == "settled":
         raise Refused("the dispute was already settled", case.status)
-    return [("DisputeSettled", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "dispute_id": dispute_id,
-        "route": dispute["route"], "settled_at": rfc3339(now), "compensation_amount": str(amount),
-        "currency": currency, "actor": actor(staff, "complaint_officer")})]
+    return [
+        (
+            "DisputeSettled",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "dispute_id": dispute_id,
+                "route": dispute["route"],
+                "settled_at": rfc3339(now),
+                "compensation_amount": str(amount),
+                "currency": currency,
+                "actor": actor(staff, "complaint_officer"),
+            },
+        )
+    ]
 
 
 # -- intake's decisions ----------------------------------------------------------------------------
 
-def decide_reclassified(case: Case, current: dict[str, Any], now: datetime, calendar: CampusCalendar,
-                        policy: dict[str, Any]) -> Decision:
+
+def decide_reclassified(
+    case: Case, current: dict[str, Any], now: datetime, calendar: CampusCalendar, policy: dict[str, Any]
+) -> Decision:
     """Intake changed the classification: new departments are assigned, a now-major complaint escalated."""
     if case.status not in ACTIVE:
         return []
@@ -541,22 +827,43 @@ def decide_reclassified(case: Case, current: dict[str, Any], now: datetime, cale
                 data["reason"] = "reclassified"
                 data["actor"] = who
     if current.get("severity") == "major" and not case.escalated:
-        decision.append(("ComplaintEscalated", {
-            "complaint_id": case.complaint_id, "campus": case.campus, "severity": "major",
-            "reason": "reclassified as major", "escalated_at": rfc3339(now), "to": "leadership_group",
-            "actor": who}))
+        decision.append(
+            (
+                "ComplaintEscalated",
+                {
+                    "complaint_id": case.complaint_id,
+                    "campus": case.campus,
+                    "severity": "major",
+                    "reason": "reclassified as major",
+                    "escalated_at": rfc3339(now),
+                    "to": "leadership_group",
+                    "actor": who,
+                },
+            )
+        )
     return decision
 
 
 # -- the deadline engine ---------------------------------------------------------------------------
+
 
 def decide_remind(case: Case, key: str, now: datetime) -> Decision:
     clock = case.open_clock(key)
     if clock is None or clock.reminded or now < datetime.fromisoformat(clock.remind_at) or now >= clock.due_at:
         return []  # (a deadline already past is breached, not reminded of)
     role = "complaint_officer" if clock.due["kind"] == "first_reply" else "department_liaison"
-    return [("InvestigationDue", {"complaint_id": case.complaint_id, "campus": case.campus, "deadline": clock.due,
-                                  "reminder_for_role": role, "actor": actor("system", "system")})]
+    return [
+        (
+            "InvestigationDue",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "deadline": clock.due,
+                "reminder_for_role": role,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
 def decide_breach(case: Case, key: str, now: datetime) -> Decision:
@@ -564,8 +871,18 @@ def decide_breach(case: Case, key: str, now: datetime) -> Decision:
     clock = case.open_clock(key)
     if clock is None or clock.on_hold or now < clock.due_at:
         return []
-    return [("DeadlineBreached", {"complaint_id": case.complaint_id, "campus": case.campus, "deadline": clock.due,
-                                  "breached_at": clock.due["due_at"], "actor": actor("system", "system")})]
+    return [
+        (
+            "DeadlineBreached",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "deadline": clock.due,
+                "breached_at": clock.due["due_at"],
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
 def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
@@ -575,17 +892,29 @@ def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dic
         return []
     days = clock.due["working_days"]
     due = calendar.add_working_days(parse_time(clock.started_at), days)
-    current = deadline_data(clock.due["kind"], due, days, policy, clock.due.get("department"),
-                            clock.due.get("rectification_id"))
+    current = deadline_data(
+        clock.due["kind"], due, days, policy, clock.due.get("department"), clock.due.get("rectification_id")
+    )
     if current["provisional"] and parse_time(current["due_at"]) == clock.due_at:
         return []  # still not covered: nothing new to say
-    return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
-                                     "previous": clock.due, "current": current, "reason": "calendar_updated",
-                                     "actor": actor("system", "system")})]
+    return [
+        (
+            "DeadlineRescheduled",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "previous": clock.due,
+                "current": current,
+                "reason": "calendar_updated",
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
 
 
-def decide_recheck_breach(case: Case, key: str, now: datetime, calendar: CampusCalendar,
-                          policy: dict[str, Any]) -> Decision:
+def decide_recheck_breach(
+    case: Case, key: str, now: datetime, calendar: CampusCalendar, policy: dict[str, Any]
+) -> Decision:
     """A breached provisional deadline looked at again once the official calendar knows its year.
 
     Not yet due by the real calendar: the breach is withdrawn and the corrected deadline runs again.
@@ -599,20 +928,41 @@ def decide_recheck_breach(case: Case, key: str, now: datetime, calendar: CampusC
         return []
     system = actor("system", "system")
     if parse_time(current["due_at"]) <= now:
-        return [("DeadlineRescheduled", {"complaint_id": case.complaint_id, "campus": case.campus,
-                                         "previous": clock.due, "current": current, "reason": "calendar_updated",
-                                         "actor": system})]
-    return [("DeadlineBreachWithdrawn", {
-        "complaint_id": case.complaint_id, "campus": case.campus, "deadline": clock.due, "current": current,
-        "breached_at": clock.breached_at or clock.due["due_at"], "withdrawn_at": rfc3339(now),
-        "reason": "calendar_updated", "actor": system})]
+        return [
+            (
+                "DeadlineRescheduled",
+                {
+                    "complaint_id": case.complaint_id,
+                    "campus": case.campus,
+                    "previous": clock.due,
+                    "current": current,
+                    "reason": "calendar_updated",
+                    "actor": system,
+                },
+            )
+        ]
+    return [
+        (
+            "DeadlineBreachWithdrawn",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "deadline": clock.due,
+                "current": current,
+                "breached_at": clock.breached_at or clock.due["due_at"],
+                "withdrawn_at": rfc3339(now),
+                "reason": "calendar_updated",
+                "actor": system,
+            },
+        )
+    ]
 
 
 # -- the fold --------------------------------------------------------------------------------------
 
+
 def _start_clock(case: Case, due: dict[str, Any], started_at: str, reminder_at: str) -> None:
-    case.clocks[deadline_key(due)] = Clock(key=deadline_key(due), due=due, started_at=started_at,
-                                           remind_at=reminder_at)
+    case.clocks[deadline_key(due)] = Clock(key=deadline_key(due), due=due, started_at=started_at, remind_at=reminder_at)
 
 
 def _stop_clocks(case: Case, keep_rectifications: bool = False) -> None:
@@ -630,8 +980,7 @@ def _meet(clock: Clock | None, at: str) -> None:
         clock.status, clock.met_at = D_MET_LATE, at
 
 
-def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
-           reminders: dict[str, str] | None = None) -> Case:
+def evolve(case: Case, event_type: str, data: dict[str, Any], at: str, reminders: dict[str, str] | None = None) -> Case:
     """Fold one event (intake's or investigation's) into the case. ``reminders`` carries, for deadlines
     the event starts, when their reminder is due (computed with the calendar by the caller)."""
     reminders = reminders or {}
@@ -650,11 +999,17 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
             clock.extended_days += data["current"]["working_days"] - data["previous"]["working_days"]
         clock.due = data["current"]
         clock.remind_at = reminders.get(clock.key, clock.remind_at)
-        clock.reminded = clock.reminded and data["reason"] == "calendar_updated" and \
-            parse_time(data["current"]["due_at"]) == parse_time(data["previous"]["due_at"])
+        clock.reminded = (
+            clock.reminded
+            and data["reason"] == "calendar_updated"
+            and parse_time(data["current"]["due_at"]) == parse_time(data["previous"]["due_at"])
+        )
     elif event_type == "ExtensionRequested":
-        case.extensions[data["extension_id"]] = {"department": data["department"], "status": "pending",
-                                                 "requested_days": data["requested_days"]}
+        case.extensions[data["extension_id"]] = {
+            "department": data["department"],
+            "status": "pending",
+            "requested_days": data["requested_days"],
+        }
         case.clocks[f"investigation:{data['department']}"].on_hold = True
     elif event_type in ("ExtensionGranted", "ExtensionRefused"):
         case.extensions[data["extension_id"]]["status"] = "granted" if event_type == "ExtensionGranted" else "refused"
@@ -712,8 +1067,9 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
         case.assignments = {}  # a new round: the office assigns departments again
         case.replies = {}
         reply = data["first_reply"]
-        case.clocks["first_reply"] = Clock(key="first_reply", due=reply, started_at=data["reopened_at"],
-                                           remind_at=reminders["first_reply"])
+        case.clocks["first_reply"] = Clock(
+            key="first_reply", due=reply, started_at=data["reopened_at"], remind_at=reminders["first_reply"]
+        )
     elif event_type == "ComplaintClosed":
         case.status = CLOSED
         _stop_clocks(case)
@@ -741,8 +1097,9 @@ def evolve(case: Case, event_type: str, data: dict[str, Any], at: str,
     return case
 
 
-def reminders_for(decision_data: dict[str, Any], event_type: str, calendar: CampusCalendar,
-                  days_before: int) -> dict[str, str]:
+def reminders_for(
+    decision_data: dict[str, Any], event_type: str, calendar: CampusCalendar, days_before: int
+) -> dict[str, str]:
     """When each deadline an event starts or moves should be reminded of."""
     dues: list[dict[str, Any]] = []
     if event_type == "InvestigationOpened":
@@ -757,7 +1114,11 @@ def reminders_for(decision_data: dict[str, Any], event_type: str, calendar: Camp
         dues = [decision_data["first_reply"]]
     result = {}
     for due in dues:
-        deadline = Deadline(due_at=parse_time(due["due_at"]), last_day=datetime.fromisoformat(due["last_day"]).date(),
-                            provisional=due["provisional"], calendar_version=due["calendar_version"])
+        deadline = Deadline(
+            due_at=parse_time(due["due_at"]),
+            last_day=datetime.fromisoformat(due["last_day"]).date(),
+            provisional=due["provisional"],
+            calendar_version=due["calendar_version"],
+        )
         result[deadline_key(due)] = remind_at(calendar, deadline, days_before).isoformat()
     return result

@@ -16,19 +16,31 @@ from shared.envelope import Envelope
 if TYPE_CHECKING:
     from services.investigation.cases import Hospital
 
-BREACHES = Counter("complaints_deadline_breaches_total", "Deadlines that passed unmet (each counted once).",
-                   ["campus", "department", "kind"])
-REMINDERS = Counter("complaints_deadline_reminders_total", "Deadlines falling due in one working day.",
-                    ["campus", "kind"])
+BREACHES = Counter(
+    "complaints_deadline_breaches_total",
+    "Deadlines that passed unmet (each counted once).",
+    ["campus", "department", "kind"],
+)
+REMINDERS = Counter(
+    "complaints_deadline_reminders_total", "Deadlines falling due in one working day.", ["campus", "kind"]
+)
 ESCALATIONS = Counter("complaints_escalations_total", "Complaints escalated to the leadership group.", ["campus"])
-FIRST_REPLY = Histogram("complaints_first_reply_working_days",
-                        "Working days from receipt (or reopening) to the delivered first reply.", ["campus"],
-                        buckets=(1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30))
-CALENDAR_COVERED = Gauge("complaints_calendar_last_covered_day_timestamp_seconds",
-                         "End of the last day the campus calendar knows officially (no provisional deadlines "
-                         "before it).", ["campus"])
-TICK_SECONDS = Histogram("complaints_deadline_tick_duration_seconds", "Time one deadline-engine tick took.",
-                         buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5))
+FIRST_REPLY = Histogram(
+    "complaints_first_reply_working_days",
+    "Working days from receipt (or reopening) to the delivered first reply.",
+    ["campus"],
+    buckets=(1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30),
+)
+CALENDAR_COVERED = Gauge(
+    "complaints_calendar_last_covered_day_timestamp_seconds",
+    "End of the last day the campus calendar knows officially (no provisional deadlines before it).",
+    ["campus"],
+)
+TICK_SECONDS = Histogram(
+    "complaints_deadline_tick_duration_seconds",
+    "Time one deadline-engine tick took.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+)
 
 
 def observe_event(event: Envelope, hospital: Hospital) -> None:
@@ -55,24 +67,31 @@ class CaseGauges(Collector):
         self.db = db
 
     def collect(self) -> Iterator[Any]:
-        open_cases = GaugeMetricFamily("complaints_open_cases", "Cases being handled (open or replied).",
-                                       labels=["campus"])
-        overdue = GaugeMetricFamily("complaints_overdue_deadlines", "Deadlines past due and not met, now.",
-                                    labels=["campus", "kind"])
-        provisional = GaugeMetricFamily("complaints_provisional_deadlines",
-                                        "Running deadlines computed without the official calendar of their year.",
-                                        labels=["campus"])
+        open_cases = GaugeMetricFamily(
+            "complaints_open_cases", "Cases being handled (open or replied).", labels=["campus"]
+        )
+        overdue = GaugeMetricFamily(
+            "complaints_overdue_deadlines", "Deadlines past due and not met, now.", labels=["campus", "kind"]
+        )
+        provisional = GaugeMetricFamily(
+            "complaints_provisional_deadlines",
+            "Running deadlines computed without the official calendar of their year.",
+            labels=["campus"],
+        )
         try:
             with self.db.transaction() as cur:
                 cur.execute("SELECT campus, count(*) FROM cases WHERE status IN ('open', 'replied') GROUP BY campus")
                 for campus, n in cur.fetchall():
                     open_cases.add_metric([campus], n)
-                cur.execute("SELECT campus, kind, count(*) FROM deadlines WHERE status = 'breached'"
-                            " OR (status = 'open' AND NOT on_hold AND due_at <= now()) GROUP BY campus, kind")
+                cur.execute(
+                    "SELECT campus, kind, count(*) FROM deadlines WHERE status = 'breached'"
+                    " OR (status = 'open' AND NOT on_hold AND due_at <= now()) GROUP BY campus, kind"
+                )
                 for campus, kind, n in cur.fetchall():
                     overdue.add_metric([campus, kind], n)
-                cur.execute("SELECT campus, count(*) FROM deadlines WHERE status = 'open' AND provisional"
-                            " GROUP BY campus")
+                cur.execute(
+                    "SELECT campus, count(*) FROM deadlines WHERE status = 'open' AND provisional GROUP BY campus"
+                )
                 for campus, n in cur.fetchall():
                     provisional.add_metric([campus], n)
         except Exception:  # the database is down: /health/ready says so; the scrape still answers

@@ -40,10 +40,10 @@ def end_case(cur: Cursor, event: Envelope) -> None:
 def reclassify(cur: Cursor, event: Envelope) -> None:
     case = cases.load(cur, event.subject)
     campus = case.campus
-    placed = cases.apply(cur, case, domain.decide_classification(case, event.data, event.id), event.time,
-                         cause=event)
-    decision = domain.decide_reclassified(case, event.data["current"], event.time, HOSPITAL.calendar(campus),
-                                          HOSPITAL.policy(campus))
+    placed = cases.apply(cur, case, domain.decide_classification(case, event.data, event.id), event.time, cause=event)
+    decision = domain.decide_reclassified(
+        case, event.data["current"], event.time, HOSPITAL.calendar(campus), HOSPITAL.policy(campus)
+    )
     placed += cases.apply(cur, case, decision, event.time, cause=event)
     after_commit(lambda: cases.observe(placed))
 

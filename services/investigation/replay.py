@@ -21,8 +21,10 @@ EXCLUDED: dict[str, dict[str, str]] = {}  # every column comes from the log
 
 def _opened(event: Envelope) -> domain.Case:
     if event.type != "InvestigationOpened" or not event.data.get("reference"):
-        raise NotReproducible(f"case {event.subject} does not begin with an InvestigationOpened naming its "
-                              f"reference (sequence {event.sequence}: {event.type})")
+        raise NotReproducible(
+            f"case {event.subject} does not begin with an InvestigationOpened naming its "
+            f"reference (sequence {event.sequence}: {event.type})"
+        )
     return domain.case_from_opening({**event.data, "complaint_id": event.subject})
 
 
@@ -33,7 +35,12 @@ def rebuild(cur: Cursor, events: Iterator[Envelope]) -> None:
         folded[event.subject] = case
         calendar = cases.HOSPITAL.calendar(case.campus)
         days_before = cases.HOSPITAL.policy(case.campus)["reminder_days_before"]
-        domain.evolve(case, event.type, event.data, rfc3339(event.time),
-                      domain.reminders_for(event.data, event.type, calendar, days_before))
+        domain.evolve(
+            case,
+            event.type,
+            event.data,
+            rfc3339(event.time),
+            domain.reminders_for(event.data, event.type, calendar, days_before),
+        )
         case.version = event.streamversion
         cases.save(cur, case, event.time)

@@ -95,16 +95,18 @@ class Dispute(Strict):
 
 
 class Settlement(Strict):
-    compensation_amount = mm.Decimal(required=True, places=2, as_string=True,
-                                     validate=validate.Range(min=0, max=100_000_000))
+    compensation_amount = mm.Decimal(
+        required=True, places=2, as_string=True, validate=validate.Range(min=0, max=100_000_000)
+    )
     currency = fields.Text(load_default="CNY", validate=fields.FullMatch(r"[A-Z]{3}"))
 
 
 class CasesQuery(fields.HospitalSchema):
     campus = fields.campus_code()
     department = fields.department_code()
-    status = fields.Text(validate=validate.OneOf(("open", "replied", "closed", "resolved_on_spot", "not_accepted",
-                                                  "withdrawn")))
+    status = fields.Text(
+        validate=validate.OneOf(("open", "replied", "closed", "resolved_on_spot", "not_accepted", "withdrawn"))
+    )
     overdue = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     provisional = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     limit = mm.Integer(load_default=200, validate=validate.Range(1, 1000))

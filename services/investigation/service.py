@@ -23,10 +23,14 @@ from shared.web import Conflict, NotFound, http, json_response, load, path_id, p
 
 READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 
-CASE_COLUMNS = ("complaint_id, reference, campus, category, severity, source, status, departments, escalated,"
-                " provisional, received_at, updated_at")
-DEADLINE_COLUMNS = ("key, kind, department, due_at, remind_at, last_day, working_days, provisional, calendar_version,"
-                    " policy_version, status, reminded, on_hold, started_at, breached_at, met_at")
+CASE_COLUMNS = (
+    "complaint_id, reference, campus, category, severity, source, status, departments, escalated,"
+    " provisional, received_at, updated_at"
+)
+DEADLINE_COLUMNS = (
+    "key, kind, department, due_at, remind_at, last_day, working_days, provisional, calendar_version,"
+    " policy_version, status, reminded, on_hold, started_at, breached_at, met_at"
+)
 
 
 def _me(request: Request) -> str:
@@ -59,17 +63,30 @@ class Service(Backbone, EventLog):
                 raise NotFound(f"no case {complaint_id}")
             case = found[0]
             state = case.pop("state")
-            cur.execute(f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = %s ORDER BY started_at, key",
-                        (complaint_id,))
+            cur.execute(
+                f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = %s ORDER BY started_at, key",
+                (complaint_id,),
+            )
             case["deadlines"] = fetch_dicts(cur)
         now = datetime.now(UTC)
         for deadline in case["deadlines"]:
             deadline["overdue"] = deadline["status"] == domain.D_BREACHED or (
-                deadline["status"] == domain.D_OPEN and not deadline["on_hold"] and deadline["due_at"] <= now)
+                deadline["status"] == domain.D_OPEN and not deadline["on_hold"] and deadline["due_at"] <= now
+            )
         case["overdue"] = any(d["overdue"] for d in case["deadlines"])
         principal(request).require_visible(f"no case {complaint_id}", [case["campus"]], case["departments"])
-        for key in ("campuses", "assignments", "extensions", "replies", "rectifications", "disputes", "follow_ups",
-                    "reopened", "has_contact", "version"):
+        for key in (
+            "campuses",
+            "assignments",
+            "extensions",
+            "replies",
+            "rectifications",
+            "disputes",
+            "follow_ups",
+            "reopened",
+            "has_contact",
+            "version",
+        ):
             case[key] = state[key]
         return json_response(case)
 
@@ -97,19 +114,29 @@ class Service(Backbone, EventLog):
             clauses.append("c.provisional = %s")
             args.append(params["provisional"])
         if "overdue" in params:
-            overdue = ("EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND"
-                       " (d.status = 'breached' OR (d.status = 'open' AND NOT d.on_hold AND d.due_at <= now())))")
+            overdue = (
+                "EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND"
+                " (d.status = 'breached' OR (d.status = 'open' AND NOT d.on_hold AND d.due_at <= now())))"
+            )
             clauses.append(overdue if params["overdue"] else f"NOT {overdue}")
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))} FROM cases c"
-                        f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC LIMIT %s",
-                        (*args, params["limit"]))
+            cur.execute(
+                f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))} FROM cases c"
+                f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC LIMIT %s",
+                (*args, params["limit"]),
+            )
             rows = fetch_dicts(cur)
         return json_response({"cases": rows})
 
     # -- acting ---------------------------------------------------------------------------------
-    def _act(self, request: Request, complaint_id: str, decide: Callable[[domain.Case, datetime], domain.Decision],
-             created: dict[str, Any] | None = None, department: Callable[[domain.Case], str] | None = None) -> Response:
+    def _act(
+        self,
+        request: Request,
+        complaint_id: str,
+        decide: Callable[[domain.Case, datetime], domain.Decision],
+        created: dict[str, Any] | None = None,
+        department: Callable[[domain.Case], str] | None = None,
+    ) -> Response:
         """Load the case (locked), check the caller's scope, decide, apply; the caller is the events' actor.
         ``department``: for actions a department liaison may take, the department the action is for."""
         complaint_id = path_id(complaint_id, "case")
@@ -122,6 +149,7 @@ class Service(Backbone, EventLog):
                 acting_for = department(case) if department else None
                 who.require_department(case.campus, [acting_for] if acting_for in case.departments else [])
             return decide(case, at)
+
         try:
             with self.db.transaction() as cur:
                 case, placed = cases.run(cur, complaint_id, now, lambda c: scoped(c, now), actor=who.actor)
@@ -134,8 +162,12 @@ class Service(Backbone, EventLog):
         except domain.Invalid as exc:
             raise ValidationError({exc.field: [str(exc)]}) from None
         cases.observe(placed)
-        body = {"complaint_id": complaint_id, "status": case.status, "events": [e.type for e in placed],
-                **(created or {})}
+        body = {
+            "complaint_id": complaint_id,
+            "status": case.status,
+            "events": [e.type for e in placed],
+            **(created or {}),
+        }
         return json_response(body, 201 if created else 200)
 
     def _body(self, schema: Schema, request: Request) -> dict[str, Any]:
@@ -147,45 +179,100 @@ class Service(Backbone, EventLog):
 
         def decide(case: domain.Case, now: datetime) -> domain.Decision:
             _known_departments(case.campus, body["departments"])
-            return domain.decide_assign(case, body["departments"], _me(request), now,
-                                        HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
+            return domain.decide_assign(
+                case,
+                body["departments"],
+                _me(request),
+                now,
+                HOSPITAL.calendar(case.campus),
+                HOSPITAL.policy(case.campus),
+            )
+
         return self._act(request, complaint_id, decide)
 
     @http("POST", "/cases/<string:complaint_id>/extensions", roles=(OFFICER, LIAISON))
     def request_extension(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.ExtensionRequest(), request)
         extension_id = str(uuid.uuid4())
-        return self._act(request, complaint_id, lambda case, now: domain.decide_request_extension(
-            case, extension_id, body["department"], body["reason"], body["requested_days"], _me(request), now,
-            HOSPITAL.policy(case.campus)), {"extension_id": extension_id}, department=lambda case: body["department"])
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_request_extension(
+                case,
+                extension_id,
+                body["department"],
+                body["reason"],
+                body["requested_days"],
+                _me(request),
+                now,
+                HOSPITAL.policy(case.campus),
+            ),
+            {"extension_id": extension_id},
+            department=lambda case: body["department"],
+        )
 
     @http("POST", "/cases/<string:complaint_id>/extensions/<string:extension_id>/decision", roles=(OFFICER,))
     def decide_extension(self, request: Request, complaint_id: str, extension_id: str) -> Response:
         body = self._body(schemas.ExtensionDecision(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_extension(
-            case, extension_id, body["granted"], body.get("note"), _me(request), now,
-            HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)))
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_extension(
+                case,
+                extension_id,
+                body["granted"],
+                body.get("note"),
+                _me(request),
+                now,
+                HOSPITAL.calendar(case.campus),
+                HOSPITAL.policy(case.campus),
+            ),
+        )
 
     @http("POST", "/cases/<string:complaint_id>/findings", roles=(OFFICER, LIAISON))
     def submit_findings(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Findings(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_findings(
-            case, body["department"], body["substantiated"], body["summary"], body["signed_off_by"], _me(request),
-            now), department=lambda case: body["department"])
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_findings(
+                case,
+                body["department"],
+                body["substantiated"],
+                body["summary"],
+                body["signed_off_by"],
+                _me(request),
+                now,
+            ),
+            department=lambda case: body["department"],
+        )
 
     @http("POST", "/cases/<string:complaint_id>/escalate", roles=(OFFICER,))
     def escalate(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Escalation(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_escalate(
-            case, body["reason"], _me(request), now))
+        return self._act(
+            request, complaint_id, lambda case, now: domain.decide_escalate(case, body["reason"], _me(request), now)
+        )
 
     @http("POST", "/cases/<string:complaint_id>/replies", roles=(OFFICER,))
     def issue_reply(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Reply(), request)
         reply_id = str(uuid.uuid4())
-        return self._act(request, complaint_id, lambda case, now: domain.decide_reply(
-            case, reply_id, body["contact_person"], body["actions_taken"], body["result"],
-            body.get("channel_preference"), _me(request), now), {"reply_id": reply_id})
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_reply(
+                case,
+                reply_id,
+                body["contact_person"],
+                body["actions_taken"],
+                body["result"],
+                body.get("channel_preference"),
+                _me(request),
+                now,
+            ),
+            {"reply_id": reply_id},
+        )
 
     @http("POST", "/cases/<string:complaint_id>/rectifications", roles=(OFFICER,))
     def order_rectification(self, request: Request, complaint_id: str) -> Response:
@@ -195,48 +282,96 @@ class Service(Backbone, EventLog):
         def decide(case: domain.Case, now: datetime) -> domain.Decision:
             _known_departments(case.campus, [body["department"]], "department")
             return domain.decide_rectification(
-                case, rectification_id, body["department"], body["description"], body.get("due_in_working_days"),
-                _me(request), now, HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus))
+                case,
+                rectification_id,
+                body["department"],
+                body["description"],
+                body.get("due_in_working_days"),
+                _me(request),
+                now,
+                HOSPITAL.calendar(case.campus),
+                HOSPITAL.policy(case.campus),
+            )
+
         return self._act(request, complaint_id, decide, {"rectification_id": rectification_id})
 
-    @http("POST", "/cases/<string:complaint_id>/rectifications/<string:rectification_id>/complete",
-          roles=(OFFICER, LIAISON))
+    @http(
+        "POST",
+        "/cases/<string:complaint_id>/rectifications/<string:rectification_id>/complete",
+        roles=(OFFICER, LIAISON),
+    )
     def complete_rectification(self, request: Request, complaint_id: str, rectification_id: str) -> Response:
         body = self._body(schemas.RectificationDone(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_complete_rectification(
-            case, rectification_id, body.get("note"), _me(request), now),
-            department=lambda case: case.rectifications.get(rectification_id, {}).get("department", ""))
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_complete_rectification(
+                case, rectification_id, body.get("note"), _me(request), now
+            ),
+            department=lambda case: case.rectifications.get(rectification_id, {}).get("department", ""),
+        )
 
     @http("POST", "/cases/<string:complaint_id>/follow-up", roles=(OFFICER,))
     def follow_up(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.FollowUp(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_follow_up(
-            case, body["satisfied"], body.get("note"), _me(request), now, HOSPITAL.calendar(case.campus),
-            HOSPITAL.policy(case.campus)))
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_follow_up(
+                case,
+                body["satisfied"],
+                body.get("note"),
+                _me(request),
+                now,
+                HOSPITAL.calendar(case.campus),
+                HOSPITAL.policy(case.campus),
+            ),
+        )
 
     @http("POST", "/cases/<string:complaint_id>/close", roles=(OFFICER,))
     def close(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Close(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_close(
-            case, body.get("outcome"), _me(request),
-                                                                              now))
+        return self._act(
+            request, complaint_id, lambda case, now: domain.decide_close(case, body.get("outcome"), _me(request), now)
+        )
 
     @http("POST", "/cases/<string:complaint_id>/reopen", roles=(OFFICER,))
     def reopen(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Reopen(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_reopen(
-            case, body["reason"], body.get("note"), _me(request), now, HOSPITAL.calendar(case.campus),
-            HOSPITAL.policy(case.campus)))
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_reopen(
+                case,
+                body["reason"],
+                body.get("note"),
+                _me(request),
+                now,
+                HOSPITAL.calendar(case.campus),
+                HOSPITAL.policy(case.campus),
+            ),
+        )
 
     @http("POST", "/cases/<string:complaint_id>/disputes", roles=(OFFICER,))
     def record_dispute(self, request: Request, complaint_id: str) -> Response:
         body = self._body(schemas.Dispute(), request)
         dispute_id = str(uuid.uuid4())
-        return self._act(request, complaint_id, lambda case, now: domain.decide_dispute(
-            case, dispute_id, body["route"], body.get("note"), _me(request), now), {"dispute_id": dispute_id})
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_dispute(
+                case, dispute_id, body["route"], body.get("note"), _me(request), now
+            ),
+            {"dispute_id": dispute_id},
+        )
 
     @http("POST", "/cases/<string:complaint_id>/disputes/<string:dispute_id>/settle", roles=(OFFICER,))
     def settle_dispute(self, request: Request, complaint_id: str, dispute_id: str) -> Response:
         body = self._body(schemas.Settlement(), request)
-        return self._act(request, complaint_id, lambda case, now: domain.decide_settle(
-            case, dispute_id, body["compensation_amount"], body["currency"], _me(request), now))
+        return self._act(
+            request,
+            complaint_id,
+            lambda case, now: domain.decide_settle(
+                case, dispute_id, body["compensation_amount"], body["currency"], _me(request), now
+            ),
+        )

@@ -36,11 +36,15 @@ class Email:
 
     @classmethod
     def from_env(cls) -> Email:
-        return cls(host=os.environ.get("SMTP_HOST", "127.0.0.1"), port=int(os.environ.get("SMTP_PORT", "25")),
-                   sender=os.environ.get("SMTP_FROM", "complaints@hospital.example"),
-                   user=os.environ.get("SMTP_USER") or None, password=os.environ.get("SMTP_PASSWORD") or None,
-                   starttls=os.environ.get("SMTP_STARTTLS", "false").lower() == "true",
-                   timeout=float(os.environ.get("SMTP_TIMEOUT", "10")))
+        return cls(
+            host=os.environ.get("SMTP_HOST", "127.0.0.1"),
+            port=int(os.environ.get("SMTP_PORT", "25")),
+            sender=os.environ.get("SMTP_FROM", "complaints@hospital.example"),
+            user=os.environ.get("SMTP_USER") or None,
+            password=os.environ.get("SMTP_PASSWORD") or None,
+            starttls=os.environ.get("SMTP_STARTTLS", "false").lower() == "true",
+            timeout=float(os.environ.get("SMTP_TIMEOUT", "10")),
+        )
 
     def send(self, to: str, subject: str, body: str, message_key: str) -> None:
         message = EmailMessage()
@@ -75,15 +79,18 @@ class Sms:
 
     @classmethod
     def from_env(cls) -> Sms:
-        return cls(url=os.environ.get("SMS_GATEWAY_URL", "http://127.0.0.1:9090/send"),
-                   token=os.environ.get("SMS_GATEWAY_TOKEN") or None,
-                   timeout=float(os.environ.get("SMS_TIMEOUT", "10")))
+        return cls(
+            url=os.environ.get("SMS_GATEWAY_URL", "http://127.0.0.1:9090/send"),
+            token=os.environ.get("SMS_GATEWAY_TOKEN") or None,
+            timeout=float(os.environ.get("SMS_TIMEOUT", "10")),
+        )
 
     def send(self, to: str, text: str, message_key: str) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = requests.post(self.url, json={"to": to, "text": text, "id": message_key}, headers=headers,
-                                     timeout=self.timeout)
+            response = requests.post(
+                self.url, json={"to": to, "text": text, "id": message_key}, headers=headers, timeout=self.timeout
+            )
         except requests.Timeout:
             raise TransientFailure("SMS gateway timed out") from None
         except requests.RequestException as exc:

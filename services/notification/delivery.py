@@ -38,30 +38,41 @@ from shared.runtime import BackgroundLoop, database
 SERVICE = "notification"
 STORE = EventStore(SERVICE)
 log = logging.getLogger(__name__)
-NOTIFICATIONS = Counter("complaints_notifications_total", "Messages by purpose, channel and outcome.",
-                        ["purpose", "channel", "outcome"])
+NOTIFICATIONS = Counter(
+    "complaints_notifications_total", "Messages by purpose, channel and outcome.", ["purpose", "channel", "outcome"]
+)
 
-KIND_TEXT = {"en": {"first_reply": "first reply", "investigation": "department investigation",
-                    "rectification": "rectification"},
-             "zh-CN": {"first_reply": "首次答复", "investigation": "科室调查", "rectification": "整改"}}
+KIND_TEXT = {
+    "en": {"first_reply": "first reply", "investigation": "department investigation", "rectification": "rectification"},
+    "zh-CN": {"first_reply": "首次答复", "investigation": "科室调查", "rectification": "整改"},
+}
 REASON_TEXT = {
-    "en": {"litigation": "the matter is already before a court",
-           "mediation": "third-party mediation has already been applied for",
-           "handled_elsewhere": "it has already been handled by the health authority or the petition office",
-           "no_specific_facts": "it names no clear subject or facts",
-           "criminal_case": "it is a matter for the public security authorities",
-           "out_of_scope": "it is outside the hospital's complaint procedure",
-           "duplicate": "the same complaint is already being handled"},
-    "zh-CN": {"litigation": "该事项已进入诉讼程序", "mediation": "已申请第三方调解",
-              "handled_elsewhere": "已由卫生健康行政部门或信访部门处理", "no_specific_facts": "投诉对象或事实不明确",
-              "criminal_case": "属于公安机关管辖的事项", "out_of_scope": "不属于医院投诉处理范围",
-              "duplicate": "相同投诉正在处理中"},
+    "en": {
+        "litigation": "the matter is already before a court",
+        "mediation": "third-party mediation has already been applied for",
+        "handled_elsewhere": "it has already been handled by the health authority or the petition office",
+        "no_specific_facts": "it names no clear subject or facts",
+        "criminal_case": "it is a matter for the public security authorities",
+        "out_of_scope": "it is outside the hospital's complaint procedure",
+        "duplicate": "the same complaint is already being handled",
+    },
+    "zh-CN": {
+        "litigation": "该事项已进入诉讼程序",
+        "mediation": "已申请第三方调解",
+        "handled_elsewhere": "已由卫生健康行政部门或信访部门处理",
+        "no_specific_facts": "投诉对象或事实不明确",
+        "criminal_case": "属于公安机关管辖的事项",
+        "out_of_scope": "不属于医院投诉处理范围",
+        "duplicate": "相同投诉正在处理中",
+    },
 }
 DEAR = {"en": "Sir or Madam", "zh-CN": "先生/女士"}
 CLAIM_LEASE_SECONDS = 300  # a claim older than this was left by a process that died mid-send
 RECORD_WAITS = (0.5, 1, 2, 4, 8, 15, 30)  # recording an outcome outlasts a failover (about a minute)
-COLUMNS = ("notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role, recipient_id,"
-           " context, channel_preference, attempts, status")
+COLUMNS = (
+    "notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role, recipient_id,"
+    " context, channel_preference, attempts, status"
+)
 
 Contacts = Callable[[str], dict[str, Any]]
 
@@ -71,8 +82,18 @@ class NotSendable(Exception):
 
 
 class Deliverer:
-    def __init__(self, db: Database, contacts: Contacts, email: Email, sms: Sms, templates: Templates,
-                 directory: domain.Directory, max_attempts: int, backoff: float, backoff_cap: float):
+    def __init__(
+        self,
+        db: Database,
+        contacts: Contacts,
+        email: Email,
+        sms: Sms,
+        templates: Templates,
+        directory: domain.Directory,
+        max_attempts: int,
+        backoff: float,
+        backoff_cap: float,
+    ):
         self.db, self.contacts, self.email, self.sms = db, contacts, email, sms
         self.templates, self.directory = templates, directory
         self.max_attempts, self.backoff, self.backoff_cap = max_attempts, backoff, backoff_cap
@@ -98,32 +119,44 @@ class Deliverer:
 
     def _claim(self, moment: datetime) -> dict[str, Any] | None:
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
-                        " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED", (moment,))
+            cur.execute(
+                f"SELECT {COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
+                " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+                (moment,),
+            )
             rows = fetch_dicts(cur)
             if rows:
-                cur.execute("UPDATE notifications SET status = %s, updated_at = now() WHERE notification_id = %s",
-                            (domain.SENDING, rows[0]["notification_id"]))
+                cur.execute(
+                    "UPDATE notifications SET status = %s, updated_at = now() WHERE notification_id = %s",
+                    (domain.SENDING, rows[0]["notification_id"]),
+                )
         return rows[0] if rows else None
 
     def _release(self, row: dict[str, Any]) -> None:
         with self.db.transaction() as cur:
-            cur.execute("UPDATE notifications SET status = 'pending' WHERE notification_id = %s AND status = %s",
-                        (row["notification_id"], domain.SENDING))
+            cur.execute(
+                "UPDATE notifications SET status = 'pending' WHERE notification_id = %s AND status = %s",
+                (row["notification_id"], domain.SENDING),
+            )
 
     def _release_stale_claims(self) -> None:
         """Claims older than the lease were left by a process that died between claiming and recording."""
         with self.db.transaction() as cur:
-            cur.execute("UPDATE notifications SET status = 'pending' WHERE status = %s"
-                        " AND updated_at < now() - make_interval(secs => %s)", (domain.SENDING, CLAIM_LEASE_SECONDS))
+            cur.execute(
+                "UPDATE notifications SET status = 'pending' WHERE status = %s"
+                " AND updated_at < now() - make_interval(secs => %s)",
+                (domain.SENDING, CLAIM_LEASE_SECONDS),
+            )
 
     def _record(self, row: dict[str, Any], write: Callable[[Cursor], None], channel: str, result: str) -> None:
         """Write an attempt's outcome; while the database is away, keep trying (the message may have gone out)."""
         for wait in RECORD_WAITS:
             try:
                 with self.db.transaction() as cur:
-                    cur.execute("SELECT status FROM notifications WHERE notification_id = %s FOR UPDATE",
-                                (row["notification_id"],))
+                    cur.execute(
+                        "SELECT status FROM notifications WHERE notification_id = %s FOR UPDATE",
+                        (row["notification_id"],),
+                    )
                     found = cur.fetchone()
                     if found is None or found[0] != domain.SENDING:
                         return  # the claim was released meanwhile: the next claim records its own attempt
@@ -131,11 +164,20 @@ class Deliverer:
                 NOTIFICATIONS.labels(row["purpose"], channel, result).inc()
                 return
             except DatabaseUnavailable as exc:
-                log.warning("could not record a %s notification's outcome (%s); trying again in %.1fs",
-                            row["purpose"], exc, wait, extra={"notification_id": row["notification_id"]})
+                log.warning(
+                    "could not record a %s notification's outcome (%s); trying again in %.1fs",
+                    row["purpose"],
+                    exc,
+                    wait,
+                    extra={"notification_id": row["notification_id"]},
+                )
                 time.sleep(wait)
-        log.error("gave up recording a %s notification's outcome; its claim is released after %ss",
-                  row["purpose"], CLAIM_LEASE_SECONDS, extra={"notification_id": row["notification_id"]})
+        log.error(
+            "gave up recording a %s notification's outcome; its claim is released after %ss",
+            row["purpose"],
+            CLAIM_LEASE_SECONDS,
+            extra={"notification_id": row["notification_id"]},
+        )
 
     def _attempt(self, row: dict[str, Any], now: datetime) -> tuple[Callable[[Cursor], None], str, str]:
         """Send (no transaction open); returns how to record the outcome, and its metric labels."""
@@ -153,8 +195,13 @@ class Deliverer:
             error = str(exc)
             if not domain.should_give_up(attempts, self.max_attempts):
                 retry_at = domain.next_attempt(attempts, now, self.backoff, self.backoff_cap)
-                return (lambda cur: self._update(cur, row, domain.PENDING, attempts, channel=channel, error=error,
-                                                 next_attempt_at=retry_at), channel or "none", "retry")
+                return (
+                    lambda cur: self._update(
+                        cur, row, domain.PENDING, attempts, channel=channel, error=error, next_attempt_at=retry_at
+                    ),
+                    channel or "none",
+                    "retry",
+                )
             return lambda cur: self._fail(cur, row, attempts, channel, error, now), channel or "none", "failed"
         except PermanentFailure as exc:
             error = str(exc)
@@ -163,6 +210,7 @@ class Deliverer:
         def sent(cur: Cursor) -> None:
             self._update(cur, row, domain.SENT, attempts, channel=channel, sent_at=now)
             self._sent_event(cur, row, channel, now)
+
         return sent, channel, "sent"
 
     # -- deciding channel and text -------------------------------------------------------------
@@ -175,8 +223,9 @@ class Deliverer:
             contact = self._contact(row["complaint_id"])
             channel = domain.complainant_channel(contact, row["channel_preference"], row["purpose"])
             if channel is None:
-                raise NotSendable("anonymous complainant: nothing is sent" if contact.get("anonymous")
-                                  else "no contact details")
+                raise NotSendable(
+                    "anonymous complainant: nothing is sent" if contact.get("anonymous") else "no contact details"
+                )
             context.update(self._complainant_context(contact, context, lang, campus))
             rendered = self.templates.render(campus, lang, row["purpose"], context)
             address = contact.get("email") if channel == domain.EMAIL else contact.get("phone")
@@ -217,56 +266,113 @@ class Deliverer:
             return ""
         return self._local(campus, datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%Y-%m-%d %H:%M")
 
-    def _complainant_context(self, contact: dict[str, Any], context: dict[str, Any], lang: str,
-                             campus: str) -> dict[str, Any]:
-        return {"complainant_name": contact.get("name") or DEAR[lang], "reference": contact.get("reference") or "",
-                "received_date": self._when(campus, context.get("received_at"))[:10],
-                "reason_text": REASON_TEXT[lang].get(context.get("reason", ""), "")}
+    def _complainant_context(
+        self, contact: dict[str, Any], context: dict[str, Any], lang: str, campus: str
+    ) -> dict[str, Any]:
+        return {
+            "complainant_name": contact.get("name") or DEAR[lang],
+            "reference": contact.get("reference") or "",
+            "received_date": self._when(campus, context.get("received_at"))[:10],
+            "reason_text": REASON_TEXT[lang].get(context.get("reason", ""), ""),
+        }
 
-    def _staff_context(self, recipient: domain.Recipient, context: dict[str, Any], lang: str,
-                       campus: str) -> dict[str, Any]:
-        return {"recipient_name": recipient.name, "kind_text": KIND_TEXT[lang].get(context.get("kind", ""), ""),
-                "due": self._when(campus, context.get("due_at"))}
+    def _staff_context(
+        self, recipient: domain.Recipient, context: dict[str, Any], lang: str, campus: str
+    ) -> dict[str, Any]:
+        return {
+            "recipient_name": recipient.name,
+            "kind_text": KIND_TEXT[lang].get(context.get("kind", ""), ""),
+            "due": self._when(campus, context.get("due_at")),
+        }
 
     # -- recording -----------------------------------------------------------------------------
-    def _update(self, cur: Cursor, row: dict[str, Any], status: str, attempts: int, channel: str | None = None,
-                error: str | None = None, next_attempt_at: datetime | None = None,
-                sent_at: datetime | None = None) -> None:
+    def _update(
+        self,
+        cur: Cursor,
+        row: dict[str, Any],
+        status: str,
+        attempts: int,
+        channel: str | None = None,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
         cur.execute(
             "UPDATE notifications SET status = %s, attempts = %s, channel = coalesce(%s, channel), last_error = %s,"
             " detail = coalesce(%s, detail), next_attempt_at = coalesce(%s, next_attempt_at), sent_at = %s,"
             " updated_at = now() WHERE notification_id = %s",
-            (status, attempts, channel, error, error, next_attempt_at, sent_at, row["notification_id"]))
+            (status, attempts, channel, error, error, next_attempt_at, sent_at, row["notification_id"]),
+        )
 
-    def _fail(self, cur: Cursor, row: dict[str, Any], attempts: int, channel: str | None, error: str,
-              now: datetime) -> None:
+    def _fail(
+        self, cur: Cursor, row: dict[str, Any], attempts: int, channel: str | None, error: str, now: datetime
+    ) -> None:
         self._update(cur, row, domain.FAILED, attempts, channel=channel, error=error)
-        log.warning("gave up on a %s notification after %d attempts: %s", row["purpose"], attempts, error,
-                    extra={"notification_id": row["notification_id"], "complaint_id": row["complaint_id"]})
-        data = {"complaint_id": row["complaint_id"], "campus": row["campus"], "notification_id": row["notification_id"],
-                "purpose": row["purpose"], "channel": channel or domain.EMAIL, "attempts": attempts,
-                "error": error[:4000], "failed_at": rfc3339(now), "actor": {"id": "system", "role": "system"}}
+        log.warning(
+            "gave up on a %s notification after %d attempts: %s",
+            row["purpose"],
+            attempts,
+            error,
+            extra={"notification_id": row["notification_id"], "complaint_id": row["complaint_id"]},
+        )
+        data = {
+            "complaint_id": row["complaint_id"],
+            "campus": row["campus"],
+            "notification_id": row["notification_id"],
+            "purpose": row["purpose"],
+            "channel": channel or domain.EMAIL,
+            "attempts": attempts,
+            "error": error[:4000],
+            "failed_at": rfc3339(now),
+            "actor": {"id": "system", "role": "system"},
+        }
         if row["purpose"] == "reply":
             data["reply_id"] = row["context"]["reply_id"]
         self._append(cur, row, "NotificationFailed", data, now)
 
-    def _sent_event(self, cur: Cursor, row: dict[str, Any], channel: str, now: datetime,
-                    actor: dict[str, str] | None = None) -> None:
-        base = {"complaint_id": row["complaint_id"], "campus": row["campus"], "notification_id": row["notification_id"],
-                "sent_at": rfc3339(now), "actor": actor or {"id": "system", "role": "system"}}
+    def _sent_event(
+        self, cur: Cursor, row: dict[str, Any], channel: str, now: datetime, actor: dict[str, str] | None = None
+    ) -> None:
+        base = {
+            "complaint_id": row["complaint_id"],
+            "campus": row["campus"],
+            "notification_id": row["notification_id"],
+            "sent_at": rfc3339(now),
+            "actor": actor or {"id": "system", "role": "system"},
+        }
         if row["purpose"] == "reply":
-            self._append(cur, row, "ReplySent", {**base, "reply_id": row["context"]["reply_id"], "channel": channel},
-                         now)
+            self._append(
+                cur, row, "ReplySent", {**base, "reply_id": row["context"]["reply_id"], "channel": channel}, now
+            )
         elif row["purpose"] == "reminder":
             context = row["context"]
-            self._append(cur, row, "ReminderSent", {
-                **base, "kind": context["kind"], "department": context.get("department") or None,
-                "recipient_role": row["recipient_role"], "channel": channel, "due_at": context["due_at"]}, now)
+            self._append(
+                cur,
+                row,
+                "ReminderSent",
+                {
+                    **base,
+                    "kind": context["kind"],
+                    "department": context.get("department") or None,
+                    "recipient_role": row["recipient_role"],
+                    "channel": channel,
+                    "due_at": context["due_at"],
+                },
+                now,
+            )
 
-    def _append(self, cur: Cursor, row: dict[str, Any], event_type: str, data: dict[str, Any],
-                now: datetime) -> list[Envelope]:
-        event = new_event(SERVICE, event_type, row["complaint_id"], data, time=now, causationid=row["caused_by"],
-                          correlationid=(row.get("context") or {}).get("correlationid"))
+    def _append(
+        self, cur: Cursor, row: dict[str, Any], event_type: str, data: dict[str, Any], now: datetime
+    ) -> list[Envelope]:
+        event = new_event(
+            SERVICE,
+            event_type,
+            row["complaint_id"],
+            data,
+            time=now,
+            causationid=row["caused_by"],
+            correlationid=(row.get("context") or {}).get("correlationid"),
+        )
         return STORE.append(cur, row["complaint_id"], None, [event])
 
     # -- letters -------------------------------------------------------------------------------
@@ -320,8 +426,17 @@ class IntakeContacts:
 
 
 def make_deliverer(db: Database, contacts: Contacts) -> Deliverer:
-    return Deliverer(db, contacts, Email.from_env(), Sms.from_env(), settings.TEMPLATES, settings.DIRECTORY,
-                     settings.MAX_ATTEMPTS, settings.BACKOFF_SECONDS, settings.BACKOFF_CAP_SECONDS)
+    return Deliverer(
+        db,
+        contacts,
+        Email.from_env(),
+        Sms.from_env(),
+        settings.TEMPLATES,
+        settings.DIRECTORY,
+        settings.MAX_ATTEMPTS,
+        settings.BACKOFF_SECONDS,
+        settings.BACKOFF_CAP_SECONDS,
+    )
 
 
 class DeliveryWorker(BackgroundLoop):

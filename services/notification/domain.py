@@ -34,7 +34,7 @@ class Planned:
 
     purpose: str
     recipient_role: str
-    recipient_id: str            # staff id, or "complainant"
+    recipient_id: str  # staff id, or "complainant"
     context: dict[str, Any] = field(default_factory=dict)
     channel_preference: str | None = None
 
@@ -91,12 +91,16 @@ def load_directory(config: dict[str, Any]) -> Directory:
         if not departments:
             problems.append(f"campuses.{campus}.departments: none configured")
         for code, department in departments.items():
-            liaison = person(f"campuses.{campus}.departments.{code}.liaison", (department or {}).get("liaison"),
-                             "department_liaison")
+            liaison = person(
+                f"campuses.{campus}.departments.{code}.liaison", (department or {}).get("liaison"), "department_liaison"
+            )
             if liaison:
                 liaisons[(campus, code)] = liaison
-    leadership = [p for i, raw in enumerate(config.get("leadership") or [])
-                  if (p := person(f"leadership[{i}]", raw, "leadership"))]
+    leadership = [
+        p
+        for i, raw in enumerate(config.get("leadership") or [])
+        if (p := person(f"leadership[{i}]", raw, "leadership"))
+    ]
     if not config.get("leadership"):
         problems.append("leadership: nobody to escalate major complaints to")
     if problems:
@@ -106,29 +110,60 @@ def load_directory(config: dict[str, Any]) -> Directory:
 
 # -- what each event asks for -------------------------------------------------------------------
 
+
 def plan(event_type: str, data: dict[str, Any], directory: Directory, policy: dict[str, Any]) -> list[Planned]:
     """The messages an event asks for (empty for events nobody needs telling about)."""
     campus = data.get("campus") or ""
-    base = {"complaint_id": data["complaint_id"], "campus": campus,
-            "campus_name": directory.campus_names.get(campus, campus)}
+    base = {
+        "complaint_id": data["complaint_id"],
+        "campus": campus,
+        "campus_name": directory.campus_names.get(campus, campus),
+    }
     if event_type == "ComplaintReceived":
         if not policy.get("acknowledge_receipt", True):
             return []
-        return [Planned("acknowledgement", COMPLAINANT, COMPLAINANT,
-                        {**base, "reference": data["reference"], "received_at": data["received_at"]})]
+        return [
+            Planned(
+                "acknowledgement",
+                COMPLAINANT,
+                COMPLAINANT,
+                {**base, "reference": data["reference"], "received_at": data["received_at"]},
+            )
+        ]
     if event_type == "ComplaintNotAccepted":
-        return [Planned("not_accepted", COMPLAINANT, COMPLAINANT,
-                        {**base, "reason": data["reason"], "route_advice": data["route_advice"],
-                         "decided_at": data["decided_at"]})]
+        return [
+            Planned(
+                "not_accepted",
+                COMPLAINANT,
+                COMPLAINANT,
+                {
+                    **base,
+                    "reason": data["reason"],
+                    "route_advice": data["route_advice"],
+                    "decided_at": data["decided_at"],
+                },
+            )
+        ]
     if event_type == "ReplyIssued":
         contact = directory.staff(data["contact_person"])
-        return [Planned("reply", COMPLAINANT, COMPLAINANT, {
-            **base, "reply_id": data["reply_id"], "actions_taken": data["actions_taken"], "result": data["result"],
-            "issued_at": data["issued_at"],
-            "contact_person": contact.name if contact else data["contact_person"],
-            "contact_phone": (contact.phone if contact else None) or "",
-            "contact_email": (contact.email if contact else None) or ""},
-            channel_preference=data.get("channel_preference"))]
+        return [
+            Planned(
+                "reply",
+                COMPLAINANT,
+                COMPLAINANT,
+                {
+                    **base,
+                    "reply_id": data["reply_id"],
+                    "actions_taken": data["actions_taken"],
+                    "result": data["result"],
+                    "issued_at": data["issued_at"],
+                    "contact_person": contact.name if contact else data["contact_person"],
+                    "contact_phone": (contact.phone if contact else None) or "",
+                    "contact_email": (contact.email if contact else None) or "",
+                },
+                channel_preference=data.get("channel_preference"),
+            )
+        ]
     if event_type == "InvestigationDue":
         deadline = data["deadline"]
         if deadline["kind"] == "first_reply":
@@ -137,29 +172,76 @@ def plan(event_type: str, data: dict[str, Any], directory: Directory, policy: di
             recipient = directory.liaisons.get((campus, deadline.get("department") or ""))
         if recipient is None:
             return []
-        return [Planned("reminder", recipient.role, recipient.id, {
-            **base, "kind": deadline["kind"], "department": deadline.get("department") or "",
-            "due_at": deadline["due_at"], "last_day": deadline["last_day"],
-            "provisional": deadline["provisional"]})]
+        return [
+            Planned(
+                "reminder",
+                recipient.role,
+                recipient.id,
+                {
+                    **base,
+                    "kind": deadline["kind"],
+                    "department": deadline.get("department") or "",
+                    "due_at": deadline["due_at"],
+                    "last_day": deadline["last_day"],
+                    "provisional": deadline["provisional"],
+                },
+            )
+        ]
     if event_type == "DeadlineBreached":
         head = directory.office_heads.get(campus)
         deadline = data["deadline"]
-        return [Planned("breach_alert", head.role, head.id, {
-            **base, "kind": deadline["kind"], "department": deadline.get("department") or "",
-            "due_at": deadline["due_at"]})] if head else []
+        return (
+            [
+                Planned(
+                    "breach_alert",
+                    head.role,
+                    head.id,
+                    {
+                        **base,
+                        "kind": deadline["kind"],
+                        "department": deadline.get("department") or "",
+                        "due_at": deadline["due_at"],
+                    },
+                )
+            ]
+            if head
+            else []
+        )
     if event_type == "ComplaintEscalated":
-        return [Planned("escalation", leader.role, leader.id, {
-            **base, "severity": data["severity"], "reason": data["reason"], "escalated_at": data["escalated_at"]})
-            for leader in directory.leadership]
+        return [
+            Planned(
+                "escalation",
+                leader.role,
+                leader.id,
+                {**base, "severity": data["severity"], "reason": data["reason"], "escalated_at": data["escalated_at"]},
+            )
+            for leader in directory.leadership
+        ]
     if event_type == "RectificationOrdered":
         liaison = directory.liaisons.get((campus, data["department"]))
-        return [Planned("rectification", liaison.role, liaison.id, {
-            **base, "department": data["department"], "description": data["description"],
-            "due_at": data["due"]["due_at"], "last_day": data["due"]["last_day"]})] if liaison else []
+        return (
+            [
+                Planned(
+                    "rectification",
+                    liaison.role,
+                    liaison.id,
+                    {
+                        **base,
+                        "department": data["department"],
+                        "description": data["description"],
+                        "due_at": data["due"]["due_at"],
+                        "last_day": data["due"]["last_day"],
+                    },
+                )
+            ]
+            if liaison
+            else []
+        )
     return []
 
 
 # -- channels and retries -------------------------------------------------------------------------
+
 
 def complainant_channel(contact: dict[str, Any], preference: str | None, purpose: str) -> str | None:
     """The channel for a message to the complainant: their (or the office's) preference when it can

@@ -18,8 +18,15 @@ SERVICE = "notification"
 PROJECTOR = Projector(SERVICE)
 
 
-@PROJECTOR.on("ComplaintReceived", "ComplaintNotAccepted", "ReplyIssued", "InvestigationDue", "DeadlineBreached",
-              "ComplaintEscalated", "RectificationOrdered")
+@PROJECTOR.on(
+    "ComplaintReceived",
+    "ComplaintNotAccepted",
+    "ReplyIssued",
+    "InvestigationDue",
+    "DeadlineBreached",
+    "ComplaintEscalated",
+    "RectificationOrdered",
+)
 def queue_messages(cur: Cursor, event: Envelope) -> None:
     # The context keeps the complaint's correlation id: what is sent later belongs to its chain (CONTRACT §12).
     campus = event.data.get("campus") or ""
@@ -30,7 +37,15 @@ def queue_messages(cur: Cursor, event: Envelope) -> None:
             " recipient_id, status, context, channel_preference, next_attempt_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, now())"
             " ON CONFLICT (caused_by, purpose, recipient_id) DO NOTHING",
-            (str(uuid.uuid4()), event.subject, event.id, planned.purpose, campus, planned.recipient_role,
-             planned.recipient_id,
-             psycopg2.extras.Json({**planned.context, "correlationid": event.correlationid}),
-             planned.channel_preference))
+            (
+                str(uuid.uuid4()),
+                event.subject,
+                event.id,
+                planned.purpose,
+                campus,
+                planned.recipient_role,
+                planned.recipient_id,
+                psycopg2.extras.Json({**planned.context, "correlationid": event.correlationid}),
+                planned.channel_preference,
+            ),
+        )

@@ -19,10 +19,14 @@ from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
 from shared.web import Conflict, NotFound, http, json_response, load, path_id, principal, query
 
-COLUMNS = ("notification_id, complaint_id, purpose, campus, recipient_role, recipient_id, channel, status, attempts,"
-           " last_error, detail, created_at, sent_at, updated_at")
-LETTER_COLUMNS = ("notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role,"
-                  " recipient_id, context, channel_preference, attempts, status")
+COLUMNS = (
+    "notification_id, complaint_id, purpose, campus, recipient_role, recipient_id, channel, status, attempts,"
+    " last_error, detail, created_at, sent_at, updated_at"
+)
+LETTER_COLUMNS = (
+    "notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role,"
+    " recipient_id, context, channel_preference, attempts, status"
+)
 
 
 class NotificationsQuery(Schema):
@@ -57,8 +61,10 @@ class Service(Backbone, EventLog):
         """What was sent about a complaint, when, how, and what failed (no contact details)."""
         params = query(NotificationsQuery(), request)
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE complaint_id = %s ORDER BY created_at",
-                        (params["complaint_id"],))
+            cur.execute(
+                f"SELECT {COLUMNS} FROM notifications WHERE complaint_id = %s ORDER BY created_at",
+                (params["complaint_id"],),
+            )
             rows = fetch_dicts(cur)
         if rows and not principal(request).may_see([rows[0]["campus"]]):
             rows = []  # a complaint out of scope is answered as one with nothing sent (no hint that it exists)
@@ -77,14 +83,16 @@ class Service(Backbone, EventLog):
             clauses.append("campus = ANY(%s)")
             args.append(who.campus_filter())
         with self.db.transaction() as cur:
-            cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE {' AND '.join(clauses)} ORDER BY created_at",
-                        args)
+            cur.execute(f"SELECT {COLUMNS} FROM notifications WHERE {' AND '.join(clauses)} ORDER BY created_at", args)
             rows = fetch_dicts(cur)
         return json_response({"letters": rows})
 
     def _letter_row(self, cur: object, notification_id: str, lock: bool = False) -> dict:
-        cur.execute(f"SELECT {LETTER_COLUMNS} FROM notifications WHERE notification_id = %s AND channel = 'letter'"
-                    + (" FOR UPDATE" if lock else ""), (notification_id,))
+        cur.execute(
+            f"SELECT {LETTER_COLUMNS} FROM notifications WHERE notification_id = %s AND channel = 'letter'"
+            + (" FOR UPDATE" if lock else ""),
+            (notification_id,),
+        )
         rows = fetch_dicts(cur)
         if not rows:
             raise NotFound(f"no letter {notification_id}")

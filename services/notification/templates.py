@@ -55,8 +55,9 @@ class Rendered:
 class Templates:
     def __init__(self, campuses: list[str], root: Path = ROOT):
         self.root = root
-        self.env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                                 keep_trailing_newline=False)
+        self.env = ImmutableSandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+        )
         self.compiled: dict[tuple[str, str, str], Any] = {}
         problems: list[str] = []
         for campus in campuses:
@@ -104,9 +105,11 @@ class Templates:
 def letter_html(rendered: Rendered, campus_name: str, lang: str) -> str:
     """A printable letter (A4, no external resources); every value is escaped."""
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in rendered.body.split("\n\n"))
-    return (f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-            f"<title>{escape(rendered.subject)}</title><style>@page {{ size: A4; margin: 25mm }}"
-            " body { font-family: serif; font-size: 12pt; line-height: 1.5 } p { white-space: pre-line }"
-            " header { border-bottom: 1px solid #000; margin-bottom: 2em }</style></head>"
-            f"<body><header><strong>{escape(campus_name)}</strong></header>"
-            f"<h1 style=\"font-size:14pt\">{escape(rendered.subject)}</h1>{paragraphs}</body></html>")
+    return (
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        f"<title>{escape(rendered.subject)}</title><style>@page {{ size: A4; margin: 25mm }}"
+        " body { font-family: serif; font-size: 12pt; line-height: 1.5 } p { white-space: pre-line }"
+        " header { border-bottom: 1px solid #000; margin-bottom: 2em }</style></head>"
+        f"<body><header><strong>{escape(campus_name)}</strong></header>"
+        f'<h1 style="font-size:14pt">{escape(rendered.subject)}</h1>{paragraphs}</body></html>'
+    )

@@ -41,17 +41,21 @@ GROUP = "*"  # the campus value of group-wide rows: a complaint counts there onc
 
 # Metric names (the `metric` column). Keys: "" for plain counts, otherwise the dimension named.
 RECEIVED = "received"
-RECEIVED_BY = {"category": "received.category", "channel": "received.channel",
-               "severity": "received.severity", "department": "received.department"}
+RECEIVED_BY = {
+    "category": "received.category",
+    "channel": "received.channel",
+    "severity": "received.severity",
+    "department": "received.department",
+}
 RESOLVED_ON_SPOT = "resolved_on_spot"
-NOT_ACCEPTED = "not_accepted"                  # key: reason
+NOT_ACCEPTED = "not_accepted"  # key: reason
 WITHDRAWN = "withdrawn"
 CLOSED = "closed"
 ESCALATED = "escalated"
 FIRST_REPLY_ON_TIME = "first_reply.on_time"
 FIRST_REPLY_LATE = "first_reply.late"
 FIRST_REPLY_WORKING = "first_reply.working_days"  # key: working time in tenths of a working day
-INVESTIGATION_OPENED = "investigation.opened"      # key: department (also below)
+INVESTIGATION_OPENED = "investigation.opened"  # key: department (also below)
 INVESTIGATION_ON_TIME = "investigation.on_time"
 INVESTIGATION_LATE = "investigation.late"
 INVESTIGATION_EXTENDED = "investigation.extended"
@@ -59,27 +63,45 @@ INVESTIGATION_BREACHED = "investigation.breached"
 RECTIFICATION_ORDERED = "rectification.ordered"
 RECTIFICATION_COMPLETED = "rectification.completed"
 RECTIFICATION_OVERDUE = "rectification.overdue"
-DEADLINE_BREACHED = "deadline.breached"            # key: deadline kind
+DEADLINE_BREACHED = "deadline.breached"  # key: deadline kind
 FOLLOW_UP_SATISFIED = "follow_up.satisfied"
 FOLLOW_UP_DISSATISFIED = "follow_up.dissatisfied"
-REOPENED = "reopened"                              # key: reason
-DISPUTE_RECORDED = "dispute.recorded"              # key: route
-DISPUTE_SETTLED = "dispute.settled"                # key: route
-DISPUTE_COMPENSATION = "dispute.compensation"      # key: "route|currency", value: minor units (cents)
+REOPENED = "reopened"  # key: reason
+DISPUTE_RECORDED = "dispute.recorded"  # key: route
+DISPUTE_SETTLED = "dispute.settled"  # key: route
+DISPUTE_COMPENSATION = "dispute.compensation"  # key: "route|currency", value: minor units (cents)
 
 #: event types the fold reads; the others (reminders, failed notifications, extension requests and
 #: refusals) change no statistic, so a rebuild need not even read them
-FOLDED_TYPES = frozenset({
-    "ComplaintReceived", "ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn",
-    "ComplaintReclassified", "InvestigationOpened", "DeadlineRescheduled", "ExtensionGranted", "FindingsSubmitted",
-    "DeadlineBreached", "ComplaintEscalated", "ReplyIssued", "RectificationOrdered", "RectificationCompleted",
-    "DeadlineBreachWithdrawn",
-    "FollowUpRecorded", "ComplaintReopened", "ComplaintClosed", "DisputeRecorded", "DisputeSettled", "ReplySent",
-})
+FOLDED_TYPES = frozenset(
+    {
+        "ComplaintReceived",
+        "ComplaintResolvedOnSpot",
+        "ComplaintNotAccepted",
+        "ComplaintWithdrawn",
+        "ComplaintReclassified",
+        "InvestigationOpened",
+        "DeadlineRescheduled",
+        "ExtensionGranted",
+        "FindingsSubmitted",
+        "DeadlineBreached",
+        "ComplaintEscalated",
+        "ReplyIssued",
+        "RectificationOrdered",
+        "RectificationCompleted",
+        "DeadlineBreachWithdrawn",
+        "FollowUpRecorded",
+        "ComplaintReopened",
+        "ComplaintClosed",
+        "DisputeRecorded",
+        "DisputeSettled",
+        "ReplySent",
+    }
+)
 _SOURCE_ORDER = {"intake": 0, "investigation": 1, "notification": 2}
 
-Contribution = tuple[str, date, str, int]           # metric, local day, key, value
-CellKey = tuple[date, str, str, str, str]           # day, campus set, complaint source, metric, key
+Contribution = tuple[str, date, str, int]  # metric, local day, key, value
+CellKey = tuple[date, str, str, str, str]  # day, campus set, complaint source, metric, key
 Cells = dict[CellKey, int]
 
 
@@ -104,11 +126,11 @@ class ReplyRound:
     """One first-reply obligation: the complaint's first round, and one more per reopening."""
 
     number: int
-    started_at: datetime | None           # receipt, or the reopening
-    due_at: datetime | None = None        # the deadline in force (extended, rescheduled)
-    due_day: date | None = None           # its last working day, local
+    started_at: datetime | None  # receipt, or the reopening
+    due_at: datetime | None = None  # the deadline in force (extended, rescheduled)
+    due_day: date | None = None  # its last working day, local
     breached: bool = False
-    replied_at: datetime | None = None    # the first delivered reply (ReplySent) of this round
+    replied_at: datetime | None = None  # the first delivered reply (ReplySent) of this round
 
 
 @dataclass
@@ -148,13 +170,13 @@ class DisputeFact:
 class ComplaintFact:
     complaint_id: str
     reference: str
-    campus: str                      # the registering campus (its calendar and time zone date everything)
-    campuses: list[str]              # every campus it concerns (current classification)
-    category: str                    # current, after any reclassification
+    campus: str  # the registering campus (its calendar and time zone date everything)
+    campuses: list[str]  # every campus it concerns (current classification)
+    category: str  # current, after any reclassification
     severity: str
     channel: str
     source: str
-    departments: list[str]           # current classification plus every department assigned to investigate
+    departments: list[str]  # current classification plus every department assigned to investigate
     received_at: datetime
     resolved_on_spot_at: datetime | None = None
     not_accepted: list[tuple[str, datetime]] = field(default_factory=list)
@@ -167,7 +189,7 @@ class ComplaintFact:
     disputes: list[DisputeFact] = field(default_factory=list)
     follow_ups: list[tuple[bool, datetime]] = field(default_factory=list)
     reopenings: list[tuple[str, datetime]] = field(default_factory=list)
-    breaches: list[tuple[str, date]] = field(default_factory=list)   # (deadline kind, its last day)
+    breaches: list[tuple[str, date]] = field(default_factory=list)  # (deadline kind, its last day)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,11 +223,17 @@ def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
     if received is None:
         return None
     fact = ComplaintFact(
-        complaint_id=str(received["complaint_id"]), reference=received.get("reference", ""),
-        campus=received["campus"], campuses=list(received.get("campuses") or [received["campus"]]),
-        category=received["category"], severity=received["severity"], channel=received["channel"],
-        source=received["source"], departments=list(received.get("departments") or []),
-        received_at=_ts(received["received_at"]))
+        complaint_id=str(received["complaint_id"]),
+        reference=received.get("reference", ""),
+        campus=received["campus"],
+        campuses=list(received.get("campuses") or [received["campus"]]),
+        category=received["category"],
+        severity=received["severity"],
+        channel=received["channel"],
+        source=received["source"],
+        departments=list(received.get("departments") or []),
+        received_at=_ts(received["received_at"]),
+    )
     assigned: set[str] = set()
     round_no = 1
     rounds = {1: ReplyRound(1, fact.received_at)}
@@ -239,7 +267,8 @@ def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
             assigned.update(data.get("departments") or [])
             for due in data.get("investigations") or []:
                 investigations[(round_no, due["department"])] = InvestigationFact(
-                    round_no, due["department"], event.time, _day(due["last_day"]))
+                    round_no, due["department"], event.time, _day(due["last_day"])
+                )
         elif kind == "DeadlineRescheduled":
             current = data["current"]
             if current["kind"] == "first_reply":
@@ -292,8 +321,11 @@ def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
             reply_round[str(data["reply_id"])] = round_no
         elif kind == "RectificationOrdered":
             rectifications[str(data["rectification_id"])] = RectificationFact(
-                str(data["rectification_id"]), data["department"], _ts(data["ordered_at"]),
-                _day(data["due"]["last_day"]))
+                str(data["rectification_id"]),
+                data["department"],
+                _ts(data["ordered_at"]),
+                _day(data["due"]["last_day"]),
+            )
         elif kind == "RectificationCompleted":
             rect = rectifications.get(str(data["rectification_id"]))
             if rect is not None and rect.completed_at is None:
@@ -429,8 +461,10 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
         elif rect.completed_at is not None and rect.completed_on_time is False and rect.due_day is not None:
             out.append((RECTIFICATION_OVERDUE, rect.due_day, rect.department, 1))
     out += [(DEADLINE_BREACHED, last_day, kind, 1) for kind, last_day in fact.breaches]
-    out += [(FOLLOW_UP_SATISFIED if satisfied else FOLLOW_UP_DISSATISFIED, day(at), "", 1)
-            for satisfied, at in fact.follow_ups]
+    out += [
+        (FOLLOW_UP_SATISFIED if satisfied else FOLLOW_UP_DISSATISFIED, day(at), "", 1)
+        for satisfied, at in fact.follow_ups
+    ]
     out += [(REOPENED, day(at), reason, 1) for reason, at in fact.reopenings]
     for dispute in fact.disputes:
         if dispute.recorded_at is not None:
@@ -439,8 +473,9 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
             settled = day(dispute.settled_at)
             out.append((DISPUTE_SETTLED, settled, dispute.route, 1))
             if dispute.compensation_cents:
-                out.append((DISPUTE_COMPENSATION, settled, f"{dispute.route}|{dispute.currency}",
-                            dispute.compensation_cents))
+                out.append(
+                    (DISPUTE_COMPENSATION, settled, f"{dispute.route}|{dispute.currency}", dispute.compensation_cents)
+                )
     return out
 
 

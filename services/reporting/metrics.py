@@ -30,21 +30,31 @@ class BusinessMetrics(Collector):
         self.db = db
 
     def collect(self) -> Iterator[Any]:
-        received = CounterMetricFamily("complaints_report_received", "Complaints received, per campus concerned.",
-                                       labels=["campus"])
-        breaches = CounterMetricFamily("complaints_report_deadline_breaches",
-                                       "Deadlines that passed unmet, per campus and deadline kind.",
-                                       labels=["campus", "kind"])
-        replies = CounterMetricFamily("complaints_report_first_replies",
-                                      "First replies delivered or overdue, by outcome (on_time, late).",
-                                      labels=["campus", "outcome"])
-        ratio = GaugeMetricFamily("complaints_report_first_reply_on_time_ratio",
-                                  "Share of first replies on time (of those on time or late), since the start.",
-                                  labels=["campus"])
+        received = CounterMetricFamily(
+            "complaints_report_received", "Complaints received, per campus concerned.", labels=["campus"]
+        )
+        breaches = CounterMetricFamily(
+            "complaints_report_deadline_breaches",
+            "Deadlines that passed unmet, per campus and deadline kind.",
+            labels=["campus", "kind"],
+        )
+        replies = CounterMetricFamily(
+            "complaints_report_first_replies",
+            "First replies delivered or overdue, by outcome (on_time, late).",
+            labels=["campus", "outcome"],
+        )
+        ratio = GaugeMetricFamily(
+            "complaints_report_first_reply_on_time_ratio",
+            "Share of first replies on time (of those on time or late), since the start.",
+            labels=["campus"],
+        )
         try:
             with self.db.transaction() as cur:
-                cur.execute("SELECT campuses, metric, key, sum(value)::bigint FROM rpt_monthly"
-                            " WHERE metric = ANY(%s) GROUP BY campuses, metric, key", (list(_METRICS),))
+                cur.execute(
+                    "SELECT campuses, metric, key, sum(value)::bigint FROM rpt_monthly"
+                    " WHERE metric = ANY(%s) GROUP BY campuses, metric, key",
+                    (list(_METRICS),),
+                )
                 by_set: dict[str, dict[tuple[str, str], int]] = {}
                 for where, metric, key, value in cur.fetchall():
                     by_set.setdefault(where, {})[(metric, key)] = value

@@ -56,14 +56,27 @@ def copy_events(cur: Cursor, events: Sequence[Envelope]) -> list[Envelope]:
 
     The batch goes as one JSON document that PostgreSQL takes apart (``jsonb_to_recordset``): one
     C-encoded parameter instead of a quoted literal per value is most of the consumer's saving."""
-    rows = [{"source": e.service, "sequence": e.sequence, "event_id": e.id, "type": e.type, "subject": e.subject,
-             "occurred_at": rfc3339(e.time), "data": e.data, "complaint_id": str(e.data["complaint_id"]),
-             "known_at": _text(known_at(e.type, e.time, e.data))} for e in events]
+    rows = [
+        {
+            "source": e.service,
+            "sequence": e.sequence,
+            "event_id": e.id,
+            "type": e.type,
+            "subject": e.subject,
+            "occurred_at": rfc3339(e.time),
+            "data": e.data,
+            "complaint_id": str(e.data["complaint_id"]),
+            "known_at": _text(known_at(e.type, e.time, e.data)),
+        }
+        for e in events
+    ]
     cur.execute(
         "INSERT INTO event_copy (source, sequence, event_id, type, subject, occurred_at, data, complaint_id, known_at)"
         " SELECT * FROM jsonb_to_recordset(%s::jsonb) AS x(source text, sequence bigint, event_id uuid, type text,"
         " subject text, occurred_at timestamptz, data jsonb, complaint_id uuid, known_at timestamptz)"
-        " ON CONFLICT DO NOTHING RETURNING source, sequence", (json.dumps(rows, ensure_ascii=False),))
+        " ON CONFLICT DO NOTHING RETURNING source, sequence",
+        (json.dumps(rows, ensure_ascii=False),),
+    )
     new = {(source, sequence) for source, sequence in cur.fetchall()}
     return [e for e in events if (e.service, e.sequence) in new]
 
@@ -102,8 +115,11 @@ def register(cur: Cursor, complaint_ids: Sequence[str]) -> list[str]:
     copy change in the same transactions), which spares most batches a read. A replica registering
     the same complaint at the same moment makes this insert wait for it to commit, and then the
     complaint counts as seen before: its events are read back, after its row is locked."""
-    cur.execute("INSERT INTO rpt_complaints (complaint_id) SELECT unnest(%s::uuid[]) ORDER BY 1"
-                " ON CONFLICT DO NOTHING RETURNING complaint_id::text", (list(complaint_ids),))
+    cur.execute(
+        "INSERT INTO rpt_complaints (complaint_id) SELECT unnest(%s::uuid[]) ORDER BY 1"
+        " ON CONFLICT DO NOTHING RETURNING complaint_id::text",
+        (list(complaint_ids),),
+    )
     new = {row[0] for row in cur.fetchall()}
     return [c for c in complaint_ids if c not in new]
 
@@ -114,12 +130,19 @@ def read_events(cur: Cursor, complaint_ids: Sequence[str], besides: Sequence[Env
     First the complaints' rows are locked, serialising replicas per complaint (in key order: no
     deadlock); the read that follows is a statement of its own, so it sees every transaction that
     committed before the lock was ours. Both go in one round trip."""
-    cur.execute("SELECT 1 FROM rpt_complaints WHERE complaint_id = ANY(%s::uuid[]) ORDER BY complaint_id FOR UPDATE;"
-                " SELECT complaint_id::text, source, sequence, type, occurred_at, data FROM event_copy"
-                " WHERE complaint_id = ANY(%s::uuid[]) AND type = ANY(%s)"
-                " AND (source, sequence) NOT IN (SELECT * FROM unnest(%s::text[], %s::bigint[]))",
-                (list(complaint_ids), list(complaint_ids), _FOLDED, [e.service for e in besides],
-                 [e.sequence for e in besides]))
+    cur.execute(
+        "SELECT 1 FROM rpt_complaints WHERE complaint_id = ANY(%s::uuid[]) ORDER BY complaint_id FOR UPDATE;"
+        " SELECT complaint_id::text, source, sequence, type, occurred_at, data FROM event_copy"
+        " WHERE complaint_id = ANY(%s::uuid[]) AND type = ANY(%s)"
+        " AND (source, sequence) NOT IN (SELECT * FROM unnest(%s::text[], %s::bigint[]))",
+        (
+            list(complaint_ids),
+            list(complaint_ids),
+            _FOLDED,
+            [e.service for e in besides],
+            [e.sequence for e in besides],
+        ),
+    )
     return cur.fetchall()
 
 
@@ -146,14 +169,19 @@ def apply_cells(cur: Cursor, cells: Cells, suffix: str = "") -> None:
         statements.append(
             f"INSERT INTO received_daily{suffix} AS t (day, campus, category, received) VALUES ".encode()
             + b",".join(cur.mogrify("(%s, %s, %s, %s)", row) for row in received_rows)
-            + b" ON CONFLICT (day, campus, category) DO UPDATE SET received = t.received + EXCLUDED.received")
+            + b" ON CONFLICT (day, campus, category) DO UPDATE SET received = t.received + EXCLUDED.received"
+        )
     if any(v < 0 for _, v in daily):
         days = sorted({k[0] for k, v in daily if v < 0})
         months = sorted({domain.month_of(day) for day in days})
-        statements.append(cur.mogrify(
-            f"DELETE FROM rpt_daily{suffix} WHERE value = 0 AND day = ANY(%s);"
-            f" DELETE FROM rpt_monthly{suffix} WHERE value = 0 AND month = ANY(%s);"
-            f" DELETE FROM received_daily{suffix} WHERE received = 0 AND day = ANY(%s)", (days, months, days)))
+        statements.append(
+            cur.mogrify(
+                f"DELETE FROM rpt_daily{suffix} WHERE value = 0 AND day = ANY(%s);"
+                f" DELETE FROM rpt_monthly{suffix} WHERE value = 0 AND month = ANY(%s);"
+                f" DELETE FROM received_daily{suffix} WHERE received = 0 AND day = ANY(%s)",
+                (days, months, days),
+            )
+        )
     cur.execute(b";".join(s for s in statements if s))
 
 
@@ -161,7 +189,9 @@ def _upsert(cur: Cursor, table: str, first: str, rows: Iterable[tuple]) -> bytes
     values = b",".join(cur.mogrify("(%s, %s, %s, %s, %s, %s)", row) for row in rows)
     if not values:
         return b""
-    return (f"INSERT INTO {table} AS t ({first}, campuses, complaint_source, metric, key, value) VALUES ".encode()
-            + values
-            + f" ON CONFLICT ({first}, campuses, complaint_source, metric, key)"
-              f" DO UPDATE SET value = t.value + EXCLUDED.value".encode())
+    return (
+        f"INSERT INTO {table} AS t ({first}, campuses, complaint_source, metric, key, value) VALUES ".encode()
+        + values
+        + f" ON CONFLICT ({first}, campuses, complaint_source, metric, key)"
+        f" DO UPDATE SET value = t.value + EXCLUDED.value".encode()
+    )

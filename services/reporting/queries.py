@@ -25,7 +25,7 @@ SOURCES = ("intake", "investigation", "notification")
 # How far an event's own timestamp may lie after the moment it became known (intake allows stated
 # times 5 minutes ahead of its clock), plus a day for time zones: the candidate search widens by it.
 SKEW = timedelta(days=2)
-FOLD_CHUNK = 2000   # rows decoded on the hub between two folds off it
+FOLD_CHUNK = 2000  # rows decoded on the hub between two folds off it
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,8 +54,15 @@ class ProjectionCube:
     def __init__(self, cur: Cursor):
         self.cur = cur
 
-    def _parts(self, period: Period, source: str | None, columns: str, extra: str = "",
-               extra_args: Sequence[Any] = (), bucket: str | None = None) -> tuple[str, list[Any]]:
+    def _parts(
+        self,
+        period: Period,
+        source: str | None,
+        columns: str,
+        extra: str = "",
+        extra_args: Sequence[Any] = (),
+        bucket: str | None = None,
+    ) -> tuple[str, list[Any]]:
         months, days = _split(period)
         parts, args = [], []
         only = " AND complaint_source = %s" if source else ""
@@ -71,34 +78,46 @@ class ProjectionCube:
 
     def totals(self, period: Period, source: str | None) -> Totals:
         union, args = self._parts(period, source, "campuses, metric, key, value")
-        self.cur.execute(f"SELECT campuses, metric, key, sum(value)::bigint FROM ({union}) s"
-                         f" GROUP BY campuses, metric, key", args)
+        self.cur.execute(
+            f"SELECT campuses, metric, key, sum(value)::bigint FROM ({union}) s GROUP BY campuses, metric, key", args
+        )
         by_set: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
         for where, metric, key, value in self.cur.fetchall():
             by_set[where][(metric, key)] = value
         return statistics.distribute(by_set)
 
-    def series(self, period: Period, source: str | None, campus: str, metrics: Sequence[str],
-               granularity: str) -> dict[tuple[date, str], int]:
+    def series(
+        self, period: Period, source: str | None, campus: str, metrics: Sequence[str], granularity: str
+    ) -> dict[tuple[date, str], int]:
         where = "" if campus == domain.GROUP else " AND %s = ANY(string_to_array(campuses, ','))"
         where_args = [] if campus == domain.GROUP else [campus]
         if granularity in ("month", "year"):
-            union, args = self._parts(period, source, "metric, value", f" AND metric = ANY(%s){where}",
-                                      (list(metrics), *where_args), bucket=granularity)
+            union, args = self._parts(
+                period,
+                source,
+                "metric, value",
+                f" AND metric = ANY(%s){where}",
+                (list(metrics), *where_args),
+                bucket=granularity,
+            )
         else:  # days and weeks cut across months: from the daily sums
-            union = (f"SELECT date_trunc('{granularity}', day)::date AS b, metric, value FROM rpt_daily"
-                     f" WHERE day BETWEEN %s AND %s AND metric = ANY(%s){where}"
-                     + (" AND complaint_source = %s" if source else ""))
+            union = (
+                f"SELECT date_trunc('{granularity}', day)::date AS b, metric, value FROM rpt_daily"
+                f" WHERE day BETWEEN %s AND %s AND metric = ANY(%s){where}"
+                + (" AND complaint_source = %s" if source else "")
+            )
             args = [period.start, period.end, list(metrics), *where_args, *([source] if source else [])]
         self.cur.execute(f"SELECT b, metric, sum(value)::bigint FROM ({union}) s GROUP BY b, metric", args)
         return {(b, metric): value for b, metric, value in self.cur.fetchall() if value}
 
     def daily(self, period: Period, source: str | None, metrics: Sequence[str]) -> Daily:
-        self.cur.execute("SELECT day, campuses, metric, key, sum(value)::bigint FROM rpt_daily"
-                         " WHERE day BETWEEN %s AND %s AND metric = ANY(%s)"
-                         + (" AND complaint_source = %s" if source else "")
-                         + " GROUP BY day, campuses, metric, key",
-                         [period.start, period.end, list(metrics), *([source] if source else [])])
+        self.cur.execute(
+            "SELECT day, campuses, metric, key, sum(value)::bigint FROM rpt_daily"
+            " WHERE day BETWEEN %s AND %s AND metric = ANY(%s)"
+            + (" AND complaint_source = %s" if source else "")
+            + " GROUP BY day, campuses, metric, key",
+            [period.start, period.end, list(metrics), *([source] if source else [])],
+        )
         out: Counter[tuple[date, str, str, str]] = Counter()
         for day, where, metric, key, value in self.cur.fetchall():
             for place in domain.places(where):
@@ -125,8 +144,9 @@ def _visible(as_of: datetime | None, at: Mapping[str, int] | None, alias: str) -
         clauses.append(f"{alias}.known_at <= %s")
         args.append(as_of)
     if at is not None:
-        clauses.append(f"{alias}.sequence <= CASE {alias}.source"
-                       + "".join(" WHEN %s THEN %s" for _ in SOURCES) + " ELSE 0 END")
+        clauses.append(
+            f"{alias}.sequence <= CASE {alias}.source" + "".join(" WHEN %s THEN %s" for _ in SOURCES) + " ELSE 0 END"
+        )
         for source in SOURCES:
             args += [source, int(at.get(source, 0))]
     return (" AND ".join(clauses) or "TRUE"), args
@@ -136,8 +156,14 @@ def _utc_midnight(day: date, timezone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(timezone)).astimezone(UTC)
 
 
-def log_cells(cur: Cursor, windows: Sequence[Period], calendars: Calendars, timezone: str,
-              as_of: datetime | None = None, at: Mapping[str, int] | None = None) -> Cells:
+def log_cells(
+    cur: Cursor,
+    windows: Sequence[Period],
+    calendars: Calendars,
+    timezone: str,
+    as_of: datetime | None = None,
+    at: Mapping[str, int] | None = None,
+) -> Cells:
     """Cells of every complaint that can contribute to ``windows``, folded from the visible events."""
     candidates, args = [], []
     for window in windows:
@@ -148,13 +174,17 @@ def log_cells(cur: Cursor, windows: Sequence[Period], calendars: Calendars, time
         candidates.append(
             "SELECT r.complaint_id FROM event_copy r WHERE r.type = 'ComplaintReceived'"
             f" AND r.data->>'received_at' < %s AND {got} AND EXISTS (SELECT 1 FROM event_copy a"
-            f" WHERE a.complaint_id = r.complaint_id AND a.known_at >= %s AND {seen})")
+            f" WHERE a.complaint_id = r.complaint_id AND a.known_at >= %s AND {seen})"
+        )
         args += [hi.strftime("%Y-%m-%dT%H:%M:%SZ"), *got_args, lo, *seen_args]
     visible, visible_args = _visible(as_of, at, "e")
-    cur.execute(f"WITH c AS ({' UNION '.join(candidates)})"
-                " SELECT e.complaint_id::text, e.source, e.sequence, e.type, e.occurred_at, e.data"
-                f" FROM event_copy e JOIN c USING (complaint_id) WHERE e.type = ANY(%s) AND {visible}"
-                " ORDER BY e.complaint_id", [*args, sorted(domain.FOLDED_TYPES), *visible_args])
+    cur.execute(
+        f"WITH c AS ({' UNION '.join(candidates)})"
+        " SELECT e.complaint_id::text, e.source, e.sequence, e.type, e.occurred_at, e.data"
+        f" FROM event_copy e JOIN c USING (complaint_id) WHERE e.type = ANY(%s) AND {visible}"
+        " ORDER BY e.complaint_id",
+        [*args, sorted(domain.FOLDED_TYPES), *visible_args],
+    )
     cells: Cells = {}
     current, events, complete = None, [], []
     while rows := cur.fetchmany(FOLD_CHUNK):
@@ -186,13 +216,22 @@ def windows_for(request: statistics.Request) -> list[Period]:
     return out
 
 
-def log_cube(cur: Cursor, request: statistics.Request, calendars: Calendars, timezone: str,
-             as_of: datetime | None = None, at: Mapping[str, int] | None = None) -> statistics.MemoryCube:
+def log_cube(
+    cur: Cursor,
+    request: statistics.Request,
+    calendars: Calendars,
+    timezone: str,
+    as_of: datetime | None = None,
+    at: Mapping[str, int] | None = None,
+) -> statistics.MemoryCube:
     return statistics.MemoryCube(log_cells(cur, windows_for(request), calendars, timezone, as_of, at))
 
 
 def complaint_events(cur: Cursor, complaint_id: str, as_of: datetime | None = None) -> list[LoggedEvent]:
     visible, args = _visible(as_of, None, "e")
-    cur.execute("SELECT e.source, e.sequence, e.type, e.occurred_at, e.data FROM event_copy e"
-                f" WHERE e.complaint_id = %s AND {visible} ORDER BY e.source, e.sequence", [complaint_id, *args])
+    cur.execute(
+        "SELECT e.source, e.sequence, e.type, e.occurred_at, e.data FROM event_copy e"
+        f" WHERE e.complaint_id = %s AND {visible} ORDER BY e.source, e.sequence",
+        [complaint_id, *args],
+    )
     return [LoggedEvent(*row) for row in cur.fetchall()]

@@ -39,8 +39,8 @@ from services.reporting import domain, projection
 from services.reporting.domain import Calendars, Cells, LoggedEvent
 
 LOCK_CLASS = projection.LOCK_CLASS
-REBUILD_LOCK = 0           # held by the process rebuilding
-REQUEST_LOCK = 1           # serialises requests to rebuild
+REBUILD_LOCK = 0  # held by the process rebuilding
+REQUEST_LOCK = 1  # serialises requests to rebuild
 STALE_REQUEST_SECONDS = 120
 TABLES = ("rpt_daily", "rpt_monthly", "received_daily")
 _FOLDED = sorted(domain.FOLDED_TYPES)
@@ -54,13 +54,13 @@ class RebuildRunning(Exception):
 @dataclass
 class Result:
     id: int
-    events: int          # events in the log at the snapshot (every type; those no statistic reads are skipped)
-    folded: int          # events read and folded
+    events: int  # events in the log at the snapshot (every type; those no statistic reads are skipped)
+    folded: int  # events read and folded
     complaints: int
-    caught_up: int       # complaints folded again at the swap (copied during the rebuild)
-    cells: int           # rows of the new rpt_daily
+    caught_up: int  # complaints folded again at the swap (copied during the rebuild)
+    cells: int  # rows of the new rpt_daily
     seconds: float
-    peak_cells: int      # largest number of sums held in memory at once
+    peak_cells: int  # largest number of sums held in memory at once
     peak_rss_mb: float | None = None  # this process's peak resident memory (Linux), for operators and the bench
 
 
@@ -101,17 +101,21 @@ def request(dsn: str) -> int:
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, REQUEST_LOCK))
-            cur.execute("SELECT id, status, extract(epoch FROM now() - requested_at) FROM rpt_rebuilds"
-                        " WHERE status IN ('requested', 'running') ORDER BY id")
+            cur.execute(
+                "SELECT id, status, extract(epoch FROM now() - requested_at) FROM rpt_rebuilds"
+                " WHERE status IN ('requested', 'running') ORDER BY id"
+            )
             for rebuild_id, status, age in cur.fetchall():
                 if status == "requested" and age < STALE_REQUEST_SECONDS:
                     raise RebuildRunning(f"rebuild {rebuild_id} was requested {age:.0f}s ago")
                 if status == "running" and not _lock_free(cur):
                     raise RebuildRunning(f"rebuild {rebuild_id} is running")
                 # its process died without saying so (the lock is free): record that and go on
-                cur.execute("UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(),"
-                            " error = 'abandoned: the rebuilding process ended without finishing' WHERE id = %s",
-                            (rebuild_id,))
+                cur.execute(
+                    "UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(),"
+                    " error = 'abandoned: the rebuilding process ended without finishing' WHERE id = %s",
+                    (rebuild_id,),
+                )
             cur.execute("INSERT INTO rpt_rebuilds (status) VALUES ('requested') RETURNING id")
             return cur.fetchone()[0]
     finally:
@@ -127,9 +131,12 @@ def _lock_free(cur: psycopg2.extensions.cursor) -> bool:
 
 
 def status(cur: psycopg2.extensions.cursor, rebuild_id: int | None = None) -> dict | None:
-    cur.execute("SELECT id, status, requested_at, finished_at, events, caught_up, seconds, error FROM rpt_rebuilds"
-                + (" WHERE id = %s" if rebuild_id is not None else "") + " ORDER BY id DESC LIMIT 1",
-                (rebuild_id,) if rebuild_id is not None else ())
+    cur.execute(
+        "SELECT id, status, requested_at, finished_at, events, caught_up, seconds, error FROM rpt_rebuilds"
+        + (" WHERE id = %s" if rebuild_id is not None else "")
+        + " ORDER BY id DESC LIMIT 1",
+        (rebuild_id,) if rebuild_id is not None else (),
+    )
     row = cur.fetchone()
     if row is None:
         return None
@@ -137,8 +144,14 @@ def status(cur: psycopg2.extensions.cursor, rebuild_id: int | None = None) -> di
     return dict(zip(names, row, strict=True))
 
 
-def run(dsn: str, calendars: Calendars, rebuild_id: int | None = None, flush_cells: int = 100_000,
-        fetch: int = 2000, progress: Callable[[str], None] | None = None) -> Result:
+def run(
+    dsn: str,
+    calendars: Calendars,
+    rebuild_id: int | None = None,
+    flush_cells: int = 100_000,
+    fetch: int = 2000,
+    progress: Callable[[str], None] | None = None,
+) -> Result:
     """Rebuild; raises :class:`RebuildRunning` if another rebuild holds the lock."""
     started = time.perf_counter()
     say = progress or (lambda message: None)
@@ -149,8 +162,11 @@ def run(dsn: str, calendars: Calendars, rebuild_id: int | None = None, flush_cel
             cur.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, REBUILD_LOCK))
             if not cur.fetchone()[0]:
                 if rebuild_id is not None:
-                    cur.execute("UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(),"
-                                " error = 'another rebuild was running' WHERE id = %s", (rebuild_id,))
+                    cur.execute(
+                        "UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(),"
+                        " error = 'another rebuild was running' WHERE id = %s",
+                        (rebuild_id,),
+                    )
                 raise RebuildRunning("another rebuild is running")
             if rebuild_id is None:
                 cur.execute("INSERT INTO rpt_rebuilds (status) VALUES ('running') RETURNING id")
@@ -161,16 +177,26 @@ def run(dsn: str, calendars: Calendars, rebuild_id: int | None = None, flush_cel
             result = _rebuild(dsn, control, rebuild_id, calendars, flush_cells, fetch, say, started)
         except BaseException as exc:
             with control.cursor() as cur:
-                cur.execute("UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(), error = %s"
-                            " WHERE id = %s", (f"{type(exc).__name__}: {exc}"[:4000], rebuild_id))
+                cur.execute(
+                    "UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(), error = %s WHERE id = %s",
+                    (f"{type(exc).__name__}: {exc}"[:4000], rebuild_id),
+                )
             raise
         return result
     finally:
         control.close()  # releases the advisory lock
 
 
-def _rebuild(dsn: str, control: psycopg2.extensions.connection, rebuild_id: int, calendars: Calendars,
-             flush_cells: int, fetch: int, say: Callable[[str], None], started: float) -> Result:
+def _rebuild(
+    dsn: str,
+    control: psycopg2.extensions.connection,
+    rebuild_id: int,
+    calendars: Calendars,
+    flush_cells: int,
+    fetch: int,
+    say: Callable[[str], None],
+    started: float,
+) -> Result:
     stage = f"rpt_stage_{rebuild_id}"
     writer = _connect(dsn)
     scanner = _connect(dsn)
@@ -192,8 +218,10 @@ def _rebuild(dsn: str, control: psycopg2.extensions.connection, rebuild_id: int,
             for table in TABLES:
                 cur.execute(f"DROP TABLE IF EXISTS {table}_next")
             cur.execute(f"DROP TABLE IF EXISTS {stage}")
-            cur.execute(f"CREATE UNLOGGED TABLE {stage} (day date, campuses text, complaint_source text, metric text,"
-                        " key text, value bigint)")
+            cur.execute(
+                f"CREATE UNLOGGED TABLE {stage} (day date, campuses text, complaint_source text, metric text,"
+                " key text, value bigint)"
+            )
         cells: Cells = {}
         folded = complaints = peak = 0
 
@@ -201,16 +229,23 @@ def _rebuild(dsn: str, control: psycopg2.extensions.connection, rebuild_id: int,
             nonlocal peak
             peak = max(peak, len(cells))
             with writer, writer.cursor() as cur:
-                _write(cur, stage, "day, campuses, complaint_source, metric, key, value",
-                       [(*k, v) for k, v in cells.items() if v])
+                _write(
+                    cur,
+                    stage,
+                    "day, campuses, complaint_source, metric, key, value",
+                    [(*k, v) for k, v in cells.items() if v],
+                )
             cells.clear()
 
         with scanner.cursor(name=f"rebuild_{rebuild_id}") as cur:
             # Only what the fold reads: the event time of openings alone (no other rule uses it),
             # the complaint id as text (grouping compares it, nothing parses it).
-            cur.execute("SELECT complaint_id::text, source, sequence, type,"
-                        " CASE WHEN type = 'InvestigationOpened' THEN occurred_at END, data FROM event_copy"
-                        " WHERE type = ANY(%s) ORDER BY event_copy.complaint_id", (_FOLDED,))
+            cur.execute(
+                "SELECT complaint_id::text, source, sequence, type,"
+                " CASE WHEN type = 'InvestigationOpened' THEN occurred_at END, data FROM event_copy"
+                " WHERE type = ANY(%s) ORDER BY event_copy.complaint_id",
+                (_FOLDED,),
+            )
             current, batch = None, []
             for complaint_id, source, sequence, kind, occurred_at, data in _prefetched(cur, fetch):
                 if complaint_id != current:
@@ -233,19 +268,27 @@ def _rebuild(dsn: str, control: psycopg2.extensions.connection, rebuild_id: int,
             key = "campuses, complaint_source, metric, key"
             for table in TABLES:
                 cur.execute(f"CREATE TABLE {table}_next (LIKE {table} INCLUDING DEFAULTS)")
-            cur.execute(f"INSERT INTO rpt_daily_next SELECT day, {key}, sum(value) FROM {stage}"
-                        f" GROUP BY day, {key} HAVING sum(value) <> 0")
-            cur.execute(f"INSERT INTO rpt_monthly_next SELECT date_trunc('month', day)::date, {key}, sum(value)"
-                        f" FROM rpt_daily_next GROUP BY 1, {key} HAVING sum(value) <> 0")
-            cur.execute("INSERT INTO received_daily_next SELECT day, campus, key, sum(value) FROM rpt_daily_next,"
-                        " unnest(string_to_array(campuses, ',')) AS campus WHERE metric = %s"
-                        " GROUP BY day, campus, key HAVING sum(value) <> 0", (domain.RECEIVED_BY["category"],))
+            cur.execute(
+                f"INSERT INTO rpt_daily_next SELECT day, {key}, sum(value) FROM {stage}"
+                f" GROUP BY day, {key} HAVING sum(value) <> 0"
+            )
+            cur.execute(
+                f"INSERT INTO rpt_monthly_next SELECT date_trunc('month', day)::date, {key}, sum(value)"
+                f" FROM rpt_daily_next GROUP BY 1, {key} HAVING sum(value) <> 0"
+            )
+            cur.execute(
+                "INSERT INTO received_daily_next SELECT day, campus, key, sum(value) FROM rpt_daily_next,"
+                " unnest(string_to_array(campuses, ',')) AS campus WHERE metric = %s"
+                " GROUP BY day, campus, key HAVING sum(value) <> 0",
+                (domain.RECEIVED_BY["category"],),
+            )
             cur.execute(f"ALTER TABLE rpt_daily_next ADD CONSTRAINT rpt_daily_next_pkey PRIMARY KEY (day, {key})")
             cur.execute("CREATE INDEX rpt_daily_next_metric_day ON rpt_daily_next (metric, day)")
-            cur.execute(f"ALTER TABLE rpt_monthly_next ADD CONSTRAINT rpt_monthly_next_pkey"
-                        f" PRIMARY KEY (month, {key})")
-            cur.execute("ALTER TABLE received_daily_next ADD CONSTRAINT received_daily_next_pkey"
-                        " PRIMARY KEY (day, campus, category)")
+            cur.execute(f"ALTER TABLE rpt_monthly_next ADD CONSTRAINT rpt_monthly_next_pkey PRIMARY KEY (month, {key})")
+            cur.execute(
+                "ALTER TABLE received_daily_next ADD CONSTRAINT received_daily_next_pkey"
+                " PRIMARY KEY (day, campus, category)"
+            )
             cur.execute(f"DROP TABLE {stage}")
             cur.execute("SELECT count(*) FROM rpt_daily_next")
             rows = cur.fetchone()[0]
@@ -263,8 +306,11 @@ def _rebuild(dsn: str, control: psycopg2.extensions.connection, rebuild_id: int,
                 cur.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {table}_next_pkey TO {table}_pkey")
             cur.execute("ALTER INDEX rpt_daily_next_metric_day RENAME TO rpt_daily_metric_day")
             seconds = time.perf_counter() - started
-            cur.execute("UPDATE rpt_rebuilds SET status = 'done', finished_at = now(), events = %s, caught_up = %s,"
-                        " seconds = %s WHERE id = %s", (events, len(late), seconds, rebuild_id))
+            cur.execute(
+                "UPDATE rpt_rebuilds SET status = 'done', finished_at = now(), events = %s, caught_up = %s,"
+                " seconds = %s WHERE id = %s",
+                (events, len(late), seconds, rebuild_id),
+            )
         say(f"swapped in; {len(late)} complaints caught up")
         return Result(rebuild_id, events, folded, complaints, len(late), rows, seconds, peak, peak_rss_mb())
     except BaseException:
@@ -306,11 +352,13 @@ def _prefetched(cur: psycopg2.extensions.cursor, fetch: int) -> Iterator[tuple]:
     reader.join()
 
 
-def _catch_up(cur: psycopg2.extensions.cursor, complaint_ids: Iterable[str], upto: int,
-              calendars: Calendars) -> Cells:
+def _catch_up(cur: psycopg2.extensions.cursor, complaint_ids: Iterable[str], upto: int, calendars: Calendars) -> Cells:
     """Contribution now minus contribution at the snapshot, for complaints copied to since."""
-    cur.execute("SELECT complaint_id::text, copy_seq, source, sequence, type, occurred_at, data FROM event_copy"
-                " WHERE complaint_id = ANY(%s::uuid[]) AND type = ANY(%s)", (list(complaint_ids), _FOLDED))
+    cur.execute(
+        "SELECT complaint_id::text, copy_seq, source, sequence, type, occurred_at, data FROM event_copy"
+        " WHERE complaint_id = ANY(%s::uuid[]) AND type = ANY(%s)",
+        (list(complaint_ids), _FOLDED),
+    )
     before: dict[str, list[LoggedEvent]] = defaultdict(list)
     now: dict[str, list[LoggedEvent]] = defaultdict(list)
     for complaint_id, copy_seq, *row in cur.fetchall():

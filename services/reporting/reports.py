@@ -41,15 +41,17 @@ def today(as_of: datetime | None, timezone: str) -> date:
     return domain.local_day(as_of or datetime.now(UTC), timezone)
 
 
-def cube(cur: Cursor, request: statistics.Request, as_of: datetime | None = None,
-         at: Mapping[str, int] | None = None) -> statistics.Cube:
+def cube(
+    cur: Cursor, request: statistics.Request, as_of: datetime | None = None, at: Mapping[str, int] | None = None
+) -> statistics.Cube:
     if as_of is None and at is None:
         return queries.ProjectionCube(cur)
     return queries.log_cube(cur, request, CALENDARS, timezone_of(request.campus), as_of, at)
 
 
-def figures(cur: Cursor, request: statistics.Request, as_of: datetime | None = None,
-            at: Mapping[str, int] | None = None) -> dict[str, Any]:
+def figures(
+    cur: Cursor, request: statistics.Request, as_of: datetime | None = None, at: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """The report's figures from the cube that answers; summing cells in memory is CPU work, done
     off the hub (the projection's sums are PostgreSQL's work, through this green thread's cursor)."""
     found = cube(cur, request, as_of, at)
@@ -73,8 +75,9 @@ def summary_request(params: Mapping[str, Any], today_: date) -> statistics.Reque
     errors = statistics.limits(period, granularity)
     if errors:
         raise ValidationError(errors)
-    return statistics.Request(period, params.get("campus"), params.get("source"), granularity,
-                              compare=start is not None)
+    return statistics.Request(
+        period, params.get("campus"), params.get("source"), granularity, compare=start is not None
+    )
 
 
 def summary(cur: Cursor, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,8 +90,7 @@ def summary(cur: Cursor, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _provenance(cur: Cursor, as_of: datetime | None, at: Mapping[str, int] | None) -> dict[str, Any]:
     if as_of is None and at is None:
-        return {"as_of": rfc3339(datetime.now(UTC)), "computed_from": "projection",
-                "positions": queries.positions(cur)}
+        return {"as_of": rfc3339(datetime.now(UTC)), "computed_from": "projection", "positions": queries.positions(cur)}
     out: dict[str, Any] = {"computed_from": "log"}
     if as_of is not None:
         out["as_of"] = rfc3339(as_of)
@@ -97,8 +99,13 @@ def _provenance(cur: Cursor, as_of: datetime | None, at: Mapping[str, int] | Non
     return out
 
 
-def monthly(cur: Cursor, period: statistics.Period, campus: str | None, as_of: datetime | None = None,
-            at: Mapping[str, int] | None = None) -> dict[str, Any]:
+def monthly(
+    cur: Cursor,
+    period: statistics.Period,
+    campus: str | None,
+    as_of: datetime | None = None,
+    at: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """The monthly report: the month's figures, a year earlier, daily series, spikes."""
     request = statistics.Request(period, campus, None, "day", compare=True)
     body = figures(cur, request, as_of, at)
@@ -122,15 +129,26 @@ def publish(cur: Cursor, period: statistics.Period, campus: str | None, publishe
     cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_PUBLISH))
     at = queries.positions(cur)
     figures = monthly(cur, period, campus, at=at)
-    cur.execute("SELECT version, figures FROM rpt_publications WHERE month = %s AND campus = %s"
-                " ORDER BY version DESC LIMIT 1", (period.start, _campus_key(campus)))
+    cur.execute(
+        "SELECT version, figures FROM rpt_publications WHERE month = %s AND campus = %s ORDER BY version DESC LIMIT 1",
+        (period.start, _campus_key(campus)),
+    )
     previous = cur.fetchone()
     version = previous[0] + 1 if previous else 1
     changes = statistics.changes(_comparable(previous[1]), _comparable(figures)) if previous else {}
-    cur.execute(f"INSERT INTO rpt_publications (month, campus, version, published_by, positions, figures, changes)"
-                f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_PUBLICATION}, figures",
-                (period.start, _campus_key(campus), version, published_by, json.dumps(at), json.dumps(figures),
-                 json.dumps(changes)))
+    cur.execute(
+        f"INSERT INTO rpt_publications (month, campus, version, published_by, positions, figures, changes)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_PUBLICATION}, figures",
+        (
+            period.start,
+            _campus_key(campus),
+            version,
+            published_by,
+            json.dumps(at),
+            json.dumps(figures),
+            json.dumps(changes),
+        ),
+    )
     return _publication_row(fetch_dicts(cur)[0])
 
 
@@ -154,8 +172,11 @@ def publications(cur: Cursor, period: statistics.Period | None, campus: str | No
     if campus is not None:
         clauses.append("campus = %s")
         args.append(campus)
-    cur.execute(f"SELECT {_PUBLICATION} FROM rpt_publications WHERE {' AND '.join(clauses)}"
-                " ORDER BY month DESC, campus, version DESC", args)
+    cur.execute(
+        f"SELECT {_PUBLICATION} FROM rpt_publications WHERE {' AND '.join(clauses)}"
+        " ORDER BY month DESC, campus, version DESC",
+        args,
+    )
     return [_publication_row(row) for row in fetch_dicts(cur)]
 
 
@@ -166,8 +187,10 @@ def publication(cur: Cursor, publication_id: int) -> dict[str, Any] | None:
 
 
 def published_version(cur: Cursor, period: statistics.Period, campus: str | None, version: int) -> dict | None:
-    cur.execute(f"SELECT {_PUBLICATION}, figures FROM rpt_publications WHERE month = %s AND campus = %s"
-                " AND version = %s", (period.start, _campus_key(campus), version))
+    cur.execute(
+        f"SELECT {_PUBLICATION}, figures FROM rpt_publications WHERE month = %s AND campus = %s AND version = %s",
+        (period.start, _campus_key(campus), version),
+    )
     rows = fetch_dicts(cur)
     return _publication_row(rows[0]) if rows else None
 
@@ -177,8 +200,15 @@ def reproduce(cur: Cursor, found: Mapping[str, Any]) -> dict[str, Any]:
     period = statistics.month_period(found["month"])
     again = monthly(cur, period, found["campus"], at=found["positions"])
     differences = statistics.changes(_comparable(found["figures"]), _comparable(again))
-    return {"id": found["id"], "month": found["month"], "campus": found["campus"], "version": found["version"],
-            "positions": found["positions"], "matches": not differences, "differences": differences}
+    return {
+        "id": found["id"],
+        "month": found["month"],
+        "campus": found["campus"],
+        "version": found["version"],
+        "positions": found["positions"],
+        "matches": not differences,
+        "differences": differences,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,9 +222,14 @@ def facts(cur: Cursor, complaint_id: str, as_of: datetime | None) -> dict[str, A
     if fact is None:
         return None
     working = CALENDARS[fact.campus]
-    return _jsonable({
-        "complaint_id": complaint_id, "events": len(events), "facts": fact.to_json(),
-        "contributions": [{"metric": m, "day": d, "key": k, "value": v}
-                          for m, d, k, v in domain.contributions(fact, working)],
-        "campuses": domain.places(domain.campus_set(fact.campuses)),
-    })
+    return _jsonable(
+        {
+            "complaint_id": complaint_id,
+            "events": len(events),
+            "facts": fact.to_json(),
+            "contributions": [
+                {"metric": m, "day": d, "key": k, "value": v} for m, d, k, v in domain.contributions(fact, working)
+            ],
+            "campuses": domain.places(domain.campus_set(fact.campuses)),
+        }
+    )

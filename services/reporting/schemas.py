@@ -12,7 +12,7 @@ from services.reporting import reports, statistics
 from services.reporting.settings import CAMPUSES, timezone_of
 from shared import catalogue
 
-CLOCK_SKEW = timedelta(minutes=5)   # as intake allows for stated times
+CLOCK_SKEW = timedelta(minutes=5)  # as intake allows for stated times
 FORMATS = ("json", "csv", "html")
 LANGUAGES = ("zh-CN", "en")
 
@@ -28,7 +28,7 @@ def _campus() -> fields.Field:
 
 # The earliest moment a report may be asked as of: its local day is a reportable day in every zone.
 EARLIEST_AS_OF = datetime.combine(statistics.FIRST_DAY + timedelta(days=1), datetime.min.time(), UTC)
-MAX_OFFSET = timedelta(hours=15, minutes=59)   # what PostgreSQL's timestamptz accepts
+MAX_OFFSET = timedelta(hours=15, minutes=59)  # what PostgreSQL's timestamptz accepts
 
 
 class AsOf(catalogue.UtcDateTime):
@@ -60,8 +60,12 @@ def _reportable(day: date) -> None:
 
 
 def _day(**kwargs: Any) -> fields.Field:
-    return catalogue.IsoDate(load_default=None, validate=_reportable, **kwargs, metadata={
-        "description": f"a local date, {statistics.FIRST_DAY} to {statistics.LAST_DAY}"})
+    return catalogue.IsoDate(
+        load_default=None,
+        validate=_reportable,
+        **kwargs,
+        metadata={"description": f"a local date, {statistics.FIRST_DAY} to {statistics.LAST_DAY}"},
+    )
 
 
 def _not_future(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
@@ -82,8 +86,9 @@ class Month(fields.String):
         except ValueError as exc:
             raise self.make_error("invalid") from exc
         if statistics.limits(period, "day"):
-            raise ValidationError(f"outside the days a report covers ({statistics.FIRST_DAY:%Y-%m} to"
-                                  f" {statistics.LAST_DAY:%Y-%m})")
+            raise ValidationError(
+                f"outside the days a report covers ({statistics.FIRST_DAY:%Y-%m} to {statistics.LAST_DAY:%Y-%m})"
+            )
         return period
 
 
@@ -120,8 +125,12 @@ class MonthlyQuery(Strict):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
     lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
     as_of = _as_of()
-    version = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1),
-                             metadata={"description": "a published version instead of the figures now"})
+    version = fields.Integer(
+        load_default=None,
+        strict=False,
+        validate=validate.Range(min=1),
+        metadata={"description": "a published version instead of the figures now"},
+    )
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:

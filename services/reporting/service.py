@@ -75,19 +75,24 @@ class Service(Backbone):
             if params["version"] is not None:
                 published = reports.published_version(cur, period, campus, params["version"])
                 if published is None:
-                    raise NotFound(f"no published version {params['version']} of {period.start:%Y-%m}"
-                                   f" ({campus or 'group-wide'})")
+                    raise NotFound(
+                        f"no published version {params['version']} of {period.start:%Y-%m} ({campus or 'group-wide'})"
+                    )
                 report = published["figures"]
             else:
                 report = reports.monthly(cur, period, campus, params["as_of"])
         name = f"complaints-{period.start:%Y-%m}-{campus or 'group'}"
         if params["format"] == "csv":
-            return Response(render.to_csv(report, params["lang"]), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+            return Response(
+                render.to_csv(report, params["lang"]),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
         if params["format"] == "html":
             return Response(render.to_html(report, params["lang"], published), mimetype="text/html")
-        return json_response({**report, **({"publication": {k: v for k, v in published.items() if k != "figures"}}
-                                           if published else {})})
+        return json_response(
+            {**report, **({"publication": {k: v for k, v in published.items() if k != "figures"}} if published else {})}
+        )
 
     @http("POST", "/reports/monthly/publish", roles=PUBLISHERS)
     def publish(self, request: Request) -> Response:
@@ -149,8 +154,13 @@ class Service(Backbone):
         except rebuild.RebuildRunning as exc:
             raise Conflict(f"not started: {exc}", state="running") from None
         # A process of its own: the fold is CPU work that would stall this replica's green threads.
-        _rebuilds.append(subprocess.Popen([sys.executable, "-m", "services.reporting.rebuild", "--id", str(rebuild_id),
-                                           "--quiet"], cwd=config.ROOT, stdout=subprocess.DEVNULL))
+        _rebuilds.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "services.reporting.rebuild", "--id", str(rebuild_id), "--quiet"],
+                cwd=config.ROOT,
+                stdout=subprocess.DEVNULL,
+            )
+        )
         with self.db.transaction() as cur:
             status = rebuild.status(cur, rebuild_id)
         return json_response({"rebuild": status}, 202, {"Location": f"/admin/rebuild/{rebuild_id}"})

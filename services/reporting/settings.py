@@ -11,9 +11,14 @@ HOSPITAL: Hospital = load_hospital()
 
 
 def calendars(hospital: Hospital = HOSPITAL) -> Calendars:
-    return Calendars({campus: calendar_from_config(campus, {"timezone": settings.get("timezone", "Asia/Shanghai"),
-                                                            **settings.get("calendar", {})})
-                      for campus, settings in hospital.campuses.items()})
+    return Calendars(
+        {
+            campus: calendar_from_config(
+                campus, {"timezone": settings.get("timezone", "Asia/Shanghai"), **settings.get("calendar", {})}
+            )
+            for campus, settings in hospital.campuses.items()
+        }
+    )
 
 
 CALENDARS = calendars()

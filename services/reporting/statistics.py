@@ -25,16 +25,33 @@ GRANULARITIES = ("day", "week", "month", "year")
 # The days a report may cover: the year-earlier comparison, the spike weeks before a period and the
 # day after it must stay inside Python's and PostgreSQL's dates (docs/reporting.md, "Limits").
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
-MAX_YEARS = 100        # the longest period of one report
-MAX_BUCKETS = 1000     # a series longer than this is not a report but a dump
+MAX_YEARS = 100  # the longest period of one report
+MAX_BUCKETS = 1000  # a series longer than this is not a report but a dump
 
 # Counts given per bucket in a series, and compared with the same period a year earlier.
 HEADLINE = (
-    d.RECEIVED, d.RESOLVED_ON_SPOT, d.NOT_ACCEPTED, d.WITHDRAWN, d.CLOSED, d.ESCALATED,
-    d.FIRST_REPLY_ON_TIME, d.FIRST_REPLY_LATE, d.INVESTIGATION_OPENED, d.INVESTIGATION_ON_TIME,
-    d.INVESTIGATION_LATE, d.INVESTIGATION_EXTENDED, d.INVESTIGATION_BREACHED, d.RECTIFICATION_ORDERED,
-    d.RECTIFICATION_COMPLETED, d.RECTIFICATION_OVERDUE, d.FOLLOW_UP_SATISFIED, d.FOLLOW_UP_DISSATISFIED,
-    d.REOPENED, d.DISPUTE_RECORDED, d.DISPUTE_SETTLED, d.DEADLINE_BREACHED,
+    d.RECEIVED,
+    d.RESOLVED_ON_SPOT,
+    d.NOT_ACCEPTED,
+    d.WITHDRAWN,
+    d.CLOSED,
+    d.ESCALATED,
+    d.FIRST_REPLY_ON_TIME,
+    d.FIRST_REPLY_LATE,
+    d.INVESTIGATION_OPENED,
+    d.INVESTIGATION_ON_TIME,
+    d.INVESTIGATION_LATE,
+    d.INVESTIGATION_EXTENDED,
+    d.INVESTIGATION_BREACHED,
+    d.RECTIFICATION_ORDERED,
+    d.RECTIFICATION_COMPLETED,
+    d.RECTIFICATION_OVERDUE,
+    d.FOLLOW_UP_SATISFIED,
+    d.FOLLOW_UP_DISSATISFIED,
+    d.REOPENED,
+    d.DISPUTE_RECORDED,
+    d.DISPUTE_SETTLED,
+    d.DEADLINE_BREACHED,
 )
 
 # Spike detection (docs/reporting.md): the last 7 days against the 8 weeks of 7 days before them.
@@ -172,8 +189,8 @@ def default_granularity(period: Period) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-Totals = dict[str, dict[tuple[str, str], int]]        # campus (or GROUP) -> (metric, key) -> sum
-Daily = dict[tuple[date, str, str, str], int]         # (day, campus or GROUP, metric, key) -> sum
+Totals = dict[str, dict[tuple[str, str], int]]  # campus (or GROUP) -> (metric, key) -> sum
+Daily = dict[tuple[date, str, str, str], int]  # (day, campus or GROUP, metric, key) -> sum
 
 
 def distribute(by_set: Mapping[str, Mapping[tuple[str, str], int]]) -> Totals:
@@ -194,8 +211,9 @@ class Cube(Protocol):
     def totals(self, period: Period, source: str | None) -> Totals:
         """Sums over the period per campus (and :data:`domain.GROUP`), metric and key."""
 
-    def series(self, period: Period, source: str | None, campus: str, metrics: Sequence[str],
-               granularity: str) -> dict[tuple[date, str], int]:
+    def series(
+        self, period: Period, source: str | None, campus: str, metrics: Sequence[str], granularity: str
+    ) -> dict[tuple[date, str], int]:
         """(bucket start, metric) -> sum over keys, for one campus (or the group)."""
 
     def daily(self, period: Period, source: str | None, metrics: Sequence[str]) -> Daily:
@@ -219,8 +237,9 @@ class MemoryCube:
             by_set[where][(metric, key)] += value
         return distribute(by_set)
 
-    def series(self, period: Period, source: str | None, campus: str, metrics: Sequence[str],
-               granularity: str) -> dict[tuple[date, str], int]:
+    def series(
+        self, period: Period, source: str | None, campus: str, metrics: Sequence[str], granularity: str
+    ) -> dict[tuple[date, str], int]:
         wanted = set(metrics)
         out: Counter[tuple[date, str]] = Counter()
         for (day, where, _, metric, _), value in self._select(period, source):
@@ -309,11 +328,18 @@ def figures(raw: Mapping[tuple[str, str], int]) -> dict[str, Any]:
         route, _, currency = key.partition("|")
         compensation[currency] += cents
         by_route[route][currency] += cents
-    investigation_metrics = {"opened": d.INVESTIGATION_OPENED, "on_time": d.INVESTIGATION_ON_TIME,
-                             "late": d.INVESTIGATION_LATE, "extended": d.INVESTIGATION_EXTENDED,
-                             "breached": d.INVESTIGATION_BREACHED}
-    rectification_metrics = {"ordered": d.RECTIFICATION_ORDERED, "completed": d.RECTIFICATION_COMPLETED,
-                             "overdue": d.RECTIFICATION_OVERDUE}
+    investigation_metrics = {
+        "opened": d.INVESTIGATION_OPENED,
+        "on_time": d.INVESTIGATION_ON_TIME,
+        "late": d.INVESTIGATION_LATE,
+        "extended": d.INVESTIGATION_EXTENDED,
+        "breached": d.INVESTIGATION_BREACHED,
+    }
+    rectification_metrics = {
+        "ordered": d.RECTIFICATION_ORDERED,
+        "completed": d.RECTIFICATION_COMPLETED,
+        "overdue": d.RECTIFICATION_OVERDUE,
+    }
     return {
         "received": {
             "total": _total(sums, d.RECEIVED),
@@ -325,9 +351,14 @@ def figures(raw: Mapping[tuple[str, str], int]) -> dict[str, Any]:
         "closed": _total(sums, d.CLOSED),
         "escalated": _total(sums, d.ESCALATED),
         "first_reply": {
-            "on_time": on_time, "late": late, "on_time_rate": _rate(on_time, on_time + late),
-            "working_days": {"replies": sum(distribution.values()), "median": percentile(distribution, 0.5),
-                             "p90": percentile(distribution, 0.9)},
+            "on_time": on_time,
+            "late": late,
+            "on_time_rate": _rate(on_time, on_time + late),
+            "working_days": {
+                "replies": sum(distribution.values()),
+                "median": percentile(distribution, 0.5),
+                "p90": percentile(distribution, 0.9),
+            },
         },
         "investigations": {
             **{name: _total(sums, metric) for name, metric in investigation_metrics.items()},
@@ -337,15 +368,19 @@ def figures(raw: Mapping[tuple[str, str], int]) -> dict[str, Any]:
             **{name: _total(sums, metric) for name, metric in rectification_metrics.items()},
             "by_department": _per_department(sums, rectification_metrics),
         },
-        "follow_up": {"satisfied": satisfied, "dissatisfied": dissatisfied,
-                      "satisfaction_rate": _rate(satisfied, satisfied + dissatisfied)},
+        "follow_up": {
+            "satisfied": satisfied,
+            "dissatisfied": dissatisfied,
+            "satisfaction_rate": _rate(satisfied, satisfied + dissatisfied),
+        },
         "reopened": {"total": _total(sums, d.REOPENED), "by_reason": _by(sums, d.REOPENED)},
         "disputes": {
             "recorded": {"total": _total(sums, d.DISPUTE_RECORDED), "by_route": _by(sums, d.DISPUTE_RECORDED)},
             "settled": {"total": _total(sums, d.DISPUTE_SETTLED), "by_route": _by(sums, d.DISPUTE_SETTLED)},
             "compensation_paid": {c: _money(v) for c, v in sorted(compensation.items())},
-            "compensation_by_route": {r: {c: _money(v) for c, v in sorted(m.items())}
-                                      for r, m in sorted(by_route.items())},
+            "compensation_by_route": {
+                r: {c: _money(v) for c, v in sorted(m.items())} for r, m in sorted(by_route.items())
+            },
         },
         "deadline_breaches": {"total": _total(sums, d.DEADLINE_BREACHED), "by_kind": _by(sums, d.DEADLINE_BREACHED)},
     }
@@ -362,8 +397,12 @@ def comparison(current: Mapping[tuple[str, str], int], earlier: Mapping[tuple[st
     out: dict[str, Any] = {}
     for metric in HEADLINE:
         now, then = _total(now_sums, metric), _total(then_sums, metric)
-        out[metric] = {"current": now, "year_ago": then, "change": now - then,
-                       "change_pct": round((now - then) * 100 / then, 1) if then else None}
+        out[metric] = {
+            "current": now,
+            "year_ago": then,
+            "change": now - then,
+            "change_pct": round((now - then) * 100 / then, 1) if then else None,
+        }
     return out
 
 
@@ -376,8 +415,13 @@ def spike_window(end: date) -> Period:
     return Period(end - timedelta(days=7 * (SPIKE_WEEKS + 1) - 1), end)
 
 
-def detect_spikes(daily: Mapping[tuple[date, str], int], end: date, weeks: int = SPIKE_WEEKS,
-                  sigmas: float = SPIKE_SIGMAS, minimum: int = SPIKE_MINIMUM) -> list[dict[str, Any]]:
+def detect_spikes(
+    daily: Mapping[tuple[date, str], int],
+    end: date,
+    weeks: int = SPIKE_WEEKS,
+    sigmas: float = SPIKE_SIGMAS,
+    minimum: int = SPIKE_MINIMUM,
+) -> list[dict[str, Any]]:
     """Keys whose count in the 7 days ending ``end`` is >= ``minimum`` and above mean + ``sigmas``
     standard deviations (population) of the ``weeks`` windows of 7 days before.
 
@@ -388,7 +432,7 @@ def detect_spikes(daily: Mapping[tuple[date, str], int], end: date, weeks: int =
     first = end - timedelta(days=7 * (weeks + 1) - 1)
     for (day, key), value in daily.items():
         if first <= day <= end:
-            counts[key][(end - day).days // 7] += value   # 0 = the last week
+            counts[key][(end - day).days // 7] += value  # 0 = the last week
     out = []
     for key, per_week in sorted(counts.items()):
         last, previous = per_week[0], per_week[1:]
@@ -396,9 +440,16 @@ def detect_spikes(daily: Mapping[tuple[date, str], int], end: date, weeks: int =
         sd = math.sqrt(sum((n - mean) ** 2 for n in previous) / weeks)
         threshold = mean + sigmas * sd
         if last >= minimum and last > threshold:
-            out.append({"key": key, "last_week": last, "mean": round(mean, 2), "sd": round(sd, 2),
-                        "threshold": round(threshold, 2),
-                        "week": {"from": (end - timedelta(days=6)).isoformat(), "to": end.isoformat()}})
+            out.append(
+                {
+                    "key": key,
+                    "last_week": last,
+                    "mean": round(mean, 2),
+                    "sd": round(sd, 2),
+                    "threshold": round(threshold, 2),
+                    "week": {"from": (end - timedelta(days=6)).isoformat(), "to": end.isoformat()},
+                }
+            )
     return out
 
 
@@ -421,10 +472,10 @@ def spikes(cube_daily: Daily, end: date, campus: str) -> dict[str, list[dict]]:
 @dataclass(frozen=True)
 class Request:
     period: Period
-    campus: str | None = None          # None: group-wide, with every campus beside it
-    source: str | None = None          # complaint source filter
+    campus: str | None = None  # None: group-wide, with every campus beside it
+    source: str | None = None  # complaint source filter
     granularity: str = "day"
-    compare: bool = True               # with the same period a year earlier
+    compare: bool = True  # with the same period a year earlier
 
 
 def report(cube: Cube, request: Request) -> dict[str, Any]:
@@ -433,15 +484,20 @@ def report(cube: Cube, request: Request) -> dict[str, Any]:
     totals = cube.totals(request.period, request.source)
     sums = totals.get(scope, {})
     body: dict[str, Any] = {
-        "period": {**request.period.to_json(), "campus": request.campus, "source": request.source,
-                   "granularity": request.granularity},
+        "period": {
+            **request.period.to_json(),
+            "campus": request.campus,
+            "source": request.source,
+            "granularity": request.granularity,
+        },
         **figures(sums),
     }
     campuses = sorted(c for c in totals if c != d.GROUP and (request.campus is None or c == request.campus))
     per_campus = {c: figures(totals[c]) for c in campuses}
     # CONTRACT-compatible shape: received.by_campus.<campus>.total / by_category
-    body["received"]["by_campus"] = {c: {"total": f["received"]["total"],
-                                         "by_category": f["received"]["by_category"]} for c, f in per_campus.items()}
+    body["received"]["by_campus"] = {
+        c: {"total": f["received"]["total"], "by_category": f["received"]["by_category"]} for c, f in per_campus.items()
+    }
     body["by_campus"] = {c: headline(totals[c]) for c in campuses}
     if request.compare:
         earlier_period = request.period.year_earlier()
@@ -449,9 +505,13 @@ def report(cube: Cube, request: Request) -> dict[str, Any]:
         body["year_ago"] = {**earlier_period.to_json(), "comparison": comparison(sums, earlier.get(scope, {}))}
     series = cube.series(request.period, request.source, scope, HEADLINE, request.granularity)
     body["series"] = [
-        {"bucket": bucket_label(bucket_start(b.start, request.granularity), request.granularity),
-         **b.to_json(), **{m: series.get((bucket_start(b.start, request.granularity), m), 0) for m in HEADLINE}}
-        for b in buckets(request.period, request.granularity)]
+        {
+            "bucket": bucket_label(bucket_start(b.start, request.granularity), request.granularity),
+            **b.to_json(),
+            **{m: series.get((bucket_start(b.start, request.granularity), m), 0) for m in HEADLINE},
+        }
+        for b in buckets(request.period, request.granularity)
+    ]
     daily = cube.daily(spike_window(request.period.end), request.source, tuple(SPIKE_DIMENSIONS.values()))
     body["spikes"] = spikes(daily, request.period.end, scope)
     return body
@@ -480,5 +540,8 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Every figure that differs between two versions of a report: path -> previous, current."""
     before, after = flatten(previous), flatten(current)
-    return {path: {"previous": before.get(path), "current": after.get(path)}
-            for path in sorted(set(before) | set(after)) if before.get(path) != after.get(path)}
+    return {
+        path: {"previous": before.get(path), "current": after.get(path)}
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+    }

@@ -16,8 +16,15 @@ from tests.e2e.conftest import Helper, ServiceProcess, SmsGateway, Smtp, Stack, 
 from tests.support.waiting import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = config.ROOT / "docs" / "screenshots"
 
 
@@ -46,9 +53,17 @@ def stack(rabbit_vhost, tmp_path_factory) -> Iterator[Stack]:
     from tests.support.databases import fresh_service_database
 
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
-    services["console"] = ServiceProcess("console", ports["console"], env={
-        "CONSOLE_DEMO_LOGIN": "true", "OIDC_ISSUER": idp.url, "OIDC_CLIENT_ID": "complaints-console",
-        "OIDC_CLIENT_SECRET": "console-secret", "OIDC_REDIRECT_URI": f"{console_url}/login/oidc/callback"})
+    services["console"] = ServiceProcess(
+        "console",
+        ports["console"],
+        env={
+            "CONSOLE_DEMO_LOGIN": "true",
+            "OIDC_ISSUER": idp.url,
+            "OIDC_CLIENT_ID": "complaints-console",
+            "OIDC_CLIENT_SECRET": "console-secret",
+            "OIDC_REDIRECT_URI": f"{console_url}/login/oidc/callback",
+        },
+    )
     services.smtp, services.sms = smtp, sms
     services.published = []
     for service in config.SERVICES:
@@ -94,11 +109,13 @@ def new_page(browser, console):
     contexts = []
 
     def make(lang: str = "en-US"):
-        context = browser.new_context(base_url=console, locale=lang, viewport={"width": 1280, "height": 860},
-                                      accept_downloads=True)
+        context = browser.new_context(
+            base_url=console, locale=lang, viewport={"width": 1280, "height": 860}, accept_downloads=True
+        )
         context.set_default_timeout(20_000)
         contexts.append(context)
         return context.new_page()
+
     yield make
     for context in contexts:
         context.close()
@@ -124,15 +141,23 @@ def screenshot(page, name: str) -> Path:
 
 
 def api_complaint(stack, token: str, **overrides) -> dict:
-    body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-            "source": "patient_or_family", "summary": "Charged twice for one X-ray", "departments": [],
-            "complainant": {"name": "Li Lei", "phone": "+86 139 0000 1111", "relation": "self"}}
+    body = {
+        "campus": "east",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "summary": "Charged twice for one X-ray",
+        "departments": [],
+        "complainant": {"name": "Li Lei", "phone": "+86 139 0000 1111", "relation": "self"},
+    }
     body.update(overrides)
     response = stack.intake.post("/complaints", body, token=token)
     assert response.status_code == 201, response.text
     created = response.json()
-    wait_for(lambda: stack.investigation.get(f"/cases/{created['complaint_id']}").status_code == 200,
-             what="the case opened")
+    wait_for(
+        lambda: stack.investigation.get(f"/cases/{created['complaint_id']}").status_code == 200, what="the case opened"
+    )
     return created
 
 

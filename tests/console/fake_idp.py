@@ -42,10 +42,17 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlparse(self.path)
         if url.path == "/.well-known/openid-configuration":
-            return self._json({"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                               "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                               "response_types_supported": ["code"], "id_token_signing_alg_values_supported": ["RS256"],
-                               "subject_types_supported": ["public"]})
+            return self._json(
+                {
+                    "issuer": self.issuer,
+                    "authorization_endpoint": f"{self.issuer}/authorize",
+                    "token_endpoint": f"{self.issuer}/token",
+                    "jwks_uri": f"{self.issuer}/jwks",
+                    "response_types_supported": ["code"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "subject_types_supported": ["public"],
+                }
+            )
         if url.path == "/jwks":
             return self._json(jwks())
         if url.path == "/authorize":
@@ -72,10 +79,15 @@ class Handler(BaseHTTPRequestHandler):
         if asked is None or challenge != asked["code_challenge"] or form.get("redirect_uri") != asked["redirect_uri"]:
             return self._json({"error": "invalid_grant"}, 400)
         now = int(time.time())
-        id_token = jwt.encode({**USER, "iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-                               "nonce": asked["nonce"]}, KEY, algorithm="RS256", headers={"kid": KID})
-        return self._json({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "id_token": id_token,
-                           "expires_in": 300})
+        id_token = jwt.encode(
+            {**USER, "iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": asked["nonce"]},
+            KEY,
+            algorithm="RS256",
+            headers={"kid": KID},
+        )
+        return self._json(
+            {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "id_token": id_token, "expires_in": 300}
+        )
 
     def log_message(self, *args: object) -> None:
         pass

@@ -49,6 +49,7 @@ def test_register_to_close_in_the_browser_with_the_timeline_showing_each_step(st
     def listed() -> bool:
         office.goto("/worklist")
         return office.locator(f"tr[data-reference='{reference}']").count() == 1
+
     wait_for(listed, timeout=30, what="the complaint in the worklist")
     screenshot(office, "worklist")
     office.locator(f"tr[data-reference='{reference}'] a").first.click()
@@ -98,11 +99,24 @@ def test_register_to_close_in_the_browser_with_the_timeline_showing_each_step(st
     expect(office.get_by_test_id("case-status")).to_have_attribute("data-status", "closed")
 
     steps = timeline_events(office)
-    for step in ("ComplaintReceived", "InvestigationOpened", "FindingsSubmitted", "ReplyIssued", "ReplySent",
-                 "FollowUpRecorded", "ComplaintClosed"):
+    for step in (
+        "ComplaintReceived",
+        "InvestigationOpened",
+        "FindingsSubmitted",
+        "ReplyIssued",
+        "ReplySent",
+        "FollowUpRecorded",
+        "ComplaintClosed",
+    ):
         assert step in steps, (step, steps)
-    assert steps.index("ComplaintReceived") < steps.index("FindingsSubmitted") < steps.index("ReplyIssued") \
-        < steps.index("ReplySent") < steps.index("FollowUpRecorded") < steps.index("ComplaintClosed")
+    assert (
+        steps.index("ComplaintReceived")
+        < steps.index("FindingsSubmitted")
+        < steps.index("ReplyIssued")
+        < steps.index("ReplySent")
+        < steps.index("FollowUpRecorded")
+        < steps.index("ComplaintClosed")
+    )
     # Who did what, under which calendar and policy version.
     findings_entry = office.locator("#timeline li[data-event=FindingsSubmitted]")
     expect(findings_entry).to_contain_text("east-cardiology-liaison")
@@ -171,7 +185,9 @@ def test_a_department_liaison_sees_only_their_department(stack, new_page):
     # id: the services do not tell that it exists).
     page.goto(f"/cases/{cardiology['complaint_id']}")
     assert set(page.locator("details.action").evaluate_all("d => d.map(x => x.dataset.action)")) == {
-        "request_extension", "findings"}
+        "request_extension",
+        "findings",
+    }
     response = page.goto(f"/cases/{radiology['complaint_id']}")
     assert response.status == 404
     expect(page.get_by_test_id("problem")).to_have_text(f"There is no complaint {radiology['complaint_id']}.")
@@ -180,8 +196,13 @@ def test_a_department_liaison_sees_only_their_department(stack, new_page):
 def test_the_worklist_marks_overdue_and_provisional_deadlines_and_sorts_and_filters(stack, new_page):
     from datetime import UTC, datetime, timedelta
 
-    late = api_complaint(stack, AS_EAST_OFFICE, departments=["emergency"], summary="late one",
-                         received_at=(datetime.now(UTC) - timedelta(days=20)).isoformat())
+    late = api_complaint(
+        stack,
+        AS_EAST_OFFICE,
+        departments=["emergency"],
+        summary="late one",
+        received_at=(datetime.now(UTC) - timedelta(days=20)).isoformat(),
+    )
     wait_for(lambda: stack.investigation.get(f"/cases/{late['complaint_id']}").json()["overdue"], what="breach")
     fresh = api_complaint(stack, AS_EAST_OFFICE, departments=["emergency"], summary="fresh one")
     page = new_page()
@@ -214,8 +235,12 @@ def test_a_refusal_of_the_case_state_is_shown_as_a_sentence(stack, new_page):
     escalate.locator("summary").click()
     escalate.get_by_label("Why the leadership group must know").fill("Press enquiry")
     # Someone else escalates it meanwhile: the API's 409 becomes a sentence, the form keeps what was typed.
-    assert stack.investigation.post(f"/cases/{created['complaint_id']}/escalate", {"reason": "first"},
-                                    token=AS_EAST_OFFICE).status_code == 200
+    assert (
+        stack.investigation.post(
+            f"/cases/{created['complaint_id']}/escalate", {"reason": "first"}, token=AS_EAST_OFFICE
+        ).status_code
+        == 200
+    )
     escalate.get_by_role("button", name="Escalate").click()
     expect(page.get_by_test_id("problem")).to_have_text("The complaint was already escalated to the leadership group.")
     expect(page.locator("details[data-action=escalate]")).to_have_count(0)  # no longer on offer

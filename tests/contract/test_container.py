@@ -68,8 +68,11 @@ def test_the_image_runs_as_a_numeric_non_root_user_with_the_service_runner_as_en
 
 
 def test_the_docker_context_leaves_out_what_the_image_does_not_need():
-    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git", ".venv", "var", "tests"} <= ignored
     assert not {"shared", "services", "config", "requirements.txt"} & ignored
 

@@ -25,11 +25,16 @@ EXTERNAL = {
     "rabbitmq_queue_messages_ready": "RabbitMQ's rabbitmq_prometheus plugin (per-object metrics)",
 }
 _SUFFIXES = {  # what prometheus_client exposes for each kind of metric
-    "Counter": ("_total", "_created"), "CounterMetricFamily": ("_total",),
-    "Gauge": ("",), "GaugeMetricFamily": ("",),
-    "Histogram": ("_bucket", "_sum", "_count", "_created"), "HistogramMetricFamily": ("_bucket", "_sum", "_count"),
-    "Summary": ("", "_sum", "_count", "_created"), "SummaryMetricFamily": ("", "_sum", "_count"),
-    "Info": ("_info",), "InfoMetricFamily": ("_info",),
+    "Counter": ("_total", "_created"),
+    "CounterMetricFamily": ("_total",),
+    "Gauge": ("",),
+    "GaugeMetricFamily": ("",),
+    "Histogram": ("_bucket", "_sum", "_count", "_created"),
+    "HistogramMetricFamily": ("_bucket", "_sum", "_count"),
+    "Summary": ("", "_sum", "_count", "_created"),
+    "SummaryMetricFamily": ("", "_sum", "_count"),
+    "Info": ("_info",),
+    "InfoMetricFamily": ("_info",),
 }
 
 
@@ -47,15 +52,28 @@ def code_metrics() -> set[str]:
     return names
 
 
-_KEYWORDS = {"and", "or", "unless", "bool", "by", "without", "on", "ignoring", "group_left", "group_right", "offset",
-             "inf", "nan"}
+_KEYWORDS = {
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "offset",
+    "inf",
+    "nan",
+}
 
 
 def metric_names(expr: str) -> set[str]:
     """The metric names a PromQL expression selects (Grafana's $variables allowed)."""
-    text = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'', '""', expr)     # string literals
-    text = re.sub(r"\{[^}]*\}", " ", text)                                   # label matchers
-    text = re.sub(r"\[[^\]]*\]", " ", text)                                  # ranges, subqueries
+    text = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'', '""', expr)  # string literals
+    text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
+    text = re.sub(r"\[[^\]]*\]", " ", text)  # ranges, subqueries
     text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)  # label lists
     text = re.sub(r"\boffset\s+\S+", " ", text)
     text = re.sub(r"\$\w+", " ", text)
@@ -87,19 +105,31 @@ def rule_exprs() -> list[str]:
 
 
 def test_the_metric_name_reader_finds_names_and_skips_functions_labels_and_keywords():
-    expr = ('max by (service) (complaints_relay_lag_events and on (instance, service) (complaints_relay_leader == 1))'
-            ' - sum(rate(complaints_http_requests_total{status=~"5..", service="by"}[$__rate_interval] offset 1d))'
-            ' / histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m]))) > bool 30 * 86400')
-    assert metric_names(expr) == {"complaints_relay_lag_events", "complaints_relay_leader",
-                                  "complaints_http_requests_total", "x_bucket"}
+    expr = (
+        "max by (service) (complaints_relay_lag_events and on (instance, service) (complaints_relay_leader == 1))"
+        ' - sum(rate(complaints_http_requests_total{status=~"5..", service="by"}[$__rate_interval] offset 1d))'
+        " / histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m]))) > bool 30 * 86400"
+    )
+    assert metric_names(expr) == {
+        "complaints_relay_lag_events",
+        "complaints_relay_leader",
+        "complaints_http_requests_total",
+        "x_bucket",
+    }
 
 
 def test_the_code_defines_the_metrics_the_rules_are_about():
     defined = code_metrics()
-    assert {"complaints_deadline_breaches_total", "complaints_overdue_deadlines", "complaints_relay_lag_events",
-            "complaints_parked_events", "complaints_consumer_pending_events",
-            "complaints_calendar_last_covered_day_timestamp_seconds", "complaints_provisional_deadlines",
-            "complaints_consumer_batch_duration_seconds_bucket"} <= defined
+    assert {
+        "complaints_deadline_breaches_total",
+        "complaints_overdue_deadlines",
+        "complaints_relay_lag_events",
+        "complaints_parked_events",
+        "complaints_consumer_pending_events",
+        "complaints_calendar_last_covered_day_timestamp_seconds",
+        "complaints_provisional_deadlines",
+        "complaints_consumer_batch_duration_seconds_bucket",
+    } <= defined
     assert "complaints_relay_lag_events_total" not in defined
 
 
@@ -114,7 +144,8 @@ def test_every_expression_names_only_metrics_that_exist(source):
 
 def test_a_metric_missing_from_the_code_is_caught():
     assert metric_names("rate(complaints_no_such_metric_total[5m])") - code_metrics() == {
-        "complaints_no_such_metric_total"}
+        "complaints_no_such_metric_total"
+    }
 
 
 def test_the_dashboard_covers_deadlines_volumes_notifications_and_the_backbone():
@@ -125,11 +156,20 @@ def test_the_dashboard_covers_deadlines_volumes_notifications_and_the_backbone()
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
     used = {name for expr in dashboard_exprs() for name in metric_names(expr)}
-    for metric in ("complaints_deadline_breaches_total", "complaints_overdue_deadlines",
-                   "complaints_provisional_deadlines", "complaints_calendar_last_covered_day_timestamp_seconds",
-                   "complaints_notifications_total", "complaints_relay_lag_events", "complaints_relay_leader",
-                   "complaints_consumer_applied_events_total", "complaints_parked_events",
-                   "complaints_consumer_pending_events", "complaints_http_requests_total", "up"):
+    for metric in (
+        "complaints_deadline_breaches_total",
+        "complaints_overdue_deadlines",
+        "complaints_provisional_deadlines",
+        "complaints_calendar_last_covered_day_timestamp_seconds",
+        "complaints_notifications_total",
+        "complaints_relay_lag_events",
+        "complaints_relay_leader",
+        "complaints_consumer_applied_events_total",
+        "complaints_parked_events",
+        "complaints_consumer_pending_events",
+        "complaints_http_requests_total",
+        "up",
+    ):
         assert metric in used, metric
     for panel in panels():
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]

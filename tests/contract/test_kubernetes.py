@@ -55,8 +55,12 @@ def _strict(node: Any) -> Any:
     out = {k: _strict(v) for k, v in node.items() if not k.startswith("x-kubernetes-") and k != "nullable"}
     if node.get("nullable") and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
-    if (node.get("type") == "object" and "properties" in node and "additionalProperties" not in node
-            and not node.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        node.get("type") == "object"
+        and "properties" in node
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     return out
 
@@ -102,10 +106,14 @@ def test_the_crd_files_are_valid_custom_resource_definitions():
     for path in sorted((K8S / "crds").glob("*.yaml")):
         for version in KUBERNETES_VERSIONS:
             kubernetes_validate.validate(yaml.safe_load(path.read_text(encoding="utf-8")), version, strict=True)
-    assert set(crd_schemas()) == {("monitoring.coreos.com/v1", "ServiceMonitor"),
-                                  ("monitoring.coreos.com/v1", "PrometheusRule"),
-                                  ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
-                                  ("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster")}
+    assert set(crd_schemas()) == {
+        ("monitoring.coreos.com/v1", "ServiceMonitor"),
+        ("monitoring.coreos.com/v1", "PrometheusRule"),
+        ("keda.sh/v1alpha1", "ScaledObject"),
+        ("keda.sh/v1alpha1", "TriggerAuthentication"),
+        ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
+        ("postgresql.cnpg.io/v1", "Cluster"),
+    }
 
 
 def test_strict_validation_rejects_unknown_and_mistyped_fields():
@@ -130,11 +138,25 @@ def test_strict_validation_rejects_unknown_and_mistyped_fields():
 
 def test_the_overlay_has_everything_a_hospital_deploys():
     kinds = {o["kind"] for o in render(OVERLAY)}
-    assert kinds == {"Namespace", "ServiceAccount", "ConfigMap", "Service", "Deployment", "PodDisruptionBudget",
-                     "NetworkPolicy", "Job", "ServiceMonitor", "PrometheusRule", "ScaledObject",
-                     "TriggerAuthentication", "RabbitmqCluster", "Cluster"}
+    assert kinds == {
+        "Namespace",
+        "ServiceAccount",
+        "ConfigMap",
+        "Service",
+        "Deployment",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Job",
+        "ServiceMonitor",
+        "PrometheusRule",
+        "ScaledObject",
+        "TriggerAuthentication",
+        "RabbitmqCluster",
+        "Cluster",
+    }
     assert {o["metadata"].get("namespace") for o in render(OVERLAY) if o["kind"] != "Namespace"} == {
-        "complaints-example"}
+        "complaints-example"
+    }
     assert "Secret" not in kinds  # secrets come from outside Git (docs/operations.md)
 
 
@@ -159,12 +181,17 @@ def test_each_service_runs_the_one_image_with_probes_resources_and_secrets(servi
     assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
     assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and "memory" in container["resources"]["limits"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] >= 10000
-    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                            "capabilities": {"drop": ["ALL"]}}
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
     env = _env(container)
     assert env["AMQP_URI"]["valueFrom"]["secretKeyRef"] == {"name": f"complaints-{service}-amqp", "key": "uri"}
     assert env[f"{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
-        "name": f"complaints-{service}-db", "key": "uri"}
+        "name": f"complaints-{service}-db",
+        "key": "uri",
+    }
     assert all("value" not in e for e in env.values()), "secrets and settings come from Secrets and the ConfigMap"
     # the ConfigMaps it names exist in the render (kustomize appended their content hash)
     configmaps = of_kind(objects, "ConfigMap")
@@ -202,8 +229,11 @@ def _sources() -> dict[str, list[str]]:
 
 
 def _selected(peers: list[dict[str, Any]]) -> set[str]:
-    return {p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in peers
-            if "podSelector" in p and "namespaceSelector" not in p}
+    return {
+        p["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for p in peers
+        if "podSelector" in p and "namespaceSelector" not in p
+    }
 
 
 def test_network_policies_deny_by_default_and_allow_exactly_the_backfill_paths():
@@ -213,8 +243,9 @@ def test_network_policies_deny_by_default_and_allow_exactly_the_backfill_paths()
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     dns = policies["complaints-dns"]["spec"]["egress"][0]["ports"]
     assert {(p["protocol"], p["port"]) for p in dns} == {("UDP", 53), ("TCP", 53)}
-    data_ports = {p["port"] for rule in policies["complaints-postgresql-rabbitmq"]["spec"]["egress"]
-                  for p in rule["ports"]}
+    data_ports = {
+        p["port"] for rule in policies["complaints-postgresql-rabbitmq"]["spec"]["egress"] for p in rule["ports"]
+    }
     assert data_ports == {5432, 5672, 5671}
     sources = _sources()
     for service, port in config.DEFAULT_PORTS.items():
@@ -223,8 +254,13 @@ def test_network_policies_deny_by_default_and_allow_exactly_the_backfill_paths()
         allowed_in = set().union(*(_selected(rule["from"]) for rule in spec["ingress"]))
         assert allowed_in == readers | {"console"}, f"{service}: ingress from {allowed_in}, backfilled by {readers}"
         assert all(p["port"] == port for rule in spec["ingress"] for p in rule["ports"])
-        allowed_out = {(peer, p["port"]) for rule in spec["egress"] if "to" in rule
-                       for peer in _selected(rule["to"]) for p in rule["ports"]}
+        allowed_out = {
+            (peer, p["port"])
+            for rule in spec["egress"]
+            if "to" in rule
+            for peer in _selected(rule["to"])
+            for p in rule["ports"]
+        }
         assert allowed_out == {(src, config.DEFAULT_PORTS[src]) for src in sources[service]}, service
 
 
@@ -247,10 +283,14 @@ def test_prometheus_scrapes_every_service_as_the_rules_expect():
     objects = render(OVERLAY)
     monitor = of_kind(objects, "ServiceMonitor")["complaints"]["spec"]
     assert monitor["jobLabel"] == "app.kubernetes.io/part-of"  # → job="complaints" in the rules
-    assert monitor["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s",
-                                     "honorLabels": True}]
-    selected = {name for name, svc in of_kind(objects, "Service").items()
-                if all(svc["metadata"]["labels"].get(k) == v for k, v in monitor["selector"]["matchLabels"].items())}
+    assert monitor["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s", "honorLabels": True}
+    ]
+    selected = {
+        name
+        for name, svc in of_kind(objects, "Service").items()
+        if all(svc["metadata"]["labels"].get(k) == v for k, v in monitor["selector"]["matchLabels"].items())
+    }
     assert selected == set(config.SERVICES)
 
 
@@ -268,11 +308,17 @@ def _secret_names(node: Any) -> set[str]:
 def test_every_secret_the_manifests_name_is_documented_for_operators():
     operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     names = _secret_names(list(render(OVERLAY)))
-    generic = {f"complaints-{s}-{kind}": f"complaints-<service>-{kind}" for s in config.SERVICES
-               for kind in ("amqp", "db")}
-    assert {generic.get(n, n) for n in names} == {"complaints-<service>-amqp", "complaints-<service>-db",
-                                                  "complaints-auth", "complaints-intake-keys",
-                                                  "complaints-notification", "complaints-console"}
+    generic = {
+        f"complaints-{s}-{kind}": f"complaints-<service>-{kind}" for s in config.SERVICES for kind in ("amqp", "db")
+    }
+    assert {generic.get(n, n) for n in names} == {
+        "complaints-<service>-amqp",
+        "complaints-<service>-db",
+        "complaints-auth",
+        "complaints-intake-keys",
+        "complaints-notification",
+        "complaints-console",
+    }
     for name in {generic.get(n, n) for n in names}:
         assert f"`{name}`" in operations, f"docs/operations.md does not explain the Secret {name}"
 
@@ -307,6 +353,7 @@ def test_the_console_reaches_the_four_services_and_nothing_else():
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
     assert of_kind(objects, "Service")["console"]["spec"]["selector"] == console["spec"]["selector"]["matchLabels"]
     policy = of_kind(objects, "NetworkPolicy")["console"]["spec"]
-    allowed_out = {(peer, p["port"]) for rule in policy["egress"] for peer in _selected(rule["to"])
-                   for p in rule["ports"]}
+    allowed_out = {
+        (peer, p["port"]) for rule in policy["egress"] for peer in _selected(rule["to"]) for p in rule["ports"]
+    }
     assert allowed_out == set(config.DEFAULT_PORTS.items())

@@ -20,8 +20,14 @@ RECEIVED: list[dict] = []
 # What docs/subscribers.md tells a nameko subscriber to add to its config: messages are structured-mode
 # CloudEvents (content type application/cloudevents+json), which kombu decodes once it knows the type.
 CLOUDEVENTS_CONFIG = {
-    "SERIALIZERS": {"cloudevents": {"encoder": "json.dumps", "decoder": "json.loads",
-                                    "content_type": "application/cloudevents+json", "content_encoding": "utf-8"}},
+    "SERIALIZERS": {
+        "cloudevents": {
+            "encoder": "json.dumps",
+            "decoder": "json.loads",
+            "content_type": "application/cloudevents+json",
+            "content_encoding": "utf-8",
+        }
+    },
     "ACCEPT": ["json", "cloudevents"],
 }
 

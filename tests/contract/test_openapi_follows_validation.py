@@ -30,11 +30,18 @@ def test_registration_publishes_the_codes_and_patterns_intake_validates_with():
     assert schemas["NotAccepted"]["properties"]["duplicate_of"] == {"type": "string", "format": "uuid"}
 
 
-@pytest.mark.parametrize(("service", "schema", "field"), [
-    ("investigation", "Findings", "summary"), ("investigation", "Findings", "signed_off_by"),
-    ("investigation", "Escalation", "reason"), ("investigation", "ExtensionDecision", "note"),
-    ("intake", "Withdraw", "reason"), ("intake", "Reclassify", "note"), ("notification", "Posted", "note"),
-])
+@pytest.mark.parametrize(
+    ("service", "schema", "field"),
+    [
+        ("investigation", "Findings", "summary"),
+        ("investigation", "Findings", "signed_off_by"),
+        ("investigation", "Escalation", "reason"),
+        ("investigation", "ExtensionDecision", "note"),
+        ("intake", "Withdraw", "reason"),
+        ("intake", "Reclassify", "note"),
+        ("notification", "Posted", "note"),
+    ],
+)
 def test_person_written_text_is_published_as_not_blank(service, schema, field):
     published = document(service)["components"]["schemas"][schema]["properties"][field]
     assert published["minLength"] == 1 and published["pattern"] == r"\S"

@@ -121,19 +121,33 @@ def test_the_published_schemas_accept_an_additive_release():
     good = _sample()
     added_field = {**good, "data": {**good["data"], "withdrawal_channel": "phone"}}
     assert _messages(validator, added_field) == []
-    opened = envelope.new_event("investigation", "InvestigationOpened", str(uuid.uuid4()),
-                                {**EXAMPLES["InvestigationOpened"]}).with_position(3, 1).to_dict()
+    opened = (
+        envelope.new_event(
+            "investigation", "InvestigationOpened", str(uuid.uuid4()), {**EXAMPLES["InvestigationOpened"]}
+        )
+        .with_position(3, 1)
+        .to_dict()
+    )
     nested = json.loads(json.dumps(opened))
     nested["data"]["investigations"][0]["paused"] = False
     nested["data"]["actor"]["team"] = "night-desk"
     assert _messages(validator, nested) == []
     traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     assert _messages(validator, {**good, "traceparent": traceparent}) == []  # a new extension attribute
-    new_type = {**good, "type": "ComplaintMerged", "source": "complaints/intake",
-                "dataschema": envelope.dataschema_of("ComplaintMerged", 1), "data": {"anything": ["new"]}}
+    new_type = {
+        **good,
+        "type": "ComplaintMerged",
+        "source": "complaints/intake",
+        "dataschema": envelope.dataschema_of("ComplaintMerged", 1),
+        "data": {"anything": ["new"]},
+    }
     assert _messages(validator, new_type) == []
-    new_source = {**new_type, "type": "SurveyAnswered", "source": "complaints/survey",
-                  "dataschema": envelope.dataschema_of("SurveyAnswered", 1)}
+    new_source = {
+        **new_type,
+        "type": "SurveyAnswered",
+        "source": "complaints/survey",
+        "dataschema": envelope.dataschema_of("SurveyAnswered", 1),
+    }
     assert _messages(validator, new_source) == []
     # ... and the producer's own check would have caught each of them in this release.
     for event in (added_field, nested, new_type):
@@ -201,12 +215,20 @@ def test_openapi_request_schemas_follow_the_marshmallow_schemas():
     document = yaml.safe_load((ROOT / contracts.OPENAPI_DIR / "intake.yaml").read_text(encoding="utf-8"))
     register = document["paths"]["/complaints"]["post"]
     assert register["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/NewComplaint"}
+        "$ref": "#/components/schemas/NewComplaint"
+    }
     schema = {**document["components"]["schemas"]["NewComplaint"], "$schema": catalogue.JSON_SCHEMA_DIALECT}
     validator = jsonschema.Draft202012Validator(schema)
-    body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-            "source": "patient_or_family", "summary": "Charged twice for one X-ray", "departments": ["billing_office"],
-            "complainant": {"name": "Wang Fang", "phone": "+86 138 0000 0000", "relation": "self"}}
+    body = {
+        "campus": "east",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "summary": "Charged twice for one X-ray",
+        "departments": ["billing_office"],
+        "complainant": {"name": "Wang Fang", "phone": "+86 138 0000 0000", "relation": "self"},
+    }
     assert list(validator.iter_errors(body)) == []
     assert list(validator.iter_errors({**body, "channel": "fax"}))
     assert list(validator.iter_errors({**body, "unknown": 1}))  # unknown fields are refused, as marshmallow does
@@ -267,8 +289,13 @@ def test_asyncapi_references_resolve_and_every_event_type_is_on_its_owners_excha
     for service in catalogue.SERVICES:
         channel = document["channels"][f"{service}Events"]
         exchange = channel["bindings"]["amqp"]["exchange"]
-        assert exchange == {"name": f"{service}.events", "type": "topic", "durable": True, "autoDelete": False,
-                            "vhost": "/"}
+        assert exchange == {
+            "name": f"{service}.events",
+            "type": "topic",
+            "durable": True,
+            "autoDelete": False,
+            "vhost": "/",
+        }
         assert set(channel["messages"]) == set(catalogue.types_of(service))
         assert channel["parameters"]["type"]["enum"] == catalogue.types_of(service)
         publish = document["operations"][f"{service}Publishes"]
@@ -284,8 +311,11 @@ def _file_backed_validator(payload: dict[str, Any]) -> jsonschema.Validator:
     def retrieve(uri: str) -> Resource:
         return Resource.from_contents(json.loads(Path(uri.removeprefix("file://")).read_text(encoding="utf-8")))
 
-    return jsonschema.Draft202012Validator({"$id": base, **payload}, registry=Registry(retrieve=retrieve),
-                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        {"$id": base, **payload},
+        registry=Registry(retrieve=retrieve),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
 
 
 def test_an_asyncapi_message_payload_validates_the_events_of_its_type_only():
@@ -298,20 +328,32 @@ def test_an_asyncapi_message_payload_validates_the_events_of_its_type_only():
     assert list(received.iter_errors(event))  # a ComplaintWithdrawn is not a ComplaintReceived
 
 
-@pytest.mark.parametrize(("path", "created"), [
-    ("/cases/{complaint_id}/extensions", "extension_id"), ("/cases/{complaint_id}/rectifications", "rectification_id"),
-    ("/cases/{complaint_id}/disputes", "dispute_id"), ("/cases/{complaint_id}/replies", "reply_id"),
-])
+@pytest.mark.parametrize(
+    ("path", "created"),
+    [
+        ("/cases/{complaint_id}/extensions", "extension_id"),
+        ("/cases/{complaint_id}/rectifications", "rectification_id"),
+        ("/cases/{complaint_id}/disputes", "dispute_id"),
+        ("/cases/{complaint_id}/replies", "reply_id"),
+    ],
+)
 def test_openapi_action_responses_are_typed_and_name_what_they_created(path, created):
     document = yaml.safe_load((ROOT / contracts.OPENAPI_DIR / "investigation.yaml").read_text(encoding="utf-8"))
     schema = document["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["complaint_id", "status", "events", created]
-    assert schema["properties"][created] == {"type": "string", "format": "uuid",
-                                             "description": f"the {created.removesuffix('_id')}'s id"}
+    assert schema["properties"][created] == {
+        "type": "string",
+        "format": "uuid",
+        "description": f"the {created.removesuffix('_id')}'s id",
+    }
     assert schema["properties"]["events"]["items"] == {"type": "string"}
     assert all(p for p in schema["properties"].values()), "no untyped property"
-    body = {"complaint_id": str(uuid.uuid4()), "status": "open", "events": ["ExtensionRequested"],
-            created: str(uuid.uuid4())}
+    body = {
+        "complaint_id": str(uuid.uuid4()),
+        "status": "open",
+        "events": ["ExtensionRequested"],
+        created: str(uuid.uuid4()),
+    }
     validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
     assert list(validator.iter_errors(body)) == []
     assert list(validator.iter_errors({**body, created: "not-a-uuid"}))

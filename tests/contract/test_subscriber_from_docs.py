@@ -114,8 +114,9 @@ def broker_user(kind: str) -> Iterator[str]:
     user, password = f"ward-board-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     rabbit.call("PUT", f"/users/{quote(user, safe='')}", json={"password": password, "tags": ""})
     try:
-        rabbit.call("PUT", f"/permissions/{quote(VHOST, safe='')}/{quote(user, safe='')}",
-                    json=documented_permissions(kind))
+        rabbit.call(
+            "PUT", f"/permissions/{quote(VHOST, safe='')}/{quote(user, safe='')}", json=documented_permissions(kind)
+        )
         yield f"amqp://{user}:{password}@127.0.0.1:5672/{VHOST}"
     finally:
         rabbit.delete_user(user)
@@ -164,8 +165,9 @@ def a_later_release() -> list[envelope.Envelope]:
     complaint = str(uuid.uuid4())
     base = withdrawn(complaint)
     added_field = replace(base, data={**base.data, "withdrawal_channel": "phone"})
-    new_type = replace(withdrawn(complaint), type="ComplaintMerged",
-                       data={"complaint_id": complaint, "into": str(uuid.uuid4())})
+    new_type = replace(
+        withdrawn(complaint), type="ComplaintMerged", data={"complaint_id": complaint, "into": str(uuid.uuid4())}
+    )
     return [added_field, new_type]
 
 
@@ -192,14 +194,18 @@ def test_the_kombu_sample_under_its_permissions_reads_an_additive_release_and_th
     with broker_user("kombu") as uri:
         consumer = eventlet.spawn(sample["consume"], uri, ["intake"], lambda: running[0])
         try:
-            wait_for(lambda: rabbit.queue(VHOST, "ward_board.intake-events")["consumers"] == 1,
-                     what="the sample's queue declared, bound and consumed")
+            wait_for(
+                lambda: rabbit.queue(VHOST, "ward_board.intake-events")["consumers"] == 1,
+                what="the sample's queue declared, bound and consumed",
+            )
             placed = append(database, [received(), withdrawn(str(uuid.uuid4())), *a_later_release(), received()])
             wait_for(lambda: store.positions.get("complaints/intake") == 5, what="the sample at sequence 5")
             republish(database)  # every event again: the sample applies none twice
             wait_for(lambda: len(raw.messages) >= 10, what="the republished events")
-            wait_for(lambda: rabbit.queue(VHOST, "ward_board.intake-events")["messages"] == 0,
-                     what="the sample acknowledged the repeats")
+            wait_for(
+                lambda: rabbit.queue(VHOST, "ward_board.intake-events")["messages"] == 0,
+                what="the sample acknowledged the repeats",
+            )
         finally:
             running[0] = False
             consumer.wait()
@@ -213,8 +219,9 @@ def test_the_kombu_sample_under_its_permissions_reads_an_additive_release_and_th
     # The official CloudEvents SDK reads each message as it arrived (structured mode, by its content type).
     for message, body in zip(raw.raw[:5], raw.messages[:5], strict=True):
         assert message.content_type == "application/cloudevents+json"
-        event = from_rabbitmq(RabbitMQMessage(headers={}, content_type=message.content_type, body=message.body),
-                              JSONFormat())
+        event = from_rabbitmq(
+            RabbitMQMessage(headers={}, content_type=message.content_type, body=message.body), JSONFormat()
+        )
         attributes = event.get_attributes()
         assert attributes["id"] == body["id"] and attributes["type"] == body["type"]
         assert attributes["specversion"] == "1.0" and attributes["source"] == "complaints/intake"
@@ -309,11 +316,12 @@ def test_the_documented_verifier_is_about_twenty_lines():
 
 
 def test_the_documented_codes_are_the_hospital_configuration():
-    table = DOCS[DOCS.index("<!-- codes -->"):DOCS.index("<!-- /codes -->")]
+    table = DOCS[DOCS.index("<!-- codes -->") : DOCS.index("<!-- /codes -->")]
     documented = {}
     for line in table.splitlines()[3:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         documented[cells[0].strip("`")] = (cells[1], cells[2], [d.strip(" `") for d in cells[3].split(",")])
     hospital = json.loads((config.ROOT / "config" / "demo-hospital.json").read_text(encoding="utf-8"))
-    assert documented == {code: (c["name"], c["timezone"], list(c["departments"]))
-                          for code, c in hospital["campuses"].items()}
+    assert documented == {
+        code: (c["name"], c["timezone"], list(c["departments"])) for code, c in hospital["campuses"].items()
+    }

@@ -41,12 +41,23 @@ class ServiceProcess:
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        env = {**os.environ, "GAP_TIMEOUT": "1", "DEADLINE_TICK_SECONDS": "0.5",
-               "HTTP_HEADER_TIMEOUT": "5", "HTTP_BODY_TIMEOUT": "5", **self.extra_env}  # slow clients, quickly
+        env = {
+            **os.environ,
+            "GAP_TIMEOUT": "1",
+            "DEADLINE_TICK_SECONDS": "0.5",
+            "HTTP_HEADER_TIMEOUT": "5",
+            "HTTP_BODY_TIMEOUT": "5",
+            **self.extra_env,
+        }  # slow clients, quickly
         if self.port:
             env[f"{self.service.upper()}_PORT"] = str(self.port)
-        self.process = subprocess.Popen([sys.executable, "-m", "shared.run", self.service], cwd=config.ROOT,
-                                        stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.run", self.service],
+            cwd=config.ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         wait_for(self.ready, timeout=60, what=f"{self.service} ready")
 
     def ready(self) -> bool:
@@ -70,13 +81,21 @@ class ServiceProcess:
     def post(self, path: str, json: object = None, token: str | None = None, **kwargs) -> requests.Response:
         if self.service == "intake" and path == "/complaints" and isinstance(json, dict):
             for part in ("complainant", "patient"):
-                REGISTERED_PERSONAL_DATA.update(v for k, v in (json.get(part) or {}).items()
-                                                if k != "relation" and isinstance(v, str) and len(v) > 3)
+                REGISTERED_PERSONAL_DATA.update(
+                    v
+                    for k, v in (json.get(part) or {}).items()
+                    if k != "relation" and isinstance(v, str) and len(v) > 3
+                )
         return requests.post(f"{self.url}{path}", json=json, timeout=10, headers=_auth(token, kwargs), **kwargs)
 
 
-def token_for(role: str, subject: str | None = None, campuses: tuple[str, ...] = ("*",),
-              department: str | None = None, ttl: float = 3600) -> str:
+def token_for(
+    role: str,
+    subject: str | None = None,
+    campuses: tuple[str, ...] = ("*",),
+    department: str | None = None,
+    ttl: float = 3600,
+) -> str:
     """A token as the hospital's identity provider would issue it (signed with the test key)."""
     return authenticator().mint(subject or f"test-{role}", role, campuses, department, ttl)
 
@@ -98,8 +117,9 @@ class Helper:
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
         log = (LOGS / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", *self.args], cwd=config.ROOT, stdout=log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", *self.args], cwd=config.ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
         wait_for(self.listening, timeout=20, what=f"{self.name} listening")
 
     def listening(self) -> bool:
@@ -148,10 +168,19 @@ class Stack(dict):
 
 def use_stand_ins(smtp: Smtp, sms: SmsGateway) -> None:
     """Point notification at the test's SMTP server and SMS gateway, with retries quick enough to watch."""
-    os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-                       "SMS_GATEWAY_URL": f"{sms.url}/send", "SMS_GATEWAY_TOKEN": "test-token",
-                       "SMS_TIMEOUT": "1", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_BACKOFF_CAP_SECONDS": "1",
-                       "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_DELIVERY_INTERVAL": "0.2"})
+    os.environ.update(
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp.port),
+            "SMS_GATEWAY_URL": f"{sms.url}/send",
+            "SMS_GATEWAY_TOKEN": "test-token",
+            "SMS_TIMEOUT": "1",
+            "NOTIFY_BACKOFF_SECONDS": "0.2",
+            "NOTIFY_BACKOFF_CAP_SECONDS": "1",
+            "NOTIFY_MAX_ATTEMPTS": "3",
+            "NOTIFY_DELIVERY_INTERVAL": "0.2",
+        }
+    )
 
 
 class StackBroker:
@@ -192,8 +221,9 @@ def stack(rabbit_vhost, tmp_path_factory):
     services = Stack({s: ServiceProcess(s) for s in config.SERVICES})
     services.smtp, services.sms = smtp, sms
     # A subscriber bound before anything is published: it sees every message of the suite.
-    services.published = [Collector(owner, f"test-published-{owner}") for owner in ("intake", "investigation",
-                                                                                   "notification")]
+    services.published = [
+        Collector(owner, f"test-published-{owner}") for owner in ("intake", "investigation", "notification")
+    ]
     for service in config.SERVICES:
         fresh_service_database(service)
     try:
@@ -215,10 +245,17 @@ def stack(rabbit_vhost, tmp_path_factory):
 @pytest.fixture(scope="package")
 def complaint():
     def make(**overrides):
-        body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-                "source": "patient_or_family", "summary": "Charged twice for one X-ray",
-                "departments": ["billing_office"],
-                "complainant": {"name": "Wang Fang", "phone": "+86 138 0000 0000", "relation": "self"}}
+        body = {
+            "campus": "east",
+            "channel": "phone",
+            "category": "billing",
+            "severity": "normal",
+            "source": "patient_or_family",
+            "summary": "Charged twice for one X-ray",
+            "departments": ["billing_office"],
+            "complainant": {"name": "Wang Fang", "phone": "+86 138 0000 0000", "relation": "self"},
+        }
         body.update(overrides)
         return body
+
     return make

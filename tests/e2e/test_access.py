@@ -22,8 +22,9 @@ ANY = object()  # a path parameter filled from the test case
 
 def tokens() -> dict[str, str]:
     """One caller per role, all scoped to the east campus (a liaison to east's cardiology)."""
-    return {role: token_for(role, f"matrix-{role}", ("east",), "cardiology" if role == LIAISON else None)
-            for role in ROLES}
+    return {
+        role: token_for(role, f"matrix-{role}", ("east",), "cardiology" if role == LIAISON else None) for role in ROLES
+    }
 
 
 # (service, method, path, roles allowed). {cid} is an east complaint with cardiology assigned.
@@ -58,8 +59,10 @@ ENDPOINTS = [
     ("reporting", "GET", "/reports/summary", {OFFICER, LEADERSHIP, AUDITOR, OPS}),
     ("reporting", "GET", "/reports/monthly?month=2026-11", {OFFICER, LEADERSHIP, AUDITOR, OPS}),
     ("reporting", "POST", "/admin/rebuild", {OPS}),
-    *[(s, "GET", "/events?after=0&limit=1", {SYSTEM, OPS, AUDITOR, OFFICER})
-      for s in ("intake", "investigation", "notification")],
+    *[
+        (s, "GET", "/events?after=0&limit=1", {SYSTEM, OPS, AUDITOR, OFFICER})
+        for s in ("intake", "investigation", "notification")
+    ],
 ]
 
 
@@ -98,11 +101,14 @@ def test_health_and_metrics_need_no_token(stack):
             assert requests.get(f"{process.url}{path}", timeout=5).status_code == 200
 
 
-@pytest.mark.parametrize("header,why", [
-    (None, "a bearer token is required"),
-    ("Basic dXNlcjpwdw==", "must be 'Bearer <token>'"),
-    ("Bearer not.a.jwt", "not valid"),
-])
+@pytest.mark.parametrize(
+    "header,why",
+    [
+        (None, "a bearer token is required"),
+        ("Basic dXNlcjpwdw==", "must be 'Bearer <token>'"),
+        ("Bearer not.a.jwt", "not valid"),
+    ],
+)
 def test_no_token_or_a_malformed_one_is_401(stack, header, why):
     headers = {"Authorization": header} if header else {}
     response = requests.get(f"{stack.intake.url}/complaints", headers=headers, timeout=5)
@@ -112,9 +118,19 @@ def test_no_token_or_a_malformed_one_is_401(stack, header, why):
 
 def test_expired_forged_and_incomplete_tokens_are_401(stack):
     expired = token_for(OFFICER, ttl=-60)
-    forged = jwt.encode({"sub": "mallory", "role": OFFICER, "campuses": ["*"], "iat": 1, "exp": 4102444800,
-                         "iss": "complaints", "aud": "complaints"}, "not-our-key-0123456789abcdef0123456789",
-                        algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "sub": "mallory",
+            "role": OFFICER,
+            "campuses": ["*"],
+            "iat": 1,
+            "exp": 4102444800,
+            "iss": "complaints",
+            "aud": "complaints",
+        },
+        "not-our-key-0123456789abcdef0123456789",
+        algorithm="HS256",
+    )
     liaison_without_department = token_for(LIAISON)
     cases = [(expired, "expired"), (forged, "signature"), (liaison_without_department, "must name the department")]
     for token, why in cases:
@@ -128,8 +144,9 @@ def test_scopes_a_campus_office_sees_only_its_campus_and_a_liaison_only_their_de
     west_officer = token_for(OFFICER, "west-office-head", ("west",))
     assert stack.intake.get(f"/complaints/{east_case}", token=west_officer).status_code == 404
     assert stack.investigation.get(f"/cases/{east_case}", token=west_officer).status_code == 404
-    assert stack.investigation.post(f"/cases/{east_case}/escalate", {"reason": "x"}, token=west_officer).status_code \
-        == 404
+    assert (
+        stack.investigation.post(f"/cases/{east_case}/escalate", {"reason": "x"}, token=west_officer).status_code == 404
+    )
     assert stack.intake.post("/complaints", complaint(campus="east"), token=west_officer).status_code == 403
     listed = stack.intake.get("/complaints", params={"limit": 1000}, token=west_officer).json()["complaints"]
     # every complaint listed concerns west (one reclassified to concern east and west is west's too)
@@ -144,18 +161,32 @@ def test_scopes_a_campus_office_sees_only_its_campus_and_a_liaison_only_their_de
     assert mine and all("cardiology" in c["departments"] for c in mine)
     findings = {"department": "cardiology", "substantiated": "no", "summary": "s", "signed_off_by": "head"}
     assert stack.investigation.post(f"/cases/{east_case}/findings", findings, token=nursing).status_code == 404
-    assert stack.investigation.post(f"/cases/{east_case}/findings", {**findings, "department": "nursing"},
-                                    token=nursing).status_code == 404  # nursing is not on this case
+    assert (
+        stack.investigation.post(
+            f"/cases/{east_case}/findings", {**findings, "department": "nursing"}, token=nursing
+        ).status_code
+        == 404
+    )  # nursing is not on this case
     # Cardiology sees the case, but may not act for another department: that is a refusal, not an unknown id.
-    assert stack.investigation.post(f"/cases/{east_case}/findings", {**findings, "department": "nursing"},
-                                    token=cardiology).status_code == 403
+    assert (
+        stack.investigation.post(
+            f"/cases/{east_case}/findings", {**findings, "department": "nursing"}, token=cardiology
+        ).status_code
+        == 403
+    )
 
 
 def test_erasure_makes_personal_data_unreadable_and_keeps_statistics_and_logs(stack, complaint):
     email, name = "erase.me@example.org", "Erase Me"
-    created = stack.intake.post("/complaints", complaint(
-        departments=[], complainant={"name": name, "email": email, "phone": "13700009999"},
-        patient={"name": "Patient Erase", "mrn": "MRN-ERASE-1"}, summary="Erase Me was overcharged")).json()
+    created = stack.intake.post(
+        "/complaints",
+        complaint(
+            departments=[],
+            complainant={"name": name, "email": email, "phone": "13700009999"},
+            patient={"name": "Patient Erase", "mrn": "MRN-ERASE-1"},
+            summary="Erase Me was overcharged",
+        ),
+    ).json()
     cid = created["complaint_id"]
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
     before = stack.intake.get(f"/complaints/{cid}").json()
@@ -180,38 +211,53 @@ def test_erasure_makes_personal_data_unreadable_and_keeps_statistics_and_logs(st
     import psycopg2
 
     from shared import config
+
     with psycopg2.connect(config.database_url("intake")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT wrapped_key FROM complainant_keys k JOIN complaints c USING (complainant_ref)"
-                    " WHERE c.complaint_id = %s", (cid,))
+        cur.execute(
+            "SELECT wrapped_key FROM complainant_keys k JOIN complaints c USING (complainant_ref)"
+            " WHERE c.complaint_id = %s",
+            (cid,),
+        )
         assert cur.fetchone()[0] is None
         cur.execute("SELECT row_to_json(p)::text FROM complainants p WHERE complaint_id = %s", (cid,))
         assert email not in cur.fetchone()[0]
 
     # A reply can no longer reach them, and says so; the case may close.
-    reply = stack.investigation.post(f"/cases/{cid}/replies", {"contact_person": "east-office-head",
-                                                               "actions_taken": "refund", "result": "refunded"})
+    reply = stack.investigation.post(
+        f"/cases/{cid}/replies", {"contact_person": "east-office-head", "actions_taken": "refund", "result": "refunded"}
+    )
     assert reply.status_code == 201
-    failed = wait_for(lambda: next((n for n in stack.notification.get(
-        "/notifications", params={"complaint_id": cid}).json()["notifications"]
-        if n["purpose"] == "reply" and n["status"] == "failed"), None), what="the reply failing")
+    failed = wait_for(
+        lambda: next(
+            (
+                n
+                for n in stack.notification.get("/notifications", params={"complaint_id": cid}).json()["notifications"]
+                if n["purpose"] == "reply" and n["status"] == "failed"
+            ),
+            None,
+        ),
+        what="the reply failing",
+    )
     assert "erased" in failed["last_error"]
     wait_for(lambda: stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200, what="close")
 
     # Statistics and the audit trail are unchanged; every log still verifies.
     events_after = stack.intake.get("/events", params={"after": 0, "limit": 1000}).json()["events"]
-    assert events_after[:len(events_before)] == events_before
+    assert events_after[: len(events_before)] == events_before
     assert stack.reporting.get("/reports/summary").json()["received"]["total"] >= totals_before
     for service in ("intake", "investigation", "notification"):
-        run = subprocess.run([sys.executable, "-m", "shared.verify_log", service], capture_output=True, text=True,
-                             env=os.environ)
+        run = subprocess.run(
+            [sys.executable, "-m", "shared.verify_log", service], capture_output=True, text=True, env=os.environ
+        )
         assert run.returncode == 0 and "chain intact" in run.stdout, run.stdout + run.stderr
 
 
 def test_writes_are_rate_limited_per_client_and_a_limited_write_changes_nothing(stack, complaint):
     """A second intake replica with tight limits (3 at once, then 1 a minute) on the slot's spare port."""
     port = int(os.environ["INTAKE_PORT"]) + 6
-    limited = ServiceProcess("intake", port=port, env={"RATE_LIMIT_WRITE_BURST": "3",
-                                                       "RATE_LIMIT_WRITES_PER_MINUTE": "1"})
+    limited = ServiceProcess(
+        "intake", port=port, env={"RATE_LIMIT_WRITE_BURST": "3", "RATE_LIMIT_WRITES_PER_MINUTE": "1"}
+    )
     limited.start()
     try:
         head = limited.get("/events", params={"after": 0, "limit": 1}).json()["head"]
@@ -236,8 +282,10 @@ def test_a_liaison_of_a_department_assigned_later_may_read_the_complaint(stack, 
     radiology = token_for(LIAISON, "east-radiology-liaison", ("east",), "radiology")
     assert stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 404  # not (yet) in scope: as unknown
     assert stack.investigation.post(f"/cases/{cid}/assignments", {"departments": ["radiology"]}).status_code == 200
-    wait_for(lambda: stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 200,
-             what="intake following the assignment")
+    wait_for(
+        lambda: stack.intake.get(f"/complaints/{cid}", token=radiology).status_code == 200,
+        what="intake following the assignment",
+    )
     listed = stack.intake.get("/complaints", params={"limit": 1000}, token=radiology).json()["complaints"]
     assert cid in {c["complaint_id"] for c in listed}
 
@@ -251,8 +299,13 @@ def test_a_token_with_an_empty_subject_is_401_on_every_service(stack, subject):
     from shared.auth import authenticator
 
     token = authenticator().mint(subject, OFFICER, ["*"])
-    for service, path in (("intake", "/complaints"), ("investigation", "/cases"), ("notification", "/letters"),
-                          ("reporting", "/reports/summary"), ("intake", "/events")):
+    for service, path in (
+        ("intake", "/complaints"),
+        ("investigation", "/cases"),
+        ("notification", "/letters"),
+        ("reporting", "/reports/summary"),
+        ("intake", "/events"),
+    ):
         response = stack[service].get(path, token=token)
         assert response.status_code == 401, (service, path, response.text)
         assert "subject" in response.json()["error"]
@@ -271,8 +324,10 @@ def test_an_id_out_of_scope_is_answered_as_an_unknown_id_on_every_service(stack,
     created = stack.intake.post("/complaints", complaint(departments=["cardiology"])).json()
     cid, unknown = created["complaint_id"], str(uuid.uuid4())
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
-    wait_for(lambda: stack.notification.get("/notifications", params={"complaint_id": cid}).json()["notifications"],
-             what="the acknowledgement")
+    wait_for(
+        lambda: stack.notification.get("/notifications", params={"complaint_id": cid}).json()["notifications"],
+        what="the acknowledgement",
+    )
     wait_for(lambda: stack.reporting.get(f"/reports/complaints/{cid}").status_code == 200, what="reporting's copy")
     west = token_for(OFFICER, "west-office-head", ("west",))
     nursing = token_for(LIAISON, "east-nursing-liaison", ("east",), "nursing")
@@ -285,8 +340,13 @@ def test_an_id_out_of_scope_is_answered_as_an_unknown_id_on_every_service(stack,
         (west, "investigation", "GET", "/cases/{id}", None),
         (west, "investigation", "POST", "/cases/{id}/escalate", {"reason": "x"}),
         (nursing, "investigation", "GET", "/cases/{id}", None),
-        (nursing, "investigation", "POST", "/cases/{id}/extensions",
-         {"department": "nursing", "requested_days": 3, "reason": "x"}),
+        (
+            nursing,
+            "investigation",
+            "POST",
+            "/cases/{id}/extensions",
+            {"department": "nursing", "requested_days": 3, "reason": "x"},
+        ),
         (west_auditor, "reporting", "GET", "/reports/complaints/{id}", None),
     ]
     for token, service, method, path, body in calls:
@@ -309,8 +369,9 @@ def test_an_id_out_of_scope_is_answered_as_an_unknown_id_on_every_service(stack,
 def _log(stack, service: str, token: str, **params: object) -> list[dict]:
     found: list[dict] = []
     while True:
-        response = stack[service].get("/events", params={"after": found[-1]["sequence"] if found else 0,
-                                                         "limit": 1000, **params}, token=token)
+        response = stack[service].get(
+            "/events", params={"after": found[-1]["sequence"] if found else 0, "limit": 1000, **params}, token=token
+        )
         assert response.status_code == 200, response.text
         page = response.json()["events"]
         found += page
@@ -325,11 +386,16 @@ def campus_cases(stack, complaint):
     for campus in ("east", "west"):
         cid = stack.intake.post("/complaints", complaint(campus=campus, departments=[])).json()["complaint_id"]
         wait_for(lambda cid=cid: stack.investigation.get(f"/cases/{cid}").status_code == 200, what=f"{campus} case")
-        reply = stack.investigation.post(f"/cases/{cid}/replies", {
-            "contact_person": "office", "actions_taken": "the invoice was corrected", "result": "refund paid"})
+        reply = stack.investigation.post(
+            f"/cases/{cid}/replies",
+            {"contact_person": "office", "actions_taken": "the invoice was corrected", "result": "refund paid"},
+        )
         assert reply.status_code == 201, reply.text
-        wait_for(lambda cid=cid: any(e["subject"] == cid for e in _log(stack, "notification", token_for(AUDITOR))),
-                 timeout=30, what=f"{campus} ReplySent")
+        wait_for(
+            lambda cid=cid: any(e["subject"] == cid for e in _log(stack, "notification", token_for(AUDITOR))),
+            timeout=30,
+            what=f"{campus} ReplySent",
+        )
         found[campus] = cid
     return found
 
@@ -343,7 +409,7 @@ def test_a_campus_officer_reads_only_the_events_of_their_campus(stack, campus_ca
     auditors read the whole log; an officer of some campuses the events of complaints there."""
     everything = _log(stack, service, token_for(AUDITOR, "auditor-01", ("*",)))
     assert {campus_cases["east"], campus_cases["west"]} <= {e["subject"] for e in everything}
-    assert _log(stack, service, token_for(OPS, "ops-01", ("*",)))[:len(everything)] == everything  # read later
+    assert _log(stack, service, token_for(OPS, "ops-01", ("*",)))[: len(everything)] == everything  # read later
     west = _log(stack, service, token_for(OFFICER, "west-office-head", ("west",)))
     subjects = {e["subject"] for e in west}
     assert campus_cases["west"] in subjects and campus_cases["east"] not in subjects
@@ -351,7 +417,7 @@ def test_a_campus_officer_reads_only_the_events_of_their_campus(stack, campus_ca
         assert "west" in stack.intake.get(f"/complaints/{subject}").json()["campuses"]
     # Every event of those complaints is there, in sequence order, as the full log has it (read earlier).
     theirs = [e for e in everything if e["subject"] in subjects]
-    assert west[:len(theirs)] == theirs
+    assert west[: len(theirs)] == theirs
     assert [e["sequence"] for e in west] == sorted(e["sequence"] for e in west)
 
 
@@ -390,10 +456,18 @@ def test_the_contact_rpc_answers_notification_only(stack, complaint):
 
     email = "rpc.only@example.org"
     cid = stack.intake.post("/complaints", complaint(complainant={"name": "Rpc Only", "email": email})).json()[
-        "complaint_id"]
+        "complaint_id"
+    ]
     auth = authenticator()
-    refused = [None, "", "not.a.jwt", token_for(OFFICER, "east-office-head", ("*",)), auth.service_token("reporting"),
-               auth.service_token("console"), auth.mint("service:notification", OFFICER, ["*"])]
+    refused = [
+        None,
+        "",
+        "not.a.jwt",
+        token_for(OFFICER, "east-office-head", ("*",)),
+        auth.service_token("reporting"),
+        auth.service_token("console"),
+        auth.mint("service:notification", OFFICER, ["*"]),
+    ]
     # The stack's AMQP_URI is the broker's admin user on the stack's vhost: more than any attacker has.
     with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=20) as cluster:
         for bad in refused:
@@ -407,5 +481,7 @@ def test_the_contact_rpc_answers_notification_only(stack, complaint):
         assert caught.value.exc_type == "CallerNotAllowed"
         granted = cluster.intake.contact_for(cid, token=auth.service_token("notification"))
         assert granted["email"] == email and granted["name"] == "Rpc Only"
-    wait_for(lambda: any(email in m["to"] for m in stack.smtp.messages()),
-             what="the acknowledgement e-mailed with the details notification got from intake")
+    wait_for(
+        lambda: any(email in m["to"] for m in stack.smtp.messages()),
+        what="the acknowledgement e-mailed with the details notification got from intake",
+    )

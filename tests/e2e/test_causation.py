@@ -37,15 +37,26 @@ def act(stack, complaint_id: str, path: str, token: str = AS_OFFICER, **body) ->
 
 
 def test_one_complaint_from_received_to_reply_sent_is_one_chain(stack, complaint):
-    created = stack.intake.post("/complaints", complaint(
-        departments=["cardiology"], complainant={"name": "Li Na", "email": "li.na.chain@example.org"})).json()
+    created = stack.intake.post(
+        "/complaints",
+        complaint(departments=["cardiology"], complainant={"name": "Li Na", "email": "li.na.chain@example.org"}),
+    ).json()
     cid = created["complaint_id"]
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
-    act(stack, cid, "findings", AS_CARDIOLOGY, department="cardiology", substantiated="yes",
-        summary="billed twice", signed_off_by="east-cardiology-head")
+    act(
+        stack,
+        cid,
+        "findings",
+        AS_CARDIOLOGY,
+        department="cardiology",
+        substantiated="yes",
+        summary="billed twice",
+        signed_off_by="east-cardiology-head",
+    )
     act(stack, cid, "replies", contact_person=OFFICER, actions_taken="invoice corrected", result="refund paid")
-    wait_for(lambda: any(e["type"] == "ReplySent" for e in chain(stack, cid)["notification"]), timeout=30,
-             what="ReplySent")
+    wait_for(
+        lambda: any(e["type"] == "ReplySent" for e in chain(stack, cid)["notification"]), timeout=30, what="ReplySent"
+    )
     reopened = act(stack, cid, "follow-up", satisfied=False, note="no apology")  # one request, two events
     assert reopened["events"] == ["FollowUpRecorded", "ComplaintReopened"]
 
@@ -61,8 +72,9 @@ def test_one_complaint_from_received_to_reply_sent_is_one_chain(stack, complaint
     again = one(log["investigation"], "ComplaintReopened")
 
     # correlationid: the complaint's first event, on every event of the chain, in every service
-    assert {e["correlationid"] for e in everything} == {received["id"]}, [(e["type"], e["correlationid"])
-                                                                          for e in everything]
+    assert {e["correlationid"] for e in everything} == {received["id"]}, [
+        (e["type"], e["correlationid"]) for e in everything
+    ]
     # causationid: the causing event ...
     assert opened["causationid"] == received["id"]
     assert sent["causationid"] == issued["id"]
@@ -70,8 +82,9 @@ def test_one_complaint_from_received_to_reply_sent_is_one_chain(stack, complaint
     for by_request in (received, findings, issued, followed):
         assert by_request["causationid"] not in ids, by_request["type"]
     assert followed["causationid"] == again["causationid"]
-    assert len({received["causationid"], findings["causationid"], issued["causationid"],
-                followed["causationid"]}) == 4  # four requests
+    assert (
+        len({received["causationid"], findings["causationid"], issued["causationid"], followed["causationid"]}) == 4
+    )  # four requests
 
 
 def test_a_subscriber_starts_from_now_by_asking_beyond_the_head(stack, complaint):

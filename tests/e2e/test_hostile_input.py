@@ -46,6 +46,7 @@ def refused(response, path: str, status: int = 400) -> None:
 def valid(complaint):
     def make(**overrides):
         return complaint(**{"received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), **overrides})
+
     return make
 
 
@@ -130,8 +131,9 @@ INTAKE_ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("action", "body", "path"), INTAKE_ACTIONS,
-                         ids=[f"{a}-{p}-{i}" for i, (a, _, p) in enumerate(INTAKE_ACTIONS)])
+@pytest.mark.parametrize(
+    ("action", "body", "path"), INTAKE_ACTIONS, ids=[f"{a}-{p}-{i}" for i, (a, _, p) in enumerate(INTAKE_ACTIONS)]
+)
 def test_bad_intake_actions_are_refused_naming_the_field_and_write_nothing(stack, case, action, body, path):
     before, version = head(stack.intake), stack.intake.get(f"/complaints/{case}").json()["version"]
     refused(stack.intake.post(f"/complaints/{case}/{action}", body), path)
@@ -143,12 +145,21 @@ CASE_ACTIONS = [
     ("assignments", {"departments": [NUL]}, "departments.0"),
     ("extensions", {"department": "cardiology", "reason": NUL, "requested_days": 2}, "reason"),
     ("extensions", {"department": NUL, "reason": "waiting for the lab", "requested_days": 2}, "department"),
-    ("findings", {"department": "cardiology", "substantiated": "no", "summary": "checked",
-                  "signed_off_by": NUL}, "signed_off_by"),
-    ("findings", {"department": "cardiology", "substantiated": "no", "summary": LONE,
-                  "signed_off_by": "east-cardiology-head"}, "summary"),
-    ("findings", {"department": "cardiology", "substantiated": "no", "summary": "   ",
-                  "signed_off_by": "east-cardiology-head"}, "summary"),
+    (
+        "findings",
+        {"department": "cardiology", "substantiated": "no", "summary": "checked", "signed_off_by": NUL},
+        "signed_off_by",
+    ),
+    (
+        "findings",
+        {"department": "cardiology", "substantiated": "no", "summary": LONE, "signed_off_by": "east-cardiology-head"},
+        "summary",
+    ),
+    (
+        "findings",
+        {"department": "cardiology", "substantiated": "no", "summary": "   ", "signed_off_by": "east-cardiology-head"},
+        "summary",
+    ),
     ("escalate", {"reason": NUL}, "reason"),
     ("replies", {"contact_person": LONE, "actions_taken": "a", "result": "b"}, "contact_person"),
     ("rectifications", {"department": "cardiology", "description": NUL}, "description"),
@@ -157,8 +168,9 @@ CASE_ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("action", "body", "path"), CASE_ACTIONS,
-                         ids=[f"{a}-{p}-{i}" for i, (a, _, p) in enumerate(CASE_ACTIONS)])
+@pytest.mark.parametrize(
+    ("action", "body", "path"), CASE_ACTIONS, ids=[f"{a}-{p}-{i}" for i, (a, _, p) in enumerate(CASE_ACTIONS)]
+)
 def test_bad_case_actions_are_refused_naming_the_field_and_write_nothing(stack, case, action, body, path):
     version = stack.investigation.get(f"/cases/{case}").json()["version"]
     refused(stack.investigation.post(f"/cases/{case}/{action}", body), path)

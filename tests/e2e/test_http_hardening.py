@@ -67,8 +67,10 @@ def stalled_body(service, headers: dict[str, str]) -> socket.socket:
     """Declares 1000 bytes of body and sends one."""
     sock = connect(service)
     lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    sock.sendall(f"POST /complaints HTTP/1.1\r\nHost: x\r\n{lines}Content-Type: application/json\r\n"
-                 "Content-Length: 1000\r\n\r\n{".encode())
+    sock.sendall(
+        f"POST /complaints HTTP/1.1\r\nHost: x\r\n{lines}Content-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n{".encode()
+    )
     return sock
 
 
@@ -88,8 +90,9 @@ def trickling_head(service) -> socket.socket:
 
 def test_slow_clients_never_starve_health_metrics_or_the_contact_rpc(stack, complaint):
     intake = stack.intake
-    registered = intake.post("/complaints", complaint(complainant={"name": "Slow Client", "phone": "+86 139 1111 2222",
-                                                                   "relation": "self"}))
+    registered = intake.post(
+        "/complaints", complaint(complainant={"name": "Slow Client", "phone": "+86 139 1111 2222", "relation": "self"})
+    )
     assert registered.status_code == 201, registered.text
     cid = registered.json()["complaint_id"]
     auth = _auth(None, {})
@@ -142,9 +145,14 @@ def test_a_chunked_complaint_is_read_like_any_other(stack, complaint):
 
     def chunks() -> Iterator[bytes]:  # requests sends a generator as Transfer-Encoding: chunked
         for start in range(0, len(body), 17):
-            yield body[start:start + 17]
-    response = requests.post(f"{stack.intake.url}/complaints", data=chunks(), timeout=10,
-                             headers=_auth(None, {"headers": {"Content-Type": "application/json"}}))
+            yield body[start : start + 17]
+
+    response = requests.post(
+        f"{stack.intake.url}/complaints",
+        data=chunks(),
+        timeout=10,
+        headers=_auth(None, {"headers": {"Content-Type": "application/json"}}),
+    )
     assert response.status_code == 201, response.text
     assert response.request.headers["Transfer-Encoding"] == "chunked"
     detail = stack.intake.get(f"/complaints/{response.json()['complaint_id']}").json()
@@ -156,8 +164,10 @@ def test_a_chunked_body_beyond_the_limit_gets_413_before_it_ends(stack):
     head = head_of(stack.intake)
     sock = connect(stack.intake)
     auth = _auth(None, {})["Authorization"]
-    sock.sendall(f"POST /complaints HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n".encode())
+    sock.sendall(
+        f"POST /complaints HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
+    )
     chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
     sent = 0
     try:
@@ -178,8 +188,10 @@ def test_a_chunked_body_beyond_the_limit_gets_413_before_it_ends(stack):
 def test_a_declared_body_beyond_the_limit_gets_413_unread(stack):
     sock = connect(stack.intake)
     try:
-        sock.sendall(b"POST /complaints HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 20000000\r\n\r\n")
+        sock.sendall(
+            b"POST /complaints HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 20000000\r\n\r\n"
+        )
         status, headers, body = read_response(sock)
     finally:
         sock.close()
@@ -204,9 +216,14 @@ def test_unknown_routes_and_wrong_methods_answer_the_json_error_body(stack, serv
     assert options.status_code == 204 and "GET" in options.headers["Allow"]
 
 
-@pytest.mark.parametrize("request_line, status", [(b"GARBAGE\r\n\r\n", 400),
-                                                   (b"GET /health/live HTTP/2.0\r\n\r\n", 505),
-                                                   (b"GET /health/live HTTP/x\"y\r\n\r\n", 400)])
+@pytest.mark.parametrize(
+    "request_line, status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /health/live HTTP/2.0\r\n\r\n", 505),
+        (b'GET /health/live HTTP/x"y\r\n\r\n', 400),
+    ],
+)
 def test_a_request_line_that_cannot_be_parsed_gets_the_json_error_body(stack, request_line, status):
     sock = connect(stack.intake)
     try:
@@ -229,8 +246,9 @@ def test_a_method_no_one_knows_is_a_405_and_a_bounded_metric_label(stack):
 
 
 def post_raw(service, path: str, body: bytes, content_type: str = "application/json") -> requests.Response:
-    return requests.post(f"{service.url}{path}", data=body, timeout=10,
-                         headers=_auth(None, {"headers": {"Content-Type": content_type}}))
+    return requests.post(
+        f"{service.url}{path}", data=body, timeout=10, headers=_auth(None, {"headers": {"Content-Type": content_type}})
+    )
 
 
 def test_hostile_json_bodies_are_refused_naming_what_is_wrong_and_write_nothing(stack, complaint):
@@ -248,13 +266,16 @@ def test_hostile_json_bodies_are_refused_naming_what_is_wrong_and_write_nothing(
     assert head_of(stack.intake) == head
 
 
-@pytest.mark.parametrize("service, path, parameter", [
-    ("intake", "/complaints?campus=east&campus=west", "campus"),
-    ("intake", "/events?after=0&after=5", "after"),
-    ("investigation", "/cases?campus=east&campus=east", "campus"),
-    ("notification", "/notifications?complaint_id=a&complaint_id=b", "complaint_id"),
-    ("reporting", "/reports/summary?campus=east&campus=west", "campus"),
-])
+@pytest.mark.parametrize(
+    "service, path, parameter",
+    [
+        ("intake", "/complaints?campus=east&campus=west", "campus"),
+        ("intake", "/events?after=0&after=5", "after"),
+        ("investigation", "/cases?campus=east&campus=east", "campus"),
+        ("notification", "/notifications?complaint_id=a&complaint_id=b", "complaint_id"),
+        ("reporting", "/reports/summary?campus=east&campus=west", "campus"),
+    ],
+)
 def test_a_query_parameter_given_twice_is_a_400_naming_it(stack, service, path, parameter):
     refused = stack[service].get(path)
     assert refused.status_code == 400 and parameter in refused.json()["errors"], refused.text

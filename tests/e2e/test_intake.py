@@ -126,17 +126,31 @@ def _exists(stack, complaint_id: str) -> bool:
 
 
 def test_get_shows_the_complaint_with_complainant_patient_and_history(stack, complaint):
-    cid = register(stack, complaint, received_by=DESK, complainant={
-        "name": "Li Na", "phone": "+86 139 1111 2222", "email": "li.na@example.org", "relation": "daughter"},
-        patient={"name": "Li Wei", "mrn": "MRN-0042"})
+    cid = register(
+        stack,
+        complaint,
+        received_by=DESK,
+        complainant={
+            "name": "Li Na",
+            "phone": "+86 139 1111 2222",
+            "email": "li.na@example.org",
+            "relation": "daughter",
+        },
+        patient={"name": "Li Wei", "mrn": "MRN-0042"},
+    )
     shown = detail(stack, cid)
     assert shown["status"] == "received" and shown["version"] == 1 and shown["campuses"] == ["east"]
-    assert shown["complainant"] == {"name": "Li Na", "phone": "+86 139 1111 2222", "email": "li.na@example.org",
-                                    "relation": "daughter"}
+    assert shown["complainant"] == {
+        "name": "Li Na",
+        "phone": "+86 139 1111 2222",
+        "email": "li.na@example.org",
+        "relation": "daughter",
+    }
     assert shown["patient"] == {"name": "Li Wei", "mrn": "MRN-0042"}
     assert shown["classification_history"] == []
     assert [(h["action"], h["status_after"], h["actor"]) for h in shown["history"]] == [
-        ("register", "received", {"id": DESK, "role": "first_contact"})]
+        ("register", "received", {"id": DESK, "role": "first_contact"})
+    ]
     anonymous = detail(stack, register(stack, complaint, anonymous=True, complainant=None))
     assert anonymous["complainant"] == {"name": None, "phone": None, "email": None, "relation": None}
     assert anonymous["patient"] == {"name": None, "mrn": None}
@@ -148,16 +162,27 @@ def test_resolve_on_spot(stack, complaint):
     cid = register(stack, complaint, received_at=received_at.isoformat())
     before = head(stack)
     resolved_at = received_at + timedelta(minutes=10)
-    body = act(stack, cid, "resolve-on-spot", {"resolution": "double charge refunded at the desk",
-                                               "resolved_by": DESK,
-                                               "resolved_at": resolved_at.astimezone(CST).isoformat()})
+    body = act(
+        stack,
+        cid,
+        "resolve-on-spot",
+        {
+            "resolution": "double charge refunded at the desk",
+            "resolved_by": DESK,
+            "resolved_at": resolved_at.astimezone(CST).isoformat(),
+        },
+    )
     assert body["status"] == "resolved_on_spot" and body["version"] == 2
     event = only_event(stack, before, cid, "ComplaintResolvedOnSpot")
     assert event["streamversion"] == 2
-    assert event["data"] == {"complaint_id": cid, "campus": "east", "resolved_by": DESK,
-                             "resolution": "double charge refunded at the desk",
-                             "resolved_at": resolved_at.isoformat().replace("+00:00", "Z"),
-                             "actor": {"id": DESK, "role": "first_contact"}}
+    assert event["data"] == {
+        "complaint_id": cid,
+        "campus": "east",
+        "resolved_by": DESK,
+        "resolution": "double charge refunded at the desk",
+        "resolved_at": resolved_at.isoformat().replace("+00:00", "Z"),
+        "actor": {"id": DESK, "role": "first_contact"},
+    }
     shown = detail(stack, cid)
     assert shown["status"] == "resolved_on_spot" and shown["version"] == 2
     assert shown["history"][-1]["action"] == "resolve_on_spot"
@@ -176,19 +201,28 @@ def test_resolve_on_spot_defaults_to_now(stack, complaint):
     assert started - timedelta(seconds=1) <= at <= datetime.now(UTC) + timedelta(seconds=1)
 
 
-@pytest.mark.parametrize("reason", ["litigation", "mediation", "handled_elsewhere", "no_specific_facts",
-                                    "criminal_case", "out_of_scope"])
+@pytest.mark.parametrize(
+    "reason", ["litigation", "mediation", "handled_elsewhere", "no_specific_facts", "criminal_case", "out_of_scope"]
+)
 def test_not_accepted(stack, complaint, reason):
     cid = register(stack, complaint)
     before = head(stack)
-    body = act(stack, cid, "not-accepted", {"reason": reason, "route_advice": "told which route applies",
-                                            "decided_by": OFFICER})
+    body = act(
+        stack,
+        cid,
+        "not-accepted",
+        {"reason": reason, "route_advice": "told which route applies", "decided_by": OFFICER},
+    )
     assert body["status"] == "not_accepted"
     event = only_event(stack, before, cid, "ComplaintNotAccepted")
     data = event["data"]
     assert {k: v for k, v in data.items() if k != "decided_at"} == {
-        "complaint_id": cid, "campus": "east", "reason": reason, "route_advice": "told which route applies",
-        "actor": {"id": OFFICER, "role": "complaint_officer"}}
+        "complaint_id": cid,
+        "campus": "east",
+        "reason": reason,
+        "route_advice": "told which route applies",
+        "actor": {"id": OFFICER, "role": "complaint_officer"},
+    }
     assert detail(stack, cid)["status"] == "not_accepted"
     assert cid in listed(stack, status="not_accepted")
 
@@ -197,8 +231,17 @@ def test_not_accepted_as_a_duplicate_of_an_existing_complaint(stack, complaint):
     original = register(stack, complaint)
     cid = register(stack, complaint)
     before = head(stack)
-    act(stack, cid, "not-accepted", {"reason": "duplicate", "route_advice": "handled under the first complaint",
-                                     "decided_by": OFFICER, "duplicate_of": original})
+    act(
+        stack,
+        cid,
+        "not-accepted",
+        {
+            "reason": "duplicate",
+            "route_advice": "handled under the first complaint",
+            "decided_by": OFFICER,
+            "duplicate_of": original,
+        },
+    )
     data = only_event(stack, before, cid, "ComplaintNotAccepted")["data"]
     assert data["reason"] == "duplicate" and data["duplicate_of"] == original
     shown = detail(stack, cid)
@@ -224,15 +267,32 @@ def test_withdraw(stack, complaint, reason):
 def test_reclassify_records_previous_and_current_and_keeps_a_history(stack, complaint):
     cid = register(stack, complaint)
     before = head(stack)
-    body = act(stack, cid, "reclassify", {"category": "medical_quality", "departments": ["cardiology", "nursing"],
-                                          "campuses": ["east", "west"], "note": "a clinical matter",
-                                          "reclassified_by": OFFICER})
+    body = act(
+        stack,
+        cid,
+        "reclassify",
+        {
+            "category": "medical_quality",
+            "departments": ["cardiology", "nursing"],
+            "campuses": ["east", "west"],
+            "note": "a clinical matter",
+            "reclassified_by": OFFICER,
+        },
+    )
     assert body["status"] == "received" and body["category"] == "medical_quality"
     event = only_event(stack, before, cid, "ComplaintReclassified")
-    assert event["data"]["previous"] == {"category": "billing", "severity": "normal",
-                                         "departments": ["billing_office"], "campuses": ["east"]}
-    assert event["data"]["current"] == {"category": "medical_quality", "severity": "normal",
-                                        "departments": ["cardiology", "nursing"], "campuses": ["east", "west"]}
+    assert event["data"]["previous"] == {
+        "category": "billing",
+        "severity": "normal",
+        "departments": ["billing_office"],
+        "campuses": ["east"],
+    }
+    assert event["data"]["current"] == {
+        "category": "medical_quality",
+        "severity": "normal",
+        "departments": ["cardiology", "nursing"],
+        "campuses": ["east", "west"],
+    }
     assert event["data"]["note"] == "a clinical matter"
     assert event["data"]["actor"] == {"id": OFFICER, "role": "complaint_officer"}
 
@@ -244,11 +304,17 @@ def test_reclassify_records_previous_and_current_and_keeps_a_history(stack, comp
 
     shown = detail(stack, cid)
     assert (shown["category"], shown["severity"], shown["departments"], shown["campuses"], shown["version"]) == (
-        "medical_quality", "major", ["cardiology", "nursing"], ["east", "west"], 3)
+        "medical_quality",
+        "major",
+        ["cardiology", "nursing"],
+        ["east", "west"],
+        3,
+    )
     history = shown["classification_history"]
     assert [(h["reclassified_by"], h["changed"], h["note"]) for h in history] == [
         (OFFICER, ["campuses", "category", "departments"], "a clinical matter"),
-        ("west-office-head", ["severity"], None)]
+        ("west-office-head", ["severity"], None),
+    ]
     assert history[0]["previous"] == event["data"]["previous"] and history[1]["current"] == again["data"]["current"]
     assert cid in listed(stack, campus="west", status="received")  # listed under every campus it concerns
 
@@ -264,13 +330,16 @@ def investigation_case(stack, complaint_id: str) -> dict | None:
 def test_closing_by_investigation_is_followed_and_refuses_intake_actions(stack, complaint):
     cid = register(stack, complaint, departments=[], complainant=None)
     wait_for(lambda: investigation_case(stack, cid), what="the case opened")
-    reply = stack.investigation.post(f"/cases/{cid}/replies", {"contact_person": OFFICER, "actions_taken": "checked",
-                                                                "result": "explained"})
+    reply = stack.investigation.post(
+        f"/cases/{cid}/replies", {"contact_person": OFFICER, "actions_taken": "checked", "result": "explained"}
+    )
     assert reply.status_code == 201, reply.text
     closing = stack.investigation.post(f"/cases/{cid}/close", {"outcome": "answered"}, token=caller(OFFICER))
     assert closing.status_code == 200, closing.text
-    shown = wait_for(lambda: (lambda c: c if c["status"] == "closed" else None)(detail(stack, cid)),
-                     what="intake following the close")
+    shown = wait_for(
+        lambda: (lambda c: c if c["status"] == "closed" else None)(detail(stack, cid)),
+        what="intake following the close",
+    )
     assert shown["history"][-1]["action"] == "closed"
     assert shown["history"][-1]["actor"] == {"id": OFFICER, "role": "complaint_officer"}
     assert cid in listed(stack, status="closed")
@@ -281,13 +350,21 @@ def test_closing_by_investigation_is_followed_and_refuses_intake_actions(stack, 
 
 def test_reopening_by_investigation_is_followed_and_allows_intake_actions_again(stack, complaint):
     cid = register(stack, complaint)
-    act(stack, cid, "not-accepted", {"reason": "no_specific_facts", "route_advice": "bring the bill",
-                                     "decided_by": OFFICER})
+    act(
+        stack,
+        cid,
+        "not-accepted",
+        {"reason": "no_specific_facts", "route_advice": "bring the bill", "decided_by": OFFICER},
+    )
     reopen = {"reason": "new_facts", "note": "the bill was found"}
-    wait_for(lambda: stack.investigation.post(f"/cases/{cid}/reopen", reopen).status_code == 200,
-             what="investigation reopening the not-accepted complaint")
-    shown = wait_for(lambda: (lambda c: c if c["status"] == "reopened" else None)(detail(stack, cid)),
-                     what="intake following the reopening")
+    wait_for(
+        lambda: stack.investigation.post(f"/cases/{cid}/reopen", reopen).status_code == 200,
+        what="investigation reopening the not-accepted complaint",
+    )
+    shown = wait_for(
+        lambda: (lambda c: c if c["status"] == "reopened" else None)(detail(stack, cid)),
+        what="intake following the reopening",
+    )
     assert shown["history"][-1]["action"] == "reopened"
     assert shown["history"][-1]["details"]["reason"] == "new_facts"
     assert cid in listed(stack, status="reopened")
@@ -337,8 +414,12 @@ def test_a_case_closed_after_intake_ended_the_complaint_keeps_intake_s_outcome(s
 
     cid = register(stack, complaint)
     act(stack, cid, "withdraw", {"withdrawn_by": OFFICER})
-    event = new_event("investigation", "ComplaintClosed", cid,
-                      {"complaint_id": cid, "campus": "east", "closed_at": datetime.now(UTC).isoformat()})
+    event = new_event(
+        "investigation",
+        "ComplaintClosed",
+        cid,
+        {"complaint_id": cid, "campus": "east", "closed_at": datetime.now(UTC).isoformat()},
+    )
     conn = psycopg2.connect(config.database_url("intake"))
     try:
         with conn, conn.cursor() as cur:
@@ -356,32 +437,44 @@ def fresh(stack, complaint):
     return register(stack, complaint)
 
 
-@pytest.mark.parametrize("body,fields", [
-    ({"resolved_by": DESK}, {"resolution"}),
-    ({"resolution": "   ", "resolved_by": DESK}, {"resolution"}),
-    ({"resolution": "x" * 4001, "resolved_by": DESK}, {"resolution"}),
-    ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2026-11-20T09:30:00"}, {"resolved_at"}),
-    ({"resolution": "done", "resolved_by": DESK, "resolved_at": "yesterday"}, {"resolved_at"}),
-    ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2020-01-01T00:00:00Z"}, {"resolved_at"}),
-    ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2099-01-01T00:00:00+08:00"}, {"resolved_at"}),
-    ({"resolution": "done", "resolved_by": DESK, "campus": "east"}, {"campus"}),
-    ({"resolution": 12, "resolved_by": ["a"]}, {"resolution", "resolved_by"}),
-])
+@pytest.mark.parametrize(
+    "body,fields",
+    [
+        ({"resolved_by": DESK}, {"resolution"}),
+        ({"resolution": "   ", "resolved_by": DESK}, {"resolution"}),
+        ({"resolution": "x" * 4001, "resolved_by": DESK}, {"resolution"}),
+        ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2026-11-20T09:30:00"}, {"resolved_at"}),
+        ({"resolution": "done", "resolved_by": DESK, "resolved_at": "yesterday"}, {"resolved_at"}),
+        ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2020-01-01T00:00:00Z"}, {"resolved_at"}),
+        ({"resolution": "done", "resolved_by": DESK, "resolved_at": "2099-01-01T00:00:00+08:00"}, {"resolved_at"}),
+        ({"resolution": "done", "resolved_by": DESK, "campus": "east"}, {"campus"}),
+        ({"resolution": 12, "resolved_by": ["a"]}, {"resolution", "resolved_by"}),
+    ],
+)
 def test_resolve_on_spot_refuses_bad_input(stack, fresh, body, fields):
     assert set(refused(stack, fresh, "resolve-on-spot", body, 400)["errors"]) == fields
 
 
-@pytest.mark.parametrize("body,fields", [
-    ({"route_advice": "r", "decided_by": OFFICER}, {"reason"}),
-    ({"reason": "too_late", "route_advice": "r", "decided_by": OFFICER}, {"reason"}),
-    ({"reason": "litigation", "decided_by": OFFICER}, {"route_advice"}),
-    ({"reason": "litigation", "route_advice": "", "decided_by": OFFICER}, {"route_advice"}),
-    ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER}, {"duplicate_of"}),
-    ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": "abc"}, {"duplicate_of"}),
-    ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": UNKNOWN}, {"duplicate_of"}),
-    ({"reason": "litigation", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": UNKNOWN}, {"duplicate_of"}),
-    ({"reason": "litigation", "route_advice": "r", "decided_by": OFFICER, "decided_at": "now"}, {"decided_at"}),
-])
+@pytest.mark.parametrize(
+    "body,fields",
+    [
+        ({"route_advice": "r", "decided_by": OFFICER}, {"reason"}),
+        ({"reason": "too_late", "route_advice": "r", "decided_by": OFFICER}, {"reason"}),
+        ({"reason": "litigation", "decided_by": OFFICER}, {"route_advice"}),
+        ({"reason": "litigation", "route_advice": "", "decided_by": OFFICER}, {"route_advice"}),
+        ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER}, {"duplicate_of"}),
+        ({"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": "abc"}, {"duplicate_of"}),
+        (
+            {"reason": "duplicate", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": UNKNOWN},
+            {"duplicate_of"},
+        ),
+        (
+            {"reason": "litigation", "route_advice": "r", "decided_by": OFFICER, "duplicate_of": UNKNOWN},
+            {"duplicate_of"},
+        ),
+        ({"reason": "litigation", "route_advice": "r", "decided_by": OFFICER, "decided_at": "now"}, {"decided_at"}),
+    ],
+)
 def test_not_accepted_refuses_bad_input(stack, fresh, body, fields):
     assert set(refused(stack, fresh, "not-accepted", body, 400)["errors"]) == fields
 
@@ -392,42 +485,51 @@ def test_not_accepted_refuses_a_duplicate_of_itself(stack, fresh):
     assert errors == {"duplicate_of": ["a complaint cannot duplicate itself"]}
 
 
-@pytest.mark.parametrize("body,fields", [
-    ({"withdrawn_by": ""}, {"withdrawn_by"}),
-    ({"withdrawn_by": "x" * 129}, {"withdrawn_by"}),
-    ({"withdrawn_by": OFFICER, "reason": "x" * 4001}, {"reason"}),
-    ({"withdrawn_by": OFFICER, "reason": None}, {"reason"}),
-    ({"withdrawn_by": OFFICER, "when": "now"}, {"when"}),
-])
+@pytest.mark.parametrize(
+    "body,fields",
+    [
+        ({"withdrawn_by": ""}, {"withdrawn_by"}),
+        ({"withdrawn_by": "x" * 129}, {"withdrawn_by"}),
+        ({"withdrawn_by": OFFICER, "reason": "x" * 4001}, {"reason"}),
+        ({"withdrawn_by": OFFICER, "reason": None}, {"reason"}),
+        ({"withdrawn_by": OFFICER, "when": "now"}, {"when"}),
+    ],
+)
 def test_withdraw_refuses_bad_input(stack, fresh, body, fields):
     assert set(refused(stack, fresh, "withdraw", body, 400)["errors"]) == fields
 
 
-@pytest.mark.parametrize("body,fields", [
-    ({"category": "food", "reclassified_by": OFFICER}, {"category"}),
-    ({"severity": "urgent", "reclassified_by": OFFICER}, {"severity"}),
-    ({"departments": ["astrology"], "reclassified_by": OFFICER}, {"departments"}),
-    ({"departments": ["nursing", "nursing"], "reclassified_by": OFFICER}, {"departments"}),
-    ({"departments": "nursing", "reclassified_by": OFFICER}, {"departments"}),
-    ({"campuses": ["north"], "reclassified_by": OFFICER}, {"campuses"}),
-    ({"campuses": ["west"], "reclassified_by": OFFICER}, {"campuses"}),  # without its own campus
-    ({"campuses": [], "reclassified_by": OFFICER}, {"campuses"}),
-    ({"reclassified_by": OFFICER}, {"_schema"}),
-    ({"note": "nothing else", "reclassified_by": OFFICER}, {"_schema"}),
-    ({"category": "billing", "reclassified_by": OFFICER}, {"category"}),  # unchanged
-    ({"category": "billing", "severity": "normal", "reclassified_by": OFFICER}, {"category", "severity"}),
-    ({"departments": ["billing_office"], "campuses": ["east"], "reclassified_by": OFFICER},
-     {"departments", "campuses"}),
-    ({"severity": "major", "reclassified_by": OFFICER, "reference": "X"}, {"reference"}),
-])
+@pytest.mark.parametrize(
+    "body,fields",
+    [
+        ({"category": "food", "reclassified_by": OFFICER}, {"category"}),
+        ({"severity": "urgent", "reclassified_by": OFFICER}, {"severity"}),
+        ({"departments": ["astrology"], "reclassified_by": OFFICER}, {"departments"}),
+        ({"departments": ["nursing", "nursing"], "reclassified_by": OFFICER}, {"departments"}),
+        ({"departments": "nursing", "reclassified_by": OFFICER}, {"departments"}),
+        ({"campuses": ["north"], "reclassified_by": OFFICER}, {"campuses"}),
+        ({"campuses": ["west"], "reclassified_by": OFFICER}, {"campuses"}),  # without its own campus
+        ({"campuses": [], "reclassified_by": OFFICER}, {"campuses"}),
+        ({"reclassified_by": OFFICER}, {"_schema"}),
+        ({"note": "nothing else", "reclassified_by": OFFICER}, {"_schema"}),
+        ({"category": "billing", "reclassified_by": OFFICER}, {"category"}),  # unchanged
+        ({"category": "billing", "severity": "normal", "reclassified_by": OFFICER}, {"category", "severity"}),
+        (
+            {"departments": ["billing_office"], "campuses": ["east"], "reclassified_by": OFFICER},
+            {"departments", "campuses"},
+        ),
+        ({"severity": "major", "reclassified_by": OFFICER, "reference": "X"}, {"reference"}),
+    ],
+)
 def test_reclassify_refuses_bad_input(stack, fresh, body, fields):
     assert set(refused(stack, fresh, "reclassify", body, 400)["errors"]) == fields
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_every_action_refuses_a_body_that_is_not_a_json_object(stack, fresh, action):
-    errors = refused(stack, fresh, action, None, 400, data=b"{oops",
-                     headers={"Content-Type": "application/json"})["errors"]
+    errors = refused(stack, fresh, action, None, 400, data=b"{oops", headers={"Content-Type": "application/json"})[
+        "errors"
+    ]
     assert "_body" in errors
     assert "_body" in refused(stack, fresh, action, ["a", "list"], 400)["errors"]
 
@@ -439,8 +541,10 @@ def test_every_action_on_an_unknown_complaint_is_404(stack, action, complaint_id
     assert complaint_id in answer["error"]
 
 
-@pytest.mark.parametrize("ended_by,ended_state", [
-    ("resolve-on-spot", "resolved_on_spot"), ("not-accepted", "not_accepted"), ("withdraw", "withdrawn")])
+@pytest.mark.parametrize(
+    "ended_by,ended_state",
+    [("resolve-on-spot", "resolved_on_spot"), ("not-accepted", "not_accepted"), ("withdraw", "withdrawn")],
+)
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_every_action_is_refused_once_intake_ended_the_complaint(stack, fresh, ended_by, ended_state, action):
     act(stack, fresh, ended_by, ACTIONS[ended_by])
@@ -452,12 +556,19 @@ def test_reading_refuses_unknown_ids_and_filters(stack, complaint):
     snapshot = Unchanged(stack)
     assert stack.intake.get(f"/complaints/{UNKNOWN}").status_code == 404
     assert stack.intake.get("/complaints/not-a-uuid").status_code == 404
-    for params, field in [({"status": "open"}, "status"), ({"campus": "north"}, "campus"),
-                          ({"limit": "0"}, "limit"), ({"colour": "red"}, "colour")]:
+    for params, field in [
+        ({"status": "open"}, "status"),
+        ({"campus": "north"}, "campus"),
+        ({"limit": "0"}, "limit"),
+        ({"colour": "red"}, "colour"),
+    ]:
         response = stack.intake.get("/complaints", params=params)
         assert response.status_code == 400 and set(response.json()["errors"]) == {field}, response.text
-    for bad, field in [({"category": "food"}, "category"), ({"source": "rumour"}, "source"),
-                       ({"received_at": "2099-01-01T00:00:00Z"}, "received_at")]:
+    for bad, field in [
+        ({"category": "food"}, "category"),
+        ({"source": "rumour"}, "source"),
+        ({"received_at": "2099-01-01T00:00:00Z"}, "received_at"),
+    ]:
         response = stack.intake.post("/complaints", complaint(**bad))
         assert response.status_code == 400 and set(response.json()["errors"]) == {field}, response.text
     snapshot.check()
@@ -467,19 +578,41 @@ def test_reading_refuses_unknown_ids_and_filters(stack, complaint):
 
 
 def test_contact_for_over_nameko_rpc(stack, complaint):
-    cid = register(stack, complaint, complainant={"name": "Chen Jie", "phone": "+86 137 0000 1111",
-                                                  "email": "chen.jie@example.org", "relation": "son"})
+    cid = register(
+        stack,
+        complaint,
+        complainant={
+            "name": "Chen Jie",
+            "phone": "+86 137 0000 1111",
+            "email": "chen.jie@example.org",
+            "relation": "son",
+        },
+    )
     anonymous = register(stack, complaint, anonymous=True, complainant=None, patient={"name": "P", "mrn": "M-1"})
     silent = register(stack, complaint, complainant=None)
     reference = detail(stack, cid)["reference"]
     token = authenticator().service_token("notification")  # intake answers notification only (test_access.py)
     with ClusterRpcProxy({"AMQP_URI": os.environ["AMQP_URI"]}, timeout=20) as cluster:
         assert cluster.intake.contact_for(cid, token=token) == {
-            "anonymous": False, "name": "Chen Jie", "phone": "+86 137 0000 1111", "email": "chen.jie@example.org",
-            "relation": "son", "campus": "east", "reference": reference, "erased": False}
+            "anonymous": False,
+            "name": "Chen Jie",
+            "phone": "+86 137 0000 1111",
+            "email": "chen.jie@example.org",
+            "relation": "son",
+            "campus": "east",
+            "reference": reference,
+            "erased": False,
+        }
         assert cluster.intake.contact_for(anonymous, token=token) == {
-            "anonymous": True, "name": None, "phone": None, "email": None, "relation": None, "campus": "east",
-            "reference": detail(stack, anonymous)["reference"], "erased": False}
+            "anonymous": True,
+            "name": None,
+            "phone": None,
+            "email": None,
+            "relation": None,
+            "campus": "east",
+            "reference": detail(stack, anonymous)["reference"],
+            "erased": False,
+        }
         assert cluster.intake.contact_for(silent, token=token)["name"] is None
         for unknown in (UNKNOWN, "not-a-uuid"):
             with pytest.raises(RemoteError) as caught:
@@ -494,8 +627,9 @@ def test_concurrent_registrations_get_distinct_consecutive_references(stack, com
     received_at = "2026-06-15T10:00:00+08:00"  # one campus, one year, whatever the date of the run
 
     def post(n: int) -> dict:
-        response = stack.intake.post("/complaints", complaint(campus="west", summary=f"concurrent {n}",
-                                                              received_at=received_at))
+        response = stack.intake.post(
+            "/complaints", complaint(campus="west", summary=f"concurrent {n}", received_at=received_at)
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -513,8 +647,11 @@ def test_concurrent_registrations_get_distinct_consecutive_references(stack, com
 def test_concurrent_actions_on_one_complaint_are_serialised(stack, complaint):
     cid = register(stack, complaint)
     before = head(stack)
-    attempts = [("resolve-on-spot", ACTIONS["resolve-on-spot"]), ("withdraw", ACTIONS["withdraw"]),
-                ("not-accepted", ACTIONS["not-accepted"])] * 4
+    attempts = [
+        ("resolve-on-spot", ACTIONS["resolve-on-spot"]),
+        ("withdraw", ACTIONS["withdraw"]),
+        ("not-accepted", ACTIONS["not-accepted"]),
+    ] * 4
 
     def post(attempt: tuple[str, dict]) -> int:
         return stack.intake.post(f"/complaints/{cid}/{attempt[0]}", attempt[1]).status_code

@@ -49,9 +49,16 @@ def act(stack, complaint_id: str, path: str, status: int = 200, token: str = AS_
 
 def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stack, complaint):
     received_at = (datetime.now(UTC) - timedelta(days=21)).isoformat()
-    created = stack.intake.post("/complaints", complaint(
-        severity="major", category="medical_quality", departments=["cardiology"], received_at=received_at,
-        complainant=None)).json()
+    created = stack.intake.post(
+        "/complaints",
+        complaint(
+            severity="major",
+            category="medical_quality",
+            departments=["cardiology"],
+            received_at=received_at,
+            complainant=None,
+        ),
+    ).json()
     cid = created["complaint_id"]
 
     # Major: escalated on receipt. Received three weeks ago: the first reply is already past → breached, once.
@@ -69,8 +76,16 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
 
     # A second department now: its own 5 working days, and an extension asked in time, granted.
     act(stack, cid, "assignments", departments=["nursing"])
-    extension = act(stack, cid, "extensions", 201, department="nursing", reason="waiting for the night shift",
-                    requested_days=3, token=AS_NURSING)
+    extension = act(
+        stack,
+        cid,
+        "extensions",
+        201,
+        department="nursing",
+        reason="waiting for the night shift",
+        requested_days=3,
+        token=AS_NURSING,
+    )
     nursing_before = next(d for d in case(stack, cid)["deadlines"] if d["key"] == "investigation:nursing")
     assert nursing_before["on_hold"] is True
     act(stack, cid, f"extensions/{extension['extension_id']}/decision", granted=True, note="ok")
@@ -79,14 +94,37 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
 
     # Findings from both, in time. Then the reply (nobody to deliver to: no contact details).
     act(stack, cid, "replies", 409, contact_person=OFFICER, actions_taken="x", result="y")
-    act(stack, cid, "findings", department="cardiology", substantiated="partly", summary="ECG read late",
-        signed_off_by="east-cardiology-head", token=AS_CARDIOLOGY)
-    act(stack, cid, "findings", department="nursing", substantiated="no", summary="care as planned",
-        signed_off_by="east-nursing-head", token=AS_NURSING)
+    act(
+        stack,
+        cid,
+        "findings",
+        department="cardiology",
+        substantiated="partly",
+        summary="ECG read late",
+        signed_off_by="east-cardiology-head",
+        token=AS_CARDIOLOGY,
+    )
+    act(
+        stack,
+        cid,
+        "findings",
+        department="nursing",
+        substantiated="no",
+        summary="care as planned",
+        signed_off_by="east-nursing-head",
+        token=AS_NURSING,
+    )
     findings = [e["data"] for e in events_of(stack, cid) if e["type"] == "FindingsSubmitted"]
     assert {f["department"]: f["on_time"] for f in findings} == {"cardiology": True, "nursing": True}
-    act(stack, cid, "replies", 201, contact_person=OFFICER, actions_taken="ECG process changed",
-        result="partly substantiated")
+    act(
+        stack,
+        cid,
+        "replies",
+        201,
+        contact_person=OFFICER,
+        actions_taken="ECG process changed",
+        result="partly substantiated",
+    )
 
     # A rectification, ordered and completed; closing waits for it.
     rect = act(stack, cid, "rectifications", 201, department="cardiology", description="read every ECG in 1h")
@@ -118,8 +156,9 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     assert actors["ComplaintClosed"] == {"id": OFFICER, "role": "complaint_officer"}
     assert actors["DeadlineBreached"] == {"id": "system", "role": "system"}
     assert all(e["data"].get("campus") == "east" for e in log)
-    wait_for(lambda: stack.intake.get(f"/complaints/{cid}").json()["status"] == "closed",
-             what="intake following the close")
+    wait_for(
+        lambda: stack.intake.get(f"/complaints/{cid}").json()["status"] == "closed", what="intake following the close"
+    )
 
 
 def test_actions_refused_in_the_wrong_state_name_the_state_and_change_nothing(stack, complaint):
@@ -130,38 +169,44 @@ def test_actions_refused_in_the_wrong_state_name_the_state_and_change_nothing(st
         ("follow-up", {"satisfied": True}, "the case is open"),
         ("close", {}, "the case is open"),
         ("reopen", {"reason": "new_facts"}, "the case is open"),
-        ("findings", {"department": "cardiology", "substantiated": "yes", "summary": "s",
-                      "signed_off_by": "h"}, "cardiology is not assigned"),
-        ("extensions", {"department": "cardiology", "reason": "r", "requested_days": 2},
-         "cardiology is not assigned"),
+        (
+            "findings",
+            {"department": "cardiology", "substantiated": "yes", "summary": "s", "signed_off_by": "h"},
+            "cardiology is not assigned",
+        ),
+        ("extensions", {"department": "cardiology", "reason": "r", "requested_days": 2}, "cardiology is not assigned"),
     ]
     for path, body, why in refusals:
         response = stack.investigation.post(f"/cases/{cid}/{path}", body)
         assert response.status_code == 409, (path, response.text)
         assert response.json()["state"] == "open" and why in response.json()["error"], (path, response.text)
-    unknown = [("extensions/00000000-0000-0000-0000-000000000001/decision", {"granted": True}),
-               ("rectifications/00000000-0000-0000-0000-000000000001/complete", {}),
-               ("disputes/00000000-0000-0000-0000-000000000001/settle",
-                {"compensation_amount": "10.00"})]
+    unknown = [
+        ("extensions/00000000-0000-0000-0000-000000000001/decision", {"granted": True}),
+        ("rectifications/00000000-0000-0000-0000-000000000001/complete", {}),
+        ("disputes/00000000-0000-0000-0000-000000000001/settle", {"compensation_amount": "10.00"}),
+    ]
     for path, body in unknown:
         assert stack.investigation.post(f"/cases/{cid}/{path}", body).status_code == 404, path
-    bad = [("assignments", {"departments": ["astrology"]}, "departments"),
-           ("assignments", {"departments": []}, "departments"),
-           ("assignments", {"departments": ["nursing"], "actor": OFFICER}, "actor"),  # who acts is the token
-           ("extensions", {"department": "nursing", "reason": "r", "requested_days": 0},
-            "requested_days"),
-           ("findings", {"department": "nursing", "substantiated": "maybe", "summary": "s", "signed_off_by": "h"},
-            "substantiated"),
-           ("disputes", {"route": "duel"}, "route"),
-           ("follow-up", {"satisfied": "yes"}, "satisfied"),
-           ("rectifications", {"department": "nursing", "description": "d", "extra": 1}, "extra")]
+    bad = [
+        ("assignments", {"departments": ["astrology"]}, "departments"),
+        ("assignments", {"departments": []}, "departments"),
+        ("assignments", {"departments": ["nursing"], "actor": OFFICER}, "actor"),  # who acts is the token
+        ("extensions", {"department": "nursing", "reason": "r", "requested_days": 0}, "requested_days"),
+        (
+            "findings",
+            {"department": "nursing", "substantiated": "maybe", "summary": "s", "signed_off_by": "h"},
+            "substantiated",
+        ),
+        ("disputes", {"route": "duel"}, "route"),
+        ("follow-up", {"satisfied": "yes"}, "satisfied"),
+        ("rectifications", {"department": "nursing", "description": "d", "extra": 1}, "extra"),
+    ]
     for path, body, field in bad:
         response = stack.investigation.post(f"/cases/{cid}/{path}", body)
         assert response.status_code == 400, (path, response.text)
         assert field in response.json()["errors"], (path, response.text)
     assert stack.investigation.post("/cases/not-a-uuid/close", {}).status_code == 404
-    assert stack.investigation.post("/cases/00000000-0000-0000-0000-000000000000/close",
-                                    {}).status_code == 404
+    assert stack.investigation.post("/cases/00000000-0000-0000-0000-000000000000/close", {}).status_code == 404
     after = case(stack, cid)
     assert after["version"] == before["version"] and after["deadlines"] == before["deadlines"]
 
@@ -181,15 +226,18 @@ def test_a_late_letter_naming_a_department_gives_it_5_working_days_from_registra
     calendar = calendar_from_config("east", {"timezone": "Asia/Shanghai"})
     received_at = datetime.now(UTC) - timedelta(days=6)
     before = datetime.now(UTC)
-    cid = stack.intake.post("/complaints", complaint(channel="letter", departments=["cardiology"],
-                                                     received_at=received_at.isoformat())).json()["complaint_id"]
+    cid = stack.intake.post(
+        "/complaints", complaint(channel="letter", departments=["cardiology"], received_at=received_at.isoformat())
+    ).json()["complaint_id"]
     wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="case")
     [opened] = [e["data"] for e in events_of(stack, cid) if e["type"] == "InvestigationOpened"]
     assigned_at = at(opened["assigned_at"])
     assert before <= assigned_at <= datetime.now(UTC)
     deadlines = {d["key"]: d for d in case(stack, cid)["deadlines"]}
-    assert deadlines["investigation:cardiology"]["last_day"] == \
-        calendar.add_working_days(assigned_at, 5).last_day.isoformat()
+    assert (
+        deadlines["investigation:cardiology"]["last_day"]
+        == calendar.add_working_days(assigned_at, 5).last_day.isoformat()
+    )
     assert at(deadlines["investigation:cardiology"]["started_at"]) == assigned_at
     # The first reply still counts from receipt.
     assert deadlines["first_reply"]["last_day"] == calendar.add_working_days(received_at, 5).last_day.isoformat()
@@ -198,12 +246,16 @@ def test_a_late_letter_naming_a_department_gives_it_5_working_days_from_registra
 def test_investigation_refuses_to_start_with_an_announced_schedule_for_a_year_the_library_covers(tmp_path):
     config = json.loads(hospital_config_path().read_text(encoding="utf-8"))
     config["campuses"]["east"].setdefault("calendar", {})["announced_years"] = {
-        "2026": {"holidays": ["2026-10-09"], "workdays": []}}
+        "2026": {"holidays": ["2026-10-09"], "workdays": []}
+    }
     path = tmp_path / "hospital.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     env = {**os.environ, "HOSPITAL_CONFIG": str(path), "INVESTIGATION_PORT": "0"}
-    run = subprocess.run([sys.executable, "-m", "shared.run", "investigation"], env=env, capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "shared.run", "investigation"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode != 0
-    assert "hospital configuration, campus 'east', calendar: announced_years.2026: chinesecalendar 1.11.0 " \
-           "already covers 2026" in run.stderr
+    assert (
+        "hospital configuration, campus 'east', calendar: announced_years.2026: chinesecalendar 1.11.0 "
+        "already covers 2026" in run.stderr
+    )

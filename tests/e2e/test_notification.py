@@ -33,9 +33,11 @@ def note(stack, complaint_id: str, purpose: str) -> dict | None:
 
 def settled(stack, complaint_id: str, purpose: str) -> dict:
     """The notification once it stopped being pending (or being sent: ``sending`` is a claim in flight)."""
-    return wait_for(lambda: (n := note(stack, complaint_id, purpose)) and n["status"] not in ("pending", "sending")
-                    and n,
-                    timeout=30, what=f"{purpose} settled")
+    return wait_for(
+        lambda: (n := note(stack, complaint_id, purpose)) and n["status"] not in ("pending", "sending") and n,
+        timeout=30,
+        what=f"{purpose} settled",
+    )
 
 
 def events(stack, complaint_id: str, event_type: str) -> list[dict]:
@@ -48,9 +50,10 @@ def mails_to(stack, address: str, needle: str = "") -> list[dict]:
 
 
 def reply_to(stack, complaint_id: str, **extra) -> str:
-    response = stack.investigation.post(f"/cases/{complaint_id}/replies", {
-        "contact_person": OFFICER, "actions_taken": "the invoice was corrected", "result": "refund paid",
-        **extra})
+    response = stack.investigation.post(
+        f"/cases/{complaint_id}/replies",
+        {"contact_person": OFFICER, "actions_taken": "the invoice was corrected", "result": "refund paid", **extra},
+    )
     assert response.status_code == 201, response.text
     return response.json()["reply_id"]
 
@@ -79,8 +82,15 @@ def test_a_reply_by_email_is_delivered_stops_the_clock_and_lets_the_case_close(s
     assert email not in str(replied) and "Li Na" not in str(replied)
 
     # ReplySent stops investigation's first-reply clock; the case may now close.
-    wait_for(lambda: next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"]
-                          if d["key"] == "first_reply")["status"] == "met", what="first reply met")
+    wait_for(
+        lambda: (
+            next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"] if d["key"] == "first_reply")[
+                "status"
+            ]
+            == "met"
+        ),
+        what="first reply met",
+    )
     assert stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200
 
 
@@ -103,8 +113,10 @@ def test_smtp_down_is_retried_then_reported_as_failed(stack, complaint):
     finally:
         stack.smtp.start()
     # The office sees it; investigation knows the reply could not be delivered and lets the case close.
-    wait_for(lambda: stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200,
-             what="close after a failed delivery")
+    wait_for(
+        lambda: stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200,
+        what="close after a failed delivery",
+    )
 
 
 def test_sms_gateway_500_then_recovering_is_sent_on_a_retry(stack, complaint):
@@ -174,10 +186,18 @@ def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
     again = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {})
     assert again.status_code == 409 and again.json()["state"] == "sent"
     assert events(stack, cid, "ReplySent")[0]["data"]["channel"] == "letter"
-    wait_for(lambda: next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"]
-                          if d["key"] == "first_reply")["status"] in ("met", "met_late"), what="first reply met")
-    assert stack.notification.post(f"/letters/{letter['notification_id']}/posted",
-                                   {"actor": OFFICER}).status_code == 400  # who posted it is the token
+    wait_for(
+        lambda: (
+            next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"] if d["key"] == "first_reply")[
+                "status"
+            ]
+            in ("met", "met_late")
+        ),
+        what="first reply met",
+    )
+    assert (
+        stack.notification.post(f"/letters/{letter['notification_id']}/posted", {"actor": OFFICER}).status_code == 400
+    )  # who posted it is the token
     assert stack.notification.get("/letters/not-a-uuid").status_code == 404
     assert stack.notification.get("/letters", params={"status": "lost"}).status_code == 400
 
@@ -186,14 +206,17 @@ def test_staff_are_told_escalations_rectifications_and_breaches(stack, complaint
     past = (datetime.now(UTC) - timedelta(days=21)).isoformat()
     created = registered(stack, complaint, severity="major", received_at=past, complainant=None)
     cid = created["complaint_id"]
-    wait_for(lambda: len([n for n in notes(stack, cid) if n["purpose"] == "escalation" and n["status"] == "sent"])
-             == 2, what="both leaders told")
+    wait_for(
+        lambda: len([n for n in notes(stack, cid) if n["purpose"] == "escalation" and n["status"] == "sent"]) == 2,
+        what="both leaders told",
+    )
     for leader in ("leadership@demo-hospital.example", "quality-vp@demo-hospital.example"):
         assert len(mails_to(stack, leader, cid)) == 1
     assert settled(stack, cid, "breach_alert")["status"] == "sent"  # first reply, received three weeks ago
     assert mails_to(stack, "complaints-east@demo-hospital.example", cid)
-    response = stack.investigation.post(f"/cases/{cid}/rectifications", {
-        "department": "nursing", "description": "double-check every drip"})
+    response = stack.investigation.post(
+        f"/cases/{cid}/rectifications", {"department": "nursing", "description": "double-check every drip"}
+    )
     assert response.status_code == 201
     assert settled(stack, cid, "rectification")["status"] == "sent"
     assert mails_to(stack, "nursing-east@demo-hospital.example", "double-check every drip")
@@ -231,8 +254,9 @@ def test_a_broken_template_stops_the_service_at_start_up(tmp_path):
     shutil.copytree(TEMPLATES_ROOT, broken)
     (broken / "zh-CN" / "reply.txt").write_text("Subject: 答复\n{{ actions_taken }}", encoding="utf-8")
     env = {**os.environ, "NOTIFICATION_TEMPLATES": str(broken), "NOTIFICATION_PORT": "0"}
-    run = subprocess.run([sys.executable, "-m", "shared.run", "notification"], env=env, capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "shared.run", "notification"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode != 0
     assert "zh-CN/reply.txt (east): must name contact_person, date, reference, result" in run.stderr
 

@@ -27,8 +27,8 @@ from tests.support.databases import recreate
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-MONTH = "2025-05"   # a month no other test registers complaints in
-CAMPUS_ZONE = ZoneInfo("Asia/Shanghai")   # both demo campuses' zone: their days are reporting's days
+MONTH = "2025-05"  # a month no other test registers complaints in
+CAMPUS_ZONE = ZoneInfo("Asia/Shanghai")  # both demo campuses' zone: their days are reporting's days
 OFFICER = "east-office-head"
 DESK = "east-desk-01"
 
@@ -44,9 +44,16 @@ def monthly(stack, **params) -> dict:
 
 
 def complaint(**overrides) -> dict:
-    body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-            "source": "patient_or_family", "summary": "Charged twice for one X-ray", "departments": ["billing_office"],
-            "complainant": {"name": "Li Lei", "phone": "+86 138 0000 0001", "relation": "self"}}
+    body = {
+        "campus": "east",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "summary": "Charged twice for one X-ray",
+        "departments": ["billing_office"],
+        "complainant": {"name": "Li Lei", "phone": "+86 138 0000 0001", "relation": "self"},
+    }
     return {**body, **overrides}
 
 
@@ -62,34 +69,56 @@ def may(stack) -> dict:
     before = datetime.now(UTC)
     ids = {
         "billing": post(stack, received_at="2025-05-12T09:00:00+08:00"),
-        "major": post(stack, campus="west", severity="major", category="medical_quality",
-                      departments=["cardiology", "nursing"], received_at="2025-05-13T10:00:00+08:00"),
-        "moved": post(stack, category="service_quality", departments=[],
-                      received_at="2025-05-14T11:00:00+08:00"),
+        "major": post(
+            stack,
+            campus="west",
+            severity="major",
+            category="medical_quality",
+            departments=["cardiology", "nursing"],
+            received_at="2025-05-13T10:00:00+08:00",
+        ),
+        "moved": post(stack, category="service_quality", departments=[], received_at="2025-05-14T11:00:00+08:00"),
         "on_spot": post(stack, received_at="2025-05-15T12:00:00+08:00"),
         "refused": post(stack, category="other", received_at="2025-05-16T13:00:00+08:00"),
     }
     for key in ids.values():
         wait_for(lambda key=key: stack.investigation.get(f"/cases/{key}").status_code == 200, what="case opened")
     acted = [
-        stack.intake.post(f"/complaints/{ids['moved']}/reclassify",
-                          {"category": "care_process", "campuses": ["east", "west"], "reclassified_by": OFFICER}),
-        stack.intake.post(f"/complaints/{ids['on_spot']}/resolve-on-spot",
-                          {"resolution": "bill corrected", "resolved_by": DESK}),
-        stack.intake.post(f"/complaints/{ids['refused']}/not-accepted",
-                          {"reason": "litigation", "route_advice": "the court", "decided_by": OFFICER}),
-        stack.investigation.post(f"/cases/{ids['billing']}/findings", {
-            "department": "billing_office", "substantiated": "yes", "summary": "charged twice",
-            "signed_off_by": "east-billing-head"}),
+        stack.intake.post(
+            f"/complaints/{ids['moved']}/reclassify",
+            {"category": "care_process", "campuses": ["east", "west"], "reclassified_by": OFFICER},
+        ),
+        stack.intake.post(
+            f"/complaints/{ids['on_spot']}/resolve-on-spot", {"resolution": "bill corrected", "resolved_by": DESK}
+        ),
+        stack.intake.post(
+            f"/complaints/{ids['refused']}/not-accepted",
+            {"reason": "litigation", "route_advice": "the court", "decided_by": OFFICER},
+        ),
+        stack.investigation.post(
+            f"/cases/{ids['billing']}/findings",
+            {
+                "department": "billing_office",
+                "substantiated": "yes",
+                "summary": "charged twice",
+                "signed_off_by": "east-billing-head",
+            },
+        ),
     ]
     assert [r.status_code for r in acted] == [200, 200, 200, 200], [r.text for r in acted]
     return {"ids": ids, "before": before}
 
 
 def test_figures_follow_the_complaints_through_the_services(stack, may):
-    figures = wait_for(lambda: (f := monthly(stack))["received"]["total"] == 5
-                       and f["received"]["by_category"].get("care_process") == 1 and f, timeout=30,
-                       what="May's figures in reporting")
+    figures = wait_for(
+        lambda: (
+            (f := monthly(stack))["received"]["total"] == 5
+            and f["received"]["by_category"].get("care_process") == 1
+            and f
+        ),
+        timeout=30,
+        what="May's figures in reporting",
+    )
     received = figures["received"]
     # reclassified from service quality to care process: moved, not counted twice
     assert received["by_category"] == {"billing": 2, "care_process": 1, "medical_quality": 1, "other": 1}
@@ -101,22 +130,39 @@ def test_figures_follow_the_complaints_through_the_services(stack, may):
     # day, as reporting counts it (from 16:00 UTC Shanghai is already on the next one)
     today = campus_today()
     this_month = today[:8] + "01"
-    now = wait_for(lambda: (f := stack.reporting.get("/reports/summary", params={"from": this_month, "to": today})
-                            .json())["resolved_on_spot"] >= 1 and f["investigations"]["on_time"] >= 1 and f,
-                   what="today's actions counted")
+    now = wait_for(
+        lambda: (
+            (f := stack.reporting.get("/reports/summary", params={"from": this_month, "to": today}).json())[
+                "resolved_on_spot"
+            ]
+            >= 1
+            and f["investigations"]["on_time"] >= 1
+            and f
+        ),
+        what="today's actions counted",
+    )
     assert now["not_accepted"]["by_reason"]["litigation"] >= 1
     assert figures["resolved_on_spot"] == 0 and figures["not_accepted"]["total"] == 0
     assert received["by_department"]["nursing"] == 1 and received["by_department"]["billing_office"] == 3
     # received in May 2025: every first reply is long past, so the engine breached them (exactly once each)
-    breaches = wait_for(lambda: monthly(stack)["deadline_breaches"]["by_kind"].get("first_reply", 0) >= 2 and
-                        monthly(stack)["deadline_breaches"], what="breaches counted")
+    breaches = wait_for(
+        lambda: (
+            monthly(stack)["deadline_breaches"]["by_kind"].get("first_reply", 0) >= 2
+            and monthly(stack)["deadline_breaches"]
+        ),
+        what="breaches counted",
+    )
     assert "investigation" not in breaches["by_kind"]  # counted from the registration: not yet due
     east = monthly(stack, campus="east")
     assert east["received"]["total"] == 4 and list(east["by_campus"]) == ["east"]
     summary = stack.reporting.get("/reports/summary", params={"from": "2025-05-01", "to": "2025-05-31"}).json()
     assert summary["received"]["total"] == 5 and summary["computed_from"] == "projection"
-    assert summary["year_ago"]["comparison"]["received"] == {"current": 5, "year_ago": 0, "change": 5,
-                                                             "change_pct": None}
+    assert summary["year_ago"]["comparison"]["received"] == {
+        "current": 5,
+        "year_ago": 0,
+        "change": 5,
+        "change_pct": None,
+    }
     facts = stack.reporting.get(f"/reports/complaints/{may['ids']['moved']}").json()
     assert facts["facts"]["category"] == "care_process" and facts["campuses"] == ["east", "west", "*"]
 
@@ -141,14 +187,17 @@ def _quiet(stack, settle: float = 1.5):
     seen: dict[str, object] = {}
 
     def check() -> bool:
-        heads = {s: stack[s].get("/events", params={"after": 0, "limit": 1}).json()["head"]
-                 for s in ("intake", "investigation", "notification")}
+        heads = {
+            s: stack[s].get("/events", params={"after": 0, "limit": 1}).json()["head"]
+            for s in ("intake", "investigation", "notification")
+        }
         applied = monthly(stack)["positions"]
         now = time.monotonic()
         if heads != seen.get("heads") or applied != heads:
             seen.update(heads=heads, since=now)
             return False
         return now - seen["since"] >= settle
+
     return check
 
 
@@ -163,12 +212,19 @@ def test_rebuild_over_http_changes_no_figure_and_runs_once_at_a_time(stack, may)
     rebuild_id = started.json()["rebuild"]["id"]
     again = stack.reporting.post("/admin/rebuild", token=ops)
     assert again.status_code == 409 and again.json()["state"] == "running"
-    done = wait_for(lambda: (r := stack.reporting.get(f"/admin/rebuild/{rebuild_id}").json()["rebuild"])["status"]
-                    in ("done", "failed") and r, timeout=60, what="the rebuild")
+    done = wait_for(
+        lambda: (
+            (r := stack.reporting.get(f"/admin/rebuild/{rebuild_id}").json()["rebuild"])["status"] in ("done", "failed")
+            and r
+        ),
+        timeout=60,
+        what="the rebuild",
+    )
     assert done["status"] == "done", done
     after = monthly(stack)
-    assert {k: v for k, v in after.items() if k not in ("as_of", "positions")} == \
-        {k: v for k, v in before.items() if k not in ("as_of", "positions")}
+    assert {k: v for k, v in after.items() if k not in ("as_of", "positions")} == {
+        k: v for k, v in before.items() if k not in ("as_of", "positions")
+    }
     assert stack.reporting.get("/admin/rebuild").json()["rebuild"]["id"] == rebuild_id
 
 
@@ -230,22 +286,28 @@ BAD = [
     ("/reports/summary", {"from": "0001-01-01"}, {"from"}),
     ("/reports/summary", {"from": "0002-01-01", "to": "9998-12-31", "granularity": "day"}, {"from", "to"}),
     ("/reports/summary", {"to": "9999-12-31"}, {"to"}),
-    ("/reports/summary", {"from": "1900-01-01"}, {"from"}),   # up to today: longer than 100 years
+    ("/reports/summary", {"from": "1900-01-01"}, {"from"}),  # up to today: longer than 100 years
     ("/reports/summary", {"from": "1900-01-01", "to": "2999-12-31", "granularity": "year"}, {"from", "granularity"}),
     ("/reports/summary", {"from": "2020-01-01", "to": "2025-12-31", "granularity": "day"}, {"granularity"}),
     ("/reports/summary", {"as_of": "2026-01-01T00:00:00+16:00"}, {"as_of"}),
     ("/reports/summary", {"as_of": "2026-01-01T00:00:00-23:59"}, {"as_of"}),
     ("/reports/summary", {"as_of": "0001-01-01T00:00:00+01:00"}, {"as_of"}),
     ("/reports/summary", {"as_of": "9999-12-31T23:59:59-10:00"}, {"as_of"}),
-    ("/reports/summary", {"campus": "\x00", "source": "\x00", "granularity": "\x00", "from": "2025-05-01\x00",
-                          "as_of": "\x00"}, {"campus", "source", "granularity", "from", "as_of"}),
+    (
+        "/reports/summary",
+        {"campus": "\x00", "source": "\x00", "granularity": "\x00", "from": "2025-05-01\x00", "as_of": "\x00"},
+        {"campus", "source", "granularity", "from", "as_of"},
+    ),
     ("/reports/summary", {"department": "\x00"}, {"department"}),
     ("/reports/monthly", {"month": "0001-01"}, {"month"}),
     ("/reports/monthly", {"month": "0001-01", "as_of": "0001-01-01T00:00:00Z"}, {"month", "as_of"}),
     ("/reports/monthly", {"month": "9999-12"}, {"month"}),
     ("/reports/monthly", {"month": "2025-05\x00"}, {"month"}),
-    ("/reports/monthly", {"month": MONTH, "format": "\x00", "lang": "\x00", "version": "\x00"},
-     {"format", "lang", "version"}),
+    (
+        "/reports/monthly",
+        {"month": MONTH, "format": "\x00", "lang": "\x00", "version": "\x00"},
+        {"format", "lang", "version"},
+    ),
     ("/reports/monthly", {"month": MONTH, "as_of": "2025-06-01T00:00:00+16:00"}, {"as_of"}),
     ("/reports/monthly/publications", {"month": "\x00", "campus": "\x00"}, {"month", "campus"}),
     ("/reports/complaints/00000000-0000-0000-0000-000000000000", {"as_of": "2026-01-01T00:00:00+16:00"}, {"as_of"}),
@@ -261,24 +323,33 @@ def test_bad_queries_are_400_naming_each_field(stack, path, params, fields):
 
 def test_bad_bodies_are_400_and_publish_nothing(stack):
     before = stack.reporting.get("/reports/monthly/publications").json()["publications"]
-    for body, fields in [({}, {"month"}), ({"month": "2025-5"}, {"month"}), ({"month": MONTH, "campus": "north"},
-                                                                             {"campus"}),
-                         ({"month": MONTH, "extra": True}, {"extra"}), ({"month": "2999-01"}, {"month"}),
-                         ({"month": "0001-01"}, {"month"}), ({"month": "2025-05\x00", "campus": "\x00"},
-                                                           {"month", "campus"})]:
+    for body, fields in [
+        ({}, {"month"}),
+        ({"month": "2025-5"}, {"month"}),
+        ({"month": MONTH, "campus": "north"}, {"campus"}),
+        ({"month": MONTH, "extra": True}, {"extra"}),
+        ({"month": "2999-01"}, {"month"}),
+        ({"month": "0001-01"}, {"month"}),
+        ({"month": "2025-05\x00", "campus": "\x00"}, {"month", "campus"}),
+    ]:
         response = stack.reporting.post("/reports/monthly/publish", body)
         assert response.status_code == 400 and set(response.json()["errors"]) == fields, response.text
-    not_json = stack.reporting.post("/reports/monthly/publish", data=b"{month", headers={"Content-Type":
-                                                                                        "application/json"})
+    not_json = stack.reporting.post(
+        "/reports/monthly/publish", data=b"{month", headers={"Content-Type": "application/json"}
+    )
     assert not_json.status_code == 400 and "_body" in not_json.json()["errors"]
     assert stack.reporting.post("/admin/rebuild", {"now": True}, token=token_for(OPS)).status_code == 400
     assert stack.reporting.get("/reports/monthly/publications").json()["publications"] == before
 
 
 def test_unknown_ids_are_404(stack):
-    for path in ("/reports/monthly/publications/999999", "/reports/monthly/publications/999999/reproduction",
-                 "/reports/complaints/not-a-uuid", "/reports/complaints/00000000-0000-0000-0000-000000000000",
-                 "/admin/rebuild/999999"):
+    for path in (
+        "/reports/monthly/publications/999999",
+        "/reports/monthly/publications/999999/reproduction",
+        "/reports/complaints/not-a-uuid",
+        "/reports/complaints/00000000-0000-0000-0000-000000000000",
+        "/admin/rebuild/999999",
+    ):
         assert stack.reporting.get(path).status_code == 404, path
     missing = stack.reporting.get("/reports/monthly", params={"month": MONTH, "version": "999"})
     assert missing.status_code == 404
@@ -302,8 +373,11 @@ def test_who_may_read_what(stack):
 def test_leadership_reads_the_reports_and_only_the_office_publishes(stack, may):
     before = stack.reporting.get("/reports/monthly/publications").json()["publications"]
     leadership = token_for(LEADERSHIP, "test-leader")
-    for path, params in (("/reports/summary", {}), ("/reports/monthly", {"month": MONTH}),
-                         ("/reports/monthly/publications", {})):
+    for path, params in (
+        ("/reports/summary", {}),
+        ("/reports/monthly", {"month": MONTH}),
+        ("/reports/monthly/publications", {}),
+    ):
         assert stack.reporting.get(path, params=params, token=leadership).status_code == 200, path
     for role in (LEADERSHIP, AUDITOR, OPS):
         refused = stack.reporting.post("/reports/monthly/publish", {"month": MONTH}, token=token_for(role))
@@ -315,23 +389,40 @@ def test_leadership_reads_the_reports_and_only_the_office_publishes(stack, may):
 # The costliest allowed queries (issue 11, item 2): health keeps answering within a second
 # --------------------------------------------------------------------------------------------
 
-COSTLY_COMPLAINTS = 8000   # about 67,000 simulated events: folding them takes seconds of CPU
+COSTLY_COMPLAINTS = 8000  # about 67,000 simulated events: folding them takes seconds of CPU
 
 
 def _fill_with_simulated_history(dsn: str, until: datetime) -> int:
     """Insert a seeded simulated history of the last ~700 days into ``event_copy``, as the bench does."""
     log, rows = simulate.Log(seed=5), []
-    for planned in simulate.stream(20261202, COSTLY_COMPLAINTS, until - timedelta(days=700), 690,
-                                   CALENDARS.calendars, until):
+    for planned in simulate.stream(
+        20261202, COSTLY_COMPLAINTS, until - timedelta(days=700), 690, CALENDARS.calendars, until
+    ):
         event = log.envelope(planned)
-        rows.append((event.service, event.sequence, event.id, event.type, event.subject, event.time,
-                     json.dumps(event.data), event.subject, known_at(event.type, event.time, event.data)))
+        rows.append(
+            (
+                event.service,
+                event.sequence,
+                event.id,
+                event.type,
+                event.subject,
+                event.time,
+                json.dumps(event.data),
+                event.subject,
+                known_at(event.type, event.time, event.data),
+            )
+        )
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         psycopg2.extras.execute_values(
-            cur, "INSERT INTO event_copy (source, sequence, event_id, type, subject, occurred_at, data, complaint_id,"
-                 " known_at) VALUES %s", rows, page_size=5000)
-        cur.execute("INSERT INTO source_position (source, upto) SELECT source, max(sequence) FROM event_copy"
-                    " GROUP BY source")
+            cur,
+            "INSERT INTO event_copy (source, sequence, event_id, type, subject, occurred_at, data, complaint_id,"
+            " known_at) VALUES %s",
+            rows,
+            page_size=5000,
+        )
+        cur.execute(
+            "INSERT INTO source_position (source, upto) SELECT source, max(sequence) FROM event_copy GROUP BY source"
+        )
     return len(rows)
 
 
@@ -349,8 +440,9 @@ def costly(stack):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    replica = ServiceProcess("reporting", port=port, env={"REPORTING_DATABASE_URL": dsn, "AMQP_URI": amqp,
-                                                          "REPORTING_AMQP_URI": amqp})
+    replica = ServiceProcess(
+        "reporting", port=port, env={"REPORTING_DATABASE_URL": dsn, "AMQP_URI": amqp, "REPORTING_AMQP_URI": amqp}
+    )
     try:
         replica.start()
         yield replica, events
@@ -375,8 +467,12 @@ def test_the_costliest_allowed_queries_leave_health_answering_within_a_second(co
     month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     now = datetime.now(UTC).isoformat()
     costliest = [  # from the log, every complaint of the history folded; the most buckets allowed
-        ("GET", "/reports/summary", {"from": (today - timedelta(days=999)).isoformat(), "granularity": "day",
-                                     "as_of": now}, 200),
+        (
+            "GET",
+            "/reports/summary",
+            {"from": (today - timedelta(days=999)).isoformat(), "granularity": "day", "as_of": now},
+            200,
+        ),
         ("GET", "/reports/monthly", {"month": month, "as_of": now}, 200),
         ("POST", "/reports/monthly/publish", {"month": month}, 201),
         ("GET", "/reports/summary", {"from": "1900-01-01", "to": "1999-12-31", "granularity": "year"}, 200),
@@ -389,9 +485,13 @@ def test_the_costliest_allowed_queries_leave_health_answering_within_a_second(co
 
     def ask(index: int, method: str, path: str, params: dict) -> None:
         started = time.monotonic()
-        response = requests.request(method, f"{replica.url}{path}", timeout=120,
-                                    headers={"Authorization": f"Bearer {token_for('complaint_officer')}"},
-                                    **({"params": params} if method == "GET" else {"json": params}))
+        response = requests.request(
+            method,
+            f"{replica.url}{path}",
+            timeout=120,
+            headers={"Authorization": f"Bearer {token_for('complaint_officer')}"},
+            **({"params": params} if method == "GET" else {"json": params}),
+        )
         answers[index] = (response.status_code, time.monotonic() - started)
 
     def watch_health() -> None:
@@ -420,8 +520,10 @@ def test_the_costliest_allowed_queries_leave_health_answering_within_a_second(co
     assert busy > 1.0, f"the costliest queries took {busy:.2f} s: too light to prove anything ({events} events)"
     assert len(health) >= busy / 0.5, f"{len(health)} health answers in {busy:.1f} s"
     assert max(health) < 1.0, f"/health/live took {max(health):.2f} s while the costly queries ran"
-    print(f"costly queries: {events} events, slowest {busy:.2f} s; /health/live: {len(health)} answers,"
-          f" slowest {max(health) * 1000:.0f} ms")
+    print(
+        f"costly queries: {events} events, slowest {busy:.2f} s; /health/live: {len(health)} answers,"
+        f" slowest {max(health) * 1000:.0f} ms"
+    )
 
 
 def test_lone_surrogates_are_400_naming_the_field(stack):
@@ -429,6 +531,7 @@ def test_lone_surrogates_are_400_naming_the_field(stack):
     response = requests.get(url, timeout=10, headers={"Authorization": f"Bearer {token_for('complaint_officer')}"})
     assert response.status_code == 400 and set(response.json()["errors"]) == {"campus", "from"}, response.text
     body = b'{"month": "2025-05\\ud800", "campus": "\\udfff"}'
-    published = stack.reporting.post("/reports/monthly/publish", data=body,
-                                     headers={"Content-Type": "application/json"})
+    published = stack.reporting.post(
+        "/reports/monthly/publish", data=body, headers={"Content-Type": "application/json"}
+    )
     assert published.status_code == 400 and set(published.json()["errors"]) == {"month", "campus"}, published.text

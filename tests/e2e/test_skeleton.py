@@ -25,9 +25,15 @@ def received_total(stack, campus: str | None = None, day: str | None = None) -> 
 
 def test_a_complaint_flows_through_all_four_services(stack, complaint):
     before = received_total(stack, "west", "2026-11-20")
-    response = stack.intake.post("/complaints", complaint(
-        campus="west", category="medical_quality", departments=["cardiology", "nursing"],
-        received_at="2026-11-20T09:30:00+08:00"))
+    response = stack.intake.post(
+        "/complaints",
+        complaint(
+            campus="west",
+            category="medical_quality",
+            departments=["cardiology", "nursing"],
+            received_at="2026-11-20T09:30:00+08:00",
+        ),
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["reference"].startswith("WEST-2026-")
@@ -45,8 +51,12 @@ def test_a_complaint_flows_through_all_four_services(stack, complaint):
         # only the acknowledgement: the investigations' deadlines (27 Nov) are past by now, so breach
         # alerts and reminders to staff join it, sooner or later depending on the date of the run
         notes = stack.notification.get("/notifications", params={"complaint_id": created["complaint_id"]}).json()
-        return [(n["purpose"], n["channel"], n["status"]) for n in notes["notifications"]
-                if n["purpose"] == "acknowledgement"]
+        return [
+            (n["purpose"], n["channel"], n["status"])
+            for n in notes["notifications"]
+            if n["purpose"] == "acknowledgement"
+        ]
+
     # The complainant gave a phone number only: acknowledged by SMS, through the real gateway.
     # (Staff alerts for the by-now-passed investigation deadline are other notifications.)
     wait_for(lambda: acknowledged() == [("acknowledgement", "sms", "sent")], what="the acknowledgement sent")
@@ -54,15 +64,20 @@ def test_a_complaint_flows_through_all_four_services(stack, complaint):
     assert len(sms) == 1 and sms[0]["to"] == "+86 138 0000 0000" and sms[0]["authorization"] == "Bearer test-token"
 
     wait_for(lambda: received_total(stack, "west", "2026-11-20") == before + 1, what="reporting counting the complaint")
-    by_category = stack.reporting.get("/reports/summary", params={"campus": "west", "from": "2026-11-20",
-                                                                  "to": "2026-11-20"}).json()
+    by_category = stack.reporting.get(
+        "/reports/summary", params={"campus": "west", "from": "2026-11-20", "to": "2026-11-20"}
+    ).json()
     assert by_category["received"]["by_campus"]["west"]["by_category"]["medical_quality"] >= 1
 
 
 def test_events_carry_no_personal_data_and_backfill_serves_them_in_order(stack, complaint):
-    response = stack.intake.post("/complaints", complaint(
-        complainant={"name": "Zhao Min", "phone": "13912345678", "email": "zhao.min@example.org"},
-        patient={"name": "Zhao Xiaoming", "mrn": "MRN-778899"}))
+    response = stack.intake.post(
+        "/complaints",
+        complaint(
+            complainant={"name": "Zhao Min", "phone": "13912345678", "email": "zhao.min@example.org"},
+            patient={"name": "Zhao Xiaoming", "mrn": "MRN-778899"},
+        ),
+    )
     complaint_id = response.json()["complaint_id"]
     page = stack.intake.get("/events", params={"after": 0, "limit": 1000}).json()
     sequences = [e["sequence"] for e in page["events"]]

@@ -32,8 +32,9 @@ def envelope_validator() -> jsonschema.Validator:
     assert published == contracts.envelope_schema()  # the strict form below is its closed variant
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
     assert {"uuid", "date-time"} <= set(checker.checkers), "uuid and date-time must really be checked"
-    return jsonschema.Draft202012Validator(contracts.envelope_schema(strict=True), registry=registry,
-                                           format_checker=checker)
+    return jsonschema.Draft202012Validator(
+        contracts.envelope_schema(strict=True), registry=registry, format_checker=checker
+    )
 
 
 def errors_of(validator: jsonschema.Validator, event: dict[str, Any]) -> list[str]:

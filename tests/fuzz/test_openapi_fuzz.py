@@ -67,21 +67,31 @@ def send(case: Any, url: str, headers: dict[str, str], tally: Tally, role: str) 
     try:
         response = case.call(base_url=url, headers=headers, timeout=10)
     except requests.RequestException as exc:
-        tally.failures.append(f"as {role}: {case.as_curl_command(headers=headers, base_url=url)}\n"
-                              f"  -> no answer: {exc!r}")
+        tally.failures.append(
+            f"as {role}: {case.as_curl_command(headers=headers, base_url=url)}\n  -> no answer: {exc!r}"
+        )
         return
     tally.by_status[response.status_code] = tally.by_status.get(response.status_code, 0) + 1
     if response.status_code >= 500:
-        tally.failures.append(f"as {role}: {case.as_curl_command(headers=headers, base_url=url)}\n"
-                              f"  -> {response.status_code} {response.text[:300]}")
+        tally.failures.append(
+            f"as {role}: {case.as_curl_command(headers=headers, base_url=url)}\n"
+            f"  -> {response.status_code} {response.text[:300]}"
+        )
 
 
 def fuzz(strategy: Any, examples: int, url: str, headers: dict[str, str], tally: Tally, role: str) -> None:
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+    )
     @given(case=strategy)
     def run(case: Any) -> None:
         send(case, url, headers, tally, role)
+
     # Unsatisfiable: nothing to vary (a negative case of an operation without inputs)
     with contextlib.suppress(Unsatisfiable, OutOfTime):
         run()
@@ -117,10 +127,17 @@ def test_no_generated_request_gets_a_5xx(stack, known_complaint, service):
             real = operation.as_strategy(path_parameters={"complaint_id": known_complaint})
             fuzz(real, examples, url, headers, tally, role)
     REPORT.mkdir(parents=True, exist_ok=True)
-    summary = {"service": service, "requests": tally.sent, "5xx": len(tally.failures),
-               "by_status": dict(sorted(tally.by_status.items())), "failures": tally.failures}
+    summary = {
+        "service": service,
+        "requests": tally.sent,
+        "5xx": len(tally.failures),
+        "by_status": dict(sorted(tally.by_status.items())),
+        "failures": tally.failures,
+    }
     (REPORT / f"{service}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nfuzz {service}: {tally.sent} requests, {len(tally.failures)} 5xx, by status {summary['by_status']}")
     assert tally.sent > 0
-    assert not tally.failures, (f"{service}: {len(tally.failures)} of {tally.sent} generated requests got a 5xx "
-                                "(or no answer):\n" + "\n".join(tally.failures[:40]))
+    assert not tally.failures, (
+        f"{service}: {len(tally.failures)} of {tally.sent} generated requests got a 5xx "
+        "(or no answer):\n" + "\n".join(tally.failures[:40])
+    )

@@ -143,8 +143,7 @@ class LogServer:
     def app(self, request: Request) -> Response:
         with self.db.transaction() as cur:
             page = self.store.read_after(cur, int(request.args["after"]), int(request.args["limit"]))
-        return Response(json.dumps({"events": [e.to_dict() for e in page]}, default=str),
-                        mimetype="application/json")
+        return Response(json.dumps({"events": [e.to_dict() for e in page]}, default=str), mimetype="application/json")
 
     def close(self) -> None:
         self.thread.kill()
@@ -187,9 +186,15 @@ def test_consumer_catches_up_on_what_was_published_before_its_queue_existed(db, 
         # Two replicas of the consuming service, on one queue and one database.
         for _ in range(2):
             inbox = Inbox("consumer", db, recorder.projector)
-            consumer = EventConsumer(inbox, os.environ["AMQP_URI"], ["intake"],
-                                     Backfill(inbox, {"intake": server.url}, page=100), batch_size=50,
-                                     gap_timeout=0.5, catch_up_interval=600)
+            consumer = EventConsumer(
+                inbox,
+                os.environ["AMQP_URI"],
+                ["intake"],
+                Backfill(inbox, {"intake": server.url}, page=100),
+                batch_size=50,
+                gap_timeout=0.5,
+                catch_up_interval=600,
+            )
             consumers.append(consumer)
             threads += [eventlet.spawn(consumer.run), eventlet.spawn(consumer.watch_gaps)]
         wait_for(lambda: all(c.connected.is_set() for c in consumers), what="consumers connected")

@@ -31,11 +31,25 @@ def db(monkeypatch):
 
 def received(received_at: str, departments: list[str], sequence: int = 1, campus: str = "east") -> Envelope:
     complaint_id = str(uuid.uuid4())
-    return new_event("intake", "ComplaintReceived", complaint_id, {
-        "complaint_id": complaint_id, "reference": f"EAST-2026-{sequence:06d}", "campus": campus,
-        "channel": "phone", "category": "care_process", "severity": "normal", "source": "patient_or_family",
-        "departments": departments, "received_at": received_at, "anonymous": False, "has_contact": True,
-    }, time=datetime.fromisoformat(received_at)).with_position(sequence, 1)
+    return new_event(
+        "intake",
+        "ComplaintReceived",
+        complaint_id,
+        {
+            "complaint_id": complaint_id,
+            "reference": f"EAST-2026-{sequence:06d}",
+            "campus": campus,
+            "channel": "phone",
+            "category": "care_process",
+            "severity": "normal",
+            "source": "patient_or_family",
+            "departments": departments,
+            "received_at": received_at,
+            "anonymous": False,
+            "has_contact": True,
+        },
+        time=datetime.fromisoformat(received_at),
+    ).with_position(sequence, 1)
 
 
 def open_cases(db: Database, *events: Envelope) -> None:
@@ -77,8 +91,10 @@ def test_reminder_one_working_day_before_and_breach_at_24h_each_once(db):
     breaches = log_of(db, "DeadlineBreached")
     assert len(breaches) == 2 and {e.data["breached_at"] for e in breaches} == {"2026-11-27T16:00:00Z"}
     rows = deadlines(db, event.subject)
-    assert {k: r["status"] for k, r in rows.items()} == {"first_reply": "breached",
-                                                         "investigation:radiology": "breached"}
+    assert {k: r["status"] for k, r in rows.items()} == {
+        "first_reply": "breached",
+        "investigation:radiology": "breached",
+    }
 
 
 def test_two_replicas_breach_each_deadline_exactly_once(db):
@@ -112,8 +128,15 @@ def test_december_2026_deadlines_are_provisional_until_the_2027_schedule_is_anno
     engine = DeadlineEngine(db)
     assert engine.recompute_provisional() == 0, "nothing new is known about 2027 yet"
 
-    announced = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {
-        "holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "workdays": []}}})
+    announced = calendar_from_config(
+        "east",
+        {
+            "timezone": "Asia/Shanghai",
+            "announced_years": {
+                "2027": {"holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "workdays": []}
+            },
+        },
+    )
     monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
     assert engine.recompute_provisional() == 2  # first reply and pediatrics' investigation
     rescheduled = log_of(db, "DeadlineRescheduled")
@@ -149,19 +172,28 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(
     assert engine.recompute_provisional(now) == 0, "nothing new is known about 2027 yet: the breaches stand"
 
     # The campus announces 2027 with 1-4 January off: the deadlines really end Wednesday 2027-01-06.
-    announced = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {
-        "holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "workdays": []}}})
+    announced = calendar_from_config(
+        "east",
+        {
+            "timezone": "Asia/Shanghai",
+            "announced_years": {
+                "2027": {"holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "workdays": []}
+            },
+        },
+    )
     monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
     assert engine.recompute_provisional(now) == 2
     assert engine.recompute_provisional(now) == 0, "withdrawn once"
     withdrawn = log_of(db, "DeadlineBreachWithdrawn")
     assert sorted(e.data["current"]["kind"] for e in withdrawn) == ["first_reply", "investigation"]
     assert {(e.data["deadline"]["last_day"], e.data["current"]["last_day"]) for e in withdrawn} == {
-        ("2027-01-05", "2027-01-06")}
+        ("2027-01-05", "2027-01-06")
+    }
     assert {e.data["breached_at"] for e in withdrawn} == {"2027-01-05T16:00:00Z"}
     rows = deadlines(db, event.subject)
     assert {(r["status"], r["provisional"], str(r["last_day"]), r["breached_at"]) for r in rows.values()} == {
-        ("open", False, "2027-01-06", None)}
+        ("open", False, "2027-01-06", None)
+    }
     assert case_overdue(db, event.subject, now) is False
 
     # The corrected deadlines run again and are breached at their real end, once each.
@@ -169,7 +201,8 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(
     assert engine.tick(datetime(2027, 1, 6, 16, tzinfo=UTC)).breached == 2
     assert engine.recompute_provisional(datetime(2027, 1, 7, tzinfo=UTC)) == 0
     assert [e.data["deadline"]["last_day"] for e in log_of(db, "DeadlineBreached")] == ["2027-01-05"] * 2 + [
-        "2027-01-06"] * 2
+        "2027-01-06"
+    ] * 2
 
 
 def test_a_provisional_breach_the_real_calendar_confirms_stands(db, monkeypatch):
@@ -177,15 +210,17 @@ def test_a_provisional_breach_the_real_calendar_confirms_stands(db, monkeypatch)
     open_cases(db, event)
     engine = DeadlineEngine(db)
     assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 2
-    announced = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {
-        "holidays": ["2027-01-01"], "workdays": []}}})  # the fallback was right
+    announced = calendar_from_config(
+        "east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {"holidays": ["2027-01-01"], "workdays": []}}}
+    )  # the fallback was right
     monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
     assert engine.recompute_provisional(datetime(2027, 1, 6, 1, tzinfo=UTC)) == 2
     assert log_of(db, "DeadlineBreachWithdrawn") == []
     assert {e.data["reason"] for e in log_of(db, "DeadlineRescheduled")} == {"calendar_updated"}
     rows = deadlines(db, event.subject)
     assert {(r["status"], r["provisional"], str(r["last_day"])) for r in rows.values()} == {
-        ("breached", False, "2027-01-05")}
+        ("breached", False, "2027-01-05")
+    }
     assert engine.recompute_provisional(datetime(2027, 1, 6, 2, tzinfo=UTC)) == 0
 
 

@@ -60,24 +60,50 @@ class EmailThenDatabaseLost(Email):
         killer = psycopg2.connect(config.database_url("delivery"))
         killer.autocommit = True
         with killer.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         killer.close()
 
 
 def _deliverer(db: Database, email: Email) -> Deliverer:
-    return Deliverer(db, lambda _complaint_id: {}, email, None, settings.TEMPLATES, settings.DIRECTORY,
-                     max_attempts=3, backoff=0.1, backoff_cap=0.5)
+    return Deliverer(
+        db,
+        lambda _complaint_id: {},
+        email,
+        None,
+        settings.TEMPLATES,
+        settings.DIRECTORY,
+        max_attempts=3,
+        backoff=0.1,
+        backoff_cap=0.5,
+    )
 
 
 def _queue_breach_alert(db: Database) -> str:
     complaint_id = str(uuid.uuid4())
-    deadline = {"kind": "first_reply", "due_at": "2026-12-04T16:00:00Z", "last_day": "2026-12-04",
-                "working_days": 5, "provisional": False, "calendar_version": "cn-statutory/test",
-                "policy_version": "policy/test"}
-    event = new_event("investigation", "DeadlineBreached", complaint_id, {
-        "complaint_id": complaint_id, "campus": "east", "deadline": deadline, "breached_at": "2026-12-04T16:00:00Z",
-        "actor": {"id": "system", "role": "system"}})
+    deadline = {
+        "kind": "first_reply",
+        "due_at": "2026-12-04T16:00:00Z",
+        "last_day": "2026-12-04",
+        "working_days": 5,
+        "provisional": False,
+        "calendar_version": "cn-statutory/test",
+        "policy_version": "policy/test",
+    }
+    event = new_event(
+        "investigation",
+        "DeadlineBreached",
+        complaint_id,
+        {
+            "complaint_id": complaint_id,
+            "campus": "east",
+            "deadline": deadline,
+            "breached_at": "2026-12-04T16:00:00Z",
+            "actor": {"id": "system", "role": "system"},
+        },
+    )
     with db.transaction() as cur:
         queue_messages(cur, event)
     return complaint_id
@@ -107,14 +133,19 @@ def test_a_message_whose_outcome_was_cut_by_a_lost_database_is_recorded_and_not_
 def test_a_claim_left_by_a_process_that_died_mid_send_is_sent_after_its_lease(db, smtp):
     complaint_id = _queue_breach_alert(db)
     with db.transaction() as cur:  # what a deliverer killed between claiming and recording leaves behind
-        cur.execute("UPDATE notifications SET status = 'sending', updated_at = now() - interval '1 hour'"
-                    " WHERE complaint_id = %s", (complaint_id,))
+        cur.execute(
+            "UPDATE notifications SET status = 'sending', updated_at = now() - interval '1 hour'"
+            " WHERE complaint_id = %s",
+            (complaint_id,),
+        )
     fresh = str(uuid.uuid4())
     with db.transaction() as cur:  # a claim still within its lease: another replica is sending it now
-        cur.execute("INSERT INTO notifications (notification_id, complaint_id, caused_by, purpose, campus,"
-                    " recipient_role, recipient_id, status, context) SELECT %s, %s, 'other-cause', purpose, campus,"
-                    " recipient_role, recipient_id, 'sending', context FROM notifications WHERE complaint_id = %s",
-                    (fresh, fresh, complaint_id))
+        cur.execute(
+            "INSERT INTO notifications (notification_id, complaint_id, caused_by, purpose, campus,"
+            " recipient_role, recipient_id, status, context) SELECT %s, %s, 'other-cause', purpose, campus,"
+            " recipient_role, recipient_id, 'sending', context FROM notifications WHERE complaint_id = %s",
+            (fresh, fresh, complaint_id),
+        )
     email = Email("127.0.0.1", SMTP_PORT, "complaints@hospital.example", timeout=5)
 
     assert _deliverer(db, email).deliver_due() == 1

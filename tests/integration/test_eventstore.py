@@ -26,9 +26,12 @@ def db():
 
 
 def received(complaint_id: str, n: int = 0) -> object:
-    return new_event("intake", "ComplaintWithdrawn", complaint_id, {
-        "complaint_id": complaint_id, "campus": "east", "withdrawn_at": "2026-03-02T08:00:00Z",
-        "reason": f"note {n}"})
+    return new_event(
+        "intake",
+        "ComplaintWithdrawn",
+        complaint_id,
+        {"complaint_id": complaint_id, "campus": "east", "withdrawn_at": "2026-03-02T08:00:00Z", "reason": f"note {n}"},
+    )
 
 
 def test_concurrent_writers_are_seen_by_followers_exactly_once_in_commit_order(db):
@@ -173,8 +176,11 @@ def test_one_subjects_events_are_read_through_the_stream_index(db):
             STORE.append(cur, stream, 0, [received(stream, n) for n in range(500)])
         cur.execute("ANALYZE events")
     with db.transaction() as cur:
-        cur.execute("EXPLAIN SELECT sequence FROM events WHERE sequence > 0 AND stream_id = %s"
-                    " ORDER BY stream_version LIMIT 1000", (streams[7],))
+        cur.execute(
+            "EXPLAIN SELECT sequence FROM events WHERE sequence > 0 AND stream_id = %s"
+            " ORDER BY stream_version LIMIT 1000",
+            (streams[7],),
+        )
         plan = " ".join(row[0] for row in cur.fetchall())
         assert "events_stream_id_stream_version_key" in plan and "Seq Scan" not in plan, plan
         assert len(STORE.read_after(cur, 0, 1000, subject=streams[7])) == 500

@@ -31,7 +31,9 @@ def request(body: bytes | None = None, content_type: str | None = "application/j
 
 def test_a_json_object_is_read():
     assert json_body(request(b'{"summary": "\xe6\x94\xb6\xe8\xb4\xb9", "n": [1, {"a": null}]}')) == {
-        "summary": "收费", "n": [1, {"a": None}]}
+        "summary": "收费",
+        "n": [1, {"a": None}],
+    }
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1000, 100_000])
@@ -49,10 +51,13 @@ def test_json_nested_as_deep_as_allowed_is_read():
     assert "a" in body
 
 
-@pytest.mark.parametrize("body, key", [
-    (b'{"campus": "east", "campus": "west"}', "campus"),
-    (b'{"complainant": {"name": "A", "name": "B"}}', "name"),
-])
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        (b'{"campus": "east", "campus": "west"}', "campus"),
+        (b'{"complainant": {"name": "A", "name": "B"}}', "name"),
+    ],
+)
 def test_a_key_given_twice_is_a_400_naming_the_key(body, key):
     with pytest.raises(BadRequest) as refused:
         json_body(request(body))
@@ -60,8 +65,10 @@ def test_a_key_given_twice_is_a_400_naming_the_key(body, key):
     assert repr(key) in refused.value.body["error"]
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"],
+)
 def test_a_body_that_is_not_json_by_its_content_type_is_a_415_naming_it(content_type):
     with pytest.raises(UnsupportedMediaType) as refused:
         json_body(request(b'{"campus": "east"}', content_type=content_type))
@@ -76,8 +83,9 @@ def test_a_charset_other_than_utf8_is_a_415():
     assert "latin-1" in refused.value.body["error"]
 
 
-@pytest.mark.parametrize("content_type", [None, "application/json", "application/json; charset=UTF-8",
-                                          "application/merge-patch+json"])
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "application/json; charset=UTF-8", "application/merge-patch+json"]
+)
 def test_json_content_types_and_none_are_read(content_type):
     assert json_body(request(b'{"a": 1}', content_type=content_type)) == {"a": 1}
 
@@ -97,11 +105,14 @@ def get(query_string: str) -> Request:
     return Request(EnvironBuilder(method="GET", query_string=query_string).get_environ())
 
 
-@pytest.mark.parametrize("query_string, repeated", [
-    ("after=1&after=2", ["after"]),
-    ("campus=east&campus=east&after=1", ["campus"]),
-    ("campus=east&after=1&campus=west&after=3", ["after", "campus"]),
-])
+@pytest.mark.parametrize(
+    "query_string, repeated",
+    [
+        ("after=1&after=2", ["after"]),
+        ("campus=east&campus=east&after=1", ["campus"]),
+        ("campus=east&after=1&campus=west&after=3", ["after", "campus"]),
+    ],
+)
 def test_a_query_parameter_given_twice_is_a_400_naming_it(query_string, repeated):
     with pytest.raises(BadRequest) as refused:
         query(Page(), get(query_string))
@@ -140,8 +151,10 @@ class Router:
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
-@pytest.mark.parametrize("html_errors, accept, html", [
-    (True, BROWSER, True), (True, "application/json", False), (True, "*/*", False), (False, BROWSER, False)])
+@pytest.mark.parametrize(
+    "html_errors, accept, html",
+    [(True, BROWSER, True), (True, "application/json", False), (True, "*/*", False), (False, BROWSER, False)],
+)
 def test_unknown_routes_and_methods_answer_json_or_for_a_console_browser_html(html_errors, accept, html):
     client = Client(JsonErrorsApp(Router(html_errors)))
     missing = client.get("/nowhere", headers={"Accept": accept})

@@ -25,8 +25,12 @@ def new_key() -> Any:
 
 
 def public_jwk(key: Any, kid: str) -> dict[str, Any]:
-    return {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": kid, "use": "sig",
-            "alg": "RS256"}
+    return {
+        **json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())),
+        "kid": kid,
+        "use": "sig",
+        "alg": "RS256",
+    }
 
 
 class JwksServer:
@@ -75,12 +79,28 @@ class Clock:
         return self.now
 
 
-def client_token(key: Any, kid: str, *, role: str = "system", ttl: int = 900, audience: str = "complaints",
-                 issuer: str = ISSUER, **claims: Any) -> str:
+def client_token(
+    key: Any,
+    kid: str,
+    *,
+    role: str = "system",
+    ttl: int = 900,
+    audience: str = "complaints",
+    issuer: str = ISSUER,
+    **claims: Any,
+) -> str:
     """What the identity provider issues for the client-credentials flow of docs/subscribers.md."""
     now = int(time.time())
-    body = {"sub": "system:ward_board", "role": role, "campuses": ["*"], "iat": now, "exp": now + ttl,
-            "iss": issuer, "aud": audience, **claims}
+    body = {
+        "sub": "system:ward_board",
+        "role": role,
+        "campuses": ["*"],
+        "iat": now,
+        "exp": now + ttl,
+        "iss": issuer,
+        "aud": audience,
+        **claims,
+    }
     return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid})
 
 
@@ -107,12 +127,15 @@ def test_an_identity_provider_token_is_verified_by_its_jwks_beside_the_developme
     assert idp.requests == 1
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"ttl": -120}, "expired"),
-    ({"audience": "someone-else"}, "not valid"),
-    ({"issuer": "https://evil.example/"}, "not valid"),
-    ({"role": "superuser"}, "role"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ttl": -120}, "expired"),
+        ({"audience": "someone-else"}, "not valid"),
+        ({"issuer": "https://evil.example/"}, "not valid"),
+        ({"role": "superuser"}, "role"),
+    ],
+)
 def test_bad_identity_provider_tokens_are_refused_with_the_reason(idp, monkeypatch, change, message):
     key = new_key()
     idp.published = [public_jwk(key, "k1")]

@@ -15,11 +15,24 @@ from tests.support.databases import fresh_service_database
 
 def received_on(campus: str, sequence: int):
     complaint_id = str(uuid.uuid4())
-    return new_event("intake", "ComplaintReceived", complaint_id, {
-        "complaint_id": complaint_id, "reference": f"X-2026-{sequence:06d}", "campus": campus,
-        "channel": "phone", "category": "billing", "severity": "normal", "source": "patient_or_family",
-        "departments": [], "received_at": "2026-11-02T09:00:00Z", "anonymous": True, "has_contact": False,
-    }).with_position(sequence, 1)
+    return new_event(
+        "intake",
+        "ComplaintReceived",
+        complaint_id,
+        {
+            "complaint_id": complaint_id,
+            "reference": f"X-2026-{sequence:06d}",
+            "campus": campus,
+            "channel": "phone",
+            "category": "billing",
+            "severity": "normal",
+            "source": "patient_or_family",
+            "departments": [],
+            "received_at": "2026-11-02T09:00:00Z",
+            "anonymous": True,
+            "has_contact": False,
+        },
+    ).with_position(sequence, 1)
 
 
 def test_list_and_replay_a_parked_event(monkeypatch, capsys):
@@ -28,8 +41,9 @@ def test_list_and_replay_a_parked_event(monkeypatch, capsys):
     fresh_service_database("investigation")
     inbox = parked.inbox_of("investigation")
     # A campus the configuration does not know yet: investigation has no calendar for it, so it is parked.
-    outcome = inbox.receive([received_on("east", 1).to_json(), received_on("north", 2).to_json(),
-                             received_on("west", 3).to_json()])
+    outcome = inbox.receive(
+        [received_on("east", 1).to_json(), received_on("north", 2).to_json(), received_on("west", 3).to_json()]
+    )
     assert (outcome.applied, outcome.parked) == (2, 1)
 
     assert parked.main(["investigation", "list"]) == 0

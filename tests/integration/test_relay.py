@@ -92,8 +92,7 @@ def test_wakes_on_commit_not_on_the_poll(dsn, db, collector):
 
 
 def test_connection_cut_mid_stream_loses_nothing(dsn, db, collector):
-    relay = Relay("intake", dsn, os.environ["AMQP_URI"], batch_size=200, poll_interval=0.2,
-                  retry_interval=0.2)
+    relay = Relay("intake", dsn, os.environ["AMQP_URI"], batch_size=200, poll_interval=0.2, retry_interval=0.2)
     thread = start(relay)
     writer = eventlet.spawn(append_many, db, 3000, 50)
     try:
@@ -112,8 +111,7 @@ def test_connection_cut_mid_stream_loses_nothing(dsn, db, collector):
 
 @pytest.mark.broker_restart
 def test_broker_restart_mid_stream_loses_nothing(dsn, db, collector):
-    relay = Relay("intake", dsn, os.environ["AMQP_URI"], batch_size=200, poll_interval=0.2,
-                  retry_interval=0.5)
+    relay = Relay("intake", dsn, os.environ["AMQP_URI"], batch_size=200, poll_interval=0.2, retry_interval=0.5)
     thread = start(relay)
     writer = eventlet.spawn(append_many, db, 2000, 50)
     try:
@@ -153,8 +151,10 @@ def test_relay_killed_mid_batch_loses_nothing(dsn, db, collector):
 
 
 def test_two_replicas_never_publish_concurrently(dsn, db, collector):
-    relays = [Relay("intake", dsn, os.environ["AMQP_URI"], batch_size=100, poll_interval=0.1,
-                    retry_interval=0.1) for _ in range(2)]
+    relays = [
+        Relay("intake", dsn, os.environ["AMQP_URI"], batch_size=100, poll_interval=0.1, retry_interval=0.1)
+        for _ in range(2)
+    ]
     threads = [start(r) for r in relays]
     try:
         wait_for(lambda: any(r.is_leader for r in relays), what="a leader")

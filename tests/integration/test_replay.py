@@ -29,17 +29,39 @@ def db(monkeypatch):
 
 def received(received_at: str, sequence: int) -> Envelope:
     complaint_id = str(uuid.uuid4())
-    return new_event("intake", "ComplaintReceived", complaint_id, {
-        "complaint_id": complaint_id, "reference": f"EAST-2026-{sequence:06d}", "campus": "east",
-        "channel": "phone", "category": "care_process", "severity": "major", "source": "patient_or_family",
-        "departments": ["radiology"], "received_at": received_at, "anonymous": False, "has_contact": True,
-    }, time=datetime.fromisoformat(received_at)).with_position(sequence, 1)
+    return new_event(
+        "intake",
+        "ComplaintReceived",
+        complaint_id,
+        {
+            "complaint_id": complaint_id,
+            "reference": f"EAST-2026-{sequence:06d}",
+            "campus": "east",
+            "channel": "phone",
+            "category": "care_process",
+            "severity": "major",
+            "source": "patient_or_family",
+            "departments": ["radiology"],
+            "received_at": received_at,
+            "anonymous": False,
+            "has_contact": True,
+        },
+        time=datetime.fromisoformat(received_at),
+    ).with_position(sequence, 1)
 
 
 def withdrawn(opened: Envelope, sequence: int) -> Envelope:
-    return new_event("intake", "ComplaintWithdrawn", opened.subject, {
-        "complaint_id": opened.subject, "campus": "east", "withdrawn_at": "2026-11-23T03:00:00Z",
-    }, time=datetime(2026, 11, 23, 3, tzinfo=UTC)).with_position(sequence, 2)
+    return new_event(
+        "intake",
+        "ComplaintWithdrawn",
+        opened.subject,
+        {
+            "complaint_id": opened.subject,
+            "campus": "east",
+            "withdrawn_at": "2026-11-23T03:00:00Z",
+        },
+        time=datetime(2026, 11, 23, 3, tzinfo=UTC),
+    ).with_position(sequence, 2)
 
 
 @pytest.fixture
@@ -76,24 +98,38 @@ def test_rebuilt_from_the_log_is_identical_and_leaves_nothing_behind(db, history
 def test_a_tampered_case_row_is_named(db, history):
     tamper(db, "UPDATE cases SET status = 'open' WHERE complaint_id = %s", history[1].subject)
     difference = replay.check("investigation", db.dsn)
-    assert difference == (f"cases {{'complaint_id': '{history[1].subject}'}}: column status: live 'open', "
-                          "rebuilt 'withdrawn'")
+    assert difference == (
+        f"cases {{'complaint_id': '{history[1].subject}'}}: column status: live 'open', rebuilt 'withdrawn'"
+    )
 
 
 def test_a_tampered_deadline_and_a_row_the_log_never_made_are_named(db, history):
-    tamper(db, "UPDATE deadlines SET reminded = NOT reminded WHERE complaint_id = %s AND key = 'first_reply'",
-           history[0].subject)
-    assert f"deadlines {{'complaint_id': '{history[0].subject}', 'key': 'first_reply'}}: column reminded" in \
-        replay.check("investigation", db.dsn)
-    tamper(db, "UPDATE deadlines SET reminded = NOT reminded WHERE complaint_id = %s AND key = 'first_reply'",
-           history[0].subject)
-    tamper(db, "INSERT INTO deadlines SELECT complaint_id, 'investigation:nursing', campus, kind, 'nursing', due_at,"
-           " remind_at, last_day, working_days, provisional, calendar_version, policy_version, status, reminded,"
-           " on_hold, started_at, breached_at, met_at FROM deadlines WHERE complaint_id = %s"
-           " AND key = 'investigation:radiology'", history[0].subject)
+    tamper(
+        db,
+        "UPDATE deadlines SET reminded = NOT reminded WHERE complaint_id = %s AND key = 'first_reply'",
+        history[0].subject,
+    )
+    assert (
+        f"deadlines {{'complaint_id': '{history[0].subject}', 'key': 'first_reply'}}: column reminded"
+        in replay.check("investigation", db.dsn)
+    )
+    tamper(
+        db,
+        "UPDATE deadlines SET reminded = NOT reminded WHERE complaint_id = %s AND key = 'first_reply'",
+        history[0].subject,
+    )
+    tamper(
+        db,
+        "INSERT INTO deadlines SELECT complaint_id, 'investigation:nursing', campus, kind, 'nursing', due_at,"
+        " remind_at, last_day, working_days, provisional, calendar_version, policy_version, status, reminded,"
+        " on_hold, started_at, breached_at, met_at FROM deadlines WHERE complaint_id = %s"
+        " AND key = 'investigation:radiology'",
+        history[0].subject,
+    )
     assert replay.check("investigation", db.dsn) == (
         f"deadlines {{'complaint_id': '{history[0].subject}', 'key': 'investigation:nursing'}}: "
-        "live row missing from the rebuilt state")
+        "live row missing from the rebuilt state"
+    )
 
 
 def test_the_command_prints_identical_or_the_difference_and_its_exit_status(db, history):
@@ -104,5 +140,7 @@ def test_the_command_prints_identical_or_the_difference_and_its_exit_status(db, 
     tamper(db, "UPDATE cases SET escalated = false WHERE complaint_id = %s", history[0].subject)
     different = subprocess.run(command, cwd=config.ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert different.returncode == 1, different.stderr
-    assert different.stdout.strip() == (f"investigation: DIFFERENT: cases {{'complaint_id': '{history[0].subject}'}}:"
-                                        " column escalated: live False, rebuilt True")
+    assert different.stdout.strip() == (
+        f"investigation: DIFFERENT: cases {{'complaint_id': '{history[0].subject}'}}:"
+        " column escalated: live False, rebuilt True"
+    )

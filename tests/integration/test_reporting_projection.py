@@ -76,7 +76,8 @@ def folded(events: Iterable[Envelope]) -> list[tuple]:
     by_complaint: dict[str, list[domain.LoggedEvent]] = {}
     for e in events:
         by_complaint.setdefault(str(e.data["complaint_id"]), []).append(
-            domain.LoggedEvent(e.service, e.sequence, e.type, e.time, e.data))
+            domain.LoggedEvent(e.service, e.sequence, e.type, e.time, e.data)
+        )
     cells: domain.Cells = {}
     for complaint_events in by_complaint.values():
         domain.cells_of(complaint_events, CALENDARS, cells)
@@ -91,8 +92,9 @@ def run_rebuild(db: Database, **kwargs) -> rebuild.Result:
 def test_rebuild_equals_the_incremental_projection_whatever_the_delivery(db, inbox, seed):
     events = history(seed)
     deliver(inbox, events, random.Random(seed))
-    assert {s: inbox.position(s) for s in ("intake", "investigation", "notification")} == \
-        {s: sum(1 for e in events if e.service == s) for s in ("intake", "investigation", "notification")}
+    assert {s: inbox.position(s) for s in ("intake", "investigation", "notification")} == {
+        s: sum(1 for e in events if e.service == s) for s in ("intake", "investigation", "notification")
+    }
     incremental = tables(db)
     assert incremental["rpt_daily"] == folded(events), "the projection is the fold of the log"
     result = run_rebuild(db)
@@ -145,16 +147,37 @@ def test_duplicates_change_nothing(db, inbox):
 
 
 def received(complaint_id: str, campus: str = "east", category: str = "billing", **extra) -> Envelope:
-    data = {"complaint_id": complaint_id, "campus": campus, "reference": "EAST-2026-000001", "channel": "phone",
-            "category": category, "severity": "normal", "source": "patient_or_family", "departments": ["nursing"],
-            "received_at": "2026-03-02T02:00:00Z", "anonymous": False, "has_contact": True, **extra}
+    data = {
+        "complaint_id": complaint_id,
+        "campus": campus,
+        "reference": "EAST-2026-000001",
+        "channel": "phone",
+        "category": category,
+        "severity": "normal",
+        "source": "patient_or_family",
+        "departments": ["nursing"],
+        "received_at": "2026-03-02T02:00:00Z",
+        "anonymous": False,
+        "has_contact": True,
+        **extra,
+    }
     return new_event("intake", "ComplaintReceived", complaint_id, data, time=datetime(2026, 3, 2, 2, tzinfo=UTC))
 
 
 def reclassified(complaint_id: str, previous: dict, current: dict) -> Envelope:
-    return new_event("intake", "ComplaintReclassified", complaint_id, {
-        "complaint_id": complaint_id, "campus": "east", "previous": previous, "current": current,
-        "reclassified_at": "2026-03-03T02:00:00Z"}, time=datetime(2026, 3, 3, 2, tzinfo=UTC))
+    return new_event(
+        "intake",
+        "ComplaintReclassified",
+        complaint_id,
+        {
+            "complaint_id": complaint_id,
+            "campus": "east",
+            "previous": previous,
+            "current": current,
+            "reclassified_at": "2026-03-03T02:00:00Z",
+        },
+        time=datetime(2026, 3, 3, 2, tzinfo=UTC),
+    )
 
 
 def numbered(events: Sequence[Envelope], first: int = 1) -> list[Envelope]:
@@ -178,8 +201,10 @@ def test_a_reclassified_complaint_moves_between_categories_without_double_counti
     assert figures["received"]["total"] == 1
     assert figures["received"]["by_category"] == {"medical_quality": 1}
     # ... and now it concerns west too: once under each campus, once group-wide
-    assert figures["received"]["by_campus"] == {"east": {"total": 1, "by_category": {"medical_quality": 1}},
-                                                "west": {"total": 1, "by_category": {"medical_quality": 1}}}
+    assert figures["received"]["by_campus"] == {
+        "east": {"total": 1, "by_category": {"medical_quality": 1}},
+        "west": {"total": 1, "by_category": {"medical_quality": 1}},
+    }
     with db.transaction() as cur:
         cur.execute("SELECT campuses, metric, key, value FROM rpt_daily WHERE metric = 'received.category'")
         assert cur.fetchall() == [("east,west", "received.category", "medical_quality", 1)]
@@ -188,8 +213,12 @@ def test_a_reclassified_complaint_moves_between_categories_without_double_counti
 
 
 def test_a_multi_campus_complaint_counts_once_group_wide_and_once_per_campus(db, inbox):
-    events = numbered([received("6f1c1a5e-0000-4000-8000-000000000002", campuses=["east", "west"]),
-                       received("6f1c1a5e-0000-4000-8000-000000000003", campus="west")])
+    events = numbered(
+        [
+            received("6f1c1a5e-0000-4000-8000-000000000002", campuses=["east", "west"]),
+            received("6f1c1a5e-0000-4000-8000-000000000003", campus="west"),
+        ]
+    )
     inbox.receive([e.to_json() for e in events])
     figures = summary(db)
     assert figures["received"]["total"] == 2
@@ -247,7 +276,7 @@ def test_as_of_a_past_moment_gives_the_figures_of_that_moment(db, inbox):
     moment = START + timedelta(days=40)
     events = history(13, complaints=60, days=60)
     then = [e for e in events if simulate.Planned(e.time, e.service, e.type, e.subject, e.data).appended <= moment]
-    later = events[len(then):]
+    later = events[len(then) :]
     assert later and all(e.time > moment or e.type == "ComplaintReceived" for e in later)
     deliver(inbox, then, random.Random(13), duplicates=0)
     at_that_moment = _figures(db)
@@ -257,8 +286,9 @@ def test_as_of_a_past_moment_gives_the_figures_of_that_moment(db, inbox):
     assert _figures(db, as_of=moment) == at_that_moment
     assert _figures(db, as_of=datetime.now(UTC)) == now
     with db.transaction() as cur:  # the log path only folds complaints that can count in the period
-        window = queries.log_cells(cur, [statistics.Period(date(2026, 2, 1), date(2026, 2, 7))], CALENDARS,
-                                   "Asia/Shanghai", as_of=moment)
+        window = queries.log_cells(
+            cur, [statistics.Period(date(2026, 2, 1), date(2026, 2, 7))], CALENDARS, "Asia/Shanghai", as_of=moment
+        )
     assert 0 < len(window) < len(folded(then))
 
 
@@ -309,7 +339,7 @@ def test_the_projection_counts_what_the_simulated_log_says(db, inbox):
 # Local days (issue 12, item 1): an instant counts on the campus's day, not the UTC date
 # --------------------------------------------------------------------------------------------
 
-EVENING = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)   # 2026-06-01 00:30 in Asia/Shanghai
+EVENING = datetime(2026, 5, 31, 16, 30, tzinfo=UTC)  # 2026-06-01 00:30 in Asia/Shanghai
 
 
 def _day_series(figures: dict) -> dict[str, int]:
@@ -319,8 +349,9 @@ def _day_series(figures: dict) -> dict[str, int]:
 @pytest.mark.parametrize("as_of", [None, "now"], ids=["projection", "log"])
 def test_a_complaint_at_1630_utc_counts_on_the_next_local_day(db, inbox, as_of):
     cid = "6f1c1a5e-0000-4000-8000-000000000016"
-    event = new_event("intake", "ComplaintReceived", cid, {**received(cid).data, "received_at": "2026-05-31T16:30:00Z"},
-                      time=EVENING)
+    event = new_event(
+        "intake", "ComplaintReceived", cid, {**received(cid).data, "received_at": "2026-05-31T16:30:00Z"}, time=EVENING
+    )
     inbox.receive([e.to_json() for e in numbered([event])])
     moment = {"as_of": datetime.now(UTC)} if as_of else {}
     june_first = summary(db, period=statistics.Period(date(2026, 6, 1), date(2026, 6, 1)), **moment)
@@ -339,8 +370,12 @@ def test_a_complaint_at_1630_utc_counts_on_the_next_local_day(db, inbox, as_of):
 # The edges of the calendar (issue 11, items 2 and 6): the longest and outermost periods allowed
 # --------------------------------------------------------------------------------------------
 
-EDGES = [(date(1900, 1, 1), date(1900, 1, 31), "day"), (date(2999, 12, 1), date(2999, 12, 31), "day"),
-         (date(1900, 1, 1), date(1999, 12, 31), "year"), (date(2900, 1, 1), date(2999, 12, 31), "year")]
+EDGES = [
+    (date(1900, 1, 1), date(1900, 1, 31), "day"),
+    (date(2999, 12, 1), date(2999, 12, 31), "day"),
+    (date(1900, 1, 1), date(1999, 12, 31), "year"),
+    (date(2900, 1, 1), date(2999, 12, 31), "year"),
+]
 
 
 @pytest.mark.parametrize("start,end,granularity", EDGES)

@@ -52,8 +52,14 @@ def _publish(source: str, bodies: list[str]) -> None:
         exchange = event_exchange(source)
         exchange(connection.default_channel).declare()
         for body in bodies:
-            producer.publish(body, exchange=exchange, routing_key="ComplaintWithdrawn", delivery_mode=2,
-                             content_type="application/json", retry=True)
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key="ComplaintWithdrawn",
+                delivery_mode=2,
+                content_type="application/json",
+                retry=True,
+            )
 
 
 def _run_consumers(inbox: Inbox, amqp_uri: str, count: int = 1) -> tuple[list[EventConsumer], list]:
@@ -74,7 +80,8 @@ def test_a_classic_queue_is_migrated_to_a_quorum_queue_without_losing_what_it_ho
     with kombu.Connection(os.environ["AMQP_URI"]) as connection:  # what a deployment before quorum queues left
         event_exchange("intake")(connection.default_channel).declare()
         kombu.Queue(name, exchange=event_exchange("intake"), routing_key="#", durable=True)(
-            connection.default_channel).declare()
+            connection.default_channel
+        ).declare()
     _publish("intake", [event(n).to_json() for n in range(1, 151)])
     assert rabbit.queue(VHOST, name)["type"] == "classic"
     recorder = Recorder()
@@ -161,7 +168,8 @@ def test_a_transaction_cut_by_a_lost_connection_applies_nothing_and_the_pool_rec
 
 def test_a_request_caught_by_a_lost_database_is_answered_503_and_not_done():
     response = HttpEntrypoint("POST", "/complaints").response_from_exception(
-        DatabaseUnavailable("database connection lost: server closed the connection unexpectedly"))
+        DatabaseUnavailable("database connection lost: server closed the connection unexpectedly")
+    )
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "try again" in response.get_json()["error"]
@@ -171,15 +179,19 @@ def test_a_relay_leader_whose_database_session_is_cut_is_replaced_and_nothing_is
     """A failover ends the leader's session: its advisory lock goes with it, and one relay takes it again."""
     source = Database(fresh_backbone_database("resilience_relay"), size=2)
     collector = Collector("intake", f"test-resilience-{uuid.uuid4().hex[:6]}")
-    relays = [Relay("intake", source.dsn, os.environ["AMQP_URI"], batch_size=50, poll_interval=0.1,
-                    retry_interval=0.1) for _ in range(2)]
+    relays = [
+        Relay("intake", source.dsn, os.environ["AMQP_URI"], batch_size=50, poll_interval=0.1, retry_interval=0.1)
+        for _ in range(2)
+    ]
     threads = [eventlet.spawn(r.run) for r in relays]
     try:
         wait_for(lambda: sum(r.is_leader for r in relays) == 1, what="one leader")
         append_many(source, 300, 10)
         with source.transaction() as cur:  # the leader's session, as a primary stopped hard would
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
             assert cur.rowcount == 1
         append_many(source, 300, 10)
         wait_for(lambda: _relay_position(source) == 600, timeout=30, what="600 events confirmed")
@@ -200,9 +212,16 @@ def test_a_classic_rpc_queue_is_replaced_by_a_quorum_queue():
     with kombu.Connection(os.environ["AMQP_URI"]) as connection:
         kombu.Queue(name, durable=True)(connection.default_channel).declare()
     assert rabbit.queue(VHOST, name)["type"] == "classic"
-    queues.replace_classic(os.environ["AMQP_URI"], kombu.Queue(name, durable=True,
-                                                              queue_arguments={"x-queue-type": "quorum"}))
+    queues.replace_classic(
+        os.environ["AMQP_URI"], kombu.Queue(name, durable=True, queue_arguments={"x-queue-type": "quorum"})
+    )
     assert rabbit.queue(VHOST, name)["type"] == "quorum"
-    queues.replace_classic(os.environ["AMQP_URI"], kombu.Queue(name, durable=True,  # and again: nothing to do
-                                                              queue_arguments={"x-queue-type": "quorum"}))
+    queues.replace_classic(
+        os.environ["AMQP_URI"],
+        kombu.Queue(
+            name,
+            durable=True,  # and again: nothing to do
+            queue_arguments={"x-queue-type": "quorum"},
+        ),
+    )
     assert rabbit.queue(VHOST, name)["type"] == "quorum"

@@ -32,8 +32,11 @@ def _complete(stack, complaint_id: str, handling: demo_data.Handling | None) -> 
     case = stack.investigation.get(f"/cases/{complaint_id}").json()
     if handling is None:
         return not case["replies"] and not case["rectifications"]
-    return (len(case["replies"]) == 1 and len(case["rectifications"]) == int(handling.rectify)
-            and {d: a["substantiated"] for d, a in case["assignments"].items()} == dict(handling.findings))
+    return (
+        len(case["replies"]) == 1
+        and len(case["rectifications"]) == int(handling.rectify)
+        and {d: a["substantiated"] for d, a in case["assignments"].items()} == dict(handling.findings)
+    )
 
 
 def test_the_plan_is_the_same_story_every_time_with_one_instant_per_complaint():
@@ -55,8 +58,9 @@ def test_an_earlier_load_is_recognised_by_its_first_complaint_and_foreign_compla
 
 
 def test_a_load_killed_part_way_is_completed_by_the_next_run_exactly_once(stack):
-    killed = subprocess.Popen(_loader(), cwd=config.ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    killed = subprocess.Popen(
+        _loader(), cwd=config.ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(lambda: len(_listed(stack)) >= COUNT // 4, timeout=120, what="the first complaints loaded")
     finally:
@@ -73,8 +77,7 @@ def test_a_load_killed_part_way_is_completed_by_the_next_run_exactly_once(stack)
     assert anchor is not None
     keys = Counter((datetime.fromisoformat(c["received_at"]), c["campus"], c["received_by"]) for c in listed)
     assert keys == Counter(p.key(anchor) for p in planned)  # the whole plan, each complaint once
-    ids = {(datetime.fromisoformat(c["received_at"]), c["campus"], c["received_by"]): c["complaint_id"]
-           for c in listed}
+    ids = {(datetime.fromisoformat(c["received_at"]), c["campus"], c["received_by"]): c["complaint_id"] for c in listed}
     unfinished = [p.body for p in planned if not _complete(stack, ids[p.key(anchor)], p.handling)]
     assert unfinished == []
     assert f"{COUNT} complaints" in resumed.stdout and " loaded through intake now" in resumed.stdout

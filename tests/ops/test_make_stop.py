@@ -32,9 +32,15 @@ class Started:
     def start(self, name: str, args: list[str], port: int, ignore_sigterm: bool = False, **env: str) -> None:
         def ignore() -> None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited across exec: a process deaf to SIGTERM
-        process = subprocess.Popen([sys.executable, *args], cwd=config.ROOT, env={**os.environ, **env},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   preexec_fn=ignore if ignore_sigterm else None)
+
+        process = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=config.ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=ignore if ignore_sigterm else None,
+        )
         self.processes[name] = process
         (self.run_dir / f"{name}.pid").write_text(f"{process.pid}\n")
         wait_for(lambda: _listening(port), timeout=60, what=f"{name} listening on {port}")
@@ -63,8 +69,15 @@ def _ports() -> dict[str, int]:
 
 
 def make_stop(run_dir: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "stop", f"RUN_DIR={run_dir}"], cwd=config.ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        ["make", "--no-print-directory", "stop", f"RUN_DIR={run_dir}"],
+        cwd=config.ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_make_stop_returns_once_the_console_and_the_stand_ins_have_exited(started, tmp_path):

@@ -18,8 +18,9 @@ from shared.relay import event_exchange
 class Collector:
     def __init__(self, service: str, queue: str, routing_key: str = "#", amqp_uri: str | None = None):
         self.amqp_uri = amqp_uri or os.environ["AMQP_URI"]
-        self.queue = kombu.Queue(queue, exchange=event_exchange(service), routing_key=routing_key,
-                                 durable=True, auto_delete=False)
+        self.queue = kombu.Queue(
+            queue, exchange=event_exchange(service), routing_key=routing_key, durable=True, auto_delete=False
+        )
         self.messages: list[dict[str, Any]] = []
         self.raw: list[kombu.Message] = []
         self._stop = False
@@ -30,8 +31,10 @@ class Collector:
     def _run(self) -> None:
         while not self._stop:
             try:
-                with kombu.Connection(self.amqp_uri, connect_timeout=2) as conn, \
-                        kombu.Consumer(conn, queues=[self.queue], on_message=self._on_message, accept=ACCEPT):
+                with (
+                    kombu.Connection(self.amqp_uri, connect_timeout=2) as conn,
+                    kombu.Consumer(conn, queues=[self.queue], on_message=self._on_message, accept=ACCEPT),
+                ):
                     while not self._stop:
                         with contextlib.suppress(TimeoutError):
                             conn.drain_events(timeout=0.2)
@@ -67,7 +70,8 @@ def assert_complete_and_ordered(collector: Collector, total: int) -> int:
     Returns the number of duplicates (redeliveries a consumer must ignore)."""
     first = collector.first_occurrences()
     assert first == list(range(1, total + 1)), (
-        f"missing or out of order: first gap near {next((i for i, s in enumerate(first, 1) if s != i), None)}")
+        f"missing or out of order: first gap near {next((i for i, s in enumerate(first, 1) if s != i), None)}"
+    )
     highest = 0
     for sequence in collector.sequences:
         assert sequence <= highest + 1, f"{sequence} arrived before {highest + 1}"

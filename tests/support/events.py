@@ -10,9 +10,17 @@ from shared.eventstore import EventStore
 
 
 def withdrawn(service_stream: str, n: int = 0) -> Envelope:
-    return new_event("intake", "ComplaintWithdrawn", service_stream, {
-        "complaint_id": service_stream, "campus": "east", "withdrawn_at": "2026-03-02T08:00:00Z",
-        "reason": f"note {n}"})
+    return new_event(
+        "intake",
+        "ComplaintWithdrawn",
+        service_stream,
+        {
+            "complaint_id": service_stream,
+            "campus": "east",
+            "withdrawn_at": "2026-03-02T08:00:00Z",
+            "reason": f"note {n}",
+        },
+    )
 
 
 def append_many(db: Database, count: int, per_transaction: int = 100, per_stream: int = 1) -> None:

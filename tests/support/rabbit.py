@@ -26,8 +26,7 @@ def call(method: str, path: str, **kwargs: Any) -> requests.Response:
 
 def create_vhost(vhost: str) -> None:
     call("PUT", f"/vhosts/{quote(vhost, safe='')}")
-    call("PUT", f"/permissions/{quote(vhost, safe='')}/guest",
-         json={"configure": ".*", "write": ".*", "read": ".*"})
+    call("PUT", f"/permissions/{quote(vhost, safe='')}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
 
 
 def delete_vhost(vhost: str) -> None:
@@ -49,8 +48,11 @@ def close_connections(vhost: str) -> int:
     closed = 0
     for connection in connections(vhost):
         try:
-            call("DELETE", f"/connections/{quote(connection['name'], safe='')}",
-                 headers={"X-Reason": "test: connection cut"})
+            call(
+                "DELETE",
+                f"/connections/{quote(connection['name'], safe='')}",
+                headers={"X-Reason": "test: connection cut"},
+            )
             closed += 1
         except requests.HTTPError:
             pass  # already gone

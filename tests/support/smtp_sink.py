@@ -21,8 +21,13 @@ class Keep:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
-        record = {"from": envelope.mail_from, "to": envelope.rcpt_tos, "subject": str(message["Subject"]),
-                  "message_id": str(message["Message-ID"]), "body": message.get_content()}
+        record = {
+            "from": envelope.mail_from,
+            "to": envelope.rcpt_tos,
+            "subject": str(message["Subject"]),
+            "message_id": str(message["Message-ID"]),
+            "body": message.get_content(),
+        }
         name = self.folder / f"{time.time_ns()}-{uuid.uuid4().hex[:6]}.json"
         name.with_suffix(".tmp").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         name.with_suffix(".tmp").rename(name)

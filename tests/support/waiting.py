@@ -21,6 +21,8 @@ def wait_for(condition: Callable[[], T], timeout: float = 20.0, interval: float 
         except Exception as exc:  # not ready yet (connection refused, 404, ...)
             last_error = exc
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}"
-                                 + (f" (last error: {last_error!r})" if last_error else ""))
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what or condition}"
+                + (f" (last error: {last_error!r})" if last_error else "")
+            )
         time.sleep(interval)

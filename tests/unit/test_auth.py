@@ -22,8 +22,16 @@ AUTH = Authenticator(SECRET, "HS256", SECRET)
 
 
 def claims(**overrides: object) -> str:
-    body = {"sub": "east-office-head", "role": OFFICER, "campuses": ["east"], "iat": 1, "exp": 4102444800,
-            "iss": "complaints", "aud": "complaints", **overrides}
+    body = {
+        "sub": "east-office-head",
+        "role": OFFICER,
+        "campuses": ["east"],
+        "iat": 1,
+        "exp": 4102444800,
+        "iss": "complaints",
+        "aud": "complaints",
+        **overrides,
+    }
     return jwt.encode(body, SECRET, algorithm="HS256")
 
 

@@ -19,19 +19,39 @@ from shared import catalogue
 
 CONTRACT_TYPES: dict[str, list[str]] = {
     "intake": [
-        "ComplaintReceived", "ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn",
+        "ComplaintReceived",
+        "ComplaintResolvedOnSpot",
+        "ComplaintNotAccepted",
+        "ComplaintWithdrawn",
         "ComplaintReclassified",
         # added by issue 13 (event-sourced for real): intake records what changed its state besides its commands
-        "ComplaintStatusFollowed", "PersonalDataErased",
+        "ComplaintStatusFollowed",
+        "PersonalDataErased",
     ],
     "investigation": [
-        "InvestigationOpened", "InvestigationDue", "DeadlineRescheduled", "ExtensionRequested",
-        "ExtensionGranted", "ExtensionRefused", "FindingsSubmitted", "DeadlineBreached",
+        "InvestigationOpened",
+        "InvestigationDue",
+        "DeadlineRescheduled",
+        "ExtensionRequested",
+        "ExtensionGranted",
+        "ExtensionRefused",
+        "FindingsSubmitted",
+        "DeadlineBreached",
         "DeadlineBreachWithdrawn",  # added by issue 12 (the contract grows by adding)
-        "ComplaintEscalated", "ReplyIssued", "RectificationOrdered", "RectificationCompleted",
-        "FollowUpRecorded", "ComplaintReopened", "ComplaintClosed", "DisputeRecorded", "DisputeSettled",
+        "ComplaintEscalated",
+        "ReplyIssued",
+        "RectificationOrdered",
+        "RectificationCompleted",
+        "FollowUpRecorded",
+        "ComplaintReopened",
+        "ComplaintClosed",
+        "DisputeRecorded",
+        "DisputeSettled",
         # added by issue 13 (event-sourced for real): investigation records what others' events did to a case
-        "CaseEnded", "CaseReclassified", "ReplyDeliveryRecorded", "ReplyDeliveryFailed",
+        "CaseEnded",
+        "CaseReclassified",
+        "ReplyDeliveryRecorded",
+        "ReplyDeliveryFailed",
     ],
     "notification": ["ReplySent", "ReminderSent", "NotificationFailed"],
 }
@@ -46,202 +66,385 @@ OFFICER = {"id": "staff-east-0031", "role": "complaint_officer"}
 SYSTEM = {"id": "investigation", "role": "system"}
 
 FIRST_REPLY = {  # received Mon 2026-03-02 (east); two departments -> 10 working days
-    "kind": "first_reply", "department": None, "due_at": "2026-03-16T16:00:00Z",
-    "last_day": "2026-03-16", "provisional": False, "calendar_version": "chinesecalendar-1.11.0+east-4",
-    "policy_version": "east-2026-01", "working_days": 10,
+    "kind": "first_reply",
+    "department": None,
+    "due_at": "2026-03-16T16:00:00Z",
+    "last_day": "2026-03-16",
+    "provisional": False,
+    "calendar_version": "chinesecalendar-1.11.0+east-4",
+    "policy_version": "east-2026-01",
+    "working_days": 10,
 }
 INV_CARDIOLOGY = {
-    "kind": "investigation", "department": "cardiology", "due_at": "2026-03-09T16:00:00Z",
-    "last_day": "2026-03-09", "provisional": False, "calendar_version": "chinesecalendar-1.11.0+east-4",
-    "policy_version": "east-2026-01", "working_days": 5,
+    "kind": "investigation",
+    "department": "cardiology",
+    "due_at": "2026-03-09T16:00:00Z",
+    "last_day": "2026-03-09",
+    "provisional": False,
+    "calendar_version": "chinesecalendar-1.11.0+east-4",
+    "policy_version": "east-2026-01",
+    "working_days": 5,
 }
 INV_NURSING = {**INV_CARDIOLOGY, "department": "nursing"}
-INV_EXTENDED = {**INV_CARDIOLOGY, "due_at": "2026-03-16T16:00:00Z", "last_day": "2026-03-16",
-                "working_days": 10}
+INV_EXTENDED = {**INV_CARDIOLOGY, "due_at": "2026-03-16T16:00:00Z", "last_day": "2026-03-16", "working_days": 10}
 RECTIFICATION = {
-    "kind": "rectification", "department": "cardiology", "due_at": "2026-04-14T16:00:00Z",
-    "last_day": "2026-04-14", "provisional": False, "calendar_version": "chinesecalendar-1.11.0+east-4",
-    "policy_version": "east-2026-01", "working_days": 20,
+    "kind": "rectification",
+    "department": "cardiology",
+    "due_at": "2026-04-14T16:00:00Z",
+    "last_day": "2026-04-14",
+    "provisional": False,
+    "calendar_version": "chinesecalendar-1.11.0+east-4",
+    "policy_version": "east-2026-01",
+    "working_days": 20,
 }
 PROVISIONAL = {  # received Mon 2026-12-28: its year-2027 days are not in the calendar yet
-    "kind": "first_reply", "department": None, "due_at": "2027-01-05T16:00:00Z",
-    "last_day": "2027-01-05", "provisional": True, "calendar_version": "chinesecalendar-1.11.0+east-4",
-    "policy_version": "east-2026-01", "working_days": 5,
+    "kind": "first_reply",
+    "department": None,
+    "due_at": "2027-01-05T16:00:00Z",
+    "last_day": "2027-01-05",
+    "provisional": True,
+    "calendar_version": "chinesecalendar-1.11.0+east-4",
+    "policy_version": "east-2026-01",
+    "working_days": 5,
 }
-CONFIRMED = {**PROVISIONAL, "due_at": "2027-01-06T16:00:00Z", "last_day": "2027-01-06",
-             "provisional": False, "calendar_version": "chinesecalendar-1.11.0+east-5"}
+CONFIRMED = {
+    **PROVISIONAL,
+    "due_at": "2027-01-06T16:00:00Z",
+    "last_day": "2027-01-06",
+    "provisional": False,
+    "calendar_version": "chinesecalendar-1.11.0+east-5",
+}
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "ComplaintReceived": {
-        "complaint_id": CID, "actor": {"id": "staff-east-0417", "role": "first_contact"},
-        "reference": "EAST-2026-000123", "campus": "east", "campuses": ["east"], "channel": "in_person",
-        "category": "care_process", "severity": "normal", "source": "patient_or_family",
-        "departments": ["cardiology", "nursing"], "received_at": "2026-03-02T01:15:00Z",
-        "received_by": "staff-east-0417", "receiving_department": "cardiology", "anonymous": False,
-        "has_contact": True, "complainant_ref": "cpl-8f2a91c4",
+        "complaint_id": CID,
+        "actor": {"id": "staff-east-0417", "role": "first_contact"},
+        "reference": "EAST-2026-000123",
+        "campus": "east",
+        "campuses": ["east"],
+        "channel": "in_person",
+        "category": "care_process",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "departments": ["cardiology", "nursing"],
+        "received_at": "2026-03-02T01:15:00Z",
+        "received_by": "staff-east-0417",
+        "receiving_department": "cardiology",
+        "anonymous": False,
+        "has_contact": True,
+        "complainant_ref": "cpl-8f2a91c4",
     },
     "ComplaintResolvedOnSpot": {
-        "complaint_id": CID, "actor": {"id": "staff-east-0212", "role": "first_contact"},
-        "campus": "east", "resolved_at": "2026-03-02T02:05:00Z", "resolved_by": "staff-east-0212",
+        "complaint_id": CID,
+        "actor": {"id": "staff-east-0212", "role": "first_contact"},
+        "campus": "east",
+        "resolved_at": "2026-03-02T02:05:00Z",
+        "resolved_by": "staff-east-0212",
         "resolution": "Duplicate CT charge found on the bill; reversed at the cashier and receipt reissued.",
     },
     "ComplaintNotAccepted": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "west", "reason": "litigation",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "west",
+        "reason": "litigation",
         "route_advice": "The matter is before the district court; the court procedure applies.",
         "decided_at": "2026-03-03T06:40:00Z",
     },
     "ComplaintWithdrawn": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "withdrawn_at": "2026-03-04T03:00:00Z", "reason": "Complainant reports the issue is resolved.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "withdrawn_at": "2026-03-04T03:00:00Z",
+        "reason": "Complainant reports the issue is resolved.",
     },
     "ComplaintReclassified": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "previous": {"category": "service_quality", "severity": "normal", "departments": ["nursing"],
-                     "campuses": ["east"]},
-        "current": {"category": "medical_quality", "severity": "major",
-                    "departments": ["nursing", "cardiology"], "campuses": ["east", "west"]},
-        "reclassified_at": "2026-03-03T02:30:00Z", "note": "Concerns a treatment decision as well.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "previous": {
+            "category": "service_quality",
+            "severity": "normal",
+            "departments": ["nursing"],
+            "campuses": ["east"],
+        },
+        "current": {
+            "category": "medical_quality",
+            "severity": "major",
+            "departments": ["nursing", "cardiology"],
+            "campuses": ["east", "west"],
+        },
+        "reclassified_at": "2026-03-03T02:30:00Z",
+        "note": "Concerns a treatment decision as well.",
         "reclassified_by": "staff-east-0031",
     },
     "ComplaintStatusFollowed": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east", "followed": "reopened", "status": "reopened",
-        "followed_at": "2026-03-20T02:00:00Z", "cause_id": "8e617a9f-b2a3-44c5-9fe0-5b6c7d8e9fa0",
-        "cause_version": 9, "reason": "dissatisfied", "note": "Asks for a meeting with the department.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "followed": "reopened",
+        "status": "reopened",
+        "followed_at": "2026-03-20T02:00:00Z",
+        "cause_id": "8e617a9f-b2a3-44c5-9fe0-5b6c7d8e9fa0",
+        "cause_version": 9,
+        "reason": "dissatisfied",
+        "note": "Asks for a meeting with the department.",
     },
     "PersonalDataErased": {
-        "complaint_id": CID, "actor": {"id": "auditor-01", "role": "auditor"}, "campus": "east",
-        "erased_at": "2026-06-01T02:00:00Z", "reason": "Lawful erasure request 2026-117.",
+        "complaint_id": CID,
+        "actor": {"id": "auditor-01", "role": "auditor"},
+        "campus": "east",
+        "erased_at": "2026-06-01T02:00:00Z",
+        "reason": "Lawful erasure request 2026-117.",
     },
     "InvestigationOpened": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "campuses": ["east"],
-        "category": "care_process", "severity": "normal", "source": "patient_or_family",
-        "departments": ["cardiology", "nursing"], "received_at": "2026-03-02T01:15:00Z",
-        "first_reply": FIRST_REPLY, "investigations": [INV_CARDIOLOGY, INV_NURSING],
-        "reference": "EAST-2026-000123", "has_contact": True,
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "campuses": ["east"],
+        "category": "care_process",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "departments": ["cardiology", "nursing"],
+        "received_at": "2026-03-02T01:15:00Z",
+        "first_reply": FIRST_REPLY,
+        "investigations": [INV_CARDIOLOGY, INV_NURSING],
+        "reference": "EAST-2026-000123",
+        "has_contact": True,
     },
     "CaseEnded": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "reason": "withdrawn",
-        "ended_at": "2026-03-04T06:00:00Z", "cause_id": "3f1c2b4a-6d5e-4f70-8a9b-0c1d2e3f4a5b",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "reason": "withdrawn",
+        "ended_at": "2026-03-04T06:00:00Z",
+        "cause_id": "3f1c2b4a-6d5e-4f70-8a9b-0c1d2e3f4a5b",
     },
     "CaseReclassified": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "cause_id": "4a2d3c5b-7e6f-4081-9bac-1d2e3f4a5b6c",
-        "previous": {"category": "service_quality", "severity": "normal", "departments": ["nursing"],
-                     "campuses": ["east"]},
-        "current": {"category": "medical_quality", "severity": "major",
-                    "departments": ["nursing", "cardiology"], "campuses": ["east", "west"]},
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "cause_id": "4a2d3c5b-7e6f-4081-9bac-1d2e3f4a5b6c",
+        "previous": {
+            "category": "service_quality",
+            "severity": "normal",
+            "departments": ["nursing"],
+            "campuses": ["east"],
+        },
+        "current": {
+            "category": "medical_quality",
+            "severity": "major",
+            "departments": ["nursing", "cardiology"],
+            "campuses": ["east", "west"],
+        },
         "reclassified_at": "2026-03-03T02:30:00Z",
     },
     "ReplyDeliveryRecorded": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "cause_id": "5b3e4d6c-8f70-4192-acbd-2e3f4a5b6c7d",
-        "reply_id": "6c4f5e7d-9081-42a3-bdce-3f4a5b6c7d8e", "sent_at": "2026-03-12T03:00:00Z",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "cause_id": "5b3e4d6c-8f70-4192-acbd-2e3f4a5b6c7d",
+        "reply_id": "6c4f5e7d-9081-42a3-bdce-3f4a5b6c7d8e",
+        "sent_at": "2026-03-12T03:00:00Z",
     },
     "ReplyDeliveryFailed": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "cause_id": "7d506f8e-a192-43b4-8edf-4a5b6c7d8e9f",
-        "reply_id": "6c4f5e7d-9081-42a3-bdce-3f4a5b6c7d8e", "failed_at": "2026-03-12T04:00:00Z",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "cause_id": "7d506f8e-a192-43b4-8edf-4a5b6c7d8e9f",
+        "reply_id": "6c4f5e7d-9081-42a3-bdce-3f4a5b6c7d8e",
+        "failed_at": "2026-03-12T04:00:00Z",
     },
     "InvestigationDue": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "deadline": INV_CARDIOLOGY,
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "deadline": INV_CARDIOLOGY,
         "reminder_for_role": "department_liaison",
     },
     "DeadlineRescheduled": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "previous": PROVISIONAL,
-        "current": CONFIRMED, "reason": "calendar_updated",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "previous": PROVISIONAL,
+        "current": CONFIRMED,
+        "reason": "calendar_updated",
         "note": "2027 statutory holiday schedule loaded for campus east.",
     },
     "ExtensionRequested": {
-        "complaint_id": CID, "actor": {"id": "staff-east-1150", "role": "department_liaison"},
-        "campus": "east", "extension_id": "0c7d7e44-5a55-4f4e-8f6b-3b7e1c2d9a01", "department": "cardiology",
+        "complaint_id": CID,
+        "actor": {"id": "staff-east-1150", "role": "department_liaison"},
+        "campus": "east",
+        "extension_id": "0c7d7e44-5a55-4f4e-8f6b-3b7e1c2d9a01",
+        "department": "cardiology",
         "reason": "External consultation report on the ECG recording is still pending.",
-        "requested_days": 5, "requested_at": "2026-03-06T08:00:00Z", "deadline": INV_CARDIOLOGY,
+        "requested_days": 5,
+        "requested_at": "2026-03-06T08:00:00Z",
+        "deadline": INV_CARDIOLOGY,
     },
     "ExtensionGranted": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "extension_id": "0c7d7e44-5a55-4f4e-8f6b-3b7e1c2d9a01", "department": "cardiology",
-        "decided_at": "2026-03-06T09:30:00Z", "deadline": INV_EXTENDED, "note": "Granted once.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "extension_id": "0c7d7e44-5a55-4f4e-8f6b-3b7e1c2d9a01",
+        "department": "cardiology",
+        "decided_at": "2026-03-06T09:30:00Z",
+        "deadline": INV_EXTENDED,
+        "note": "Granted once.",
     },
     "ExtensionRefused": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "extension_id": "9a1e4b7c-2f3d-4c5e-8a6b-7c8d9e0f1a2b", "department": "nursing",
-        "decided_at": "2026-03-06T09:35:00Z", "note": "Ward records are available; no extension needed.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "extension_id": "9a1e4b7c-2f3d-4c5e-8a6b-7c8d9e0f1a2b",
+        "department": "nursing",
+        "decided_at": "2026-03-06T09:35:00Z",
+        "note": "Ward records are available; no extension needed.",
     },
     "FindingsSubmitted": {
-        "complaint_id": CID, "actor": {"id": "staff-east-1150", "role": "department_liaison"},
-        "campus": "east", "department": "nursing", "substantiated": "partly",
+        "complaint_id": CID,
+        "actor": {"id": "staff-east-1150", "role": "department_liaison"},
+        "campus": "east",
+        "department": "nursing",
+        "substantiated": "partly",
         "summary": "Night round documented late; call bell response exceeded the ward standard.",
-        "signed_off_by": "staff-east-1101", "submitted_at": "2026-03-09T07:20:00Z", "on_time": True,
+        "signed_off_by": "staff-east-1101",
+        "submitted_at": "2026-03-09T07:20:00Z",
+        "on_time": True,
     },
     "DeadlineBreached": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "deadline": INV_CARDIOLOGY,
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "deadline": INV_CARDIOLOGY,
         "breached_at": "2026-03-09T16:00:00Z",
     },
     "DeadlineBreachWithdrawn": {  # the 2027 schedule shows the provisional first reply was not yet due
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "deadline": PROVISIONAL, "current": CONFIRMED,
-        "breached_at": "2027-01-05T16:00:00Z", "withdrawn_at": "2027-01-06T01:00:00Z", "reason": "calendar_updated",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "deadline": PROVISIONAL,
+        "current": CONFIRMED,
+        "breached_at": "2027-01-05T16:00:00Z",
+        "withdrawn_at": "2027-01-06T01:00:00Z",
+        "reason": "calendar_updated",
     },
     "ComplaintEscalated": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east", "severity": "major",
-        "reason": "Major complaint: escalated on receipt.", "escalated_at": "2026-03-02T01:16:00Z",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "severity": "major",
+        "reason": "Major complaint: escalated on receipt.",
+        "escalated_at": "2026-03-02T01:16:00Z",
         "to": "leadership_group",
     },
     "ReplyIssued": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "reply_id": "2d4f6a8c-1b3d-4e5f-9a7b-c9d8e7f6a5b4", "contact_person": "staff-east-0031",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "reply_id": "2d4f6a8c-1b3d-4e5f-9a7b-c9d8e7f6a5b4",
+        "contact_person": "staff-east-0031",
         "actions_taken": "Ward call-bell response audited; staffing of the night shift adjusted.",
-        "result": "Complaint partly substantiated.", "issued_at": "2026-03-12T06:00:00Z",
+        "result": "Complaint partly substantiated.",
+        "issued_at": "2026-03-12T06:00:00Z",
         "channel_preference": "letter",
     },
     "RectificationOrdered": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "rectification_id": "6e5d4c3b-2a19-4f8e-b7d6-c5b4a3928170", "department": "cardiology",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "rectification_id": "6e5d4c3b-2a19-4f8e-b7d6-c5b4a3928170",
+        "department": "cardiology",
         "description": "Retrain night staff on call-bell response and document rounds on time.",
-        "due": RECTIFICATION, "ordered_at": "2026-03-13T02:00:00Z",
+        "due": RECTIFICATION,
+        "ordered_at": "2026-03-13T02:00:00Z",
     },
     "RectificationCompleted": {
-        "complaint_id": CID, "actor": {"id": "staff-east-1150", "role": "department_liaison"},
-        "campus": "east", "rectification_id": "6e5d4c3b-2a19-4f8e-b7d6-c5b4a3928170",
-        "department": "cardiology", "completed_at": "2026-04-10T08:00:00Z", "on_time": True,
+        "complaint_id": CID,
+        "actor": {"id": "staff-east-1150", "role": "department_liaison"},
+        "campus": "east",
+        "rectification_id": "6e5d4c3b-2a19-4f8e-b7d6-c5b4a3928170",
+        "department": "cardiology",
+        "completed_at": "2026-04-10T08:00:00Z",
+        "on_time": True,
         "note": "Training held on 2026-04-08; attendance sheet filed.",
     },
     "FollowUpRecorded": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east", "satisfied": False,
-        "recorded_at": "2026-03-20T03:00:00Z", "note": "Not satisfied with the explanation given.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "satisfied": False,
+        "recorded_at": "2026-03-20T03:00:00Z",
+        "note": "Not satisfied with the explanation given.",
     },
     "ComplaintReopened": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east", "reason": "dissatisfied",
-        "reopened_at": "2026-03-20T03:05:00Z", "first_reply": {
-            **FIRST_REPLY, "due_at": "2026-03-27T16:00:00Z", "last_day": "2026-03-27", "working_days": 5,
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "reason": "dissatisfied",
+        "reopened_at": "2026-03-20T03:05:00Z",
+        "first_reply": {
+            **FIRST_REPLY,
+            "due_at": "2026-03-27T16:00:00Z",
+            "last_day": "2026-03-27",
+            "working_days": 5,
         },
     },
     "ComplaintClosed": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east", "closed_at": "2026-04-15T09:00:00Z",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "closed_at": "2026-04-15T09:00:00Z",
         "outcome": "Replied; rectification completed; complainant satisfied at second follow-up.",
     },
     "DisputeRecorded": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "dispute_id": "7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f", "route": "mediation",
-        "recorded_at": "2026-04-01T02:00:00Z", "note": "Applied to the municipal medical dispute committee.",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "dispute_id": "7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+        "route": "mediation",
+        "recorded_at": "2026-04-01T02:00:00Z",
+        "note": "Applied to the municipal medical dispute committee.",
     },
     "DisputeSettled": {
-        "complaint_id": CID, "actor": OFFICER, "campus": "east",
-        "dispute_id": "7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f", "route": "mediation",
-        "settled_at": "2026-05-11T07:00:00Z", "compensation_amount": "12000.00", "currency": "CNY",
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "dispute_id": "7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+        "route": "mediation",
+        "settled_at": "2026-05-11T07:00:00Z",
+        "compensation_amount": "12000.00",
+        "currency": "CNY",
     },
     "ReplySent": {
-        "complaint_id": CID, "actor": SYSTEM, "campus": "east",
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
         "reply_id": "2d4f6a8c-1b3d-4e5f-9a7b-c9d8e7f6a5b4",
-        "notification_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "channel": "letter",
+        "notification_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+        "channel": "letter",
         "sent_at": "2026-03-12T08:00:00Z",
     },
     "ReminderSent": {
-        "complaint_id": CID, "actor": {"id": "notification", "role": "system"}, "campus": "east",
-        "notification_id": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", "kind": "investigation",
-        "department": "cardiology", "recipient_role": "department_liaison", "channel": "email",
-        "due_at": "2026-03-09T16:00:00Z", "sent_at": "2026-03-06T00:30:00Z",
+        "complaint_id": CID,
+        "actor": {"id": "notification", "role": "system"},
+        "campus": "east",
+        "notification_id": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e",
+        "kind": "investigation",
+        "department": "cardiology",
+        "recipient_role": "department_liaison",
+        "channel": "email",
+        "due_at": "2026-03-09T16:00:00Z",
+        "sent_at": "2026-03-06T00:30:00Z",
     },
     "NotificationFailed": {
-        "complaint_id": CID, "actor": {"id": "notification", "role": "system"}, "campus": "east",
-        "notification_id": "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f", "purpose": "reply", "channel": "sms",
-        "reply_id": "2d4f6a8c-1b3d-4e5f-9a7b-c9d8e7f6a5b4", "attempts": 5,
+        "complaint_id": CID,
+        "actor": {"id": "notification", "role": "system"},
+        "campus": "east",
+        "notification_id": "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f",
+        "purpose": "reply",
+        "channel": "sms",
+        "reply_id": "2d4f6a8c-1b3d-4e5f-9a7b-c9d8e7f6a5b4",
+        "attempts": 5,
         "error": "SMS gateway rejected the message: 550 number unreachable",
         "failed_at": "2026-03-12T09:00:00Z",
     },
@@ -249,15 +452,22 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 
 # Top-level (or nested, dotted) enum fields per type and the constant they must use.
 ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "ComplaintReceived": {"channel": catalogue.CHANNELS, "category": catalogue.CATEGORIES,
-                          "severity": catalogue.SEVERITIES, "source": catalogue.SOURCES},
+    "ComplaintReceived": {
+        "channel": catalogue.CHANNELS,
+        "category": catalogue.CATEGORIES,
+        "severity": catalogue.SEVERITIES,
+        "source": catalogue.SOURCES,
+    },
     "ComplaintNotAccepted": {"reason": catalogue.NOT_ACCEPTED_REASONS},
-    "ComplaintReclassified": {"previous.category": catalogue.CATEGORIES,
-                              "current.severity": catalogue.SEVERITIES},
+    "ComplaintReclassified": {"previous.category": catalogue.CATEGORIES, "current.severity": catalogue.SEVERITIES},
     "CaseEnded": {"reason": catalogue.CASE_END_REASONS},
     "ComplaintStatusFollowed": {"followed": catalogue.FOLLOWED_ACTIONS, "status": catalogue.INTAKE_STATUSES},
-    "InvestigationOpened": {"category": catalogue.CATEGORIES, "severity": catalogue.SEVERITIES,
-                            "source": catalogue.SOURCES, "first_reply.kind": ("first_reply",)},
+    "InvestigationOpened": {
+        "category": catalogue.CATEGORIES,
+        "severity": catalogue.SEVERITIES,
+        "source": catalogue.SOURCES,
+        "first_reply.kind": ("first_reply",),
+    },
     "InvestigationDue": {"reminder_for_role": catalogue.ROLES, "deadline.kind": catalogue.DEADLINE_KINDS},
     "DeadlineBreached": {"deadline.kind": catalogue.DEADLINE_KINDS},
     "FindingsSubmitted": {"substantiated": catalogue.SUBSTANTIATED},
@@ -268,11 +478,23 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "DisputeRecorded": {"route": catalogue.DISPUTE_ROUTES},
     "DisputeSettled": {"route": catalogue.DISPUTE_ROUTES},
     "ReplySent": {"channel": catalogue.NOTIFICATION_CHANNELS},
-    "ReminderSent": {"kind": catalogue.DEADLINE_KINDS, "recipient_role": catalogue.ROLES,
-                     "channel": catalogue.NOTIFICATION_CHANNELS},
-    "NotificationFailed": {"channel": catalogue.NOTIFICATION_CHANNELS,
-                           "purpose": ("acknowledgement", "reply", "reminder", "breach_alert",
-                                       "escalation", "rectification", "not_accepted")},
+    "ReminderSent": {
+        "kind": catalogue.DEADLINE_KINDS,
+        "recipient_role": catalogue.ROLES,
+        "channel": catalogue.NOTIFICATION_CHANNELS,
+    },
+    "NotificationFailed": {
+        "channel": catalogue.NOTIFICATION_CHANNELS,
+        "purpose": (
+            "acknowledgement",
+            "reply",
+            "reminder",
+            "breach_alert",
+            "escalation",
+            "rectification",
+            "not_accepted",
+        ),
+    },
 }
 
 
@@ -311,21 +533,38 @@ def test_examples_cover_every_type() -> None:
 
 def test_contract_enumerations() -> None:
     assert catalogue.CHANNELS == (
-        "phone", "email", "in_person", "letter", "complaint_box", "online", "hotline",
+        "phone",
+        "email",
+        "in_person",
+        "letter",
+        "complaint_box",
+        "online",
+        "hotline",
     )
     assert catalogue.CATEGORIES == ("medical_quality", "service_quality", "care_process", "billing", "other")
     assert catalogue.SEVERITIES == ("normal", "major")
     assert catalogue.SOURCES == ("patient_or_family", "staff_internal", "supervision", "satisfaction_survey")
     assert catalogue.NOT_ACCEPTED_REASONS == (
-        "litigation", "mediation", "handled_elsewhere", "no_specific_facts", "criminal_case",
-        "out_of_scope", "duplicate",
+        "litigation",
+        "mediation",
+        "handled_elsewhere",
+        "no_specific_facts",
+        "criminal_case",
+        "out_of_scope",
+        "duplicate",
     )
     assert catalogue.DISPUTE_ROUTES == ("mediation", "litigation", "negotiation")
     assert catalogue.SUBSTANTIATED == ("yes", "partly", "no")
     assert catalogue.DEADLINE_KINDS == ("first_reply", "investigation", "rectification")
     assert catalogue.NOTIFICATION_CHANNELS == ("email", "sms", "letter")
     assert catalogue.ROLES == (
-        "first_contact", "complaint_officer", "department_liaison", "leadership", "auditor", "ops", "system",
+        "first_contact",
+        "complaint_officer",
+        "department_liaison",
+        "leadership",
+        "auditor",
+        "ops",
+        "system",
     )
 
 
@@ -583,7 +822,9 @@ def test_json_schema_structure(name: str) -> None:
             really_required.append(field)
     assert sorted(schema["required"]) == sorted(really_required)
     assert _property(schema, "complaint_id") == {
-        "type": "string", "format": "uuid", "description": "the complaint this event belongs to",
+        "type": "string",
+        "format": "uuid",
+        "description": "the complaint this event belongs to",
     }
     assert _enum_of(_property(schema, "actor.role")) == list(catalogue.ROLES)
     for path, values in ENUMS.get(name, {}).items():
@@ -593,7 +834,8 @@ def test_json_schema_structure(name: str) -> None:
 def test_json_schema_details() -> None:
     received = catalogue.json_schema("ComplaintReceived", 1)
     assert received["properties"]["received_at"] == {
-        "type": "string", "format": "date-time",
+        "type": "string",
+        "format": "date-time",
         "description": "when the complaint was made (letters: when it arrived)",
     }
     assert received["properties"]["departments"]["uniqueItems"] is True
@@ -603,12 +845,17 @@ def test_json_schema_details() -> None:
     deadline = _property(catalogue.json_schema("InvestigationDue", 1), "deadline")
     assert deadline["properties"]["last_day"]["format"] == "date"
     assert deadline["properties"]["working_days"] == {
-        "type": "integer", "minimum": 0, "description": "working days counted, the start day excluded",
+        "type": "integer",
+        "minimum": 0,
+        "description": "working days counted, the start day excluded",
     }
     assert deadline["allOf"][0]["if"]["properties"]["kind"] == {"const": "first_reply"}
     settled = catalogue.json_schema("DisputeSettled", 1)["properties"]
     assert settled["currency"] == {
-        "type": "string", "pattern": "^(?:[A-Z]{3})$", "description": "ISO 4217 code", "default": "CNY",
+        "type": "string",
+        "pattern": "^(?:[A-Z]{3})$",
+        "description": "ISO 4217 code",
+        "default": "CNY",
     }
     assert settled["compensation_amount"]["type"] == "string"
     text = catalogue.json_schema("FindingsSubmitted", 1)["properties"]["summary"]
@@ -633,9 +880,33 @@ _FORMATS = {
     "uuid": re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"),
 }
 _HANDLED = {
-    "$schema", "$id", "title", "description", "default", "x-owner", "type", "enum", "const", "anyOf", "allOf",
-    "if", "then", "else", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
-    "uniqueItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
+    "$schema",
+    "$id",
+    "title",
+    "description",
+    "default",
+    "x-owner",
+    "type",
+    "enum",
+    "const",
+    "anyOf",
+    "allOf",
+    "if",
+    "then",
+    "else",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
 }
 
 
@@ -730,9 +1001,29 @@ def test_examples_validate_against_json_schema(name: str) -> None:
 # the JSON Schema must agree on each. `campus` against `campuses` is the one cross-field rule
 # JSON Schema cannot express (it is stated in the description instead).
 MUTATIONS: list[Any] = [
-    None, 0, 7, -1, 1.5, True, "", "x", "x" * (catalogue.TEXT_MAX + 1), "y" * 65, [], ["east"], {},
-    "2026-03-02T10:00:00", "2026-03-02T10:00:00+08:00", "2026-03-02", "2026-02-30",
-    "3F1C2A4E-8B7D-4C6A-9E2F-1A2B3C4D5E6F", "12.345", "12.5", "normal", "first_reply", "system",
+    None,
+    0,
+    7,
+    -1,
+    1.5,
+    True,
+    "",
+    "x",
+    "x" * (catalogue.TEXT_MAX + 1),
+    "y" * 65,
+    [],
+    ["east"],
+    {},
+    "2026-03-02T10:00:00",
+    "2026-03-02T10:00:00+08:00",
+    "2026-03-02",
+    "2026-02-30",
+    "3F1C2A4E-8B7D-4C6A-9E2F-1A2B3C4D5E6F",
+    "12.345",
+    "12.5",
+    "normal",
+    "first_reply",
+    "system",
 ]
 CROSS_FIELD = {("ComplaintReceived", "campus"), ("InvestigationOpened", "campus")}
 
@@ -742,8 +1033,11 @@ def _mutants(example: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     for key, value in example.items():
         for mutation in MUTATIONS:
             out.append((key, {**example, key: mutation}))
-        nested = value if isinstance(value, dict) else (value[0] if value and isinstance(value, list)
-                                                         and isinstance(value[0], dict) else None)
+        nested = (
+            value
+            if isinstance(value, dict)
+            else (value[0] if value and isinstance(value, list) and isinstance(value[0], dict) else None)
+        )
         if nested is None:
             continue
         for sub in nested:
@@ -776,7 +1070,8 @@ def test_jsonschema_library_agrees_when_available() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     for name in ALL_TYPES:
         validator = jsonschema.Draft202012Validator(
-            catalogue.json_schema(name, 1), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            catalogue.json_schema(name, 1),
+            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
         )
         validator.validate(EXAMPLES[name])
         validator.validate(_validate(name, EXAMPLES[name]))

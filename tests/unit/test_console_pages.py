@@ -40,24 +40,51 @@ def test_the_cookie_is_http_only_and_same_site_lax():
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Secure" in header and "Max-Age=60" in header
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("/cases/1?x=2", "/cases/1?x=2"), (None, "/"), ("", "/"), ("//evil.example/x", "/"),
-    ("https://evil.example/", "/"), ("/\\evil", "/"), ("worklist", "/"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/cases/1?x=2", "/cases/1?x=2"),
+        (None, "/"),
+        ("", "/"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil", "/"),
+        ("worklist", "/"),
+    ],
+)
 def test_after_sign_in_only_a_path_of_this_site(given, expected):
     assert pages.safe_next(given) == expected
 
 
 def test_the_registration_body_leaves_out_empty_fields_and_reads_local_time_in_the_campus_zone():
-    form = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-            "source": "patient_or_family", "summary": " Charged twice ", "received_at": "2026-11-20T09:30",
-            "complainant.name": "Wang", "complainant.phone": "", "patient.name": "", "patient.mrn": "",
-            "desired_outcome": ""}
+    form = {
+        "campus": "east",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "summary": " Charged twice ",
+        "received_at": "2026-11-20T09:30",
+        "complainant.name": "Wang",
+        "complainant.phone": "",
+        "patient.name": "",
+        "patient.mrn": "",
+        "desired_outcome": "",
+    }
     body, errors = pages.complaint_body(form, ["billing_office"], lambda campus: "Asia/Shanghai")
     assert errors == {}
-    assert body == {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-                    "source": "patient_or_family", "summary": "Charged twice", "departments": ["billing_office"],
-                    "anonymous": False, "complainant": {"name": "Wang"}, "received_at": "2026-11-20T09:30:00+08:00"}
+    assert body == {
+        "campus": "east",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "summary": "Charged twice",
+        "departments": ["billing_office"],
+        "anonymous": False,
+        "complainant": {"name": "Wang"},
+        "received_at": "2026-11-20T09:30:00+08:00",
+    }
     _, errors = pages.complaint_body({**form, "received_at": "yesterday"}, [], lambda campus: "Asia/Shanghai")
     assert list(errors) == ["received_at"]
 
@@ -66,27 +93,39 @@ def test_each_action_posts_the_body_its_api_expects():
     cid = "6b0c1f43-8e53-4a4c-9d49-2b5d1b0d2f10"
     form = MultiDict([("departments", "cardiology"), ("departments", "nursing")])
     assert pages.action_call("assign", cid, form) == (
-        "investigation", f"/cases/{cid}/assignments", {"departments": ["cardiology", "nursing"]})
-    assert pages.action_call("request_extension", cid, MultiDict(
-        {"department": "nursing", "reason": "night shift", "requested_days": "3"}))[2] == {
-        "department": "nursing", "reason": "night shift", "requested_days": 3}
+        "investigation",
+        f"/cases/{cid}/assignments",
+        {"departments": ["cardiology", "nursing"]},
+    )
+    assert pages.action_call(
+        "request_extension", cid, MultiDict({"department": "nursing", "reason": "night shift", "requested_days": "3"})
+    )[2] == {"department": "nursing", "reason": "night shift", "requested_days": 3}
     assert pages.action_call("request_extension", cid, MultiDict({"requested_days": "three"}))[2] == {
-        "requested_days": "three"}  # as typed: the service names what is wrong
+        "requested_days": "three"
+    }  # as typed: the service names what is wrong
     assert pages.action_call("decide_extension", cid, MultiDict({"extension_id": "e1", "granted": "false"})) == (
-        "investigation", f"/cases/{cid}/extensions/e1/decision", {"granted": False})
+        "investigation",
+        f"/cases/{cid}/extensions/e1/decision",
+        {"granted": False},
+    )
     assert pages.action_call("follow_up", cid, MultiDict({"satisfied": "true", "note": ""}))[2] == {"satisfied": True}
     assert pages.action_call("resolve_on_spot", cid, MultiDict({"resolution": "refunded"})) == (
-        "intake", f"/complaints/{cid}/resolve-on-spot", {"resolution": "refunded"})
-    assert pages.action_call("settle_dispute", cid, MultiDict(
-        {"dispute_id": "d1", "compensation_amount": "1200.50", "currency": "CNY"})) == (
-        "investigation", f"/cases/{cid}/disputes/d1/settle", {"compensation_amount": "1200.50", "currency": "CNY"})
+        "intake",
+        f"/complaints/{cid}/resolve-on-spot",
+        {"resolution": "refunded"},
+    )
+    assert pages.action_call(
+        "settle_dispute", cid, MultiDict({"dispute_id": "d1", "compensation_amount": "1200.50", "currency": "CNY"})
+    ) == ("investigation", f"/cases/{cid}/disputes/d1/settle", {"compensation_amount": "1200.50", "currency": "CNY"})
     with pytest.raises(KeyError):
         pages.action_call("delete_everything", cid, MultiDict())
 
 
 def test_reportings_page_is_embedded_without_its_document_or_any_url():
-    page = ('<!DOCTYPE html><html><head><style>x</style></head><body><h1>Report</h1>'
-            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect/></svg></body></html>')
+    page = (
+        "<!DOCTYPE html><html><head><style>x</style></head><body><h1>Report</h1>"
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect/></svg></body></html>'
+    )
     fragment = pages.report_fragment(page)
     assert fragment == '<h1>Report</h1><svg viewBox="0 0 1 1"><rect/></svg>'
     assert "http" not in fragment and "<style>" not in fragment
@@ -113,8 +152,13 @@ def test_demo_people_are_the_hospitals_people():
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ISSUER = "https://login.hospital.example"
-SETTINGS = replace(Settings.from_env(), oidc_issuer=ISSUER, oidc_client_id="console", oidc_client_secret="s",
-                   oidc_redirect_uri="https://console.hospital.example/login/oidc/callback")
+SETTINGS = replace(
+    Settings.from_env(),
+    oidc_issuer=ISSUER,
+    oidc_client_id="console",
+    oidc_client_secret="s",
+    oidc_redirect_uri="https://console.hospital.example/login/oidc/callback",
+)
 
 
 class _Keys:
@@ -124,25 +168,45 @@ class _Keys:
 
 def client() -> oidc.OidcClient:
     made = oidc.OidcClient(SETTINGS)
-    made._metadata = {"issuer": ISSUER, "authorization_endpoint": f"{ISSUER}/auth", "token_endpoint": f"{ISSUER}/t",
-                      "jwks_uri": f"{ISSUER}/jwks"}
+    made._metadata = {
+        "issuer": ISSUER,
+        "authorization_endpoint": f"{ISSUER}/auth",
+        "token_endpoint": f"{ISSUER}/t",
+        "jwks_uri": f"{ISSUER}/jwks",
+    }
     made._jwks = _Keys()  # the issuer's JWKS, without a network
     return made
 
 
 def id_token(key=KEY, **claims) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": "east-office-head", "iss": ISSUER, "aud": "console", "iat": now, "exp": now + 300,
-                       "nonce": "n1", "role": "complaint_officer", "campuses": ["east"], **claims}, key,
-                      algorithm="RS256")
+    return jwt.encode(
+        {
+            "sub": "east-office-head",
+            "iss": ISSUER,
+            "aud": "console",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": "n1",
+            "role": "complaint_officer",
+            "campuses": ["east"],
+            **claims,
+        },
+        key,
+        algorithm="RS256",
+    )
 
 
 def test_an_id_token_is_checked_for_signature_issuer_audience_expiry_and_nonce():
     assert client().verify_id_token(id_token(), "n1")["sub"] == "east-office-head"
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    for bad, nonce in [(id_token(key=other), "n1"), (id_token(iss="https://elsewhere.example"), "n1"),
-                       (id_token(aud="another-client"), "n1"), (id_token(exp=int(time.time()) - 10), "n1"),
-                       (id_token(), "another-nonce")]:
+    for bad, nonce in [
+        (id_token(key=other), "n1"),
+        (id_token(iss="https://elsewhere.example"), "n1"),
+        (id_token(aud="another-client"), "n1"),
+        (id_token(exp=int(time.time()) - 10), "n1"),
+        (id_token(), "another-nonce"),
+    ]:
         with pytest.raises(oidc.LoginFailed):
             client().verify_id_token(bad, nonce)
 
@@ -160,5 +224,11 @@ def test_the_services_token_is_minted_from_the_id_tokens_claims():
 def test_the_authorization_request_carries_state_nonce_and_pkce():
     verifier, challenge = oidc.pkce_pair()
     url = client().authorization_url("s1", "n1", challenge)
-    assert url.startswith(f"{ISSUER}/auth?") and "code_challenge_method=S256" in url and f"code_challenge={challenge}" \
-        in url and "state=s1" in url and "nonce=n1" in url and verifier not in url
+    assert (
+        url.startswith(f"{ISSUER}/auth?")
+        and "code_challenge_method=S256" in url
+        and f"code_challenge={challenge}" in url
+        and "state=s1" in url
+        and "nonce=n1" in url
+        and verifier not in url
+    )

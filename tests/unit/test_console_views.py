@@ -13,38 +13,72 @@ from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, Pr
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
-def deadline(key="first_reply", kind="first_reply", due=timedelta(days=3), remind=timedelta(days=2), status="open",
-             on_hold=False, provisional=False, department=None):
-    return {"key": key, "kind": kind, "department": department, "due_at": (NOW + due).isoformat(),
-            "remind_at": (NOW + remind).isoformat(), "last_day": "2026-11-26", "working_days": 5, "status": status,
-            "on_hold": on_hold, "provisional": provisional, "calendar_version": "cn@x", "policy_version": "policy@y"}
+def deadline(
+    key="first_reply",
+    kind="first_reply",
+    due=timedelta(days=3),
+    remind=timedelta(days=2),
+    status="open",
+    on_hold=False,
+    provisional=False,
+    department=None,
+):
+    return {
+        "key": key,
+        "kind": kind,
+        "department": department,
+        "due_at": (NOW + due).isoformat(),
+        "remind_at": (NOW + remind).isoformat(),
+        "last_day": "2026-11-26",
+        "working_days": 5,
+        "status": status,
+        "on_hold": on_hold,
+        "provisional": provisional,
+        "calendar_version": "cn@x",
+        "policy_version": "policy@y",
+    }
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    (deadline(), views.RUNNING),
-    (deadline(remind=-timedelta(hours=1)), views.DUE_SOON),                      # the reminder is due: 1 working day
-    (deadline(due=-timedelta(minutes=1), remind=-timedelta(days=1)), views.OVERDUE),
-    (deadline(due=timedelta(0)), views.OVERDUE),                                  # due at 24:00 means over at 24:00
-    (deadline(status="breached", due=timedelta(days=2)), views.OVERDUE),          # breached stays overdue until met
-    (deadline(on_hold=True, remind=-timedelta(hours=1)), views.ON_HOLD),         # an extension awaits a decision
-    (deadline(on_hold=True, due=-timedelta(hours=1)), views.ON_HOLD),            # on hold: no breach while pending
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (deadline(), views.RUNNING),
+        (deadline(remind=-timedelta(hours=1)), views.DUE_SOON),  # the reminder is due: 1 working day
+        (deadline(due=-timedelta(minutes=1), remind=-timedelta(days=1)), views.OVERDUE),
+        (deadline(due=timedelta(0)), views.OVERDUE),  # due at 24:00 means over at 24:00
+        (deadline(status="breached", due=timedelta(days=2)), views.OVERDUE),  # breached stays overdue until met
+        (deadline(on_hold=True, remind=-timedelta(hours=1)), views.ON_HOLD),  # an extension awaits a decision
+        (deadline(on_hold=True, due=-timedelta(hours=1)), views.ON_HOLD),  # on hold: no breach while pending
+    ],
+)
 def test_urgency_of_a_deadline(given, expected):
     assert views.urgency(given, NOW) == expected
 
 
 def case(complaint_id="c1", reference="EAST-2026-000001", status="open", received=timedelta(days=-1), **more):
-    return {"complaint_id": complaint_id, "reference": reference, "campus": "east", "departments": ["cardiology"],
-            "status": status, "category": "billing", "severity": "normal", "escalated": False,
-            "provisional": False, "received_at": (NOW + received).isoformat(), **more}
+    return {
+        "complaint_id": complaint_id,
+        "reference": reference,
+        "campus": "east",
+        "departments": ["cardiology"],
+        "status": status,
+        "category": "billing",
+        "severity": "normal",
+        "escalated": False,
+        "provisional": False,
+        "received_at": (NOW + received).isoformat(),
+        **more,
+    }
 
 
 def test_a_row_shows_only_running_deadlines_soonest_first_with_the_worst_urgency():
-    detail = {"deadlines": [
-        deadline("investigation:cardiology", "investigation", due=timedelta(days=5), department="cardiology"),
-        deadline(due=timedelta(days=1), remind=-timedelta(hours=2)),
-        deadline("rectification:r", "rectification", status="met"),
-    ]}
+    detail = {
+        "deadlines": [
+            deadline("investigation:cardiology", "investigation", due=timedelta(days=5), department="cardiology"),
+            deadline(due=timedelta(days=1), remind=-timedelta(hours=2)),
+            deadline("rectification:r", "rectification", status="met"),
+        ]
+    }
     row = views.case_row(case(), detail, NOW)
     assert [d.key for d in row.deadlines] == ["first_reply", "investigation:cardiology"]
     assert row.urgency == views.DUE_SOON and row.next_due == NOW + timedelta(days=1)
@@ -60,12 +94,19 @@ def test_a_provisional_running_deadline_flags_the_row():
 
 def test_rows_sort_by_urgency_then_deadline_and_filter_by_urgency_and_provisional():
     rows = [
-        views.case_row(case("a", "A", received=-timedelta(days=3)), {"deadlines": [deadline(due=timedelta(days=4))]},
-                       NOW),
-        views.case_row(case("b", "B", received=-timedelta(days=1)),
-                       {"deadlines": [deadline(due=-timedelta(hours=1), provisional=True)]}, NOW),
-        views.case_row(case("c", "C", received=-timedelta(days=2)),
-                       {"deadlines": [deadline(due=timedelta(days=1), remind=-timedelta(hours=1))]}, NOW),
+        views.case_row(
+            case("a", "A", received=-timedelta(days=3)), {"deadlines": [deadline(due=timedelta(days=4))]}, NOW
+        ),
+        views.case_row(
+            case("b", "B", received=-timedelta(days=1)),
+            {"deadlines": [deadline(due=-timedelta(hours=1), provisional=True)]},
+            NOW,
+        ),
+        views.case_row(
+            case("c", "C", received=-timedelta(days=2)),
+            {"deadlines": [deadline(due=timedelta(days=1), remind=-timedelta(hours=1))]},
+            NOW,
+        ),
         views.case_row(case("d", "D", status="replied", received=-timedelta(hours=1)), {"deadlines": []}, NOW),
     ]
     assert [r.reference for r in views.sort_rows(rows)] == ["B", "C", "A", "D"]
@@ -85,20 +126,50 @@ def event(source_time, event_type, subject="c1", sequence=1, **data):
 def test_the_timeline_merges_three_logs_in_time_then_cause_order_for_one_complaint_only():
     at = "2026-11-23T06:00:00Z"
     actor = {"id": "east-office-head", "role": "complaint_officer"}
-    policy = {"kind": "first_reply", "department": None, "due_at": "2026-11-30T16:00:00Z", "last_day": "2026-11-30",
-              "provisional": False, "calendar_version": "cn-statutory@1", "policy_version": "policy@abc",
-              "working_days": 5}
+    policy = {
+        "kind": "first_reply",
+        "department": None,
+        "due_at": "2026-11-30T16:00:00Z",
+        "last_day": "2026-11-30",
+        "provisional": False,
+        "calendar_version": "cn-statutory@1",
+        "policy_version": "policy@abc",
+        "working_days": 5,
+    }
     logs = {
         "notification": [event("2026-11-23T06:05:00Z", "ReplySent", sequence=9, channel="sms")],
         "investigation": [
-            event(at, "InvestigationOpened", sequence=3, departments=["cardiology"], first_reply=policy,
-                  investigations=[], actor={"id": "system", "role": "system"}),
-            event("2026-11-23T06:04:00Z", "ReplyIssued", sequence=7, contact_person="x", actions_taken="a",
-                  result="r", actor=actor),
+            event(
+                at,
+                "InvestigationOpened",
+                sequence=3,
+                departments=["cardiology"],
+                first_reply=policy,
+                investigations=[],
+                actor={"id": "system", "role": "system"},
+            ),
+            event(
+                "2026-11-23T06:04:00Z",
+                "ReplyIssued",
+                sequence=7,
+                contact_person="x",
+                actions_taken="a",
+                result="r",
+                actor=actor,
+            ),
             event(at, "ReplyIssued", subject="other", sequence=4),
         ],
-        "intake": [event(at, "ComplaintReceived", sequence=12, reference="EAST-2026-000001", channel="phone",
-                         departments=[], actor=actor)],
+        "intake": [
+            event(
+                at,
+                "ComplaintReceived",
+                sequence=12,
+                reference="EAST-2026-000001",
+                channel="phone",
+                departments=[],
+                actor=actor,
+            )
+        ],
     }
     entries = views.timeline(logs, "c1")
     assert [e.type for e in entries] == ["ComplaintReceived", "InvestigationOpened", "ReplyIssued", "ReplySent"]
@@ -111,13 +182,31 @@ def test_the_timeline_merges_three_logs_in_time_then_cause_order_for_one_complai
 
 
 def test_reason_codes_are_named_by_the_event_they_belong_to():
-    reopened = views.timeline({"investigation": [event("2026-11-23T06:00:00Z", "ComplaintReopened",
-                                                       reason="dissatisfied")]}, "c1")[0]
-    refused = views.timeline({"intake": [event("2026-11-23T06:00:00Z", "ComplaintNotAccepted",
-                                               reason="duplicate", route_advice="see EAST-1")]}, "c1")[0]
-    extension = views.timeline({"investigation": [event("2026-11-23T06:00:00Z", "ExtensionRequested",
-                                                        department="nursing", requested_days=2,
-                                                        reason="night shift")]}, "c1")[0]
+    reopened = views.timeline(
+        {"investigation": [event("2026-11-23T06:00:00Z", "ComplaintReopened", reason="dissatisfied")]}, "c1"
+    )[0]
+    refused = views.timeline(
+        {
+            "intake": [
+                event("2026-11-23T06:00:00Z", "ComplaintNotAccepted", reason="duplicate", route_advice="see EAST-1")
+            ]
+        },
+        "c1",
+    )[0]
+    extension = views.timeline(
+        {
+            "investigation": [
+                event(
+                    "2026-11-23T06:00:00Z",
+                    "ExtensionRequested",
+                    department="nursing",
+                    requested_days=2,
+                    reason="night shift",
+                )
+            ]
+        },
+        "c1",
+    )[0]
     assert reopened.details[0].group == "reopen_reason"
     assert refused.details[0].group == "not_accepted_reason"
     assert {d.field: d.group for d in extension.details}["reason"] is None  # written by staff: shown as written
@@ -133,8 +222,17 @@ DEPARTMENTS = ["billing_office", "cardiology", "nursing"]
 
 
 def a_case(status="open", assignments=None, deadlines=None, **more):
-    return {"campus": "east", "status": status, "escalated": False, "assignments": assignments or {},
-            "deadlines": deadlines or [], "extensions": {}, "rectifications": {}, "disputes": {}, **more}
+    return {
+        "campus": "east",
+        "status": status,
+        "escalated": False,
+        "assignments": assignments or {},
+        "deadlines": deadlines or [],
+        "extensions": {},
+        "rectifications": {},
+        "disputes": {},
+        **more,
+    }
 
 
 def allowed(who, status="open", complaint_status="received", **case_fields):
@@ -143,20 +241,28 @@ def allowed(who, status="open", complaint_status="received", **case_fields):
 
 
 def investigating(*departments):
-    return {"assignments": {d: {"status": "investigating"} for d in departments},
-            "deadlines": [deadline(f"investigation:{d}", "investigation", department=d) for d in departments]}
+    return {
+        "assignments": {d: {"status": "investigating"} for d in departments},
+        "deadlines": [deadline(f"investigation:{d}", "investigation", department=d) for d in departments],
+    }
 
 
 def test_the_office_on_an_open_case():
     assert allowed(OFFICE, **investigating("cardiology")) == {
-        "resolve_on_spot", "assign", "request_extension", "findings", "reply", "escalate", "order_rectification",
-        "record_dispute"}
+        "resolve_on_spot",
+        "assign",
+        "request_extension",
+        "findings",
+        "reply",
+        "escalate",
+        "order_rectification",
+        "record_dispute",
+    }
 
 
 def test_a_liaison_acts_only_for_their_department_and_only_while_it_investigates():
     assert allowed(CARDIOLOGY, **investigating("cardiology", "nursing")) == {"request_extension", "findings"}
-    detail = views.allowed_actions(CARDIOLOGY, None, a_case(**investigating("cardiology", "nursing")), DEPARTMENTS,
-                                   NOW)
+    detail = views.allowed_actions(CARDIOLOGY, None, a_case(**investigating("cardiology", "nursing")), DEPARTMENTS, NOW)
     assert detail["findings"] == {"departments": ["cardiology"]}
     assert allowed(NURSING, **investigating("cardiology")) == set()
     done = {"assignments": {"cardiology": {"status": "findings_submitted"}}}
@@ -164,13 +270,18 @@ def test_a_liaison_acts_only_for_their_department_and_only_while_it_investigates
 
 
 def test_an_extension_is_offered_only_before_the_deadline_and_not_while_one_is_pending():
-    late = {"assignments": {"cardiology": {"status": "investigating"}},
-            "deadlines": [deadline("investigation:cardiology", "investigation", due=-timedelta(hours=1),
-                                   department="cardiology")]}
+    late = {
+        "assignments": {"cardiology": {"status": "investigating"}},
+        "deadlines": [
+            deadline("investigation:cardiology", "investigation", due=-timedelta(hours=1), department="cardiology")
+        ],
+    }
     assert "request_extension" not in allowed(CARDIOLOGY, **late)
-    held = {"assignments": {"cardiology": {"status": "investigating"}},
-            "deadlines": [deadline("investigation:cardiology", "investigation", on_hold=True, department="cardiology")],
-            "extensions": {"e1": {"department": "cardiology", "status": "pending", "requested_days": 2}}}
+    held = {
+        "assignments": {"cardiology": {"status": "investigating"}},
+        "deadlines": [deadline("investigation:cardiology", "investigation", on_hold=True, department="cardiology")],
+        "extensions": {"e1": {"department": "cardiology", "status": "pending", "requested_days": 2}},
+    }
     assert "request_extension" not in allowed(CARDIOLOGY, **held)
     office = views.allowed_actions(OFFICE, None, a_case(**held), DEPARTMENTS, NOW)
     assert office["decide_extension"]["extensions"][0]["extension_id"] == "e1"
@@ -178,18 +289,26 @@ def test_an_extension_is_offered_only_before_the_deadline_and_not_while_one_is_p
 
 
 def test_replied_closed_and_ended_states():
-    assert allowed(OFFICE, "replied", "received") == {"follow_up", "close", "escalate", "order_rectification",
-                                                       "record_dispute"}
+    assert allowed(OFFICE, "replied", "received") == {
+        "follow_up",
+        "close",
+        "escalate",
+        "order_rectification",
+        "record_dispute",
+    }
     assert allowed(OFFICE, "closed", "closed") == {"reopen", "record_dispute"}
-    assert allowed(OFFICE, "replied", escalated=True) == {"follow_up", "close", "order_rectification",
-                                                          "record_dispute"}
+    assert allowed(OFFICE, "replied", escalated=True) == {"follow_up", "close", "order_rectification", "record_dispute"}
     assert allowed(CARDIOLOGY, "closed", "closed") == set()
 
 
 def test_rectifications_and_disputes_in_any_state():
-    open_items = {"rectifications": {"r1": {"department": "cardiology", "status": "ordered"},
-                                     "r2": {"department": "nursing", "status": "completed"}},
-                  "disputes": {"d1": {"route": "mediation", "status": "recorded"}}}
+    open_items = {
+        "rectifications": {
+            "r1": {"department": "cardiology", "status": "ordered"},
+            "r2": {"department": "nursing", "status": "completed"},
+        },
+        "disputes": {"d1": {"route": "mediation", "status": "recorded"}},
+    }
     assert allowed(CARDIOLOGY, "closed", "closed", **open_items) == {"complete_rectification"}
     office = views.allowed_actions(OFFICE, None, a_case("closed", **open_items), DEPARTMENTS, NOW)
     assert [r["rectification_id"] for r in office["complete_rectification"]["rectifications"]] == ["r1"]
@@ -198,8 +317,9 @@ def test_rectifications_and_disputes_in_any_state():
 
 
 def test_first_contact_staff_may_only_resolve_on_the_spot_and_readers_may_do_nothing():
-    assert set(views.allowed_actions(DESK, {"campus": "east", "status": "received"}, None, DEPARTMENTS,
-                                     NOW).names()) == {"resolve_on_spot"}
+    assert set(
+        views.allowed_actions(DESK, {"campus": "east", "status": "received"}, None, DEPARTMENTS, NOW).names()
+    ) == {"resolve_on_spot"}
     assert views.allowed_actions(DESK, {"campus": "east", "status": "closed"}, None, DEPARTMENTS, NOW).names() == []
     for reader in (Principal("lead-01", LEADERSHIP, ("*",)), Principal("auditor-01", AUDITOR, ("*",))):
         assert allowed(reader, **investigating("cardiology")) == set()
@@ -215,10 +335,19 @@ def test_pages_on_offer_per_role():
 
 
 def test_field_errors_are_flattened_to_the_form_field_names():
-    body = {"error": "invalid input", "errors": {
-        "complainant": {"email": ["Not a valid email address."]}, "summary": ["Missing data for required field."],
-        "departments": {"0": ["Not a valid string."]}, "_schema": ["give at least one"]}}
+    body = {
+        "error": "invalid input",
+        "errors": {
+            "complainant": {"email": ["Not a valid email address."]},
+            "summary": ["Missing data for required field."],
+            "departments": {"0": ["Not a valid string."]},
+            "_schema": ["give at least one"],
+        },
+    }
     assert views.field_errors(body) == {
-        "complainant.email": ["Not a valid email address."], "summary": ["Missing data for required field."],
-        "departments": ["Not a valid string."], "_schema": ["give at least one"]}
+        "complainant.email": ["Not a valid email address."],
+        "summary": ["Missing data for required field."],
+        "departments": ["Not a valid string."],
+        "_schema": ["give at least one"],
+    }
     assert views.field_errors({"error": "x"}) == {}

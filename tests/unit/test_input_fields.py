@@ -46,16 +46,26 @@ def test_person_written_text_is_not_blank(value):
     assert "note" in errors_of({"note": value})
 
 
-@pytest.mark.parametrize("value", ["2026-12-01T10:00:00+16:00", "2026-12-01T10:00:00-16:00",
-                                   "2026-12-01T10:00:00+23:59", "0001-01-01T00:00:00+01:00",
-                                   "9999-12-31T23:59:59-01:00", "2026-12-01T10:00:00\x00Z",
-                                   "2026-12-01T10:00:00", "2026-13-01T10:00:00Z"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-01T10:00:00+16:00",
+        "2026-12-01T10:00:00-16:00",
+        "2026-12-01T10:00:00+23:59",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "2026-12-01T10:00:00\x00Z",
+        "2026-12-01T10:00:00",
+        "2026-13-01T10:00:00Z",
+    ],
+)
 def test_date_times_postgresql_cannot_store_are_refused(value):
     assert "when" in errors_of({"when": value})
 
 
-@pytest.mark.parametrize("value", ["2026-12-01T10:00:00+15:59", "2026-12-01T10:00:00-15:59",
-                                   "2026-12-01T10:00:00Z", "0001-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "value", ["2026-12-01T10:00:00+15:59", "2026-12-01T10:00:00-15:59", "2026-12-01T10:00:00Z", "0001-01-01T00:00:00Z"]
+)
 def test_date_times_within_the_offset_limits_are_accepted(value):
     assert Probe().load({"when": value})["when"].utcoffset() is not None
 
@@ -88,8 +98,14 @@ def test_received_at_ahead_of_now_beyond_the_clock_skew_is_refused():
 
 
 def test_the_registration_schema_names_received_at_and_codes():
-    body = {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-            "source": "patient_or_family", "summary": "x"}
+    body = {
+        "campus": "east",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "summary": "x",
+    }
     schema = NewComplaint(load_hospital(), now=NOW)
     with pytest.raises(ValidationError) as caught:
         schema.load({**body, "received_at": "0001-01-01T00:00:00Z"})

@@ -33,21 +33,37 @@ DEPARTMENTS_ON = {"east": ["billing_office", "cardiology", "nursing"], "west": [
 
 
 def complaint(status: str = RECEIVED, **overrides) -> Complaint:
-    values = {"complaint_id": ID, "campus": "east", "status": status, "received_at": RECEIVED_AT,
-              "category": "billing", "severity": "normal", "departments": ("billing_office",),
-              "campuses": ("east",)}
+    values = {
+        "complaint_id": ID,
+        "campus": "east",
+        "status": status,
+        "received_at": RECEIVED_AT,
+        "category": "billing",
+        "severity": "normal",
+        "departments": ("billing_office",),
+        "campuses": ("east",),
+    }
     values.update(overrides)
     return Complaint(**values)
 
 
 def resolve(c: Complaint, **kw):
-    return domain.resolve_on_spot(c, **{"resolution": "refunded the double charge", "resolved_by": "nurse-7",
-                                        "now": NOW, **kw})
+    return domain.resolve_on_spot(
+        c, **{"resolution": "refunded the double charge", "resolved_by": "nurse-7", "now": NOW, **kw}
+    )
 
 
 def not_accept(c: Complaint, **kw):
-    return domain.not_accept(c, **{"reason": "litigation", "route_advice": "the court case decides",
-                                   "decided_by": "officer-1", "now": NOW, **kw})
+    return domain.not_accept(
+        c,
+        **{
+            "reason": "litigation",
+            "route_advice": "the court case decides",
+            "decided_by": "officer-1",
+            "now": NOW,
+            **kw,
+        },
+    )
 
 
 def withdraw(c: Complaint, **kw):
@@ -55,8 +71,9 @@ def withdraw(c: Complaint, **kw):
 
 
 def reclassify(c: Complaint, changes: dict, **kw):
-    return domain.reclassify(c, changes, **{"reclassified_by": "officer-2", "now": NOW,
-                                            "departments_on": DEPARTMENTS_ON, **kw})
+    return domain.reclassify(
+        c, changes, **{"reclassified_by": "officer-2", "now": NOW, "departments_on": DEPARTMENTS_ON, **kw}
+    )
 
 
 ACTIONS = {
@@ -82,9 +99,14 @@ def test_resolve_on_spot(status):
     assert decision.actor == {"id": "nurse-7", "role": "first_contact"}
     assert decision.at == NOW
     data = new_event("intake", decision.event_type, ID, decision.event_data).data  # valid per the catalogue
-    assert data == {"complaint_id": ID, "campus": "east", "resolved_at": "2026-11-23T04:00:00Z",
-                    "resolved_by": "nurse-7", "resolution": "refunded the double charge",
-                    "actor": {"id": "nurse-7", "role": "first_contact"}}
+    assert data == {
+        "complaint_id": ID,
+        "campus": "east",
+        "resolved_at": "2026-11-23T04:00:00Z",
+        "resolved_by": "nurse-7",
+        "resolution": "refunded the double charge",
+        "actor": {"id": "nurse-7", "role": "first_contact"},
+    }
 
 
 def test_resolve_on_spot_at_a_stated_earlier_moment():
@@ -93,10 +115,13 @@ def test_resolve_on_spot_at_a_stated_earlier_moment():
     assert decision.at == at and decision.event_data["resolved_at"] == at
 
 
-@pytest.mark.parametrize("at,message", [
-    (RECEIVED_AT - timedelta(seconds=1), "lies before the complaint was received"),
-    (NOW + timedelta(minutes=6), "lies in the future"),
-])
+@pytest.mark.parametrize(
+    "at,message",
+    [
+        (RECEIVED_AT - timedelta(seconds=1), "lies before the complaint was received"),
+        (NOW + timedelta(minutes=6), "lies in the future"),
+    ],
+)
 def test_resolve_on_spot_refuses_a_moment_outside_receipt_and_now(at, message):
     with pytest.raises(Invalid) as caught:
         resolve(complaint(), resolved_at=at)
@@ -115,9 +140,14 @@ def test_not_accept(status, reason):
     assert (decision.status_before, decision.status) == (status, NOT_ACCEPTED)
     assert decision.actor == {"id": "officer-1", "role": "complaint_officer"}
     data = new_event("intake", decision.event_type, ID, decision.event_data).data
-    assert data == {"complaint_id": ID, "campus": "east", "reason": reason,
-                    "route_advice": "the court case decides", "decided_at": "2026-11-23T04:00:00Z",
-                    "actor": {"id": "officer-1", "role": "complaint_officer"}}
+    assert data == {
+        "complaint_id": ID,
+        "campus": "east",
+        "reason": reason,
+        "route_advice": "the court case decides",
+        "decided_at": "2026-11-23T04:00:00Z",
+        "actor": {"id": "officer-1", "role": "complaint_officer"},
+    }
     assert "duplicate_of" not in data
 
 
@@ -128,12 +158,15 @@ def test_not_accept_as_a_duplicate_names_the_original():
     assert new_event("intake", decision.event_type, ID, decision.event_data).data["duplicate_of"] == OTHER
 
 
-@pytest.mark.parametrize("kw,message", [
-    ({"reason": "duplicate"}, "required when the reason is duplicate"),
-    ({"reason": "duplicate", "duplicate_of": ID, "duplicate_exists": True}, "a complaint cannot duplicate itself"),
-    ({"reason": "duplicate", "duplicate_of": OTHER, "duplicate_exists": False}, f"no complaint {OTHER}"),
-    ({"reason": "mediation", "duplicate_of": OTHER, "duplicate_exists": True}, "only for the reason duplicate"),
-])
+@pytest.mark.parametrize(
+    "kw,message",
+    [
+        ({"reason": "duplicate"}, "required when the reason is duplicate"),
+        ({"reason": "duplicate", "duplicate_of": ID, "duplicate_exists": True}, "a complaint cannot duplicate itself"),
+        ({"reason": "duplicate", "duplicate_of": OTHER, "duplicate_exists": False}, f"no complaint {OTHER}"),
+        ({"reason": "mediation", "duplicate_of": OTHER, "duplicate_exists": True}, "only for the reason duplicate"),
+    ],
+)
 def test_not_accept_refuses_a_bad_duplicate(kw, message):
     with pytest.raises(Invalid) as caught:
         not_accept(complaint(), **kw)
@@ -146,8 +179,13 @@ def test_withdraw(status):
     assert (decision.status_before, decision.status) == (status, WITHDRAWN)
     assert decision.actor == {"id": "officer-1", "role": "complaint_officer"}
     data = new_event("intake", decision.event_type, ID, decision.event_data).data
-    assert data == {"complaint_id": ID, "campus": "east", "withdrawn_at": "2026-11-23T04:00:00Z",
-                    "reason": "settled with the ward", "actor": {"id": "officer-1", "role": "complaint_officer"}}
+    assert data == {
+        "complaint_id": ID,
+        "campus": "east",
+        "withdrawn_at": "2026-11-23T04:00:00Z",
+        "reason": "settled with the ward",
+        "actor": {"id": "officer-1", "role": "complaint_officer"},
+    }
 
 
 def test_withdraw_without_a_reason():
@@ -156,41 +194,66 @@ def test_withdraw_without_a_reason():
 
 @pytest.mark.parametrize("status", OPEN)
 def test_reclassify_keeps_the_status_and_records_previous_and_current(status):
-    decision = reclassify(complaint(status), {"category": "medical_quality", "departments": ["cardiology", "nursing"]},
-                          note="a clinical matter after all")
+    decision = reclassify(
+        complaint(status),
+        {"category": "medical_quality", "departments": ["cardiology", "nursing"]},
+        note="a clinical matter after all",
+    )
     assert (decision.status_before, decision.status) == (status, status)
     assert decision.actor == {"id": "officer-2", "role": "complaint_officer"}
     assert decision.details == {"changed": ["category", "departments"], "note": "a clinical matter after all"}
-    assert decision.classification == {"category": "medical_quality", "severity": "normal",
-                                       "departments": ["cardiology", "nursing"], "campuses": ["east"]}
+    assert decision.classification == {
+        "category": "medical_quality",
+        "severity": "normal",
+        "departments": ["cardiology", "nursing"],
+        "campuses": ["east"],
+    }
     data = new_event("intake", decision.event_type, ID, decision.event_data).data
-    assert data["previous"] == {"category": "billing", "severity": "normal", "departments": ["billing_office"],
-                                "campuses": ["east"]}
+    assert data["previous"] == {
+        "category": "billing",
+        "severity": "normal",
+        "departments": ["billing_office"],
+        "campuses": ["east"],
+    }
     assert data["current"] == decision.classification
     assert data["note"] == "a clinical matter after all" and data["reclassified_at"] == "2026-11-23T04:00:00Z"
     assert data["reclassified_by"] == "officer-2"  # the classification history rebuilds from the event alone
 
 
 def test_reclassify_to_more_campuses_and_departments_known_on_any_of_them():
-    decision = reclassify(complaint(), {"campuses": ["east", "west"], "departments": ["billing_office", "radiology"],
-                                        "severity": "major"})
-    assert decision.classification == {"category": "billing", "severity": "major",
-                                       "departments": ["billing_office", "radiology"], "campuses": ["east", "west"]}
+    decision = reclassify(
+        complaint(), {"campuses": ["east", "west"], "departments": ["billing_office", "radiology"], "severity": "major"}
+    )
+    assert decision.classification == {
+        "category": "billing",
+        "severity": "major",
+        "departments": ["billing_office", "radiology"],
+        "campuses": ["east", "west"],
+    }
 
 
-@pytest.mark.parametrize("changes,errors", [
-    ({}, {"_schema": ["give at least one of category, severity, departments, campuses"]}),
-    ({"note": "only a note"}, {"_schema": ["give at least one of category, severity, departments, campuses"]}),
-    ({"category": "billing"}, {"category": ["unchanged"]}),
-    ({"category": "billing", "severity": "normal"}, {"category": ["unchanged"], "severity": ["unchanged"]}),
-    ({"departments": ["billing_office"], "campuses": ["east"]}, {"departments": ["unchanged"],
-                                                                 "campuses": ["unchanged"]}),
-    ({"campuses": ["west"]}, {"campuses": ["must include the complaint's own campus 'east'"]}),
-    ({"departments": ["radiology"]}, {"departments": [
-        "unknown department(s) on the complaint's campuses: radiology"]}),
-    ({"campuses": ["east", "west"], "departments": ["pediatrics"]}, {"departments": [
-        "unknown department(s) on the complaint's campuses: pediatrics"]}),
-])
+@pytest.mark.parametrize(
+    "changes,errors",
+    [
+        ({}, {"_schema": ["give at least one of category, severity, departments, campuses"]}),
+        ({"note": "only a note"}, {"_schema": ["give at least one of category, severity, departments, campuses"]}),
+        ({"category": "billing"}, {"category": ["unchanged"]}),
+        ({"category": "billing", "severity": "normal"}, {"category": ["unchanged"], "severity": ["unchanged"]}),
+        (
+            {"departments": ["billing_office"], "campuses": ["east"]},
+            {"departments": ["unchanged"], "campuses": ["unchanged"]},
+        ),
+        ({"campuses": ["west"]}, {"campuses": ["must include the complaint's own campus 'east'"]}),
+        (
+            {"departments": ["radiology"]},
+            {"departments": ["unknown department(s) on the complaint's campuses: radiology"]},
+        ),
+        (
+            {"campuses": ["east", "west"], "departments": ["pediatrics"]},
+            {"departments": ["unknown department(s) on the complaint's campuses: pediatrics"]},
+        ),
+    ],
+)
 def test_reclassify_refuses_what_changes_nothing_or_does_not_fit(changes, errors):
     with pytest.raises(Invalid) as caught:
         reclassify(complaint(), changes)
@@ -239,10 +302,17 @@ def test_an_unknown_action_is_a_programming_error():
 # -- following investigation -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status,after", [
-    (RECEIVED, CLOSED), (REOPENED, CLOSED), (CLOSED, CLOSED),
-    (RESOLVED_ON_SPOT, RESOLVED_ON_SPOT), (NOT_ACCEPTED, NOT_ACCEPTED), (WITHDRAWN, WITHDRAWN),
-])
+@pytest.mark.parametrize(
+    "status,after",
+    [
+        (RECEIVED, CLOSED),
+        (REOPENED, CLOSED),
+        (CLOSED, CLOSED),
+        (RESOLVED_ON_SPOT, RESOLVED_ON_SPOT),
+        (NOT_ACCEPTED, NOT_ACCEPTED),
+        (WITHDRAWN, WITHDRAWN),
+    ],
+)
 def test_follow_closed(status, after):
     assert domain.follow_closed(status) == after
 
@@ -265,31 +335,50 @@ def test_older_investigation_events_are_stale(followed, version, stale):
 
 # -- the reclassification diff ---------------------------------------------------------------------
 
-PREVIOUS = {"category": "billing", "severity": "normal", "departments": ["billing_office", "nursing"],
-            "campuses": ["east"]}
+PREVIOUS = {
+    "category": "billing",
+    "severity": "normal",
+    "departments": ["billing_office", "nursing"],
+    "campuses": ["east"],
+}
 
 
-@pytest.mark.parametrize("requested,diff", [
-    ({}, {}),
-    ({"category": "billing"}, {}),
-    ({"category": "other"}, {"category": "other"}),
-    ({"severity": "major", "category": "billing"}, {"severity": "major"}),
-    ({"departments": ["nursing", "billing_office"]}, {}),  # the same set in another order
-    ({"departments": ["nursing"]}, {"departments": ["nursing"]}),
-    ({"departments": []}, {"departments": []}),
-    ({"campuses": ["east", "west"]}, {"campuses": ["east", "west"]}),
-    ({"note": "x", "reclassified_by": "y", "category": None}, {}),
-])
+@pytest.mark.parametrize(
+    "requested,diff",
+    [
+        ({}, {}),
+        ({"category": "billing"}, {}),
+        ({"category": "other"}, {"category": "other"}),
+        ({"severity": "major", "category": "billing"}, {"severity": "major"}),
+        ({"departments": ["nursing", "billing_office"]}, {}),  # the same set in another order
+        ({"departments": ["nursing"]}, {"departments": ["nursing"]}),
+        ({"departments": []}, {"departments": []}),
+        ({"campuses": ["east", "west"]}, {"campuses": ["east", "west"]}),
+        ({"note": "x", "reclassified_by": "y", "category": None}, {}),
+    ],
+)
 def test_classification_diff(requested, diff):
     assert domain.classification_diff(PREVIOUS, requested) == diff
 
 
 def test_registration_event_is_unchanged():
     registration = domain.register(
-        {"campus": "east", "channel": "phone", "category": "billing", "severity": "normal",
-         "source": "patient_or_family", "departments": [], "received_at": RECEIVED_AT.isoformat(),
-         "anonymous": False, "complainant": {"name": "A", "phone": "123456"}, "received_by": "desk-1"},
-        ID, "EAST-2026-000001", "cp-1")
+        {
+            "campus": "east",
+            "channel": "phone",
+            "category": "billing",
+            "severity": "normal",
+            "source": "patient_or_family",
+            "departments": [],
+            "received_at": RECEIVED_AT.isoformat(),
+            "anonymous": False,
+            "complainant": {"name": "A", "phone": "123456"},
+            "received_by": "desk-1",
+        },
+        ID,
+        "EAST-2026-000001",
+        "cp-1",
+    )
     assert registration.event_data["has_contact"] is True
     assert registration.event_data["actor"] == {"id": "desk-1", "role": "first_contact"}
     assert registration.event_data["campuses"] == ["east"]

@@ -33,8 +33,13 @@ from shared.workdays import CampusCalendar, calendar_from_config
 CST = ZoneInfo("Asia/Shanghai")
 CAL = calendar_from_config("east", {"timezone": "Asia/Shanghai"})
 POLICY: dict[str, Any] = {
-    "first_reply_days": 5, "first_reply_days_multi": 10, "investigation_days": 5, "reminder_days_before": 1,
-    "extension_max_days": 5, "rectification_days": 20, "acknowledge_receipt": True,
+    "first_reply_days": 5,
+    "first_reply_days_multi": 10,
+    "investigation_days": 5,
+    "reminder_days_before": 1,
+    "extension_max_days": 5,
+    "rectification_days": 20,
+    "acknowledge_receipt": True,
 }
 POLICY_VERSION = domain.policy_version(POLICY)
 
@@ -60,26 +65,41 @@ def utc(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> dateti
     return datetime(y, m, d, hh, mm, ss, tzinfo=UTC)
 
 
-RECEIVED = cst(2026, 11, 20)                 # Fri
+RECEIVED = cst(2026, 11, 20)  # Fri
 SAME_DAY = cst(2026, 11, 20, 11)
 WED_25 = cst(2026, 11, 25)
 THU_26 = cst(2026, 11, 26)
 THU_26_PM = cst(2026, 11, 26, 14)
 MON_30 = cst(2026, 11, 30)
-DUE_27 = utc(2026, 11, 27, 16)               # end of Fri 2026-11-27 (5 working days after receipt)
-REMIND_26 = utc(2026, 11, 26, 16)            # end of Thu 2026-11-26 (1 working day before)
+DUE_27 = utc(2026, 11, 27, 16)  # end of Fri 2026-11-27 (5 working days after receipt)
+REMIND_26 = utc(2026, 11, 26, 16)  # end of Thu 2026-11-26 (1 working day before)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
 
 
-def deadline(kind: str, last_day: str, due_at: str, working_days: int, department: str | None = None, *,
-             provisional: bool = False, cal: CampusCalendar = CAL, rectification_id: str | None = None
-             ) -> dict[str, Any]:
+def deadline(
+    kind: str,
+    last_day: str,
+    due_at: str,
+    working_days: int,
+    department: str | None = None,
+    *,
+    provisional: bool = False,
+    cal: CampusCalendar = CAL,
+    rectification_id: str | None = None,
+) -> dict[str, Any]:
     """The deadline object events carry, written out from hand-computed dates."""
-    data = {"kind": kind, "department": department, "due_at": due_at, "last_day": last_day,
-            "provisional": provisional, "calendar_version": cal.version, "policy_version": POLICY_VERSION,
-            "working_days": working_days}
+    data = {
+        "kind": kind,
+        "department": department,
+        "due_at": due_at,
+        "last_day": last_day,
+        "provisional": provisional,
+        "calendar_version": cal.version,
+        "policy_version": POLICY_VERSION,
+        "working_days": working_days,
+    }
     if rectification_id:
         data["rectification_id"] = rectification_id
     return data
@@ -104,8 +124,9 @@ def checked(decision: Decision) -> Decision:
 def fold(case: Case, decision: Decision, at: datetime, cal: CampusCalendar = CAL) -> Case:
     """Fold events as the service does: each with its time and the reminders of the deadlines it starts."""
     for event_type, data in decision:
-        evolve(case, event_type, data, rfc3339(at), reminders_for(data, event_type, cal,
-                                                                 POLICY["reminder_days_before"]))
+        evolve(
+            case, event_type, data, rfc3339(at), reminders_for(data, event_type, cal, POLICY["reminder_days_before"])
+        )
     return case
 
 
@@ -122,18 +143,29 @@ def types(decision: Decision) -> list[str]:
 def received(**overrides: Any) -> dict[str, Any]:
     """ComplaintReceived's data (validated against the catalogue, so the fixture itself is well-formed)."""
     data = {
-        "complaint_id": CID, "campus": "east", "campuses": ["east"], "reference": "EAST-2026-000123",
-        "channel": "phone", "category": "billing", "severity": "normal", "source": "patient_or_family",
-        "departments": ["cardiology"], "received_at": "2026-11-20T02:00:00Z", "anonymous": False,
-        "has_contact": True, "complainant_ref": "cref-42", "actor": {"id": "desk-7", "role": "first_contact"},
+        "complaint_id": CID,
+        "campus": "east",
+        "campuses": ["east"],
+        "reference": "EAST-2026-000123",
+        "channel": "phone",
+        "category": "billing",
+        "severity": "normal",
+        "source": "patient_or_family",
+        "departments": ["cardiology"],
+        "received_at": "2026-11-20T02:00:00Z",
+        "anonymous": False,
+        "has_contact": True,
+        "complainant_ref": "cref-42",
+        "actor": {"id": "desk-7", "role": "first_contact"},
     }
     data.update(overrides)
     validate_data("ComplaintReceived", 1, data)
     return data
 
 
-def story(departments: tuple[str, ...] = ("cardiology",), cal: CampusCalendar = CAL, at: datetime = RECEIVED,
-          **overrides: Any) -> Case:
+def story(
+    departments: tuple[str, ...] = ("cardiology",), cal: CampusCalendar = CAL, at: datetime = RECEIVED, **overrides: Any
+) -> Case:
     """A case opened from a received complaint (decide_open folded)."""
     data = received(departments=list(departments), received_at=rfc3339(at), **overrides)
     case = domain.new_case(data)
@@ -152,36 +184,64 @@ def assign(case: Case, *departments: str, now: datetime) -> Decision:
     return act(case, domain.decide_assign(case, list(departments), OFFICER, now, CAL, POLICY), now)
 
 
-def request_extension(case: Case, department: str = "cardiology", days: int = 3, now: datetime = WED_25,
-                      extension_id: str = EXT) -> Decision:
-    return act(case, domain.decide_request_extension(case, extension_id, department, "waiting for the ECG review",
-                                                     days, LIAISON, now, POLICY), now)
+def request_extension(
+    case: Case, department: str = "cardiology", days: int = 3, now: datetime = WED_25, extension_id: str = EXT
+) -> Decision:
+    return act(
+        case,
+        domain.decide_request_extension(
+            case, extension_id, department, "waiting for the ECG review", days, LIAISON, now, POLICY
+        ),
+        now,
+    )
 
 
-def decide_extension(case: Case, granted: bool, now: datetime = THU_26, extension_id: str = EXT,
-                     note: str | None = None) -> Decision:
+def decide_extension(
+    case: Case, granted: bool, now: datetime = THU_26, extension_id: str = EXT, note: str | None = None
+) -> Decision:
     return act(case, domain.decide_extension(case, extension_id, granted, note, OFFICER, now, CAL, POLICY), now)
 
 
 def findings(case: Case, department: str = "cardiology", now: datetime = WED_25) -> Decision:
-    return act(case, domain.decide_findings(case, department, "partly", "the wait was too long", "head-of-dept",
-                                            LIAISON, now), now)
+    return act(
+        case,
+        domain.decide_findings(case, department, "partly", "the wait was too long", "head-of-dept", LIAISON, now),
+        now,
+    )
 
 
 def reply(case: Case, now: datetime = THU_26, reply_id: str = REPLY) -> Decision:
-    return act(case, domain.decide_reply(case, reply_id, OFFICER, "retrained the desk staff", "apology issued",
-                                         "sms", OFFICER, now), now)
+    return act(
+        case,
+        domain.decide_reply(case, reply_id, OFFICER, "retrained the desk staff", "apology issued", "sms", OFFICER, now),
+        now,
+    )
 
 
 def reply_sent(case: Case, now: datetime = THU_26_PM, reply_id: str = REPLY) -> Case:
-    return external(case, "ReplySent", {"reply_id": reply_id, "notification_id": NOTIFICATION, "channel": "sms",
-                                        "sent_at": rfc3339(now)}, now)
+    return external(
+        case,
+        "ReplySent",
+        {"reply_id": reply_id, "notification_id": NOTIFICATION, "channel": "sms", "sent_at": rfc3339(now)},
+        now,
+    )
 
 
 def reply_failed(case: Case, now: datetime = THU_26_PM, reply_id: str = REPLY) -> Case:
-    return external(case, "NotificationFailed", {
-        "notification_id": NOTIFICATION, "purpose": "reply", "channel": "sms", "reply_id": reply_id,
-        "attempts": 5, "error": "SMS gateway rejected the number", "failed_at": rfc3339(now)}, now)
+    return external(
+        case,
+        "NotificationFailed",
+        {
+            "notification_id": NOTIFICATION,
+            "purpose": "reply",
+            "channel": "sms",
+            "reply_id": reply_id,
+            "attempts": 5,
+            "error": "SMS gateway rejected the number",
+            "failed_at": rfc3339(now),
+        },
+        now,
+    )
 
 
 def replied(**overrides: Any) -> Case:
@@ -207,18 +267,29 @@ def closed() -> Case:
 
 
 def order_rectification(case: Case, now: datetime = MON_30, days: int | None = None) -> Decision:
-    return act(case, domain.decide_rectification(case, RECT, "cardiology", "shorten the ECG queue", days, OFFICER,
-                                                 now, CAL, POLICY), now)
+    return act(
+        case,
+        domain.decide_rectification(case, RECT, "cardiology", "shorten the ECG queue", days, OFFICER, now, CAL, POLICY),
+        now,
+    )
 
 
 def resolved_on_spot(case: Case, now: datetime = SAME_DAY) -> Case:
-    return external(case, "ComplaintResolvedOnSpot", {"resolved_at": rfc3339(now), "resolved_by": "desk-7",
-                                                      "resolution": "bill corrected at the desk"}, now)
+    return external(
+        case,
+        "ComplaintResolvedOnSpot",
+        {"resolved_at": rfc3339(now), "resolved_by": "desk-7", "resolution": "bill corrected at the desk"},
+        now,
+    )
 
 
 def not_accepted(case: Case, now: datetime = SAME_DAY) -> Case:
-    return external(case, "ComplaintNotAccepted", {"reason": "litigation", "route_advice": "the court hears it",
-                                                   "decided_at": rfc3339(now)}, now)
+    return external(
+        case,
+        "ComplaintNotAccepted",
+        {"reason": "litigation", "route_advice": "the court hears it", "decided_at": rfc3339(now)},
+        now,
+    )
 
 
 def withdrawn(case: Case, now: datetime = SAME_DAY) -> Case:
@@ -229,8 +300,9 @@ def ended(status: str) -> Case:
     """A case in one of the ended statuses."""
     if status == domain.CLOSED:
         return closed()
-    return {domain.RESOLVED_ON_SPOT: resolved_on_spot, domain.NOT_ACCEPTED: not_accepted,
-            domain.WITHDRAWN: withdrawn}[status](story())
+    return {domain.RESOLVED_ON_SPOT: resolved_on_spot, domain.NOT_ACCEPTED: not_accepted, domain.WITHDRAWN: withdrawn}[
+        status
+    ](story())
 
 
 ENDED = [domain.CLOSED, domain.RESOLVED_ON_SPOT, domain.NOT_ACCEPTED, domain.WITHDRAWN]
@@ -303,11 +375,16 @@ def test_opening_folds_into_an_open_case_with_its_clocks() -> None:
     assert case.status == domain.OPEN
     assert set(case.clocks) == {"first_reply", "investigation:cardiology", "investigation:radiology"}
     assert case.departments == ["cardiology", "radiology"]
-    assert case.assignments == {"cardiology": {"status": "investigating", "assigned_at": "2026-11-20T02:00:00Z"},
-                                "radiology": {"status": "investigating", "assigned_at": "2026-11-20T02:00:00Z"}}
+    assert case.assignments == {
+        "cardiology": {"status": "investigating", "assigned_at": "2026-11-20T02:00:00Z"},
+        "radiology": {"status": "investigating", "assigned_at": "2026-11-20T02:00:00Z"},
+    }
     clock = case.clocks["investigation:cardiology"]
-    assert (clock.status, clock.started_at, clock.remind_at) == ("open", "2026-11-20T02:00:00Z",
-                                                                 "2026-11-26T16:00:00+00:00")
+    assert (clock.status, clock.started_at, clock.remind_at) == (
+        "open",
+        "2026-11-20T02:00:00Z",
+        "2026-11-26T16:00:00+00:00",
+    )
     assert case.clocks["first_reply"].remind_at == "2026-12-03T16:00:00+00:00"  # end of Thu 3rd, day before Fri 4th
     assert not case.escalated
 
@@ -316,18 +393,26 @@ def test_a_major_complaint_is_escalated_on_receipt() -> None:
     data = received(severity="major")
     decision = checked(domain.decide_open(data, CAL, POLICY))
     assert types(decision) == ["InvestigationOpened", "ComplaintEscalated"]
-    assert decision[1][1] == {"complaint_id": CID, "campus": "east", "severity": "major",
-                              "reason": "major complaint: escalated on receipt",
-                              "escalated_at": "2026-11-20T02:00:00Z", "to": "leadership_group", "actor": SYSTEM}
+    assert decision[1][1] == {
+        "complaint_id": CID,
+        "campus": "east",
+        "severity": "major",
+        "reason": "major complaint: escalated on receipt",
+        "escalated_at": "2026-11-20T02:00:00Z",
+        "to": "leadership_group",
+        "actor": SYSTEM,
+    }
     case = domain.new_case(data)
     act(case, decision, RECEIVED)
     assert case.escalated
 
 
-@pytest.mark.parametrize(("has_contact", "anonymous", "expected"),
-                         [(True, False, True), (False, False, False), (True, True, False)])
-def test_new_case_knows_whether_the_complainant_can_be_reached(has_contact: bool, anonymous: bool,
-                                                                 expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("has_contact", "anonymous", "expected"), [(True, False, True), (False, False, False), (True, True, False)]
+)
+def test_new_case_knows_whether_the_complainant_can_be_reached(
+    has_contact: bool, anonymous: bool, expected: bool
+) -> None:
     assert domain.new_case(received(has_contact=has_contact, anonymous=anonymous)).has_contact is expected
 
 
@@ -343,7 +428,8 @@ def test_assigning_a_department_opens_its_investigation_counted_from_assignment(
     assert opened["departments"] == ["cardiology"]
     assert opened["first_reply"] == FIRST_REPLY_5
     assert opened["investigations"] == [
-        deadline("investigation", "2026-11-30", "2026-11-30T16:00:00Z", 5, "cardiology")]
+        deadline("investigation", "2026-11-30", "2026-11-30T16:00:00Z", 5, "cardiology")
+    ]
     assert opened["actor"] == {"id": OFFICER, "role": "complaint_officer"}
     assert case.assignments["cardiology"]["status"] == "investigating"
     assert case.clocks["investigation:cardiology"].started_at == "2026-11-23T01:00:00Z"
@@ -356,9 +442,14 @@ def test_a_second_department_reschedules_the_first_reply_from_5_to_10_working_da
     case = story(("cardiology",))
     decision = assign(case, "radiology", now=cst(2026, 11, 23, 9))
     assert types(decision) == ["DeadlineRescheduled", "InvestigationOpened"]
-    assert decision[0][1] == {"complaint_id": CID, "campus": "east", "previous": FIRST_REPLY_5,
-                              "current": FIRST_REPLY_10, "reason": "departments_assigned",
-                              "actor": {"id": OFFICER, "role": "complaint_officer"}}
+    assert decision[0][1] == {
+        "complaint_id": CID,
+        "campus": "east",
+        "previous": FIRST_REPLY_5,
+        "current": FIRST_REPLY_10,
+        "reason": "departments_assigned",
+        "actor": {"id": OFFICER, "role": "complaint_officer"},
+    }
     assert decision[1][1]["first_reply"] == FIRST_REPLY_10
     assert case.clocks["first_reply"].due == FIRST_REPLY_10
     assert case.clocks["first_reply"].remind_at == "2026-12-03T16:00:00+00:00"
@@ -391,10 +482,22 @@ def test_assignment_is_refused_unless_the_case_is_open(status: str) -> None:
 def test_an_extension_request_puts_the_investigation_clock_on_hold() -> None:
     case = story()
     decision = request_extension(case, days=3, now=cst(2026, 11, 25))
-    assert decision == [("ExtensionRequested", {
-        "complaint_id": CID, "campus": "east", "extension_id": EXT, "department": "cardiology",
-        "reason": "waiting for the ECG review", "requested_days": 3, "requested_at": "2026-11-25T02:00:00Z",
-        "deadline": investigation_27("cardiology"), "actor": {"id": LIAISON, "role": "department_liaison"}})]
+    assert decision == [
+        (
+            "ExtensionRequested",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "extension_id": EXT,
+                "department": "cardiology",
+                "reason": "waiting for the ECG review",
+                "requested_days": 3,
+                "requested_at": "2026-11-25T02:00:00Z",
+                "deadline": investigation_27("cardiology"),
+                "actor": {"id": LIAISON, "role": "department_liaison"},
+            },
+        )
+    ]
     assert case.clocks["investigation:cardiology"].on_hold
     assert not case.clocks["first_reply"].on_hold
     assert case.extensions == {EXT: {"department": "cardiology", "status": "pending", "requested_days": 3}}
@@ -485,11 +588,30 @@ def test_a_granted_extension_extends_the_investigation_and_moves_the_first_reply
     moved = deadline("first_reply", "2026-12-09", "2026-12-09T16:00:00Z", 13)
     officer = {"id": OFFICER, "role": "complaint_officer"}
     assert decision == [
-        ("ExtensionGranted", {"complaint_id": CID, "campus": "east", "extension_id": EXT, "department": "cardiology",
-                              "decided_at": "2026-11-27T02:00:00Z", "actor": officer, "note": "granted once",
-                              "deadline": extended}),
-        ("DeadlineRescheduled", {"complaint_id": CID, "campus": "east", "previous": FIRST_REPLY_10,
-                                 "current": moved, "reason": "extension_granted", "actor": officer}),
+        (
+            "ExtensionGranted",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "extension_id": EXT,
+                "department": "cardiology",
+                "decided_at": "2026-11-27T02:00:00Z",
+                "actor": officer,
+                "note": "granted once",
+                "deadline": extended,
+            },
+        ),
+        (
+            "DeadlineRescheduled",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "previous": FIRST_REPLY_10,
+                "current": moved,
+                "reason": "extension_granted",
+                "actor": officer,
+            },
+        ),
     ]
     clock = case.clocks["investigation:cardiology"]
     assert (clock.due, clock.on_hold, clock.reminded, clock.status) == (extended, False, False, "open")
@@ -510,8 +632,9 @@ def test_an_extension_counts_from_the_working_day_after_the_old_last_day() -> No
     request_extension(case, days=2, now=cst(2026, 11, 27))
     decision = decide_extension(case, granted=True, now=cst(2026, 11, 27, 15))
     # Tue Dec 1 (1), Wed Dec 2 (2): Tue 1st is counted once, not skipped.
-    assert decision[0][1]["deadline"] == deadline("investigation", "2026-12-02", "2026-12-02T16:00:00Z", 7,
-                                                  "cardiology")
+    assert decision[0][1]["deadline"] == deadline(
+        "investigation", "2026-12-02", "2026-12-02T16:00:00Z", 7, "cardiology"
+    )
     # The first reply (end of Fri 27th, 5 days) moves 2 working days too: Mon 30 (1), Tue Dec 1 (2).
     assert decision[1][1]["current"] == deadline("first_reply", "2026-12-01", "2026-12-01T16:00:00Z", 7)
 
@@ -530,10 +653,20 @@ def test_a_refused_extension_takes_the_clock_off_hold_and_it_can_then_be_breache
     request_extension(case, now=cst(2026, 11, 25))
     assert domain.decide_breach(case, "investigation:cardiology", utc(2026, 11, 30, 2)) == []
     decision = decide_extension(case, granted=False, now=cst(2026, 11, 30), note="no reason to wait")
-    assert decision == [("ExtensionRefused", {
-        "complaint_id": CID, "campus": "east", "extension_id": EXT, "department": "cardiology",
-        "decided_at": "2026-11-30T02:00:00Z", "actor": {"id": OFFICER, "role": "complaint_officer"},
-        "note": "no reason to wait"})]
+    assert decision == [
+        (
+            "ExtensionRefused",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "extension_id": EXT,
+                "department": "cardiology",
+                "decided_at": "2026-11-30T02:00:00Z",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+                "note": "no reason to wait",
+            },
+        )
+    ]
     clock = case.clocks["investigation:cardiology"]
     assert (clock.on_hold, clock.due) == (False, investigation_27("cardiology"))
     assert case.extensions[EXT]["status"] == "refused"
@@ -558,11 +691,22 @@ def test_deciding_an_extension_twice_is_refused(first: bool, state_word: str, se
 def test_findings_in_time_meet_the_investigation_clock() -> None:
     case = story()
     decision = findings(case, now=cst(2026, 11, 25))
-    assert decision == [("FindingsSubmitted", {
-        "complaint_id": CID, "campus": "east", "department": "cardiology", "substantiated": "partly",
-        "summary": "the wait was too long", "signed_off_by": "head-of-dept",
-        "submitted_at": "2026-11-25T02:00:00Z", "on_time": True,
-        "actor": {"id": LIAISON, "role": "department_liaison"}})]
+    assert decision == [
+        (
+            "FindingsSubmitted",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "department": "cardiology",
+                "substantiated": "partly",
+                "summary": "the wait was too long",
+                "signed_off_by": "head-of-dept",
+                "submitted_at": "2026-11-25T02:00:00Z",
+                "on_time": True,
+                "actor": {"id": LIAISON, "role": "department_liaison"},
+            },
+        )
+    ]
     assert case.assignments["cardiology"]["status"] == "findings_submitted"
     assert case.assignments["cardiology"]["substantiated"] == "partly"
     clock = case.clocks["investigation:cardiology"]
@@ -587,8 +731,11 @@ def test_findings_after_a_breach_make_the_clock_met_late() -> None:
     act(case, domain.decide_breach(case, "investigation:cardiology", DUE_27), DUE_27)
     findings(case, now=cst(2026, 11, 30))
     clock = case.clocks["investigation:cardiology"]
-    assert (clock.status, clock.breached_at, clock.met_at) == (domain.D_MET_LATE, "2026-11-27T16:00:00Z",
-                                                               "2026-11-30T02:00:00Z")
+    assert (clock.status, clock.breached_at, clock.met_at) == (
+        domain.D_MET_LATE,
+        "2026-11-27T16:00:00Z",
+        "2026-11-30T02:00:00Z",
+    )
 
 
 def test_findings_at_the_very_moment_the_deadline_passes_are_late() -> None:
@@ -624,10 +771,20 @@ def test_the_office_escalates_once() -> None:
     case = story()
     now = cst(2026, 11, 24)
     decision = act(case, domain.decide_escalate(case, "the family went to the press", OFFICER, now), now)
-    assert decision == [("ComplaintEscalated", {
-        "complaint_id": CID, "campus": "east", "severity": "normal", "reason": "the family went to the press",
-        "escalated_at": "2026-11-24T02:00:00Z", "to": "leadership_group",
-        "actor": {"id": OFFICER, "role": "complaint_officer"}})]
+    assert decision == [
+        (
+            "ComplaintEscalated",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "severity": "normal",
+                "reason": "the family went to the press",
+                "escalated_at": "2026-11-24T02:00:00Z",
+                "to": "leadership_group",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+            },
+        )
+    ]
     assert case.escalated
     with refused("open", "already escalated"):
         domain.decide_escalate(case, "again", OFFICER, cst(2026, 11, 25))
@@ -635,8 +792,9 @@ def test_the_office_escalates_once() -> None:
 
 def test_a_replied_case_can_still_be_escalated() -> None:
     case = replied()
-    assert types(checked(domain.decide_escalate(case, "complainant went to the press", OFFICER,
-                                                cst(2026, 11, 27)))) == ["ComplaintEscalated"]
+    assert types(
+        checked(domain.decide_escalate(case, "complainant went to the press", OFFICER, cst(2026, 11, 27)))
+    ) == ["ComplaintEscalated"]
 
 
 def test_a_major_complaint_escalated_on_receipt_cannot_be_escalated_again() -> None:
@@ -669,11 +827,22 @@ def test_a_reply_after_all_findings_makes_the_case_replied() -> None:
     case = story(("cardiology",))
     findings(case)
     decision = reply(case, now=cst(2026, 11, 26))
-    assert decision == [("ReplyIssued", {
-        "complaint_id": CID, "campus": "east", "reply_id": REPLY, "contact_person": OFFICER,
-        "actions_taken": "retrained the desk staff", "result": "apology issued",
-        "issued_at": "2026-11-26T02:00:00Z", "actor": {"id": OFFICER, "role": "complaint_officer"},
-        "channel_preference": "sms"})]
+    assert decision == [
+        (
+            "ReplyIssued",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "reply_id": REPLY,
+                "contact_person": OFFICER,
+                "actions_taken": "retrained the desk staff",
+                "result": "apology issued",
+                "issued_at": "2026-11-26T02:00:00Z",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+                "channel_preference": "sms",
+            },
+        )
+    ]
     assert case.status == domain.REPLIED
     assert case.replies == {REPLY: {"issued_at": "2026-11-26T02:00:00Z"}}
     # Issuing is not delivering: the first-reply clock still runs.
@@ -682,8 +851,11 @@ def test_a_reply_after_all_findings_makes_the_case_replied() -> None:
 
 def test_a_reply_with_no_assignment_is_allowed_and_needs_no_channel_preference() -> None:
     case = story(())
-    decision = act(case, domain.decide_reply(case, REPLY, OFFICER, "checked the bill", "refund", None, OFFICER,
-                                             cst(2026, 11, 23)), cst(2026, 11, 23))
+    decision = act(
+        case,
+        domain.decide_reply(case, REPLY, OFFICER, "checked the bill", "refund", None, OFFICER, cst(2026, 11, 23)),
+        cst(2026, 11, 23),
+    )
     assert types(decision) == ["ReplyIssued"]
     assert "channel_preference" not in decision[0][1]
     assert case.status == domain.REPLIED
@@ -730,23 +902,37 @@ def test_a_rectification_is_ordered_with_its_own_deadline() -> None:
     case = replied()
     # Mon 2026-11-30 + 20 working days: Dec 1-4 (4), 7-11 (9), 14-18 (14), 21-25 (19), Mon 28 (20).
     decision = order_rectification(case, now=cst(2026, 11, 30))
-    due = deadline("rectification", "2026-12-28", "2026-12-28T16:00:00Z", 20, "cardiology",
-                   rectification_id=RECT)
-    assert decision == [("RectificationOrdered", {
-        "complaint_id": CID, "campus": "east", "rectification_id": RECT, "department": "cardiology",
-        "description": "shorten the ECG queue", "due": due, "ordered_at": "2026-11-30T02:00:00Z",
-        "actor": {"id": OFFICER, "role": "complaint_officer"}})]
+    due = deadline("rectification", "2026-12-28", "2026-12-28T16:00:00Z", 20, "cardiology", rectification_id=RECT)
+    assert decision == [
+        (
+            "RectificationOrdered",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "rectification_id": RECT,
+                "department": "cardiology",
+                "description": "shorten the ECG queue",
+                "due": due,
+                "ordered_at": "2026-11-30T02:00:00Z",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+            },
+        )
+    ]
     clock = case.clocks[f"rectification:{RECT}"]
-    assert (clock.status, clock.started_at, clock.remind_at) == ("open", "2026-11-30T02:00:00Z",
-                                                                 "2026-12-25T16:00:00+00:00")
+    assert (clock.status, clock.started_at, clock.remind_at) == (
+        "open",
+        "2026-11-30T02:00:00Z",
+        "2026-12-25T16:00:00+00:00",
+    )
     assert case.rectifications == {RECT: {"department": "cardiology", "status": "ordered"}}
 
 
 def test_a_rectification_may_have_its_own_number_of_days_and_be_ordered_while_open() -> None:
     case = story()
     decision = order_rectification(case, now=cst(2026, 11, 23), days=3)  # Tue 24, Wed 25, Thu 26
-    assert decision[0][1]["due"] == deadline("rectification", "2026-11-26", "2026-11-26T16:00:00Z", 3,
-                                             "cardiology", rectification_id=RECT)
+    assert decision[0][1]["due"] == deadline(
+        "rectification", "2026-11-26", "2026-11-26T16:00:00Z", 3, "cardiology", rectification_id=RECT
+    )
 
 
 @pytest.mark.parametrize("status", ENDED)
@@ -761,10 +947,21 @@ def test_completing_a_rectification_meets_its_clock(now: datetime, on_time: bool
     case = replied()
     order_rectification(case)
     decision = act(case, domain.decide_complete_rectification(case, RECT, "queue halved", LIAISON, now), now)
-    assert decision == [("RectificationCompleted", {
-        "complaint_id": CID, "campus": "east", "rectification_id": RECT, "department": "cardiology",
-        "completed_at": rfc3339(now), "on_time": on_time, "actor": {"id": LIAISON, "role": "department_liaison"},
-        "note": "queue halved"})]
+    assert decision == [
+        (
+            "RectificationCompleted",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "rectification_id": RECT,
+                "department": "cardiology",
+                "completed_at": rfc3339(now),
+                "on_time": on_time,
+                "actor": {"id": LIAISON, "role": "department_liaison"},
+                "note": "queue halved",
+            },
+        )
+    ]
     assert case.rectifications[RECT]["status"] == "completed"
     assert case.clocks[f"rectification:{RECT}"].status == domain.D_MET
 
@@ -814,9 +1011,19 @@ def test_a_satisfied_complainant_leaves_the_case_replied() -> None:
     case = delivered()
     now = cst(2026, 12, 4)
     decision = act(case, domain.decide_follow_up(case, True, "thanked the ward", OFFICER, now, CAL, POLICY), now)
-    assert decision == [("FollowUpRecorded", {
-        "complaint_id": CID, "campus": "east", "satisfied": True, "recorded_at": "2026-12-04T02:00:00Z",
-        "actor": {"id": OFFICER, "role": "complaint_officer"}, "note": "thanked the ward"})]
+    assert decision == [
+        (
+            "FollowUpRecorded",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "satisfied": True,
+                "recorded_at": "2026-12-04T02:00:00Z",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+                "note": "thanked the ward",
+            },
+        )
+    ]
     assert case.status == domain.REPLIED
     assert case.follow_ups == [{"satisfied": True, "recorded_at": "2026-12-04T02:00:00Z"}]
     assert case.reopened == 0
@@ -829,16 +1036,36 @@ def test_a_dissatisfied_complainant_reopens_the_case_with_a_fresh_first_reply() 
     fresh = deadline("first_reply", "2026-12-11", "2026-12-11T16:00:00Z", 5)
     officer = {"id": OFFICER, "role": "complaint_officer"}
     assert decision == [
-        ("FollowUpRecorded", {"complaint_id": CID, "campus": "east", "satisfied": False,
-                              "recorded_at": "2026-12-04T02:00:00Z", "actor": officer}),
-        ("ComplaintReopened", {"complaint_id": CID, "campus": "east", "reason": "dissatisfied",
-                               "reopened_at": "2026-12-04T02:00:00Z", "first_reply": fresh,
-                               "actor": officer}),
+        (
+            "FollowUpRecorded",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "satisfied": False,
+                "recorded_at": "2026-12-04T02:00:00Z",
+                "actor": officer,
+            },
+        ),
+        (
+            "ComplaintReopened",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "reason": "dissatisfied",
+                "reopened_at": "2026-12-04T02:00:00Z",
+                "first_reply": fresh,
+                "actor": officer,
+            },
+        ),
     ]
     assert (case.status, case.reopened, case.assignments, case.replies) == (domain.OPEN, 1, {}, {})
     clock = case.clocks["first_reply"]
     assert (clock.due, clock.status, clock.started_at, clock.remind_at) == (
-        fresh, domain.D_OPEN, "2026-12-04T02:00:00Z", "2026-12-10T16:00:00+00:00")
+        fresh,
+        domain.D_OPEN,
+        "2026-12-04T02:00:00Z",
+        "2026-12-10T16:00:00+00:00",
+    )
     assert case.clocks["investigation:cardiology"].status == domain.D_MET  # last round's result is kept
     # A new round: the same department can be assigned again, and must report again before a reply.
     assert types(assign(case, "cardiology", now=cst(2026, 12, 7))) == ["InvestigationOpened"]
@@ -884,10 +1111,18 @@ def test_closing_waits_for_the_reply_to_reach_a_complainant_who_has_contact() ->
     reply_sent(case)
     now = cst(2026, 11, 27)
     decision = act(case, domain.decide_close(case, "apology accepted", OFFICER, now), now)
-    assert decision == [("ComplaintClosed", {"complaint_id": CID, "campus": "east",
-                                             "closed_at": "2026-11-27T02:00:00Z",
-                                             "actor": {"id": OFFICER, "role": "complaint_officer"},
-                                             "outcome": "apology accepted"})]
+    assert decision == [
+        (
+            "ComplaintClosed",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "closed_at": "2026-11-27T02:00:00Z",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+                "outcome": "apology accepted",
+            },
+        )
+    ]
     assert case.status == domain.CLOSED
 
 
@@ -908,8 +1143,7 @@ def test_a_failure_for_another_reply_does_not_allow_closing() -> None:
 
 
 @pytest.mark.parametrize("overrides", [{"has_contact": False}, {"anonymous": True}], ids=["no-contact", "anonymous"])
-def test_closing_without_delivery_is_allowed_when_the_complainant_cannot_be_reached(overrides: dict[str, Any]
-                                                                                   ) -> None:
+def test_closing_without_delivery_is_allowed_when_the_complainant_cannot_be_reached(overrides: dict[str, Any]) -> None:
     case = replied(**overrides)
     assert types(checked(domain.decide_close(case, None, OFFICER, cst(2026, 11, 27)))) == ["ComplaintClosed"]
 
@@ -934,8 +1168,11 @@ def test_closing_stops_every_open_clock() -> None:
     reply_failed(case, now=cst(2026, 12, 1))
     act(case, domain.decide_close(case, None, OFFICER, cst(2026, 12, 2)), cst(2026, 12, 2))
     assert {k: c.status for k, c in case.clocks.items()} == {
-        "first_reply": domain.D_STOPPED, "investigation:cardiology": domain.D_MET,
-        "investigation:radiology": domain.D_MET_LATE, f"rectification:{RECT}": domain.D_MET}
+        "first_reply": domain.D_STOPPED,
+        "investigation:cardiology": domain.D_MET,
+        "investigation:radiology": domain.D_MET_LATE,
+        f"rectification:{RECT}": domain.D_MET,
+    }
     assert domain.decide_breach(case, "first_reply", utc(2026, 12, 10)) == []
 
 
@@ -948,9 +1185,20 @@ def test_new_facts_reopen_an_ended_case(status: str) -> None:
     now = cst(2026, 12, 7)  # Mon; Tue 8 … Mon 14 (5)
     decision = act(case, domain.decide_reopen(case, "new_facts", "a second witness", OFFICER, now, CAL, POLICY), now)
     fresh = deadline("first_reply", "2026-12-14", "2026-12-14T16:00:00Z", 5)
-    assert decision == [("ComplaintReopened", {
-        "complaint_id": CID, "campus": "east", "reason": "new_facts", "reopened_at": "2026-12-07T02:00:00Z",
-        "first_reply": fresh, "actor": {"id": OFFICER, "role": "complaint_officer"}, "note": "a second witness"})]
+    assert decision == [
+        (
+            "ComplaintReopened",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "reason": "new_facts",
+                "reopened_at": "2026-12-07T02:00:00Z",
+                "first_reply": fresh,
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+                "note": "a second witness",
+            },
+        )
+    ]
     assert (case.status, case.reopened, case.assignments) == (domain.OPEN, 1, {})
     assert (case.clocks["first_reply"].due, case.clocks["first_reply"].status) == (fresh, domain.D_OPEN)
 
@@ -969,12 +1217,23 @@ def test_reopening_an_active_case_is_refused(status: str) -> None:
 def test_a_dispute_can_be_recorded_at_any_time(status: str) -> None:
     case = story() if status == domain.OPEN else replied() if status == domain.REPLIED else ended(status)
     now = cst(2026, 12, 10)
-    decision = act(case, domain.decide_dispute(case, DISPUTE, "mediation", "went to the mediation board", OFFICER,
-                                               now), now)
-    assert decision == [("DisputeRecorded", {
-        "complaint_id": CID, "campus": "east", "dispute_id": DISPUTE, "route": "mediation",
-        "recorded_at": "2026-12-10T02:00:00Z", "actor": {"id": OFFICER, "role": "complaint_officer"},
-        "note": "went to the mediation board"})]
+    decision = act(
+        case, domain.decide_dispute(case, DISPUTE, "mediation", "went to the mediation board", OFFICER, now), now
+    )
+    assert decision == [
+        (
+            "DisputeRecorded",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "dispute_id": DISPUTE,
+                "route": "mediation",
+                "recorded_at": "2026-12-10T02:00:00Z",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+                "note": "went to the mediation board",
+            },
+        )
+    ]
     assert case.disputes == {DISPUTE: {"route": "mediation", "status": "recorded"}}
     assert case.status == status
 
@@ -987,14 +1246,24 @@ def test_settling_an_unknown_dispute_is_unknown_item() -> None:
 
 def test_a_dispute_is_settled_once_with_its_amount() -> None:
     case = closed()
-    act(case, domain.decide_dispute(case, DISPUTE, "negotiation", None, OFFICER, cst(2026, 12, 10)),
-        cst(2026, 12, 10))
+    act(case, domain.decide_dispute(case, DISPUTE, "negotiation", None, OFFICER, cst(2026, 12, 10)), cst(2026, 12, 10))
     now = cst(2026, 12, 15)
     decision = act(case, domain.decide_settle(case, DISPUTE, Decimal("1200.50"), "CNY", OFFICER, now), now)
-    assert decision == [("DisputeSettled", {
-        "complaint_id": CID, "campus": "east", "dispute_id": DISPUTE, "route": "negotiation",
-        "settled_at": "2026-12-15T02:00:00Z", "compensation_amount": "1200.50", "currency": "CNY",
-        "actor": {"id": OFFICER, "role": "complaint_officer"}})]
+    assert decision == [
+        (
+            "DisputeSettled",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "dispute_id": DISPUTE,
+                "route": "negotiation",
+                "settled_at": "2026-12-15T02:00:00Z",
+                "compensation_amount": "1200.50",
+                "currency": "CNY",
+                "actor": {"id": OFFICER, "role": "complaint_officer"},
+            },
+        )
+    ]
     assert case.disputes[DISPUTE] == {"route": "negotiation", "status": "settled", "compensation": "1200.50"}
     with refused("closed", "already settled"):
         domain.decide_settle(case, DISPUTE, Decimal("10.00"), "CNY", OFFICER, cst(2026, 12, 16))
@@ -1003,8 +1272,10 @@ def test_a_dispute_is_settled_once_with_its_amount() -> None:
 # -- intake's events -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("end", "status"), [(resolved_on_spot, domain.RESOLVED_ON_SPOT),
-                                             (not_accepted, domain.NOT_ACCEPTED), (withdrawn, domain.WITHDRAWN)])
+@pytest.mark.parametrize(
+    ("end", "status"),
+    [(resolved_on_spot, domain.RESOLVED_ON_SPOT), (not_accepted, domain.NOT_ACCEPTED), (withdrawn, domain.WITHDRAWN)],
+)
 def test_intake_ending_the_case_stops_every_open_clock(end: Any, status: str) -> None:
     case = story(("cardiology", "radiology"))
     findings(case, "cardiology")
@@ -1012,8 +1283,10 @@ def test_intake_ending_the_case_stops_every_open_clock(end: Any, status: str) ->
     end(case, cst(2026, 11, 25, 12))
     assert case.status == status
     assert {k: c.status for k, c in case.clocks.items()} == {
-        "first_reply": domain.D_STOPPED, "investigation:cardiology": domain.D_MET,
-        "investigation:radiology": domain.D_STOPPED}
+        "first_reply": domain.D_STOPPED,
+        "investigation:cardiology": domain.D_MET,
+        "investigation:radiology": domain.D_STOPPED,
+    }
     later = utc(2026, 12, 10)
     for key in case.clocks:
         assert domain.decide_breach(case, key, later) == []
@@ -1023,10 +1296,18 @@ def test_intake_ending_the_case_stops_every_open_clock(end: Any, status: str) ->
 def test_a_reclassification_updates_category_and_severity() -> None:
     case = story()
     previous = {"category": "billing", "severity": "normal", "departments": ["cardiology"], "campuses": ["east"]}
-    current = {"category": "medical_quality", "severity": "major", "departments": ["cardiology"],
-               "campuses": ["east", "west"]}
-    external(case, "ComplaintReclassified", {"previous": previous, "current": current,
-                                             "reclassified_at": rfc3339(cst(2026, 11, 23))}, cst(2026, 11, 23))
+    current = {
+        "category": "medical_quality",
+        "severity": "major",
+        "departments": ["cardiology"],
+        "campuses": ["east", "west"],
+    }
+    external(
+        case,
+        "ComplaintReclassified",
+        {"previous": previous, "current": current, "reclassified_at": rfc3339(cst(2026, 11, 23))},
+        cst(2026, 11, 23),
+    )
     assert (case.category, case.severity, case.campuses) == ("medical_quality", "major", ["east", "west"])
     assert case.status == domain.OPEN
 
@@ -1041,55 +1322,88 @@ def classification(departments: list[str], severity: str = "normal", category: s
 def test_reclassification_assigns_new_departments_as_the_system() -> None:
     case = story(("cardiology",))
     now = cst(2026, 11, 23, 9)
-    decision = act(case, domain.decide_reclassified(case, classification(["cardiology", "radiology"]), now, CAL,
-                                                    POLICY), now)
+    decision = act(
+        case, domain.decide_reclassified(case, classification(["cardiology", "radiology"]), now, CAL, POLICY), now
+    )
     assert types(decision) == ["DeadlineRescheduled", "InvestigationOpened"]
-    assert decision[0][1] == {"complaint_id": CID, "campus": "east", "previous": FIRST_REPLY_5,
-                              "current": FIRST_REPLY_10, "reason": "reclassified", "actor": SYSTEM}
+    assert decision[0][1] == {
+        "complaint_id": CID,
+        "campus": "east",
+        "previous": FIRST_REPLY_5,
+        "current": FIRST_REPLY_10,
+        "reason": "reclassified",
+        "actor": SYSTEM,
+    }
     assert decision[1][1]["departments"] == ["radiology"]
     assert decision[1][1]["actor"] == SYSTEM
     assert decision[1][1]["investigations"] == [
-        deadline("investigation", "2026-11-30", "2026-11-30T16:00:00Z", 5, "radiology")]
+        deadline("investigation", "2026-11-30", "2026-11-30T16:00:00Z", 5, "radiology")
+    ]
     assert set(case.assignments) == {"cardiology", "radiology"}
 
 
 def test_reclassification_without_new_departments_decides_nothing() -> None:
     case = story(("cardiology",))
-    assert domain.decide_reclassified(case, classification(["cardiology"], category="other"), cst(2026, 11, 23),
-                                      CAL, POLICY) == []
+    assert (
+        domain.decide_reclassified(
+            case, classification(["cardiology"], category="other"), cst(2026, 11, 23), CAL, POLICY
+        )
+        == []
+    )
 
 
 def test_reclassification_as_major_escalates_once() -> None:
     case = story(("cardiology",))
     now = cst(2026, 11, 23)
-    decision = act(case, domain.decide_reclassified(case, classification(["cardiology"], "major"), now, CAL, POLICY),
-                   now)
-    assert decision == [("ComplaintEscalated", {
-        "complaint_id": CID, "campus": "east", "severity": "major", "reason": "reclassified as major",
-        "escalated_at": "2026-11-23T02:00:00Z", "to": "leadership_group", "actor": SYSTEM})]
+    decision = act(
+        case, domain.decide_reclassified(case, classification(["cardiology"], "major"), now, CAL, POLICY), now
+    )
+    assert decision == [
+        (
+            "ComplaintEscalated",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "severity": "major",
+                "reason": "reclassified as major",
+                "escalated_at": "2026-11-23T02:00:00Z",
+                "to": "leadership_group",
+                "actor": SYSTEM,
+            },
+        )
+    ]
     assert case.escalated
-    assert domain.decide_reclassified(case, classification(["cardiology"], "major"), cst(2026, 11, 24), CAL,
-                                      POLICY) == []
+    assert (
+        domain.decide_reclassified(case, classification(["cardiology"], "major"), cst(2026, 11, 24), CAL, POLICY) == []
+    )
 
 
 def test_reclassifying_a_major_complaint_escalated_on_receipt_does_not_escalate_again() -> None:
     case = story(("cardiology",), severity="major")
-    assert domain.decide_reclassified(case, classification(["cardiology"], "major"), cst(2026, 11, 23), CAL,
-                                      POLICY) == []
+    assert (
+        domain.decide_reclassified(case, classification(["cardiology"], "major"), cst(2026, 11, 23), CAL, POLICY) == []
+    )
 
 
 def test_reclassifying_a_replied_case_escalates_but_assigns_nobody() -> None:
     case = replied()
-    decision = checked(domain.decide_reclassified(case, classification(["cardiology", "radiology"], "major"),
-                                                  cst(2026, 11, 27), CAL, POLICY))
+    decision = checked(
+        domain.decide_reclassified(
+            case, classification(["cardiology", "radiology"], "major"), cst(2026, 11, 27), CAL, POLICY
+        )
+    )
     assert types(decision) == ["ComplaintEscalated"]
 
 
 @pytest.mark.parametrize("status", ENDED)
 def test_reclassifying_an_ended_case_decides_nothing(status: str) -> None:
     case = ended(status)
-    assert domain.decide_reclassified(case, classification(["cardiology", "radiology"], "major"), cst(2026, 11, 30),
-                                      CAL, POLICY) == []
+    assert (
+        domain.decide_reclassified(
+            case, classification(["cardiology", "radiology"], "major"), cst(2026, 11, 30), CAL, POLICY
+        )
+        == []
+    )
 
 
 def test_reclassification_opens_investigations_with_the_new_classification() -> None:
@@ -1123,8 +1437,18 @@ def test_remind_only_from_the_reminder_time() -> None:
     assert case.clocks["first_reply"].remind_at == "2026-11-26T16:00:00+00:00"
     assert domain.decide_remind(case, "first_reply", utc(2026, 11, 26, 15, 59, 59)) == []
     decision = checked(domain.decide_remind(case, "first_reply", REMIND_26))
-    assert decision == [("InvestigationDue", {"complaint_id": CID, "campus": "east", "deadline": FIRST_REPLY_5,
-                                              "reminder_for_role": "complaint_officer", "actor": SYSTEM})]
+    assert decision == [
+        (
+            "InvestigationDue",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "deadline": FIRST_REPLY_5,
+                "reminder_for_role": "complaint_officer",
+                "actor": SYSTEM,
+            },
+        )
+    ]
 
 
 def test_an_investigation_reminder_goes_to_the_department_liaison() -> None:
@@ -1167,8 +1491,18 @@ def test_breach_only_once_the_deadline_is_due() -> None:
     case = story()
     assert domain.decide_breach(case, "first_reply", utc(2026, 11, 27, 15, 59, 59)) == []
     decision = checked(domain.decide_breach(case, "first_reply", DUE_27))
-    assert decision == [("DeadlineBreached", {"complaint_id": CID, "campus": "east", "deadline": FIRST_REPLY_5,
-                                              "breached_at": "2026-11-27T16:00:00Z", "actor": SYSTEM})]
+    assert decision == [
+        (
+            "DeadlineBreached",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "deadline": FIRST_REPLY_5,
+                "breached_at": "2026-11-27T16:00:00Z",
+                "actor": SYSTEM,
+            },
+        )
+    ]
 
 
 def test_breach_exactly_once() -> None:
@@ -1196,10 +1530,16 @@ LATE_DECEMBER = cst(2026, 12, 28)
 PROVISIONAL_REPLY = deadline("first_reply", "2027-01-05", "2027-01-05T16:00:00Z", 5, provisional=True)
 # An announced 2027 schedule (campus config). With only New Year's Day off the date stays; with Mon Jan 4 also
 # off (a made-up schedule) it moves to Wed Jan 6.
-CAL_2027 = calendar_from_config("east", {"timezone": "Asia/Shanghai",
-                                         "announced_years": {"2027": {"holidays": ["2027-01-01"]}}})
-CAL_2027_LONGER = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {
-    "2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": []}}})
+CAL_2027 = calendar_from_config(
+    "east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {"holidays": ["2027-01-01"]}}}
+)
+CAL_2027_LONGER = calendar_from_config(
+    "east",
+    {
+        "timezone": "Asia/Shanghai",
+        "announced_years": {"2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": []}},
+    },
+)
 
 
 def test_a_late_december_deadline_is_provisional() -> None:
@@ -1220,8 +1560,19 @@ def test_recompute_with_the_announced_year_confirms_the_deadline() -> None:
     act(case, domain.decide_remind(case, "first_reply", utc(2027, 1, 4, 16)), utc(2027, 1, 4, 16))
     decision = act(case, domain.decide_recompute(case, "first_reply", CAL_2027, POLICY), utc(2027, 1, 5), CAL_2027)
     confirmed = deadline("first_reply", "2027-01-05", "2027-01-05T16:00:00Z", 5, cal=CAL_2027)
-    assert decision == [("DeadlineRescheduled", {"complaint_id": CID, "campus": "east", "previous": PROVISIONAL_REPLY,
-                                                 "current": confirmed, "reason": "calendar_updated", "actor": SYSTEM})]
+    assert decision == [
+        (
+            "DeadlineRescheduled",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "previous": PROVISIONAL_REPLY,
+                "current": confirmed,
+                "reason": "calendar_updated",
+                "actor": SYSTEM,
+            },
+        )
+    ]
     clock = case.clocks["first_reply"]
     assert (clock.due, clock.reminded) == (confirmed, True)  # same moment: the reminder already sent still counts
     assert domain.decide_recompute(case, "first_reply", CAL_2027, POLICY) == []
@@ -1231,10 +1582,13 @@ def test_recompute_with_the_announced_year_confirms_the_deadline() -> None:
 def test_recompute_that_moves_the_deadline_resets_its_reminder() -> None:
     case = story(at=LATE_DECEMBER)
     act(case, domain.decide_remind(case, "investigation:cardiology", utc(2027, 1, 4, 16)), utc(2027, 1, 4, 16))
-    decision = act(case, domain.decide_recompute(case, "investigation:cardiology", CAL_2027_LONGER, POLICY),
-                   utc(2027, 1, 4, 17), CAL_2027_LONGER)
-    moved = deadline("investigation", "2027-01-06", "2027-01-06T16:00:00Z", 5, "cardiology",
-                     cal=CAL_2027_LONGER)
+    decision = act(
+        case,
+        domain.decide_recompute(case, "investigation:cardiology", CAL_2027_LONGER, POLICY),
+        utc(2027, 1, 4, 17),
+        CAL_2027_LONGER,
+    )
+    moved = deadline("investigation", "2027-01-06", "2027-01-06T16:00:00Z", 5, "cardiology", cal=CAL_2027_LONGER)
     assert decision[0][1]["current"] == moved
     assert decision[0][1]["reason"] == "calendar_updated"
     clock = case.clocks["investigation:cardiology"]
@@ -1253,8 +1607,9 @@ def test_recompute_ignores_a_deadline_that_is_not_provisional() -> None:
 def test_an_extension_longer_than_the_campus_allows_is_invalid_naming_the_field() -> None:
     case = story()
     with pytest.raises(domain.Invalid) as invalid:
-        domain.decide_request_extension(case, EXT, "cardiology", "why", POLICY["extension_max_days"] + 1, LIAISON,
-                                        WED_25, POLICY)
+        domain.decide_request_extension(
+            case, EXT, "cardiology", "why", POLICY["extension_max_days"] + 1, LIAISON, WED_25, POLICY
+        )
     assert invalid.value.field == "requested_days" and "at most 5" in str(invalid.value)
     assert types(request_extension(case, days=POLICY["extension_max_days"])) == ["ExtensionRequested"]
 
@@ -1263,11 +1618,17 @@ def test_an_extension_longer_than_the_campus_allows_is_invalid_naming_the_field(
 def test_a_pending_extension_cannot_be_decided_once_the_case_ended(status: str) -> None:
     case = story()
     request_extension(case)
-    intake_event = {"withdrawn": ("ComplaintWithdrawn", {"withdrawn_at": rfc3339(THU_26)}),
-                    "resolved_on_spot": ("ComplaintResolvedOnSpot", {
-                        "resolved_at": rfc3339(THU_26), "resolved_by": "desk-7", "resolution": "refunded"}),
-                    "not_accepted": ("ComplaintNotAccepted", {
-                        "reason": "litigation", "route_advice": "the court", "decided_at": rfc3339(THU_26)})}[status]
+    intake_event = {
+        "withdrawn": ("ComplaintWithdrawn", {"withdrawn_at": rfc3339(THU_26)}),
+        "resolved_on_spot": (
+            "ComplaintResolvedOnSpot",
+            {"resolved_at": rfc3339(THU_26), "resolved_by": "desk-7", "resolution": "refunded"},
+        ),
+        "not_accepted": (
+            "ComplaintNotAccepted",
+            {"reason": "litigation", "route_advice": "the court", "decided_at": rfc3339(THU_26)},
+        ),
+    }[status]
     external(case, *intake_event, THU_26)
     with refused(status, "cannot decide on an extension"):
         domain.decide_extension(case, EXT, True, None, OFFICER, THU_26, CAL, POLICY)
@@ -1297,8 +1658,9 @@ def test_two_extensions_on_two_departments_move_the_first_reply_as_far_as_the_fu
     decision = decide_extension(case, granted=True, now=cst(2026, 11, 26, 12), extension_id=EXT2)
     # Radiology moved as far as cardiology did: the first reply already waits that long (not 16 days).
     assert types(decision) == ["ExtensionGranted"]
-    assert case.clocks["investigation:radiology"].due == deadline("investigation", "2026-12-02",
-                                                                  "2026-12-02T16:00:00Z", 8, "radiology")
+    assert case.clocks["investigation:radiology"].due == deadline(
+        "investigation", "2026-12-02", "2026-12-02T16:00:00Z", 8, "radiology"
+    )
     assert case.clocks["first_reply"].due == thirteen
     # Cardiology asks 2 more (5 in all): the furthest now moved 5, and so does the first reply.
     second = "0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a02"
@@ -1312,21 +1674,32 @@ def test_two_extensions_on_two_departments_move_the_first_reply_as_far_as_the_fu
 
 
 # The 2027 schedule as a campus might announce it: Jan 1 and Mon Jan 4 off, Sat Jan 9 a make-up working day.
-CAL_2027_MAKE_UP = calendar_from_config("east", {"timezone": "Asia/Shanghai", "announced_years": {
-    "2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": ["2027-01-09"]}}})
+CAL_2027_MAKE_UP = calendar_from_config(
+    "east",
+    {
+        "timezone": "Asia/Shanghai",
+        "announced_years": {"2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": ["2027-01-09"]}},
+    },
+)
 
 
 def test_an_extension_counts_a_fallback_based_deadline_again_with_the_calendar_now_known() -> None:
     case = story(at=LATE_DECEMBER)  # Mon 2026-12-28: both deadlines Tue Jan 5th, provisional (fallback)
     request_extension(case, days=3, now=cst(2026, 12, 30))
     # The 2027 schedule arrives before the decision (and before any recompute pass).
-    decision = act(case, domain.decide_extension(case, EXT, True, None, OFFICER, cst(2026, 12, 31), CAL_2027_MAKE_UP,
-                                                 POLICY), cst(2026, 12, 31), CAL_2027_MAKE_UP)
+    decision = act(
+        case,
+        domain.decide_extension(case, EXT, True, None, OFFICER, cst(2026, 12, 31), CAL_2027_MAKE_UP, POLICY),
+        cst(2026, 12, 31),
+        CAL_2027_MAKE_UP,
+    )
     # 8 working days from Dec 28th by the real 2027: Dec 29, 30, 31, Jan 5, 6, 7, 8, Sat 9 — not Jan 8th.
-    assert decision[0][1]["deadline"] == deadline("investigation", "2027-01-09", "2027-01-09T16:00:00Z", 8,
-                                                  "cardiology", cal=CAL_2027_MAKE_UP)
-    assert decision[1][1]["current"] == deadline("first_reply", "2027-01-09", "2027-01-09T16:00:00Z", 8,
-                                                 cal=CAL_2027_MAKE_UP)
+    assert decision[0][1]["deadline"] == deadline(
+        "investigation", "2027-01-09", "2027-01-09T16:00:00Z", 8, "cardiology", cal=CAL_2027_MAKE_UP
+    )
+    assert decision[1][1]["current"] == deadline(
+        "first_reply", "2027-01-09", "2027-01-09T16:00:00Z", 8, cal=CAL_2027_MAKE_UP
+    )
 
 
 def test_an_extension_of_a_provisional_deadline_stays_provisional_while_the_year_is_unknown() -> None:
@@ -1334,8 +1707,9 @@ def test_an_extension_of_a_provisional_deadline_stays_provisional_while_the_year
     request_extension(case, days=3, now=cst(2026, 12, 30))
     decision = decide_extension(case, granted=True, now=cst(2026, 12, 31))
     # Fallback: Dec 29, 30, 31, (Jan 1 off), Jan 4, 5, 6, 7, 8.
-    assert decision[0][1]["deadline"] == deadline("investigation", "2027-01-08", "2027-01-08T16:00:00Z", 8,
-                                                  "cardiology", provisional=True)
+    assert decision[0][1]["deadline"] == deadline(
+        "investigation", "2027-01-08", "2027-01-08T16:00:00Z", 8, "cardiology", provisional=True
+    )
     assert case.provisional()
 
 
@@ -1354,8 +1728,7 @@ def test_a_department_named_when_a_late_letter_is_registered_counts_from_the_reg
     # An extension counts from there too: +2 → Fri Dec 4th, Mon Dec 7th.
     request_extension(case, days=2, now=cst(2026, 12, 1))
     granted = decide_extension(case, granted=True, now=cst(2026, 12, 1, 12))
-    assert granted[0][1]["deadline"] == deadline("investigation", "2026-12-07", "2026-12-07T16:00:00Z", 7,
-                                                 "cardiology")
+    assert granted[0][1]["deadline"] == deadline("investigation", "2026-12-07", "2026-12-07T16:00:00Z", 7, "cardiology")
 
 
 @pytest.mark.parametrize("registered_at", ["2026-11-20T02:00:00Z", "2026-11-19T02:00:00Z"])
@@ -1379,15 +1752,30 @@ def breached_late_december() -> Case:
 def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_once_the_real_calendar_knows() -> None:
     case = breached_late_december()
     now = utc(2027, 1, 6, 1)  # Wed Jan 6th 09:00 CST; by the real 2027 (Jan 4th off) the deadlines end that day
-    decision = act(case, domain.decide_recheck_breach(case, "investigation:cardiology", now, CAL_2027_MAKE_UP,
-                                                      POLICY), now, CAL_2027_MAKE_UP)
+    decision = act(
+        case,
+        domain.decide_recheck_breach(case, "investigation:cardiology", now, CAL_2027_MAKE_UP, POLICY),
+        now,
+        CAL_2027_MAKE_UP,
+    )
     real = deadline("investigation", "2027-01-06", "2027-01-06T16:00:00Z", 5, "cardiology", cal=CAL_2027_MAKE_UP)
-    assert decision == [("DeadlineBreachWithdrawn", {
-        "complaint_id": CID, "campus": "east",
-        "deadline": deadline("investigation", "2027-01-05", "2027-01-05T16:00:00Z", 5, "cardiology",
-                             provisional=True),
-        "current": real, "breached_at": "2027-01-05T16:00:00Z", "withdrawn_at": "2027-01-06T01:00:00Z",
-        "reason": "calendar_updated", "actor": SYSTEM})]
+    assert decision == [
+        (
+            "DeadlineBreachWithdrawn",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "deadline": deadline(
+                    "investigation", "2027-01-05", "2027-01-05T16:00:00Z", 5, "cardiology", provisional=True
+                ),
+                "current": real,
+                "breached_at": "2027-01-05T16:00:00Z",
+                "withdrawn_at": "2027-01-06T01:00:00Z",
+                "reason": "calendar_updated",
+                "actor": SYSTEM,
+            },
+        )
+    ]
     clock = case.clocks["investigation:cardiology"]
     assert (clock.status, clock.breached_at, clock.due, clock.reminded) == (domain.D_OPEN, None, real, False)
     assert clock.remind_at == "2027-01-05T16:00:00+00:00"  # end of Tue Jan 5th
@@ -1401,11 +1789,13 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_once_the_real
 def test_a_breach_the_real_calendar_confirms_stands_and_its_deadline_is_made_final() -> None:
     case = breached_late_december()
     now = utc(2027, 1, 7)  # after the end of Wed Jan 6th: it was breached after all
-    decision = act(case, domain.decide_recheck_breach(case, "first_reply", now, CAL_2027_MAKE_UP, POLICY), now,
-                   CAL_2027_MAKE_UP)
+    decision = act(
+        case, domain.decide_recheck_breach(case, "first_reply", now, CAL_2027_MAKE_UP, POLICY), now, CAL_2027_MAKE_UP
+    )
     assert types(decision) == ["DeadlineRescheduled"] and decision[0][1]["reason"] == "calendar_updated"
-    assert decision[0][1]["current"] == deadline("first_reply", "2027-01-06", "2027-01-06T16:00:00Z", 5,
-                                                 cal=CAL_2027_MAKE_UP)
+    assert decision[0][1]["current"] == deadline(
+        "first_reply", "2027-01-06", "2027-01-06T16:00:00Z", 5, cal=CAL_2027_MAKE_UP
+    )
     clock = case.clocks["first_reply"]
     assert clock.status == domain.D_BREACHED and not clock.due["provisional"]
     assert domain.decide_recheck_breach(case, "first_reply", now, CAL_2027_MAKE_UP, POLICY) == []
@@ -1418,10 +1808,13 @@ def test_a_breach_is_not_withdrawn_on_a_better_guess_only() -> None:
     assert domain.decide_recheck_breach(met, "first_reply", utc(2026, 11, 21), CAL_2027_MAKE_UP, POLICY) == []
 
 
-@pytest.mark.parametrize(("received_at", "last_day"), [
-    ("2026-11-19T15:59:00Z", "2026-11-26"),  # Thu 23:59 in Shanghai: counting starts Fri 20th
-    ("2026-11-19T16:30:00Z", "2026-11-27"),  # Fri 00:30 in Shanghai (still Thursday in UTC): from Mon 23rd
-])
+@pytest.mark.parametrize(
+    ("received_at", "last_day"),
+    [
+        ("2026-11-19T15:59:00Z", "2026-11-26"),  # Thu 23:59 in Shanghai: counting starts Fri 20th
+        ("2026-11-19T16:30:00Z", "2026-11-27"),  # Fri 00:30 in Shanghai (still Thursday in UTC): from Mon 23rd
+    ],
+)
 def test_deadlines_count_from_the_campus_day_of_receipt_not_the_utc_day(received_at: str, last_day: str) -> None:
     data = received(received_at=received_at, registered_at=received_at)
     opened = domain.decide_open(data, CAL, POLICY)[0][1]
@@ -1444,19 +1837,44 @@ def test_the_opening_alone_starts_the_same_case_as_intake_s_received_complaint()
         assert from_own_log == from_intake
 
 
-@pytest.mark.parametrize(("cause_type", "cause", "status"), [
-    ("ComplaintResolvedOnSpot", {"resolved_at": "2026-11-20T03:00:00Z", "resolved_by": "desk-7",
-                                 "resolution": "bill corrected at the desk"}, domain.RESOLVED_ON_SPOT),
-    ("ComplaintNotAccepted", {"reason": "litigation", "route_advice": "the court hears it",
-                              "decided_at": "2026-11-20T03:00:00Z"}, domain.NOT_ACCEPTED),
-    ("ComplaintWithdrawn", {"withdrawn_at": "2026-11-20T03:00:00Z"}, domain.WITHDRAWN),
-])
-def test_an_end_by_intake_is_a_case_ended_folding_as_intake_s_event_did(cause_type: str, cause: dict[str, Any],
-                                                                         status: str) -> None:
+@pytest.mark.parametrize(
+    ("cause_type", "cause", "status"),
+    [
+        (
+            "ComplaintResolvedOnSpot",
+            {
+                "resolved_at": "2026-11-20T03:00:00Z",
+                "resolved_by": "desk-7",
+                "resolution": "bill corrected at the desk",
+            },
+            domain.RESOLVED_ON_SPOT,
+        ),
+        (
+            "ComplaintNotAccepted",
+            {"reason": "litigation", "route_advice": "the court hears it", "decided_at": "2026-11-20T03:00:00Z"},
+            domain.NOT_ACCEPTED,
+        ),
+        ("ComplaintWithdrawn", {"withdrawn_at": "2026-11-20T03:00:00Z"}, domain.WITHDRAWN),
+    ],
+)
+def test_an_end_by_intake_is_a_case_ended_folding_as_intake_s_event_did(
+    cause_type: str, cause: dict[str, Any], status: str
+) -> None:
     case, old_way = story(), story()
     decision = act(case, domain.decide_ended(case, cause_type, cause, CAUSE), SAME_DAY)
-    assert decision == [("CaseEnded", {"complaint_id": CID, "campus": "east", "reason": status,
-                                       "ended_at": "2026-11-20T03:00:00Z", "cause_id": CAUSE, "actor": SYSTEM})]
+    assert decision == [
+        (
+            "CaseEnded",
+            {
+                "complaint_id": CID,
+                "campus": "east",
+                "reason": status,
+                "ended_at": "2026-11-20T03:00:00Z",
+                "cause_id": CAUSE,
+                "actor": SYSTEM,
+            },
+        )
+    ]
     external(old_way, cause_type, cause, SAME_DAY)
     assert case == old_way and case.status == status
     assert {c.status for c in case.clocks.values()} == {domain.D_STOPPED}
@@ -1465,8 +1883,12 @@ def test_an_end_by_intake_is_a_case_ended_folding_as_intake_s_event_did(cause_ty
 def test_a_reclassification_by_intake_is_a_case_reclassified() -> None:
     case, old_way = story(), story()
     previous = {"category": "billing", "severity": "normal", "departments": ["cardiology"], "campuses": ["east"]}
-    current = {"category": "medical_quality", "severity": "major", "departments": ["cardiology"],
-               "campuses": ["east", "west"]}
+    current = {
+        "category": "medical_quality",
+        "severity": "major",
+        "departments": ["cardiology"],
+        "campuses": ["east", "west"],
+    }
     cause = {"previous": previous, "current": current, "reclassified_at": "2026-11-20T03:00:00Z"}
     decision = act(case, domain.decide_classification(case, cause, CAUSE), SAME_DAY)
     assert types(decision) == ["CaseReclassified"] and decision[0][1]["cause_id"] == CAUSE

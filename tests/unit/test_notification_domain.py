@@ -18,9 +18,16 @@ RAW = {"campuses": HOSPITAL.campuses, "leadership": HOSPITAL.leadership}
 DIRECTORY = domain.load_directory(RAW)
 POLICY = HOSPITAL.campuses["east"]["policy"]
 CID = "6f1c2b1e-1111-4222-8333-944455556666"
-DEADLINE = {"kind": "investigation", "department": "radiology", "due_at": "2026-11-27T16:00:00Z",
-            "last_day": "2026-11-27", "provisional": False, "calendar_version": "v", "policy_version": "p",
-            "working_days": 5}
+DEADLINE = {
+    "kind": "investigation",
+    "department": "radiology",
+    "due_at": "2026-11-27T16:00:00Z",
+    "last_day": "2026-11-27",
+    "provisional": False,
+    "calendar_version": "v",
+    "policy_version": "p",
+    "working_days": 5,
+}
 
 
 def test_the_demo_directory_is_complete():
@@ -42,57 +49,117 @@ def test_an_incomplete_directory_is_refused_with_every_problem_named():
     assert "leadership: nobody to escalate" in message
 
 
-@pytest.mark.parametrize("event_type,data,expected", [
-    ("ComplaintReceived", {"reference": "EAST-2026-000001", "received_at": "2026-11-20T02:00:00Z"},
-     [("acknowledgement", "complainant")]),
-    ("ComplaintNotAccepted",
-     {"reason": "litigation", "route_advice": "the court", "decided_at": "2026-11-20T02:00:00Z"},
-     [("not_accepted", "complainant")]),
-    ("ReplyIssued", {"reply_id": CID, "contact_person": "east-office-head", "actions_taken": "a", "result": "r",
-                     "issued_at": "2026-11-20T02:00:00Z"}, [("reply", "complainant")]),
-    ("InvestigationDue", {"deadline": DEADLINE, "reminder_for_role": "department_liaison"},
-     [("reminder", "east-radiology-liaison")]),
-    ("InvestigationDue", {"deadline": {**DEADLINE, "kind": "first_reply", "department": None},
-                          "reminder_for_role": "complaint_officer"}, [("reminder", "east-office-head")]),
-    ("DeadlineBreached", {"deadline": DEADLINE, "breached_at": "2026-11-27T16:00:00Z"},
-     [("breach_alert", "east-office-head")]),
-    ("ComplaintEscalated", {"severity": "major", "reason": "r", "escalated_at": "2026-11-20T02:00:00Z"},
-     [("escalation", "lead-01"), ("escalation", "lead-02")]),
-    ("RectificationOrdered", {"rectification_id": CID, "department": "nursing", "description": "d",
-                              "due": {**DEADLINE, "kind": "rectification", "department": "nursing"},
-                              "ordered_at": "2026-11-20T02:00:00Z"}, [("rectification", "east-nursing-liaison")]),
-    ("FindingsSubmitted", {}, []),
-])
+@pytest.mark.parametrize(
+    "event_type,data,expected",
+    [
+        (
+            "ComplaintReceived",
+            {"reference": "EAST-2026-000001", "received_at": "2026-11-20T02:00:00Z"},
+            [("acknowledgement", "complainant")],
+        ),
+        (
+            "ComplaintNotAccepted",
+            {"reason": "litigation", "route_advice": "the court", "decided_at": "2026-11-20T02:00:00Z"},
+            [("not_accepted", "complainant")],
+        ),
+        (
+            "ReplyIssued",
+            {
+                "reply_id": CID,
+                "contact_person": "east-office-head",
+                "actions_taken": "a",
+                "result": "r",
+                "issued_at": "2026-11-20T02:00:00Z",
+            },
+            [("reply", "complainant")],
+        ),
+        (
+            "InvestigationDue",
+            {"deadline": DEADLINE, "reminder_for_role": "department_liaison"},
+            [("reminder", "east-radiology-liaison")],
+        ),
+        (
+            "InvestigationDue",
+            {
+                "deadline": {**DEADLINE, "kind": "first_reply", "department": None},
+                "reminder_for_role": "complaint_officer",
+            },
+            [("reminder", "east-office-head")],
+        ),
+        (
+            "DeadlineBreached",
+            {"deadline": DEADLINE, "breached_at": "2026-11-27T16:00:00Z"},
+            [("breach_alert", "east-office-head")],
+        ),
+        (
+            "ComplaintEscalated",
+            {"severity": "major", "reason": "r", "escalated_at": "2026-11-20T02:00:00Z"},
+            [("escalation", "lead-01"), ("escalation", "lead-02")],
+        ),
+        (
+            "RectificationOrdered",
+            {
+                "rectification_id": CID,
+                "department": "nursing",
+                "description": "d",
+                "due": {**DEADLINE, "kind": "rectification", "department": "nursing"},
+                "ordered_at": "2026-11-20T02:00:00Z",
+            },
+            [("rectification", "east-nursing-liaison")],
+        ),
+        ("FindingsSubmitted", {}, []),
+    ],
+)
 def test_who_is_told_about_what(event_type, data, expected):
     planned = domain.plan(event_type, {"complaint_id": CID, "campus": "east", **data}, DIRECTORY, POLICY)
     assert [(p.purpose, p.recipient_id) for p in planned] == expected
 
 
 def test_the_reply_names_the_contact_person_from_the_directory():
-    [planned] = domain.plan("ReplyIssued", {"complaint_id": CID, "campus": "east", "reply_id": CID,
-                                            "contact_person": "east-office-head", "actions_taken": "a", "result": "r",
-                                            "issued_at": "2026-11-20T02:00:00Z", "channel_preference": "letter"},
-                            DIRECTORY, POLICY)
+    [planned] = domain.plan(
+        "ReplyIssued",
+        {
+            "complaint_id": CID,
+            "campus": "east",
+            "reply_id": CID,
+            "contact_person": "east-office-head",
+            "actions_taken": "a",
+            "result": "r",
+            "issued_at": "2026-11-20T02:00:00Z",
+            "channel_preference": "letter",
+        },
+        DIRECTORY,
+        POLICY,
+    )
     assert planned.context["contact_person"] == "East campus complaint office head"
     assert planned.context["contact_phone"] and planned.channel_preference == "letter"
 
 
 def test_no_acknowledgement_when_the_campus_policy_says_so():
-    assert domain.plan("ComplaintReceived", {"complaint_id": CID, "campus": "east", "reference": "R",
-                                             "received_at": "2026-11-20T02:00:00Z"},
-                       DIRECTORY, {**POLICY, "acknowledge_receipt": False}) == []
+    assert (
+        domain.plan(
+            "ComplaintReceived",
+            {"complaint_id": CID, "campus": "east", "reference": "R", "received_at": "2026-11-20T02:00:00Z"},
+            DIRECTORY,
+            {**POLICY, "acknowledge_receipt": False},
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("contact,preference,purpose,channel", [
-    ({"anonymous": True, "email": "a@b.c"}, None, "reply", None),
-    ({"email": "a@b.c", "phone": "1"}, None, "reply", "email"),
-    ({"email": "a@b.c", "phone": "1"}, "sms", "reply", "sms"),
-    ({"email": None, "phone": "1"}, "email", "reply", "sms"),       # preference that cannot reach them
-    ({"email": None, "phone": None}, None, "reply", "letter"),
-    ({"email": None, "phone": None}, None, "not_accepted", "letter"),
-    ({"email": None, "phone": None}, None, "acknowledgement", None),
-    ({"email": "a@b.c"}, "letter", "reply", "letter"),
-])
+@pytest.mark.parametrize(
+    "contact,preference,purpose,channel",
+    [
+        ({"anonymous": True, "email": "a@b.c"}, None, "reply", None),
+        ({"email": "a@b.c", "phone": "1"}, None, "reply", "email"),
+        ({"email": "a@b.c", "phone": "1"}, "sms", "reply", "sms"),
+        ({"email": None, "phone": "1"}, "email", "reply", "sms"),  # preference that cannot reach them
+        ({"email": None, "phone": None}, None, "reply", "letter"),
+        ({"email": None, "phone": None}, None, "not_accepted", "letter"),
+        ({"email": None, "phone": None}, None, "acknowledgement", None),
+        ({"email": "a@b.c"}, "letter", "reply", "letter"),
+    ],
+)
 def test_the_complainants_channel(contact, preference, purpose, channel):
     assert domain.complainant_channel(contact, preference, purpose) == channel
 
@@ -106,18 +173,41 @@ def test_backoff_doubles_up_to_the_cap_and_gives_up_at_the_limit():
 
 # -- templates ---------------------------------------------------------------------------------------------------
 
+
 def test_every_shipped_template_is_valid_for_every_campus():
     templates = Templates(["east", "west"])
-    reply = templates.render("east", "en", "reply", {
-        "campus_name": "East campus", "reference": "EAST-2026-000007", "complainant_name": "Ms Li",
-        "date": "2026-11-23", "contact_person": "Office head", "contact_phone": "+86 10 1", "contact_email": "",
-        "actions_taken": "We retrained the desk", "result": "Substantiated in part", "unexpected": "ignored"})
+    reply = templates.render(
+        "east",
+        "en",
+        "reply",
+        {
+            "campus_name": "East campus",
+            "reference": "EAST-2026-000007",
+            "complainant_name": "Ms Li",
+            "date": "2026-11-23",
+            "contact_person": "Office head",
+            "contact_phone": "+86 10 1",
+            "contact_email": "",
+            "actions_taken": "We retrained the desk",
+            "result": "Substantiated in part",
+            "unexpected": "ignored",
+        },
+    )
     assert reply.subject == "East campus: reply to your complaint EAST-2026-000007"
     for text in ("Ms Li", "We retrained the desk", "Substantiated in part", "Office head", "2026-11-23"):
         assert text in reply.body
-    zh = templates.render("west", "zh-CN", "acknowledgement", {
-        "campus_name": "西院", "reference": "WEST-2026-000001", "complainant_name": "王芳", "date": "2026-11-23",
-        "received_date": "2026-11-20"})
+    zh = templates.render(
+        "west",
+        "zh-CN",
+        "acknowledgement",
+        {
+            "campus_name": "西院",
+            "reference": "WEST-2026-000001",
+            "complainant_name": "王芳",
+            "date": "2026-11-23",
+            "received_date": "2026-11-20",
+        },
+    )
     assert "WEST-2026-000001" in zh.subject and "王芳" in zh.body
 
 
@@ -140,11 +230,13 @@ def test_a_template_reading_beyond_its_data_is_refused(template_copy: Path):
     override.mkdir(parents=True)
     (override / "reminder.txt").write_text(
         "Subject: {{ complaint_id }}\n{{ last_day }} {{ complainant_name }} {{ ''.__class__.__mro__ }}",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(TemplateError) as error:
         Templates(["east", "west"], template_copy)
-    assert "campus/west/zh-CN/reminder.txt (west): uses field(s) a reminder does not have: complainant_name" \
-        in str(error.value)
+    assert "campus/west/zh-CN/reminder.txt (west): uses field(s) a reminder does not have: complainant_name" in str(
+        error.value
+    )
 
 
 def test_the_sandbox_refuses_attribute_tricks(template_copy: Path):
@@ -165,7 +257,20 @@ def test_a_missing_or_broken_template_is_named(template_copy: Path):
 
 
 def test_letters_escape_what_they_print():
-    html = letter_html(Templates(["east"]).render("east", "en", "acknowledgement", {
-        "campus_name": "East", "reference": "<R>", "complainant_name": "<script>x</script>", "date": "d",
-        "received_date": "d"}), "East <campus>", "en")
+    html = letter_html(
+        Templates(["east"]).render(
+            "east",
+            "en",
+            "acknowledgement",
+            {
+                "campus_name": "East",
+                "reference": "<R>",
+                "complainant_name": "<script>x</script>",
+                "date": "d",
+                "received_date": "d",
+            },
+        ),
+        "East <campus>",
+        "en",
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html and "East &lt;campus&gt;" in html

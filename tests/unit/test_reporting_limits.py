@@ -28,6 +28,7 @@ def test_bucket_counts_are_what_the_buckets_would_be():
 def test_the_costliest_rejected_query_is_refused_without_building_a_bucket(monkeypatch):
     def no_buckets(*args):
         raise AssertionError("buckets built before the limits were checked")
+
     monkeypatch.setattr(statistics, "buckets", no_buckets)
     with pytest.raises(ValidationError) as refused:
         reports.summary_request({"from_": date(1900, 1, 1), "to": LAST_DAY, "granularity": "day"}, TODAY)
@@ -35,13 +36,16 @@ def test_the_costliest_rejected_query_is_refused_without_building_a_bucket(monke
     assert f"{Period(date(1900, 1, 1), LAST_DAY).days} buckets" in refused.value.messages["granularity"][0]
 
 
-@pytest.mark.parametrize("params,fields", [
-    ({"from_": date(1900, 1, 1), "to": date(2000, 1, 1), "granularity": "year"}, {"from"}),  # 100 years and a day
-    ({"from_": date(2020, 1, 1), "to": date(2026, 1, 1), "granularity": "day"}, {"granularity"}),
-    ({"from_": date(1900, 1, 1)}, {"from"}),           # to defaults to today: 126 years
-    ({"from_": date(2027, 1, 1)}, {"from"}),           # after today
-    ({"to": date(1899, 12, 31)}, {"to"}),
-])
+@pytest.mark.parametrize(
+    "params,fields",
+    [
+        ({"from_": date(1900, 1, 1), "to": date(2000, 1, 1), "granularity": "year"}, {"from"}),  # 100 years and a day
+        ({"from_": date(2020, 1, 1), "to": date(2026, 1, 1), "granularity": "day"}, {"granularity"}),
+        ({"from_": date(1900, 1, 1)}, {"from"}),  # to defaults to today: 126 years
+        ({"from_": date(2027, 1, 1)}, {"from"}),  # after today
+        ({"to": date(1899, 12, 31)}, {"to"}),
+    ],
+)
 def test_limits_name_the_field(params, fields):
     with pytest.raises(ValidationError) as refused:
         reports.summary_request(params, TODAY)
@@ -49,11 +53,13 @@ def test_limits_name_the_field(params, fields):
 
 
 def test_the_longest_periods_allowed():
-    widest = reports.summary_request({"from_": date(1900, 1, 1), "to": date(1999, 12, 31), "granularity": "year"},
-                                     TODAY)
+    widest = reports.summary_request(
+        {"from_": date(1900, 1, 1), "to": date(1999, 12, 31), "granularity": "year"}, TODAY
+    )
     assert statistics.bucket_count(widest.period, "year") == 100
-    days = reports.summary_request({"from_": TODAY - timedelta(days=MAX_BUCKETS - 1), "to": TODAY,
-                                    "granularity": "day"}, TODAY)
+    days = reports.summary_request(
+        {"from_": TODAY - timedelta(days=MAX_BUCKETS - 1), "to": TODAY, "granularity": "day"}, TODAY
+    )
     assert days.period.days == MAX_BUCKETS
 
 

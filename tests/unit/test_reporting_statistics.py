@@ -14,8 +14,9 @@ from services.reporting.statistics import MemoryCube, Period, Request
 D = date(2026, 3, 2)
 
 
-def cell(day: date, metric: str, key: str = "", value: int = 1, campuses: str = "east",
-         source: str = "patient_or_family") -> tuple:
+def cell(
+    day: date, metric: str, key: str = "", value: int = 1, campuses: str = "east", source: str = "patient_or_family"
+) -> tuple:
     return (day, campuses, source, metric, key), value
 
 
@@ -39,35 +40,50 @@ def test_month_periods_and_their_year_earlier():
 def test_buckets_are_iso_weeks_months_and_years_clipped_to_the_period():
     period = Period(date(2026, 3, 4), date(2026, 3, 17))  # a Wednesday to a Tuesday
     weeks = statistics.buckets(period, "week")
-    assert [(b.start, b.end) for b in weeks] == [(date(2026, 3, 4), date(2026, 3, 8)),
-                                                 (date(2026, 3, 9), date(2026, 3, 15)),
-                                                 (date(2026, 3, 16), date(2026, 3, 17))]
+    assert [(b.start, b.end) for b in weeks] == [
+        (date(2026, 3, 4), date(2026, 3, 8)),
+        (date(2026, 3, 9), date(2026, 3, 15)),
+        (date(2026, 3, 16), date(2026, 3, 17)),
+    ]
     assert statistics.bucket_label(date(2026, 3, 9), "week") == "2026-W11"
     assert len(statistics.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "month")) == 3
-    assert [b.start for b in statistics.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "year")] == \
-        [date(2025, 12, 15), date(2026, 1, 1)]
+    assert [b.start for b in statistics.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "year")] == [
+        date(2025, 12, 15),
+        date(2026, 1, 1),
+    ]
     assert len(statistics.buckets(period, "day")) == 14
 
 
 def test_a_multi_campus_complaint_counts_under_each_campus_and_once_in_the_group():
-    figures = statistics.report(cube(cell(D, "received", campuses="east,west"), cell(D, "received")),
-                                Request(Period(D, D), compare=False))
+    figures = statistics.report(
+        cube(cell(D, "received", campuses="east,west"), cell(D, "received")), Request(Period(D, D), compare=False)
+    )
     assert figures["received"]["total"] == 2
     assert {c: v["total"] for c, v in figures["received"]["by_campus"].items()} == {"east": 2, "west": 1}
-    west = statistics.report(cube(cell(D, "received", campuses="east,west"), cell(D, "received")),
-                             Request(Period(D, D), campus="west", compare=False))
+    west = statistics.report(
+        cube(cell(D, "received", campuses="east,west"), cell(D, "received")),
+        Request(Period(D, D), campus="west", compare=False),
+    )
     assert west["received"]["total"] == 1 and list(west["by_campus"]) == ["west"]
 
 
 def test_rates_percentiles_and_money():
-    c = cube(cell(D, "first_reply.on_time", value=3), cell(D, "first_reply.late"),
-             *(cell(D, "first_reply.working_days", str(t)) for t in (12, 30, 31, 45, 80)),
-             cell(D, "follow_up.satisfied", value=4), cell(D, "follow_up.dissatisfied"),
-             cell(D, "dispute.compensation", "mediation|CNY", 120050),
-             cell(D, "dispute.compensation", "litigation|CNY", 5))
+    c = cube(
+        cell(D, "first_reply.on_time", value=3),
+        cell(D, "first_reply.late"),
+        *(cell(D, "first_reply.working_days", str(t)) for t in (12, 30, 31, 45, 80)),
+        cell(D, "follow_up.satisfied", value=4),
+        cell(D, "follow_up.dissatisfied"),
+        cell(D, "dispute.compensation", "mediation|CNY", 120050),
+        cell(D, "dispute.compensation", "litigation|CNY", 5),
+    )
     figures = statistics.report(c, Request(Period(D, D), compare=False))
-    assert figures["first_reply"] == {"on_time": 3, "late": 1, "on_time_rate": 0.75,
-                                      "working_days": {"replies": 5, "median": 3.1, "p90": 8.0}}
+    assert figures["first_reply"] == {
+        "on_time": 3,
+        "late": 1,
+        "on_time_rate": 0.75,
+        "working_days": {"replies": 5, "median": 3.1, "p90": 8.0},
+    }
     assert figures["follow_up"]["satisfaction_rate"] == 0.8
     assert figures["disputes"]["compensation_paid"] == {"CNY": "1200.55"}
     assert figures["disputes"]["compensation_by_route"]["mediation"] == {"CNY": "1200.50"}
@@ -79,14 +95,21 @@ def test_the_same_period_a_year_earlier():
     c = cube(cell(D, "received", value=5), cell(domain.shift_year(D), "received", value=4))
     figures = statistics.report(c, Request(Period(D, D)))
     assert figures["year_ago"]["from"] == "2025-03-02"
-    assert figures["year_ago"]["comparison"]["received"] == {"current": 5, "year_ago": 4, "change": 1,
-                                                             "change_pct": 25.0}
+    assert figures["year_ago"]["comparison"]["received"] == {
+        "current": 5,
+        "year_ago": 4,
+        "change": 1,
+        "change_pct": 25.0,
+    }
     assert figures["year_ago"]["comparison"]["escalated"]["change_pct"] is None
 
 
 def test_series_per_bucket_and_source_filter():
-    c = cube(cell(D, "received"), cell(D + timedelta(days=7), "received", value=2),
-             cell(D, "received", source="staff_internal"))
+    c = cube(
+        cell(D, "received"),
+        cell(D + timedelta(days=7), "received", value=2),
+        cell(D, "received", source="staff_internal"),
+    )
     figures = statistics.report(c, Request(Period(D, D + timedelta(days=13)), granularity="week", compare=False))
     assert [(b["bucket"], b["received"]) for b in figures["series"]] == [("2026-W10", 2), ("2026-W11", 2)]
     staff = statistics.report(c, Request(Period(D, D), source="staff_internal", compare=False))
@@ -106,8 +129,9 @@ def test_a_spike_is_a_week_above_mean_plus_two_sd_of_the_eight_before_and_at_lea
 
 def test_spikes_in_a_report_per_dimension():
     end = date(2026, 3, 31)
-    cells = [cell(end, "received.category", "billing", 5)] + [cell(end - timedelta(days=7 * w), "received.category",
-                                                                    "billing") for w in range(1, 9)]
+    cells = [cell(end, "received.category", "billing", 5)] + [
+        cell(end - timedelta(days=7 * w), "received.category", "billing") for w in range(1, 9)
+    ]
     figures = statistics.report(cube(*cells), Request(Period(date(2026, 3, 1), end), compare=False))
     assert [s["key"] for s in figures["spikes"]["category"]] == ["billing"]
     assert figures["spikes"]["department"] == []
@@ -119,24 +143,36 @@ def test_changes_name_every_figure_that_differs():
     assert statistics.changes(before, after) == {
         "received.by_category.other": {"previous": None, "current": 1},
         "received.total": {"previous": 3, "current": 4},
-        "series[0].received": {"previous": 1, "current": 2}}
+        "series[0].received": {"previous": 1, "current": 2},
+    }
     assert statistics.changes(before, before) == {}
 
 
 def monthly_report() -> dict:
     end = date(2026, 3, 31)
-    c = cube(cell(D, "received"), cell(D, "received.category", "billing"), cell(D, "first_reply.on_time"),
-             cell(D, "investigation.opened", "cardiology"), cell(D, "received", campuses="east,west"),
-             *(cell(end - timedelta(days=7 * w), "received.category", "billing", 5 if w == 0 else 1)
-               for w in range(9)))
+    c = cube(
+        cell(D, "received"),
+        cell(D, "received.category", "billing"),
+        cell(D, "first_reply.on_time"),
+        cell(D, "investigation.opened", "cardiology"),
+        cell(D, "received", campuses="east,west"),
+        *(cell(end - timedelta(days=7 * w), "received.category", "billing", 5 if w == 0 else 1) for w in range(9)),
+    )
     body = statistics.report(c, Request(statistics.month_period("2026-03")))
     return {"month": "2026-03", "as_of": "2026-04-02T00:00:00Z", "computed_from": "projection", **body}
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_the_html_page_is_self_contained_with_tables_and_charts(lang):
-    page = render.to_html(monthly_report(), lang, {"version": 2, "published_at": "2026-04-02T00:00:00Z",
-                                                    "changes": {"received.total": {"previous": 1, "current": 2}}})
+    page = render.to_html(
+        monthly_report(),
+        lang,
+        {
+            "version": 2,
+            "published_at": "2026-04-02T00:00:00Z",
+            "changes": {"received.total": {"previous": 1, "current": 2}},
+        },
+    )
     assert page.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in page
     assert page.count("<svg") >= 3 and "<table>" in page
     urls = re.findall(r"(?:https?:)?//[^\s\"'<>]+", page)

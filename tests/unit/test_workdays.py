@@ -151,14 +151,37 @@ def test_naive_datetime_rejected() -> None:
 # Fri Jan 1 2027 is a fixed-date holiday and Jan 2-3 a weekend, so the first 2027 working day is
 # Mon Jan 4.
 DECEMBER_2026 = {
-    1: date(2026, 12, 8), 2: date(2026, 12, 9), 3: date(2026, 12, 10), 4: date(2026, 12, 11),
-    5: date(2026, 12, 11), 6: date(2026, 12, 11), 7: date(2026, 12, 14), 8: date(2026, 12, 15),
-    9: date(2026, 12, 16), 10: date(2026, 12, 17), 11: date(2026, 12, 18), 12: date(2026, 12, 18),
-    13: date(2026, 12, 18), 14: date(2026, 12, 21), 15: date(2026, 12, 22), 16: date(2026, 12, 23),
-    17: date(2026, 12, 24), 18: date(2026, 12, 25), 19: date(2026, 12, 25), 20: date(2026, 12, 25),
-    21: date(2026, 12, 28), 22: date(2026, 12, 29), 23: date(2026, 12, 30), 24: date(2026, 12, 31),
-    25: date(2027, 1, 4), 26: date(2027, 1, 4), 27: date(2027, 1, 4), 28: date(2027, 1, 5),
-    29: date(2027, 1, 6), 30: date(2027, 1, 7), 31: date(2027, 1, 8),
+    1: date(2026, 12, 8),
+    2: date(2026, 12, 9),
+    3: date(2026, 12, 10),
+    4: date(2026, 12, 11),
+    5: date(2026, 12, 11),
+    6: date(2026, 12, 11),
+    7: date(2026, 12, 14),
+    8: date(2026, 12, 15),
+    9: date(2026, 12, 16),
+    10: date(2026, 12, 17),
+    11: date(2026, 12, 18),
+    12: date(2026, 12, 18),
+    13: date(2026, 12, 18),
+    14: date(2026, 12, 21),
+    15: date(2026, 12, 22),
+    16: date(2026, 12, 23),
+    17: date(2026, 12, 24),
+    18: date(2026, 12, 25),
+    19: date(2026, 12, 25),
+    20: date(2026, 12, 25),
+    21: date(2026, 12, 28),
+    22: date(2026, 12, 29),
+    23: date(2026, 12, 30),
+    24: date(2026, 12, 31),
+    25: date(2027, 1, 4),
+    26: date(2027, 1, 4),
+    27: date(2027, 1, 4),
+    28: date(2027, 1, 5),
+    29: date(2027, 1, 6),
+    30: date(2027, 1, 7),
+    31: date(2027, 1, 8),
 }
 
 
@@ -233,8 +256,7 @@ def test_closures_and_extra_workdays_override() -> None:
 
 
 def test_closure_overrides_announced_schedule() -> None:
-    cal = CampusCalendar(campus="west", closures=frozenset({date(2027, 1, 9)}),
-                         announced_years={2027: ANNOUNCED_2027})
+    cal = CampusCalendar(campus="west", closures=frozenset({date(2027, 1, 9)}), announced_years={2027: ANNOUNCED_2027})
     assert cal.is_working_day(date(2027, 1, 9)) == (False, False)
 
 
@@ -295,12 +317,15 @@ def test_working_days_between_across_weekend_and_holiday() -> None:
 
 
 def test_calendar_from_config_happy_path() -> None:
-    cal = calendar_from_config("east", {
-        "timezone": "Asia/Shanghai",
-        "closures": ["2026-03-02"],
-        "extra_workdays": ["2026-03-07"],
-        "announced_years": {"2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": ["2027-01-09"]}},
-    })
+    cal = calendar_from_config(
+        "east",
+        {
+            "timezone": "Asia/Shanghai",
+            "closures": ["2026-03-02"],
+            "extra_workdays": ["2026-03-07"],
+            "announced_years": {"2027": {"holidays": ["2027-01-01", "2027-01-04"], "workdays": ["2027-01-09"]}},
+        },
+    )
     assert cal == CampusCalendar(
         campus="east",
         closures=frozenset({date(2026, 3, 2)}),
@@ -332,8 +357,15 @@ def test_calendar_from_config_errors_name_the_key(config: dict[str, object], key
 
 def test_fallback_2027_knows_spring_festival_qingming_dragon_boat_and_mid_autumn() -> None:
     # Spring Festival 2027 (lunar-python): New Year's Eve Fri Feb 5, first day Sat Feb 6, Sun 7, Mon 8.
-    assert lunar_holidays(2027) == {date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8),
-                                    date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)}
+    assert lunar_holidays(2027) == {
+        date(2027, 2, 5),
+        date(2027, 2, 6),
+        date(2027, 2, 7),
+        date(2027, 2, 8),
+        date(2027, 4, 5),
+        date(2027, 6, 9),
+        date(2027, 9, 15),
+    }
     for day in (date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)):
         assert EAST.is_working_day(day) == (False, True), day
     assert EAST.is_working_day(date(2027, 2, 9)) == (True, True)  # bridging days are not known: still provisional
@@ -372,8 +404,11 @@ def test_the_fallback_is_part_of_the_calendar_version(monkeypatch: pytest.Monkey
 
 def test_an_announced_schedule_for_a_year_the_library_covers_is_refused() -> None:
     schedule = YearSchedule(holidays=frozenset({date(2026, 3, 2)}))
-    with pytest.raises(CalendarConfigError, match=r"announced_years\.2026: chinesecalendar 1\.11\.0 already covers"
-                                                  r" 2026.*closures / extra_workdays"):
+    with pytest.raises(
+        CalendarConfigError,
+        match=r"announced_years\.2026: chinesecalendar 1\.11\.0 already covers"
+        r" 2026.*closures / extra_workdays",
+    ):
         CampusCalendar(campus="x", announced_years={2026: schedule})
     with pytest.raises(CalendarConfigError, match=r"announced_years\.2025"):
         calendar_from_config("east", {"announced_years": {"2025": {"holidays": ["2025-03-03"]}}})
