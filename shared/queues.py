@@ -22,7 +22,10 @@ simply replaced: its requests' callers time out and ask again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import amqp
@@ -88,10 +91,50 @@ def ensure_quorum(connection: kombu.Connection, service: str, source: str) -> ko
     queue = consumer_queue(service, source)
     try:
         _declare(connection, queue)
+        if not _exists(connection, queue.name + HOLDING_SUFFIX):
+            return queue
     except amqp.exceptions.PreconditionFailed:  # a classic queue holds the name
-        _migrate_classic(connection, service, source)
-    _finish_holding(connection, service, source)
+        pass
+    # One replica migrates at a time: two at once raced (one deleting the classic queue "if empty" after the
+    # other had already declared the quorum queue in its place, which quorum queues refuse).
+    with _migration_lock(connection, queue.name):
+        try:
+            _declare(connection, queue)  # another replica migrated it while this one waited
+        except amqp.exceptions.PreconditionFailed:
+            _migrate_classic(connection, service, source)
+        _finish_holding(connection, service, source)
     return queue
+
+
+def _exists(connection: kombu.Connection, name: str) -> bool:
+    try:
+        with connection.channel() as channel:
+            channel.queue_declare(name, passive=True)
+        return True
+    except amqp.exceptions.NotFound:
+        return False
+
+
+@contextlib.contextmanager
+def _migration_lock(connection: kombu.Connection, name: str, timeout: float = 120.0) -> Iterator[None]:
+    """An exclusive queue as a lock: one connection may hold it, and the broker frees it if that dies."""
+    lock, deadline = name + ".migration-lock", time.monotonic() + timeout
+    channel = connection.channel()
+    while True:
+        try:
+            channel.queue_declare(lock, exclusive=True, auto_delete=True)
+            break
+        except amqp.exceptions.ResourceLocked:  # another replica migrates now: wait for it
+            channel = connection.channel()  # the refusal closed that channel
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            channel.queue_delete(lock)
+            channel.close()
 
 
 def _declare(connection: kombu.Connection, queue: kombu.Queue) -> None:
