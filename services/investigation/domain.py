@@ -373,19 +373,7 @@ def _first_reply_if_changed(
     current = deadline_data(
         "first_reply", calendar.add_working_days(parse_time(clock.started_at), total), total, policy
     )
-    return [
-        (
-            "DeadlineRescheduled",
-            {
-                "complaint_id": case.complaint_id,
-                "campus": case.campus,
-                "previous": clock.due,
-                "current": current,
-                "reason": reason,
-                "actor": who,
-            },
-        )
-    ]
+    return [_rescheduled(case, clock.due, current, reason, who)]
 
 
 def decide_assign(
@@ -539,19 +527,7 @@ def decide_extension(
     ]
     moved = _first_reply_after_extension(case, extension["department"], extension["requested_days"], calendar, policy)
     if moved is not None:
-        decision.append(
-            (
-                "DeadlineRescheduled",
-                {
-                    "complaint_id": case.complaint_id,
-                    "campus": case.campus,
-                    "previous": case.clocks["first_reply"].due,
-                    "current": moved,
-                    "reason": "extension_granted",
-                    "actor": who,
-                },
-            )
-        )
+        decision.append(_rescheduled(case, case.clocks["first_reply"].due, moved, "extension_granted", who))
     return decision
 
 
@@ -897,19 +873,7 @@ def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dic
     )
     if current["provisional"] and parse_time(current["due_at"]) == clock.due_at:
         return []  # still not covered: nothing new to say
-    return [
-        (
-            "DeadlineRescheduled",
-            {
-                "complaint_id": case.complaint_id,
-                "campus": case.campus,
-                "previous": clock.due,
-                "current": current,
-                "reason": "calendar_updated",
-                "actor": actor("system", "system"),
-            },
-        )
-    ]
+    return [_rescheduled(case, clock.due, current, "calendar_updated", actor("system", "system"))]
 
 
 def decide_recheck_breach(
@@ -928,19 +892,7 @@ def decide_recheck_breach(
         return []
     system = actor("system", "system")
     if parse_time(current["due_at"]) <= now:
-        return [
-            (
-                "DeadlineRescheduled",
-                {
-                    "complaint_id": case.complaint_id,
-                    "campus": case.campus,
-                    "previous": clock.due,
-                    "current": current,
-                    "reason": "calendar_updated",
-                    "actor": system,
-                },
-            )
-        ]
+        return [_rescheduled(case, clock.due, current, "calendar_updated", system)]
     return [
         (
             "DeadlineBreachWithdrawn",
@@ -956,6 +908,14 @@ def decide_recheck_breach(
             },
         )
     ]
+
+
+def _rescheduled(
+    case: Case, previous: dict[str, Any], current: dict[str, Any], reason: str, who: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """A deadline moved: the one shape of ``DeadlineRescheduled`` every decision emits."""
+    data = {"complaint_id": case.complaint_id, "campus": case.campus, "previous": previous, "current": current}
+    return "DeadlineRescheduled", {**data, "reason": reason, "actor": who}
 
 
 # -- the fold --------------------------------------------------------------------------------------
