@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg2.extras
 
-from services.intake import domain
+from services.intake import domain, service
 from shared.db import Cursor
 from shared.envelope import Envelope
 
@@ -55,22 +55,8 @@ def _action(
     details: dict[str, Any],
     event_id: str,
 ) -> None:
-    actor = event.data.get("actor") or {}
-    cur.execute(
-        "INSERT INTO complaint_actions (complaint_id, action, status_before, status_after, actor_id,"
-        " actor_role, occurred_at, details, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            event.subject,
-            action,
-            before,
-            after,
-            actor.get("id"),
-            actor.get("role"),
-            at,
-            psycopg2.extras.Json(details),
-            event_id,
-        ),
-    )
+    # the service's own writer, so a rebuilt row is written exactly as the live one was
+    service.record_action(cur, event.subject, action, before, after, event.data.get("actor"), at, details, event_id)
 
 
 def _received(cur: Cursor, event: Envelope) -> None:

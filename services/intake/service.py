@@ -101,7 +101,7 @@ def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
     return domain.reference(settings["reference_prefix"], year, cur.fetchone()[0])
 
 
-def _record_action(
+def record_action(
     cur: Cursor,
     complaint_id: str,
     action: str,
@@ -293,7 +293,7 @@ class Service(Backbone, EventLog):
                     seal("patient_mrn", patient.get("mrn")),
                 ),
             )
-            _record_action(
+            record_action(
                 cur, complaint_id, "register", None, domain.RECEIVED, who.actor, command["received_at"], {}, event.id
             )
             self.store.append(cur, complaint_id, 0, [event])
@@ -467,7 +467,7 @@ class Service(Backbone, EventLog):
                     complaint_id,
                 ),
             )
-            _record_action(
+            record_action(
                 cur,
                 complaint_id,
                 decision.action,
@@ -544,7 +544,7 @@ class Service(Backbone, EventLog):
             cur.execute(
                 "UPDATE complaints SET version = %s WHERE complaint_id = %s", (found["version"] + 1, complaint_id)
             )
-            _record_action(
+            record_action(
                 cur,
                 complaint_id,
                 "erasure",
