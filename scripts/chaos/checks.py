@@ -48,6 +48,14 @@ class Snapshot:
     def gaps(self) -> int:
         return self.pending + self.copy_holes
 
+    def behind(self) -> str:
+        """What keeps this snapshot from being caught up, in words (printed when a scenario never catches up)."""
+        unpublished = {s: head - self.published.get(s, 0) for s, head in self.heads.items()}
+        return (
+            f"lost {self.lost}, gaps {self.gaps}, messages pending or being sent {self.messages_pending},"
+            f" unpublished {unpublished}"
+        )
+
     @property
     def caught_up(self) -> bool:
         return (
@@ -120,12 +128,16 @@ def measure(stack) -> Snapshot:
 
 def catch_up(stack, timeout: float) -> float | None:
     """Seconds until every relay published its whole log and every consumer applied it; None if never."""
-    started = time.monotonic()
+    started, last = time.monotonic(), None
     while time.monotonic() - started < timeout:
         with contextlib.suppress(psycopg2.Error):
-            if measure(stack).caught_up:
+            last = measure(stack)
+            if last.caught_up:
                 return time.monotonic() - started
         time.sleep(0.5)
+    print(
+        f"chaos:   NOT CAUGHT UP after {timeout:.0f}s: {last.behind() if last else 'no database answered'}", flush=True
+    )
     return None
 
 

@@ -4,9 +4,10 @@ One message at a time per claim, in three steps: the row is claimed (``FOR UPDAT
 replicas never take the same one; status ``sending``, committed), sent with no transaction open, and
 its outcome written together with the event it leads to (``ReplySent``, ``ReminderSent``,
 ``NotificationFailed``). Writing the outcome is retried while the database is away (a failover), so
-a message that went out is never sent again because its outcome could not be written at once; a
-claim left by a process that died mid-send is released after ``CLAIM_LEASE_SECONDS`` and sent again
-with the same key (the far side's idempotency key). Contact
+a message that went out is never sent again because its outcome could not be written at once. A
+claim names its deliverer, and every deliverer writes a heartbeat every ``HEARTBEAT_SECONDS``: a
+claim whose deliverer fell silent for ``SILENT_SECONDS`` (SIGKILL, a lost node) is released and sent
+again with the same key (the far side's idempotency key); ``CLAIM_LEASE_SECONDS`` is the backstop. Contact
 details are asked from intake (RPC) at send time and kept only in memory: never stored, logged or
 put in an event.
 """
@@ -17,6 +18,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -67,7 +69,9 @@ REASON_TEXT = {
     },
 }
 DEAR = {"en": "Sir or Madam", "zh-CN": "先生/女士"}
-CLAIM_LEASE_SECONDS = 300  # a claim older than this was left by a process that died mid-send
+CLAIM_LEASE_SECONDS = 300  # a claim older than this is released whoever holds it (the backstop)
+HEARTBEAT_SECONDS = 2.0  # how often a deliverer says it is alive
+SILENT_SECONDS = 20  # a deliverer not heard of for this long died: its claims are released
 RECORD_WAITS = (0.5, 1, 2, 4, 8, 15, 30)  # recording an outcome outlasts a failover (about a minute)
 COLUMNS = (
     "notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role, recipient_id,"
@@ -97,10 +101,22 @@ class Deliverer:
         self.db, self.contacts, self.email, self.sms = db, contacts, email, sms
         self.templates, self.directory = templates, directory
         self.max_attempts, self.backoff, self.backoff_cap = max_attempts, backoff, backoff_cap
+        self.deliverer_id = str(uuid.uuid4())
+
+    def heartbeat(self) -> None:
+        """Say this deliverer is alive (its claims stay its own); forget deliverers silent for a day."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO deliverers (deliverer_id) VALUES (%s)"
+                " ON CONFLICT (deliverer_id) DO UPDATE SET seen_at = now()",
+                (self.deliverer_id,),
+            )
+            cur.execute("DELETE FROM deliverers WHERE seen_at < now() - interval '1 day'")
 
     # -- the loop's one step ---------------------------------------------------------------------
     def deliver_due(self, now: datetime | None = None, limit: int = 100) -> int:
         """Try every message due by ``now`` (at most ``limit``); returns how many were tried."""
+        self.heartbeat()  # before the first claim: a claim is never held by a deliverer not yet heard of
         self._release_stale_claims()
         tried = 0
         while tried < limit:
@@ -127,25 +143,30 @@ class Deliverer:
             rows = fetch_dicts(cur)
             if rows:
                 cur.execute(
-                    "UPDATE notifications SET status = %s, updated_at = now() WHERE notification_id = %s",
-                    (domain.SENDING, rows[0]["notification_id"]),
+                    "UPDATE notifications SET status = %s, claimed_by = %s, updated_at = now()"
+                    " WHERE notification_id = %s",
+                    (domain.SENDING, self.deliverer_id, rows[0]["notification_id"]),
                 )
         return rows[0] if rows else None
 
     def _release(self, row: dict[str, Any]) -> None:
         with self.db.transaction() as cur:
             cur.execute(
-                "UPDATE notifications SET status = 'pending' WHERE notification_id = %s AND status = %s",
-                (row["notification_id"], domain.SENDING),
+                "UPDATE notifications SET status = 'pending', claimed_by = NULL"
+                " WHERE notification_id = %s AND status = %s AND claimed_by = %s",
+                (row["notification_id"], domain.SENDING, self.deliverer_id),
             )
 
     def _release_stale_claims(self) -> None:
-        """Claims older than the lease were left by a process that died between claiming and recording."""
+        """Claims of a deliverer silent too long (or older than the lease) were left by a process that died
+        between claiming and recording."""
         with self.db.transaction() as cur:
             cur.execute(
-                "UPDATE notifications SET status = 'pending' WHERE status = %s"
-                " AND updated_at < now() - make_interval(secs => %s)",
-                (domain.SENDING, CLAIM_LEASE_SECONDS),
+                "UPDATE notifications n SET status = 'pending', claimed_by = NULL WHERE status = %s"
+                " AND (updated_at < now() - make_interval(secs => %s) OR NOT EXISTS ("
+                "  SELECT 1 FROM deliverers d WHERE d.deliverer_id = n.claimed_by"
+                "  AND d.seen_at >= now() - make_interval(secs => %s)))",
+                (domain.SENDING, CLAIM_LEASE_SECONDS, SILENT_SECONDS),
             )
 
     def _record(self, row: dict[str, Any], write: Callable[[Cursor], None], channel: str, result: str) -> None:
@@ -154,11 +175,11 @@ class Deliverer:
             try:
                 with self.db.transaction() as cur:
                     cur.execute(
-                        "SELECT status FROM notifications WHERE notification_id = %s FOR UPDATE",
+                        "SELECT status, claimed_by::text FROM notifications WHERE notification_id = %s FOR UPDATE",
                         (row["notification_id"],),
                     )
                     found = cur.fetchone()
-                    if found is None or found[0] != domain.SENDING:
+                    if found is None or found != (domain.SENDING, self.deliverer_id):
                         return  # the claim was released meanwhile: the next claim records its own attempt
                     write(cur)
                 NOTIFICATIONS.labels(row["purpose"], channel, result).inc()
@@ -447,6 +468,18 @@ class DeliveryWorker(BackgroundLoop):
         self.interval = settings.DELIVERY_INTERVAL
         self.contacts = IntakeContacts(config.amqp_uri(SERVICE), float(os.environ.get("INTAKE_RPC_TIMEOUT", "10")))
         self.deliverer = make_deliverer(database(SERVICE), self.contacts)
+
+    def start(self) -> None:
+        super().start()
+        self.container.spawn_managed_thread(self._beat)
+
+    def _beat(self) -> None:
+        """Heartbeats on their own thread: a round busy sending (or recording through a failover) still beats."""
+        while not self.stopping.wait(HEARTBEAT_SECONDS):
+            try:
+                self.deliverer.heartbeat()
+            except Exception as exc:  # the database away: the next beat tries again
+                log.debug("heartbeat failed: %s", exc)
 
     def round(self) -> None:
         self.deliverer.deliver_due()
