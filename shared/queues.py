@@ -193,7 +193,6 @@ def move_messages(connection: kombu.Connection, service: str, source_queue: str,
     with connection.channel() as channel:
         exchange(channel).declare()
         channel.queue_bind(target_queue, exchange.name, target_queue)
-        channel.confirm_select()  # py-amqp then waits for each publish's confirm
         while True:
             message: amqp.Message | None = channel.basic_get(source_queue, no_ack=False)
             if message is None:
@@ -204,7 +203,9 @@ def move_messages(connection: kombu.Connection, service: str, source_queue: str,
                 k: v for k, v in (properties.pop("application_headers", None) or {}).items() if not k.startswith("x-")
             }
             copy = amqp.Message(message.body, application_headers=headers, **{**properties, "delivery_mode": 2})
-            channel.basic_publish(copy, exchange.name, target_queue)
+            # Confirmed before the original is acknowledged: a plain basic_publish after confirm_select does
+            # not wait, and a holding queue found empty and deleted lost the moves still in flight (issue 20).
+            channel.basic_publish_confirm(copy, exchange.name, target_queue, mandatory=True, confirm_timeout=30)
             channel.basic_ack(message.delivery_tag)
             moved += 1
 
