@@ -737,6 +737,9 @@ def _operation(
     cls: type, name: str, fn: Callable[..., Any], entrypoint: Any, schemas: dict[str, Any]
 ) -> tuple[str, str, dict[str, Any]]:
     handler = read_handler(cls, fn)
+    # Schemas declared on the entrypoint (``@http(..., body=..., query=...)``) are the request's.
+    handler.body = getattr(entrypoint, "body", None) or handler.body
+    handler.query = getattr(entrypoint, "query", None) or handler.query
     path = _RULE_PARAM.sub(lambda m: "{" + m.group("name") + "}", entrypoint.url)
     doc = inspect.cleandoc(fn.__doc__ or "")
     if entrypoint.roles and not entrypoint.public:
