@@ -18,7 +18,10 @@ if ! rabbit_up; then
   for _ in $(seq 90); do rabbit_up && break; sleep 1; done
   rabbit_up || { echo "RabbitMQ did not come up" >&2; exit 1; }
 fi
-if ! rabbitmq-plugins list -e -m 2>/dev/null | grep -qx rabbitmq_management; then
+# Listed into a variable first: `grep -q` stops reading early, and under pipefail the listing's SIGPIPE
+# made the check fail (the plugin was re-enabled on every run).
+enabled_plugins=$(rabbitmq-plugins list -e -m 2>/dev/null || true)
+if ! grep -qx rabbitmq_management <<<"$enabled_plugins"; then
   echo "enabling rabbitmq_management"
   rabbitmq-plugins enable rabbitmq_management >/dev/null
 fi
