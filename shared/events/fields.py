@@ -21,6 +21,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from shared.events.vocabularies import CATEGORIES, DEADLINE_KINDS, ROLES, SERVICES, SEVERITIES
 
+# Bounds of strings in event data (the HTTP input fields of shared.fields reuse TEXT_MAX and CODE_MAX).
 TEXT_MAX = 4000
 CODE_MAX = 64  # campus and department codes
 ID_MAX = 128  # staff / system ids, opaque refs, calendar and policy versions
@@ -183,6 +184,7 @@ class Obj(fields.Nested):
 
 
 def field_options(required: bool, description: str | None, **extra: Any) -> dict[str, Any]:
+    """Keyword arguments of a field: an optional one may also be ``null``; a default makes it optional."""
     options: dict[str, Any] = {"required": required, "allow_none": not required, **extra}
     if "load_default" in extra:
         options["required"] = False

@@ -50,6 +50,8 @@ from shared.events.vocabularies import (
 
 
 class _ExtensionDecision(StrictSchema):
+    """What granting and refusing an extension both state."""
+
     campus = campus_optional()
     extension_id = uuid_field()
     department = code()
@@ -58,6 +60,8 @@ class _ExtensionDecision(StrictSchema):
 
 
 class _CausedBy(StrictSchema):
+    """Investigation's record of another service's event: which one caused the change to the case."""
+
     campus = campus_optional()
     cause_id = uuid_field(description="id of the other service's event that caused this change")
 

@@ -1,6 +1,5 @@
-"""The vocabularies of the event catalogue (CONTRACT §2): the owners of event types and every closed list of
-values an event's field may take. Tests and the console read these lists; the schemas in the owner modules
-validate against them, so the contract, the check and the console cannot drift apart."""
+"""The vocabularies of the event catalogue (CONTRACT §2): the services that own event types and the closed
+lists of values event fields take. Services, the console's code names and the tests read these same tuples."""
 
 INTAKE = "intake"
 INVESTIGATION = "investigation"
