@@ -3,7 +3,7 @@
 Writes (paths relative to the repository):
 
 * ``contracts/events/<Type>.v<N>.schema.json`` — JSON Schema (draft 2020-12) of each event type's ``data``
-  at each version, exactly :func:`shared.catalogue.json_schema`;
+  at each version, exactly :func:`shared.events.json_schema`;
 * ``contracts/events/envelope.schema.json`` — the CloudEvents structured envelope of CONTRACT §3, which also
   checks ``data`` against the type's schema (by ``$ref`` to the schema file beside it that ``dataschema`` names);
 * ``contracts/asyncapi.yaml`` — AsyncAPI 3.0: the three topic exchanges, one message per event type;
@@ -40,7 +40,7 @@ import yaml
 from marshmallow import RAISE, Schema, fields
 from marshmallow.utils import missing
 
-from shared import catalogue, config, envelope
+from shared import config, envelope, events
 from shared import fields as input_fields
 
 ROOT = config.ROOT
@@ -82,11 +82,11 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     example of the latest version."""
     examples = event_examples()
     out: dict[str, dict[str, Any]] = {}
-    for known in catalogue.EVENT_TYPES.values():
+    for known in events.EVENT_TYPES.values():
         for v in sorted(known.versions):
-            schema = catalogue.json_schema(known.name, v)
+            schema = events.json_schema(known.name, v)
             if v == known.latest and known.name in examples:
-                schema["examples"] = [catalogue.validate_data(known.name, v, examples[known.name])]
+                schema["examples"] = [events.validate_data(known.name, v, examples[known.name])]
             out[f"{EVENTS_DIR}/{event_file(known.name, v)}"] = schema
     return out
 
@@ -162,7 +162,7 @@ def envelope_schema(strict: bool = False) -> dict[str, Any]:
     own, and a registry keyed by ``$id`` finds the same documents. Published open (CONTRACT §12: unknown types,
     versions, data fields and extension attributes validate); ``strict`` is the producer's own test form: closed
     data schemas and only the catalogue's types."""
-    types = list(catalogue.EVENT_TYPES.values())
+    types = list(events.EVENT_TYPES.values())
     per_type, embedded = [], {}
     for known in types:
         then: dict[str, Any] = {
@@ -182,13 +182,13 @@ def envelope_schema(strict: bool = False) -> dict[str, Any]:
         ]
         per_type.append({"if": {"properties": {"type": {"const": known.name}}, "required": ["type"]}, "then": then})
         for v in sorted(known.versions):
-            document = (catalogue.strict_json_schema if strict else catalogue.json_schema)(known.name, v)
+            document = (events.strict_json_schema if strict else events.json_schema)(known.name, v)
             embedded[f"{known.name}.v{v}"] = {k: w for k, w in document.items() if k != "$schema"}
     properties = copy.deepcopy(_ENVELOPE_PROPERTIES)
     if strict:
         properties["type"] = {"enum": [t.name for t in types]}
     return {
-        "$schema": catalogue.JSON_SCHEMA_DIALECT,
+        "$schema": events.jsonschema.JSON_SCHEMA_DIALECT,
         "$id": envelope_id(),
         "title": "Complaint event (CloudEvents 1.0, structured JSON)",
         "description": (
@@ -218,7 +218,7 @@ def _channel_id(service: str) -> str:
     return f"{service}Events"  # AsyncAPI 3 keys allow no dots
 
 
-def _message_payload(known: catalogue.EventType) -> dict[str, Any]:
+def _message_payload(known: events.EventType) -> dict[str, Any]:
     variants = [
         {
             "type": "object",
@@ -240,8 +240,8 @@ _EXAMPLES_NAMESPACE = uuid.UUID("6f1d7c1e-5b8a-4c55-9a57-2d3f0c7b9e10")  # stabl
 
 def example_event(name: str) -> dict[str, Any]:
     """A whole example event of type ``name`` (its catalogue example as data), as a subscriber receives it."""
-    known = catalogue.event_type(name)
-    data = catalogue.validate_data(name, known.latest, event_examples()[name])
+    known = events.event_type(name)
+    data = events.validate_data(name, known.latest, event_examples()[name])
     times = [v for k, v in data.items() if k.endswith("_at") and isinstance(v, str)]
     first = str(uuid.uuid5(_EXAMPLES_NAMESPACE, f"{data['complaint_id']}/ComplaintReceived"))
     event = envelope.Envelope(
@@ -277,7 +277,7 @@ def asyncapi() -> dict[str, Any]:
         "description": "Subscribing: delivery, dedup, permissions, the hash chain, backfill",
         "url": f"{envelope.schema_base()}docs/subscribers.md",
     }
-    for known in catalogue.EVENT_TYPES.values():
+    for known in events.EVENT_TYPES.values():
         latest = known.latest_schema
         messages[known.name] = {
             "name": known.name,
@@ -314,8 +314,8 @@ def asyncapi() -> dict[str, Any]:
         }
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for service in catalogue.SERVICES:
-        types = catalogue.types_of(service)
+    for service in events.vocabularies.SERVICES:
+        types = events.types_of(service)
         channel = _channel_id(service)
         channels[channel] = {
             "address": "{type}",
@@ -417,7 +417,7 @@ def http_field_schema(field: fields.Field) -> dict[str, Any]:
         if isinstance(validator, input_fields.NotBlank):
             out.setdefault("pattern", validator.pattern)  # a FullMatch pattern already says more
         else:
-            catalogue.apply_validator(out, validator, strict=False)
+            events.jsonschema.apply_validator(out, validator, strict=False)
     description = field.metadata.get("description")
     if description:
         out["description"] = description
@@ -451,8 +451,8 @@ def _http_base_type(field: fields.Field) -> dict[str, Any]:
         return {"type": "array", "items": http_field_schema(field.inner)}
     if isinstance(field, fields.Dict):
         return {"type": "object"}
-    if isinstance(field, catalogue.Money):
-        return {"type": "string", "pattern": f"^(?:{catalogue.MONEY_PATTERN})$"}
+    if isinstance(field, events.fields.Money):
+        return {"type": "string", "pattern": f"^(?:{events.fields.MONEY_PATTERN})$"}
     if isinstance(field, fields.Boolean):
         return {"type": "boolean"}
     if isinstance(field, fields.Integer):
@@ -826,7 +826,7 @@ def openapi(service: str) -> dict[str, Any]:
     module_doc = inspect.cleandoc(sys.modules[cls.__module__].__doc__ or "").split("\n\n")[0].replace("\n", " ")
     return {
         "openapi": "3.1.0",
-        "jsonSchemaDialect": catalogue.JSON_SCHEMA_DIALECT,
+        "jsonSchemaDialect": events.jsonschema.JSON_SCHEMA_DIALECT,
         "info": {
             "title": f"Hospital complaint management — {service}",
             "version": version(),

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from marshmallow import Schema, ValidationError, fields
 
-from shared import catalogue
+from shared import catalogue, events
+from shared.events import intake, investigation, jsonschema, notification
 
 # --------------------------------------------------------------------------------------------
 # CONTRACT §3, written out literally
@@ -527,6 +528,28 @@ def test_every_contract_type_is_registered_with_its_owner_and_nothing_else() -> 
     assert catalogue.types_of("reporting") == []
 
 
+def test_each_owner_module_declares_its_own_types_in_contract_order() -> None:
+    for module, owner in ((intake, "intake"), (investigation, "investigation"), (notification, "notification")):
+        assert [known.name for known in module.TYPES] == CONTRACT_TYPES[owner]
+        assert {known.owner for known in module.TYPES} == {owner}
+        assert all(known.latest_schema.__module__ == module.__name__ for known in module.TYPES)
+
+
+def test_the_facade_reexports_the_registry_itself() -> None:
+    assert catalogue.EVENT_TYPES is events.EVENT_TYPES
+    for name in catalogue.__all__:
+        assert hasattr(catalogue, name), name
+    assert catalogue.validate_data is events.validate_data and catalogue.json_schema is events.json_schema
+
+
+def test_a_version_is_registered_once() -> None:
+    received = events.EVENT_TYPES["ComplaintReceived"]
+    with pytest.raises(ValueError, match="ComplaintReceived v1 is already registered"):
+        events.registry([received, received])
+    second = events.fields.EventType(received.name, received.owner, {2: received.versions[1]})
+    assert events.registry([received, second])["ComplaintReceived"].latest == 2
+
+
 def test_examples_cover_every_type() -> None:
     assert sorted(EXAMPLES) == sorted(ALL_TYPES)
 
@@ -866,9 +889,9 @@ def test_json_schema_details() -> None:
 
 def test_json_schema_refuses_fields_it_cannot_translate() -> None:
     with pytest.raises(TypeError):
-        catalogue._field_schema(fields.Email())
+        jsonschema.field_schema(fields.Email())
     with pytest.raises(TypeError):
-        catalogue._field_schema(fields.Decimal(as_string=True))
+        jsonschema.field_schema(fields.Decimal(as_string=True))
 
 
 # A small JSON Schema (2020-12) checker for the keywords json_schema emits, with formats asserted

@@ -1,0 +1,57 @@
+"""The vocabularies of the event catalogue (CONTRACT §2): the services that own event types and the closed
+lists of values event fields take. Services, the console's code names and the tests read these same tuples."""
+
+INTAKE = "intake"
+INVESTIGATION = "investigation"
+NOTIFICATION = "notification"
+SERVICES = (INTAKE, INVESTIGATION, NOTIFICATION)
+
+CHANNELS = ("phone", "email", "in_person", "letter", "complaint_box", "online", "hotline")
+CATEGORIES = ("medical_quality", "service_quality", "care_process", "billing", "other")
+SEVERITIES = ("normal", "major")
+SOURCES = ("patient_or_family", "staff_internal", "supervision", "satisfaction_survey")
+NOT_ACCEPTED_REASONS = (
+    "litigation",
+    "mediation",
+    "handled_elsewhere",
+    "no_specific_facts",
+    "criminal_case",
+    "out_of_scope",
+    "duplicate",
+)
+DISPUTE_ROUTES = ("mediation", "litigation", "negotiation")
+SUBSTANTIATED = ("yes", "partly", "no")
+DEADLINE_KINDS = ("first_reply", "investigation", "rectification")
+NOTIFICATION_CHANNELS = ("email", "sms", "letter")
+ROLES = (
+    "first_contact",
+    "complaint_officer",
+    "department_liaison",
+    "leadership",
+    "auditor",
+    "ops",
+    "system",
+)
+REOPEN_REASONS = ("new_facts", "dissatisfied", "new_evidence")
+RESCHEDULE_REASONS = (
+    "calendar_updated",  # a provisional deadline recomputed once the calendar covers its year
+    "policy_updated",
+    "reclassified",  # e.g. more departments: first reply 5 -> 10 working days
+    "extension_granted",
+    "reopened",
+    "departments_assigned",  # a later assignment made the complaint multi-department
+    "other",
+)
+ESCALATION_TARGETS = ("leadership_group",)
+CASE_END_REASONS = ("resolved_on_spot", "not_accepted", "withdrawn")
+INTAKE_STATUSES = ("received", "resolved_on_spot", "not_accepted", "withdrawn", "closed", "reopened")
+FOLLOWED_ACTIONS = ("closed", "reopened")
+NOTIFICATION_PURPOSES = (
+    "acknowledgement",
+    "reply",
+    "reminder",
+    "breach_alert",
+    "escalation",
+    "rectification",
+    "not_accepted",  # the complainant is told why and which route applies (CONTRACT §2)
+)
