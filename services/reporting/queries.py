@@ -266,7 +266,6 @@ def complaint_events(cur: Cursor, complaint_id: str, as_of: datetime | None = No
 # --------------------------------------------------------------------------------------------
 
 LOCK_PUBLISH = 2  # advisory lock (with projection.LOCK_CLASS) serialising publications
-MAX_BUCKETS = domain.MAX_BUCKETS
 
 
 def _default(value: Any) -> Any:
