@@ -41,8 +41,8 @@ os.environ.setdefault("DATABASE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:
 import psycopg2
 
 from bench import _support
+from services.reporting import domain as figures
 from services.reporting import queries
-from services.reporting import statistics as figures
 from services.reporting.projection import known_at
 from services.reporting.rebuild import peak_rss_mb
 from services.reporting.settings import CALENDARS, DEFAULT_TIMEZONE

@@ -1,4 +1,5 @@
-"""Reporting's rules, pure: from a complaint's events to its facts, and from facts to contributions.
+"""Reporting's rules, pure: from a complaint's events to its facts, from facts to contributions, and
+from summed contributions to the statistics a report shows.
 
 A **fact** is what the statistics need to know about one complaint (its classification, what
 happened to it and when), with one sub-fact per reply round, investigation (complaint x
@@ -23,18 +24,28 @@ and a rebuild or an as-of answer sums the same numbers.
 
 Each contribution is dated by an event's own timestamp (or, for a late deadline, the deadline's
 last day, which an event told us about); docs/reporting.md lists which date each metric uses.
+
+The **statistics** are read through a :class:`Cube`: sums of contribution cells over a range of local
+days. Two cubes answer the same questions: the projection tables (``queries.ProjectionCube``, for "now")
+and :class:`MemoryCube` (cells folded from the event log, for "as of" and publications). Both hold the
+same integers, so the same code gives the same figures from either: periods and buckets, the report's
+figures, the change against a year earlier, spikes and what changed between two publications.
 """
 
 from __future__ import annotations
 
+import calendar as _calendar
+import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+from shared import catalogue
 from shared.workdays import CampusCalendar
 
 GROUP = "*"  # the campus value of group-wide rows: a complaint counts there once, whatever its campuses
@@ -71,33 +82,7 @@ DISPUTE_RECORDED = "dispute.recorded"  # key: route
 DISPUTE_SETTLED = "dispute.settled"  # key: route
 DISPUTE_COMPENSATION = "dispute.compensation"  # key: "route|currency", value: minor units (cents)
 
-#: event types the fold reads; the others (reminders, failed notifications, extension requests and
-#: refusals) change no statistic, so a rebuild need not even read them
-FOLDED_TYPES = frozenset(
-    {
-        "ComplaintReceived",
-        "ComplaintResolvedOnSpot",
-        "ComplaintNotAccepted",
-        "ComplaintWithdrawn",
-        "ComplaintReclassified",
-        "InvestigationOpened",
-        "DeadlineRescheduled",
-        "ExtensionGranted",
-        "FindingsSubmitted",
-        "DeadlineBreached",
-        "ComplaintEscalated",
-        "ReplyIssued",
-        "RectificationOrdered",
-        "RectificationCompleted",
-        "DeadlineBreachWithdrawn",
-        "FollowUpRecorded",
-        "ComplaintReopened",
-        "ComplaintClosed",
-        "DisputeRecorded",
-        "DisputeSettled",
-        "ReplySent",
-    }
-)
+RECEIPT = "ComplaintReceived"  # the event a complaint's facts are made of (every other one amends them)
 _SOURCE_ORDER = {"intake": 0, "investigation": 1, "notification": 2}
 
 Contribution = tuple[str, date, str, int]  # metric, local day, key, value
@@ -211,6 +196,65 @@ def _earliest(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate < current else current
 
 
+@dataclass
+class _Folding:
+    """One complaint's facts while its events are folded, with what later events refer back to: the
+    reply round in force, the rounds' replies by id, investigations by (round, department),
+    rectifications and disputes by id, and every department assigned to investigate."""
+
+    fact: ComplaintFact
+    round_no: int = 1
+    rounds: dict[int, ReplyRound] = field(default_factory=dict)
+    reply_round: dict[str, int] = field(default_factory=dict)
+    investigations: dict[tuple[int, str], InvestigationFact] = field(default_factory=dict)
+    rectifications: dict[str, RectificationFact] = field(default_factory=dict)
+    disputes: dict[str, DisputeFact] = field(default_factory=dict)
+    assigned: set[str] = field(default_factory=set)
+
+    @property
+    def round(self) -> ReplyRound:
+        return self.rounds[self.round_no]
+
+    def investigation(self, department: str) -> InvestigationFact | None:
+        """This round's investigation by the department, if one was opened."""
+        return self.investigations.get((self.round_no, department))
+
+    def rectification(self, item: Mapping[str, Any]) -> RectificationFact | None:
+        return self.rectifications.get(str(item.get("rectification_id")))
+
+    def dispute(self, data: Mapping[str, Any]) -> DisputeFact:
+        dispute_id = str(data["dispute_id"])
+        return self.disputes.setdefault(dispute_id, DisputeFact(dispute_id, data["route"]))
+
+    def finish(self) -> ComplaintFact:
+        fact = self.fact
+        fact.departments = sorted(set(fact.departments) | self.assigned)
+        fact.campuses = sorted(set(fact.campuses) | {fact.campus})
+        fact.rounds = [self.rounds[n] for n in sorted(self.rounds)]
+        fact.investigations = [self.investigations[k] for k in sorted(self.investigations)]
+        fact.rectifications = [self.rectifications[k] for k in sorted(self.rectifications)]
+        fact.disputes = [self.disputes[k] for k in sorted(self.disputes)]
+        return fact
+
+
+Mutator = Callable[[_Folding, LoggedEvent], None]
+
+#: one mutator per event type the fold reads (eventsourcing's shape); the others (reminders, failed
+#: notifications, extension requests and refusals) change no statistic, so a rebuild need not read them
+MUTATORS: dict[str, Mutator] = {}
+
+
+def _on(event_type: str) -> Callable[[Mutator], Mutator]:
+    if event_type not in catalogue.EVENT_TYPES:
+        raise ValueError(f"{event_type} is no event type of the catalogue")
+
+    def register(mutator: Mutator) -> Mutator:
+        MUTATORS[event_type] = mutator
+        return mutator
+
+    return register
+
+
 def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
     """The facts of one complaint from its events (any order, duplicates allowed); ``None`` while
     its ``ComplaintReceived`` is not known (a complaint is counted from its receipt on)."""
@@ -219,10 +263,20 @@ def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
         ordered = list(seen.values())
     else:
         ordered = sorted(seen.values(), key=lambda e: (_SOURCE_ORDER.get(e.source, 9), e.source, e.sequence))
-    received = next((e.data for e in ordered if e.type == "ComplaintReceived"), None)
-    if received is None:
+    receipt = next((e.data for e in ordered if e.type == RECEIPT), None)
+    if receipt is None:
         return None
-    fact = ComplaintFact(
+    state = _Folding(_fact_of_receipt(receipt))
+    state.rounds[1] = ReplyRound(1, state.fact.received_at)
+    for event in ordered:
+        mutate = MUTATORS.get(event.type)
+        if mutate is not None:
+            mutate(state, event)
+    return state.finish()
+
+
+def _fact_of_receipt(received: Mapping[str, Any]) -> ComplaintFact:
+    return ComplaintFact(
         complaint_id=str(received["complaint_id"]),
         reference=received.get("reference", ""),
         campus=received["campus"],
@@ -234,135 +288,198 @@ def fold(events: Iterable[LoggedEvent]) -> ComplaintFact | None:
         departments=list(received.get("departments") or []),
         received_at=_ts(received["received_at"]),
     )
-    assigned: set[str] = set()
-    round_no = 1
-    rounds = {1: ReplyRound(1, fact.received_at)}
-    reply_round: dict[str, int] = {}
-    investigations: dict[tuple[int, str], InvestigationFact] = {}
-    rectifications: dict[str, RectificationFact] = {}
-    disputes: dict[str, DisputeFact] = {}
 
-    def set_due(target: ReplyRound, deadline: Mapping[str, Any]) -> None:
-        target.due_at, target.due_day = _ts(deadline["due_at"]), _day(deadline["last_day"])
 
-    for event in ordered:
-        data, kind = event.data, event.type
-        # -- intake ---------------------------------------------------------------------------
-        if kind == "ComplaintReclassified":
-            current = data["current"]
-            fact.category = current.get("category", fact.category)
-            fact.severity = current.get("severity", fact.severity)
-            fact.campuses = list(current.get("campuses") or fact.campuses)
-            fact.departments = list(current.get("departments", fact.departments))
-        elif kind == "ComplaintResolvedOnSpot":
-            fact.resolved_on_spot_at = _earliest(fact.resolved_on_spot_at, _ts(data["resolved_at"]))
-        elif kind == "ComplaintNotAccepted":
-            fact.not_accepted.append((data["reason"], _ts(data["decided_at"])))
-        elif kind == "ComplaintWithdrawn":
-            fact.withdrawn.append(_ts(data["withdrawn_at"]))
-        # -- investigation (its own sequence order: rounds follow reopenings) --------------------
-        elif kind == "InvestigationOpened":
-            # Every opening carries the first-reply deadline currently in force for this round.
-            set_due(rounds[round_no], data["first_reply"])
-            assigned.update(data.get("departments") or [])
-            for due in data.get("investigations") or []:
-                investigations[(round_no, due["department"])] = InvestigationFact(
-                    round_no, due["department"], event.time, _day(due["last_day"])
-                )
-        elif kind == "DeadlineRescheduled":
-            current = data["current"]
-            if current["kind"] == "first_reply":
-                set_due(rounds[round_no], current)
-            elif current["kind"] == "investigation":
-                found = investigations.get((round_no, current.get("department") or ""))
-                if found is not None:
-                    found.due_day = _day(current["last_day"])
-            elif (rect := rectifications.get(str(current.get("rectification_id")))) is not None:
-                rect.due_day = _day(current["last_day"])
-        elif kind == "ExtensionGranted":
-            found = investigations.get((round_no, data["department"]))
-            if found is not None:
-                found.extended_at = _earliest(found.extended_at, _ts(data["decided_at"]))
-                found.due_day = _day(data["deadline"]["last_day"])
-        elif kind == "FindingsSubmitted":
-            found = investigations.get((round_no, data["department"]))
-            if found is not None and found.findings_at is None:
-                found.findings_at, found.findings_on_time = _ts(data["submitted_at"]), bool(data["on_time"])
-        elif kind == "DeadlineBreached":
-            deadline = data["deadline"]
-            last_day = _day(deadline["last_day"])
-            fact.breaches.append((deadline["kind"], last_day))
-            if deadline["kind"] == "first_reply":
-                rounds[round_no].breached = True
-            elif deadline["kind"] == "investigation":
-                found = investigations.get((round_no, deadline.get("department") or ""))
-                if found is not None:
-                    found.breach_day = last_day
-            elif (rect := rectifications.get(str(deadline.get("rectification_id")))) is not None:
-                rect.breach_day = last_day
-        elif kind == "DeadlineBreachWithdrawn":
-            # The official calendar showed a provisional deadline was not yet due: that breach is no longer
-            # counted, and the corrected deadline is the one in force (a later breach of it counts again).
-            breached, current = data["deadline"], data["current"]
-            if (breached["kind"], _day(breached["last_day"])) in fact.breaches:
-                fact.breaches.remove((breached["kind"], _day(breached["last_day"])))
-            if current["kind"] == "first_reply":
-                rounds[round_no].breached = False
-                set_due(rounds[round_no], current)
-            elif current["kind"] == "investigation":
-                found = investigations.get((round_no, current.get("department") or ""))
-                if found is not None:
-                    found.breach_day, found.due_day = None, _day(current["last_day"])
-            elif (rect := rectifications.get(str(current.get("rectification_id")))) is not None:
-                rect.breach_day, rect.due_day = None, _day(current["last_day"])
-        elif kind == "ComplaintEscalated":
-            fact.escalated_at = _earliest(fact.escalated_at, _ts(data["escalated_at"]))
-        elif kind == "ReplyIssued":
-            reply_round[str(data["reply_id"])] = round_no
-        elif kind == "RectificationOrdered":
-            rectifications[str(data["rectification_id"])] = RectificationFact(
-                str(data["rectification_id"]),
-                data["department"],
-                _ts(data["ordered_at"]),
-                _day(data["due"]["last_day"]),
-            )
-        elif kind == "RectificationCompleted":
-            rect = rectifications.get(str(data["rectification_id"]))
-            if rect is not None and rect.completed_at is None:
-                rect.completed_at, rect.completed_on_time = _ts(data["completed_at"]), bool(data["on_time"])
-        elif kind == "FollowUpRecorded":
-            fact.follow_ups.append((bool(data["satisfied"]), _ts(data["recorded_at"])))
-        elif kind == "ComplaintReopened":
-            reopened_at = _ts(data["reopened_at"])
-            fact.reopenings.append((data["reason"], reopened_at))
-            round_no += 1
-            rounds[round_no] = ReplyRound(round_no, reopened_at)
-            if data.get("first_reply"):
-                set_due(rounds[round_no], data["first_reply"])
-        elif kind == "ComplaintClosed":
-            fact.closed.append(_ts(data["closed_at"]))
-        elif kind == "DisputeRecorded":
-            dispute = disputes.setdefault(str(data["dispute_id"]), DisputeFact(str(data["dispute_id"]), data["route"]))
-            dispute.recorded_at = _ts(data["recorded_at"])
-        elif kind == "DisputeSettled":
-            dispute = disputes.setdefault(str(data["dispute_id"]), DisputeFact(str(data["dispute_id"]), data["route"]))
-            if dispute.settled_at is None:
-                dispute.settled_at = _ts(data["settled_at"])
-                dispute.compensation_cents = _cents(data["compensation_amount"])
-                dispute.currency = data.get("currency") or "CNY"
-        # -- notification ---------------------------------------------------------------------
-        elif kind == "ReplySent":
-            # Matched by reply id: the reply of an earlier round does not answer a reopened one.
-            number = reply_round.get(str(data["reply_id"]))
-            if number is not None:
-                rounds[number].replied_at = _earliest(rounds[number].replied_at, _ts(data["sent_at"]))
-    fact.departments = sorted(set(fact.departments) | assigned)
-    fact.campuses = sorted(set(fact.campuses) | {fact.campus})
-    fact.rounds = [rounds[n] for n in sorted(rounds)]
-    fact.investigations = [investigations[k] for k in sorted(investigations)]
-    fact.rectifications = [rectifications[k] for k in sorted(rectifications)]
-    fact.disputes = [disputes[k] for k in sorted(disputes)]
-    return fact
+def _set_due(target: ReplyRound, deadline: Mapping[str, Any]) -> None:
+    target.due_at, target.due_day = _ts(deadline["due_at"]), _day(deadline["last_day"])
+
+
+# -- intake ---------------------------------------------------------------------------------------
+
+
+@_on(RECEIPT)
+def _received(state: _Folding, event: LoggedEvent) -> None:
+    """The fact is made of the first receipt (:func:`fold`); another copy of it changes nothing."""
+
+
+@_on("ComplaintReclassified")
+def _reclassified(state: _Folding, event: LoggedEvent) -> None:
+    fact, current = state.fact, event.data["current"]
+    fact.category = current.get("category", fact.category)
+    fact.severity = current.get("severity", fact.severity)
+    fact.campuses = list(current.get("campuses") or fact.campuses)
+    fact.departments = list(current.get("departments", fact.departments))
+
+
+@_on("ComplaintResolvedOnSpot")
+def _resolved_on_spot(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.resolved_on_spot_at = _earliest(state.fact.resolved_on_spot_at, _ts(event.data["resolved_at"]))
+
+
+@_on("ComplaintNotAccepted")
+def _not_accepted(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.not_accepted.append((event.data["reason"], _ts(event.data["decided_at"])))
+
+
+@_on("ComplaintWithdrawn")
+def _withdrawn(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.withdrawn.append(_ts(event.data["withdrawn_at"]))
+
+
+# -- investigation (its own sequence order: rounds follow reopenings) --------------------------------
+
+
+@_on("InvestigationOpened")
+def _investigation_opened(state: _Folding, event: LoggedEvent) -> None:
+    # Every opening carries the first-reply deadline currently in force for this round.
+    data = event.data
+    _set_due(state.round, data["first_reply"])
+    state.assigned.update(data.get("departments") or [])
+    for due in data.get("investigations") or []:
+        state.investigations[(state.round_no, due["department"])] = InvestigationFact(
+            state.round_no, due["department"], event.time, _day(due["last_day"])
+        )
+
+
+@_on("DeadlineRescheduled")
+def _deadline_rescheduled(state: _Folding, event: LoggedEvent) -> None:
+    current = event.data["current"]
+    if current["kind"] == "first_reply":
+        _set_due(state.round, current)
+    elif current["kind"] == "investigation":
+        found = state.investigation(current.get("department") or "")
+        if found is not None:
+            found.due_day = _day(current["last_day"])
+    elif (rect := state.rectification(current)) is not None:
+        rect.due_day = _day(current["last_day"])
+
+
+@_on("ExtensionGranted")
+def _extension_granted(state: _Folding, event: LoggedEvent) -> None:
+    data = event.data
+    found = state.investigation(data["department"])
+    if found is not None:
+        found.extended_at = _earliest(found.extended_at, _ts(data["decided_at"]))
+        found.due_day = _day(data["deadline"]["last_day"])
+
+
+@_on("FindingsSubmitted")
+def _findings_submitted(state: _Folding, event: LoggedEvent) -> None:
+    data = event.data
+    found = state.investigation(data["department"])
+    if found is not None and found.findings_at is None:
+        found.findings_at, found.findings_on_time = _ts(data["submitted_at"]), bool(data["on_time"])
+
+
+@_on("DeadlineBreached")
+def _deadline_breached(state: _Folding, event: LoggedEvent) -> None:
+    deadline = event.data["deadline"]
+    last_day = _day(deadline["last_day"])
+    state.fact.breaches.append((deadline["kind"], last_day))
+    if deadline["kind"] == "first_reply":
+        state.round.breached = True
+    elif deadline["kind"] == "investigation":
+        found = state.investigation(deadline.get("department") or "")
+        if found is not None:
+            found.breach_day = last_day
+    elif (rect := state.rectification(deadline)) is not None:
+        rect.breach_day = last_day
+
+
+@_on("DeadlineBreachWithdrawn")
+def _deadline_breach_withdrawn(state: _Folding, event: LoggedEvent) -> None:
+    # The official calendar showed a provisional deadline was not yet due: that breach is no longer
+    # counted, and the corrected deadline is the one in force (a later breach of it counts again).
+    breached, current = event.data["deadline"], event.data["current"]
+    if (breached["kind"], _day(breached["last_day"])) in state.fact.breaches:
+        state.fact.breaches.remove((breached["kind"], _day(breached["last_day"])))
+    if current["kind"] == "first_reply":
+        state.round.breached = False
+        _set_due(state.round, current)
+    elif current["kind"] == "investigation":
+        found = state.investigation(current.get("department") or "")
+        if found is not None:
+            found.breach_day, found.due_day = None, _day(current["last_day"])
+    elif (rect := state.rectification(current)) is not None:
+        rect.breach_day, rect.due_day = None, _day(current["last_day"])
+
+
+@_on("ComplaintEscalated")
+def _escalated(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.escalated_at = _earliest(state.fact.escalated_at, _ts(event.data["escalated_at"]))
+
+
+@_on("ReplyIssued")
+def _reply_issued(state: _Folding, event: LoggedEvent) -> None:
+    state.reply_round[str(event.data["reply_id"])] = state.round_no
+
+
+@_on("RectificationOrdered")
+def _rectification_ordered(state: _Folding, event: LoggedEvent) -> None:
+    data = event.data
+    rectification_id = str(data["rectification_id"])
+    state.rectifications[rectification_id] = RectificationFact(
+        rectification_id, data["department"], _ts(data["ordered_at"]), _day(data["due"]["last_day"])
+    )
+
+
+@_on("RectificationCompleted")
+def _rectification_completed(state: _Folding, event: LoggedEvent) -> None:
+    rect = state.rectifications.get(str(event.data["rectification_id"]))
+    if rect is not None and rect.completed_at is None:
+        rect.completed_at, rect.completed_on_time = _ts(event.data["completed_at"]), bool(event.data["on_time"])
+
+
+@_on("FollowUpRecorded")
+def _follow_up_recorded(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.follow_ups.append((bool(event.data["satisfied"]), _ts(event.data["recorded_at"])))
+
+
+@_on("ComplaintReopened")
+def _reopened(state: _Folding, event: LoggedEvent) -> None:
+    data = event.data
+    reopened_at = _ts(data["reopened_at"])
+    state.fact.reopenings.append((data["reason"], reopened_at))
+    state.round_no += 1
+    state.rounds[state.round_no] = ReplyRound(state.round_no, reopened_at)
+    if data.get("first_reply"):
+        _set_due(state.round, data["first_reply"])
+
+
+@_on("ComplaintClosed")
+def _closed(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.closed.append(_ts(event.data["closed_at"]))
+
+
+@_on("DisputeRecorded")
+def _dispute_recorded(state: _Folding, event: LoggedEvent) -> None:
+    state.dispute(event.data).recorded_at = _ts(event.data["recorded_at"])
+
+
+@_on("DisputeSettled")
+def _dispute_settled(state: _Folding, event: LoggedEvent) -> None:
+    data = event.data
+    dispute = state.dispute(data)
+    if dispute.settled_at is None:
+        dispute.settled_at = _ts(data["settled_at"])
+        dispute.compensation_cents = _cents(data["compensation_amount"])
+        dispute.currency = data.get("currency") or "CNY"
+
+
+# -- notification -----------------------------------------------------------------------------------
+
+
+@_on("ReplySent")
+def _reply_sent(state: _Folding, event: LoggedEvent) -> None:
+    # Matched by reply id: the reply of an earlier round does not answer a reopened one.
+    number = state.reply_round.get(str(event.data["reply_id"]))
+    if number is not None:
+        reply = state.rounds[number]
+        reply.replied_at = _earliest(reply.replied_at, _ts(event.data["sent_at"]))
+
+
+#: event types the fold reads (those with a mutator); a rebuild reads no other
+FOLDED_TYPES = frozenset(MUTATORS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,15 +530,7 @@ class WorkingTime:
 def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contribution]:
     """Every number the complaint adds to the statistics, dated by the local day it belongs to."""
     day = working.day
-
-    received = day(fact.received_at)
-    out: list[Contribution] = [
-        (RECEIVED, received, "", 1),
-        (RECEIVED_BY["category"], received, fact.category, 1),
-        (RECEIVED_BY["channel"], received, fact.channel, 1),
-        (RECEIVED_BY["severity"], received, fact.severity, 1),
-    ]
-    out += [(RECEIVED_BY["department"], received, department, 1) for department in fact.departments]
+    out = _receipt_contributions(fact, day)
     if fact.resolved_on_spot_at is not None:
         out.append((RESOLVED_ON_SPOT, day(fact.resolved_on_spot_at), "", 1))
     out += [(NOT_ACCEPTED, day(at), reason, 1) for reason, at in fact.not_accepted]
@@ -430,36 +539,11 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
     if fact.escalated_at is not None:
         out.append((ESCALATED, day(fact.escalated_at), "", 1))
     for round_ in fact.rounds:
-        if round_.replied_at is not None:
-            replied = day(round_.replied_at)
-            if round_.started_at is not None:
-                tenths = working.tenths(round_.started_at, round_.replied_at)
-                out.append((FIRST_REPLY_WORKING, replied, str(tenths), 1))
-            if round_.due_at is not None and round_.replied_at <= round_.due_at:
-                # delivered in time: on time, even if a breach was emitted before the delivery was known
-                out.append((FIRST_REPLY_ON_TIME, replied, "", 1))
-            elif round_.due_day is not None:
-                out.append((FIRST_REPLY_LATE, round_.due_day, "", 1))
-        elif round_.breached and round_.due_day is not None:
-            out.append((FIRST_REPLY_LATE, round_.due_day, "", 1))
+        out += _reply_contributions(round_, working)
     for inv in fact.investigations:
-        out.append((INVESTIGATION_OPENED, day(inv.assigned_at), inv.department, 1))
-        if inv.findings_at is not None:
-            metric = INVESTIGATION_ON_TIME if inv.findings_on_time else INVESTIGATION_LATE
-            out.append((metric, day(inv.findings_at), inv.department, 1))
-        if inv.extended_at is not None:
-            out.append((INVESTIGATION_EXTENDED, day(inv.extended_at), inv.department, 1))
-        if inv.breach_day is not None:
-            out.append((INVESTIGATION_BREACHED, inv.breach_day, inv.department, 1))
+        out += _investigation_contributions(inv, day)
     for rect in fact.rectifications:
-        if rect.ordered_at is not None:
-            out.append((RECTIFICATION_ORDERED, day(rect.ordered_at), rect.department, 1))
-        if rect.completed_at is not None:
-            out.append((RECTIFICATION_COMPLETED, day(rect.completed_at), rect.department, 1))
-        if rect.breach_day is not None:
-            out.append((RECTIFICATION_OVERDUE, rect.breach_day, rect.department, 1))
-        elif rect.completed_at is not None and rect.completed_on_time is False and rect.due_day is not None:
-            out.append((RECTIFICATION_OVERDUE, rect.due_day, rect.department, 1))
+        out += _rectification_contributions(rect, day)
     out += [(DEADLINE_BREACHED, last_day, kind, 1) for kind, last_day in fact.breaches]
     out += [
         (FOLLOW_UP_SATISFIED if satisfied else FOLLOW_UP_DISSATISFIED, day(at), "", 1)
@@ -467,15 +551,81 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
     ]
     out += [(REOPENED, day(at), reason, 1) for reason, at in fact.reopenings]
     for dispute in fact.disputes:
-        if dispute.recorded_at is not None:
-            out.append((DISPUTE_RECORDED, day(dispute.recorded_at), dispute.route, 1))
-        if dispute.settled_at is not None:
-            settled = day(dispute.settled_at)
-            out.append((DISPUTE_SETTLED, settled, dispute.route, 1))
-            if dispute.compensation_cents:
-                out.append(
-                    (DISPUTE_COMPENSATION, settled, f"{dispute.route}|{dispute.currency}", dispute.compensation_cents)
-                )
+        out += _dispute_contributions(dispute, day)
+    return out
+
+
+LocalDay = Callable[[datetime], date]
+
+
+def _receipt_contributions(fact: ComplaintFact, day: LocalDay) -> list[Contribution]:
+    received = day(fact.received_at)
+    out: list[Contribution] = [
+        (RECEIVED, received, "", 1),
+        (RECEIVED_BY["category"], received, fact.category, 1),
+        (RECEIVED_BY["channel"], received, fact.channel, 1),
+        (RECEIVED_BY["severity"], received, fact.severity, 1),
+    ]
+    return out + [(RECEIVED_BY["department"], received, department, 1) for department in fact.departments]
+
+
+def _reply_contributions(round_: ReplyRound, working: WorkingTime) -> list[Contribution]:
+    out: list[Contribution] = []
+    if round_.replied_at is not None:
+        replied = working.day(round_.replied_at)
+        if round_.started_at is not None:
+            tenths = working.tenths(round_.started_at, round_.replied_at)
+            out.append((FIRST_REPLY_WORKING, replied, str(tenths), 1))
+        if round_.due_at is not None and round_.replied_at <= round_.due_at:
+            # delivered in time: on time, even if a breach was emitted before the delivery was known
+            out.append((FIRST_REPLY_ON_TIME, replied, "", 1))
+        elif round_.due_day is not None:
+            out.append((FIRST_REPLY_LATE, round_.due_day, "", 1))
+    elif round_.breached and round_.due_day is not None:
+        out.append((FIRST_REPLY_LATE, round_.due_day, "", 1))
+    return out
+
+
+def _investigation_contributions(inv: InvestigationFact, day: LocalDay) -> list[Contribution]:
+    out: list[Contribution] = [(INVESTIGATION_OPENED, day(inv.assigned_at), inv.department, 1)]
+    if inv.findings_at is not None:
+        metric = INVESTIGATION_ON_TIME if inv.findings_on_time else INVESTIGATION_LATE
+        out.append((metric, day(inv.findings_at), inv.department, 1))
+    if inv.extended_at is not None:
+        out.append((INVESTIGATION_EXTENDED, day(inv.extended_at), inv.department, 1))
+    if inv.breach_day is not None:
+        out.append((INVESTIGATION_BREACHED, inv.breach_day, inv.department, 1))
+    return out
+
+
+def _rectification_contributions(rect: RectificationFact, day: LocalDay) -> list[Contribution]:
+    out: list[Contribution] = []
+    if rect.ordered_at is not None:
+        out.append((RECTIFICATION_ORDERED, day(rect.ordered_at), rect.department, 1))
+    if rect.completed_at is not None:
+        out.append((RECTIFICATION_COMPLETED, day(rect.completed_at), rect.department, 1))
+    if rect.breach_day is not None:
+        out.append((RECTIFICATION_OVERDUE, rect.breach_day, rect.department, 1))
+    elif rect.completed_at is not None and rect.completed_on_time is False and rect.due_day is not None:
+        out.append((RECTIFICATION_OVERDUE, rect.due_day, rect.department, 1))
+    return out
+
+
+def _dispute_contributions(dispute: DisputeFact, day: LocalDay) -> list[Contribution]:
+    out: list[Contribution] = []
+    if dispute.recorded_at is not None:
+        out.append((DISPUTE_RECORDED, day(dispute.recorded_at), dispute.route, 1))
+    if dispute.settled_at is not None:
+        settled = day(dispute.settled_at)
+        out.append((DISPUTE_SETTLED, settled, dispute.route, 1))
+        if dispute.compensation_cents:
+            compensation = (
+                DISPUTE_COMPENSATION,
+                settled,
+                f"{dispute.route}|{dispute.currency}",
+                dispute.compensation_cents,
+            )
+            out.append(compensation)
     return out
 
 
@@ -538,3 +688,547 @@ def shift_year(day: date, years: int = -1) -> date:
 
 
 ONE_DAY = timedelta(days=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics: figures from summed contributions
+# --------------------------------------------------------------------------------------------
+
+GRANULARITIES = ("day", "week", "month", "year")
+
+# The days a report may cover: the year-earlier comparison, the spike weeks before a period and the
+# day after it must stay inside Python's and PostgreSQL's dates (docs/reporting.md, "Limits").
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MAX_YEARS = 100  # the longest period of one report
+MAX_BUCKETS = 1000  # a series longer than this is not a report but a dump
+
+# Counts given per bucket in a series, and compared with the same period a year earlier.
+HEADLINE = (
+    RECEIVED,
+    RESOLVED_ON_SPOT,
+    NOT_ACCEPTED,
+    WITHDRAWN,
+    CLOSED,
+    ESCALATED,
+    FIRST_REPLY_ON_TIME,
+    FIRST_REPLY_LATE,
+    INVESTIGATION_OPENED,
+    INVESTIGATION_ON_TIME,
+    INVESTIGATION_LATE,
+    INVESTIGATION_EXTENDED,
+    INVESTIGATION_BREACHED,
+    RECTIFICATION_ORDERED,
+    RECTIFICATION_COMPLETED,
+    RECTIFICATION_OVERDUE,
+    FOLLOW_UP_SATISFIED,
+    FOLLOW_UP_DISSATISFIED,
+    REOPENED,
+    DISPUTE_RECORDED,
+    DISPUTE_SETTLED,
+    DEADLINE_BREACHED,
+)
+
+# Spike detection (docs/reporting.md): the last 7 days against the 8 weeks of 7 days before them.
+SPIKE_WEEKS = 8
+SPIKE_SIGMAS = 2.0
+SPIKE_MINIMUM = 3
+SPIKE_DIMENSIONS = {"category": RECEIVED_BY["category"], "department": RECEIVED_BY["department"]}
+
+
+# --------------------------------------------------------------------------------------------
+# Periods and buckets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``start`` .. ``end``, both included."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def year_earlier(self) -> Period:
+        return Period(shift_year(self.start), shift_year(self.end))
+
+    def to_json(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def month_period(month: str) -> Period:
+    """``YYYY-MM`` as the period of its days; ValueError if it is not a month."""
+    year, _, number = month.partition("-")
+    if len(year) != 4 or len(number) != 2 or not (year + number).isdigit():
+        raise ValueError("not a month (YYYY-MM)")
+    first = date(int(year), int(number), 1)
+    return Period(first, first.replace(day=_calendar.monthrange(first.year, first.month)[1]))
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    if granularity == "day":
+        return day
+    if granularity == "week":  # ISO weeks, Monday first (as PostgreSQL's date_trunc('week'))
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    if granularity == "year":
+        return day.replace(month=1, day=1)
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def bucket_label(start: date, granularity: str) -> str:
+    if granularity == "day":
+        return start.isoformat()
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if granularity == "month":
+        return start.strftime("%Y-%m")
+    return str(start.year)
+
+
+def _next_bucket(start: date, granularity: str) -> date:
+    if granularity == "day":
+        return start + timedelta(days=1)
+    if granularity == "week":
+        return start + timedelta(days=7)
+    if granularity == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start.replace(year=start.year + 1)
+
+
+def buckets(period: Period, granularity: str) -> list[Period]:
+    """The buckets covering ``period``, the first and last clipped to it."""
+    out = []
+    start = bucket_start(period.start, granularity)
+    while start <= period.end:
+        following = _next_bucket(start, granularity)
+        out.append(Period(max(start, period.start), min(following - timedelta(days=1), period.end)))
+        start = following
+    return out
+
+
+def bucket_count(period: Period, granularity: str) -> int:
+    """How many buckets :func:`buckets` would give, by arithmetic (counting them is no work)."""
+    start, end = period.start, period.end
+    if granularity == "day":
+        return period.days
+    if granularity == "week":
+        return (bucket_start(end, "week") - bucket_start(start, "week")).days // 7 + 1
+    if granularity == "month":
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+    if granularity == "year":
+        return end.year - start.year + 1
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def default_period(end: date) -> Period:
+    """A summary's period when no ``from`` is given: the twelve months up to ``end`` (never "since the
+    first complaint": one complaint dated in year 1 must not make everyone's default report too long)."""
+    return Period(min(end, max(FIRST_DAY, shift_year(end) + timedelta(days=1))), end)
+
+
+def limits(period: Period, granularity: str) -> dict[str, list[str]]:
+    """What makes a report out of range or too costly to compute, found before any of it is computed:
+    400 errors by field (empty: the report may be computed)."""
+    errors: dict[str, list[str]] = {}
+    if not FIRST_DAY <= period.start <= period.end <= LAST_DAY:
+        bad = "from" if FIRST_DAY <= period.end <= LAST_DAY else "to"
+        errors[bad] = [f"outside the days a report covers ({FIRST_DAY} to {LAST_DAY})"]
+    elif period.end >= shift_year(period.start, MAX_YEARS):
+        errors["from"] = [f"the period is longer than {MAX_YEARS} years"]
+    count = bucket_count(period, granularity)
+    if count > MAX_BUCKETS:
+        errors["granularity"] = [f"{count} buckets; at most {MAX_BUCKETS}: choose a coarser one"]
+    return errors
+
+
+def default_granularity(period: Period) -> str:
+    if period.days <= 62:
+        return "day"
+    if period.days <= 366:
+        return "week" if period.days <= 120 else "month"
+    return "month" if period.days <= 3 * 366 else "year"
+
+
+# --------------------------------------------------------------------------------------------
+# Cubes
+# --------------------------------------------------------------------------------------------
+
+
+Totals = dict[str, dict[tuple[str, str], int]]  # campus (or GROUP) -> (metric, key) -> sum
+Daily = dict[tuple[date, str, str, str], int]  # (day, campus or GROUP, metric, key) -> sum
+
+
+def distribute(by_set: Mapping[str, Mapping[tuple[str, str], int]]) -> Totals:
+    """Sums per campus set -> sums per campus and for the group (each set counted once there)."""
+    out: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for where, sums in by_set.items():
+        for place in places(where):
+            out[place].update(sums)
+    return {place: {k: v for k, v in sums.items() if v} for place, sums in out.items()}
+
+
+def holds(where: str, campus: str) -> bool:
+    """Whether cells of campus set ``where`` count for ``campus`` (or the group)."""
+    return campus == GROUP or campus in where.split(",")
+
+
+class Cube(Protocol):
+    def totals(self, period: Period, source: str | None) -> Totals:
+        """Sums over the period per campus (and :data:`domain.GROUP`), metric and key."""
+
+    def series(
+        self, period: Period, source: str | None, campus: str, metrics: Sequence[str], granularity: str
+    ) -> dict[tuple[date, str], int]:
+        """(bucket start, metric) -> sum over keys, for one campus (or the group)."""
+
+    def daily(self, period: Period, source: str | None, metrics: Sequence[str]) -> Daily:
+        """(day, campus or group, metric, key) -> sum, for the given metrics."""
+
+
+class MemoryCube:
+    """Cells in memory (folded from the log); answers exactly as the projection tables would."""
+
+    def __init__(self, cells: Mapping[CellKey, int]):
+        self.cells = {k: v for k, v in cells.items() if v}
+
+    def _select(self, period: Period, source: str | None) -> Iterable[tuple[CellKey, int]]:
+        for key, value in self.cells.items():
+            if period.start <= key[0] <= period.end and (source is None or key[2] == source):
+                yield key, value
+
+    def totals(self, period: Period, source: str | None) -> Totals:
+        by_set: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        for (_, where, _, metric, key), value in self._select(period, source):
+            by_set[where][(metric, key)] += value
+        return distribute(by_set)
+
+    def series(
+        self, period: Period, source: str | None, campus: str, metrics: Sequence[str], granularity: str
+    ) -> dict[tuple[date, str], int]:
+        wanted = set(metrics)
+        out: Counter[tuple[date, str]] = Counter()
+        for (day, where, _, metric, _), value in self._select(period, source):
+            if metric in wanted and holds(where, campus):
+                out[(bucket_start(day, granularity), metric)] += value
+        return {k: v for k, v in out.items() if v}
+
+    def daily(self, period: Period, source: str | None, metrics: Sequence[str]) -> Daily:
+        wanted = set(metrics)
+        out: Counter[tuple[date, str, str, str]] = Counter()
+        for (day, where, _, metric, key), value in self._select(period, source):
+            if metric in wanted:
+                for place in places(where):
+                    out[(day, place, metric, key)] += value
+        return {k: v for k, v in out.items() if v}
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+class _Sums:
+    """A period's sums grouped by metric once (a report reads each metric many times)."""
+
+    def __init__(self, sums: Mapping[tuple[str, str], int]):
+        self.by_metric: dict[str, dict[str, int]] = defaultdict(dict)
+        for (metric, key), value in sums.items():
+            if value:
+                self.by_metric[metric][key] = value
+
+    def by(self, metric: str) -> dict[str, int]:
+        return dict(sorted(self.by_metric.get(metric, {}).items()))
+
+    def total(self, metric: str) -> int:
+        return sum(self.by_metric.get(metric, {}).values())
+
+
+def _by(sums: _Sums, metric: str) -> dict[str, int]:
+    return sums.by(metric)
+
+
+def _total(sums: _Sums, metric: str) -> int:
+    return sums.total(metric)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def percentile(distribution: Mapping[int, int], fraction: float) -> float | None:
+    """Nearest-rank percentile of a distribution of tenths (value -> count), in working days."""
+    count = sum(distribution.values())
+    if count <= 0:
+        return None
+    rank = max(1, math.ceil(fraction * count))
+    seen = 0
+    for value in sorted(distribution):
+        seen += distribution[value]
+        if seen >= rank:
+            return value / 10
+    return None  # pragma: no cover - unreachable: ranks never exceed the count
+
+
+def _money(cents: int) -> str:
+    return format(Decimal(cents) / 100, ".2f")
+
+
+def _per_department(sums: _Sums, metrics: Mapping[str, str]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, metric in metrics.items():
+        for department, value in _by(sums, metric).items():
+            out[department][name] = value
+    return {department: {name: row.get(name, 0) for name in metrics} for department, row in sorted(out.items())}
+
+
+INVESTIGATION_FIGURES = {
+    "opened": INVESTIGATION_OPENED,
+    "on_time": INVESTIGATION_ON_TIME,
+    "late": INVESTIGATION_LATE,
+    "extended": INVESTIGATION_EXTENDED,
+    "breached": INVESTIGATION_BREACHED,
+}
+RECTIFICATION_FIGURES = {
+    "ordered": RECTIFICATION_ORDERED,
+    "completed": RECTIFICATION_COMPLETED,
+    "overdue": RECTIFICATION_OVERDUE,
+}
+
+
+def figures(raw: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+    """Every statistic of CONTRACT §5 for one campus (or the group) over one period."""
+    sums = _Sums(raw)
+    return {
+        "received": {
+            "total": _total(sums, RECEIVED),
+            **{f"by_{name}": _by(sums, metric) for name, metric in RECEIVED_BY.items()},
+        },
+        "resolved_on_spot": _total(sums, RESOLVED_ON_SPOT),
+        "not_accepted": {"total": _total(sums, NOT_ACCEPTED), "by_reason": _by(sums, NOT_ACCEPTED)},
+        "withdrawn": _total(sums, WITHDRAWN),
+        "closed": _total(sums, CLOSED),
+        "escalated": _total(sums, ESCALATED),
+        "first_reply": _first_reply_figures(sums),
+        "investigations": _department_figures(sums, INVESTIGATION_FIGURES),
+        "rectifications": _department_figures(sums, RECTIFICATION_FIGURES),
+        "follow_up": _follow_up_figures(sums),
+        "reopened": {"total": _total(sums, REOPENED), "by_reason": _by(sums, REOPENED)},
+        "disputes": _dispute_figures(sums),
+        "deadline_breaches": {"total": _total(sums, DEADLINE_BREACHED), "by_kind": _by(sums, DEADLINE_BREACHED)},
+    }
+
+
+def _first_reply_figures(sums: _Sums) -> dict[str, Any]:
+    distribution = {int(k): v for k, v in _by(sums, FIRST_REPLY_WORKING).items()}
+    on_time, late = _total(sums, FIRST_REPLY_ON_TIME), _total(sums, FIRST_REPLY_LATE)
+    return {
+        "on_time": on_time,
+        "late": late,
+        "on_time_rate": _rate(on_time, on_time + late),
+        "working_days": {
+            "replies": sum(distribution.values()),
+            "median": percentile(distribution, 0.5),
+            "p90": percentile(distribution, 0.9),
+        },
+    }
+
+
+def _department_figures(sums: _Sums, metrics: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        **{name: _total(sums, metric) for name, metric in metrics.items()},
+        "by_department": _per_department(sums, metrics),
+    }
+
+
+def _follow_up_figures(sums: _Sums) -> dict[str, Any]:
+    satisfied, dissatisfied = _total(sums, FOLLOW_UP_SATISFIED), _total(sums, FOLLOW_UP_DISSATISFIED)
+    return {
+        "satisfied": satisfied,
+        "dissatisfied": dissatisfied,
+        "satisfaction_rate": _rate(satisfied, satisfied + dissatisfied),
+    }
+
+
+def _dispute_figures(sums: _Sums) -> dict[str, Any]:
+    compensation: Counter[str] = Counter()
+    by_route: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, cents in _by(sums, DISPUTE_COMPENSATION).items():
+        route, _, currency = key.partition("|")
+        compensation[currency] += cents
+        by_route[route][currency] += cents
+    return {
+        "recorded": {"total": _total(sums, DISPUTE_RECORDED), "by_route": _by(sums, DISPUTE_RECORDED)},
+        "settled": {"total": _total(sums, DISPUTE_SETTLED), "by_route": _by(sums, DISPUTE_SETTLED)},
+        "compensation_paid": {c: _money(v) for c, v in sorted(compensation.items())},
+        "compensation_by_route": {r: {c: _money(v) for c, v in sorted(m.items())} for r, m in sorted(by_route.items())},
+    }
+
+
+def headline(raw: Mapping[tuple[str, str], int]) -> dict[str, int]:
+    sums = _Sums(raw)
+    return {metric: _total(sums, metric) for metric in HEADLINE}
+
+
+def comparison(current: Mapping[tuple[str, str], int], earlier: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+    """Each headline count against the same period a year earlier."""
+    now_sums, then_sums = _Sums(current), _Sums(earlier)
+    out: dict[str, Any] = {}
+    for metric in HEADLINE:
+        now, then = _total(now_sums, metric), _total(then_sums, metric)
+        out[metric] = {
+            "current": now,
+            "year_ago": then,
+            "change": now - then,
+            "change_pct": round((now - then) * 100 / then, 1) if then else None,
+        }
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Spikes
+# --------------------------------------------------------------------------------------------
+
+
+def spike_window(end: date) -> Period:
+    return Period(end - timedelta(days=7 * (SPIKE_WEEKS + 1) - 1), end)
+
+
+def detect_spikes(
+    daily: Mapping[tuple[date, str], int],
+    end: date,
+    weeks: int = SPIKE_WEEKS,
+    sigmas: float = SPIKE_SIGMAS,
+    minimum: int = SPIKE_MINIMUM,
+) -> list[dict[str, Any]]:
+    """Keys whose count in the 7 days ending ``end`` is >= ``minimum`` and above mean + ``sigmas``
+    standard deviations (population) of the ``weeks`` windows of 7 days before.
+
+    ``daily`` maps (day, key) to a count. Rolling 7-day windows, not calendar weeks, so a report
+    asked on a Wednesday still compares whole weeks.
+    """
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * (weeks + 1))
+    first = end - timedelta(days=7 * (weeks + 1) - 1)
+    for (day, key), value in daily.items():
+        if first <= day <= end:
+            counts[key][(end - day).days // 7] += value  # 0 = the last week
+    out = []
+    for key, per_week in sorted(counts.items()):
+        last, previous = per_week[0], per_week[1:]
+        mean = sum(previous) / weeks
+        sd = math.sqrt(sum((n - mean) ** 2 for n in previous) / weeks)
+        threshold = mean + sigmas * sd
+        if last >= minimum and last > threshold:
+            out.append(
+                {
+                    "key": key,
+                    "last_week": last,
+                    "mean": round(mean, 2),
+                    "sd": round(sd, 2),
+                    "threshold": round(threshold, 2),
+                    "week": {"from": (end - timedelta(days=6)).isoformat(), "to": end.isoformat()},
+                }
+            )
+    return out
+
+
+def spikes(cube_daily: Daily, end: date, campus: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for dimension, metric in SPIKE_DIMENSIONS.items():
+        per_key: Counter[tuple[date, str]] = Counter()
+        for (day, place, m, key), value in cube_daily.items():
+            if place == campus and m == metric:
+                per_key[(day, key)] += value
+        out[dimension] = detect_spikes(per_key, end)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    period: Period
+    campus: str | None = None  # None: group-wide, with every campus beside it
+    source: str | None = None  # complaint source filter
+    granularity: str = "day"
+    compare: bool = True  # with the same period a year earlier
+
+
+def report(cube: Cube, request: Request) -> dict[str, Any]:
+    """The statistics of a period, per campus and group-wide, from ``cube``."""
+    scope = request.campus or GROUP
+    totals = cube.totals(request.period, request.source)
+    sums = totals.get(scope, {})
+    body: dict[str, Any] = {
+        "period": {
+            **request.period.to_json(),
+            "campus": request.campus,
+            "source": request.source,
+            "granularity": request.granularity,
+        },
+        **figures(sums),
+    }
+    campuses = sorted(c for c in totals if c != GROUP and (request.campus is None or c == request.campus))
+    per_campus = {c: figures(totals[c]) for c in campuses}
+    # CONTRACT-compatible shape: received.by_campus.<campus>.total / by_category
+    body["received"]["by_campus"] = {
+        c: {"total": f["received"]["total"], "by_category": f["received"]["by_category"]} for c, f in per_campus.items()
+    }
+    body["by_campus"] = {c: headline(totals[c]) for c in campuses}
+    if request.compare:
+        earlier_period = request.period.year_earlier()
+        earlier = cube.totals(earlier_period, request.source)
+        body["year_ago"] = {**earlier_period.to_json(), "comparison": comparison(sums, earlier.get(scope, {}))}
+    series = cube.series(request.period, request.source, scope, HEADLINE, request.granularity)
+    body["series"] = [
+        {
+            "bucket": bucket_label(bucket_start(b.start, request.granularity), request.granularity),
+            **b.to_json(),
+            **{m: series.get((bucket_start(b.start, request.granularity), m), 0) for m in HEADLINE},
+        }
+        for b in buckets(request.period, request.granularity)
+    ]
+    daily = cube.daily(spike_window(request.period.end), request.source, tuple(SPIKE_DIMENSIONS.values()))
+    body["spikes"] = spikes(daily, request.period.end, scope)
+    return body
+
+
+# --------------------------------------------------------------------------------------------
+# Restatements
+# --------------------------------------------------------------------------------------------
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaves of a JSON document keyed by their dotted path (lists by index)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{index}]"))
+        return out
+    return {prefix: value}
+
+
+def changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every figure that differs between two versions of a report: path -> previous, current."""
+    before, after = flatten(previous), flatten(current)
+    return {
+        path: {"previous": before.get(path), "current": after.get(path)}
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+    }

@@ -36,11 +36,16 @@ LOCK_CLASS = 0x5250  # first key of reporting's advisory locks ("RP"): rebuilds,
 _FOLDED = sorted(domain.FOLDED_TYPES)
 
 
+# The field naming when an event's fact became known, for the types where that is not the event's time:
+# a receipt when it was registered (letters and complaint-box items are registered after they arrive).
+KNOWN_AT_FIELD = {domain.RECEIPT: "registered_at"}
+
+
 def known_at(event_type: str, time: datetime, data: dict) -> datetime | str:
-    """When the fact became known: a ComplaintReceived when it was registered (letters and
-    complaint-box items are registered after they arrive), any other event at its time."""
-    if event_type == "ComplaintReceived" and data.get("registered_at"):
-        return data["registered_at"]
+    """When the fact became known: the event's time unless :data:`KNOWN_AT_FIELD` names a field of it."""
+    given = KNOWN_AT_FIELD.get(event_type)
+    if given and data.get(given):
+        return data[given]
     return time
 
 

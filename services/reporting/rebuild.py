@@ -23,6 +23,7 @@ import argparse
 import io
 import json
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +38,8 @@ import psycopg2.extras
 
 from services.reporting import domain, projection
 from services.reporting.domain import Calendars, Cells, LoggedEvent
+from shared import config
+from shared.errors import Refused
 
 LOCK_CLASS = projection.LOCK_CLASS
 REBUILD_LOCK = 0  # held by the process rebuilding
@@ -47,8 +50,11 @@ _FOLDED = sorted(domain.FOLDED_TYPES)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-class RebuildRunning(Exception):
-    """Another rebuild holds the lock."""
+class RebuildRunning(Refused):
+    """Another rebuild holds the lock (or was just requested): 409, state ``running``."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "running")
 
 
 @dataclass
@@ -107,9 +113,9 @@ def request(dsn: str) -> int:
             )
             for rebuild_id, status, age in cur.fetchall():
                 if status == "requested" and age < STALE_REQUEST_SECONDS:
-                    raise RebuildRunning(f"rebuild {rebuild_id} was requested {age:.0f}s ago")
+                    raise RebuildRunning(f"not started: rebuild {rebuild_id} was requested {age:.0f}s ago")
                 if status == "running" and not _lock_free(cur):
-                    raise RebuildRunning(f"rebuild {rebuild_id} is running")
+                    raise RebuildRunning(f"not started: rebuild {rebuild_id} is running")
                 # its process died without saying so (the lock is free): record that and go on
                 cur.execute(
                     "UPDATE rpt_rebuilds SET status = 'failed', finished_at = now(),"
@@ -120,6 +126,31 @@ def request(dsn: str) -> int:
             return cur.fetchone()[0]
     finally:
         conn.close()
+
+
+# Rebuild processes started by this replica; polled so none is left a zombie.
+_started: list[subprocess.Popen] = []
+
+
+def reap() -> None:
+    """Forget the rebuild processes that ended (polling one collects its exit status)."""
+    _started[:] = [p for p in _started if p.poll() is None]
+
+
+def start(dsn: str) -> int:
+    """``POST /admin/rebuild``: record a request and start ``python -m services.reporting.rebuild`` for it;
+    raises :class:`RebuildRunning` if one is already under way."""
+    reap()
+    rebuild_id = request(dsn)
+    # A process of its own: the fold is CPU work that would stall the service's green threads.
+    _started.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "services.reporting.rebuild", "--id", str(rebuild_id), "--quiet"],
+            cwd=config.ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+    )
+    return rebuild_id
 
 
 def _lock_free(cur: psycopg2.extensions.cursor) -> bool:
@@ -187,6 +218,15 @@ def run(
         control.close()  # releases the advisory lock
 
 
+@dataclass
+class _Scan:
+    """What the fold of the snapshot found (the sums went to the staging table)."""
+
+    folded: int = 0
+    complaints: int = 0
+    peak_cells: int = 0
+
+
 def _rebuild(
     dsn: str,
     control: psycopg2.extensions.connection,
@@ -201,118 +241,20 @@ def _rebuild(
     writer = _connect(dsn)
     scanner = _connect(dsn)
     try:
-        # -- 1. snapshot ---------------------------------------------------------------------------
-        scanner.set_session(isolation_level="REPEATABLE READ", readonly=True)
-        # Decoding each event's JSON is most of a scan's cost; orjson does it in a third of the time.
-        psycopg2.extras.register_default_jsonb(scanner, loads=orjson.loads)
-        with control.cursor() as lock_cur:
-            lock_cur.execute("BEGIN")
-            lock_cur.execute("LOCK TABLE event_copy IN EXCLUSIVE MODE")  # waits for writers in flight
-            with scanner.cursor() as cur:
-                cur.execute("SELECT coalesce(max(copy_seq), 0), count(*) FROM event_copy")
-                upto, events = cur.fetchone()
-            lock_cur.execute("COMMIT")
+        upto, events = _snapshot(control, scanner)
         say(f"snapshot: {events} events, copy_seq <= {upto}")
-        # -- 2. fold -------------------------------------------------------------------------------
-        with writer, writer.cursor() as cur:
-            for table in TABLES:
-                cur.execute(f"DROP TABLE IF EXISTS {table}_next")
-            cur.execute(f"DROP TABLE IF EXISTS {stage}")
-            cur.execute(
-                f"CREATE UNLOGGED TABLE {stage} (day date, campuses text, complaint_source text, metric text,"
-                " key text, value bigint)"
-            )
-        cells: Cells = {}
-        folded = complaints = peak = 0
-
-        def spill() -> None:
-            nonlocal peak
-            peak = max(peak, len(cells))
-            with writer, writer.cursor() as cur:
-                _write(
-                    cur,
-                    stage,
-                    "day, campuses, complaint_source, metric, key, value",
-                    [(*k, v) for k, v in cells.items() if v],
-                )
-            cells.clear()
-
-        with scanner.cursor(name=f"rebuild_{rebuild_id}") as cur:
-            # Only what the fold reads: the event time of openings alone (no other rule uses it),
-            # the complaint id as text (grouping compares it, nothing parses it).
-            cur.execute(
-                "SELECT complaint_id::text, source, sequence, type,"
-                " CASE WHEN type = 'InvestigationOpened' THEN occurred_at END, data FROM event_copy"
-                " WHERE type = ANY(%s) ORDER BY event_copy.complaint_id",
-                (_FOLDED,),
-            )
-            current, batch = None, []
-            for complaint_id, source, sequence, kind, occurred_at, data in _prefetched(cur, fetch):
-                if complaint_id != current:
-                    if batch:
-                        domain.cells_of(batch, calendars, cells)
-                        complaints += 1
-                        if len(cells) >= flush_cells:
-                            spill()
-                    current, batch = complaint_id, []
-                batch.append(LoggedEvent(source, sequence, kind, occurred_at, data))
-                folded += 1
-            if batch:
-                domain.cells_of(batch, calendars, cells)
-                complaints += 1
-        scanner.rollback()
-        spill()
-        say(f"folded {folded} events of {complaints} complaints; largest sums held: {peak}")
-        # -- 3. build ------------------------------------------------------------------------------
-        with writer, writer.cursor() as cur:
-            key = "campuses, complaint_source, metric, key"
-            for table in TABLES:
-                cur.execute(f"CREATE TABLE {table}_next (LIKE {table} INCLUDING DEFAULTS)")
-            cur.execute(
-                f"INSERT INTO rpt_daily_next SELECT day, {key}, sum(value) FROM {stage}"
-                f" GROUP BY day, {key} HAVING sum(value) <> 0"
-            )
-            cur.execute(
-                f"INSERT INTO rpt_monthly_next SELECT date_trunc('month', day)::date, {key}, sum(value)"
-                f" FROM rpt_daily_next GROUP BY 1, {key} HAVING sum(value) <> 0"
-            )
-            cur.execute(
-                "INSERT INTO received_daily_next SELECT day, campus, key, sum(value) FROM rpt_daily_next,"
-                " unnest(string_to_array(campuses, ',')) AS campus WHERE metric = %s"
-                " GROUP BY day, campus, key HAVING sum(value) <> 0",
-                (domain.RECEIVED_BY["category"],),
-            )
-            cur.execute(f"ALTER TABLE rpt_daily_next ADD CONSTRAINT rpt_daily_next_pkey PRIMARY KEY (day, {key})")
-            cur.execute("CREATE INDEX rpt_daily_next_metric_day ON rpt_daily_next (metric, day)")
-            cur.execute(f"ALTER TABLE rpt_monthly_next ADD CONSTRAINT rpt_monthly_next_pkey PRIMARY KEY (month, {key})")
-            cur.execute(
-                "ALTER TABLE received_daily_next ADD CONSTRAINT received_daily_next_pkey"
-                " PRIMARY KEY (day, campus, category)"
-            )
-            cur.execute(f"DROP TABLE {stage}")
-            cur.execute("SELECT count(*) FROM rpt_daily_next")
-            rows = cur.fetchone()[0]
+        _create_stage(writer, stage)
+        scan = _fold_snapshot(scanner, writer, stage, rebuild_id, calendars, flush_cells, fetch)
+        say(f"folded {scan.folded} events of {scan.complaints} complaints; largest sums held: {scan.peak_cells}")
+        rows = _build(writer, stage)
         say(f"built the new tables: {rows} daily sums")
-        # -- 4. catch up and swap ------------------------------------------------------------------
-        with writer, writer.cursor() as cur:
-            cur.execute("LOCK TABLE event_copy IN EXCLUSIVE MODE")
-            cur.execute("SELECT DISTINCT complaint_id::text FROM event_copy WHERE copy_seq > %s", (upto,))
-            late = [row[0] for row in cur.fetchall()]
-            if late:
-                projection.apply_cells(cur, _catch_up(cur, late, upto, calendars), suffix="_next")
-            for table in TABLES:
-                cur.execute(f"DROP TABLE {table}")
-                cur.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
-                cur.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {table}_next_pkey TO {table}_pkey")
-            cur.execute("ALTER INDEX rpt_daily_next_metric_day RENAME TO rpt_daily_metric_day")
-            seconds = time.perf_counter() - started
-            cur.execute(
-                "UPDATE rpt_rebuilds SET status = 'done', finished_at = now(), events = %s, caught_up = %s,"
-                " seconds = %s WHERE id = %s",
-                (events, len(late), seconds, rebuild_id),
-            )
-        say(f"swapped in; {len(late)} complaints caught up")
-        return Result(rebuild_id, events, folded, complaints, len(late), rows, seconds, peak, peak_rss_mb())
+        caught_up, seconds = _swap(
+            writer, upto, calendars, lambda cur, late: _record_done(cur, rebuild_id, events, late, started)
+        )
+        say(f"swapped in; {caught_up} complaints caught up")
+        return Result(
+            rebuild_id, events, scan.folded, scan.complaints, caught_up, rows, seconds, scan.peak_cells, peak_rss_mb()
+        )
     except BaseException:
         writer.rollback()
         with writer, writer.cursor() as cur:
@@ -323,6 +265,152 @@ def _rebuild(
     finally:
         writer.close()
         scanner.close()
+
+
+def _snapshot(control: psycopg2.extensions.connection, scanner: psycopg2.extensions.connection) -> tuple[int, int]:
+    """1. The scanner's snapshot, taken while writers to the copy are held off: (highest copy_seq, events)."""
+    scanner.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    # Decoding each event's JSON is most of a scan's cost; orjson does it in a third of the time.
+    psycopg2.extras.register_default_jsonb(scanner, loads=orjson.loads)
+    with control.cursor() as lock_cur:
+        lock_cur.execute("BEGIN")
+        lock_cur.execute("LOCK TABLE event_copy IN EXCLUSIVE MODE")  # waits for writers in flight
+        with scanner.cursor() as cur:
+            cur.execute("SELECT coalesce(max(copy_seq), 0), count(*) FROM event_copy")
+            upto, events = cur.fetchone()
+        lock_cur.execute("COMMIT")
+    return upto, events
+
+
+def _create_stage(writer: psycopg2.extensions.connection, stage: str) -> None:
+    with writer, writer.cursor() as cur:
+        for table in TABLES:
+            cur.execute(f"DROP TABLE IF EXISTS {table}_next")
+        cur.execute(f"DROP TABLE IF EXISTS {stage}")
+        cur.execute(
+            f"CREATE UNLOGGED TABLE {stage} (day date, campuses text, complaint_source text, metric text,"
+            " key text, value bigint)"
+        )
+
+
+def _fold_snapshot(
+    scanner: psycopg2.extensions.connection,
+    writer: psycopg2.extensions.connection,
+    stage: str,
+    rebuild_id: int,
+    calendars: Calendars,
+    flush_cells: int,
+    fetch: int,
+) -> _Scan:
+    """2. Every complaint of the snapshot folded and summed, the sums spilled to ``stage`` whenever they
+    grow past ``flush_cells``."""
+    cells: Cells = {}
+    scan = _Scan()
+
+    def spill() -> None:
+        scan.peak_cells = max(scan.peak_cells, len(cells))
+        with writer, writer.cursor() as cur:
+            rows = [(*k, v) for k, v in cells.items() if v]
+            _write(cur, stage, "day, campuses, complaint_source, metric, key, value", rows)
+        cells.clear()
+
+    def fold(batch: list[LoggedEvent]) -> None:
+        domain.cells_of(batch, calendars, cells)
+        scan.complaints += 1
+
+    with scanner.cursor(name=f"rebuild_{rebuild_id}") as cur:
+        # Only what the fold reads: the event time of openings alone (no other rule uses it),
+        # the complaint id as text (grouping compares it, nothing parses it).
+        cur.execute(
+            "SELECT complaint_id::text, source, sequence, type,"
+            " CASE WHEN type = 'InvestigationOpened' THEN occurred_at END, data FROM event_copy"
+            " WHERE type = ANY(%s) ORDER BY event_copy.complaint_id",
+            (_FOLDED,),
+        )
+        current, batch = None, []
+        for complaint_id, source, sequence, kind, occurred_at, data in _prefetched(cur, fetch):
+            if complaint_id != current:
+                if batch:
+                    fold(batch)
+                    if len(cells) >= flush_cells:
+                        spill()
+                current, batch = complaint_id, []
+            batch.append(LoggedEvent(source, sequence, kind, occurred_at, data))
+            scan.folded += 1
+        if batch:
+            fold(batch)
+    scanner.rollback()
+    spill()
+    return scan
+
+
+def _build(writer: psycopg2.extensions.connection, stage: str) -> int:
+    """3. The new tables (``*_next``) from the staging sums, indexed; returns the daily sums' rows."""
+    with writer, writer.cursor() as cur:
+        key = "campuses, complaint_source, metric, key"
+        for table in TABLES:
+            cur.execute(f"CREATE TABLE {table}_next (LIKE {table} INCLUDING DEFAULTS)")
+        cur.execute(
+            f"INSERT INTO rpt_daily_next SELECT day, {key}, sum(value) FROM {stage}"
+            f" GROUP BY day, {key} HAVING sum(value) <> 0"
+        )
+        cur.execute(
+            f"INSERT INTO rpt_monthly_next SELECT date_trunc('month', day)::date, {key}, sum(value)"
+            f" FROM rpt_daily_next GROUP BY 1, {key} HAVING sum(value) <> 0"
+        )
+        cur.execute(
+            "INSERT INTO received_daily_next SELECT day, campus, key, sum(value) FROM rpt_daily_next,"
+            " unnest(string_to_array(campuses, ',')) AS campus WHERE metric = %s"
+            " GROUP BY day, campus, key HAVING sum(value) <> 0",
+            (domain.RECEIVED_BY["category"],),
+        )
+        cur.execute(f"ALTER TABLE rpt_daily_next ADD CONSTRAINT rpt_daily_next_pkey PRIMARY KEY (day, {key})")
+        cur.execute("CREATE INDEX rpt_daily_next_metric_day ON rpt_daily_next (metric, day)")
+        cur.execute(f"ALTER TABLE rpt_monthly_next ADD CONSTRAINT rpt_monthly_next_pkey PRIMARY KEY (month, {key})")
+        cur.execute(
+            "ALTER TABLE received_daily_next ADD CONSTRAINT received_daily_next_pkey"
+            " PRIMARY KEY (day, campus, category)"
+        )
+        cur.execute(f"DROP TABLE {stage}")
+        cur.execute("SELECT count(*) FROM rpt_daily_next")
+        return cur.fetchone()[0]
+
+
+def _swap(
+    writer: psycopg2.extensions.connection,
+    upto: int,
+    calendars: Calendars,
+    record: Callable[[psycopg2.extensions.cursor, int], float],
+) -> tuple[int, float]:
+    """4. In one transaction, writers to the copy held off: the complaints copied to after the snapshot
+    folded again into the new tables, which then replace the live ones; ``record`` notes the rebuild
+    done in the same transaction. Returns how many complaints were caught up, and what ``record`` says."""
+    with writer, writer.cursor() as cur:
+        cur.execute("LOCK TABLE event_copy IN EXCLUSIVE MODE")
+        cur.execute("SELECT DISTINCT complaint_id::text FROM event_copy WHERE copy_seq > %s", (upto,))
+        late = [row[0] for row in cur.fetchall()]
+        if late:
+            projection.apply_cells(cur, _catch_up(cur, late, upto, calendars), suffix="_next")
+        for table in TABLES:
+            cur.execute(f"DROP TABLE {table}")
+            cur.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
+            cur.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {table}_next_pkey TO {table}_pkey")
+        cur.execute("ALTER INDEX rpt_daily_next_metric_day RENAME TO rpt_daily_metric_day")
+        recorded = record(cur, len(late))
+    return len(late), recorded
+
+
+def _record_done(
+    cur: psycopg2.extensions.cursor, rebuild_id: int, events: int, caught_up: int, started: float
+) -> float:
+    """The rebuild recorded done; returns the seconds it took."""
+    seconds = time.perf_counter() - started
+    cur.execute(
+        "UPDATE rpt_rebuilds SET status = 'done', finished_at = now(), events = %s, caught_up = %s,"
+        " seconds = %s WHERE id = %s",
+        (events, caught_up, seconds, rebuild_id),
+    )
+    return seconds
 
 
 def _prefetched(cur: psycopg2.extensions.cursor, fetch: int) -> Iterator[tuple]:
@@ -380,7 +468,6 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     from services.reporting.settings import CALENDARS
-    from shared import config
 
     say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     try:

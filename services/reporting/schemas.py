@@ -1,16 +1,20 @@
-"""Reporting's HTTP boundary: every query string and body is loaded here; a bad one is a 400 naming
-each bad field, before anything is read or written."""
+"""Reporting's HTTP boundary: every query string and body is loaded here into a frozen dataclass
+(``shared.commands.CommandSchema``, declared on the entrypoint with ``query=`` / ``body=``); a bad one
+is a 400 naming each bad field, before anything is read or written."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.reporting import reports, statistics
+from services.reporting import domain, queries
+from services.reporting.domain import Period
 from services.reporting.settings import CAMPUSES, timezone_of
 from shared import catalogue
+from shared.commands import CommandSchema
 
 CLOCK_SKEW = timedelta(minutes=5)  # as intake allows for stated times
 FORMATS = ("json", "csv", "html")
@@ -22,12 +26,49 @@ class Strict(Schema):
         unknown = RAISE
 
 
+@dataclass(frozen=True)
+class SummaryParams:
+    from_: date | None = None
+    to: date | None = None
+    campus: str | None = None  # None: group-wide (the caller's scope decides: service._scope)
+    source: str | None = None
+    granularity: str | None = None  # None: the period's default
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MonthlyParams:
+    month: Period
+    campus: str | None = None
+    format: str = "json"
+    lang: str = "zh-CN"
+    as_of: datetime | None = None
+    version: int | None = None  # a published version instead of the figures now
+
+
+@dataclass(frozen=True)
+class Publish:
+    month: Period
+    campus: str | None = None
+
+
+@dataclass(frozen=True)
+class PublicationsParams:
+    month: Period | None = None
+    campus: str | None = None
+
+
+@dataclass(frozen=True)
+class FactsParams:
+    as_of: datetime | None = None
+
+
 def _campus() -> fields.Field:
     return fields.String(load_default=None, validate=validate.OneOf(CAMPUSES, error="unknown campus; one of {choices}"))
 
 
 # The earliest moment a report may be asked as of: its local day is a reportable day in every zone.
-EARLIEST_AS_OF = datetime.combine(statistics.FIRST_DAY + timedelta(days=1), datetime.min.time(), UTC)
+EARLIEST_AS_OF = datetime.combine(domain.FIRST_DAY + timedelta(days=1), datetime.min.time(), UTC)
 MAX_OFFSET = timedelta(hours=15, minutes=59)  # what PostgreSQL's timestamptz accepts
 
 
@@ -45,7 +86,7 @@ class AsOf(catalogue.UtcDateTime):
         if abs(offset) > MAX_OFFSET:
             raise self.make_error("offset")
         # years first: comparing a moment of year 1 or 9999 with another zone's would overflow
-        if not statistics.FIRST_DAY.year <= moment.year <= statistics.LAST_DAY.year or moment < EARLIEST_AS_OF:
+        if not domain.FIRST_DAY.year <= moment.year <= domain.LAST_DAY.year or moment < EARLIEST_AS_OF:
             raise self.make_error("range")
         return moment
 
@@ -55,8 +96,8 @@ def _as_of() -> fields.Field:
 
 
 def _reportable(day: date) -> None:
-    if not statistics.FIRST_DAY <= day <= statistics.LAST_DAY:
-        raise ValidationError(f"outside the days a report covers ({statistics.FIRST_DAY} to {statistics.LAST_DAY})")
+    if not domain.FIRST_DAY <= day <= domain.LAST_DAY:
+        raise ValidationError(f"outside the days a report covers ({domain.FIRST_DAY} to {domain.LAST_DAY})")
 
 
 def _day(**kwargs: Any) -> fields.Field:
@@ -64,7 +105,7 @@ def _day(**kwargs: Any) -> fields.Field:
         load_default=None,
         validate=_reportable,
         **kwargs,
-        metadata={"description": f"a local date, {statistics.FIRST_DAY} to {statistics.LAST_DAY}"},
+        metadata={"description": f"a local date, {domain.FIRST_DAY} to {domain.LAST_DAY}"},
     )
 
 
@@ -75,19 +116,19 @@ def _not_future(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
 
 
 class Month(fields.String):
-    """``YYYY-MM``, loaded as its :class:`statistics.Period`."""
+    """``YYYY-MM``, loaded as its :class:`domain.Period`."""
 
     default_error_messages = {"invalid": "Not a month (YYYY-MM)."}
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> statistics.Period:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Period:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            period = statistics.month_period(text)
+            period = domain.month_period(text)
         except ValueError as exc:
             raise self.make_error("invalid") from exc
-        if statistics.limits(period, "day"):
+        if domain.limits(period, "day"):
             raise ValidationError(
-                f"outside the days a report covers ({statistics.FIRST_DAY:%Y-%m} to {statistics.LAST_DAY:%Y-%m})"
+                f"outside the days a report covers ({domain.FIRST_DAY:%Y-%m} to {domain.LAST_DAY:%Y-%m})"
             )
         return period
 
@@ -95,16 +136,18 @@ class Month(fields.String):
 def _month_not_future(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
     """A month not begun yet on the campus asked for (group-wide: in the group's zone)."""
     period = data.get("month")
-    if period is not None and period.start > reports.today(None, timezone_of(data.get("campus"))):
+    if period is not None and period.start > queries.today(None, timezone_of(data.get("campus"))):
         errors.setdefault("month", []).append("lies in the future")
 
 
-class SummaryQuery(Strict):
+class SummaryQuery(Strict, CommandSchema):
+    command = SummaryParams
+
     from_ = _day(data_key="from")
     to = _day()
     campus = _campus()
     source = fields.String(load_default=None, validate=validate.OneOf(catalogue.SOURCES))
-    granularity = fields.String(load_default=None, validate=validate.OneOf(statistics.GRANULARITIES))
+    granularity = fields.String(load_default=None, validate=validate.OneOf(domain.GRANULARITIES))
     as_of = _as_of()
 
     @validates_schema
@@ -119,7 +162,9 @@ class SummaryQuery(Strict):
             raise ValidationError(errors)
 
 
-class MonthlyQuery(Strict):
+class MonthlyQuery(Strict, CommandSchema):
+    command = MonthlyParams
+
     month = Month(required=True)
     campus = _campus()
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
@@ -143,8 +188,10 @@ class MonthlyQuery(Strict):
             raise ValidationError(errors)
 
 
-class PublishBody(Strict):
+class PublishBody(Strict, CommandSchema):
     """Who publishes is the caller (their token), never a field of the body."""
+
+    command = Publish
 
     month = Month(required=True)
     campus = _campus()
@@ -157,12 +204,16 @@ class PublishBody(Strict):
             raise ValidationError(errors)
 
 
-class PublicationsQuery(Strict):
+class PublicationsQuery(Strict, CommandSchema):
+    command = PublicationsParams
+
     month = Month(load_default=None)
     campus = _campus()
 
 
-class FactsQuery(Strict):
+class FactsQuery(Strict, CommandSchema):
+    command = FactsParams
+
     as_of = _as_of()
 
     @validates_schema

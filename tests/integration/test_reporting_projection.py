@@ -14,7 +14,7 @@ import eventlet.wsgi
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from services.reporting import domain, queries, rebuild, reports, statistics
+from services.reporting import domain, queries, rebuild, schemas
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CALENDARS
 from shared.consumer import Backfill, Inbox
@@ -24,7 +24,7 @@ from tests.support import simulate
 from tests.support.databases import fresh_service_database
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
-PERIOD = statistics.Period(date(2026, 1, 1), date(2026, 4, 30))
+PERIOD = domain.Period(date(2026, 1, 1), date(2026, 4, 30))
 
 
 @pytest.fixture
@@ -184,9 +184,10 @@ def numbered(events: Sequence[Envelope], first: int = 1) -> list[Envelope]:
     return [e.with_position(first + i, i + 1) for i, e in enumerate(events)]
 
 
-def summary(db: Database, campus: str | None = None, period: statistics.Period = PERIOD, **kwargs) -> dict:
+def summary(db: Database, campus: str | None = None, period: domain.Period = PERIOD, **kwargs) -> dict:
     with db.transaction() as cur:
-        return reports.summary(cur, {"from_": period.start, "to": period.end, "campus": campus, **kwargs})
+        params = schemas.SummaryParams(from_=period.start, to=period.end, campus=campus, **kwargs)
+        return queries.summary(cur, params)
 
 
 def test_a_reclassified_complaint_moves_between_categories_without_double_counting(db, inbox):
@@ -267,9 +268,9 @@ def test_a_missing_event_is_backfilled_from_its_source(db, inbox):
 
 
 def _figures(db: Database, as_of: datetime | None = None, at: dict | None = None) -> dict:
-    request = statistics.Request(PERIOD, None, None, "week")
+    request = domain.Request(PERIOD, None, None, "week")
     with db.transaction() as cur:
-        return statistics.report(reports.cube(cur, request, as_of, at), request)
+        return domain.report(queries.cube(cur, request, as_of, at), request)
 
 
 def test_as_of_a_past_moment_gives_the_figures_of_that_moment(db, inbox):
@@ -287,7 +288,7 @@ def test_as_of_a_past_moment_gives_the_figures_of_that_moment(db, inbox):
     assert _figures(db, as_of=datetime.now(UTC)) == now
     with db.transaction() as cur:  # the log path only folds complaints that can count in the period
         window = queries.log_cells(
-            cur, [statistics.Period(date(2026, 2, 1), date(2026, 2, 7))], CALENDARS, "Asia/Shanghai", as_of=moment
+            cur, [domain.Period(date(2026, 2, 1), date(2026, 2, 7))], CALENDARS, "Asia/Shanghai", as_of=moment
         )
     assert 0 < len(window) < len(folded(then))
 
@@ -296,12 +297,12 @@ def test_a_publication_is_reproducible_and_a_restatement_shows_what_changed(db, 
     events = history(17, complaints=50, days=40)
     cut = sum(1 for e in events if e.time < datetime(2026, 1, 20, tzinfo=UTC))  # mid-month: January changes later
     deliver(inbox, events[:cut], random.Random(17), duplicates=0)
-    month = statistics.month_period("2026-01")
+    month = domain.month_period("2026-01")
 
     def publish() -> dict:
         with db.transaction() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            return reports.publish(cur, month, None, "east-office-head")
+            return queries.publish(cur, month, None, "east-office-head")
 
     first = publish()
     assert first["version"] == 1 and first["changes"] == {}
@@ -312,19 +313,19 @@ def test_a_publication_is_reproducible_and_a_restatement_shows_what_changed(db, 
     some_path, some_change = next(iter(second["changes"].items()))
     assert some_change["previous"] != some_change["current"], some_path
     with db.transaction() as cur:
-        reproduced = reports.reproduce(cur, reports.publication(cur, first["id"]))
-        stored = reports.publication(cur, second["id"])["figures"]
+        reproduced = queries.reproduce(cur, queries.publication(cur, first["id"]))
+        stored = queries.publication(cur, second["id"])["figures"]
     assert reproduced["matches"] and reproduced["differences"] == {}
     with db.transaction() as cur:  # the second version equals the figures now (nothing else arrived)
-        now = reports.monthly(cur, month, None)
-    assert statistics.changes(reports._comparable(stored), reports._comparable(now)) == {}
+        now = queries.monthly(cur, month, None)
+    assert domain.changes(queries._comparable(stored), queries._comparable(now)) == {}
 
 
 def test_the_projection_counts_what_the_simulated_log_says(db, inbox):
     """A plain check of a few figures against the events themselves (not against the fold)."""
     events = history(23, complaints=40, days=30)
     deliver(inbox, events, random.Random(23))
-    figures = summary(db, period=statistics.Period(date(2025, 12, 1), date(2026, 12, 31)))
+    figures = summary(db, period=domain.Period(date(2025, 12, 1), date(2026, 12, 31)))
     types = Counter(e.type for e in events)
     assert figures["received"]["total"] == types["ComplaintReceived"]
     assert figures["closed"] == types["ComplaintClosed"]
@@ -354,14 +355,14 @@ def test_a_complaint_at_1630_utc_counts_on_the_next_local_day(db, inbox, as_of):
     )
     inbox.receive([e.to_json() for e in numbered([event])])
     moment = {"as_of": datetime.now(UTC)} if as_of else {}
-    june_first = summary(db, period=statistics.Period(date(2026, 6, 1), date(2026, 6, 1)), **moment)
-    may_last = summary(db, period=statistics.Period(date(2026, 5, 31), date(2026, 5, 31)), **moment)
+    june_first = summary(db, period=domain.Period(date(2026, 6, 1), date(2026, 6, 1)), **moment)
+    may_last = summary(db, period=domain.Period(date(2026, 5, 31), date(2026, 5, 31)), **moment)
     assert june_first["received"]["total"] == 1 and may_last["received"]["total"] == 0
-    around = summary(db, period=statistics.Period(date(2026, 5, 25), date(2026, 6, 5)), granularity="day", **moment)
+    around = summary(db, period=domain.Period(date(2026, 5, 25), date(2026, 6, 5)), granularity="day", **moment)
     assert _day_series(around) == {"2026-06-01": 1}
     with db.transaction() as cur:
-        june = reports.monthly(cur, statistics.month_period("2026-06"), None, moment.get("as_of"))
-        may = reports.monthly(cur, statistics.month_period("2026-05"), None, moment.get("as_of"))
+        june = queries.monthly(cur, domain.month_period("2026-06"), None, moment.get("as_of"))
+        may = queries.monthly(cur, domain.month_period("2026-05"), None, moment.get("as_of"))
     assert june["received"]["total"] == 1 and may["received"]["total"] == 0
     assert _day_series(june) == {"2026-06-01": 1}
 
@@ -383,10 +384,10 @@ EDGES = [
 def test_the_outermost_periods_allowed_are_computed(db, inbox, start, end, granularity, as_of):
     inbox.receive([e.to_json() for e in numbered([received("6f1c1a5e-0000-4000-8000-000000000017")])])
     moment = {"as_of": datetime.now(UTC)} if as_of else {}
-    figures = summary(db, period=statistics.Period(start, end), granularity=granularity, **moment)
+    figures = summary(db, period=domain.Period(start, end), granularity=granularity, **moment)
     assert figures["received"]["total"] == 0
     assert figures["year_ago"]["from"] == domain.shift_year(start).isoformat()
-    assert len(figures["series"]) == statistics.bucket_count(statistics.Period(start, end), granularity)
+    assert len(figures["series"]) == domain.bucket_count(domain.Period(start, end), granularity)
     with db.transaction() as cur:
         for month in ("1900-01", "2999-12"):
-            assert reports.monthly(cur, statistics.month_period(month), "east", moment.get("as_of"))["month"] == month
+            assert queries.monthly(cur, domain.month_period(month), "east", moment.get("as_of"))["month"] == month

@@ -444,3 +444,10 @@ def test_simulated_events_are_catalogue_valid_as_they_are(seed):
 def test_shift_year_keeps_the_day_or_falls_back_from_29_february():
     assert domain.shift_year(date(2026, 3, 31)) == date(2025, 3, 31)
     assert domain.shift_year(date(2028, 2, 29)) == date(2027, 2, 28)
+
+
+def test_the_fold_has_one_mutator_per_folded_event_type_of_the_catalogue():
+    assert set(domain.MUTATORS) == domain.FOLDED_TYPES
+    assert domain.FOLDED_TYPES.issubset(catalogue.EVENT_TYPES)
+    with pytest.raises(ValueError):
+        domain._on("NoSuchEvent")

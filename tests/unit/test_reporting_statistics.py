@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.reporting import domain, render, statistics
-from services.reporting.statistics import MemoryCube, Period, Request
+from services.reporting import domain, render
+from services.reporting.domain import MemoryCube, Period, Request
 
 D = date(2026, 3, 2)
 
@@ -28,39 +28,39 @@ def cube(*cells) -> MemoryCube:
 
 
 def test_month_periods_and_their_year_earlier():
-    assert statistics.month_period("2028-02") == Period(date(2028, 2, 1), date(2028, 2, 29))
-    assert statistics.month_period("2028-02").year_earlier() == Period(date(2027, 2, 1), date(2027, 2, 28))
+    assert domain.month_period("2028-02") == Period(date(2028, 2, 1), date(2028, 2, 29))
+    assert domain.month_period("2028-02").year_earlier() == Period(date(2027, 2, 1), date(2027, 2, 28))
     for bad in ("2026-13", "2026-3", "26-03", "march", "2026-03-01"):
         with pytest.raises(ValueError):
-            statistics.month_period(bad)
+            domain.month_period(bad)
     with pytest.raises(ValueError):
         Period(date(2026, 3, 2), date(2026, 3, 1))
 
 
 def test_buckets_are_iso_weeks_months_and_years_clipped_to_the_period():
     period = Period(date(2026, 3, 4), date(2026, 3, 17))  # a Wednesday to a Tuesday
-    weeks = statistics.buckets(period, "week")
+    weeks = domain.buckets(period, "week")
     assert [(b.start, b.end) for b in weeks] == [
         (date(2026, 3, 4), date(2026, 3, 8)),
         (date(2026, 3, 9), date(2026, 3, 15)),
         (date(2026, 3, 16), date(2026, 3, 17)),
     ]
-    assert statistics.bucket_label(date(2026, 3, 9), "week") == "2026-W11"
-    assert len(statistics.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "month")) == 3
-    assert [b.start for b in statistics.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "year")] == [
+    assert domain.bucket_label(date(2026, 3, 9), "week") == "2026-W11"
+    assert len(domain.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "month")) == 3
+    assert [b.start for b in domain.buckets(Period(date(2025, 12, 15), date(2026, 2, 3)), "year")] == [
         date(2025, 12, 15),
         date(2026, 1, 1),
     ]
-    assert len(statistics.buckets(period, "day")) == 14
+    assert len(domain.buckets(period, "day")) == 14
 
 
 def test_a_multi_campus_complaint_counts_under_each_campus_and_once_in_the_group():
-    figures = statistics.report(
+    figures = domain.report(
         cube(cell(D, "received", campuses="east,west"), cell(D, "received")), Request(Period(D, D), compare=False)
     )
     assert figures["received"]["total"] == 2
     assert {c: v["total"] for c, v in figures["received"]["by_campus"].items()} == {"east": 2, "west": 1}
-    west = statistics.report(
+    west = domain.report(
         cube(cell(D, "received", campuses="east,west"), cell(D, "received")),
         Request(Period(D, D), campus="west", compare=False),
     )
@@ -77,7 +77,7 @@ def test_rates_percentiles_and_money():
         cell(D, "dispute.compensation", "mediation|CNY", 120050),
         cell(D, "dispute.compensation", "litigation|CNY", 5),
     )
-    figures = statistics.report(c, Request(Period(D, D), compare=False))
+    figures = domain.report(c, Request(Period(D, D), compare=False))
     assert figures["first_reply"] == {
         "on_time": 3,
         "late": 1,
@@ -87,13 +87,13 @@ def test_rates_percentiles_and_money():
     assert figures["follow_up"]["satisfaction_rate"] == 0.8
     assert figures["disputes"]["compensation_paid"] == {"CNY": "1200.55"}
     assert figures["disputes"]["compensation_by_route"]["mediation"] == {"CNY": "1200.50"}
-    empty = statistics.report(cube(), Request(Period(D, D), compare=False))
+    empty = domain.report(cube(), Request(Period(D, D), compare=False))
     assert empty["first_reply"]["on_time_rate"] is None and empty["first_reply"]["working_days"]["median"] is None
 
 
 def test_the_same_period_a_year_earlier():
     c = cube(cell(D, "received", value=5), cell(domain.shift_year(D), "received", value=4))
-    figures = statistics.report(c, Request(Period(D, D)))
+    figures = domain.report(c, Request(Period(D, D)))
     assert figures["year_ago"]["from"] == "2025-03-02"
     assert figures["year_ago"]["comparison"]["received"] == {
         "current": 5,
@@ -110,21 +110,21 @@ def test_series_per_bucket_and_source_filter():
         cell(D + timedelta(days=7), "received", value=2),
         cell(D, "received", source="staff_internal"),
     )
-    figures = statistics.report(c, Request(Period(D, D + timedelta(days=13)), granularity="week", compare=False))
+    figures = domain.report(c, Request(Period(D, D + timedelta(days=13)), granularity="week", compare=False))
     assert [(b["bucket"], b["received"]) for b in figures["series"]] == [("2026-W10", 2), ("2026-W11", 2)]
-    staff = statistics.report(c, Request(Period(D, D), source="staff_internal", compare=False))
+    staff = domain.report(c, Request(Period(D, D), source="staff_internal", compare=False))
     assert staff["received"]["total"] == 1
 
 
 def test_a_spike_is_a_week_above_mean_plus_two_sd_of_the_eight_before_and_at_least_three():
     end = date(2026, 3, 31)
     daily = {(end - timedelta(days=7 * w + 1), "billing"): n for w, n in enumerate([6, 1, 2, 1, 2, 1, 2, 1, 2])}
-    [spike] = statistics.detect_spikes(daily, end)
+    [spike] = domain.detect_spikes(daily, end)
     assert spike["key"] == "billing" and spike["last_week"] == 6 and spike["mean"] == 1.5
     assert spike["threshold"] == 2.5 and spike["week"] == {"from": "2026-03-25", "to": "2026-03-31"}
-    assert statistics.detect_spikes({**daily, (end, "billing"): -4}, end) == [], "2 is below the minimum of 3"
+    assert domain.detect_spikes({**daily, (end, "billing"): -4}, end) == [], "2 is below the minimum of 3"
     steady = {(end - timedelta(days=7 * w), "nursing"): 3 for w in range(9)}
-    assert statistics.detect_spikes(steady, end) == [], "3 every week is no spike (sd 0: threshold 3, not above)"
+    assert domain.detect_spikes(steady, end) == [], "3 every week is no spike (sd 0: threshold 3, not above)"
 
 
 def test_spikes_in_a_report_per_dimension():
@@ -132,7 +132,7 @@ def test_spikes_in_a_report_per_dimension():
     cells = [cell(end, "received.category", "billing", 5)] + [
         cell(end - timedelta(days=7 * w), "received.category", "billing") for w in range(1, 9)
     ]
-    figures = statistics.report(cube(*cells), Request(Period(date(2026, 3, 1), end), compare=False))
+    figures = domain.report(cube(*cells), Request(Period(date(2026, 3, 1), end), compare=False))
     assert [s["key"] for s in figures["spikes"]["category"]] == ["billing"]
     assert figures["spikes"]["department"] == []
 
@@ -140,12 +140,12 @@ def test_spikes_in_a_report_per_dimension():
 def test_changes_name_every_figure_that_differs():
     before = {"received": {"total": 3, "by_category": {"billing": 3}}, "series": [{"received": 1}]}
     after = {"received": {"total": 4, "by_category": {"billing": 3, "other": 1}}, "series": [{"received": 2}]}
-    assert statistics.changes(before, after) == {
+    assert domain.changes(before, after) == {
         "received.by_category.other": {"previous": None, "current": 1},
         "received.total": {"previous": 3, "current": 4},
         "series[0].received": {"previous": 1, "current": 2},
     }
-    assert statistics.changes(before, before) == {}
+    assert domain.changes(before, before) == {}
 
 
 def monthly_report() -> dict:
@@ -158,7 +158,7 @@ def monthly_report() -> dict:
         cell(D, "received", campuses="east,west"),
         *(cell(end - timedelta(days=7 * w), "received.category", "billing", 5 if w == 0 else 1) for w in range(9)),
     )
-    body = statistics.report(c, Request(statistics.month_period("2026-03")))
+    body = domain.report(c, Request(domain.month_period("2026-03")))
     return {"month": "2026-03", "as_of": "2026-04-02T00:00:00Z", "computed_from": "projection", **body}
 
 
