@@ -1,5 +1,6 @@
-"""Intake's HTTP boundary: marshmallow schemas for requests and responses. Field types and the rules on
-text, times and codes are shared/fields.py's (the same for every service and its published OpenAPI)."""
+"""Intake's HTTP boundary: marshmallow schemas for requests, each loading into its typed command (a frozen
+dataclass of domain.py) or query (queries.py). Field types and the rules on text, times and codes are
+shared/fields.py's (the same for every service and its published OpenAPI)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
-from services.intake import domain
+from services.intake import domain, queries
 from shared import catalogue, fields
+from shared.commands import CommandSchema
 from shared.config import Hospital
 
 Text = fields.Text
@@ -58,9 +60,11 @@ class Patient(Schema):
     mrn = Text(validate=validate.Length(min=1, max=64))
 
 
-class NewComplaint(fields.HospitalSchema):
+class NewComplaint(fields.HospitalSchema, CommandSchema):
     """``POST /complaints``. Whether the departments exist on that campus is checked against the hospital's
     configuration."""
+
+    command = domain.Register
 
     campus = fields.campus_code(required=True)
     channel = Text(required=True, validate=validate.OneOf(catalogue.CHANNELS))
@@ -116,8 +120,10 @@ class NewComplaint(fields.HospitalSchema):
             raise ValidationError(errors)
 
 
-class ComplaintsQuery(fields.HospitalSchema):
+class ComplaintsQuery(fields.HospitalSchema, CommandSchema):
     """``GET /complaints?campus=&status=&limit=``; ``campus`` matches every campus a complaint concerns."""
+
+    command = queries.ComplaintsFilter
 
     campus = fields.campus_code()
     status = Text(validate=validate.OneOf(domain.STATUSES))
@@ -140,8 +146,10 @@ def _staff(required: bool = False) -> mm.Field:
     return fields.ident(required=required, max_length=catalogue.ID_MAX)
 
 
-class ResolveOnSpot(Schema):
+class ResolveOnSpot(CommandSchema):
     """``POST /complaints/<id>/resolve-on-spot``."""
+
+    command = domain.ResolveOnSpot
 
     class Meta:
         unknown = RAISE
@@ -151,8 +159,10 @@ class ResolveOnSpot(Schema):
     resolved_at = fields.DateTime(load_default=None, allow_none=True)
 
 
-class NotAccepted(Schema):
+class NotAccepted(CommandSchema):
     """``POST /complaints/<id>/not-accepted``. ``duplicate_of`` only with the reason duplicate (never null)."""
+
+    command = domain.NotAccept
 
     class Meta:
         unknown = RAISE
@@ -162,10 +172,6 @@ class NotAccepted(Schema):
     decided_by = _staff()
     duplicate_of = catalogue.CanonicalUUID()
 
-    @post_load
-    def absent_duplicate(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return {"duplicate_of": None, **data}
-
     @validates_schema
     def check_duplicate(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("reason") == "duplicate" and data.get("duplicate_of") is None:
@@ -174,8 +180,10 @@ class NotAccepted(Schema):
             raise ValidationError("only for the reason duplicate", "duplicate_of")
 
 
-class Withdraw(Schema):
+class Withdraw(CommandSchema):
     """``POST /complaints/<id>/withdraw``."""
+
+    command = domain.Withdraw
 
     class Meta:
         unknown = RAISE
@@ -184,8 +192,10 @@ class Withdraw(Schema):
     reason = _text()
 
 
-class Reclassify(fields.HospitalSchema):
+class Reclassify(fields.HospitalSchema, CommandSchema):
     """``POST /complaints/<id>/reclassify``: any of the classification fields, which replace the old ones."""
+
+    command = domain.Reclassify
 
     category = Text(validate=validate.OneOf(catalogue.CATEGORIES))
     severity = Text(validate=validate.OneOf(catalogue.SEVERITIES))
@@ -202,8 +212,10 @@ class Reclassify(fields.HospitalSchema):
             raise ValidationError(f"give at least one of {', '.join(domain.CLASSIFICATION_FIELDS)}")
 
 
-class Erasure(Schema):
+class Erasure(CommandSchema):
     """``POST /complaints/<id>/erasure``: why (the lawful request it answers)."""
+
+    command = domain.Erase
 
     class Meta:
         unknown = RAISE
