@@ -11,7 +11,8 @@ Statuses and what moves a complaint between them::
 
 Intake's own actions are allowed from ``received`` and ``reopened`` only. ``closed`` and
 ``reopened`` are decided by investigation (it owns ``ComplaintClosed`` and ``ComplaintReopened``);
-intake follows them, whatever its state, and never refuses them.
+intake follows them, whatever its state, and never refuses them. An erasure of the personal data
+(the vault's key destroyed) is allowed in any status, once.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.intake.settings import VAULT
+from services.intake.settings import LIST_DEFAULT, VAULT
 from services.intake.vault import PERSONAL
 from shared.auth import LIAISON, Principal
 from shared.db import Cursor, fetch_dicts
@@ -27,7 +27,7 @@ class ComplaintsFilter:
 
     campus: str | None = None
     status: str | None = None
-    limit: int = 100
+    limit: int = LIST_DEFAULT
 
 
 def _sealed(cur: Cursor, complaint_id: str) -> tuple[bytes | None, dict[str, bytes | None]]:

@@ -12,16 +12,14 @@ from marshmallow import RAISE, Schema, ValidationError, validate, validates_sche
 from marshmallow import fields as mm
 
 from services.intake import domain, queries
+from services.intake.domain import CLOCK_SKEW
+from services.intake.settings import DEFAULT_GO_LIVE, DEFAULT_RECEIVED_MAX_AGE_DAYS, LIST_DEFAULT, LIST_MAX
 from shared import catalogue, fields
 from shared.commands import CommandSchema
 from shared.config import Hospital
 
 Text = fields.Text
 
-# received_at (docs/decisions.md, "Bounds of received_at"): defaults where a campus configures none.
-DEFAULT_GO_LIVE = "2024-01-01"
-DEFAULT_RECEIVED_MAX_AGE_DAYS = 1095  # three years: the limitation period of a civil claim
-CLOCK_SKEW = timedelta(minutes=5)
 PHONE = r"\+?[0-9 ()-]{5,30}"
 
 
@@ -127,7 +125,7 @@ class ComplaintsQuery(fields.HospitalSchema, CommandSchema):
 
     campus = fields.campus_code()
     status = Text(validate=validate.OneOf(domain.STATUSES))
-    limit = mm.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = mm.Integer(load_default=LIST_DEFAULT, validate=validate.Range(min=1, max=LIST_MAX))
 
 
 # --------------------------------------------------------------------------------------------
