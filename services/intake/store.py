@@ -175,18 +175,28 @@ class Locked(NamedTuple):
 def load(cur: Cursor, complaint_id: str) -> Locked:
     """The complaint, locked for the rest of the transaction (changes to one complaint are serialised)."""
     cur.execute(
-        "SELECT c.complaint_id, c.campus, c.status, c.received_at, c.category, c.severity, c.departments,"
-        " c.campuses, k.erased_at IS NOT NULL, c.version, c.complainant_ref"
-        " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
-        " WHERE c.complaint_id = %s FOR UPDATE OF c",
+        "SELECT complaint_id, campus, status, received_at, category, severity, departments, campuses, version,"
+        " complainant_ref FROM complaints WHERE complaint_id = %s FOR UPDATE",
         (complaint_id,),
     )
     row = cur.fetchone()
     if row is None:
         raise UnknownItem(f"no complaint {complaint_id}")
-    cid, campus, status, received_at, category, severity, departments, campuses, erased, version, ref = row
+    cid, campus, status, received_at, category, severity, departments, campuses, version, ref = row
+    # Read once the complaint is locked (a statement of its own, so it sees an erasure that held the lock):
+    # two erasures at once are one erasure and one refusal.
+    cur.execute("SELECT erased_at IS NOT NULL FROM complainant_keys WHERE complainant_ref = %s", (ref,))
+    key = cur.fetchone()
     complaint = domain.Complaint(
-        str(cid), campus, status, received_at, category, severity, tuple(departments), tuple(campuses), erased
+        str(cid),
+        campus,
+        status,
+        received_at,
+        category,
+        severity,
+        tuple(departments),
+        tuple(campuses),
+        personal_data_erased=bool(key and key[0]),
     )
     return Locked(complaint, version, ref)
 

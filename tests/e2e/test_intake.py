@@ -676,3 +676,17 @@ def test_concurrent_actions_on_one_complaint_are_serialised(stack, complaint):
     mine = events_since(stack, before, cid)
     assert len(mine) == 1 and mine[0]["streamversion"] == 2
     assert detail(stack, cid)["version"] == 2
+
+
+def test_erasures_at_once_erase_once(stack, complaint):
+    """The complaint is locked before its key is looked at: one erasure, every other refused, one event."""
+    cid = register(stack, complaint, complainant={"name": "Wang Fang", "phone": "+86 137 0000 2222"})
+    after = head(stack)
+
+    def erase(n: int) -> int:
+        return stack.intake.post(f"/complaints/{cid}/erasure", {"reason": f"lawful request {n}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(erase, range(6)))
+    assert statuses == [200, 409, 409, 409, 409, 409]
+    assert [e["type"] for e in events_since(stack, after, cid)] == ["PersonalDataErased"]
