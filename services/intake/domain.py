@@ -11,7 +11,8 @@ Statuses and what moves a complaint between them::
 
 Intake's own actions are allowed from ``received`` and ``reopened`` only. ``closed`` and
 ``reopened`` are decided by investigation (it owns ``ComplaintClosed`` and ``ComplaintReopened``);
-intake follows them, whatever its state, and never refuses them.
+intake follows them, whatever its state, and never refuses them. An erasure of the personal data
+(the vault's key destroyed) is allowed in any status, once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from shared.errors import InvalidField, Refused
 
 RECEIVED = "received"
 RESOLVED_ON_SPOT = "resolved_on_spot"
@@ -39,6 +42,8 @@ NOT_ACCEPT = "not_accept"
 WITHDRAW = "withdraw"
 RECLASSIFY = "reclassify"
 ACTIONS = (RESOLVE_ON_SPOT, NOT_ACCEPT, WITHDRAW, RECLASSIFY)
+#: allowed in any status (once): not one of the lifecycle's actions
+ERASURE = "erasure"
 
 FIRST_CONTACT = "first_contact"
 COMPLAINT_OFFICER = "complaint_officer"
@@ -59,6 +64,94 @@ def reference_year(received_at: datetime, timezone: str) -> int:
     return received_at.astimezone(ZoneInfo(timezone)).year
 
 
+# --------------------------------------------------------------------------------------------
+# Commands (loaded by schemas.py) and what a decision knows besides the complaint
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Register:
+    """``POST /complaints``: a complaint as received (personal data included; the event carries none of it)."""
+
+    campus: str
+    channel: str
+    category: str
+    severity: str
+    source: str
+    summary: str
+    departments: list[str] = field(default_factory=list)
+    received_at: datetime | None = None  # None: now
+    received_by: str | None = None
+    receiving_department: str | None = None
+    complainant: dict[str, str] | None = None
+    patient: dict[str, str] | None = None
+    anonymous: bool = False
+    desired_outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolveOnSpot:
+    resolution: str
+    resolved_by: str | None = None  # None: the caller
+    resolved_at: datetime | None = None  # None: now
+
+
+@dataclass(frozen=True)
+class NotAccept:
+    reason: str
+    route_advice: str
+    decided_by: str | None = None  # None: the caller
+    duplicate_of: Any = None  # the original's id (a UUID), only for the reason duplicate
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    withdrawn_by: str | None = None  # None: the caller
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Reclassify:
+    """Any of the classification fields (None: unchanged)."""
+
+    category: str | None = None
+    severity: str | None = None
+    departments: list[str] | None = None
+    campuses: list[str] | None = None
+    note: str | None = None
+    reclassified_by: str | None = None  # None: the caller
+
+
+@dataclass(frozen=True)
+class Erase:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision knows besides the complaint and the command: the time, who calls, the hospital's
+    departments per campus (``None`` skips that check), and which complaints the command names exist."""
+
+    now: datetime
+    actor: dict[str, str]
+    departments_on: Mapping[str, Iterable[str]] | None = None
+    existing: frozenset[str] = frozenset()
+
+    def staff(self, named: str | None) -> str:
+        """The staff member the command names as having acted on the ground, else the caller."""
+        return named or self.actor["id"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a new complaint is given before its registration is decided: its id, its reference and the
+    reference of its complainant's sealed details (None without any)."""
+
+    complaint_id: str
+    reference: str
+    complainant_ref: str | None
+
+
 @dataclass(frozen=True)
 class Registration:
     complaint_id: str
@@ -67,58 +160,44 @@ class Registration:
     event_data: dict[str, Any]
 
 
-def register(command: dict[str, Any], complaint_id: str, ref: str, complainant_ref: str | None) -> Registration:
-    """The ``ComplaintReceived`` a valid registration records (no personal data, no free text)."""
-    has_contact = bool(
-        not command["anonymous"]
-        and command.get("complainant")
-        and any(command["complainant"].get(k) for k in ("phone", "email"))
-    )
+def register(new: Identity, command: Register, context: Context) -> Registration:
+    """The ``ComplaintReceived`` a valid registration records (no personal data, no free text); received now
+    unless the command states when."""
+    received_at = command.received_at or context.now
+    person = command.complainant or {}
+    has_contact = bool(not command.anonymous and person and any(person.get(k) for k in ("phone", "email")))
     data = {
-        "complaint_id": complaint_id,
-        "reference": ref,
-        "campus": command["campus"],
-        "campuses": [command["campus"]],
-        "channel": command["channel"],
-        "category": command["category"],
-        "severity": command["severity"],
-        "source": command["source"],
-        "departments": list(command["departments"]),
-        "received_at": command["received_at"],
-        "anonymous": command["anonymous"],
+        "complaint_id": new.complaint_id,
+        "reference": new.reference,
+        "campus": command.campus,
+        "campuses": [command.campus],
+        "channel": command.channel,
+        "category": command.category,
+        "severity": command.severity,
+        "source": command.source,
+        "departments": list(command.departments),
+        "received_at": received_at.isoformat(),
+        "anonymous": command.anonymous,
         "has_contact": has_contact,
     }
     # registered_at: when it became known (a letter is registered after it arrived); reporting's
     # "as of" answers depend on it.
-    for key in ("received_by", "receiving_department", "registered_at"):
-        if command.get(key):
-            data[key] = command[key]
-    if complainant_ref:
-        data["complainant_ref"] = complainant_ref
-    if command.get("received_by"):
-        data["actor"] = {"id": command["received_by"], "role": FIRST_CONTACT}
-    return Registration(complaint_id, ref, complainant_ref, data)
+    optional = {
+        "received_by": command.received_by,
+        "receiving_department": command.receiving_department,
+        "registered_at": context.now.isoformat(),
+    }
+    data.update({key: value for key, value in optional.items() if value})
+    if new.complainant_ref:
+        data["complainant_ref"] = new.complainant_ref
+    if command.received_by:
+        data["actor"] = {"id": command.received_by, "role": FIRST_CONTACT}
+    return Registration(new.complaint_id, new.reference, new.complainant_ref, data)
 
 
 # --------------------------------------------------------------------------------------------
 # The lifecycle
 # --------------------------------------------------------------------------------------------
-
-
-class NotAllowed(Exception):
-    """The action is not allowed in the complaint's current status (HTTP 409 naming it)."""
-
-    def __init__(self, action: str, status: str):
-        super().__init__(f"cannot {action.replace('_', ' ')} a complaint that is {status.replace('_', ' ')}")
-        self.action, self.status = action, status
-
-
-class Invalid(Exception):
-    """The command does not fit this complaint (HTTP 400); ``errors`` names each bad field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -133,6 +212,7 @@ class Complaint:
     severity: str
     departments: tuple[str, ...] = ()
     campuses: tuple[str, ...] = ()
+    personal_data_erased: bool = False
 
     def classification(self) -> dict[str, Any]:
         return {
@@ -156,6 +236,7 @@ class Decision:
     actor: dict[str, str]
     details: dict[str, Any] = field(default_factory=dict)
     classification: dict[str, Any] | None = None  # the new classification (reclassify)
+    erasure_reason: str | None = None  # the complaint's key is to be destroyed, for this reason (erase)
 
 
 def allowed(action: str, status: str) -> bool:
@@ -166,30 +247,30 @@ def allowed(action: str, status: str) -> bool:
 
 def ensure_allowed(action: str, status: str) -> None:
     if not allowed(action, status):
-        raise NotAllowed(action, status)
+        message = f"cannot {action.replace('_', ' ')} a complaint that is {status.replace('_', ' ')}"
+        raise Refused(message, state=status)
 
 
 def _actor(staff_id: str, role: str) -> dict[str, str]:
     return {"id": staff_id, "role": role}
 
 
-def resolve_on_spot(
-    complaint: Complaint, *, resolution: str, resolved_by: str, now: datetime, resolved_at: datetime | None = None
-) -> Decision:
+def resolve_on_spot(complaint: Complaint, command: ResolveOnSpot, context: Context) -> Decision:
     """First-contact staff resolve and close the complaint, now or at a stated earlier moment."""
     ensure_allowed(RESOLVE_ON_SPOT, complaint.status)
-    at = resolved_at or now
+    at = command.resolved_at or context.now
     if at < complaint.received_at:
-        raise Invalid({"resolved_at": ["lies before the complaint was received"]})
-    if at > now + CLOCK_SKEW:
-        raise Invalid({"resolved_at": ["lies in the future"]})
+        raise InvalidField("resolved_at", "lies before the complaint was received")
+    if at > context.now + CLOCK_SKEW:
+        raise InvalidField("resolved_at", "lies in the future")
+    resolved_by = context.staff(command.resolved_by)
     actor = _actor(resolved_by, FIRST_CONTACT)
     data = {
         "complaint_id": complaint.complaint_id,
         "campus": complaint.campus,
         "resolved_at": at,
         "resolved_by": resolved_by,
-        "resolution": resolution,
+        "resolution": command.resolution,
         "actor": actor,
     }
     return Decision(
@@ -200,71 +281,69 @@ def resolve_on_spot(
         data,
         at,
         actor,
-        {"resolution": resolution},
+        {"resolution": command.resolution},
     )
 
 
-def not_accept(
-    complaint: Complaint,
-    *,
-    reason: str,
-    route_advice: str,
-    decided_by: str,
-    now: datetime,
-    duplicate_of: str | None = None,
-    duplicate_exists: bool = False,
-) -> Decision:
-    """Record the complaint as not accepted, with the route the complainant was told applies.
-
-    ``duplicate_exists`` says whether ``duplicate_of`` names a complaint that exists (the caller looked).
-    """
-    ensure_allowed(NOT_ACCEPT, complaint.status)
-    if reason == "duplicate":
+def _check_duplicate(complaint: Complaint, command: NotAccept, context: Context) -> str | None:
+    """The original a duplicate names (it must exist and be another complaint); None for other reasons."""
+    duplicate_of = str(command.duplicate_of) if command.duplicate_of else None
+    if command.reason == "duplicate":
         if not duplicate_of:
-            raise Invalid({"duplicate_of": ["required when the reason is duplicate"]})
-        if str(duplicate_of) == str(complaint.complaint_id):
-            raise Invalid({"duplicate_of": ["a complaint cannot duplicate itself"]})
-        if not duplicate_exists:
-            raise Invalid({"duplicate_of": [f"no complaint {duplicate_of}"]})
+            raise InvalidField("duplicate_of", "required when the reason is duplicate")
+        if duplicate_of == str(complaint.complaint_id):
+            raise InvalidField("duplicate_of", "a complaint cannot duplicate itself")
+        if duplicate_of not in context.existing:
+            raise InvalidField("duplicate_of", f"no complaint {duplicate_of}")
     elif duplicate_of:
-        raise Invalid({"duplicate_of": ["only for the reason duplicate"]})
-    actor = _actor(decided_by, COMPLAINT_OFFICER)
+        raise InvalidField("duplicate_of", "only for the reason duplicate")
+    return duplicate_of
+
+
+def not_accept(complaint: Complaint, command: NotAccept, context: Context) -> Decision:
+    """Record the complaint as not accepted, with the route the complainant was told applies.
+    A duplicate's original must be among ``context.existing`` (the caller looked it up)."""
+    ensure_allowed(NOT_ACCEPT, complaint.status)
+    duplicate_of = _check_duplicate(complaint, command, context)
+    actor = _actor(context.staff(command.decided_by), COMPLAINT_OFFICER)
     data: dict[str, Any] = {
         "complaint_id": complaint.complaint_id,
         "campus": complaint.campus,
-        "reason": reason,
-        "route_advice": route_advice,
-        "decided_at": now,
+        "reason": command.reason,
+        "route_advice": command.route_advice,
+        "decided_at": context.now,
         "actor": actor,
     }
-    details: dict[str, Any] = {"reason": reason, "route_advice": route_advice}
+    details: dict[str, Any] = {"reason": command.reason, "route_advice": command.route_advice}
     if duplicate_of:
-        data["duplicate_of"] = str(duplicate_of)
-        details["duplicate_of"] = str(duplicate_of)
-    return Decision(NOT_ACCEPT, complaint.status, NOT_ACCEPTED, "ComplaintNotAccepted", data, now, actor, details)
+        data["duplicate_of"] = duplicate_of
+        details["duplicate_of"] = duplicate_of
+    return Decision(
+        NOT_ACCEPT, complaint.status, NOT_ACCEPTED, "ComplaintNotAccepted", data, context.now, actor, details
+    )
 
 
-def withdraw(complaint: Complaint, *, withdrawn_by: str, now: datetime, reason: str | None = None) -> Decision:
+def withdraw(complaint: Complaint, command: Withdraw, context: Context) -> Decision:
     """The complainant withdrew; ``withdrawn_by`` is the staff member who recorded it."""
     ensure_allowed(WITHDRAW, complaint.status)
-    actor = _actor(withdrawn_by, COMPLAINT_OFFICER)
+    actor = _actor(context.staff(command.withdrawn_by), COMPLAINT_OFFICER)
     data: dict[str, Any] = {
         "complaint_id": complaint.complaint_id,
         "campus": complaint.campus,
-        "withdrawn_at": now,
+        "withdrawn_at": context.now,
         "actor": actor,
     }
-    if reason:
-        data["reason"] = reason
+    if command.reason:
+        data["reason"] = command.reason
     return Decision(
         WITHDRAW,
         complaint.status,
         WITHDRAWN,
         "ComplaintWithdrawn",
         data,
-        now,
+        context.now,
         actor,
-        {"reason": reason} if reason else {},
+        {"reason": command.reason} if command.reason else {},
     )
 
 
@@ -283,24 +362,12 @@ def classification_diff(previous: Mapping[str, Any], requested: Mapping[str, Any
     }
 
 
-def reclassify(
-    complaint: Complaint,
-    changes: Mapping[str, Any],
-    *,
-    reclassified_by: str,
-    now: datetime,
-    departments_on: Mapping[str, Iterable[str]] | None = None,
-    note: str | None = None,
-) -> Decision:
-    """Change category, severity, departments or campuses; at least one must actually change.
+def _reclassification(complaint: Complaint, requested: Mapping[str, Any], context: Context) -> dict[str, Any]:
+    """The classification ``requested`` leads to; refused unless something changes and it fits the hospital.
 
-    ``departments_on`` gives each campus's department codes (the hospital configuration): the resulting
-    departments must each exist on at least one of the resulting campuses; ``None`` skips that check.
+    ``context.departments_on`` gives each campus's department codes: the resulting departments must each exist
+    on at least one of the resulting campuses; ``None`` skips that check.
     """
-    ensure_allowed(RECLASSIFY, complaint.status)
-    requested = {k: v for k, v in changes.items() if k in CLASSIFICATION_FIELDS and v is not None}
-    if not requested:
-        raise Invalid({"_schema": [f"give at least one of {', '.join(CLASSIFICATION_FIELDS)}"]})
     previous = complaint.classification()
     errors: dict[str, list[str]] = {}
     if "campuses" in requested and complaint.campus not in requested["campuses"]:
@@ -309,39 +376,75 @@ def reclassify(
     if not errors and not diff:
         errors = {name: ["unchanged"] for name in requested}
     current = {**previous, **diff}
-    if departments_on is not None and "campuses" not in errors:
-        known = {d for campus in current["campuses"] for d in departments_on.get(campus, ())}
+    if context.departments_on is not None and "campuses" not in errors:
+        known = {d for campus in current["campuses"] for d in context.departments_on.get(campus, ())}
         unknown = [d for d in current["departments"] if d not in known]
         if unknown:
             errors.setdefault("departments" if "departments" in requested else "campuses", []).append(
                 f"unknown department(s) on the complaint's campuses: {', '.join(unknown)}"
             )
     if errors:
-        raise Invalid(errors)
+        raise InvalidField.of(errors)
+    return current
+
+
+def reclassify(complaint: Complaint, command: Reclassify, context: Context) -> Decision:
+    """Change category, severity, departments or campuses; at least one must actually change."""
+    ensure_allowed(RECLASSIFY, complaint.status)
+    requested = {name: getattr(command, name) for name in CLASSIFICATION_FIELDS if getattr(command, name) is not None}
+    if not requested:
+        raise InvalidField("_schema", f"give at least one of {', '.join(CLASSIFICATION_FIELDS)}")
+    previous = complaint.classification()
+    current = _reclassification(complaint, requested, context)
+    reclassified_by = context.staff(command.reclassified_by)
     actor = _actor(reclassified_by, COMPLAINT_OFFICER)
     data: dict[str, Any] = {
         "complaint_id": complaint.complaint_id,
         "campus": complaint.campus,
         "previous": previous,
         "current": current,
-        "reclassified_at": now,
+        "reclassified_at": context.now,
         "actor": actor,
         "reclassified_by": reclassified_by,
     }
-    details: dict[str, Any] = {"changed": sorted(diff)}
-    if note:
-        data["note"] = note
-        details["note"] = note
+    details: dict[str, Any] = {"changed": sorted(classification_diff(previous, requested))}
+    if command.note:
+        data["note"] = command.note
+        details["note"] = command.note
     return Decision(
         RECLASSIFY,
         complaint.status,
         complaint.status,
         "ComplaintReclassified",
         data,
-        now,
+        context.now,
         actor,
         details,
         classification=current,
+    )
+
+
+def erase(complaint: Complaint, command: Erase, context: Context) -> Decision:
+    """A lawful erasure request, in any status: the complaint's key is to be destroyed, so its personal data
+    can never be read again; the complaint, its events and every statistic stay. Once only."""
+    if complaint.personal_data_erased:
+        raise Refused("the personal data was already erased", state="erased")
+    data = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "erased_at": context.now,
+        "reason": command.reason,
+    }
+    return Decision(
+        ERASURE,
+        complaint.status,
+        complaint.status,
+        "PersonalDataErased",
+        data,
+        context.now,
+        context.actor,
+        {"reason": command.reason},
+        erasure_reason=command.reason,
     )
 
 

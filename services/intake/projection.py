@@ -10,90 +10,19 @@ status back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import psycopg2.extras
-
-from services.intake import domain
+from services.intake import domain, store
+from services.intake.settings import SERVICE
 from shared.consumer import Projector
 from shared.db import Cursor
-from shared.envelope import Envelope, new_event
-from shared.eventstore import EventStore
+from shared.envelope import Envelope
 
-SERVICE = "intake"
 PROJECTOR = Projector(SERVICE)
-STORE = EventStore(SERVICE)
-
-
-def _follow(
-    cur: Cursor, event: Envelope, action: str, rule: Callable[[str], str], at_field: str, details: dict[str, Any]
-) -> None:
-    """Follow investigation's event: the new status and its action row, recorded as intake's own
-    ``ComplaintStatusFollowed`` in the same transaction (the complaint rebuilds from intake's log alone)."""
-    complaint_id = str(event.data["complaint_id"])
-    cur.execute(
-        "SELECT status, followed_version, version, campus FROM complaints WHERE complaint_id = %s FOR UPDATE",
-        (complaint_id,),
-    )
-    row = cur.fetchone()
-    if row is None:  # parked: investigation knows a complaint intake does not (never expected)
-        raise LookupError(f"{event.type} {event.id} for unknown complaint {complaint_id}")
-    status, followed, version, campus = row
-    if domain.is_stale(followed, event.streamversion):
-        return
-    new_status = rule(status)
-    at = event.data.get(at_field) or event.time
-    details = {k: v for k, v in details.items() if v is not None}
-    actor = event.data.get("actor") or {}
-    followed_event = new_event(
-        SERVICE,
-        "ComplaintStatusFollowed",
-        complaint_id,
-        {
-            "complaint_id": complaint_id,
-            "campus": campus,
-            "followed": action,
-            "status": new_status,
-            "followed_at": at,
-            "cause_id": event.id,
-            "cause_version": event.streamversion,
-            **{k: v for k, v in details.items() if k != "source"},
-            **({"actor": actor} if actor else {}),
-        },
-        time=event.time,
-        correlationid=event.correlationid,
-        causationid=event.id,
-    )
-    cur.execute(
-        "UPDATE complaints SET status = %s, followed_version = %s, version = %s,"
-        " status_changed_at = CASE WHEN status = %s THEN status_changed_at ELSE %s END"
-        " WHERE complaint_id = %s",
-        (new_status, event.streamversion, version + 1, new_status, at, complaint_id),
-    )
-    cur.execute(
-        "INSERT INTO complaint_actions (complaint_id, action, status_before, status_after, actor_id, actor_role,"
-        " occurred_at, details, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (event_id) DO NOTHING",
-        (
-            complaint_id,
-            action,
-            status,
-            new_status,
-            actor.get("id"),
-            actor.get("role"),
-            at,
-            psycopg2.extras.Json(details),
-            event.id,
-        ),
-    )
-    STORE.append(cur, complaint_id, version, [followed_event])
 
 
 @PROJECTOR.on("ComplaintClosed")
 def closed(cur: Cursor, event: Envelope) -> None:
     """The case was closed: ``closed``, unless intake had already ended the complaint itself."""
-    _follow(
+    store.follow(
         cur,
         event,
         "closed",
@@ -106,7 +35,7 @@ def closed(cur: Cursor, event: Envelope) -> None:
 @PROJECTOR.on("ComplaintReopened")
 def reopened(cur: Cursor, event: Envelope) -> None:
     """The complaint was reopened (new facts or evidence, a dissatisfied complainant): ``reopened``."""
-    _follow(
+    store.follow(
         cur,
         event,
         "reopened",
@@ -119,8 +48,4 @@ def reopened(cur: Cursor, event: Envelope) -> None:
 @PROJECTOR.on("InvestigationOpened")
 def investigating(cur: Cursor, event: Envelope) -> None:
     """Departments assigned to investigate; idempotent (a set union), so order and redelivery do not matter."""
-    cur.execute(
-        "UPDATE complaints SET investigating_departments = ARRAY(SELECT DISTINCT d FROM unnest("
-        "investigating_departments || %s::text[]) AS d ORDER BY d) WHERE complaint_id = %s",
-        (list(event.data["departments"]), str(event.data["complaint_id"])),
-    )
+    store.add_investigating(cur, str(event.data["complaint_id"]), list(event.data["departments"]))

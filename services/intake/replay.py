@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg2.extras
 
-from services.intake import domain, service
+from services.intake import domain, store
 from shared.db import Cursor
 from shared.envelope import Envelope
 
@@ -56,7 +56,7 @@ def _action(
     event_id: str,
 ) -> None:
     # the service's own writer, so a rebuilt row is written exactly as the live one was
-    service.record_action(cur, event.subject, action, before, after, event.data.get("actor"), at, details, event_id)
+    store.record_action(cur, event.subject, action, before, after, event.data.get("actor"), at, details, event_id)
 
 
 def _received(cur: Cursor, event: Envelope) -> None:

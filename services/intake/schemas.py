@@ -1,5 +1,6 @@
-"""Intake's HTTP boundary: marshmallow schemas for requests and responses. Field types and the rules on
-text, times and codes are shared/fields.py's (the same for every service and its published OpenAPI)."""
+"""Intake's HTTP boundary: marshmallow schemas for requests, each loading into its typed command (a frozen
+dataclass of domain.py) or query (queries.py). Field types and the rules on text, times and codes are
+shared/fields.py's (the same for every service and its published OpenAPI)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
-from services.intake import domain
+from services.intake import domain, queries
+from services.intake.domain import CLOCK_SKEW
+from services.intake.settings import DEFAULT_GO_LIVE, DEFAULT_RECEIVED_MAX_AGE_DAYS, LIST_DEFAULT, LIST_MAX
 from shared import catalogue, fields
+from shared.commands import CommandSchema
 from shared.config import Hospital
 
 Text = fields.Text
 
-# received_at (docs/decisions.md, "Bounds of received_at"): defaults where a campus configures none.
-DEFAULT_GO_LIVE = "2024-01-01"
-DEFAULT_RECEIVED_MAX_AGE_DAYS = 1095  # three years: the limitation period of a civil claim
-CLOCK_SKEW = timedelta(minutes=5)
 PHONE = r"\+?[0-9 ()-]{5,30}"
 
 
@@ -58,9 +58,11 @@ class Patient(Schema):
     mrn = Text(validate=validate.Length(min=1, max=64))
 
 
-class NewComplaint(fields.HospitalSchema):
+class NewComplaint(fields.HospitalSchema, CommandSchema):
     """``POST /complaints``. Whether the departments exist on that campus is checked against the hospital's
     configuration."""
+
+    command = domain.Register
 
     campus = fields.campus_code(required=True)
     channel = Text(required=True, validate=validate.OneOf(catalogue.CHANNELS))
@@ -116,12 +118,14 @@ class NewComplaint(fields.HospitalSchema):
             raise ValidationError(errors)
 
 
-class ComplaintsQuery(fields.HospitalSchema):
+class ComplaintsQuery(fields.HospitalSchema, CommandSchema):
     """``GET /complaints?campus=&status=&limit=``; ``campus`` matches every campus a complaint concerns."""
+
+    command = queries.ComplaintsFilter
 
     campus = fields.campus_code()
     status = Text(validate=validate.OneOf(domain.STATUSES))
-    limit = mm.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = mm.Integer(load_default=LIST_DEFAULT, validate=validate.Range(min=1, max=LIST_MAX))
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,8 +144,10 @@ def _staff(required: bool = False) -> mm.Field:
     return fields.ident(required=required, max_length=catalogue.ID_MAX)
 
 
-class ResolveOnSpot(Schema):
+class ResolveOnSpot(CommandSchema):
     """``POST /complaints/<id>/resolve-on-spot``."""
+
+    command = domain.ResolveOnSpot
 
     class Meta:
         unknown = RAISE
@@ -151,8 +157,10 @@ class ResolveOnSpot(Schema):
     resolved_at = fields.DateTime(load_default=None, allow_none=True)
 
 
-class NotAccepted(Schema):
+class NotAccepted(CommandSchema):
     """``POST /complaints/<id>/not-accepted``. ``duplicate_of`` only with the reason duplicate (never null)."""
+
+    command = domain.NotAccept
 
     class Meta:
         unknown = RAISE
@@ -162,10 +170,6 @@ class NotAccepted(Schema):
     decided_by = _staff()
     duplicate_of = catalogue.CanonicalUUID()
 
-    @post_load
-    def absent_duplicate(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return {"duplicate_of": None, **data}
-
     @validates_schema
     def check_duplicate(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("reason") == "duplicate" and data.get("duplicate_of") is None:
@@ -174,8 +178,10 @@ class NotAccepted(Schema):
             raise ValidationError("only for the reason duplicate", "duplicate_of")
 
 
-class Withdraw(Schema):
+class Withdraw(CommandSchema):
     """``POST /complaints/<id>/withdraw``."""
+
+    command = domain.Withdraw
 
     class Meta:
         unknown = RAISE
@@ -184,8 +190,10 @@ class Withdraw(Schema):
     reason = _text()
 
 
-class Reclassify(fields.HospitalSchema):
+class Reclassify(fields.HospitalSchema, CommandSchema):
     """``POST /complaints/<id>/reclassify``: any of the classification fields, which replace the old ones."""
+
+    command = domain.Reclassify
 
     category = Text(validate=validate.OneOf(catalogue.CATEGORIES))
     severity = Text(validate=validate.OneOf(catalogue.SEVERITIES))
@@ -202,8 +210,10 @@ class Reclassify(fields.HospitalSchema):
             raise ValidationError(f"give at least one of {', '.join(domain.CLASSIFICATION_FIELDS)}")
 
 
-class Erasure(Schema):
+class Erasure(CommandSchema):
     """``POST /complaints/<id>/erasure``: why (the lawful request it answers)."""
+
+    command = domain.Erase
 
     class Meta:
         unknown = RAISE

@@ -8,12 +8,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 # make run's key, derived from a fixed phrase so a developer's data survives restarts. Production sets
 # INTAKE_MASTER_KEY (32 random bytes, base64) from a secret.
 _DEV_MASTER = hashlib.sha256(b"complaints development master key - never in production").digest()
+#: a complaint's personal data: its complainant's and patient's details and its free text
+PERSONAL = ("name", "phone", "email", "relation", "patient_name", "patient_mrn", "summary", "desired_outcome")
 
 
 class Erased(Exception):
@@ -50,6 +54,20 @@ class Vault:
             return None
         blob = bytes(blob)
         return AESGCM(key).decrypt(blob[:12], blob[12:], where.encode()).decode()
+
+    def seal_personal(self, key: bytes, complaint_id: str, values: Mapping[str, str | None]) -> dict[str, bytes | None]:
+        """Every personal field of a complaint sealed with its key (absent ones stay None)."""
+        return {name: self.seal(key, values.get(name), f"{complaint_id}:{name}") for name in PERSONAL}
+
+    def open_personal(
+        self, wrapped: bytes | None, ref: str, complaint_id: str, sealed: Mapping[str, bytes | None]
+    ) -> dict[str, Any]:
+        """The complaint's personal data, opened with its own key; ``{"erased": True}`` once that key is gone."""
+        try:
+            key = self.unwrap(wrapped, ref)
+        except Erased:
+            return {"erased": True}
+        return {"erased": False, **{name: self.open(key, sealed[name], f"{complaint_id}:{name}") for name in PERSONAL}}
 
     @staticmethod
     def _seal(cipher: AESGCM, plaintext: bytes, where: str) -> bytes:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from marshmallow import Schema, ValidationError
 
-from services.intake.schemas import DEFAULT_RECEIVED_MAX_AGE_DAYS, NewComplaint, received_at_problem
+from services.intake.schemas import NewComplaint, received_at_problem
+from services.intake.settings import DEFAULT_RECEIVED_MAX_AGE_DAYS
 from shared import fields
 from shared.config import load_hospital
 

@@ -17,11 +17,11 @@ from services.intake.domain import (
     STATUSES,
     WITHDRAWN,
     Complaint,
-    Invalid,
-    NotAllowed,
+    Context,
 )
 from shared import catalogue
 from shared.envelope import new_event
+from shared.errors import InvalidField, Refused
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 RECEIVED_AT = NOW - timedelta(hours=2)
@@ -47,33 +47,33 @@ def complaint(status: str = RECEIVED, **overrides) -> Complaint:
     return Complaint(**values)
 
 
+CALLER = {"id": "caller-1", "role": "complaint_officer"}
+
+
+def context(**kw) -> Context:
+    return Context(**{"now": NOW, "actor": CALLER, **kw})
+
+
 def resolve(c: Complaint, **kw):
-    return domain.resolve_on_spot(
-        c, **{"resolution": "refunded the double charge", "resolved_by": "nurse-7", "now": NOW, **kw}
-    )
+    command = domain.ResolveOnSpot(**{"resolution": "refunded the double charge", "resolved_by": "nurse-7", **kw})
+    return domain.resolve_on_spot(c, command, context())
 
 
-def not_accept(c: Complaint, **kw):
-    return domain.not_accept(
-        c,
-        **{
-            "reason": "litigation",
-            "route_advice": "the court case decides",
-            "decided_by": "officer-1",
-            "now": NOW,
-            **kw,
-        },
+def not_accept(c: Complaint, duplicate_exists: bool = False, **kw):
+    command = domain.NotAccept(
+        **{"reason": "litigation", "route_advice": "the court case decides", "decided_by": "officer-1", **kw}
     )
+    existing = frozenset({str(command.duplicate_of)}) if duplicate_exists else frozenset()
+    return domain.not_accept(c, command, context(existing=existing))
 
 
 def withdraw(c: Complaint, **kw):
-    return domain.withdraw(c, **{"withdrawn_by": "officer-1", "now": NOW, **kw})
+    return domain.withdraw(c, domain.Withdraw(**{"withdrawn_by": "officer-1", **kw}), context())
 
 
 def reclassify(c: Complaint, changes: dict, **kw):
-    return domain.reclassify(
-        c, changes, **{"reclassified_by": "officer-2", "now": NOW, "departments_on": DEPARTMENTS_ON, **kw}
-    )
+    command = domain.Reclassify(**{"reclassified_by": "officer-2", **changes, **kw})
+    return domain.reclassify(c, command, context(departments_on=DEPARTMENTS_ON))
 
 
 ACTIONS = {
@@ -123,7 +123,7 @@ def test_resolve_on_spot_at_a_stated_earlier_moment():
     ],
 )
 def test_resolve_on_spot_refuses_a_moment_outside_receipt_and_now(at, message):
-    with pytest.raises(Invalid) as caught:
+    with pytest.raises(InvalidField) as caught:
         resolve(complaint(), resolved_at=at)
     assert caught.value.errors == {"resolved_at": [message]}
 
@@ -168,7 +168,7 @@ def test_not_accept_as_a_duplicate_names_the_original():
     ],
 )
 def test_not_accept_refuses_a_bad_duplicate(kw, message):
-    with pytest.raises(Invalid) as caught:
+    with pytest.raises(InvalidField) as caught:
         not_accept(complaint(), **kw)
     assert caught.value.errors == {"duplicate_of": [message]}
 
@@ -190,6 +190,22 @@ def test_withdraw(status):
 
 def test_withdraw_without_a_reason():
     assert "reason" not in withdraw(complaint()).event_data
+
+
+def test_the_staff_on_the_ground_defaults_to_the_caller():
+    assert withdraw(complaint(), withdrawn_by=None).actor == {"id": "caller-1", "role": "complaint_officer"}
+    assert resolve(complaint(), resolved_by=None).event_data["resolved_by"] == "caller-1"
+
+
+def test_erasure_in_any_status_and_only_once():
+    for status in STATUSES:
+        decision = domain.erase(complaint(status), domain.Erase("lawful request"), context())
+        assert (decision.status_before, decision.status) == (status, status)
+        assert decision.erasure_reason == "lawful request" and decision.details == {"reason": "lawful request"}
+        assert new_event("intake", decision.event_type, ID, decision.event_data).data["reason"] == "lawful request"
+    with pytest.raises(Refused) as caught:
+        domain.erase(complaint(personal_data_erased=True), domain.Erase("again"), context())
+    assert caught.value.state == "erased" and str(caught.value) == "the personal data was already erased"
 
 
 @pytest.mark.parametrize("status", OPEN)
@@ -255,14 +271,14 @@ def test_reclassify_to_more_campuses_and_departments_known_on_any_of_them():
     ],
 )
 def test_reclassify_refuses_what_changes_nothing_or_does_not_fit(changes, errors):
-    with pytest.raises(Invalid) as caught:
+    with pytest.raises(InvalidField) as caught:
         reclassify(complaint(), changes)
     assert caught.value.errors == errors
 
 
 def test_reclassify_dropping_a_campus_checks_the_remaining_departments():
     c = complaint(campuses=("east", "west"), departments=("radiology",))
-    with pytest.raises(Invalid) as caught:
+    with pytest.raises(InvalidField) as caught:
         reclassify(c, {"campuses": ["east"]})
     assert caught.value.errors == {"campuses": ["unknown department(s) on the complaint's campuses: radiology"]}
 
@@ -274,9 +290,9 @@ def test_reclassify_dropping_a_campus_checks_the_remaining_departments():
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_intake_actions_are_refused_outside_received_and_reopened(action, status):
     assert domain.allowed(action, status) is False
-    with pytest.raises(NotAllowed) as caught:
+    with pytest.raises(Refused) as caught:
         ACTIONS[action](complaint(status))
-    assert caught.value.status == status and caught.value.action == action
+    assert caught.value.state == status and str(caught.value).startswith(f"cannot {action.replace('_', ' ')} a ")
     assert status.replace("_", " ") in str(caught.value)
 
 
@@ -288,9 +304,9 @@ def test_intake_actions_are_allowed_in_received_and_reopened(action, status):
 
 
 def test_the_state_is_checked_before_the_input():
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Refused):
         resolve(complaint(CLOSED), resolved_at=RECEIVED_AT - timedelta(days=1))
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Refused):
         reclassify(complaint(WITHDRAWN), {})
 
 
@@ -363,21 +379,21 @@ def test_classification_diff(requested, diff):
 
 def test_registration_event_is_unchanged():
     registration = domain.register(
-        {
-            "campus": "east",
-            "channel": "phone",
-            "category": "billing",
-            "severity": "normal",
-            "source": "patient_or_family",
-            "departments": [],
-            "received_at": RECEIVED_AT.isoformat(),
-            "anonymous": False,
-            "complainant": {"name": "A", "phone": "123456"},
-            "received_by": "desk-1",
-        },
-        ID,
-        "EAST-2026-000001",
-        "cp-1",
+        domain.Identity(ID, "EAST-2026-000001", "cp-1"),
+        domain.Register(
+            campus="east",
+            channel="phone",
+            category="billing",
+            severity="normal",
+            source="patient_or_family",
+            summary="charged twice",
+            departments=[],
+            received_at=RECEIVED_AT,
+            anonymous=False,
+            complainant={"name": "A", "phone": "123456"},
+            received_by="desk-1",
+        ),
+        context(),
     )
     assert registration.event_data["has_contact"] is True
     assert registration.event_data["actor"] == {"id": "desk-1", "role": "first_contact"}

@@ -1,0 +1,173 @@
+"""Intake's read models for GET: a complaint as staff see it (its personal data opened, its histories),
+the listing, and the contact details the notification service asks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.intake.settings import LIST_DEFAULT, VAULT
+from services.intake.vault import PERSONAL
+from shared.auth import LIAISON, Principal
+from shared.db import Cursor, fetch_dicts
+from shared.errors import UnknownItem
+
+COLUMNS = (
+    "complaint_id, reference, campus, campuses, channel, category, severity, source, departments,"
+    " received_at, received_by, receiving_department, anonymous, status,"
+    " status_changed_at, version, registered_at"
+)
+#: the complaints of some campuses (``GET /events`` for a caller who sees only those), given as a text[]
+SCOPED_STREAMS = "SELECT complaint_id::text FROM complaints WHERE campuses && %s::text[]"
+
+
+@dataclass(frozen=True)
+class ComplaintsFilter:
+    """``GET /complaints?campus=&status=&limit=`` (None: any)."""
+
+    campus: str | None = None
+    status: str | None = None
+    limit: int = LIST_DEFAULT
+
+
+def _sealed(cur: Cursor, complaint_id: str) -> tuple[bytes | None, dict[str, bytes | None]]:
+    """The complaint's wrapped key (None once erased) and its sealed personal fields."""
+    cur.execute(
+        "SELECT k.wrapped_key, p.name_sealed, p.phone_sealed, p.email_sealed, p.relation_sealed,"
+        " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed"
+        " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+        " LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref WHERE c.complaint_id = %s",
+        (complaint_id,),
+    )
+    wrapped, *sealed = cur.fetchone()
+    return wrapped, dict(zip(PERSONAL, sealed, strict=True))
+
+
+def unsealed(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
+    """The complaint's personal data, opened with its own key; ``{"erased": True}`` once that key is gone."""
+    wrapped, sealed = _sealed(cur, complaint_id)
+    return VAULT.open_personal(wrapped, ref, complaint_id, sealed)
+
+
+def _personal(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
+    data = unsealed(cur, complaint_id, ref)
+    return {
+        "complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation")},
+        "patient": {"name": data.get("patient_name"), "mrn": data.get("patient_mrn")},
+        "summary": data.get("summary"),
+        "desired_outcome": data.get("desired_outcome"),
+        "personal_data_erased": data["erased"],
+    }
+
+
+def _history(cur: Cursor, complaint_id: str) -> list[dict[str, Any]]:
+    cur.execute(
+        "SELECT action, status_before, status_after, actor_id, actor_role, occurred_at, details, event_id"
+        " FROM complaint_actions WHERE complaint_id = %s ORDER BY id",
+        (complaint_id,),
+    )
+    return [
+        {
+            "action": r["action"],
+            "status_before": r["status_before"],
+            "status_after": r["status_after"],
+            "actor": {"id": r["actor_id"], "role": r["actor_role"]} if r["actor_id"] else None,
+            "occurred_at": r["occurred_at"],
+            "details": r["details"],
+            "event_id": r["event_id"],
+        }
+        for r in fetch_dicts(cur)
+    ]
+
+
+def _classification_history(cur: Cursor, complaint_id: str) -> list[dict[str, Any]]:
+    cur.execute(
+        "SELECT previous, current, changed, note, reclassified_by, reclassified_at, event_id"
+        " FROM classification_history WHERE complaint_id = %s ORDER BY id",
+        (complaint_id,),
+    )
+    return fetch_dicts(cur)
+
+
+def _found(cur: Cursor, complaint_id: str) -> tuple[dict[str, Any], list[str]] | None:
+    """The complaint as staff see it, and the departments investigating it (not shown: they widen who
+    may read it); None for an unknown id."""
+    cur.execute(
+        f"SELECT {COLUMNS}, complainant_ref, investigating_departments FROM complaints WHERE complaint_id = %s",
+        (complaint_id,),
+    )
+    rows = fetch_dicts(cur)
+    if not rows:
+        return None
+    complaint = rows[0]
+    investigating = complaint.pop("investigating_departments")
+    complaint.update(_personal(cur, complaint_id, complaint.pop("complainant_ref")))
+    complaint["classification_history"] = _classification_history(cur, complaint_id)
+    complaint["history"] = _history(cur, complaint_id)
+    return complaint, investigating
+
+
+def complaint(cur: Cursor, complaint_id: str) -> dict[str, Any]:
+    """The complaint as staff see it: with the complainant's and patient's details and its history."""
+    found = _found(cur, complaint_id)
+    if found is None:
+        raise UnknownItem(f"no complaint {complaint_id}")
+    return found[0]
+
+
+def complaint_for(cur: Cursor, complaint_id: str, who: Principal) -> dict[str, Any]:
+    """The complaint, if ``who`` may read it. Staff read complaints of their campuses; a department liaison
+    only those of their department (on its own campus), including the departments assigned to investigate it
+    later. Out of scope answers 404, as an unknown id does."""
+    found = _found(cur, complaint_id)
+    if found is None:
+        raise UnknownItem(f"no complaint {complaint_id}")
+    shown, investigating = found
+    not_found = f"no complaint {complaint_id}"
+    if who.role == LIAISON:
+        who.require_visible(not_found, [shown["campus"]], [*shown["departments"], *investigating])
+    else:
+        who.require_visible(not_found, shown["campuses"])
+    return shown
+
+
+def complaints(cur: Cursor, wanted: ComplaintsFilter, who: Principal) -> list[dict[str, Any]]:
+    """The newest complaints ``who`` may see that match ``wanted``; ``campus`` matches every campus a
+    complaint concerns."""
+    clauses, args = [], []
+    if wanted.campus is not None:
+        who.require_campus(wanted.campus)
+        clauses.append("%s = ANY(campuses)")
+        args.append(wanted.campus)
+    if who.campus_filter() is not None:
+        clauses.append("campuses && %s")
+        args.append(who.campus_filter())
+    if who.role == LIAISON:
+        clauses.append("(%s = ANY(departments) OR %s = ANY(investigating_departments))")
+        args += [who.department, who.department]
+    if wanted.status is not None:
+        clauses.append("status = %s")
+        args.append(wanted.status)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    cur.execute(
+        f"SELECT {COLUMNS} FROM complaints {where} ORDER BY received_at DESC, reference DESC LIMIT %s",
+        (*args, wanted.limit),
+    )
+    return fetch_dicts(cur)
+
+
+def contact(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
+    """How to reach the complainant (None for an unknown id); every personal field None when anonymous."""
+    cur.execute(
+        "SELECT anonymous, campus, reference, complainant_ref FROM complaints WHERE complaint_id = %s",
+        (complaint_id,),
+    )
+    rows = fetch_dicts(cur)
+    if not rows:
+        return None
+    found = rows[0]
+    data = unsealed(cur, complaint_id, found.pop("complainant_ref"))
+    found.update({k: data.get(k) for k in ("name", "phone", "email", "relation")}, erased=data["erased"])
+    if found["anonymous"]:
+        found.update(name=None, phone=None, email=None, relation=None)
+    return found

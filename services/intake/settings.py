@@ -1,0 +1,22 @@
+"""Intake's configuration, read once at start: the hospital (campuses, their departments and reference
+prefixes), the limits on what a request may state, the vault's master key, and who may ask for a
+complainant's contact details."""
+
+from __future__ import annotations
+
+from services.intake.vault import Vault
+from shared.config import load_hospital
+
+SERVICE = "intake"
+HOSPITAL = load_hospital()
+#: each campus's department codes, for the rules that check a classification against the hospital
+DEPARTMENTS_ON = {campus: HOSPITAL.departments(campus) for campus in HOSPITAL.campuses}
+# received_at (docs/decisions.md, "Bounds of received_at"): defaults where a campus configures none.
+DEFAULT_GO_LIVE = "2024-01-01"
+DEFAULT_RECEIVED_MAX_AGE_DAYS = 1095  # three years: the limitation period of a civil claim
+#: how many complaints one listing gives (unless asked for fewer), and at most
+LIST_DEFAULT, LIST_MAX = 100, 1000
+#: INTAKE_MASTER_KEY (32 bytes, base64) wraps every complaint's own key; a fixed development key without it
+VAULT = Vault.from_env()
+#: the only service that sends to complainants, so the only one the contact RPC answers
+CONTACT_CALLERS = ("notification",)
