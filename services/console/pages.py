@@ -546,7 +546,7 @@ def register_form(
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
-    ctx.require(views.REGISTRARS)
+    ctx.require(auth.COMPLAINT_REGISTRARS)
     defaults = {"severity": "normal", "source": "patient_or_family", "departments": []}
     campuses = _campuses_of(ctx)
     if len(campuses) == 1:
@@ -565,7 +565,7 @@ def register_form(
 
 
 def register_submit(ctx: Ctx) -> Response:
-    ctx.require(views.REGISTRARS)
+    ctx.require(auth.COMPLAINT_REGISTRARS)
     ctx.check_csrf()
     form = ctx.request.form
     departments = form.getlist("departments")
@@ -595,7 +595,7 @@ def registered(
     status: int = 200,
 ) -> Response:
     """The reference of what was just registered, and for first-contact staff: resolve it on the spot."""
-    who = ctx.require(views.REGISTRARS)
+    who = ctx.require(auth.COMPLAINT_REGISTRARS)
     complaint_id = _uuid(ctx, complaint_id)
     try:
         complaint = ctx.api().get("intake", f"/complaints/{complaint_id}")
@@ -618,7 +618,7 @@ def registered(
 
 
 def resolve_on_spot(ctx: Ctx, complaint_id: str) -> Response:
-    ctx.require(views.REGISTRARS)
+    ctx.require(auth.COMPLAINT_REGISTRARS)
     ctx.check_csrf()
     complaint_id = _uuid(ctx, complaint_id)
     values = ctx.request.form.to_dict()
@@ -652,7 +652,7 @@ COLUMNS = (
 
 
 def worklist(ctx: Ctx) -> Response:
-    who = ctx.require(views.CASE_READERS)
+    who = ctx.require(auth.CASE_READERS)
     args = ctx.request.args
     campuses = _campuses_of(ctx)
     campus = args.get("campus") if args.get("campus") in campuses else None
@@ -855,7 +855,7 @@ def _timeline(ctx: Ctx, complaint_id: str) -> tuple[list[views.Entry], str | Non
     who = ctx.who
     api = (
         ctx.api()
-        if who.role in views.EVENT_READERS
+        if who.role in auth.EVENT_READERS
         else Api(console_token(), ctx.app.urls, ctx.app.settings.request_timeout)
     )
     found = gather([lambda s=s: events_about(api, s, complaint_id) for s in views.SOURCES])
@@ -872,11 +872,11 @@ def _timeline(ctx: Ctx, complaint_id: str) -> tuple[list[views.Entry], str | Non
 def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     who, api = ctx.who, ctx.api()
     calls: dict[str, Callable[[], Any]] = {}
-    if who.role in views.COMPLAINT_READERS:
+    if who.role in auth.COMPLAINT_READERS:
         calls["complaint"] = lambda: api.get("intake", f"/complaints/{complaint_id}")
-    if who.role in views.CASE_READERS:
+    if who.role in auth.CASE_READERS:
         calls["case"] = lambda: api.get("investigation", f"/cases/{complaint_id}")
-    if who.role in views.NOTIFICATION_READERS:
+    if who.role in auth.NOTIFICATION_READERS:
         calls["notifications"] = lambda: api.get("notification", "/notifications", complaint_id=complaint_id)
     results = dict(zip(calls, gather(list(calls.values())), strict=True))
     errors = [r for r in results.values() if isinstance(r, ApiError)]
@@ -906,7 +906,7 @@ def case_page(
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
-    who = ctx.require(views.COMPLAINT_READERS)
+    who = ctx.require(auth.COMPLAINT_READERS)
     complaint_id = _uuid(ctx, complaint_id)
     found = _read_case(ctx, complaint_id)
     complaint, case = found.get("complaint"), found.get("case")
@@ -953,7 +953,7 @@ def case_page(
 
 def case_timeline(ctx: Ctx, complaint_id: str) -> Response:
     """The timeline alone (htmx refreshes it while the page is open: replies get delivered meanwhile)."""
-    ctx.require(views.COMPLAINT_READERS)
+    ctx.require(auth.COMPLAINT_READERS)
     complaint_id = _uuid(ctx, complaint_id)
     found = _read_case(ctx, complaint_id)  # the user's own token must still read it
     source = found.get("case") or found.get("complaint") or {}
@@ -969,7 +969,7 @@ def case_timeline(ctx: Ctx, complaint_id: str) -> Response:
 
 
 def case_action(ctx: Ctx, complaint_id: str, action: str) -> Response:
-    ctx.require(views.COMPLAINT_READERS)
+    ctx.require(auth.COMPLAINT_READERS)
     ctx.check_csrf()
     complaint_id = _uuid(ctx, complaint_id)
     if action not in views.ACTIONS:
@@ -1010,7 +1010,7 @@ def _this_month(ctx: Ctx) -> str:
 
 
 def reports(ctx: Ctx) -> Response:
-    ctx.require(views.REPORT_READERS)
+    ctx.require(auth.REPORT_READERS)
     options, default_campus = _report_choices(ctx)
     args = ctx.request.args
     month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
@@ -1047,7 +1047,7 @@ def reports(ctx: Ctx) -> Response:
 
 
 def report_csv(ctx: Ctx) -> Response:
-    ctx.require(views.REPORT_READERS)
+    ctx.require(auth.REPORT_READERS)
     options, default_campus = _report_choices(ctx)
     args = ctx.request.args
     month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
