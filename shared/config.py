@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.workdays import CalendarConfigError, CampusCalendar, calendar_from_config
+
 SERVICES = ("intake", "investigation", "notification", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "investigation": 8002, "notification": 8003, "reporting": 8004}
 # The web console (services/console) is started like a service but is not one of the four event services
@@ -87,6 +89,20 @@ class Hospital:
 def load_hospital(path: Path | None = None) -> Hospital:
     raw = json.loads((path or hospital_config_path()).read_text(encoding="utf-8"))
     return Hospital(campuses=raw["campuses"], leadership=raw.get("leadership", []))
+
+
+def calendars(hospital: Hospital) -> dict[str, CampusCalendar]:
+    """Each campus's working-day calendar, from its ``timezone`` and ``calendar`` settings. A bad calendar
+    stops the caller at start with :class:`CalendarConfigError` naming the campus and the key."""
+    built: dict[str, CampusCalendar] = {}
+    for campus, settings in hospital.campuses.items():
+        try:
+            built[campus] = calendar_from_config(
+                campus, {"timezone": settings.get("timezone", "Asia/Shanghai"), **settings.get("calendar", {})}
+            )
+        except CalendarConfigError as exc:  # refuse to start, saying where to look
+            raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
+    return built
 
 
 @dataclass(frozen=True)
