@@ -9,6 +9,7 @@ import json
 import os
 import random
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,34 @@ class Hospital:
     def departments(self, campus: str) -> list[str]:
         return sorted(self.campuses[campus]["departments"])
 
+    def campus_name(self, campus: str, lang: str) -> str | None:
+        """The campus's display name in ``lang`` (``names``), else its ``name``; None for an unknown campus."""
+        settings = self.campuses.get(campus)
+        return _display_name(settings, lang) if settings is not None else None
+
+    def department_name(self, department: str, lang: str) -> str | None:
+        """The department's display name in ``lang``, from the first campus that has it (a department code
+        names the same department on every campus); None for a department no campus has."""
+        for settings in self.campuses.values():
+            found = settings.get("departments", {}).get(department)
+            if found is not None:
+                return _display_name(found, lang)
+        return None
+
+
+def _display_name(settings: dict[str, Any], lang: str) -> str | None:
+    return (settings.get("names") or {}).get(lang) or settings.get("name")
+
 
 def load_hospital(path: Path | None = None) -> Hospital:
     raw = json.loads((path or hospital_config_path()).read_text(encoding="utf-8"))
     return Hospital(campuses=raw["campuses"], leadership=raw.get("leadership", []))
+
+
+@cache
+def configured_hospital() -> Hospital:
+    """The hospital of ``HOSPITAL_CONFIG``, read once per process (for code that is handed no hospital)."""
+    return load_hospital()
 
 
 def calendars(hospital: Hospital) -> dict[str, CampusCalendar]:

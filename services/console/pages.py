@@ -124,12 +124,7 @@ class Ctx:
         return i18n.message(self.lang, key, **params)
 
     def n(self, group: str, code: Any) -> str:
-        fallback = None
-        if group == "department":
-            fallback = self.app.department_names.get(str(code))
-        elif group == "campus":
-            fallback = self.app.hospital.campuses.get(str(code), {}).get("name")
-        return i18n.name(self.lang, group, code, fallback)
+        return i18n.name(self.lang, group, code, hospital=self.app.hospital)
 
     def check_csrf(self) -> None:
         sent = self.request.form.get("csrf", "")
@@ -149,11 +144,11 @@ class Ctx:
         if error.status == 400:
             return self.t("api.invalid")
         if error.status == 403:
-            return i18n.forbidden(self.lang, error.body)
+            return i18n.forbidden(self.lang, error.body, self.app.hospital)
         if error.status == 404:
             return self.t("api.not_found", detail=error.body.get("error", ""))
         if error.status == 409:
-            return i18n.conflict(self.lang, error.body)
+            return i18n.conflict(self.lang, error.body, self.app.hospital)
         if error.status == 429:
             return self.t("api.rate_limited", seconds=error.body.get("retry_after", 1))
         return self.t("api.server_error", service=self.n("service", error.service), status=error.status)
@@ -166,9 +161,6 @@ class App:
         self.settings, self.hospital = settings, hospital
         self.urls = dict(urls or service_urls())
         self.people = demo_people(hospital)
-        self.department_names = {
-            code: d.get("name", code) for c in hospital.campuses.values() for code, d in c["departments"].items()
-        }
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
         )
