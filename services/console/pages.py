@@ -643,6 +643,29 @@ COLUMNS = (
 )
 
 
+def _case_rows(ctx: Ctx, campus: str | None, department: str | None, state: str) -> list[views.CaseRow]:
+    """The worklist's rows: the cases listed in ``state``, each with its deadlines (a case whose detail
+    cannot be read still shows, without them)."""
+    api = ctx.api()
+    statuses = list(views.ACTIVE_STATES) if state == "active" else [state]
+    listed = gather(
+        [
+            lambda s=s: api.get("investigation", "/cases", campus=campus, department=department, status=s)
+            for s in statuses
+        ]
+    )
+    for result in listed:
+        if isinstance(result, ApiError):
+            raise result
+    cases = {c["complaint_id"]: c for result in listed for c in result["cases"]}
+    details = gather([lambda cid=cid: api.get("investigation", f"/cases/{cid}") for cid in cases])
+    now = datetime.now(UTC)
+    return [
+        views.case_row(case, None if isinstance(detail, ApiError) else detail, now)
+        for case, detail in zip(cases.values(), details, strict=True)
+    ]
+
+
 def worklist(ctx: Ctx) -> Response:
     who = ctx.require(auth.CASE_READERS)
     args = ctx.request.args
@@ -659,24 +682,7 @@ def worklist(ctx: Ctx) -> Response:
     provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
     sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
     direction = "desc" if args.get("dir") == "desc" else "asc"
-    api = ctx.api()
-    statuses = list(views.ACTIVE_STATES) if state == "active" else [state]
-    listed = gather(
-        [
-            lambda s=s: api.get("investigation", "/cases", campus=campus, department=department, status=s)
-            for s in statuses
-        ]
-    )
-    for result in listed:
-        if isinstance(result, ApiError):
-            raise result
-    cases = {c["complaint_id"]: c for result in listed for c in result["cases"]}
-    details = gather([lambda cid=cid: api.get("investigation", f"/cases/{cid}") for cid in cases])
-    now = datetime.now(UTC)
-    rows = [
-        views.case_row(case, None if isinstance(detail, ApiError) else detail, now)
-        for case, detail in zip(cases.values(), details, strict=True)
-    ]
+    rows = _case_rows(ctx, campus, department, state)
     rows = views.filter_rows(rows, urgency, {"true": True, "false": False}.get(provisional))
     rows = views.sort_rows(rows, sort, direction == "desc")
     filters = {
