@@ -17,6 +17,26 @@ DEFAULT = "zh-CN"
 
 Wording = Mapping[str, Mapping[str, Mapping[str, str]]]  # language -> group -> code -> words
 
+# The roles of shared/auth.py; a message's recipient is one of them or the complainant.
+ROLES_EN: dict[str, str] = {
+    "first_contact": "First-contact staff",
+    "complaint_officer": "Complaint office",
+    "department_liaison": "Department liaison",
+    "leadership": "Leadership group",
+    "auditor": "Auditor",
+    "ops": "Operations",
+    "system": "System",
+}
+ROLES_ZH: dict[str, str] = {
+    "first_contact": "首诉接待人员",
+    "complaint_officer": "投诉管理办公室",
+    "department_liaison": "科室联络员",
+    "leadership": "领导小组",
+    "auditor": "审计",
+    "ops": "运维",
+    "system": "系统",
+}
+
 LABELS: Wording = {
     "en": {
         "channel": {
@@ -45,25 +65,8 @@ LABELS: Wording = {
             "supervision": "Service supervision",
             "satisfaction_survey": "Satisfaction survey",
         },
-        "role": {
-            "first_contact": "First-contact staff",
-            "complaint_officer": "Complaint office",
-            "department_liaison": "Department liaison",
-            "leadership": "Leadership group",
-            "auditor": "Auditor",
-            "ops": "Operations",
-            "system": "System",
-        },
-        "recipient": {
-            "complainant": "Complainant",
-            "first_contact": "First-contact staff",
-            "complaint_officer": "Complaint office",
-            "department_liaison": "Department liaison",
-            "leadership": "Leadership group",
-            "auditor": "Auditor",
-            "ops": "Operations",
-            "system": "System",
-        },
+        "role": ROLES_EN,
+        "recipient": {"complainant": "Complainant", **ROLES_EN},  # whom a message is for
         "case_status": {
             "open": "Open",
             "replied": "Replied",
@@ -218,25 +221,8 @@ LABELS: Wording = {
             "supervision": "服务监督",
             "satisfaction_survey": "满意度调查",
         },
-        "role": {
-            "first_contact": "首诉接待人员",
-            "complaint_officer": "投诉管理办公室",
-            "department_liaison": "科室联络员",
-            "leadership": "领导小组",
-            "auditor": "审计",
-            "ops": "运维",
-            "system": "系统",
-        },
-        "recipient": {
-            "complainant": "投诉人",
-            "first_contact": "首诉接待人员",
-            "complaint_officer": "投诉管理办公室",
-            "department_liaison": "科室联络员",
-            "leadership": "领导小组",
-            "auditor": "审计",
-            "ops": "运维",
-            "system": "系统",
-        },
+        "role": ROLES_ZH,
+        "recipient": {"complainant": "投诉人", **ROLES_ZH},  # whom a message is for
         "case_status": {
             "open": "办理中",
             "replied": "已答复",
