@@ -24,6 +24,25 @@ FIRST_CONTACT, OFFICER, LIAISON = "first_contact", "complaint_officer", "departm
 LEADERSHIP, AUDITOR, OPS, SYSTEM = "leadership", "auditor", "ops", "system"
 ROLES = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR, OPS, SYSTEM)
 ALL = "*"
+
+# -- the access table: who may use each family of endpoints, one name per family ---------------------
+# The services declare these on their entrypoints (``@http(..., roles=CASE_READERS)``) and the console
+# offers its pages and actions by the same names, so a change of who may do what is made here once.
+COMPLAINT_REGISTRARS = (FIRST_CONTACT, OFFICER)  # register a complaint, resolve it on the spot
+COMPLAINT_READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)  # intake's complaints
+COMPLAINT_OFFICERS = (OFFICER,)  # not accepted, withdrawn, reclassified
+ERASURE_REQUESTERS = (OFFICER, AUDITOR)  # a complainant's personal data erased on request
+CASE_READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)  # investigation's cases
+CASE_OFFICERS = (OFFICER,)  # assign, decide extensions, escalate, reply, rectify, follow up, close, disputes
+CASE_WORKERS = (OFFICER, LIAISON)  # ask for an extension, submit findings, complete a rectification
+NOTIFICATION_READERS = (OFFICER, AUDITOR, LEADERSHIP)  # notification's log of messages
+LETTER_HANDLERS = (OFFICER,)  # letters to print and post, marked posted
+REPORT_READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)  # statistics hold no personal data
+REPORT_PUBLISHERS = (OFFICER,)  # leadership reads reports (docs/reporting.md, "Access")
+COMPLAINT_REPORT_READERS = (OFFICER, AUDITOR)  # one complaint's figures, with its identity
+REBUILDERS = (OPS,)  # start a rebuild of reporting's read model
+EVENT_READERS = (SYSTEM, OPS, AUDITOR, OFFICER)  # every service's GET /events (shared/runtime.py)
+FULL_LOG_READERS = (SYSTEM, OPS, AUDITOR)  # of those, who reads every campus's events (backfill, audit)
 SERVICE_PREFIX = "service:"  # the subject of a service's own token
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # make run's default; never for production
 

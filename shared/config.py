@@ -9,8 +9,11 @@ import json
 import os
 import random
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from shared.workdays import CalendarConfigError, CampusCalendar, calendar_from_config
 
 SERVICES = ("intake", "investigation", "notification", "reporting")
 DEFAULT_PORTS = {"intake": 8001, "investigation": 8002, "notification": 8003, "reporting": 8004}
@@ -83,10 +86,48 @@ class Hospital:
     def departments(self, campus: str) -> list[str]:
         return sorted(self.campuses[campus]["departments"])
 
+    def campus_name(self, campus: str, lang: str) -> str | None:
+        """The campus's display name in ``lang`` (``names``), else its ``name``; None for an unknown campus."""
+        settings = self.campuses.get(campus)
+        return _display_name(settings, lang) if settings is not None else None
+
+    def department_name(self, department: str, lang: str) -> str | None:
+        """The department's display name in ``lang``, from the first campus that has it (a department code
+        names the same department on every campus); None for a department no campus has."""
+        for settings in self.campuses.values():
+            found = settings.get("departments", {}).get(department)
+            if found is not None:
+                return _display_name(found, lang)
+        return None
+
+
+def _display_name(settings: dict[str, Any], lang: str) -> str | None:
+    return (settings.get("names") or {}).get(lang) or settings.get("name")
+
 
 def load_hospital(path: Path | None = None) -> Hospital:
     raw = json.loads((path or hospital_config_path()).read_text(encoding="utf-8"))
     return Hospital(campuses=raw["campuses"], leadership=raw.get("leadership", []))
+
+
+@cache
+def configured_hospital() -> Hospital:
+    """The hospital of ``HOSPITAL_CONFIG``, read once per process (for code that is handed no hospital)."""
+    return load_hospital()
+
+
+def calendars(hospital: Hospital) -> dict[str, CampusCalendar]:
+    """Each campus's working-day calendar, from its ``timezone`` and ``calendar`` settings. A bad calendar
+    stops the caller at start with :class:`CalendarConfigError` naming the campus and the key."""
+    built: dict[str, CampusCalendar] = {}
+    for campus, settings in hospital.campuses.items():
+        try:
+            built[campus] = calendar_from_config(
+                campus, {"timezone": settings.get("timezone", "Asia/Shanghai"), **settings.get("calendar", {})}
+            )
+        except CalendarConfigError as exc:  # refuse to start, saying where to look
+            raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
+    return built
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT = "zh-CN"
+from shared import glossary
+from shared.config import Hospital, configured_hospital
+
+LANGUAGES = glossary.LANGUAGES
+DEFAULT = glossary.DEFAULT
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -506,59 +509,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-# The product's codes (CONTRACT §2, the event catalogue, the services' states) by name group.
-NAMES: dict[str, dict[str, dict[str, str]]] = {
+# The console's own names (its filters, urgencies, the services, the events' fields); the product's codes
+# are named in the glossary (shared/glossary.py), campuses and departments in the hospital configuration.
+CONSOLE_NAMES: dict[str, dict[str, dict[str, str]]] = {
     "en": {
-        "channel": {
-            "phone": "Phone",
-            "email": "E-mail",
-            "in_person": "In person",
-            "letter": "Letter",
-            "complaint_box": "Complaint box",
-            "online": "Online",
-            "hotline": "Hotline",
-        },
-        "category": {
-            "medical_quality": "Medical quality",
-            "service_quality": "Service quality",
-            "care_process": "Care process",
-            "billing": "Billing",
-            "other": "Other",
-        },
-        "severity": {"normal": "Normal", "major": "Major"},
-        "source": {
-            "patient_or_family": "Patient or family",
-            "staff_internal": "Staff (internal)",
-            "supervision": "Service supervision",
-            "satisfaction_survey": "Satisfaction survey",
-        },
-        "role": {
-            "first_contact": "First-contact staff",
-            "complaint_officer": "Complaint office",
-            "department_liaison": "Department liaison",
-            "leadership": "Leadership group",
-            "auditor": "Auditor",
-            "ops": "Operations",
-            "system": "System",
-        },
-        "recipient": {
-            "complainant": "Complainant",
-            "first_contact": "First-contact staff",
-            "complaint_officer": "Complaint office",
-            "department_liaison": "Department liaison",
-            "leadership": "Leadership group",
-            "auditor": "Auditor",
-            "ops": "Operations",
-            "system": "System",
-        },
-        "case_status": {
-            "open": "Open",
-            "replied": "Replied",
-            "closed": "Closed",
-            "resolved_on_spot": "Resolved on the spot",
-            "not_accepted": "Not accepted",
-            "withdrawn": "Withdrawn",
-        },
         "case_filter": {
             "active": "Open or replied",
             "open": "Open",
@@ -568,26 +522,6 @@ NAMES: dict[str, dict[str, dict[str, str]]] = {
             "not_accepted": "Not accepted",
             "withdrawn": "Withdrawn",
         },
-        "complaint_status": {
-            "received": "Received",
-            "resolved_on_spot": "Resolved on the spot",
-            "not_accepted": "Not accepted",
-            "withdrawn": "Withdrawn",
-            "closed": "Closed",
-            "reopened": "Reopened",
-        },
-        "deadline_kind": {
-            "first_reply": "First reply",
-            "investigation": "Investigation",
-            "rectification": "Rectification",
-        },
-        "deadline_status": {
-            "open": "Running",
-            "met": "Met",
-            "breached": "Breached",
-            "met_late": "Met late",
-            "stopped": "Stopped",
-        },
         "urgency": {
             "overdue": "Overdue",
             "due_soon": "Due soon",
@@ -595,106 +529,16 @@ NAMES: dict[str, dict[str, dict[str, str]]] = {
             "running": "Running",
             "none": "No deadline",
         },
-        "substantiated": {"yes": "Yes", "partly": "Partly", "no": "No"},
-        "dispute_route": {"mediation": "Mediation", "litigation": "Litigation", "negotiation": "Negotiation"},
-        "not_accepted_reason": {
-            "litigation": "Already in court",
-            "mediation": "Mediation applied for",
-            "handled_elsewhere": "Handled by the health authority or petition office",
-            "no_specific_facts": "No specific facts",
-            "criminal_case": "A criminal matter",
-            "out_of_scope": "Out of scope",
-            "duplicate": "Duplicate",
+        "yes_no": {
+            "true": "yes",
+            "false": "no",
         },
-        "reopen_reason": {
-            "new_facts": "New facts",
-            "new_evidence": "New evidence",
-            "dissatisfied": "Complainant not satisfied",
-        },
-        "reschedule_reason": {
-            "calendar_updated": "Calendar updated",
-            "policy_updated": "Policy updated",
-            "reclassified": "Reclassified",
-            "extension_granted": "Extension granted",
-            "reopened": "Reopened",
-            "departments_assigned": "Departments assigned",
-            "other": "Other",
-        },
-        "notification_channel": {"email": "E-mail", "sms": "SMS", "letter": "Letter"},
-        "notification_purpose": {
-            "acknowledgement": "Acknowledgement of receipt",
-            "reply": "Reply",
-            "reminder": "Reminder",
-            "breach_alert": "Breach alert",
-            "escalation": "Escalation",
-            "rectification": "Rectification order",
-            "not_accepted": "Not accepted",
-        },
-        "notification_status": {
-            "pending": "Pending",
-            "sending": "Sending",
-            "sent": "Sent",
-            "queued": "Letter to post",
-            "failed": "Failed",
-            "not_sent": "Not sent (no contact)",
-        },
-        "escalation_target": {"leadership_group": "Leadership group"},
-        "extension_status": {
-            "pending": "awaiting a decision",
-            "granted": "granted",
-            "refused": "refused",
-            "superseded": "superseded by the findings",
-        },
-        "yes_no": {"true": "yes", "false": "no"},
         "service": {
             "intake": "intake",
             "investigation": "investigation",
             "notification": "notification",
             "reporting": "reporting",
             "console": "console",
-        },
-        "department": {
-            "cardiology": "Cardiology",
-            "radiology": "Radiology",
-            "emergency": "Emergency",
-            "pediatrics": "Pediatrics",
-            "nursing": "Nursing",
-            "billing_office": "Billing office",
-        },
-        "campus": {"east": "East campus", "west": "West campus"},
-        "event": {
-            "ComplaintReceived": "Complaint received",
-            "ComplaintResolvedOnSpot": "Resolved on the spot",
-            "ComplaintNotAccepted": "Not accepted",
-            "ComplaintWithdrawn": "Withdrawn",
-            "ComplaintReclassified": "Reclassified",
-            "InvestigationOpened": "Investigation opened",
-            "InvestigationDue": "Deadline reminder due",
-            "DeadlineRescheduled": "Deadline rescheduled",
-            "ExtensionRequested": "Extension asked for",
-            "ExtensionGranted": "Extension granted",
-            "ExtensionRefused": "Extension refused",
-            "FindingsSubmitted": "Findings submitted",
-            "DeadlineBreached": "Deadline breached",
-            "ComplaintEscalated": "Escalated to the leadership group",
-            "DeadlineBreachWithdrawn": "Breach withdrawn (calendar corrected)",
-            "ComplaintStatusFollowed": "Intake followed the case's closing or reopening",
-            "PersonalDataErased": "Personal data erased",
-            "CaseEnded": "Case ended with the complaint",
-            "CaseReclassified": "Case reclassified",
-            "ReplyDeliveryRecorded": "Reply delivery recorded on the case",
-            "ReplyDeliveryFailed": "Reply delivery failure recorded on the case",
-            "ReplyIssued": "Reply issued",
-            "RectificationOrdered": "Rectification ordered",
-            "RectificationCompleted": "Rectification completed",
-            "FollowUpRecorded": "Follow-up recorded",
-            "ComplaintReopened": "Reopened",
-            "ComplaintClosed": "Closed",
-            "DisputeRecorded": "Dispute recorded",
-            "DisputeSettled": "Dispute settled",
-            "ReplySent": "Reply delivered",
-            "ReminderSent": "Reminder sent",
-            "NotificationFailed": "Notification failed",
         },
         "field": {
             "reference": "Reference",
@@ -741,56 +585,6 @@ NAMES: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "zh-CN": {
-        "channel": {
-            "phone": "电话",
-            "email": "电子邮件",
-            "in_person": "当面",
-            "letter": "信函",
-            "complaint_box": "意见箱",
-            "online": "网上",
-            "hotline": "热线",
-        },
-        "category": {
-            "medical_quality": "医疗质量",
-            "service_quality": "服务质量",
-            "care_process": "诊疗流程",
-            "billing": "收费",
-            "other": "其他",
-        },
-        "severity": {"normal": "一般", "major": "重大"},
-        "source": {
-            "patient_or_family": "患者或家属",
-            "staff_internal": "院内职工",
-            "supervision": "服务监督",
-            "satisfaction_survey": "满意度调查",
-        },
-        "role": {
-            "first_contact": "首诉接待人员",
-            "complaint_officer": "投诉管理办公室",
-            "department_liaison": "科室联络员",
-            "leadership": "领导小组",
-            "auditor": "审计",
-            "ops": "运维",
-            "system": "系统",
-        },
-        "recipient": {
-            "complainant": "投诉人",
-            "first_contact": "首诉接待人员",
-            "complaint_officer": "投诉管理办公室",
-            "department_liaison": "科室联络员",
-            "leadership": "领导小组",
-            "auditor": "审计",
-            "ops": "运维",
-            "system": "系统",
-        },
-        "case_status": {
-            "open": "办理中",
-            "replied": "已答复",
-            "closed": "已办结",
-            "resolved_on_spot": "现场解决",
-            "not_accepted": "不予受理",
-            "withdrawn": "已撤回",
-        },
         "case_filter": {
             "active": "办理中或已答复",
             "open": "办理中",
@@ -800,22 +594,6 @@ NAMES: dict[str, dict[str, dict[str, str]]] = {
             "not_accepted": "不予受理",
             "withdrawn": "已撤回",
         },
-        "complaint_status": {
-            "received": "已受理",
-            "resolved_on_spot": "现场解决",
-            "not_accepted": "不予受理",
-            "withdrawn": "已撤回",
-            "closed": "已办结",
-            "reopened": "重新办理",
-        },
-        "deadline_kind": {"first_reply": "首次答复", "investigation": "科室调查", "rectification": "整改"},
-        "deadline_status": {
-            "open": "进行中",
-            "met": "按时完成",
-            "breached": "已超期",
-            "met_late": "超期完成",
-            "stopped": "已停止",
-        },
         "urgency": {
             "overdue": "已超期",
             "due_soon": "即将到期",
@@ -823,102 +601,16 @@ NAMES: dict[str, dict[str, dict[str, str]]] = {
             "running": "进行中",
             "none": "无期限",
         },
-        "substantiated": {"yes": "属实", "partly": "部分属实", "no": "不属实"},
-        "dispute_route": {"mediation": "调解", "litigation": "诉讼", "negotiation": "协商"},
-        "not_accepted_reason": {
-            "litigation": "已进入诉讼",
-            "mediation": "已申请第三方调解",
-            "handled_elsewhere": "已由卫生行政部门或信访部门处理",
-            "no_specific_facts": "无明确对象或事实",
-            "criminal_case": "属公安机关管辖",
-            "out_of_scope": "不属受理范围",
-            "duplicate": "重复投诉",
+        "yes_no": {
+            "true": "是",
+            "false": "否",
         },
-        "reopen_reason": {"new_facts": "新事实", "new_evidence": "新证据", "dissatisfied": "投诉人不满意"},
-        "reschedule_reason": {
-            "calendar_updated": "日历更新",
-            "policy_updated": "规则更新",
-            "reclassified": "重新分类",
-            "extension_granted": "延期获批",
-            "reopened": "重新办理",
-            "departments_assigned": "分派科室",
-            "other": "其他",
-        },
-        "notification_channel": {"email": "电子邮件", "sms": "短信", "letter": "信函"},
-        "notification_purpose": {
-            "acknowledgement": "受理告知",
-            "reply": "答复",
-            "reminder": "期限提醒",
-            "breach_alert": "超期通报",
-            "escalation": "上报",
-            "rectification": "整改通知",
-            "not_accepted": "不予受理告知",
-        },
-        "notification_status": {
-            "pending": "待发送",
-            "sending": "发送中",
-            "sent": "已发送",
-            "queued": "信函待寄出",
-            "failed": "发送失败",
-            "not_sent": "未发送（无联系方式）",
-        },
-        "escalation_target": {"leadership_group": "领导小组"},
-        "extension_status": {
-            "pending": "待审批",
-            "granted": "已同意",
-            "refused": "未同意",
-            "superseded": "已提交结论，无需审批",
-        },
-        "yes_no": {"true": "是", "false": "否"},
         "service": {
             "intake": "受理",
             "investigation": "调查",
             "notification": "通知",
             "reporting": "统计",
             "console": "管理台",
-        },
-        "department": {
-            "cardiology": "心内科",
-            "radiology": "放射科",
-            "emergency": "急诊科",
-            "pediatrics": "儿科",
-            "nursing": "护理部",
-            "billing_office": "收费处",
-        },
-        "campus": {"east": "东院区", "west": "西院区"},
-        "event": {
-            "ComplaintReceived": "受理投诉",
-            "ComplaintResolvedOnSpot": "现场解决",
-            "ComplaintNotAccepted": "不予受理",
-            "ComplaintWithdrawn": "撤回",
-            "ComplaintReclassified": "重新分类",
-            "InvestigationOpened": "启动调查",
-            "InvestigationDue": "期限提醒",
-            "DeadlineRescheduled": "期限调整",
-            "ExtensionRequested": "申请延期",
-            "ExtensionGranted": "同意延期",
-            "ExtensionRefused": "不同意延期",
-            "FindingsSubmitted": "提交调查结论",
-            "DeadlineBreached": "期限超期",
-            "ComplaintEscalated": "上报领导小组",
-            "ReplyIssued": "发出答复",
-            "DeadlineBreachWithdrawn": "撤销超期（日历更正）",
-            "ComplaintStatusFollowed": "受理环节同步办结或重新办理",
-            "PersonalDataErased": "个人信息已删除",
-            "CaseEnded": "案件随投诉终结",
-            "CaseReclassified": "案件重新分类",
-            "ReplyDeliveryRecorded": "案件记录答复已送达",
-            "ReplyDeliveryFailed": "案件记录答复送达失败",
-            "RectificationOrdered": "下达整改",
-            "RectificationCompleted": "完成整改",
-            "FollowUpRecorded": "记录回访",
-            "ComplaintReopened": "重新办理",
-            "ComplaintClosed": "办结",
-            "DisputeRecorded": "登记医疗纠纷",
-            "DisputeSettled": "纠纷处理完毕",
-            "ReplySent": "答复已送达",
-            "ReminderSent": "已发送提醒",
-            "NotificationFailed": "通知发送失败",
         },
         "field": {
             "reference": "编号",
@@ -966,6 +658,11 @@ NAMES: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
+NAMES: dict[str, dict[str, Mapping[str, str]]] = {
+    lang: {**glossary.LABELS[lang], **CONSOLE_NAMES[lang]} for lang in LANGUAGES
+}
+PLACES = ("campus", "department")  # named by the hospital configuration
+
 
 def message(lang: str, key: str, **params: Any) -> str:
     """A message in ``lang``; a missing key shows as itself (and fails the catalogue test)."""
@@ -973,9 +670,14 @@ def message(lang: str, key: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
-def name(lang: str, group: str, code: Any, fallback: str | None = None) -> str:
-    """The name of a code (a channel, a department, an event type, ...) in ``lang``."""
+def name(lang: str, group: str, code: Any, fallback: str | None = None, hospital: Hospital | None = None) -> str:
+    """The name of a code (a channel, a department, an event type, ...) in ``lang``; a campus or a
+    department by ``hospital``'s configuration (default: the configured hospital)."""
     key = str(code).lower() if isinstance(code, bool) else str(code)
+    if group in PLACES:
+        place = hospital or configured_hospital()
+        named = place.campus_name(key, lang) if group == "campus" else place.department_name(key, lang)
+        return named or fallback or key
     return NAMES.get(lang, NAMES[DEFAULT]).get(group, {}).get(key) or fallback or key
 
 
@@ -1035,12 +737,9 @@ def field_message(lang: str, text: str) -> str:
     return text
 
 
-def _departments(lang: str, text: str) -> str:
-    return (
-        "、".join(name(lang, "department", d.strip()) for d in text.split(","))
-        if lang == "zh-CN"
-        else ", ".join(name(lang, "department", d.strip()) for d in text.split(","))
-    )
+def _departments(lang: str, text: str, hospital: Hospital | None) -> str:
+    named = [name(lang, "department", d.strip(), hospital=hospital) for d in text.split(",")]
+    return ("、" if lang == "zh-CN" else ", ").join(named)
 
 
 _CONFLICTS: list[tuple[re.Pattern[str], str]] = [
@@ -1074,7 +773,7 @@ _CONFLICTS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def conflict(lang: str, body: Mapping[str, Any]) -> str:
+def conflict(lang: str, body: Mapping[str, Any], hospital: Hospital | None = None) -> str:
     """A 409 as a plain sentence: which rule stops the action, in ``lang``."""
     text = str(body.get("error") or "")
     for pattern, key in _CONFLICTS:
@@ -1083,9 +782,9 @@ def conflict(lang: str, body: Mapping[str, Any]) -> str:
             continue
         params = found.groupdict()
         if "department" in params:
-            params["department"] = name(lang, "department", params["department"])
+            params["department"] = name(lang, "department", params["department"], hospital=hospital)
         if "departments" in params:
-            params["departments"] = _departments(lang, params["departments"])
+            params["departments"] = _departments(lang, params["departments"], hospital)
         if "state" in params:
             params["state"] = name(lang, "case_status", params["state"])
         if "intake_state" in params:
@@ -1108,7 +807,7 @@ _FORBIDDEN: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def forbidden(lang: str, body: Mapping[str, Any]) -> str:
+def forbidden(lang: str, body: Mapping[str, Any], hospital: Hospital | None = None) -> str:
     text = str(body.get("error") or "")
     for pattern, key in _FORBIDDEN:
         found = pattern.search(text)
@@ -1117,8 +816,9 @@ def forbidden(lang: str, body: Mapping[str, Any]) -> str:
             if "role" in params:
                 params["role"] = name(lang, "role", params["role"])
             if "campus" in params:
-                params["campus"] = ", ".join(name(lang, "campus", c.strip()) for c in params["campus"].split(","))
+                campuses = params["campus"].split(",")
+                params["campus"] = ", ".join(name(lang, "campus", c.strip(), hospital=hospital) for c in campuses)
             if "department" in params:
-                params["department"] = name(lang, "department", params["department"])
+                params["department"] = name(lang, "department", params["department"], hospital=hospital)
             return message(lang, key, **params)
     return message(lang, "api.forbidden")

@@ -124,12 +124,7 @@ class Ctx:
         return i18n.message(self.lang, key, **params)
 
     def n(self, group: str, code: Any) -> str:
-        fallback = None
-        if group == "department":
-            fallback = self.app.department_names.get(str(code))
-        elif group == "campus":
-            fallback = self.app.hospital.campuses.get(str(code), {}).get("name")
-        return i18n.name(self.lang, group, code, fallback)
+        return i18n.name(self.lang, group, code, hospital=self.app.hospital)
 
     def check_csrf(self) -> None:
         sent = self.request.form.get("csrf", "")
@@ -149,11 +144,11 @@ class Ctx:
         if error.status == 400:
             return self.t("api.invalid")
         if error.status == 403:
-            return i18n.forbidden(self.lang, error.body)
+            return i18n.forbidden(self.lang, error.body, self.app.hospital)
         if error.status == 404:
             return self.t("api.not_found", detail=error.body.get("error", ""))
         if error.status == 409:
-            return i18n.conflict(self.lang, error.body)
+            return i18n.conflict(self.lang, error.body, self.app.hospital)
         if error.status == 429:
             return self.t("api.rate_limited", seconds=error.body.get("retry_after", 1))
         return self.t("api.server_error", service=self.n("service", error.service), status=error.status)
@@ -166,9 +161,6 @@ class App:
         self.settings, self.hospital = settings, hospital
         self.urls = dict(urls or service_urls())
         self.people = demo_people(hospital)
-        self.department_names = {
-            code: d.get("name", code) for c in hospital.campuses.values() for code, d in c["departments"].items()
-        }
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
         )
@@ -546,7 +538,7 @@ def register_form(
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
-    ctx.require(views.REGISTRARS)
+    ctx.require(auth.COMPLAINT_REGISTRARS)
     defaults = {"severity": "normal", "source": "patient_or_family", "departments": []}
     campuses = _campuses_of(ctx)
     if len(campuses) == 1:
@@ -565,7 +557,7 @@ def register_form(
 
 
 def register_submit(ctx: Ctx) -> Response:
-    ctx.require(views.REGISTRARS)
+    ctx.require(auth.COMPLAINT_REGISTRARS)
     ctx.check_csrf()
     form = ctx.request.form
     departments = form.getlist("departments")
@@ -595,7 +587,7 @@ def registered(
     status: int = 200,
 ) -> Response:
     """The reference of what was just registered, and for first-contact staff: resolve it on the spot."""
-    who = ctx.require(views.REGISTRARS)
+    who = ctx.require(auth.COMPLAINT_REGISTRARS)
     complaint_id = _uuid(ctx, complaint_id)
     try:
         complaint = ctx.api().get("intake", f"/complaints/{complaint_id}")
@@ -618,7 +610,7 @@ def registered(
 
 
 def resolve_on_spot(ctx: Ctx, complaint_id: str) -> Response:
-    ctx.require(views.REGISTRARS)
+    ctx.require(auth.COMPLAINT_REGISTRARS)
     ctx.check_csrf()
     complaint_id = _uuid(ctx, complaint_id)
     values = ctx.request.form.to_dict()
@@ -651,22 +643,9 @@ COLUMNS = (
 )
 
 
-def worklist(ctx: Ctx) -> Response:
-    who = ctx.require(views.CASE_READERS)
-    args = ctx.request.args
-    campuses = _campuses_of(ctx)
-    campus = args.get("campus") if args.get("campus") in campuses else None
-    known_departments = sorted({d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)})
-    department = (
-        who.department
-        if who.role == auth.LIAISON
-        else (args.get("department") if args.get("department") in known_departments else None)
-    )
-    state = args.get("state") if args.get("state") in STATE_FILTERS else "active"
-    urgency = args.get("urgency") if args.get("urgency") in (views.OVERDUE, views.DUE_SOON, views.ON_HOLD) else None
-    provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
-    sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
-    direction = "desc" if args.get("dir") == "desc" else "asc"
+def _case_rows(ctx: Ctx, campus: str | None, department: str | None, state: str) -> list[views.CaseRow]:
+    """The worklist's rows: the cases listed in ``state``, each with its deadlines (a case whose detail
+    cannot be read still shows, without them)."""
     api = ctx.api()
     statuses = list(views.ACTIVE_STATES) if state == "active" else [state]
     listed = gather(
@@ -681,10 +660,29 @@ def worklist(ctx: Ctx) -> Response:
     cases = {c["complaint_id"]: c for result in listed for c in result["cases"]}
     details = gather([lambda cid=cid: api.get("investigation", f"/cases/{cid}") for cid in cases])
     now = datetime.now(UTC)
-    rows = [
+    return [
         views.case_row(case, None if isinstance(detail, ApiError) else detail, now)
         for case, detail in zip(cases.values(), details, strict=True)
     ]
+
+
+def worklist(ctx: Ctx) -> Response:
+    who = ctx.require(auth.CASE_READERS)
+    args = ctx.request.args
+    campuses = _campuses_of(ctx)
+    campus = args.get("campus") if args.get("campus") in campuses else None
+    known_departments = sorted({d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)})
+    department = (
+        who.department
+        if who.role == auth.LIAISON
+        else (args.get("department") if args.get("department") in known_departments else None)
+    )
+    state = args.get("state") if args.get("state") in STATE_FILTERS else "active"
+    urgency = args.get("urgency") if args.get("urgency") in (views.OVERDUE, views.DUE_SOON, views.ON_HOLD) else None
+    provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
+    sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
+    direction = "desc" if args.get("dir") == "desc" else "asc"
+    rows = _case_rows(ctx, campus, department, state)
     rows = views.filter_rows(rows, urgency, {"true": True, "false": False}.get(provisional))
     rows = views.sort_rows(rows, sort, direction == "desc")
     filters = {
@@ -855,7 +853,7 @@ def _timeline(ctx: Ctx, complaint_id: str) -> tuple[list[views.Entry], str | Non
     who = ctx.who
     api = (
         ctx.api()
-        if who.role in views.EVENT_READERS
+        if who.role in auth.EVENT_READERS
         else Api(console_token(), ctx.app.urls, ctx.app.settings.request_timeout)
     )
     found = gather([lambda s=s: events_about(api, s, complaint_id) for s in views.SOURCES])
@@ -872,11 +870,11 @@ def _timeline(ctx: Ctx, complaint_id: str) -> tuple[list[views.Entry], str | Non
 def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     who, api = ctx.who, ctx.api()
     calls: dict[str, Callable[[], Any]] = {}
-    if who.role in views.COMPLAINT_READERS:
+    if who.role in auth.COMPLAINT_READERS:
         calls["complaint"] = lambda: api.get("intake", f"/complaints/{complaint_id}")
-    if who.role in views.CASE_READERS:
+    if who.role in auth.CASE_READERS:
         calls["case"] = lambda: api.get("investigation", f"/cases/{complaint_id}")
-    if who.role in views.NOTIFICATION_READERS:
+    if who.role in auth.NOTIFICATION_READERS:
         calls["notifications"] = lambda: api.get("notification", "/notifications", complaint_id=complaint_id)
     results = dict(zip(calls, gather(list(calls.values())), strict=True))
     errors = [r for r in results.values() if isinstance(r, ApiError)]
@@ -906,7 +904,7 @@ def case_page(
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
-    who = ctx.require(views.COMPLAINT_READERS)
+    who = ctx.require(auth.COMPLAINT_READERS)
     complaint_id = _uuid(ctx, complaint_id)
     found = _read_case(ctx, complaint_id)
     complaint, case = found.get("complaint"), found.get("case")
@@ -953,7 +951,7 @@ def case_page(
 
 def case_timeline(ctx: Ctx, complaint_id: str) -> Response:
     """The timeline alone (htmx refreshes it while the page is open: replies get delivered meanwhile)."""
-    ctx.require(views.COMPLAINT_READERS)
+    ctx.require(auth.COMPLAINT_READERS)
     complaint_id = _uuid(ctx, complaint_id)
     found = _read_case(ctx, complaint_id)  # the user's own token must still read it
     source = found.get("case") or found.get("complaint") or {}
@@ -969,7 +967,7 @@ def case_timeline(ctx: Ctx, complaint_id: str) -> Response:
 
 
 def case_action(ctx: Ctx, complaint_id: str, action: str) -> Response:
-    ctx.require(views.COMPLAINT_READERS)
+    ctx.require(auth.COMPLAINT_READERS)
     ctx.check_csrf()
     complaint_id = _uuid(ctx, complaint_id)
     if action not in views.ACTIONS:
@@ -1010,7 +1008,7 @@ def _this_month(ctx: Ctx) -> str:
 
 
 def reports(ctx: Ctx) -> Response:
-    ctx.require(views.REPORT_READERS)
+    ctx.require(auth.REPORT_READERS)
     options, default_campus = _report_choices(ctx)
     args = ctx.request.args
     month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
@@ -1047,7 +1045,7 @@ def reports(ctx: Ctx) -> Response:
 
 
 def report_csv(ctx: Ctx) -> Response:
-    ctx.require(views.REPORT_READERS)
+    ctx.require(auth.REPORT_READERS)
     options, default_campus = _report_choices(ctx)
     args = ctx.request.args
     month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)

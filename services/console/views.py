@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, OPS, SYSTEM, Principal
+from shared.auth import (
+    CASE_READERS,
+    COMPLAINT_REGISTRARS,
+    FIRST_CONTACT,
+    LIAISON,
+    OFFICER,
+    REPORT_READERS,
+    Principal,
+)
 
 # -- deadlines --------------------------------------------------------------------------------------
 
@@ -316,12 +324,7 @@ def timeline(logs: Mapping[str, Sequence[Mapping[str, Any]]], subject: str) -> l
 
 # -- what a user may do -------------------------------------------------------------------------------
 
-EVENT_READERS = (SYSTEM, OPS, AUDITOR, OFFICER)  # who GET /events admits (shared/runtime.py)
-CASE_READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
-COMPLAINT_READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
-REGISTRARS = (FIRST_CONTACT, OFFICER)
-REPORT_READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)
-NOTIFICATION_READERS = (OFFICER, AUDITOR, LEADERSHIP)
+# Who may use which page: the access table of shared/auth.py (CASE_READERS, COMPLAINT_REGISTRARS, ...).
 
 ACTIONS = (
     "resolve_on_spot",
@@ -362,7 +365,7 @@ def nav(who: Principal) -> list[str]:
     pages = []
     if who.role in CASE_READERS:
         pages.append("worklist")
-    if who.role in REGISTRARS:
+    if who.role in COMPLAINT_REGISTRARS:
         pages.append("register")
     if who.role in REPORT_READERS:
         pages.append("reports")

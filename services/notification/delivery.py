@@ -30,7 +30,7 @@ from prometheus_client import Counter
 from services.notification import domain, settings
 from services.notification.channels import Email, PermanentFailure, Sms, TransientFailure
 from services.notification.templates import Rendered, Templates, letter_html
-from shared import config
+from shared import config, glossary
 from shared.auth import authenticator
 from shared.db import Cursor, Database, DatabaseUnavailable, fetch_dicts
 from shared.envelope import Envelope, new_event, rfc3339
@@ -44,31 +44,7 @@ NOTIFICATIONS = Counter(
     "complaints_notifications_total", "Messages by purpose, channel and outcome.", ["purpose", "channel", "outcome"]
 )
 
-KIND_TEXT = {
-    "en": {"first_reply": "first reply", "investigation": "department investigation", "rectification": "rectification"},
-    "zh-CN": {"first_reply": "首次答复", "investigation": "科室调查", "rectification": "整改"},
-}
-REASON_TEXT = {
-    "en": {
-        "litigation": "the matter is already before a court",
-        "mediation": "third-party mediation has already been applied for",
-        "handled_elsewhere": "it has already been handled by the health authority or the petition office",
-        "no_specific_facts": "it names no clear subject or facts",
-        "criminal_case": "it is a matter for the public security authorities",
-        "out_of_scope": "it is outside the hospital's complaint procedure",
-        "duplicate": "the same complaint is already being handled",
-    },
-    "zh-CN": {
-        "litigation": "该事项已进入诉讼程序",
-        "mediation": "已申请第三方调解",
-        "handled_elsewhere": "已由卫生健康行政部门或信访部门处理",
-        "no_specific_facts": "投诉对象或事实不明确",
-        "criminal_case": "属于公安机关管辖的事项",
-        "out_of_scope": "不属于医院投诉处理范围",
-        "duplicate": "相同投诉正在处理中",
-    },
-}
-DEAR = {"en": "Sir or Madam", "zh-CN": "先生/女士"}
+DEAR = {"en": "Sir or Madam", "zh-CN": "先生/女士"}  # no name given (codes are worded in shared/glossary.py)
 CLAIM_LEASE_SECONDS = 300  # a claim older than this is released whoever holds it (the backstop)
 HEARTBEAT_SECONDS = 2.0  # how often a deliverer says it is alive
 SILENT_SECONDS = 20  # a deliverer not heard of for this long died: its claims are released
@@ -294,7 +270,7 @@ class Deliverer:
             "complainant_name": contact.get("name") or DEAR[lang],
             "reference": contact.get("reference") or "",
             "received_date": self._when(campus, context.get("received_at"))[:10],
-            "reason_text": REASON_TEXT[lang].get(context.get("reason", ""), ""),
+            "reason_text": glossary.in_letter(lang, "not_accepted_reason", context.get("reason", "")),
         }
 
     def _staff_context(
@@ -302,7 +278,7 @@ class Deliverer:
     ) -> dict[str, Any]:
         return {
             "recipient_name": recipient.name,
-            "kind_text": KIND_TEXT[lang].get(context.get("kind", ""), ""),
+            "kind_text": glossary.in_letter(lang, "deadline_kind", context.get("kind", "")),
             "due": self._when(campus, context.get("due_at")),
         }
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from services.reporting import statistics
+from shared import glossary
+from shared.config import Hospital, configured_hospital
 
 LABELS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -135,7 +138,9 @@ LABELS: dict[str, dict[str, str]] = {
         "section": "Section",
     },
 }
-NAMES: dict[str, dict[str, str]] = {
+# The report's own figures (its metrics and sections); the codes it counts by are named by the glossary
+# (shared/glossary.py, in their report wording), campuses and departments by the hospital configuration.
+FIGURES: dict[str, dict[str, str]] = {
     "zh-CN": {
         "received": "受理投诉",
         "resolved_on_spot": "现场解决",
@@ -159,42 +164,8 @@ NAMES: dict[str, dict[str, str]] = {
         "dispute.recorded": "纠纷登记",
         "dispute.settled": "纠纷处理完毕",
         "deadline.breached": "期限违约",
-        "medical_quality": "医疗质量",
-        "service_quality": "服务质量",
-        "care_process": "诊疗流程",
-        "billing": "收费",
-        "other": "其他",
-        "phone": "电话",
-        "email": "电子邮件",
-        "in_person": "当面",
-        "letter": "信函",
-        "complaint_box": "意见箱",
-        "online": "网上",
-        "hotline": "热线",
-        "normal": "一般",
-        "major": "重大",
-        "cardiology": "心内科",
-        "radiology": "放射科",
-        "emergency": "急诊科",
-        "pediatrics": "儿科",
-        "nursing": "护理部",
-        "billing_office": "收费处",
-        "litigation": "诉讼",
-        "mediation": "调解",
-        "negotiation": "协商",
-        "handled_elsewhere": "已由其他部门处理",
-        "no_specific_facts": "无具体事实",
-        "criminal_case": "刑事案件",
-        "out_of_scope": "不属受理范围",
-        "duplicate": "重复投诉",
         "first_reply": "首次答复",
-        "investigation": "调查",
-        "rectification": "整改",
-        "new_facts": "新事实",
-        "new_evidence": "新证据",
         "category": "类别",
-        "east": "东院区",
-        "west": "西院区",
     },
     "en": {
         "received": "Received",
@@ -219,29 +190,47 @@ NAMES: dict[str, dict[str, str]] = {
         "dispute.recorded": "Disputes recorded",
         "dispute.settled": "Disputes settled",
         "deadline.breached": "Deadline breaches",
-        "medical_quality": "Medical quality",
-        "service_quality": "Service quality",
-        "care_process": "Care process",
-        "billing": "Billing",
-        "other": "Other",
-        "in_person": "In person",
-        "complaint_box": "Complaint box",
-        "billing_office": "Billing office",
-        "handled_elsewhere": "Handled elsewhere",
-        "no_specific_facts": "No specific facts",
-        "criminal_case": "Criminal case",
-        "out_of_scope": "Out of scope",
         "first_reply": "First reply",
-        "new_facts": "New facts",
-        "new_evidence": "New evidence",
     },
+}
+# What the received complaints are broken down by, and the glossary group naming each one's codes.
+BREAKDOWNS = {
+    "by_category": "category",
+    "by_department": "department",
+    "by_channel": "channel",
+    "by_severity": "severity",
 }
 DASH = "\u2013"  # an en dash: "no figure"
 PALETTE = ("#2f6db5", "#e07b39", "#4a9e5c", "#c94c4c", "#8a6bbd", "#6c757d", "#c4a000", "#2aa1a8")
 
 
-def _name(lang: str, key: str) -> str:
-    return NAMES[lang].get(key) or key.replace("_", " ").capitalize()
+def _as_words(key: str) -> str:
+    """A key nothing names (a code no longer configured, say), as readable as it can be."""
+    return key.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Words:
+    """The report's words in one language: its labels, its figures, and the names of what it counts."""
+
+    lang: str
+    hospital: Hospital
+
+    @property
+    def label(self) -> dict[str, str]:
+        return LABELS[self.lang]
+
+    def figure(self, key: str) -> str:
+        return FIGURES[self.lang].get(key) or _as_words(key)
+
+    def code(self, group: str, key: str) -> str:
+        """A code of a glossary group (category, channel, ...) or a department, as the report names it."""
+        if group == "department":
+            return self.hospital.department_name(key, self.lang) or _as_words(key)
+        return glossary.in_report(self.lang, group, key) or _as_words(key)
+
+    def campus(self, campus: str) -> str:
+        return self.hospital.campus_name(campus, self.lang) or _as_words(campus)
 
 
 def _number(value: Any) -> str:
@@ -261,8 +250,9 @@ def _pct(rate: float | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def to_csv(report: Mapping[str, Any], lang: str) -> str:
+def to_csv(report: Mapping[str, Any], lang: str, hospital: Hospital | None = None) -> str:
     """One row per figure: section, figure, key, label, value (every leaf of the JSON document)."""
+    words = Words(lang, hospital or configured_hospital())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "figure", "key", "label", "value"])
@@ -271,7 +261,10 @@ def to_csv(report: Mapping[str, Any], lang: str) -> str:
         section = parts[0]
         figure = parts[1] if len(parts) > 1 else ""
         key = ".".join(parts[2:])
-        label = _name(lang, figure if section in ("year_ago", "by_campus") and figure else section)
+        if section == "by_campus" and figure:
+            label = words.campus(figure)
+        else:
+            label = words.figure(figure if section == "year_ago" and figure else section)
         writer.writerow([section, figure, key, label, "" if value is None else value])
     return out.getvalue()
 
@@ -376,43 +369,81 @@ th:first-child,td:first-child{text-align:left}th{background:#eef3fa}.meta{color:
 """
 
 
-def to_html(report: Mapping[str, Any], lang: str, publication: Mapping[str, Any] | None = None) -> str:
+def to_html(
+    report: Mapping[str, Any],
+    lang: str,
+    publication: Mapping[str, Any] | None = None,
+    hospital: Hospital | None = None,
+) -> str:
     """A self-contained page: no script, no external style sheet, font or image."""
-    t, n = LABELS[lang], (lambda key: _name(lang, key))
+    words = Words(lang, hospital or configured_hospital())
+    t = words.label
+    sections = [
+        _heading(report, publication, words),
+        _key_figures(report, words),
+        f"<h2>{escape(t['daily'])}</h2>"
+        + bar_chart([(entry["bucket"], entry["received"]) for entry in report.get("series", [])], t["daily"]),
+        _breakdowns(report["received"], words),
+        _first_reply(report["first_reply"], words),
+        _investigations(report["investigations"], words),
+        _rectifications(report["rectifications"], words),
+        _follow_up(report, words),
+        _disputes(report["disputes"], words),
+        _refusals_and_breaches(report, words),
+        _per_campus(report, words),
+        _spikes(report.get("spikes", {}), words),
+        _changes(publication, words),
+    ]
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(t["title"])} '
+        f"{escape(report['month'])}</title><style>{STYLE}</style></head><body>" + "".join(sections) + "</body></html>"
+    )
+
+
+def _heading(report: Mapping[str, Any], publication: Mapping[str, Any] | None, words: Words) -> str:
+    t = words.label
     campus = report["period"]["campus"]
-    where = n(campus) if campus else t["group"]
-    sections = [f"<h1>{escape(t['title'])} · {escape(report['month'])} · {escape(where)}</h1>"]
+    where = words.campus(campus) if campus else t["group"]
     meta = [
         f"{t['as_of']}: {report.get('as_of', DASH)}",
         f"{t['computed_from']}: {t.get(report.get('computed_from', ''), report.get('computed_from', ''))}",
     ]
     if publication:
         meta += [f"{t['version']}: {publication['version']}", f"{t['published_at']}: {publication['published_at']}"]
-    sections.append(f'<p class="meta">{escape(" · ".join(meta))}</p>')
-    comparison = (report.get("year_ago") or {}).get("comparison", {})
-    rows = []
-    for metric, values in comparison.items():
-        change = values["change"]
-        pct = f" ({values['change_pct']:+.1f}%)" if values.get("change_pct") is not None else ""
-        rows.append((n(metric), values["current"], values["year_ago"], f"{change:+d}{pct}"))
-    sections.append(
-        f"<h2>{escape(t['key_figures'])}</h2>"
-        + _table([t["figure"], t["this_month"], t["year_ago"], t["change"]], rows)
+    return (
+        f"<h1>{escape(t['title'])} · {escape(report['month'])} · {escape(where)}</h1>"
+        f'<p class="meta">{escape(" · ".join(meta))}</p>'
     )
-    daily = [(entry["bucket"], entry["received"]) for entry in report.get("series", [])]
-    sections.append(f"<h2>{escape(t['daily'])}</h2>" + bar_chart(daily, t["daily"]))
-    received = report["received"]
+
+
+def _key_figures(report: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    rows = []
+    for metric, values in (report.get("year_ago") or {}).get("comparison", {}).items():
+        pct = f" ({values['change_pct']:+.1f}%)" if values.get("change_pct") is not None else ""
+        rows.append((words.figure(metric), values["current"], values["year_ago"], f"{values['change']:+d}{pct}"))
+    return f"<h2>{escape(t['key_figures'])}</h2>" + _table(
+        [t["figure"], t["this_month"], t["year_ago"], t["change"]], rows
+    )
+
+
+def _breakdowns(received: Mapping[str, Any], words: Words) -> str:
+    t = words.label
     charts = []
-    for dimension in ("by_category", "by_department", "by_channel", "by_severity"):
-        items = sorted(((n(k), v) for k, v in received.get(dimension, {}).items()), key=lambda kv: -kv[1])
+    for dimension, group in BREAKDOWNS.items():
+        named = ((words.code(group, k), v) for k, v in received.get(dimension, {}).items())
+        items = sorted(named, key=lambda kv: -kv[1])
         charts.append(
             f"<div><h2>{escape(t[dimension])}</h2>"
             + (hbar_chart(items, t[dimension]) if items else f"<p>{t['none']}</p>")
             + "</div>"
         )
-    sections.append('<div class="grid">' + "".join(charts) + "</div>")
-    first = report["first_reply"]
-    sections.append(
+    return '<div class="grid">' + "".join(charts) + "</div>"
+
+
+def _first_reply(first: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    return (
         f"<h2>{escape(t['first_reply'])}</h2>"
         + split_bar([(t["on_time"], first["on_time"]), (t["late"], first["late"])], t["first_reply"])
         + _table(
@@ -426,107 +457,99 @@ def to_html(report: Mapping[str, Any], lang: str, publication: Mapping[str, Any]
             ],
         )
     )
-    inv = report["investigations"]
-    sections.append(
-        f"<h2>{escape(t['investigations'])}</h2>"
-        + _table(
-            [t["department"], t["opened"], t["on_time"], t["late"], t["extended"], t["breached"]],
-            [
-                (n(d), r["opened"], r["on_time"], r["late"], r["extended"], r["breached"])
-                for d, r in inv["by_department"].items()
-            ]
-            + [("Σ", inv["opened"], inv["on_time"], inv["late"], inv["extended"], inv["breached"])],
+
+
+def _investigations(inv: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    columns = ("opened", "on_time", "late", "extended", "breached")
+    rows = [(words.code("department", d), *(r[c] for c in columns)) for d, r in inv["by_department"].items()]
+    return f"<h2>{escape(t['investigations'])}</h2>" + _table(
+        [t["department"], *(t[c] for c in columns)], [*rows, ("Σ", *(inv[c] for c in columns))]
+    )
+
+
+def _rectifications(rect: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    columns = ("ordered", "completed", "overdue")
+    rows = [(words.code("department", d), *(r[c] for c in columns)) for d, r in rect["by_department"].items()]
+    return f"<h2>{escape(t['rectifications'])}</h2>" + _table(
+        [t["department"], *(t[c] for c in columns)], [*rows, ("Σ", *(rect[c] for c in columns))]
+    )
+
+
+def _follow_up(report: Mapping[str, Any], words: Words) -> str:
+    t, follow = words.label, report["follow_up"]
+    row = (follow["satisfied"], follow["dissatisfied"], _pct(follow["satisfaction_rate"]), report["reopened"]["total"])
+    return f"<h2>{escape(t['follow_up'])}</h2>" + _table(
+        [t["satisfied"], t["dissatisfied"], t["satisfaction_rate"], t["reopened"]], [row]
+    )
+
+
+def _disputes(disputes: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    recorded, settled = disputes["recorded"]["by_route"], disputes["settled"]["by_route"]
+    compensation = disputes["compensation_by_route"]
+    rows = [
+        (
+            words.code("dispute_route", r),
+            recorded.get(r, 0),
+            settled.get(r, 0),
+            ", ".join(f"{a} {c}" for c, a in compensation.get(r, {}).items()) or "0",
         )
+        for r in sorted(set(recorded) | set(settled) | set(compensation))
+    ]
+    return f"<h2>{escape(t['disputes'])}</h2>" + _table(
+        [t["route"], t["recorded"], t["settled"], t["compensation"]], rows
     )
-    rect = report["rectifications"]
-    sections.append(
-        f"<h2>{escape(t['rectifications'])}</h2>"
-        + _table(
-            [t["department"], t["ordered"], t["completed"], t["overdue"]],
-            [(n(d), r["ordered"], r["completed"], r["overdue"]) for d, r in rect["by_department"].items()]
-            + [("Σ", rect["ordered"], rect["completed"], rect["overdue"])],
-        )
-    )
-    follow = report["follow_up"]
-    sections.append(
-        f"<h2>{escape(t['follow_up'])}</h2>"
-        + _table(
-            [t["satisfied"], t["dissatisfied"], t["satisfaction_rate"], t["reopened"]],
-            [
-                (
-                    follow["satisfied"],
-                    follow["dissatisfied"],
-                    _pct(follow["satisfaction_rate"]),
-                    report["reopened"]["total"],
-                )
-            ],
-        )
-    )
-    disputes = report["disputes"]
-    routes = sorted(
-        set(disputes["recorded"]["by_route"])
-        | set(disputes["settled"]["by_route"])
-        | set(disputes["compensation_by_route"])
-    )
-    sections.append(
-        f"<h2>{escape(t['disputes'])}</h2>"
-        + _table(
-            [t["route"], t["recorded"], t["settled"], t["compensation"]],
-            [
-                (
-                    n(r),
-                    disputes["recorded"]["by_route"].get(r, 0),
-                    disputes["settled"]["by_route"].get(r, 0),
-                    ", ".join(f"{a} {c}" for c, a in disputes["compensation_by_route"].get(r, {}).items()) or "0",
-                )
-                for r in routes
-            ],
-        )
-    )
-    sections.append(
+
+
+def _refusals_and_breaches(report: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    reasons = [(words.code("not_accepted_reason", k), v) for k, v in report["not_accepted"]["by_reason"].items()]
+    kinds = [(words.code("deadline_kind", k), v) for k, v in report["deadline_breaches"]["by_kind"].items()]
+    return (
         f"<h2>{escape(t['not_accepted'])} · {escape(t['breaches'])}</h2>"
         + '<div class="grid">'
-        + _table(
-            [t["reason"], t["count"]],
-            [(n(k), v) for k, v in report["not_accepted"]["by_reason"].items()] or [(t["none"], 0)],
-        )
-        + _table(
-            [t["kind"], t["count"]],
-            [(n(k), v) for k, v in report["deadline_breaches"]["by_kind"].items()] or [(t["none"], 0)],
-        )
+        + _table([t["reason"], t["count"]], reasons or [(t["none"], 0)])
+        + _table([t["kind"], t["count"]], kinds or [(t["none"], 0)])
         + "</div>"
     )
-    if report.get("by_campus") and not campus:
-        metrics = ("received", "first_reply.on_time", "first_reply.late", "escalated", "deadline.breached")
-        sections.append(
-            f"<h2>{escape(t['by_campus'])}</h2>"
-            + _table(
-                [t["campus"], *(n(m) for m in metrics)],
-                [(n(c), *(row.get(m, 0) for m in metrics)) for c, row in report["by_campus"].items()],
-            )
-        )
-    spikes = [
-        (n(dimension), n(s["key"]), s["last_week"], s["mean"], s["threshold"])
-        for dimension, found in report.get("spikes", {}).items()
+
+
+PER_CAMPUS = ("received", "first_reply.on_time", "first_reply.late", "escalated", "deadline.breached")
+
+
+def _per_campus(report: Mapping[str, Any], words: Words) -> str:
+    """Group-wide reports only: the headline figures of each campus."""
+    if not report.get("by_campus") or report["period"]["campus"]:
+        return ""
+    rows = [(words.campus(c), *(row.get(m, 0) for m in PER_CAMPUS)) for c, row in report["by_campus"].items()]
+    return f"<h2>{escape(words.label['by_campus'])}</h2>" + _table(
+        [words.label["campus"], *(words.figure(m) for m in PER_CAMPUS)], rows
+    )
+
+
+def _spikes(spikes: Mapping[str, Any], words: Words) -> str:
+    """Spikes by category and by department: a dimension's name is its keys' group in the glossary."""
+    t = words.label
+    rows = [
+        (words.figure(dimension), words.code(dimension, s["key"]), s["last_week"], s["mean"], s["threshold"])
+        for dimension, found in spikes.items()
         for s in found
     ]
-    sections.append(
-        f'<h2>{escape(t["spikes"])}</h2><p class="meta">{escape(t["spike_rule"])}</p>'
-        + (
-            _table([t["section"], t["key"], t["this_month"], "\u03bc", "\u03bc+2\u03c3"], spikes)
-            if spikes
-            else f"<p>{t['none']}</p>"
-        )
+    return f'<h2>{escape(t["spikes"])}</h2><p class="meta">{escape(t["spike_rule"])}</p>' + (
+        _table([t["section"], t["key"], t["this_month"], "\u03bc", "\u03bc+2\u03c3"], rows)
+        if rows
+        else f"<p>{t['none']}</p>"
     )
-    if publication and publication.get("changes"):
-        sections.append(
-            f"<h2>{escape(t['changes'])}</h2>"
-            + _table(
-                [t["figure"], t["previous"], t["current"]],
-                [(path, change["previous"], change["current"]) for path, change in publication["changes"].items()],
-            )
-        )
-    return (
-        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(t["title"])} '
-        f"{escape(report['month'])}</title><style>{STYLE}</style></head><body>" + "".join(sections) + "</body></html>"
+
+
+def _changes(publication: Mapping[str, Any] | None, words: Words) -> str:
+    """A published version: what changed since the version before it."""
+    if not publication or not publication.get("changes"):
+        return ""
+    t = words.label
+    return f"<h2>{escape(t['changes'])}</h2>" + _table(
+        [t["figure"], t["previous"], t["current"]],
+        [(path, change["previous"], change["current"]) for path, change in publication["changes"].items()],
     )

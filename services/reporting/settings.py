@@ -4,24 +4,11 @@ time) and the campuses a report may be asked for. Read once at start, like every
 from __future__ import annotations
 
 from services.reporting.domain import Calendars
-from shared.config import Hospital, load_hospital
-from shared.workdays import calendar_from_config
+from shared.config import Hospital, calendars, load_hospital
 
 HOSPITAL: Hospital = load_hospital()
 
-
-def calendars(hospital: Hospital = HOSPITAL) -> Calendars:
-    return Calendars(
-        {
-            campus: calendar_from_config(
-                campus, {"timezone": settings.get("timezone", "Asia/Shanghai"), **settings.get("calendar", {})}
-            )
-            for campus, settings in hospital.campuses.items()
-        }
-    )
-
-
-CALENDARS = calendars()
+CALENDARS = Calendars(calendars(HOSPITAL))
 CAMPUSES: tuple[str, ...] = tuple(sorted(HOSPITAL.campuses))
 # Group-wide reports date "today" and months in the first campus's zone (all demo campuses share one).
 DEFAULT_TIMEZONE: str = HOSPITAL.campuses[CAMPUSES[0]].get("timezone", "Asia/Shanghai") if CAMPUSES else "Asia/Shanghai"

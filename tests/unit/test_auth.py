@@ -5,6 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from shared import auth
 from shared.auth import (
     ALL,
     LIAISON,
@@ -74,3 +75,17 @@ def test_a_liaison_sees_only_cases_of_their_department_on_their_campus():
     assert cardiology.may_see(["east"], ["cardiology", "radiology"])
     assert not cardiology.may_see(["east"], ["radiology"])
     assert not cardiology.may_see(["west"], ["cardiology"])
+
+
+def test_the_access_table_names_only_known_roles_and_keeps_service_tokens_to_the_event_log():
+    table = {
+        name: value
+        for name, value in vars(auth).items()
+        if name.isupper() and isinstance(value, tuple) and value and name not in ("ROLES",)
+    }
+    assert {"CASE_READERS", "COMPLAINT_READERS", "REPORT_READERS", "EVENT_READERS"} <= set(table)
+    for name, roles in table.items():
+        assert set(roles) <= set(auth.ROLES), name
+        assert len(set(roles)) == len(roles), name
+        assert (auth.SYSTEM in roles) == (name in ("EVENT_READERS", "FULL_LOG_READERS")), name
+    assert set(auth.FULL_LOG_READERS) <= set(auth.EVENT_READERS)

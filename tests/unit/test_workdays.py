@@ -434,3 +434,15 @@ def test_the_coverage_metric_reports_the_local_end_of_the_last_covered_day() -> 
     name = "complaints_calendar_last_covered_day_timestamp_seconds"
     assert sample(name, {"campus": "test-east"}) == utc(2026, 12, 31, 16).timestamp()
     assert sample(name, {"campus": "test-urumqi"}) == utc(2026, 12, 31, 18).timestamp()
+
+
+def test_the_hospitals_calendars_are_built_in_one_place_and_a_bad_one_names_its_campus():
+    from shared.config import Hospital, calendars, load_hospital
+
+    demo = load_hospital()
+    built = calendars(demo)
+    assert set(built) == set(demo.campuses)
+    assert all(c.campus == campus and c.timezone == demo.campuses[campus]["timezone"] for campus, c in built.items())
+    bad = Hospital(campuses={"north": {"timezone": "Asia/Shanghai", "calendar": {"closures": ["2027-13-01"]}}})
+    with pytest.raises(CalendarConfigError, match=r"campus 'north', calendar: closures\[0\]"):
+        calendars(bad)
