@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from services.reporting import statistics
+from services.reporting import domain
 from shared import glossary
 from shared.config import Hospital, configured_hospital
 
@@ -256,7 +256,7 @@ def to_csv(report: Mapping[str, Any], lang: str, hospital: Hospital | None = Non
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "figure", "key", "label", "value"])
-    for path, value in statistics.flatten(report).items():
+    for path, value in domain.flatten(report).items():
         parts = path.replace("[", ".[").split(".")
         section = parts[0]
         figure = parts[1] if len(parts) > 1 else ""

@@ -8,7 +8,7 @@ import uuid
 
 from werkzeug.wrappers import Request, Response
 
-from services.reporting import queries, rebuild, render, schemas
+from services.reporting import queries, rebuild, render, schemas, settings
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CAMPUSES
 from shared.auth import AUDITOR, LEADERSHIP, OFFICER, OPS, Forbidden, OutOfScope
@@ -78,12 +78,12 @@ class Service(Backbone):
         name = f"complaints-{params.month.start:%Y-%m}-{params.campus or 'group'}"
         if params.format == "csv":
             return Response(
-                render.to_csv(report, params.lang),
+                render.to_csv(report, params.lang, settings.HOSPITAL),
                 mimetype="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
         if params.format == "html":
-            return Response(render.to_html(report, params.lang, published), mimetype="text/html")
+            return Response(render.to_html(report, params.lang, published, settings.HOSPITAL), mimetype="text/html")
         return json_response(
             {**report, **({"publication": {k: v for k, v in published.items() if k != "figures"}} if published else {})}
         )
