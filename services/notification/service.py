@@ -23,7 +23,7 @@ from shared.web import http, json_response, path_id, principal
 class Service(Backbone, EventLog):
     name = SERVICE
     db: Database = DatabaseProvider(SERVICE)
-    store: EventStore = RelayProvider(SERVICE)
+    relay: EventStore = RelayProvider(SERVICE)  # publishes the log; writes go through store.py
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
     scoped_streams = queries.SCOPED_STREAMS  # GET /events
     delivery: Deliverer = DeliveryWorker()
