@@ -27,18 +27,15 @@ from zoneinfo import ZoneInfo
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import Counter
 
-from services.notification import domain, settings
+from services.notification import domain, settings, store
 from services.notification.channels import Email, PermanentFailure, Sms, TransientFailure
 from services.notification.templates import Rendered, Templates, letter_html
 from shared import config, glossary
 from shared.auth import authenticator
-from shared.db import Cursor, Database, DatabaseUnavailable, fetch_dicts
-from shared.envelope import Envelope, new_event, rfc3339
-from shared.eventstore import EventStore
+from shared.db import Database, DatabaseUnavailable, fetch_dicts
 from shared.runtime import BackgroundLoop, database
 
 SERVICE = "notification"
-STORE = EventStore(SERVICE)
 log = logging.getLogger(__name__)
 NOTIFICATIONS = Counter(
     "complaints_notifications_total", "Messages by purpose, channel and outcome.", ["purpose", "channel", "outcome"]
@@ -49,10 +46,6 @@ CLAIM_LEASE_SECONDS = 300  # a claim older than this is released whoever holds i
 HEARTBEAT_SECONDS = 2.0  # how often a deliverer says it is alive
 SILENT_SECONDS = 20  # a deliverer not heard of for this long died: its claims are released
 RECORD_WAITS = (0.5, 1, 2, 4, 8, 15, 30)  # recording an outcome outlasts a failover (about a minute)
-COLUMNS = (
-    "notification_id::text, complaint_id::text, caused_by, purpose, campus, recipient_role, recipient_id,"
-    " context, channel_preference, attempts, status"
-)
 
 Contacts = Callable[[str], dict[str, Any]]
 
@@ -97,22 +90,22 @@ class Deliverer:
         tried = 0
         while tried < limit:
             moment = now or datetime.now(UTC)
-            row = self._claim(moment)
-            if row is None:
+            notification = self._claim(moment)
+            if notification is None:
                 return tried
             try:
-                outcome = self._attempt(row, moment)
+                outcome = self._attempt(notification, moment)
             except BaseException:  # nothing was sent (the channels raise only their own failures): release it
-                self._release(row)
+                self._release(notification)
                 raise
-            self._record(row, *outcome)
+            self._record(notification, *outcome)
             tried += 1
         return tried
 
-    def _claim(self, moment: datetime) -> dict[str, Any] | None:
+    def _claim(self, moment: datetime) -> domain.Notification | None:
         with self.db.transaction() as cur:
             cur.execute(
-                f"SELECT {COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
+                f"SELECT {store.COLUMNS} FROM notifications WHERE status = 'pending' AND next_attempt_at <= %s"
                 " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
                 (moment,),
             )
@@ -123,14 +116,14 @@ class Deliverer:
                     " WHERE notification_id = %s",
                     (domain.SENDING, self.deliverer_id, rows[0]["notification_id"]),
                 )
-        return rows[0] if rows else None
+        return domain.Notification(**rows[0]) if rows else None
 
-    def _release(self, row: dict[str, Any]) -> None:
+    def _release(self, notification: domain.Notification) -> None:
         with self.db.transaction() as cur:
             cur.execute(
                 "UPDATE notifications SET status = 'pending', claimed_by = NULL"
                 " WHERE notification_id = %s AND status = %s AND claimed_by = %s",
-                (row["notification_id"], domain.SENDING, self.deliverer_id),
+                (notification.notification_id, domain.SENDING, self.deliverer_id),
             )
 
     def _release_stale_claims(self) -> None:
@@ -145,96 +138,92 @@ class Deliverer:
                 (domain.SENDING, CLAIM_LEASE_SECONDS, SILENT_SECONDS),
             )
 
-    def _record(self, row: dict[str, Any], write: Callable[[Cursor], None], channel: str, result: str) -> None:
+    def _record(self, notification: domain.Notification, outcome: domain.Outcome, channel: str, result: str) -> None:
         """Write an attempt's outcome; while the database is away, keep trying (the message may have gone out)."""
         for wait in RECORD_WAITS:
             try:
                 with self.db.transaction() as cur:
                     cur.execute(
                         "SELECT status, claimed_by::text FROM notifications WHERE notification_id = %s FOR UPDATE",
-                        (row["notification_id"],),
+                        (notification.notification_id,),
                     )
                     found = cur.fetchone()
                     if found is None or found != (domain.SENDING, self.deliverer_id):
                         return  # the claim was released meanwhile: the next claim records its own attempt
-                    write(cur)
-                NOTIFICATIONS.labels(row["purpose"], channel, result).inc()
+                    store.save(cur, notification, outcome)
+                NOTIFICATIONS.labels(notification.purpose, channel, result).inc()
+                if outcome.status == domain.FAILED:
+                    self._gave_up(notification, outcome)
                 return
             except DatabaseUnavailable as exc:
                 log.warning(
                     "could not record a %s notification's outcome (%s); trying again in %.1fs",
-                    row["purpose"],
+                    notification.purpose,
                     exc,
                     wait,
-                    extra={"notification_id": row["notification_id"]},
+                    extra={"notification_id": notification.notification_id},
                 )
                 time.sleep(wait)
         log.error(
             "gave up recording a %s notification's outcome; its claim is released after %ss",
-            row["purpose"],
+            notification.purpose,
             CLAIM_LEASE_SECONDS,
-            extra={"notification_id": row["notification_id"]},
+            extra={"notification_id": notification.notification_id},
         )
 
-    def _attempt(self, row: dict[str, Any], now: datetime) -> tuple[Callable[[Cursor], None], str, str]:
-        """Send (no transaction open); returns how to record the outcome, and its metric labels."""
-        attempts = row["attempts"] + 1
+    def _gave_up(self, notification: domain.Notification, outcome: domain.Outcome) -> None:
+        log.warning(
+            "gave up on a %s notification after %d attempts: %s",
+            notification.purpose,
+            outcome.attempts,
+            outcome.error,
+            extra={"notification_id": notification.notification_id, "complaint_id": notification.complaint_id},
+        )
+
+    def _attempt(self, notification: domain.Notification, now: datetime) -> tuple[domain.Outcome, str, str]:
+        """Send (no transaction open); returns the outcome to record, and its metric labels."""
+        attempts = notification.attempts + 1
         channel = None
         try:
-            channel, send = self._prepare(row)
+            channel, send = self._prepare(notification)
             if channel == domain.LETTER:  # the office prints it and marks it posted (POST /letters/<id>/posted)
-                return lambda cur: self._update(cur, row, "queued", attempts, channel=channel), channel, "queued"
+                return domain.queued_as_letter(attempts), channel, "queued"
             send()
         except NotSendable as exc:
-            error = str(exc)  # bound now: ``exc`` is gone once the except block ends
-            return lambda cur: self._update(cur, row, domain.NOT_SENT, attempts, error=error), "none", "not_sent"
-        except TransientFailure as exc:
-            error = str(exc)
-            if not domain.should_give_up(attempts, self.max_attempts):
+            return domain.not_sent(attempts, str(exc)), "none", "not_sent"
+        except (TransientFailure, PermanentFailure) as exc:
+            if isinstance(exc, TransientFailure) and not domain.should_give_up(attempts, self.max_attempts):
                 retry_at = domain.next_attempt(attempts, now, self.backoff, self.backoff_cap)
-                return (
-                    lambda cur: self._update(
-                        cur, row, domain.PENDING, attempts, channel=channel, error=error, next_attempt_at=retry_at
-                    ),
-                    channel or "none",
-                    "retry",
-                )
-            return lambda cur: self._fail(cur, row, attempts, channel, error, now), channel or "none", "failed"
-        except PermanentFailure as exc:
-            error = str(exc)
-            return lambda cur: self._fail(cur, row, attempts, channel, error, now), channel or "none", "failed"
-
-        def sent(cur: Cursor) -> None:
-            self._update(cur, row, domain.SENT, attempts, channel=channel, sent_at=now)
-            self._sent_event(cur, row, channel, now)
-
-        return sent, channel, "sent"
+                return domain.try_again(attempts, channel, str(exc), retry_at), channel or "none", "retry"
+            outcome = domain.failed(notification, attempts, channel, str(exc), domain.Context(now))
+            return outcome, channel or "none", "failed"
+        return domain.sent(notification, attempts, channel, domain.Context(now)), channel, "sent"
 
     # -- deciding channel and text -------------------------------------------------------------
-    def _prepare(self, row: dict[str, Any]) -> tuple[str, Callable[[], None]]:
-        campus = row["campus"]
+    def _prepare(self, notification: domain.Notification) -> tuple[str, Callable[[], None]]:
+        campus = notification.campus
         lang = self.directory.languages.get(campus, "zh-CN")
-        context = dict(row["context"])
+        context = dict(notification.context)
         context["date"] = self._local(campus, datetime.now(UTC)).date().isoformat()
-        if row["recipient_id"] == domain.COMPLAINANT:
-            contact = self._contact(row["complaint_id"])
-            channel = domain.complainant_channel(contact, row["channel_preference"], row["purpose"])
+        if notification.recipient_id == domain.COMPLAINANT:
+            contact = self._contact(notification.complaint_id)
+            channel = domain.complainant_channel(contact, notification.channel_preference, notification.purpose)
             if channel is None:
                 raise NotSendable(
                     "anonymous complainant: nothing is sent" if contact.get("anonymous") else "no contact details"
                 )
             context.update(self._complainant_context(contact, context, lang, campus))
-            rendered = self.templates.render(campus, lang, row["purpose"], context)
+            rendered = self.templates.render(campus, lang, notification.purpose, context)
             address = contact.get("email") if channel == domain.EMAIL else contact.get("phone")
         else:
-            recipient = self.directory.staff(row["recipient_id"])
+            recipient = self.directory.staff(notification.recipient_id)
             if recipient is None:
-                raise PermanentFailure(f"{row['recipient_id']} is no longer in the recipient directory")
+                raise PermanentFailure(f"{notification.recipient_id} is no longer in the recipient directory")
             channel = domain.staff_channel(recipient)
             context.update(self._staff_context(recipient, context, lang, campus))
-            rendered = self.templates.render(campus, lang, row["purpose"], context)
+            rendered = self.templates.render(campus, lang, notification.purpose, context)
             address = recipient.email if channel == domain.EMAIL else recipient.phone
-        return channel, self._sender(channel, address or "", rendered, row["notification_id"])
+        return channel, self._sender(channel, address or "", rendered, notification.notification_id)
 
     def _sender(self, channel: str, address: str, rendered: Rendered, key: str) -> Callable[[], None]:
         if channel == domain.EMAIL:
@@ -282,111 +271,16 @@ class Deliverer:
             "due": self._when(campus, context.get("due_at")),
         }
 
-    # -- recording -----------------------------------------------------------------------------
-    def _update(
-        self,
-        cur: Cursor,
-        row: dict[str, Any],
-        status: str,
-        attempts: int,
-        channel: str | None = None,
-        error: str | None = None,
-        next_attempt_at: datetime | None = None,
-        sent_at: datetime | None = None,
-    ) -> None:
-        cur.execute(
-            "UPDATE notifications SET status = %s, attempts = %s, channel = coalesce(%s, channel), last_error = %s,"
-            " detail = coalesce(%s, detail), next_attempt_at = coalesce(%s, next_attempt_at), sent_at = %s,"
-            " updated_at = now() WHERE notification_id = %s",
-            (status, attempts, channel, error, error, next_attempt_at, sent_at, row["notification_id"]),
-        )
-
-    def _fail(
-        self, cur: Cursor, row: dict[str, Any], attempts: int, channel: str | None, error: str, now: datetime
-    ) -> None:
-        self._update(cur, row, domain.FAILED, attempts, channel=channel, error=error)
-        log.warning(
-            "gave up on a %s notification after %d attempts: %s",
-            row["purpose"],
-            attempts,
-            error,
-            extra={"notification_id": row["notification_id"], "complaint_id": row["complaint_id"]},
-        )
-        data = {
-            "complaint_id": row["complaint_id"],
-            "campus": row["campus"],
-            "notification_id": row["notification_id"],
-            "purpose": row["purpose"],
-            "channel": channel or domain.EMAIL,
-            "attempts": attempts,
-            "error": error[:4000],
-            "failed_at": rfc3339(now),
-            "actor": {"id": "system", "role": "system"},
-        }
-        if row["purpose"] == "reply":
-            data["reply_id"] = row["context"]["reply_id"]
-        self._append(cur, row, "NotificationFailed", data, now)
-
-    def _sent_event(
-        self, cur: Cursor, row: dict[str, Any], channel: str, now: datetime, actor: dict[str, str] | None = None
-    ) -> None:
-        base = {
-            "complaint_id": row["complaint_id"],
-            "campus": row["campus"],
-            "notification_id": row["notification_id"],
-            "sent_at": rfc3339(now),
-            "actor": actor or {"id": "system", "role": "system"},
-        }
-        if row["purpose"] == "reply":
-            self._append(
-                cur, row, "ReplySent", {**base, "reply_id": row["context"]["reply_id"], "channel": channel}, now
-            )
-        elif row["purpose"] == "reminder":
-            context = row["context"]
-            self._append(
-                cur,
-                row,
-                "ReminderSent",
-                {
-                    **base,
-                    "kind": context["kind"],
-                    "department": context.get("department") or None,
-                    "recipient_role": row["recipient_role"],
-                    "channel": channel,
-                    "due_at": context["due_at"],
-                },
-                now,
-            )
-
-    def _append(
-        self, cur: Cursor, row: dict[str, Any], event_type: str, data: dict[str, Any], now: datetime
-    ) -> list[Envelope]:
-        event = new_event(
-            SERVICE,
-            event_type,
-            row["complaint_id"],
-            data,
-            time=now,
-            causationid=row["caused_by"],
-            correlationid=(row.get("context") or {}).get("correlationid"),
-        )
-        return STORE.append(cur, row["complaint_id"], None, [event])
-
     # -- letters -------------------------------------------------------------------------------
-    def letter(self, row: dict[str, Any]) -> str:
+    def letter(self, notification: domain.Notification) -> str:
         """The printable letter, rendered now (contact details are not stored)."""
-        campus = row["campus"]
+        campus = notification.campus
         lang = self.directory.languages.get(campus, "zh-CN")
-        contact = self._contact(row["complaint_id"])
-        context = {**row["context"], "date": self._local(campus, datetime.now(UTC)).date().isoformat()}
+        contact = self._contact(notification.complaint_id)
+        context = {**notification.context, "date": self._local(campus, datetime.now(UTC)).date().isoformat()}
         context.update(self._complainant_context(contact, context, lang, campus))
-        rendered = self.templates.render(campus, lang, row["purpose"], context)
+        rendered = self.templates.render(campus, lang, notification.purpose, context)
         return letter_html(rendered, self.directory.campus_names.get(campus, campus), lang)
-
-    def mark_posted(self, cur: Cursor, row: dict[str, Any], now: datetime, actor: dict[str, str]) -> None:
-        self._update(cur, row, domain.SENT, row["attempts"], channel=domain.LETTER, sent_at=now)
-        NOTIFICATIONS.labels(row["purpose"], domain.LETTER, "sent").inc()
-        self._sent_event(cur, row, domain.LETTER, now, actor)
 
 
 class IntakeContacts:

@@ -3,9 +3,16 @@ failed delivery is tried again. No I/O here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from shared.envelope import rfc3339
+from shared.errors import Refused
+
+if TYPE_CHECKING:  # the command's type only: schemas.py builds on this module
+    from services.notification.schemas import PostLetter
 
 COMPLAINANT = "complainant"
 EMAIL, SMS, LETTER = "email", "sms", "letter"
@@ -110,134 +117,136 @@ def load_directory(config: dict[str, Any]) -> Directory:
 
 # -- what each event asks for -------------------------------------------------------------------
 
+Planner = Callable[[dict[str, Any], dict[str, Any], Directory, dict[str, Any]], list[Planned]]
+PLANNERS: dict[str, Planner] = {}  # event type → its planner; events not here ask for nothing
+
+
+def planner(event_type: str) -> Callable[[Planner], Planner]:
+    """Register the planner of one event type (called with the event's data, the context every
+    message shares, the directory and the campus's policy)."""
+
+    def register(function: Planner) -> Planner:
+        PLANNERS[event_type] = function
+        return function
+
+    return register
+
 
 def plan(event_type: str, data: dict[str, Any], directory: Directory, policy: dict[str, Any]) -> list[Planned]:
     """The messages an event asks for (empty for events nobody needs telling about)."""
+    planner_of_event = PLANNERS.get(event_type)
+    if planner_of_event is None:
+        return []
     campus = data.get("campus") or ""
     base = {
         "complaint_id": data["complaint_id"],
         "campus": campus,
         "campus_name": directory.campus_names.get(campus, campus),
     }
-    if event_type == "ComplaintReceived":
-        if not policy.get("acknowledge_receipt", True):
-            return []
-        return [
-            Planned(
-                "acknowledgement",
-                COMPLAINANT,
-                COMPLAINANT,
-                {**base, "reference": data["reference"], "received_at": data["received_at"]},
-            )
-        ]
-    if event_type == "ComplaintNotAccepted":
-        return [
-            Planned(
-                "not_accepted",
-                COMPLAINANT,
-                COMPLAINANT,
-                {
-                    **base,
-                    "reason": data["reason"],
-                    "route_advice": data["route_advice"],
-                    "decided_at": data["decided_at"],
-                },
-            )
-        ]
-    if event_type == "ReplyIssued":
-        contact = directory.staff(data["contact_person"])
-        return [
-            Planned(
-                "reply",
-                COMPLAINANT,
-                COMPLAINANT,
-                {
-                    **base,
-                    "reply_id": data["reply_id"],
-                    "actions_taken": data["actions_taken"],
-                    "result": data["result"],
-                    "issued_at": data["issued_at"],
-                    "contact_person": contact.name if contact else data["contact_person"],
-                    "contact_phone": (contact.phone if contact else None) or "",
-                    "contact_email": (contact.email if contact else None) or "",
-                },
-                channel_preference=data.get("channel_preference"),
-            )
-        ]
-    if event_type == "InvestigationDue":
-        deadline = data["deadline"]
-        if deadline["kind"] == "first_reply":
-            recipient = directory.office_heads.get(campus)
-        else:
-            recipient = directory.liaisons.get((campus, deadline.get("department") or ""))
-        if recipient is None:
-            return []
-        return [
-            Planned(
-                "reminder",
-                recipient.role,
-                recipient.id,
-                {
-                    **base,
-                    "kind": deadline["kind"],
-                    "department": deadline.get("department") or "",
-                    "due_at": deadline["due_at"],
-                    "last_day": deadline["last_day"],
-                    "provisional": deadline["provisional"],
-                },
-            )
-        ]
-    if event_type == "DeadlineBreached":
-        head = directory.office_heads.get(campus)
-        deadline = data["deadline"]
-        return (
-            [
-                Planned(
-                    "breach_alert",
-                    head.role,
-                    head.id,
-                    {
-                        **base,
-                        "kind": deadline["kind"],
-                        "department": deadline.get("department") or "",
-                        "due_at": deadline["due_at"],
-                    },
-                )
-            ]
-            if head
-            else []
-        )
-    if event_type == "ComplaintEscalated":
-        return [
-            Planned(
-                "escalation",
-                leader.role,
-                leader.id,
-                {**base, "severity": data["severity"], "reason": data["reason"], "escalated_at": data["escalated_at"]},
-            )
-            for leader in directory.leadership
-        ]
-    if event_type == "RectificationOrdered":
-        liaison = directory.liaisons.get((campus, data["department"]))
-        return (
-            [
-                Planned(
-                    "rectification",
-                    liaison.role,
-                    liaison.id,
-                    {
-                        **base,
-                        "department": data["department"],
-                        "description": data["description"],
-                        "due_at": data["due"]["due_at"],
-                        "last_day": data["due"]["last_day"],
-                    },
-                )
-            ]
-            if liaison
-            else []
-        )
-    return []
+    return planner_of_event(data, base, directory, policy)
+
+
+@planner("ComplaintReceived")
+def _acknowledge(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    if not policy.get("acknowledge_receipt", True):
+        return []
+    context = {**base, "reference": data["reference"], "received_at": data["received_at"]}
+    return [Planned("acknowledgement", COMPLAINANT, COMPLAINANT, context)]
+
+
+@planner("ComplaintNotAccepted")
+def _not_accepted(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    context = {
+        **base,
+        "reason": data["reason"],
+        "route_advice": data["route_advice"],
+        "decided_at": data["decided_at"],
+    }
+    return [Planned("not_accepted", COMPLAINANT, COMPLAINANT, context)]
+
+
+@planner("ReplyIssued")
+def _reply(data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]) -> list[Planned]:
+    contact = directory.staff(data["contact_person"])
+    context = {
+        **base,
+        "reply_id": data["reply_id"],
+        "actions_taken": data["actions_taken"],
+        "result": data["result"],
+        "issued_at": data["issued_at"],
+        "contact_person": contact.name if contact else data["contact_person"],
+        "contact_phone": (contact.phone if contact else None) or "",
+        "contact_email": (contact.email if contact else None) or "",
+    }
+    return [Planned("reply", COMPLAINANT, COMPLAINANT, context, channel_preference=data.get("channel_preference"))]
+
+
+@planner("InvestigationDue")
+def _reminder(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    deadline = data["deadline"]
+    if deadline["kind"] == "first_reply":
+        recipient = directory.office_heads.get(base["campus"])
+    else:
+        recipient = directory.liaisons.get((base["campus"], deadline.get("department") or ""))
+    if recipient is None:
+        return []
+    context = {
+        **base,
+        "kind": deadline["kind"],
+        "department": deadline.get("department") or "",
+        "due_at": deadline["due_at"],
+        "last_day": deadline["last_day"],
+        "provisional": deadline["provisional"],
+    }
+    return [Planned("reminder", recipient.role, recipient.id, context)]
+
+
+@planner("DeadlineBreached")
+def _breach_alert(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    head = directory.office_heads.get(base["campus"])
+    if head is None:
+        return []
+    deadline = data["deadline"]
+    context = {
+        **base,
+        "kind": deadline["kind"],
+        "department": deadline.get("department") or "",
+        "due_at": deadline["due_at"],
+    }
+    return [Planned("breach_alert", head.role, head.id, context)]
+
+
+@planner("ComplaintEscalated")
+def _escalation(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    context = {**base, "severity": data["severity"], "reason": data["reason"], "escalated_at": data["escalated_at"]}
+    return [Planned("escalation", leader.role, leader.id, context) for leader in directory.leadership]
+
+
+@planner("RectificationOrdered")
+def _rectification(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    liaison = directory.liaisons.get((base["campus"], data["department"]))
+    if liaison is None:
+        return []
+    context = {
+        **base,
+        "department": data["department"],
+        "description": data["description"],
+        "due_at": data["due"]["due_at"],
+        "last_day": data["due"]["last_day"],
+    }
+    return [Planned("rectification", liaison.role, liaison.id, context)]
 
 
 # -- channels and retries -------------------------------------------------------------------------
@@ -270,3 +279,135 @@ def next_attempt(attempts: int, now: datetime, base_seconds: float, cap_seconds:
 
 def should_give_up(attempts: int, max_attempts: int) -> bool:
     return attempts >= max_attempts
+
+
+# -- a notification's outcomes: what an attempt (or the office) changes ---------------------------
+
+SYSTEM = {"id": "system", "role": "system"}  # the actor of what the deliverer decides
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to deliver, as stored (never contact details: intake gives those at send time)."""
+
+    notification_id: str
+    complaint_id: str
+    caused_by: str
+    purpose: str
+    campus: str
+    recipient_role: str
+    recipient_id: str
+    context: dict[str, Any]
+    channel_preference: str | None
+    attempts: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """When, and by whom, an outcome is decided."""
+
+    now: datetime
+    actor: dict[str, str] = field(default_factory=lambda: dict(SYSTEM))
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event an outcome leads to (the store wraps it in an envelope caused by the notification's event)."""
+
+    type: str
+    data: dict[str, Any]
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A notification's new status and attempt count, what to keep of the attempt, and its events."""
+
+    status: str
+    attempts: int
+    channel: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    events: tuple[Event, ...] = ()
+
+
+def queued_as_letter(attempts: int) -> Outcome:
+    """No channel reaches the complainant: the office prints the letter and marks it posted."""
+    return Outcome(QUEUED, attempts, channel=LETTER)
+
+
+def not_sent(attempts: int, error: str) -> Outcome:
+    return Outcome(NOT_SENT, attempts, error=error)
+
+
+def try_again(attempts: int, channel: str | None, error: str, retry_at: datetime) -> Outcome:
+    return Outcome(PENDING, attempts, channel=channel, error=error, next_attempt_at=retry_at)
+
+
+def failed(notification: Notification, attempts: int, channel: str | None, error: str, context: Context) -> Outcome:
+    """Given up: NotificationFailed says so (with the reply it was for, so the case can see it)."""
+    data = {
+        "complaint_id": notification.complaint_id,
+        "campus": notification.campus,
+        "notification_id": notification.notification_id,
+        "purpose": notification.purpose,
+        "channel": channel or EMAIL,
+        "attempts": attempts,
+        "error": error[:4000],
+        "failed_at": rfc3339(context.now),
+        "actor": context.actor,
+    }
+    if notification.purpose == "reply":
+        data["reply_id"] = notification.context["reply_id"]
+    event = Event("NotificationFailed", data, context.now)
+    return Outcome(FAILED, attempts, channel=channel, error=error, events=(event,))
+
+
+def sent(notification: Notification, attempts: int, channel: str, context: Context) -> Outcome:
+    """The channel accepted it (or the office posted it): a reply or a reminder says so in an event."""
+    sent_event = SENT_EVENTS.get(notification.purpose)
+    events = (sent_event(notification, channel, context),) if sent_event else ()
+    return Outcome(SENT, attempts, channel=channel, sent_at=context.now, events=events)
+
+
+def post_letter(letter: Notification, command: PostLetter, context: Context) -> Outcome:
+    """The office posted (or handed over) a queued letter: it now counts as sent, by the officer."""
+    if letter.status != QUEUED:
+        raise Refused(f"the letter is {letter.status}, not queued", state=letter.status)
+    return sent(letter, letter.attempts, LETTER, context)
+
+
+def _sent_base(notification: Notification, context: Context) -> dict[str, Any]:
+    return {
+        "complaint_id": notification.complaint_id,
+        "campus": notification.campus,
+        "notification_id": notification.notification_id,
+        "sent_at": rfc3339(context.now),
+        "actor": context.actor,
+    }
+
+
+def _reply_sent(notification: Notification, channel: str, context: Context) -> Event:
+    data = {**_sent_base(notification, context), "reply_id": notification.context["reply_id"], "channel": channel}
+    return Event("ReplySent", data, context.now)
+
+
+def _reminder_sent(notification: Notification, channel: str, context: Context) -> Event:
+    data = {
+        **_sent_base(notification, context),
+        "kind": notification.context["kind"],
+        "department": notification.context.get("department") or None,
+        "recipient_role": notification.recipient_role,
+        "channel": channel,
+        "due_at": notification.context["due_at"],
+    }
+    return Event("ReminderSent", data, context.now)
+
+
+# purpose → the event its sending leads to (other purposes are recorded in the table only)
+SENT_EVENTS: dict[str, Callable[[Notification, str, Context], Event]] = {
+    "reply": _reply_sent,
+    "reminder": _reminder_sent,
+}

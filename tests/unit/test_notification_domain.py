@@ -12,6 +12,7 @@ import pytest
 from services.notification import domain
 from services.notification.templates import ROOT, TemplateError, Templates, letter_html
 from shared.config import load_hospital
+from shared.errors import Refused
 
 HOSPITAL = load_hospital()
 RAW = {"campuses": HOSPITAL.campuses, "leadership": HOSPITAL.leadership}
@@ -145,6 +146,69 @@ def test_no_acknowledgement_when_the_campus_policy_says_so():
         )
         == []
     )
+
+
+def _notification(purpose: str, status: str = domain.PENDING, **context: object) -> domain.Notification:
+    return domain.Notification(
+        notification_id="n-1",
+        complaint_id=CID,
+        caused_by="e-1",
+        purpose=purpose,
+        campus="east",
+        recipient_role="complainant",
+        recipient_id=domain.COMPLAINANT,
+        context=dict(context),
+        channel_preference=None,
+        attempts=0,
+        status=status,
+    )
+
+
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+def test_a_sent_reply_or_reminder_says_so_in_an_event_other_purposes_only_in_the_table():
+    reply = domain.sent(_notification("reply", reply_id="r-1"), 1, domain.EMAIL, domain.Context(NOW))
+    assert (reply.status, reply.attempts, reply.channel, reply.sent_at) == (domain.SENT, 1, "email", NOW)
+    [event] = reply.events
+    assert event.type == "ReplySent" and event.data["reply_id"] == "r-1" and event.data["channel"] == "email"
+    assert event.data["actor"] == domain.SYSTEM and event.data["sent_at"] == "2026-11-20T02:00:00Z"
+    reminder = domain.sent(
+        _notification("reminder", kind="first_reply", department="", due_at="d"), 1, "sms", domain.Context(NOW)
+    )
+    assert [e.type for e in reminder.events] == ["ReminderSent"] and reminder.events[0].data["department"] is None
+    assert domain.sent(_notification("acknowledgement"), 1, "email", domain.Context(NOW)).events == ()
+
+
+def test_giving_up_is_notification_failed_naming_the_reply():
+    failed = domain.failed(_notification("reply", reply_id="r-1"), 3, None, "SMTP unavailable", domain.Context(NOW))
+    assert (failed.status, failed.attempts, failed.error) == (domain.FAILED, 3, "SMTP unavailable")
+    [event] = failed.events
+    assert event.type == "NotificationFailed" and event.data["reply_id"] == "r-1"
+    assert event.data["channel"] == "email" and event.data["attempts"] == 3  # no channel chosen yet: e-mail
+
+
+def test_only_a_queued_letter_can_be_posted_and_the_officer_posted_it():
+    officer = {"id": "east-office-head", "role": "complaint_officer"}
+    letter = _notification("reply", status=domain.QUEUED, reply_id="r-1")
+    posted = domain.post_letter(letter, None, domain.Context(NOW, officer))
+    assert (posted.status, posted.channel) == (domain.SENT, domain.LETTER)
+    assert posted.events[0].data["actor"] == officer
+    with pytest.raises(Refused) as refused:
+        domain.post_letter(_notification("reply", status=domain.SENT, reply_id="r-1"), None, domain.Context(NOW))
+    assert refused.value.state == domain.SENT
+
+
+def test_every_planned_event_type_has_one_planner():
+    assert set(domain.PLANNERS) == {
+        "ComplaintReceived",
+        "ComplaintNotAccepted",
+        "ReplyIssued",
+        "InvestigationDue",
+        "DeadlineBreached",
+        "ComplaintEscalated",
+        "RectificationOrdered",
+    }
 
 
 @pytest.mark.parametrize(
