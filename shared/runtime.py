@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request, Response
 
 from shared import config, metrics
-from shared.auth import AUDITOR, OFFICER, OPS, SYSTEM, Principal, authenticator
+from shared.auth import EVENT_READERS, FULL_LOG_READERS, Principal, authenticator
 from shared.consumer import Backfill, EventConsumer, Inbox, Projector
 from shared.db import Database
 from shared.eventstore import EventStore, StreamScope
@@ -171,9 +171,6 @@ class Backbone:
         return Response(body, headers={"Content-Type": content_type})
 
 
-FULL_LOG_READERS = (SYSTEM, OPS, AUDITOR)  # services (backfill), ops and auditors read every campus's events
-
-
 class EventLog:
     """``GET /events?after=&limit=&subject=``: the service's own log, in sequence order, for backfill; with
     ``subject``, one complaint's events. Services, ops and auditors read the whole log; a complaint officer of
@@ -184,7 +181,7 @@ class EventLog:
     db: Database
     scoped_streams: str
 
-    @http("GET", "/events", roles=(SYSTEM, OPS, AUDITOR, OFFICER))
+    @http("GET", "/events", roles=EVENT_READERS)
     def events(self, request: Request) -> Response:
         params = query(EventsQuery(), request)
         store = EventStore(self.name)

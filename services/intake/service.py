@@ -14,14 +14,20 @@ from werkzeug.wrappers import Request, Response
 from services.intake import domain, queries, schemas, store
 from services.intake.projection import PROJECTOR
 from services.intake.settings import CONTACT_CALLERS, HOSPITAL, SERVICE
-from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, AuthError, Forbidden, authenticator
+from shared.auth import (
+    COMPLAINT_OFFICERS,
+    COMPLAINT_READERS,
+    COMPLAINT_REGISTRARS,
+    ERASURE_REQUESTERS,
+    AuthError,
+    Forbidden,
+    authenticator,
+)
 from shared.db import Database
 from shared.eventstore import EventStore
 from shared.queues import quorum_rpc as rpc  # nameko's rpc, its queue a quorum queue
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
 from shared.web import Conflict, HttpEntrypoint, http, json_response, path_id, principal
-
-READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 
 
 class ComplaintHttp(HttpEntrypoint):
@@ -68,7 +74,7 @@ class Service(Backbone, EventLog):
     scoped_streams = queries.SCOPED_STREAMS  # GET /events
 
     # -- registering and reading --------------------------------------------------------------
-    @http("POST", "/complaints", roles=(FIRST_CONTACT, OFFICER), body=schemas.NewComplaint(HOSPITAL))
+    @http("POST", "/complaints", roles=COMPLAINT_REGISTRARS, body=schemas.NewComplaint(HOSPITAL))
     def register(self, request: Request, command: domain.Register) -> Response:
         who = principal(request)
         who.require_campus(command.campus)
@@ -80,13 +86,13 @@ class Service(Backbone, EventLog):
             {"Location": f"/complaints/{registered.complaint_id}"},
         )
 
-    @on_complaint("GET", "/complaints/<string:complaint_id>", roles=READERS)
+    @on_complaint("GET", "/complaints/<string:complaint_id>", roles=COMPLAINT_READERS)
     def get_complaint(self, request: Request, complaint_id: str) -> Response:
         with self.db.transaction() as cur:
             complaint = queries.complaint_for(cur, complaint_id, principal(request))
         return json_response(complaint)
 
-    @http("GET", "/complaints", roles=READERS, query=schemas.ComplaintsQuery(HOSPITAL))
+    @http("GET", "/complaints", roles=COMPLAINT_READERS, query=schemas.ComplaintsQuery(HOSPITAL))
     def list_complaints(self, request: Request, params: queries.ComplaintsFilter) -> Response:
         with self.db.transaction() as cur:
             rows = queries.complaints(cur, params, principal(request))
@@ -96,31 +102,33 @@ class Service(Backbone, EventLog):
     @on_complaint(
         "POST",
         "/complaints/<string:complaint_id>/resolve-on-spot",
-        roles=(FIRST_CONTACT, OFFICER),
+        roles=COMPLAINT_REGISTRARS,
         body=schemas.ResolveOnSpot,
     )
     def resolve_on_spot(self, request: Request, complaint_id: str, command: domain.ResolveOnSpot) -> Response:
         return self._change(request, complaint_id, domain.resolve_on_spot, command)
 
-    @on_complaint("POST", "/complaints/<string:complaint_id>/not-accepted", roles=(OFFICER,), body=schemas.NotAccepted)
+    @on_complaint(
+        "POST", "/complaints/<string:complaint_id>/not-accepted", roles=COMPLAINT_OFFICERS, body=schemas.NotAccepted
+    )
     def not_accepted(self, request: Request, complaint_id: str, command: domain.NotAccept) -> Response:
         return self._change(request, complaint_id, domain.not_accept, command)
 
-    @on_complaint("POST", "/complaints/<string:complaint_id>/withdraw", roles=(OFFICER,), body=schemas.Withdraw)
+    @on_complaint("POST", "/complaints/<string:complaint_id>/withdraw", roles=COMPLAINT_OFFICERS, body=schemas.Withdraw)
     def withdraw(self, request: Request, complaint_id: str, command: domain.Withdraw) -> Response:
         return self._change(request, complaint_id, domain.withdraw, command)
 
     @on_complaint(
         "POST",
         "/complaints/<string:complaint_id>/reclassify",
-        roles=(OFFICER,),
+        roles=COMPLAINT_OFFICERS,
         body=schemas.Reclassify(HOSPITAL),
     )
     def reclassify(self, request: Request, complaint_id: str, command: domain.Reclassify) -> Response:
         return self._change(request, complaint_id, domain.reclassify, command)
 
     # The body is read before the path's id, as it always was for erasure: hence the plain entrypoint.
-    @http("POST", "/complaints/<string:complaint_id>/erasure", roles=(OFFICER, AUDITOR), body=schemas.Erasure)
+    @http("POST", "/complaints/<string:complaint_id>/erasure", roles=ERASURE_REQUESTERS, body=schemas.Erasure)
     def erase(self, request: Request, complaint_id: str, command: domain.Erase) -> Response:
         """A lawful erasure request: the complaint's key is destroyed, so its personal data (names, numbers,
         its text) can never be read again; the complaint, its events and every statistic stay."""

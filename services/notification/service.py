@@ -12,7 +12,7 @@ from services.notification import domain, queries, schemas, store
 from services.notification.channels import PermanentFailure, TransientFailure
 from services.notification.delivery import NOTIFICATIONS, Deliverer, DeliveryWorker
 from services.notification.projection import PROJECTOR, SERVICE
-from shared.auth import AUDITOR, LEADERSHIP, OFFICER
+from shared.auth import LETTER_HANDLERS, NOTIFICATION_READERS
 from shared.db import Database
 from shared.errors import Refused
 from shared.eventstore import EventStore
@@ -28,7 +28,7 @@ class Service(Backbone, EventLog):
     scoped_streams = queries.SCOPED_STREAMS  # GET /events
     delivery: Deliverer = DeliveryWorker()
 
-    @http("GET", "/notifications", roles=(OFFICER, AUDITOR, LEADERSHIP), query=schemas.NotificationsQuery)
+    @http("GET", "/notifications", roles=NOTIFICATION_READERS, query=schemas.NotificationsQuery)
     def list_notifications(self, request: Request, params: schemas.NotificationsOf) -> Response:
         """What was sent about a complaint, when, how, and what failed (no contact details)."""
         with self.db.transaction() as cur:
@@ -37,7 +37,7 @@ class Service(Backbone, EventLog):
             rows = []  # a complaint out of scope is answered as one with nothing sent (no hint that it exists)
         return json_response({"notifications": rows})
 
-    @http("GET", "/letters", roles=(OFFICER,), query=schemas.LettersQuery)
+    @http("GET", "/letters", roles=LETTER_HANDLERS, query=schemas.LettersQuery)
     def list_letters(self, request: Request, params: schemas.LettersIn) -> Response:
         who = principal(request)
         if params.campus is not None:
@@ -46,7 +46,7 @@ class Service(Backbone, EventLog):
             rows = queries.letters(cur, params.status, params.campus, who.campus_filter())
         return json_response({"letters": rows})
 
-    @http("GET", "/letters/<string:notification_id>", roles=(OFFICER,))
+    @http("GET", "/letters/<string:notification_id>", roles=LETTER_HANDLERS)
     def print_letter(self, request: Request, notification_id: str) -> Response:
         """The printable letter, rendered now with the complainant's details fetched from intake."""
         with self.db.transaction() as cur:
@@ -58,7 +58,7 @@ class Service(Backbone, EventLog):
             raise Refused(f"the letter cannot be printed: {exc}", state=letter.status) from None
         return Response(page, mimetype="text/html")
 
-    @http("POST", "/letters/<string:notification_id>/posted", roles=(OFFICER,), body=schemas.Posted)
+    @http("POST", "/letters/<string:notification_id>/posted", roles=LETTER_HANDLERS, body=schemas.Posted)
     def letter_posted(self, request: Request, notification_id: str, command: schemas.PostLetter) -> Response:
         """The office posted (or handed over) the letter: it now counts as sent. A letter no longer queued is
         Refused (409, naming its status)."""

@@ -11,15 +11,13 @@ from werkzeug.wrappers import Request, Response
 from services.reporting import queries, rebuild, render, schemas, settings
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CAMPUSES
-from shared.auth import AUDITOR, LEADERSHIP, OFFICER, OPS, Forbidden, OutOfScope
+from shared.auth import COMPLAINT_REPORT_READERS, REBUILDERS, REPORT_PUBLISHERS, REPORT_READERS, Forbidden, OutOfScope
 from shared.db import Database
 from shared.errors import UnknownItem
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider
 from shared.web import Conflict, NotFound, http, json_response, load, principal
 
 # Statistics hold no personal data: the office, the leadership, auditors and ops read them.
-READERS = (OFFICER, LEADERSHIP, AUDITOR, OPS)
-PUBLISHERS = (OFFICER,)  # leadership reads reports (docs/reporting.md, "Access")
 # _CONTRACT_NAMES: two handlers answer 404 / 409 with shared.web's NotFound / Conflict rather than letting
 # shared.errors' UnknownItem / Refused pass: scripts/contracts.py finds a path's 404 and 409 by those names
 # in the handler, so the OpenAPI keeps them. Same answers either way; let the domain errors pass once the
@@ -55,13 +53,13 @@ class Service(Backbone):
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
     business_metrics = queries.BusinessMetricsProvider(SERVICE)
 
-    @http("GET", "/reports/summary", roles=READERS, query=schemas.SummaryQuery)
+    @http("GET", "/reports/summary", roles=REPORT_READERS, query=schemas.SummaryQuery)
     def summary(self, request: Request, params: schemas.SummaryParams) -> Response:
         params = dataclasses.replace(params, campus=_scope(request, params.campus))
         with self.db.transaction() as cur:
             return json_response(queries.summary(cur, params))
 
-    @http("GET", "/reports/monthly", roles=READERS, query=schemas.MonthlyQuery)
+    @http("GET", "/reports/monthly", roles=REPORT_READERS, query=schemas.MonthlyQuery)
     def monthly(self, request: Request, params: schemas.MonthlyParams) -> Response:
         params = dataclasses.replace(params, campus=_scope(request, params.campus))
         with self.db.transaction() as cur:
@@ -88,34 +86,34 @@ class Service(Backbone):
             {**report, **({"publication": {k: v for k, v in published.items() if k != "figures"}} if published else {})}
         )
 
-    @http("POST", "/reports/monthly/publish", roles=PUBLISHERS, body=schemas.PublishBody)
+    @http("POST", "/reports/monthly/publish", roles=REPORT_PUBLISHERS, body=schemas.PublishBody)
     def publish(self, request: Request, command: schemas.Publish) -> Response:
         campus = _scope(request, command.campus)
         with self.db.transaction() as cur:
             published = queries.publish(cur, command.month, campus, principal(request).subject)
         return json_response(published, 201, {"Location": f"/reports/monthly/publications/{published['id']}"})
 
-    @http("GET", "/reports/monthly/publications", roles=READERS, query=schemas.PublicationsQuery)
+    @http("GET", "/reports/monthly/publications", roles=REPORT_READERS, query=schemas.PublicationsQuery)
     def publications(self, request: Request, params: schemas.PublicationsParams) -> Response:
         campus = _scope(request, params.campus)
         with self.db.transaction() as cur:
             return json_response({"publications": queries.publications(cur, params.month, campus)})
 
-    @http("GET", "/reports/monthly/publications/<int:publication_id>", roles=READERS)
+    @http("GET", "/reports/monthly/publications/<int:publication_id>", roles=REPORT_READERS)
     def get_publication(self, request: Request, publication_id: int) -> Response:
         with self.db.transaction() as cur:
             found = queries.known_publication(cur, publication_id)
         _may_read_publication(request, publication_id, found["campus"])
         return json_response(found)
 
-    @http("GET", "/reports/monthly/publications/<int:publication_id>/reproduction", roles=READERS)
+    @http("GET", "/reports/monthly/publications/<int:publication_id>/reproduction", roles=REPORT_READERS)
     def reproduce(self, request: Request, publication_id: int) -> Response:
         with self.db.transaction() as cur:
             found = queries.known_publication(cur, publication_id)
             _may_read_publication(request, publication_id, found["campus"])
             return json_response(queries.reproduce(cur, found))
 
-    @http("GET", "/reports/complaints/<string:complaint_id>", roles=(OFFICER, AUDITOR), query=schemas.FactsQuery)
+    @http("GET", "/reports/complaints/<string:complaint_id>", roles=COMPLAINT_REPORT_READERS, query=schemas.FactsQuery)
     def complaint_facts(self, request: Request, complaint_id: str, params: schemas.FactsParams) -> Response:
         try:
             complaint_id = str(uuid.UUID(complaint_id))
@@ -129,7 +127,7 @@ class Service(Backbone):
         principal(request).require_visible(missing, found["facts"]["campuses"])
         return json_response(found)
 
-    @http("POST", "/admin/rebuild", roles=(OPS,))
+    @http("POST", "/admin/rebuild", roles=REBUILDERS)
     def start_rebuild(self, request: Request) -> Response:
         if request.get_data(cache=True).strip():  # no body at all is fine too: nothing to say yet
             load(schemas.RebuildBody(), request)
@@ -141,13 +139,13 @@ class Service(Backbone):
             status = rebuild.status(cur, rebuild_id)
         return json_response({"rebuild": status}, 202, {"Location": f"/admin/rebuild/{rebuild_id}"})
 
-    @http("GET", "/admin/rebuild", roles=READERS)
+    @http("GET", "/admin/rebuild", roles=REPORT_READERS)
     def last_rebuild(self, request: Request) -> Response:
         rebuild.reap()
         with self.db.transaction() as cur:
             return json_response({"rebuild": rebuild.status(cur)})
 
-    @http("GET", "/admin/rebuild/<int:rebuild_id>", roles=READERS)
+    @http("GET", "/admin/rebuild/<int:rebuild_id>", roles=REPORT_READERS)
     def get_rebuild(self, request: Request, rebuild_id: int) -> Response:
         rebuild.reap()
         with self.db.transaction() as cur:
