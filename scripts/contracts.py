@@ -564,6 +564,9 @@ def _schema_instance(call: ast.Call, namespace: dict[str, Any]) -> Schema | None
     return target(*args)
 
 
+_DOMAIN_ERRORS = {"Refused": "Conflict", "UnknownItem": "NotFound"}
+
+
 def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None) -> Handler:
     seen = seen if seen is not None else set()
     found = Handler()
@@ -576,9 +579,17 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+    # A helper that lets the domain's errors (shared/errors.py) pass says so in its docstring: they answer as
+    # Conflict (Refused) and NotFound (UnknownItem) do.
+    first = tree.body[0] if isinstance(tree, ast.Module) and tree.body else None
+    doc = ast.get_docstring(first) if isinstance(first, ast.FunctionDef) else None
+    for name in (n for n in _DOMAIN_ERRORS if doc and re.search(rf"\b{n}\b", doc)):
+        found.raises.add(_DOMAIN_ERRORS[name])
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in ("Conflict", "NotFound", "BadRequest", "PayloadTooLarge"):
             found.raises.add(node.id)
+        if isinstance(node, ast.Name) and node.id in _DOMAIN_ERRORS:
+            found.raises.add(_DOMAIN_ERRORS[node.id])
         if not isinstance(node, ast.Call):
             continue
         callee = node.func
@@ -716,6 +727,11 @@ _RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
         "description": "the types of the events the action appended, in order",
     },
     "rebuild": {"type": "object", "description": "the rebuild's state"},
+    "allowed_actions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "the operationIds of the POST actions the caller's role may take on it now, in this state",
+    },
 }
 
 
