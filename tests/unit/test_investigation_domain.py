@@ -2090,3 +2090,114 @@ def test_a_failed_delivery_of_this_round_s_reply_is_recorded_on_the_case() -> No
     assert case == old_way and case.replies[REPLY]["failed"] is True
     assert domain.decide_reply_failed(case, None, rfc3339(THU_26_PM), CAUSE) == []
     assert domain.decide_reply_failed(case, EXT, rfc3339(THU_26_PM), CAUSE) == []
+
+
+# -- overdue: one definition ------------------------------------------------------------------------------------
+
+
+def test_an_overdue_deadline_is_breached_or_open_and_due_but_never_while_on_hold() -> None:
+    due = DUE_27
+    assert domain.deadline_overdue(domain.D_BREACHED, False, due, utc(2026, 11, 20))
+    assert domain.deadline_overdue(domain.D_OPEN, False, due, due)  # at due_at it is due
+    assert not domain.deadline_overdue(domain.D_OPEN, False, due, utc(2026, 11, 27, 15, 59))
+    assert not domain.deadline_overdue(domain.D_OPEN, True, due, utc(2026, 11, 30))  # awaiting the office
+    assert not domain.deadline_overdue(domain.D_MET, False, due, utc(2026, 11, 30))
+    assert "NOT d.on_hold" in domain.OVERDUE_SQL and "'breached'" in domain.OVERDUE_SQL
+
+
+def test_a_case_is_not_overdue_while_its_only_due_deadline_awaits_an_extension_decision() -> None:
+    case = story(departments=("cardiology", "nursing"))  # two departments: the first reply is due on Dec 4th
+    findings(case, "nursing")
+    request_extension(case)  # asked on Wed 25th: cardiology's clock, due on the 27th, is held
+    past_due = utc(2026, 11, 28)
+    assert case.clocks["investigation:cardiology"].on_hold and case.clocks["investigation:cardiology"].due_at < past_due
+    assert not case.overdue(past_due)  # as GET /cases/<id> and GET /cases?overdue= count it
+    decide_extension(case, granted=False, now=cst(2026, 11, 28))
+    assert case.overdue(past_due)
+
+
+# -- allowed actions --------------------------------------------------------------------------------------------
+
+CARDIOLOGY_LIAISON = ("department_liaison", "cardiology")
+NURSING_LIAISON = ("department_liaison", "nursing")
+OFFICE = ("complaint_officer", None)
+
+
+def allowed(case: Case, who: tuple[str, str | None], now: datetime = WED_25) -> set[str]:
+    role, department = who
+    found = domain.allowed_actions(case, role, department, DEPARTMENTS, now)
+    assert found == [a for a in domain.ACTIONS if a in found]  # in the API's order, once each
+    return set(found)
+
+
+def test_the_office_on_an_open_case() -> None:
+    assert allowed(story(), OFFICE) == {
+        "assign",
+        "request_extension",
+        "submit_findings",
+        "issue_reply",  # offered while findings are awaited: the 409 says which
+        "escalate",
+        "order_rectification",
+        "record_dispute",
+    }
+    every_department = story(departments=DEPARTMENTS)
+    assert "assign" not in allowed(every_department, OFFICE)
+
+
+def test_a_liaison_acts_only_for_their_department_and_only_while_it_investigates() -> None:
+    case = story(departments=("cardiology", "nursing"))
+    assert allowed(case, CARDIOLOGY_LIAISON) == {"request_extension", "submit_findings"}
+    findings(case)
+    assert allowed(case, CARDIOLOGY_LIAISON) == set()
+    assert allowed(case, NURSING_LIAISON) == {"request_extension", "submit_findings"}
+    assert allowed(story(), NURSING_LIAISON) == set()
+
+
+def test_an_extension_is_offered_only_before_the_deadline_and_not_while_one_is_pending() -> None:
+    case = story()
+    assert "request_extension" not in allowed(case, CARDIOLOGY_LIAISON, now=utc(2026, 11, 27, 17))
+    request_extension(case)
+    assert "request_extension" not in allowed(case, CARDIOLOGY_LIAISON)
+    assert "decide_extension" in allowed(case, OFFICE)
+    assert "decide_extension" not in allowed(case, CARDIOLOGY_LIAISON)
+    decide_extension(case, granted=False)
+    assert "decide_extension" not in allowed(case, OFFICE)
+
+
+def test_replied_closed_and_ended_states() -> None:
+    case = replied()
+    assert allowed(case, OFFICE) == {"follow_up", "close", "escalate", "order_rectification", "record_dispute"}
+    act(case, domain.decide_escalate(case, schemas.Escalate("press"), ctx(THU_26)), THU_26)
+    assert allowed(case, OFFICE) == {"follow_up", "close", "order_rectification", "record_dispute"}
+    assert allowed(closed(), OFFICE) == {"reopen", "record_dispute"}
+    assert allowed(closed(), CARDIOLOGY_LIAISON) == set()
+    assert allowed(resolved_on_spot(story()), OFFICE) == {"reopen", "record_dispute"}
+
+
+def test_rectifications_and_disputes_in_any_state() -> None:
+    case = delivered()
+    order_rectification(case)
+    now = cst(2026, 12, 1)
+    act(case, domain.decide_dispute(case, schemas.RecordDispute("mediation", None, DISPUTE), ctx(now)), now)
+    assert allowed(case, CARDIOLOGY_LIAISON) == {"complete_rectification"}
+    assert {"complete_rectification", "settle_dispute"} <= allowed(case, OFFICE)
+    assert allowed(case, NURSING_LIAISON) == set()
+    act(case, domain.decide_settle(case, schemas.SettleDispute(Decimal("10.00"), "CNY", DISPUTE), ctx(now)), now)
+    assert "settle_dispute" not in allowed(case, OFFICE)
+
+
+def test_readers_may_take_no_action() -> None:
+    for role in ("leadership", "auditor", "first_contact"):
+        assert allowed(story(), (role, None)) == set()
+
+
+def test_every_allowed_action_is_an_operation_of_the_service() -> None:
+    from scripts.contracts import http_entrypoints
+    from services.investigation.service import Service
+
+    case_actions = {
+        name
+        for name, _fn, entrypoint in http_entrypoints(Service)
+        if entrypoint.method == "POST" and entrypoint.url.startswith("/cases/")
+    }
+    assert set(domain.ACTIONS) == case_actions
