@@ -137,7 +137,7 @@ class Strict(CommandSchema):
 
 
 class Departments(fields.HospitalSchema, CommandSchema):
-    """Checked against the campus's departments by the caller (the campus is the case's)."""
+    """Checked against the departments of the case's campus when the assignment is decided (domain.py)."""
 
     command = AssignDepartments
 
