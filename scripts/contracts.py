@@ -727,6 +727,11 @@ _RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
         "description": "the types of the events the action appended, in order",
     },
     "rebuild": {"type": "object", "description": "the rebuild's state"},
+    "allowed_actions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "the operationIds of the POST actions the caller's role may take on it now, in this state",
+    },
 }
 
 

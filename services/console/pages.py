@@ -748,102 +748,71 @@ def _bool(value: str | None) -> bool | str | None:
     return {"true": True, "false": False}.get(value or "", value or None)
 
 
+def _text(form: Any, key: str) -> str:
+    return (form.get(key) or "").strip()
+
+
+def _texts(form: Any, *keys: str) -> dict[str, Any]:
+    """The form's fields as typed (trimmed), the empty ones left out: the API names what is missing."""
+    return _drop_empty({key: _text(form, key) for key in keys})
+
+
+def _extension_body(form: Any) -> dict[str, Any]:
+    return _drop_empty(
+        {
+            "department": _text(form, "department"),
+            "reason": _text(form, "reason"),
+            "requested_days": _int(_text(form, "requested_days")),
+        }
+    )
+
+
+def _rectification_body(form: Any) -> dict[str, Any]:
+    days = _text(form, "due_in_working_days")
+    return _drop_empty(
+        {
+            "department": _text(form, "department"),
+            "description": _text(form, "description"),
+            "due_in_working_days": _int(days) if days else "",
+        }
+    )
+
+
 # For each action: the service, its path under the complaint, and the body from the form.
 ActionCall = tuple[str, str, dict[str, Any]]
 
+# Investigation's actions: the path under /cases/<id>/ (an item's id from the form; "-" when missing, so the
+# API answers 404 for it) and the body from the form.
+_CASE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    "assign": ("assignments", lambda form: {"departments": form.getlist("departments")}),
+    "request_extension": ("extensions", _extension_body),
+    "decide_extension": (
+        "extensions/{extension_id}/decision",
+        lambda form: _drop_empty({"granted": _bool(_text(form, "granted")), "note": _text(form, "note")}),
+    ),
+    "findings": ("findings", lambda form: _texts(form, "department", "substantiated", "summary", "signed_off_by")),
+    "escalate": ("escalate", lambda form: _texts(form, "reason")),
+    "reply": ("replies", lambda form: _texts(form, "contact_person", "actions_taken", "result", "channel_preference")),
+    "order_rectification": ("rectifications", _rectification_body),
+    "complete_rectification": ("rectifications/{rectification_id}/complete", lambda form: _texts(form, "note")),
+    "follow_up": (
+        "follow-up",
+        lambda form: _drop_empty({"satisfied": _bool(_text(form, "satisfied")), "note": _text(form, "note")}),
+    ),
+    "close": ("close", lambda form: _texts(form, "outcome")),
+    "reopen": ("reopen", lambda form: _texts(form, "reason", "note")),
+    "record_dispute": ("disputes", lambda form: _texts(form, "route", "note")),
+    "settle_dispute": ("disputes/{dispute_id}/settle", lambda form: _texts(form, "compensation_amount", "currency")),
+}
+
 
 def action_call(action: str, complaint_id: str, form: Any) -> ActionCall:
-    def get(key: str) -> str:
-        return (form.get(key) or "").strip()
-
-    cases = f"/cases/{complaint_id}"
+    """The API call an action's form makes (a KeyError for an action there is none of)."""
     if action == "resolve_on_spot":
-        return "intake", f"/complaints/{complaint_id}/resolve-on-spot", _drop_empty({"resolution": get("resolution")})
-    if action == "assign":
-        return "investigation", f"{cases}/assignments", {"departments": form.getlist("departments")}
-    if action == "request_extension":
-        return (
-            "investigation",
-            f"{cases}/extensions",
-            _drop_empty(
-                {
-                    "department": get("department"),
-                    "reason": get("reason"),
-                    "requested_days": _int(get("requested_days")),
-                }
-            ),
-        )
-    if action == "decide_extension":
-        return (
-            "investigation",
-            f"{cases}/extensions/{get('extension_id') or '-'}/decision",
-            _drop_empty({"granted": _bool(get("granted")), "note": get("note")}),
-        )
-    if action == "findings":
-        return (
-            "investigation",
-            f"{cases}/findings",
-            _drop_empty(
-                {
-                    "department": get("department"),
-                    "substantiated": get("substantiated"),
-                    "summary": get("summary"),
-                    "signed_off_by": get("signed_off_by"),
-                }
-            ),
-        )
-    if action == "escalate":
-        return "investigation", f"{cases}/escalate", _drop_empty({"reason": get("reason")})
-    if action == "reply":
-        return (
-            "investigation",
-            f"{cases}/replies",
-            _drop_empty(
-                {
-                    "contact_person": get("contact_person"),
-                    "actions_taken": get("actions_taken"),
-                    "result": get("result"),
-                    "channel_preference": get("channel_preference"),
-                }
-            ),
-        )
-    if action == "order_rectification":
-        return (
-            "investigation",
-            f"{cases}/rectifications",
-            _drop_empty(
-                {
-                    "department": get("department"),
-                    "description": get("description"),
-                    "due_in_working_days": _int(get("due_in_working_days")) if get("due_in_working_days") else "",
-                }
-            ),
-        )
-    if action == "complete_rectification":
-        return (
-            "investigation",
-            f"{cases}/rectifications/{get('rectification_id') or '-'}/complete",
-            _drop_empty({"note": get("note")}),
-        )
-    if action == "follow_up":
-        return (
-            "investigation",
-            f"{cases}/follow-up",
-            _drop_empty({"satisfied": _bool(get("satisfied")), "note": get("note")}),
-        )
-    if action == "close":
-        return "investigation", f"{cases}/close", _drop_empty({"outcome": get("outcome")})
-    if action == "reopen":
-        return "investigation", f"{cases}/reopen", _drop_empty({"reason": get("reason"), "note": get("note")})
-    if action == "record_dispute":
-        return "investigation", f"{cases}/disputes", _drop_empty({"route": get("route"), "note": get("note")})
-    if action == "settle_dispute":
-        return (
-            "investigation",
-            f"{cases}/disputes/{get('dispute_id') or '-'}/settle",
-            _drop_empty({"compensation_amount": get("compensation_amount"), "currency": get("currency")}),
-        )
-    raise KeyError(action)
+        return "intake", f"/complaints/{complaint_id}/resolve-on-spot", _texts(form, "resolution")
+    path, body = _CASE_ACTIONS[action]
+    ids = {key: _text(form, key) or "-" for key in ("extension_id", "rectification_id", "dispute_id")}
+    return "investigation", f"/cases/{complaint_id}/{path.format(**ids)}", body(form)
 
 
 def _timeline(ctx: Ctx, complaint_id: str) -> tuple[list[views.Entry], str | None]:

@@ -378,6 +378,11 @@ def home(who: Principal) -> str:
     )
 
 
+# The console's names of investigation's actions where they differ from the API's operationIds (the names
+# GET /cases/<id> answers in ``allowed_actions``).
+OPERATION_IDS = {"findings": "submit_findings", "reply": "issue_reply"}
+
+
 def allowed_actions(
     who: Principal,
     complaint: Mapping[str, Any] | None,
@@ -385,10 +390,11 @@ def allowed_actions(
     campus_departments: Sequence[str],
     now: datetime,
 ) -> Allowed:
-    """The actions the user's role allows in the case's current state (the API has the last word: it
-    answers 409 when the state changed meanwhile, and the console shows that as a sentence)."""
+    """The actions on offer: intake's resolve-on-the-spot by the complaint's state, and exactly the case's
+    ``allowed_actions`` (investigation decides what the user's role may do in the case's state); each with
+    what its form offers. The API has the last word: it answers 409 when the state changed meanwhile, and
+    the console shows that as a sentence."""
     allowed = Allowed()
-    officer, liaison = who.role == OFFICER, who.role == LIAISON
     if (
         complaint is not None
         and who.role in (FIRST_CONTACT, OFFICER)
@@ -397,62 +403,54 @@ def allowed_actions(
         and (case is None or case["status"] == "open")
     ):
         allowed.actions["resolve_on_spot"] = {}
-    if case is None or not (officer or liaison) or not who.covers(case["campus"]):
+    if case is None or not who.covers(case["campus"]):
         return allowed
-    status = case["status"]
-    assignments: Mapping[str, Mapping[str, Any]] = case.get("assignments") or {}
-    deadlines = {d["key"]: d for d in case.get("deadlines", [])}
-    mine = [d for d in sorted(assignments) if officer or d == who.department]
-    investigating = [d for d in mine if assignments[d].get("status") == "investigating"]
-    if status == "open":
-        if officer:
-            free = [d for d in campus_departments if d not in assignments]
-            if free:
-                allowed.actions["assign"] = {"departments": free}
-        askable = []
-        for department in investigating:
-            clock = deadlines.get(f"investigation:{department}")
-            due = parse_time(clock["due_at"]) if clock else None
-            if clock and clock["status"] == "open" and not clock.get("on_hold") and due is not None and now < due:
-                askable.append(department)
-        if askable:
-            allowed.actions["request_extension"] = {"departments": askable}
-        if investigating:
-            allowed.actions["findings"] = {"departments": investigating}
-        pending = [
-            {"extension_id": eid, **ext}
-            for eid, ext in (case.get("extensions") or {}).items()
-            if ext.get("status") == "pending"
-        ]
-        if officer and pending:
-            allowed.actions["decide_extension"] = {"extensions": pending}
-        if officer:
-            waiting = sorted(d for d, a in assignments.items() if a.get("status") == "investigating")
-            allowed.actions["reply"] = {"waiting_for": waiting}
-    if officer and status in ACTIVE_STATES:
-        if not case.get("escalated"):
-            allowed.actions["escalate"] = {}
-        allowed.actions["order_rectification"] = {"departments": list(campus_departments)}
-    if officer and status == "replied":
-        allowed.actions["follow_up"] = {}
-        allowed.actions["close"] = {}
-    if officer and status in ("closed", "resolved_on_spot", "not_accepted", "withdrawn"):
-        allowed.actions["reopen"] = {}
-    ordered = [
-        {"rectification_id": rid, **r}
-        for rid, r in (case.get("rectifications") or {}).items()
-        if r.get("status") == "ordered" and (officer or r.get("department") == who.department)
-    ]
-    if ordered:
-        allowed.actions["complete_rectification"] = {"rectifications": ordered}
-    if officer:
-        allowed.actions["record_dispute"] = {}  # a dispute can arise at any point, also after close
-        open_disputes = [
-            {"dispute_id": did, **d} for did, d in (case.get("disputes") or {}).items() if d.get("status") != "settled"
-        ]
-        if open_disputes:
-            allowed.actions["settle_dispute"] = {"disputes": open_disputes}
+    offered = set(case.get("allowed_actions") or ())
+    for name in ACTIONS:
+        if OPERATION_IDS.get(name, name) in offered:
+            allowed.actions[name] = _form_options(name, who, case, campus_departments, now)
     return allowed
+
+
+def _form_options(
+    name: str, who: Principal, case: Mapping[str, Any], campus_departments: Sequence[str], now: datetime
+) -> dict[str, Any]:
+    """What an offered action's form lets the user choose from (departments, pending items)."""
+    officer = who.role == OFFICER
+    assignments: Mapping[str, Mapping[str, Any]] = case.get("assignments") or {}
+    investigating = [
+        d
+        for d in sorted(assignments)
+        if (officer or d == who.department) and assignments[d].get("status") == "investigating"
+    ]
+    if name == "assign":
+        return {"departments": [d for d in campus_departments if d not in assignments]}
+    if name == "request_extension":
+        deadlines = {d["key"]: d for d in case.get("deadlines", [])}
+        return {"departments": [d for d in investigating if _askable(deadlines.get(f"investigation:{d}"), now)]}
+    if name == "findings":
+        return {"departments": investigating}
+    if name == "decide_extension":
+        extensions = (case.get("extensions") or {}).items()
+        return {"extensions": [{"extension_id": i, **e} for i, e in extensions if e.get("status") == "pending"]}
+    if name == "reply":
+        return {"waiting_for": sorted(d for d, a in assignments.items() if a.get("status") == "investigating")}
+    if name == "order_rectification":
+        return {"departments": list(campus_departments)}
+    if name == "complete_rectification":
+        items = (case.get("rectifications") or {}).items()
+        mine = [{"rectification_id": i, **r} for i, r in items if officer or r.get("department") == who.department]
+        return {"rectifications": [r for r in mine if r.get("status") == "ordered"]}
+    if name == "settle_dispute":
+        items = (case.get("disputes") or {}).items()
+        return {"disputes": [{"dispute_id": i, **d} for i, d in items if d.get("status") != "settled"]}
+    return {}
+
+
+def _askable(clock: Mapping[str, Any] | None, now: datetime) -> bool:
+    """A department's clock an extension can still be asked for (the form offers only those departments)."""
+    due = parse_time(clock["due_at"]) if clock else None
+    return bool(clock and clock["status"] == "open" and not clock.get("on_hold") and due is not None and now < due)
 
 
 # -- the API's errors, for people --------------------------------------------------------------------

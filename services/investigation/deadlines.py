@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.investigation import cases, domain, metrics
-from services.investigation.cases import HOSPITAL
+from services.investigation import domain, metrics, store
+from services.investigation.settings import HOSPITAL, SERVICE
 from shared.db import Database
 from shared.envelope import Envelope
 from shared.runtime import BackgroundLoop, database
@@ -55,7 +55,7 @@ class DeadlineEngine:
         for action, decide in (("remind", domain.decide_remind), ("breach", domain.decide_breach)):
             while True:
                 placed, seen = self._step(_DUE[action], decide, now)
-                cases.observe(placed)
+                store.observe(placed)
                 if action == "remind":
                     result.reminded += len(placed)
                 else:
@@ -74,11 +74,11 @@ class DeadlineEngine:
             for complaint_id, key in due:
                 by_case.setdefault(complaint_id, []).append(key)
             for complaint_id, keys in by_case.items():
-                case = cases.try_lock(cur, complaint_id)
+                case = store.try_lock(cur, complaint_id)
                 if case is None:
                     continue  # a command holds it: next tick
                 decision = [item for key in keys for item in decide(case, key, now)]
-                placed += cases.apply(cur, case, decision, now)
+                placed += store.apply(cur, case, decision, now)
         return placed, len(due)
 
     def recompute_provisional(self, now: datetime | None = None) -> int:
@@ -94,7 +94,7 @@ class DeadlineEngine:
             candidates = [row[0] for row in cur.fetchall()]
         for complaint_id in candidates:
             with self.db.transaction() as cur:
-                case = cases.load(cur, complaint_id)
+                case = store.load(cur, complaint_id)
                 calendar, policy = HOSPITAL.calendar(case.campus), HOSPITAL.policy(case.campus)
                 decision = [
                     item
@@ -104,8 +104,8 @@ class DeadlineEngine:
                         *domain.decide_recheck_breach(case, key, now, calendar, policy),
                     )
                 ]
-                placed = cases.apply(cur, case, decision, now)
-            cases.observe(placed)
+                placed = store.apply(cur, case, decision, now)
+            store.observe(placed)
             moved += len(placed)
         return moved
 
@@ -116,7 +116,7 @@ class DeadlineTicker(BackgroundLoop):
 
     def setup(self) -> None:
         super().setup()
-        db = database(cases.SERVICE)
+        db = database(SERVICE)
         self.engine = DeadlineEngine(db)
         self.interval = float(os.environ.get("DEADLINE_TICK_SECONDS", "30"))
         self.recompute_interval = float(os.environ.get("DEADLINE_RECOMPUTE_SECONDS", "3600"))

@@ -1,24 +1,31 @@
 """Investigation's rules, pure: the case, its deadlines, and what each action decides.
 
-The case is a decider: ``decide_*`` functions take the current :class:`Case` and a command and
-return the events it leads to (or raise :class:`Refused`, which the HTTP layer turns into a 409
-naming the state); :func:`evolve` folds an event into the case. The same fold handles intake's
-events (which open, reclassify and end cases) and investigation's own. No I/O here: the calendar,
-policy, clock and new ids are passed in.
+The case is a decider: ``decide_*`` functions take the current :class:`Case`, a command (schemas.py's
+frozen dataclasses) and a :class:`Context` (now, who acts, the campus's calendar, policy and departments)
+and return the events it leads to, or raise shared/errors.py's ``Refused`` (409, naming the state),
+``InvalidField`` (400) or ``UnknownItem`` (404). :func:`evolve` folds an event into the case, one small
+mutator per event type. The same fold handles intake's events (which open, reclassify and end cases) and
+investigation's own. :func:`allowed_actions` says which actions a role may take in the case's state, and
+:func:`deadline_overdue` (with :data:`OVERDUE_SQL` beside it) is the one definition of an overdue deadline.
+No I/O here: the calendar, policy, clock and new ids are passed in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from shared.envelope import rfc3339
+from shared.errors import InvalidField, Refused, UnknownItem
 from shared.workdays import CampusCalendar, Deadline
+
+if TYPE_CHECKING:
+    from services.investigation import schemas
 
 # Case statuses. `open`: being investigated (or awaiting assignment); `replied`: a reply was
 # issued; `closed`: closed by the office; the last three end the case from intake.
@@ -34,33 +41,40 @@ D_OPEN, D_MET, D_BREACHED, D_MET_LATE, D_STOPPED = "open", "met", "breached", "m
 Decision = list[tuple[str, dict[str, Any]]]
 
 
-class Refused(Exception):
-    """The action is not allowed in the case's current state."""
-
-    def __init__(self, message: str, state: str):
-        super().__init__(message)
-        self.state = state
+# The roles of the tokens (shared/auth.py's names; not imported, so the domain needs nothing of the auth code).
+OFFICER, LIAISON = "complaint_officer", "department_liaison"
 
 
-class UnknownItem(Exception):
-    """An extension, rectification or dispute the case does not have (a 404)."""
+@dataclass(frozen=True)
+class Context:
+    """What a decision needs besides the case and the command: the time, who decides (a staff id, or
+    ``system`` for the service's own decisions) and the campus's calendar, policy and departments."""
+
+    now: datetime
+    staff: str
+    calendar: CampusCalendar
+    policy: Mapping[str, Any]
+    departments: tuple[str, ...] = ()
 
 
-class Invalid(Exception):
-    """A value the campus's policy does not allow (a 400 naming ``field``)."""
+def deadline_overdue(status: str, on_hold: bool, due_at: datetime, now: datetime) -> bool:
+    """A deadline is overdue once breached, or when still open and due with no extension request awaiting
+    its decision (a held clock does not breach: the office must decide first). :data:`OVERDUE_SQL` is
+    the same test on a ``deadlines d`` row."""
+    return status == D_BREACHED or (status == D_OPEN and not on_hold and due_at <= now)
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+
+# deadline_overdue, as SQL on the deadlines table aliased `d` (GET /cases?overdue=, the overdue gauge)
+OVERDUE_SQL = "(d.status = 'breached' OR (d.status = 'open' AND NOT d.on_hold AND d.due_at <= now()))"
 
 
-def policy_version(policy: dict[str, Any]) -> str:
+def policy_version(policy: Mapping[str, Any]) -> str:
     """Names the policy a deadline was computed with; changes whenever any setting changes."""
     digest = hashlib.sha256(json.dumps(policy, sort_keys=True).encode()).hexdigest()[:8]
     return f"policy@{digest}"
 
 
-def first_reply_days(policy: dict[str, Any], departments: list[str]) -> int:
+def first_reply_days(policy: Mapping[str, Any], departments: list[str]) -> int:
     """5 working days; 10 once the complaint involves more than one department (CONTRACT §2)."""
     return policy["first_reply_days_multi"] if len(departments) > 1 else policy["first_reply_days"]
 
@@ -73,7 +87,7 @@ def deadline_data(
     kind: str,
     due: Deadline,
     days: int,
-    policy: dict[str, Any],
+    policy: Mapping[str, Any],
     department: str | None = None,
     rectification_id: str | None = None,
 ) -> dict[str, Any]:
@@ -174,7 +188,7 @@ class Case:
         return sorted(d for d, a in self.assignments.items() if a["status"] == "investigating")
 
     def overdue(self, now: datetime) -> bool:
-        return any(c.status == D_BREACHED or (c.status == D_OPEN and c.due_at <= now) for c in self.clocks.values())
+        return any(deadline_overdue(c.status, c.on_hold, c.due_at, now) for c in self.clocks.values())
 
     def provisional(self) -> bool:
         return any(c.due["provisional"] and c.status == D_OPEN for c in self.clocks.values())
@@ -197,7 +211,7 @@ def assigned_at_registration(received: dict[str, Any]) -> str:
     return received["received_at"]
 
 
-def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: Mapping[str, Any]) -> Decision:
     """A received complaint opens its case with its deadlines; a major one goes to leadership at once."""
     received_at = parse_time(received["received_at"])
     assigned_at = assigned_at_registration(received)
@@ -360,7 +374,7 @@ def _first_reply_if_changed(
     case: Case,
     departments: list[str],
     calendar: CampusCalendar,
-    policy: dict[str, Any],
+    policy: Mapping[str, Any],
     reason: str,
     who: dict[str, str],
 ) -> Decision:
@@ -376,14 +390,26 @@ def _first_reply_if_changed(
     return [_rescheduled(case, clock.due, current, reason, who)]
 
 
-def decide_assign(
-    case: Case, departments: list[str], staff: str, now: datetime, calendar: CampusCalendar, policy: dict[str, Any]
-) -> Decision:
+def require_known_departments(case: Case, departments: Sequence[str], context: Context, field_name: str) -> None:
+    """Departments of the case's campus only (the schema knows the hospital's, not which campus's)."""
+    unknown = sorted(set(departments) - set(context.departments))
+    if unknown:
+        raise InvalidField(field_name, f"unknown department(s) on {case.campus}: {', '.join(unknown)}")
+
+
+def decide_assign(case: Case, command: schemas.AssignDepartments, context: Context) -> Decision:
+    require_known_departments(case, command.departments, context, "departments")
+    return _assignment(case, list(command.departments), context)
+
+
+def _assignment(case: Case, departments: list[str], context: Context) -> Decision:
+    """Departments assigned to the case (by the office, or by a reclassification)."""
     case.require((OPEN,), "assign departments")
     already = sorted(set(departments) & set(case.assignments))
     if already:
         raise Refused(f"already assigned: {', '.join(already)}", case.status)
-    who = actor(staff, "complaint_officer")
+    now, calendar, policy = context.now, context.calendar, context.policy
+    who = actor(context.staff, "complaint_officer")
     involved = sorted(set(case.departments) | set(departments))
     decision = _first_reply_if_changed(case, involved, calendar, policy, "departments_assigned", who)
     first_reply = decision[0][1]["current"] if decision else case.clocks["first_reply"].due
@@ -422,19 +448,11 @@ def _investigation(case: Case, department: str, action: str) -> dict[str, Any]:
     return assignment
 
 
-def decide_request_extension(
-    case: Case,
-    extension_id: str,
-    department: str,
-    reason: str,
-    days: int,
-    staff: str,
-    now: datetime,
-    policy: dict[str, Any],
-) -> Decision:
+def decide_request_extension(case: Case, command: schemas.RequestExtension, context: Context) -> Decision:
+    department, days, now, policy = command.department, command.requested_days, context.now, context.policy
     case.require((OPEN,), "ask for an extension")
     if days > policy["extension_max_days"]:
-        raise Invalid("requested_days", f"at most {policy['extension_max_days']} working days on this campus")
+        raise InvalidField("requested_days", f"at most {policy['extension_max_days']} working days on this campus")
     _investigation(case, department, "ask for an extension")
     clock = case.clocks[f"investigation:{department}"]
     if clock.status != D_OPEN or now >= clock.due_at:
@@ -449,19 +467,19 @@ def decide_request_extension(
             {
                 "complaint_id": case.complaint_id,
                 "campus": case.campus,
-                "extension_id": extension_id,
+                "extension_id": command.extension_id,
                 "department": department,
-                "reason": reason,
+                "reason": command.reason,
                 "requested_days": days,
                 "requested_at": rfc3339(now),
                 "deadline": clock.due,
-                "actor": actor(staff, "department_liaison"),
+                "actor": actor(context.staff, "department_liaison"),
             },
         )
     ]
 
 
-def _counted_again(clock: Clock, total: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
+def _counted_again(clock: Clock, total: int, calendar: CampusCalendar, policy: Mapping[str, Any]) -> dict[str, Any]:
     """The deadline ``total`` working days after the clock started, counted again with today's calendar:
     a base computed with the fallback stays provisional, or is corrected, instead of being taken on trust."""
     due = calendar.add_working_days(parse_time(clock.started_at), total)
@@ -470,13 +488,13 @@ def _counted_again(clock: Clock, total: int, calendar: CampusCalendar, policy: d
     )
 
 
-def _extended(clock: Clock, days: int, calendar: CampusCalendar, policy: dict[str, Any]) -> dict[str, Any]:
+def _extended(clock: Clock, days: int, calendar: CampusCalendar, policy: Mapping[str, Any]) -> dict[str, Any]:
     """The deadline ``days`` more working days after the current one (its last day is not counted twice)."""
     return _counted_again(clock, clock.due["working_days"] + days, calendar, policy)
 
 
 def _first_reply_after_extension(
-    case: Case, department: str, days: int, calendar: CampusCalendar, policy: dict[str, Any]
+    case: Case, department: str, days: int, calendar: CampusCalendar, policy: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     """The first reply moves as far as the furthest investigation of this round has moved, not by the sum
     of their extensions (the complainant's answer waits for the slowest department)."""
@@ -492,34 +510,26 @@ def _first_reply_after_extension(
     return _counted_again(reply, base + furthest, calendar, policy)
 
 
-def decide_extension(
-    case: Case,
-    extension_id: str,
-    granted: bool,
-    note: str | None,
-    staff: str,
-    now: datetime,
-    calendar: CampusCalendar,
-    policy: dict[str, Any],
-) -> Decision:
+def decide_extension(case: Case, command: schemas.DecideExtension, context: Context) -> Decision:
+    extension_id, calendar, policy = command.extension_id, context.calendar, context.policy
     extension = case.extensions.get(extension_id)
     if extension is None:
         raise UnknownItem(f"no extension {extension_id} on this case")
     case.require((OPEN,), "decide on an extension")
     if extension["status"] != "pending":
         raise Refused(f"the extension was already {extension['status']}", case.status)
-    who = actor(staff, "complaint_officer")
+    who = actor(context.staff, "complaint_officer")
     base = {
         "complaint_id": case.complaint_id,
         "campus": case.campus,
         "extension_id": extension_id,
         "department": extension["department"],
-        "decided_at": rfc3339(now),
+        "decided_at": rfc3339(context.now),
         "actor": who,
     }
-    if note:
-        base["note"] = note
-    if not granted:
+    if command.note:
+        base["note"] = command.note
+    if not command.granted:
         return [("ExtensionRefused", base)]
     clock = case.clocks[f"investigation:{extension['department']}"]
     decision: Decision = [
@@ -531,9 +541,8 @@ def decide_extension(
     return decision
 
 
-def decide_findings(
-    case: Case, department: str, substantiated: str, summary: str, signed_off_by: str, staff: str, now: datetime
-) -> Decision:
+def decide_findings(case: Case, command: schemas.SubmitFindings, context: Context) -> Decision:
+    department, now = command.department, context.now
     case.require((OPEN,), "submit findings")
     _investigation(case, department, "submit findings")
     clock = case.clocks[f"investigation:{department}"]
@@ -544,18 +553,18 @@ def decide_findings(
                 "complaint_id": case.complaint_id,
                 "campus": case.campus,
                 "department": department,
-                "substantiated": substantiated,
-                "summary": summary,
-                "signed_off_by": signed_off_by,
+                "substantiated": command.substantiated,
+                "summary": command.summary,
+                "signed_off_by": command.signed_off_by,
                 "submitted_at": rfc3339(now),
                 "on_time": now < clock.due_at,  # at due_at it is already breached
-                "actor": actor(staff, "department_liaison"),
+                "actor": actor(context.staff, "department_liaison"),
             },
         )
     ]
 
 
-def decide_escalate(case: Case, reason: str, staff: str, now: datetime) -> Decision:
+def decide_escalate(case: Case, command: schemas.Escalate, context: Context) -> Decision:
     case.require(ACTIVE, "escalate")
     if case.escalated:
         raise Refused("the complaint was already escalated to the leadership group", case.status)
@@ -566,25 +575,16 @@ def decide_escalate(case: Case, reason: str, staff: str, now: datetime) -> Decis
                 "complaint_id": case.complaint_id,
                 "campus": case.campus,
                 "severity": case.severity,
-                "reason": reason,
-                "escalated_at": rfc3339(now),
+                "reason": command.reason,
+                "escalated_at": rfc3339(context.now),
                 "to": "leadership_group",
-                "actor": actor(staff, "complaint_officer"),
+                "actor": actor(context.staff, "complaint_officer"),
             },
         )
     ]
 
 
-def decide_reply(
-    case: Case,
-    reply_id: str,
-    contact_person: str,
-    actions_taken: str,
-    result: str,
-    channel_preference: str | None,
-    staff: str,
-    now: datetime,
-) -> Decision:
+def decide_reply(case: Case, command: schemas.IssueReply, context: Context) -> Decision:
     case.require((OPEN,), "issue a reply")
     waiting = case.pending_findings()
     if waiting:
@@ -592,31 +592,24 @@ def decide_reply(
     data = {
         "complaint_id": case.complaint_id,
         "campus": case.campus,
-        "reply_id": reply_id,
-        "contact_person": contact_person,
-        "actions_taken": actions_taken,
-        "result": result,
-        "issued_at": rfc3339(now),
-        "actor": actor(staff, "complaint_officer"),
+        "reply_id": command.reply_id,
+        "contact_person": command.contact_person,
+        "actions_taken": command.actions_taken,
+        "result": command.result,
+        "issued_at": rfc3339(context.now),
+        "actor": actor(context.staff, "complaint_officer"),
     }
-    if channel_preference:
-        data["channel_preference"] = channel_preference
+    if command.channel_preference:
+        data["channel_preference"] = command.channel_preference
     return [("ReplyIssued", data)]
 
 
-def decide_rectification(
-    case: Case,
-    rectification_id: str,
-    department: str,
-    description: str,
-    days: int | None,
-    staff: str,
-    now: datetime,
-    calendar: CampusCalendar,
-    policy: dict[str, Any],
-) -> Decision:
+def decide_rectification(case: Case, command: schemas.OrderRectification, context: Context) -> Decision:
+    require_known_departments(case, [command.department], context, "department")
+    rectification_id, department, now = command.rectification_id, command.department, context.now
     case.require(ACTIVE, "order a rectification")
-    days = days or policy["rectification_days"]
+    days = command.due_in_working_days or context.policy["rectification_days"]
+    calendar, policy = context.calendar, context.policy
     due = deadline_data(
         "rectification", calendar.add_working_days(now, days), days, policy, department, rectification_id
     )
@@ -628,18 +621,17 @@ def decide_rectification(
                 "campus": case.campus,
                 "rectification_id": rectification_id,
                 "department": department,
-                "description": description,
+                "description": command.description,
                 "due": due,
                 "ordered_at": rfc3339(now),
-                "actor": actor(staff, "complaint_officer"),
+                "actor": actor(context.staff, "complaint_officer"),
             },
         )
     ]
 
 
-def decide_complete_rectification(
-    case: Case, rectification_id: str, note: str | None, staff: str, now: datetime
-) -> Decision:
+def decide_complete_rectification(case: Case, command: schemas.CompleteRectification, context: Context) -> Decision:
+    rectification_id, now = command.rectification_id, context.now
     rectification = case.rectifications.get(rectification_id)
     if rectification is None:
         raise UnknownItem(f"no rectification {rectification_id} on this case")
@@ -653,22 +645,17 @@ def decide_complete_rectification(
         "department": rectification["department"],
         "completed_at": rfc3339(now),
         "on_time": now < clock.due_at,
-        "actor": actor(staff, "department_liaison"),
+        "actor": actor(context.staff, "department_liaison"),
     }
-    if note:
-        data["note"] = note
+    if command.note:
+        data["note"] = command.note
     return [("RectificationCompleted", data)]
 
 
 def _reopening(
-    case: Case,
-    reason: str,
-    note: str | None,
-    who: dict[str, str],
-    now: datetime,
-    calendar: CampusCalendar,
-    policy: dict[str, Any],
+    case: Case, reason: str, note: str | None, who: dict[str, str], context: Context
 ) -> tuple[str, dict[str, Any]]:
+    now, calendar, policy = context.now, context.calendar, context.policy
     days = first_reply_days(policy, case.departments)
     data = {
         "complaint_id": case.complaint_id,
@@ -683,47 +670,31 @@ def _reopening(
     return ("ComplaintReopened", data)
 
 
-def decide_follow_up(
-    case: Case,
-    satisfied: bool,
-    note: str | None,
-    staff: str,
-    now: datetime,
-    calendar: CampusCalendar,
-    policy: dict[str, Any],
-) -> Decision:
+def decide_follow_up(case: Case, command: schemas.RecordFollowUp, context: Context) -> Decision:
     case.require((REPLIED,), "record a follow-up")
-    who = actor(staff, "complaint_officer")
+    who = actor(context.staff, "complaint_officer")
     data = {
         "complaint_id": case.complaint_id,
         "campus": case.campus,
-        "satisfied": satisfied,
-        "recorded_at": rfc3339(now),
+        "satisfied": command.satisfied,
+        "recorded_at": rfc3339(context.now),
         "actor": who,
     }
-    if note:
-        data["note"] = note
+    if command.note:
+        data["note"] = command.note
     decision: Decision = [("FollowUpRecorded", data)]
-    if not satisfied:  # a dissatisfied complainant reopens the case (CONTRACT §2)
-        decision.append(_reopening(case, "dissatisfied", note, who, now, calendar, policy))
+    if not command.satisfied:  # a dissatisfied complainant reopens the case (CONTRACT §2)
+        decision.append(_reopening(case, "dissatisfied", command.note, who, context))
     return decision
 
 
-def decide_reopen(
-    case: Case,
-    reason: str,
-    note: str | None,
-    staff: str,
-    now: datetime,
-    calendar: CampusCalendar,
-    policy: dict[str, Any],
-) -> Decision:
+def decide_reopen(case: Case, command: schemas.ReopenCase, context: Context) -> Decision:
     """New facts or evidence reopen a closed or not-accepted complaint (CONTRACT §2)."""
     case.require(ENDED, "reopen")
-    return [_reopening(case, reason, note, actor(staff, "complaint_officer"), now, calendar, policy)]
+    return [_reopening(case, command.reason, command.note, actor(context.staff, "complaint_officer"), context)]
 
 
-def decide_close(case: Case, outcome: str | None, staff: str, now: datetime) -> Decision:
+def decide_close(case: Case, command: schemas.CloseCase, context: Context) -> Decision:
     """Closing needs a reply the complainant received (or cannot receive) and no open rectification."""
     case.require((REPLIED,), "close")
     if case.has_contact and not any(r.get("sent_at") or r.get("failed") for r in case.replies.values()):
@@ -734,30 +705,31 @@ def decide_close(case: Case, outcome: str | None, staff: str, now: datetime) -> 
     data = {
         "complaint_id": case.complaint_id,
         "campus": case.campus,
-        "closed_at": rfc3339(now),
-        "actor": actor(staff, "complaint_officer"),
+        "closed_at": rfc3339(context.now),
+        "actor": actor(context.staff, "complaint_officer"),
     }
-    if outcome:
-        data["outcome"] = outcome
+    if command.outcome:
+        data["outcome"] = command.outcome
     return [("ComplaintClosed", data)]
 
 
-def decide_dispute(case: Case, dispute_id: str, route: str, note: str | None, staff: str, now: datetime) -> Decision:
+def decide_dispute(case: Case, command: schemas.RecordDispute, context: Context) -> Decision:
     # A dispute can arise at any point, also after the case was closed.
     data = {
         "complaint_id": case.complaint_id,
         "campus": case.campus,
-        "dispute_id": dispute_id,
-        "route": route,
-        "recorded_at": rfc3339(now),
-        "actor": actor(staff, "complaint_officer"),
+        "dispute_id": command.dispute_id,
+        "route": command.route,
+        "recorded_at": rfc3339(context.now),
+        "actor": actor(context.staff, "complaint_officer"),
     }
-    if note:
-        data["note"] = note
+    if command.note:
+        data["note"] = command.note
     return [("DisputeRecorded", data)]
 
 
-def decide_settle(case: Case, dispute_id: str, amount: Decimal, currency: str, staff: str, now: datetime) -> Decision:
+def decide_settle(case: Case, command: schemas.SettleDispute, context: Context) -> Decision:
+    dispute_id = command.dispute_id
     dispute = case.disputes.get(dispute_id)
     if dispute is None:
         raise UnknownItem(f"no dispute {dispute_id} on this case")
@@ -771,10 +743,10 @@ def decide_settle(case: Case, dispute_id: str, amount: Decimal, currency: str, s
                 "campus": case.campus,
                 "dispute_id": dispute_id,
                 "route": dispute["route"],
-                "settled_at": rfc3339(now),
-                "compensation_amount": str(amount),
-                "currency": currency,
-                "actor": actor(staff, "complaint_officer"),
+                "settled_at": rfc3339(context.now),
+                "compensation_amount": str(command.compensation_amount),
+                "currency": command.currency,
+                "actor": actor(context.staff, "complaint_officer"),
             },
         )
     ]
@@ -783,9 +755,7 @@ def decide_settle(case: Case, dispute_id: str, amount: Decimal, currency: str, s
 # -- intake's decisions ----------------------------------------------------------------------------
 
 
-def decide_reclassified(
-    case: Case, current: dict[str, Any], now: datetime, calendar: CampusCalendar, policy: dict[str, Any]
-) -> Decision:
+def decide_reclassified(case: Case, current: dict[str, Any], context: Context) -> Decision:
     """Intake changed the classification: new departments are assigned, a now-major complaint escalated."""
     if case.status not in ACTIVE:
         return []
@@ -793,7 +763,7 @@ def decide_reclassified(
     decision: Decision = []
     added = [d for d in current.get("departments", case.departments) if d not in case.assignments]
     if added and case.status == OPEN:
-        decision += decide_assign(case, added, "system", now, calendar, policy)
+        decision += _assignment(case, added, Context(context.now, "system", context.calendar, context.policy))
         opened = decision[-1][1]
         opened["actor"] = who
         for key in ("category", "severity", "campuses"):  # the new classification, whether folded yet or not
@@ -811,7 +781,7 @@ def decide_reclassified(
                     "campus": case.campus,
                     "severity": "major",
                     "reason": "reclassified as major",
-                    "escalated_at": rfc3339(now),
+                    "escalated_at": rfc3339(context.now),
                     "to": "leadership_group",
                     "actor": who,
                 },
@@ -861,7 +831,7 @@ def decide_breach(case: Case, key: str, now: datetime) -> Decision:
     ]
 
 
-def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dict[str, Any]) -> Decision:
+def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: Mapping[str, Any]) -> Decision:
     """A provisional deadline computed again once the calendar covers its year."""
     clock = case.open_clock(key)
     if clock is None or not clock.due["provisional"]:
@@ -877,7 +847,7 @@ def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: dic
 
 
 def decide_recheck_breach(
-    case: Case, key: str, now: datetime, calendar: CampusCalendar, policy: dict[str, Any]
+    case: Case, key: str, now: datetime, calendar: CampusCalendar, policy: Mapping[str, Any]
 ) -> Decision:
     """A breached provisional deadline looked at again once the official calendar knows its year.
 
@@ -940,140 +910,231 @@ def _meet(clock: Clock | None, at: str) -> None:
         clock.status, clock.met_at = D_MET_LATE, at
 
 
+Mutator = Callable[[Case, dict[str, Any], str, dict[str, str]], None]
+_MUTATORS: dict[str, Mutator] = {}
+
+
+def mutates(*event_types: str) -> Callable[[Mutator], Mutator]:
+    """Registers the fold of one event type (or of types that mean the same to a case)."""
+
+    def register(mutator: Mutator) -> Mutator:
+        for event_type in event_types:
+            _MUTATORS[event_type] = mutator
+        return mutator
+
+    return register
+
+
 def evolve(case: Case, event_type: str, data: dict[str, Any], at: str, reminders: dict[str, str] | None = None) -> Case:
-    """Fold one event (intake's or investigation's) into the case. ``reminders`` carries, for deadlines
-    the event starts, when their reminder is due (computed with the calendar by the caller)."""
-    reminders = reminders or {}
-    if event_type == "InvestigationOpened":
-        # Events before `assigned_at` existed: the first opening counted from receipt, later ones from their time.
-        started = data.get("assigned_at") or (data["received_at"] if not case.clocks else at)
-        if "first_reply" not in case.clocks:
-            _start_clock(case, data["first_reply"], data["received_at"], reminders["first_reply"])
-        for due in data["investigations"]:
-            _start_clock(case, due, started, reminders[deadline_key(due)])
-            case.assignments[due["department"]] = {"status": "investigating", "assigned_at": started}
-        case.departments = sorted(set(case.departments) | set(data["departments"]))
-    elif event_type == "DeadlineRescheduled":
-        clock = case.clocks[deadline_key(data["current"])]
-        if data["reason"] == "extension_granted":
-            clock.extended_days += data["current"]["working_days"] - data["previous"]["working_days"]
-        clock.due = data["current"]
-        clock.remind_at = reminders.get(clock.key, clock.remind_at)
-        clock.reminded = (
-            clock.reminded
-            and data["reason"] == "calendar_updated"
-            and parse_time(data["current"]["due_at"]) == parse_time(data["previous"]["due_at"])
-        )
-    elif event_type == "ExtensionRequested":
-        case.extensions[data["extension_id"]] = {
-            "department": data["department"],
-            "status": "pending",
-            "requested_days": data["requested_days"],
-        }
-        case.clocks[f"investigation:{data['department']}"].on_hold = True
-    elif event_type in ("ExtensionGranted", "ExtensionRefused"):
-        case.extensions[data["extension_id"]]["status"] = "granted" if event_type == "ExtensionGranted" else "refused"
-        clock = case.clocks[f"investigation:{data['department']}"]
-        clock.on_hold = False
-        if event_type == "ExtensionGranted":
-            clock.extended_days += data["deadline"]["working_days"] - clock.due["working_days"]
-            clock.due = data["deadline"]
-            clock.remind_at = reminders.get(clock.key, clock.remind_at)
-            clock.reminded = False
-    elif event_type == "FindingsSubmitted":
-        case.assignments[data["department"]]["status"] = "findings_submitted"
-        case.assignments[data["department"]]["substantiated"] = data["substantiated"]
-        clock = case.clocks.get(f"investigation:{data['department']}")
-        if clock is not None:
-            clock.on_hold = False
-        _meet(clock, data["submitted_at"])
-        for extension in case.extensions.values():  # the findings make a pending request moot
-            if extension["department"] == data["department"] and extension["status"] == "pending":
-                extension["status"] = "superseded"
-    elif event_type == "InvestigationDue":
-        case.clocks[deadline_key(data["deadline"])].reminded = True
-    elif event_type == "DeadlineBreached":
-        clock = case.clocks[deadline_key(data["deadline"])]
-        clock.status, clock.breached_at = D_BREACHED, data["breached_at"]
-    elif event_type == "DeadlineBreachWithdrawn":
-        clock = case.clocks[deadline_key(data["current"])]
-        clock.status, clock.breached_at, clock.due = D_OPEN, None, data["current"]
-        clock.remind_at = reminders.get(clock.key, clock.remind_at)
-        clock.reminded = False  # the reminder sent was for the wrong day
-    elif event_type == "ComplaintEscalated":
-        case.escalated = True
-    elif event_type == "ReplyIssued":
-        case.replies[data["reply_id"]] = {"issued_at": data["issued_at"]}
-        case.status = REPLIED
-    elif event_type in ("ReplySent", "ReplyDeliveryRecorded"):
-        if data["reply_id"] in case.replies:  # a reply of an earlier round no longer stops this one's clock
-            case.replies[data["reply_id"]]["sent_at"] = data["sent_at"]
-            _meet(case.clocks.get("first_reply"), data["sent_at"])
-    elif event_type in ("NotificationFailed", "ReplyDeliveryFailed"):
-        if data.get("reply_id") in case.replies:
-            case.replies[data["reply_id"]]["failed"] = True
-    elif event_type == "RectificationOrdered":
-        case.rectifications[data["rectification_id"]] = {"department": data["department"], "status": "ordered"}
-        _start_clock(case, data["due"], data["ordered_at"], reminders[deadline_key(data["due"])])
-    elif event_type == "RectificationCompleted":
-        case.rectifications[data["rectification_id"]]["status"] = "completed"
-        _meet(case.clocks.get(f"rectification:{data['rectification_id']}"), data["completed_at"])
-    elif event_type == "FollowUpRecorded":
-        case.follow_ups.append({"satisfied": data["satisfied"], "recorded_at": data["recorded_at"]})
-    elif event_type == "ComplaintReopened":
-        _stop_clocks(case, keep_rectifications=True)  # ordered rectifications still have to be done
-        case.status = OPEN
-        case.reopened += 1
-        case.assignments = {}  # a new round: the office assigns departments again
-        case.replies = {}
-        reply = data["first_reply"]
-        case.clocks["first_reply"] = Clock(
-            key="first_reply", due=reply, started_at=data["reopened_at"], remind_at=reminders["first_reply"]
-        )
-    elif event_type == "ComplaintClosed":
-        case.status = CLOSED
-        _stop_clocks(case)
-    elif event_type == "DisputeRecorded":
-        case.disputes[data["dispute_id"]] = {"route": data["route"], "status": "recorded"}
-    elif event_type == "DisputeSettled":
-        case.disputes[data["dispute_id"]].update(status="settled", compensation=data["compensation_amount"])
-    elif event_type == "ComplaintResolvedOnSpot":
-        case.status = RESOLVED_ON_SPOT
-        _stop_clocks(case)
-    elif event_type == "ComplaintNotAccepted":
-        case.status = NOT_ACCEPTED
-        _stop_clocks(case)
-    elif event_type == "ComplaintWithdrawn":
-        case.status = WITHDRAWN
-        _stop_clocks(case)
-    elif event_type == "CaseEnded":
-        case.status = data["reason"]  # the reasons are the ended statuses
-        _stop_clocks(case)
-    elif event_type in ("ComplaintReclassified", "CaseReclassified"):
-        current = data["current"]
-        case.category = current.get("category", case.category)
-        case.severity = current.get("severity", case.severity)
-        case.campuses = current.get("campuses", case.campuses)
+    """Fold one event (intake's or investigation's) into the case; types that do not concern a case pass.
+    ``reminders`` carries, for deadlines the event starts, when their reminder is due (computed with the
+    calendar by the caller: :func:`reminders_for`)."""
+    mutator = _MUTATORS.get(event_type)
+    if mutator is not None:
+        mutator(case, data, at, reminders or {})
     return case
+
+
+@mutates("InvestigationOpened")
+def _opened(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    # Events before `assigned_at` existed: the first opening counted from receipt, later ones from their time.
+    started = data.get("assigned_at") or (data["received_at"] if not case.clocks else at)
+    if "first_reply" not in case.clocks:
+        _start_clock(case, data["first_reply"], data["received_at"], reminders["first_reply"])
+    for due in data["investigations"]:
+        _start_clock(case, due, started, reminders[deadline_key(due)])
+        case.assignments[due["department"]] = {"status": "investigating", "assigned_at": started}
+    case.departments = sorted(set(case.departments) | set(data["departments"]))
+
+
+@mutates("DeadlineRescheduled")
+def _rescheduled_deadline(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    clock = case.clocks[deadline_key(data["current"])]
+    if data["reason"] == "extension_granted":
+        clock.extended_days += data["current"]["working_days"] - data["previous"]["working_days"]
+    clock.due = data["current"]
+    clock.remind_at = reminders.get(clock.key, clock.remind_at)
+    clock.reminded = (
+        clock.reminded
+        and data["reason"] == "calendar_updated"
+        and parse_time(data["current"]["due_at"]) == parse_time(data["previous"]["due_at"])
+    )
+
+
+@mutates("ExtensionRequested")
+def _extension_requested(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.extensions[data["extension_id"]] = {
+        "department": data["department"],
+        "status": "pending",
+        "requested_days": data["requested_days"],
+    }
+    case.clocks[f"investigation:{data['department']}"].on_hold = True
+
+
+@mutates("ExtensionGranted")
+def _extension_granted(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.extensions[data["extension_id"]]["status"] = "granted"
+    clock = case.clocks[f"investigation:{data['department']}"]
+    clock.on_hold = False
+    clock.extended_days += data["deadline"]["working_days"] - clock.due["working_days"]
+    clock.due = data["deadline"]
+    clock.remind_at = reminders.get(clock.key, clock.remind_at)
+    clock.reminded = False
+
+
+@mutates("ExtensionRefused")
+def _extension_refused(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.extensions[data["extension_id"]]["status"] = "refused"
+    case.clocks[f"investigation:{data['department']}"].on_hold = False
+
+
+@mutates("FindingsSubmitted")
+def _findings_submitted(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.assignments[data["department"]]["status"] = "findings_submitted"
+    case.assignments[data["department"]]["substantiated"] = data["substantiated"]
+    clock = case.clocks.get(f"investigation:{data['department']}")
+    if clock is not None:
+        clock.on_hold = False
+    _meet(clock, data["submitted_at"])
+    for extension in case.extensions.values():  # the findings make a pending request moot
+        if extension["department"] == data["department"] and extension["status"] == "pending":
+            extension["status"] = "superseded"
+
+
+@mutates("InvestigationDue")
+def _reminded(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.clocks[deadline_key(data["deadline"])].reminded = True
+
+
+@mutates("DeadlineBreached")
+def _breached(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    clock = case.clocks[deadline_key(data["deadline"])]
+    clock.status, clock.breached_at = D_BREACHED, data["breached_at"]
+
+
+@mutates("DeadlineBreachWithdrawn")
+def _breach_withdrawn(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    clock = case.clocks[deadline_key(data["current"])]
+    clock.status, clock.breached_at, clock.due = D_OPEN, None, data["current"]
+    clock.remind_at = reminders.get(clock.key, clock.remind_at)
+    clock.reminded = False  # the reminder sent was for the wrong day
+
+
+@mutates("ComplaintEscalated")
+def _escalated(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.escalated = True
+
+
+@mutates("ReplyIssued")
+def _reply_issued(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.replies[data["reply_id"]] = {"issued_at": data["issued_at"]}
+    case.status = REPLIED
+
+
+@mutates("ReplySent", "ReplyDeliveryRecorded")
+def _reply_delivered(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    if data["reply_id"] in case.replies:  # a reply of an earlier round no longer stops this one's clock
+        case.replies[data["reply_id"]]["sent_at"] = data["sent_at"]
+        _meet(case.clocks.get("first_reply"), data["sent_at"])
+
+
+@mutates("NotificationFailed", "ReplyDeliveryFailed")
+def _reply_failed(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    if data.get("reply_id") in case.replies:
+        case.replies[data["reply_id"]]["failed"] = True
+
+
+@mutates("RectificationOrdered")
+def _rectification_ordered(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.rectifications[data["rectification_id"]] = {"department": data["department"], "status": "ordered"}
+    _start_clock(case, data["due"], data["ordered_at"], reminders[deadline_key(data["due"])])
+
+
+@mutates("RectificationCompleted")
+def _rectification_completed(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.rectifications[data["rectification_id"]]["status"] = "completed"
+    _meet(case.clocks.get(f"rectification:{data['rectification_id']}"), data["completed_at"])
+
+
+@mutates("FollowUpRecorded")
+def _followed_up(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.follow_ups.append({"satisfied": data["satisfied"], "recorded_at": data["recorded_at"]})
+
+
+@mutates("ComplaintReopened")
+def _reopened(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    _stop_clocks(case, keep_rectifications=True)  # ordered rectifications still have to be done
+    case.status = OPEN
+    case.reopened += 1
+    case.assignments = {}  # a new round: the office assigns departments again
+    case.replies = {}
+    reply = data["first_reply"]
+    case.clocks["first_reply"] = Clock(
+        key="first_reply", due=reply, started_at=data["reopened_at"], remind_at=reminders["first_reply"]
+    )
+
+
+@mutates("DisputeRecorded")
+def _dispute_recorded(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.disputes[data["dispute_id"]] = {"route": data["route"], "status": "recorded"}
+
+
+@mutates("DisputeSettled")
+def _dispute_settled(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.disputes[data["dispute_id"]].update(status="settled", compensation=data["compensation_amount"])
+
+
+def _ends_with(status: str) -> Mutator:
+    def ended(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+        case.status = status
+        _stop_clocks(case)
+
+    return ended
+
+
+# Closed by the office, or ended by intake (intake's own events, and the CaseEnded that records them).
+mutates("ComplaintClosed")(_ends_with(CLOSED))
+for _intake_type, (_ended_status, _) in ENDED_BY.items():
+    mutates(_intake_type)(_ends_with(_ended_status))
+
+
+@mutates("CaseEnded")
+def _case_ended(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    _ends_with(data["reason"])(case, data, at, reminders)  # the reasons are the ended statuses
+
+
+@mutates("ComplaintReclassified", "CaseReclassified")
+def _reclassified(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    current = data["current"]
+    case.category = current.get("category", case.category)
+    case.severity = current.get("severity", case.severity)
+    case.campuses = current.get("campuses", case.campuses)
+
+
+# -- the deadlines an event starts or moves ------------------------------------------------------------------
+
+_STARTED: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
+    "InvestigationOpened": lambda data: [data["first_reply"], *data["investigations"]],
+    "DeadlineRescheduled": lambda data: [data["current"]],
+    "DeadlineBreachWithdrawn": lambda data: [data["current"]],
+    "ExtensionGranted": lambda data: [data["deadline"]],
+    "RectificationOrdered": lambda data: [data["due"]],
+    "ComplaintReopened": lambda data: [data["first_reply"]],
+}
+
+
+def deadlines_started(event_type: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The deadline objects an event starts or moves (none for most types)."""
+    started = _STARTED.get(event_type)
+    return started(data) if started else []
 
 
 def reminders_for(
     decision_data: dict[str, Any], event_type: str, calendar: CampusCalendar, days_before: int
 ) -> dict[str, str]:
     """When each deadline an event starts or moves should be reminded of."""
-    dues: list[dict[str, Any]] = []
-    if event_type == "InvestigationOpened":
-        dues = [decision_data["first_reply"], *decision_data["investigations"]]
-    elif event_type in ("DeadlineRescheduled", "DeadlineBreachWithdrawn"):
-        dues = [decision_data["current"]]
-    elif event_type == "ExtensionGranted":
-        dues = [decision_data["deadline"]]
-    elif event_type == "RectificationOrdered":
-        dues = [decision_data["due"]]
-    elif event_type == "ComplaintReopened":
-        dues = [decision_data["first_reply"]]
     result = {}
-    for due in dues:
+    for due in deadlines_started(event_type, decision_data):
         deadline = Deadline(
             due_at=parse_time(due["due_at"]),
             last_day=datetime.fromisoformat(due["last_day"]).date(),
@@ -1082,3 +1143,70 @@ def reminders_for(
         )
         result[deadline_key(due)] = remind_at(calendar, deadline, days_before).isoformat()
     return result
+
+
+# -- what a role may do now ---------------------------------------------------------------------------------
+
+# Investigation's POST actions, by their operationId, in the order the API lists them.
+ACTIONS = (
+    "assign",
+    "request_extension",
+    "decide_extension",
+    "submit_findings",
+    "escalate",
+    "issue_reply",
+    "order_rectification",
+    "complete_rectification",
+    "follow_up",
+    "close",
+    "reopen",
+    "record_dispute",
+    "settle_dispute",
+)
+
+
+def allowed_actions(
+    case: Case, role: str, department: str | None, campus_departments: Sequence[str], now: datetime
+) -> list[str]:
+    """The actions (operationIds) ``role`` may take on the case in its current state; a liaison only for
+    ``department``. This is the state machine the deciders enforce, asked without a command: what a command's
+    own values decide (which department, how many days) is not known yet, and two waits are left to the
+    decider's 409 saying what is missing (a reply while findings are awaited, a close before the reply is
+    delivered), so the office sees those actions and why they are not possible yet."""
+    officer, liaison = role == OFFICER, role == LIAISON
+    if not (officer or liaison):
+        return []
+    mine = [d for d in sorted(case.assignments) if officer or d == department]
+    investigating = [d for d in mine if case.assignments[d]["status"] == "investigating"]
+    allowed: set[str] = set()
+    if case.status == OPEN:
+        if officer and any(d not in case.assignments for d in campus_departments):
+            allowed.add("assign")
+        if any(_extension_askable(case.clocks.get(f"investigation:{d}"), now) for d in investigating):
+            allowed.add("request_extension")
+        if investigating:
+            allowed.add("submit_findings")
+        if officer and any(e["status"] == "pending" for e in case.extensions.values()):
+            allowed.add("decide_extension")
+        if officer:
+            allowed.add("issue_reply")
+    if officer and case.status in ACTIVE:
+        allowed |= {"order_rectification"} if case.escalated else {"escalate", "order_rectification"}
+    if officer and case.status == REPLIED:
+        allowed |= {"follow_up", "close"}
+    if officer and case.status in ENDED:
+        allowed.add("reopen")
+    if any(
+        r["status"] == "ordered" and (officer or r["department"] == department) for r in case.rectifications.values()
+    ):
+        allowed.add("complete_rectification")
+    if officer:
+        allowed.add("record_dispute")  # a dispute can arise at any point, also after close
+        if any(d["status"] != "settled" for d in case.disputes.values()):
+            allowed.add("settle_dispute")
+    return [a for a in ACTIONS if a in allowed]
+
+
+def _extension_askable(clock: Clock | None, now: datetime) -> bool:
+    """An extension is asked for a running investigation deadline, before it passes, one request at a time."""
+    return clock is not None and clock.status == D_OPEN and not clock.on_hold and now < clock.due_at

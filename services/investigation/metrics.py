@@ -3,18 +3,19 @@ campus, department, deadline kind — never a complaint id)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from services.investigation import domain
 from shared.db import Database
 from shared.envelope import Envelope
 
 if TYPE_CHECKING:
-    from services.investigation.cases import Hospital
+    from services.investigation.settings import Hospital
 
 BREACHES = Counter(
     "complaints_deadline_breaches_total",
@@ -43,16 +44,30 @@ TICK_SECONDS = Histogram(
 )
 
 
+def _breached(campus: str, data: dict[str, Any]) -> None:
+    BREACHES.labels(campus, data["deadline"].get("department") or "", data["deadline"]["kind"]).inc()
+
+
+def _reminded(campus: str, data: dict[str, Any]) -> None:
+    REMINDERS.labels(campus, data["deadline"]["kind"]).inc()
+
+
+def _escalated(campus: str, data: dict[str, Any]) -> None:
+    ESCALATIONS.labels(campus).inc()
+
+
+# What each committed event counts, by its type (the others count nothing).
+_COUNTED: dict[str, Callable[[str, dict[str, Any]], None]] = {
+    "DeadlineBreached": _breached,
+    "InvestigationDue": _reminded,
+    "ComplaintEscalated": _escalated,
+}
+
+
 def observe_event(event: Envelope, hospital: Hospital) -> None:
-    data = event.data
-    campus = data.get("campus") or ""
-    if event.type == "DeadlineBreached":
-        deadline = data["deadline"]
-        BREACHES.labels(campus, deadline.get("department") or "", deadline["kind"]).inc()
-    elif event.type == "InvestigationDue":
-        REMINDERS.labels(campus, data["deadline"]["kind"]).inc()
-    elif event.type == "ComplaintEscalated":
-        ESCALATIONS.labels(campus).inc()
+    count = _COUNTED.get(event.type)
+    if count is not None:
+        count(event.data.get("campus") or "", event.data)
 
 
 def set_calendar_coverage(hospital: Hospital) -> None:
@@ -84,8 +99,8 @@ class CaseGauges(Collector):
                 for campus, n in cur.fetchall():
                     open_cases.add_metric([campus], n)
                 cur.execute(
-                    "SELECT campus, kind, count(*) FROM deadlines WHERE status = 'breached'"
-                    " OR (status = 'open' AND NOT on_hold AND due_at <= now()) GROUP BY campus, kind"
+                    f"SELECT d.campus, d.kind, count(*) FROM deadlines d WHERE {domain.OVERDUE_SQL}"
+                    " GROUP BY d.campus, d.kind"
                 )
                 for campus, kind, n in cur.fetchall():
                     overdue.add_metric([campus, kind], n)

@@ -6,13 +6,12 @@ complainant (which stops the first-reply clock) or could not.
 
 from __future__ import annotations
 
-from services.investigation import cases, domain, metrics
-from services.investigation.cases import HOSPITAL
+from services.investigation import domain, metrics, store
+from services.investigation.settings import HOSPITAL, SERVICE
 from shared.consumer import Projector, after_commit
 from shared.db import Cursor
 from shared.envelope import Envelope
 
-SERVICE = cases.SERVICE
 PROJECTOR = Projector(SERVICE)
 
 
@@ -25,36 +24,34 @@ def open_case(cur: Cursor, event: Envelope) -> None:
     campus = event.data["campus"]
     case = domain.new_case(event.data)
     decision = domain.decide_open(event.data, HOSPITAL.calendar(campus), HOSPITAL.policy(campus))
-    placed = cases.apply(cur, case, decision, event.time, cause=event)
-    after_commit(lambda: cases.observe(placed))
+    placed = store.apply(cur, case, decision, event.time, cause=event)
+    after_commit(lambda: store.observe(placed))
 
 
 @PROJECTOR.on("ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn")
 def end_case(cur: Cursor, event: Envelope) -> None:
     """Intake ended the complaint: investigation records the end of the case as its own event."""
-    case = cases.load(cur, event.subject)
-    cases.apply(cur, case, domain.decide_ended(case, event.type, event.data, event.id), event.time, cause=event)
+    case = store.load(cur, event.subject)
+    store.apply(cur, case, domain.decide_ended(case, event.type, event.data, event.id), event.time, cause=event)
 
 
 @PROJECTOR.on("ComplaintReclassified")
 def reclassify(cur: Cursor, event: Envelope) -> None:
-    case = cases.load(cur, event.subject)
+    case = store.load(cur, event.subject)
     campus = case.campus
-    placed = cases.apply(cur, case, domain.decide_classification(case, event.data, event.id), event.time, cause=event)
-    decision = domain.decide_reclassified(
-        case, event.data["current"], event.time, HOSPITAL.calendar(campus), HOSPITAL.policy(campus)
-    )
-    placed += cases.apply(cur, case, decision, event.time, cause=event)
-    after_commit(lambda: cases.observe(placed))
+    placed = store.apply(cur, case, domain.decide_classification(case, event.data, event.id), event.time, cause=event)
+    decision = domain.decide_reclassified(case, event.data["current"], HOSPITAL.context(campus, event.time))
+    placed += store.apply(cur, case, decision, event.time, cause=event)
+    after_commit(lambda: store.observe(placed))
 
 
 @PROJECTOR.on("ReplySent")
 def reply_delivered(cur: Cursor, event: Envelope) -> None:
-    case = cases.load(cur, event.subject)
+    case = store.load(cur, event.subject)
     clock = case.clocks.get("first_reply")
     was_open = clock is not None and clock.status in (domain.D_OPEN, domain.D_BREACHED)
     decision = domain.decide_reply_delivered(case, event.data["reply_id"], event.data["sent_at"], event.id)
-    cases.apply(cur, case, decision, event.time, cause=event)
+    store.apply(cur, case, decision, event.time, cause=event)
     if was_open and clock is not None and clock.met_at:
         calendar = HOSPITAL.calendar(case.campus)
         days = calendar.working_days_between(domain.parse_time(clock.started_at), domain.parse_time(clock.met_at))
@@ -65,6 +62,6 @@ def reply_delivered(cur: Cursor, event: Envelope) -> None:
 def delivery_failed(cur: Cursor, event: Envelope) -> None:
     if event.data["purpose"] != "reply":
         return
-    case = cases.load(cur, event.subject)
+    case = store.load(cur, event.subject)
     decision = domain.decide_reply_failed(case, event.data.get("reply_id"), event.data["failed_at"], event.id)
-    cases.apply(cur, case, decision, event.time, cause=event)
+    store.apply(cur, case, decision, event.time, cause=event)

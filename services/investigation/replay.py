@@ -1,16 +1,17 @@
 """Investigation's replay hook (``python -m shared.replay investigation --check``): every case and its
-deadlines, rebuilt from investigation's own log by the domain's fold and saved by ``cases.save``.
+deadlines, rebuilt from investigation's own log by the domain's fold and saved by ``store.save``.
 
 A case starts with its first ``InvestigationOpened`` (which names the complaint's reference since issue 13);
-each event is folded as ``cases.apply`` folds it, and the case is saved with the event's time, as
-``cases.apply`` saves it with the time its events carry.
+each event is folded as ``store.apply`` folds it, and the case is saved with the event's time, as
+``store.apply`` saves it with the time its events carry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from services.investigation import cases, domain
+from services.investigation import domain, store
+from services.investigation.settings import HOSPITAL
 from shared.db import Cursor
 from shared.envelope import Envelope, rfc3339
 from shared.replay import NotReproducible
@@ -33,8 +34,8 @@ def rebuild(cur: Cursor, events: Iterator[Envelope]) -> None:
     for event in events:
         case = folded.get(event.subject) or _opened(event)
         folded[event.subject] = case
-        calendar = cases.HOSPITAL.calendar(case.campus)
-        days_before = cases.HOSPITAL.policy(case.campus)["reminder_days_before"]
+        calendar = HOSPITAL.calendar(case.campus)
+        days_before = HOSPITAL.policy(case.campus)["reminder_days_before"]
         domain.evolve(
             case,
             event.type,
@@ -43,4 +44,4 @@ def rebuild(cur: Cursor, events: Iterator[Envelope]) -> None:
             domain.reminders_for(event.data, event.type, calendar, days_before),
         )
         case.version = event.streamversion
-        cases.save(cur, case, event.time)
+        store.save(cur, case, event.time)

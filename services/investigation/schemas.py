@@ -1,14 +1,125 @@
-"""Investigation's HTTP boundary: one marshmallow schema per action. Field types and the rules on text and
-codes are shared/fields.py's (the same for every service and its published OpenAPI)."""
+"""Investigation's HTTP boundary: one marshmallow schema per action, loading into its typed command (a frozen
+dataclass the domain's ``decide_*`` takes). Field types and the rules on text and codes are shared/fields.py's
+(the same for every service and its published OpenAPI).
+
+Ids the caller does not send (a path's ``extension_id``, the new ``reply_id``) default to ``""`` and are set
+by the entrypoint with ``dataclasses.replace`` before the command reaches the domain."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
+from marshmallow import RAISE, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
 from shared import catalogue, fields
+from shared.commands import CommandSchema
+
+# -- the commands ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignDepartments:
+    departments: list[str]
+
+
+@dataclass(frozen=True)
+class RequestExtension:
+    department: str
+    reason: str
+    requested_days: int
+    extension_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class DecideExtension:
+    granted: bool
+    note: str | None = None
+    extension_id: str = ""  # from the path
+
+
+@dataclass(frozen=True)
+class SubmitFindings:
+    department: str
+    substantiated: str
+    summary: str
+    signed_off_by: str
+
+
+@dataclass(frozen=True)
+class Escalate:
+    reason: str
+
+
+@dataclass(frozen=True)
+class IssueReply:
+    contact_person: str
+    actions_taken: str
+    result: str
+    channel_preference: str | None = None
+    reply_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class OrderRectification:
+    department: str
+    description: str
+    due_in_working_days: int | None = None  # the campus policy's default when not given
+    rectification_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class CompleteRectification:
+    note: str | None = None
+    rectification_id: str = ""  # from the path
+
+
+@dataclass(frozen=True)
+class RecordFollowUp:
+    satisfied: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class ReopenCase:
+    reason: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordDispute:
+    route: str
+    note: str | None = None
+    dispute_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class SettleDispute:
+    compensation_amount: Decimal
+    currency: str = "CNY"
+    dispute_id: str = ""  # from the path
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """GET /cases's query: each filter given narrows the list (``None``: not given)."""
+
+    campus: str | None = None
+    department: str | None = None
+    status: str | None = None
+    overdue: bool | None = None
+    provisional: bool | None = None
+    limit: int = 200
+
+
+# -- the schemas ----------------------------------------------------------------------------------------------
 
 
 def text(required: bool = True) -> fields.Text:
@@ -20,13 +131,15 @@ def staff(required: bool = True, description: str | None = None) -> fields.Text:
     return fields.ident(required=required, metadata=metadata)
 
 
-class Strict(Schema):
+class Strict(CommandSchema):
     class Meta:
         unknown = RAISE
 
 
-class Departments(fields.HospitalSchema):
-    """Checked against the campus's departments by the caller (the campus is the case's)."""
+class Departments(fields.HospitalSchema, CommandSchema):
+    """Checked against the departments of the case's campus when the assignment is decided (domain.py)."""
+
+    command = AssignDepartments
 
     departments = mm.List(fields.department_code(required=True), required=True, validate=validate.Length(min=1))
 
@@ -36,18 +149,21 @@ class Departments(fields.HospitalSchema):
             raise ValidationError({"departments": ["a department is listed twice"]})
 
 
-class ExtensionRequest(fields.HospitalSchema):
+class ExtensionRequest(fields.HospitalSchema, CommandSchema):
+    command = RequestExtension
     department = fields.department_code(required=True)
     reason = text()
     requested_days = mm.Integer(required=True, strict=True, validate=validate.Range(1, 30))
 
 
 class ExtensionDecision(Strict):
+    command = DecideExtension
     granted = fields.StrictBoolean(required=True)
     note = text(required=False)
 
 
-class Findings(fields.HospitalSchema):
+class Findings(fields.HospitalSchema, CommandSchema):
+    command = SubmitFindings
     department = fields.department_code(required=True)
     substantiated = fields.Text(required=True, validate=validate.OneOf(catalogue.SUBSTANTIATED))
     summary = text()
@@ -55,53 +171,63 @@ class Findings(fields.HospitalSchema):
 
 
 class Escalation(Strict):
+    command = Escalate
     reason = text()
 
 
 class Reply(Strict):
+    command = IssueReply
     contact_person = staff()
     actions_taken = text()
     result = text()
     channel_preference = fields.Text(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
 
 
-class Rectification(fields.HospitalSchema):
+class Rectification(fields.HospitalSchema, CommandSchema):
+    command = OrderRectification
     department = fields.department_code(required=True)
     description = text()
     due_in_working_days = mm.Integer(strict=True, validate=validate.Range(1, 250))
 
 
 class RectificationDone(Strict):
+    command = CompleteRectification
     note = text(required=False)
 
 
 class FollowUp(Strict):
+    command = RecordFollowUp
     satisfied = fields.StrictBoolean(required=True)
     note = text(required=False)
 
 
 class Close(Strict):
+    command = CloseCase
     outcome = text(required=False)
 
 
 class Reopen(Strict):
+    command = ReopenCase
     reason = fields.Text(required=True, validate=validate.OneOf(("new_facts", "new_evidence")))
     note = text(required=False)
 
 
 class Dispute(Strict):
+    command = RecordDispute
     route = fields.Text(required=True, validate=validate.OneOf(catalogue.DISPUTE_ROUTES))
     note = text(required=False)
 
 
 class Settlement(Strict):
+    command = SettleDispute
     compensation_amount = mm.Decimal(
         required=True, places=2, as_string=True, validate=validate.Range(min=0, max=100_000_000)
     )
     currency = fields.Text(load_default="CNY", validate=fields.FullMatch(r"[A-Z]{3}"))
 
 
-class CasesQuery(fields.HospitalSchema):
+class CasesQuery(fields.HospitalSchema, CommandSchema):
+    command = CaseFilter
     campus = fields.campus_code()
     department = fields.department_code()
     status = fields.Text(

@@ -73,6 +73,17 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     overdue = stack.investigation.get("/cases", params={"campus": "east", "overdue": "true"}).json()["cases"]
     assert cid in {c["complaint_id"] for c in overdue}
     act(stack, cid, "escalate", 409, reason="again")
+    # What each caller may do now, as the case answers it (the console offers exactly these).
+    assert case(stack, cid)["allowed_actions"] == [
+        "assign",
+        "request_extension",
+        "submit_findings",
+        "issue_reply",
+        "order_rectification",
+        "record_dispute",
+    ]
+    as_cardiology = stack.investigation.get(f"/cases/{cid}", token=AS_CARDIOLOGY).json()
+    assert as_cardiology["allowed_actions"] == ["request_extension", "submit_findings"]
 
     # A second department now: its own 5 working days, and an extension asked in time, granted.
     act(stack, cid, "assignments", departments=["nursing"])
@@ -145,6 +156,8 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     closed = act(stack, cid, "close", outcome="resolved after apology")
     assert closed["status"] == "closed"
     act(stack, cid, "close", 409)
+    assert case(stack, cid)["allowed_actions"] == ["reopen", "record_dispute"]
+    assert stack.investigation.get(f"/cases/{cid}", token=AS_CARDIOLOGY).json()["allowed_actions"] == []
 
     # Every action is in the log with the staff member who took it; breaches stayed exactly once.
     log = events_of(stack, cid)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import eventlet
 import pytest
 
-from services.investigation import cases, projection
+from services.investigation import projection, settings, store
 from services.investigation.deadlines import DeadlineEngine
 from shared.db import Database, fetch_dicts
 from shared.envelope import Envelope, new_event
@@ -119,7 +119,7 @@ def test_december_2026_deadlines_are_provisional_until_the_2027_schedule_is_anno
     event = received("2026-12-28T09:00:00+08:00", ["pediatrics"])
     open_cases(db, event)
     with db.transaction() as cur:
-        case = cases.load(cur, event.subject)
+        case = store.load(cur, event.subject)
     assert case.provisional()
     first = deadlines(db, event.subject)["first_reply"]
     # Fallback: weekends and 1 January off → Dec 29, 30, 31, Jan 4, 5.
@@ -137,7 +137,7 @@ def test_december_2026_deadlines_are_provisional_until_the_2027_schedule_is_anno
             },
         },
     )
-    monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
+    monkeypatch.setitem(settings.HOSPITAL.calendars, "east", announced)
     assert engine.recompute_provisional() == 2  # first reply and pediatrics' investigation
     rescheduled = log_of(db, "DeadlineRescheduled")
     assert {e.data["reason"] for e in rescheduled} == {"calendar_updated"}
@@ -148,7 +148,7 @@ def test_december_2026_deadlines_are_provisional_until_the_2027_schedule_is_anno
     row = deadlines(db, event.subject)["first_reply"]
     assert not row["provisional"] and str(row["last_day"]) == "2027-01-06"
     with db.transaction() as cur:
-        assert not cases.load(cur, event.subject).provisional()
+        assert not store.load(cur, event.subject).provisional()
     assert engine.recompute_provisional() == 0
 
 
@@ -181,7 +181,7 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(
             },
         },
     )
-    monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
+    monkeypatch.setitem(settings.HOSPITAL.calendars, "east", announced)
     assert engine.recompute_provisional(now) == 2
     assert engine.recompute_provisional(now) == 0, "withdrawn once"
     withdrawn = log_of(db, "DeadlineBreachWithdrawn")
@@ -213,7 +213,7 @@ def test_a_provisional_breach_the_real_calendar_confirms_stands(db, monkeypatch)
     announced = calendar_from_config(
         "east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {"holidays": ["2027-01-01"], "workdays": []}}}
     )  # the fallback was right
-    monkeypatch.setitem(cases.HOSPITAL.calendars, "east", announced)
+    monkeypatch.setitem(settings.HOSPITAL.calendars, "east", announced)
     assert engine.recompute_provisional(datetime(2027, 1, 6, 1, tzinfo=UTC)) == 2
     assert log_of(db, "DeadlineBreachWithdrawn") == []
     assert {e.data["reason"] for e in log_of(db, "DeadlineRescheduled")} == {"calendar_updated"}
@@ -226,4 +226,4 @@ def test_a_provisional_breach_the_real_calendar_confirms_stands(db, monkeypatch)
 
 def case_overdue(db: Database, complaint_id: str, now: datetime) -> bool:
     with db.transaction() as cur:
-        return cases.load(cur, complaint_id).overdue(now)
+        return store.load(cur, complaint_id).overdue(now)

@@ -6,7 +6,7 @@ import json
 import os
 import uuid
 
-from services.investigation import cases
+from services.investigation import settings
 from shared import parked
 from shared.envelope import new_event
 from shared.workdays import calendar_from_config
@@ -54,8 +54,10 @@ def test_list_and_replay_a_parked_event(monkeypatch, capsys):
     assert "failed again" in capsys.readouterr().out
 
     # The campus is configured (its calendar and policy): the replay now opens the case.
-    monkeypatch.setitem(cases.HOSPITAL.calendars, "north", calendar_from_config("north", {"timezone": "Asia/Shanghai"}))
-    monkeypatch.setitem(cases.HOSPITAL.config.campuses, "north", cases.HOSPITAL.config.campuses["east"])
+    monkeypatch.setitem(
+        settings.HOSPITAL.calendars, "north", calendar_from_config("north", {"timezone": "Asia/Shanghai"})
+    )
+    monkeypatch.setitem(settings.HOSPITAL.config.campuses, "north", settings.HOSPITAL.config.campuses["east"])
     assert parked.main(["investigation", "replay-all"]) == 0
     assert capsys.readouterr().out.strip() == f"replayed {row['id']}"
     assert parked.main(["investigation", "list"]) == 0 and capsys.readouterr().out == ""

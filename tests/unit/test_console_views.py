@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.console import views
+from services.investigation import domain
 from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, Principal
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -235,9 +236,48 @@ def a_case(status="open", assignments=None, deadlines=None, **more):
     }
 
 
+def as_answered(who, case):
+    """The case as GET /cases/<id> answers it to ``who``: with the ``allowed_actions`` investigation's domain
+    gives the caller's role in the case's state (the console offers exactly those)."""
+    state = domain.Case(
+        complaint_id="c1",
+        reference="EAST-2026-000001",
+        campus=case["campus"],
+        campuses=[case["campus"]],
+        category="billing",
+        severity="normal",
+        source="patient_or_family",
+        received_at=NOW.isoformat(),
+        has_contact=True,
+        status=case["status"],
+        departments=sorted(case["assignments"]),
+        assignments=case["assignments"],
+        clocks={
+            d["key"]: domain.Clock(
+                key=d["key"],
+                due=d,
+                started_at=NOW.isoformat(),
+                remind_at=d["remind_at"],
+                status=d["status"],
+                on_hold=d["on_hold"],
+            )
+            for d in case["deadlines"]
+        },
+        extensions=case["extensions"],
+        rectifications=case["rectifications"],
+        disputes=case["disputes"],
+        escalated=case["escalated"],
+    )
+    return {**case, "allowed_actions": domain.allowed_actions(state, who.role, who.department, DEPARTMENTS, NOW)}
+
+
+def offered(who, complaint, case):
+    return views.allowed_actions(who, complaint, as_answered(who, case), DEPARTMENTS, NOW)
+
+
 def allowed(who, status="open", complaint_status="received", **case_fields):
     complaint = {"campus": "east", "status": complaint_status}
-    return set(views.allowed_actions(who, complaint, a_case(status, **case_fields), DEPARTMENTS, NOW).names())
+    return set(offered(who, complaint, a_case(status, **case_fields)).names())
 
 
 def investigating(*departments):
@@ -262,7 +302,7 @@ def test_the_office_on_an_open_case():
 
 def test_a_liaison_acts_only_for_their_department_and_only_while_it_investigates():
     assert allowed(CARDIOLOGY, **investigating("cardiology", "nursing")) == {"request_extension", "findings"}
-    detail = views.allowed_actions(CARDIOLOGY, None, a_case(**investigating("cardiology", "nursing")), DEPARTMENTS, NOW)
+    detail = offered(CARDIOLOGY, None, a_case(**investigating("cardiology", "nursing")))
     assert detail["findings"] == {"departments": ["cardiology"]}
     assert allowed(NURSING, **investigating("cardiology")) == set()
     done = {"assignments": {"cardiology": {"status": "findings_submitted"}}}
@@ -283,7 +323,7 @@ def test_an_extension_is_offered_only_before_the_deadline_and_not_while_one_is_p
         "extensions": {"e1": {"department": "cardiology", "status": "pending", "requested_days": 2}},
     }
     assert "request_extension" not in allowed(CARDIOLOGY, **held)
-    office = views.allowed_actions(OFFICE, None, a_case(**held), DEPARTMENTS, NOW)
+    office = offered(OFFICE, None, a_case(**held))
     assert office["decide_extension"]["extensions"][0]["extension_id"] == "e1"
     assert "decide_extension" not in allowed(CARDIOLOGY, **held)
 
@@ -310,7 +350,7 @@ def test_rectifications_and_disputes_in_any_state():
         "disputes": {"d1": {"route": "mediation", "status": "recorded"}},
     }
     assert allowed(CARDIOLOGY, "closed", "closed", **open_items) == {"complete_rectification"}
-    office = views.allowed_actions(OFFICE, None, a_case("closed", **open_items), DEPARTMENTS, NOW)
+    office = offered(OFFICE, None, a_case("closed", **open_items))
     assert [r["rectification_id"] for r in office["complete_rectification"]["rectifications"]] == ["r1"]
     assert [d["dispute_id"] for d in office["settle_dispute"]["disputes"]] == ["d1"]
     assert allowed(NURSING, "closed", "closed", **open_items) == set()
@@ -351,3 +391,14 @@ def test_field_errors_are_flattened_to_the_form_field_names():
         "_schema": ["give at least one"],
     }
     assert views.field_errors({"error": "x"}) == {}
+
+
+def test_the_case_page_offers_exactly_the_actions_the_case_allows():
+    # Whatever the case's state looks like, investigation's answer decides (the console derives no state machine).
+    case = {**a_case("open", **investigating("cardiology")), "allowed_actions": ["record_dispute", "submit_findings"]}
+    offered_now = views.allowed_actions(OFFICE, None, case, DEPARTMENTS, NOW)
+    assert offered_now.names() == ["findings", "record_dispute"]
+    assert offered_now["findings"] == {"departments": ["cardiology"]}
+    assert views.allowed_actions(OFFICE, None, {**case, "allowed_actions": []}, DEPARTMENTS, NOW).names() == []
+    operation_ids = {views.OPERATION_IDS.get(name, name) for name in views.ACTIONS if name != "resolve_on_spot"}
+    assert operation_ids == set(domain.ACTIONS)  # every action investigation can allow has its form

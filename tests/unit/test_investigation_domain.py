@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.investigation import domain
-from services.investigation.domain import Case, Decision, Refused, UnknownItem, evolve, reminders_for
+from services.investigation import domain, schemas
+from services.investigation.domain import Case, Decision, evolve, reminders_for
 from shared.catalogue import validate_data
 from shared.envelope import rfc3339
+from shared.errors import InvalidField, Refused, UnknownItem
 from shared.workdays import CampusCalendar, calendar_from_config
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -55,6 +56,14 @@ NOTIFICATION = "11111111-2222-4333-8444-555555555555"
 OFFICER = "east-office-head"
 LIAISON = "east-cardiology-liaison"
 SYSTEM = {"id": "system", "role": "system"}
+DEPARTMENTS = ("billing_office", "cardiology", "emergency", "nursing", "pediatrics", "radiology")  # east's
+
+
+def ctx(
+    now: datetime, staff: str = OFFICER, calendar: CampusCalendar = CAL, policy: dict[str, Any] = POLICY
+) -> domain.Context:
+    """The context a decision on an east case is taken in (``staff`` decides at ``now``)."""
+    return domain.Context(now, staff, calendar, policy, DEPARTMENTS)
 
 
 def cst(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
@@ -181,7 +190,11 @@ def external(case: Case, event_type: str, data: dict[str, Any], at: datetime) ->
 
 
 def assign(case: Case, *departments: str, now: datetime) -> Decision:
-    return act(case, domain.decide_assign(case, list(departments), OFFICER, now, CAL, POLICY), now)
+    return act(
+        case,
+        domain.decide_assign(case, schemas.AssignDepartments(list(departments)), ctx(now, OFFICER, CAL, POLICY)),
+        now,
+    )
 
 
 def request_extension(
@@ -190,7 +203,9 @@ def request_extension(
     return act(
         case,
         domain.decide_request_extension(
-            case, extension_id, department, "waiting for the ECG review", days, LIAISON, now, POLICY
+            case,
+            schemas.RequestExtension(department, "waiting for the ECG review", days, extension_id),
+            ctx(now, LIAISON, policy=POLICY),
         ),
         now,
     )
@@ -199,13 +214,23 @@ def request_extension(
 def decide_extension(
     case: Case, granted: bool, now: datetime = THU_26, extension_id: str = EXT, note: str | None = None
 ) -> Decision:
-    return act(case, domain.decide_extension(case, extension_id, granted, note, OFFICER, now, CAL, POLICY), now)
+    return act(
+        case,
+        domain.decide_extension(
+            case, schemas.DecideExtension(granted, note, extension_id), ctx(now, OFFICER, CAL, POLICY)
+        ),
+        now,
+    )
 
 
 def findings(case: Case, department: str = "cardiology", now: datetime = WED_25) -> Decision:
     return act(
         case,
-        domain.decide_findings(case, department, "partly", "the wait was too long", "head-of-dept", LIAISON, now),
+        domain.decide_findings(
+            case,
+            schemas.SubmitFindings(department, "partly", "the wait was too long", "head-of-dept"),
+            ctx(now, LIAISON),
+        ),
         now,
     )
 
@@ -213,7 +238,11 @@ def findings(case: Case, department: str = "cardiology", now: datetime = WED_25)
 def reply(case: Case, now: datetime = THU_26, reply_id: str = REPLY) -> Decision:
     return act(
         case,
-        domain.decide_reply(case, reply_id, OFFICER, "retrained the desk staff", "apology issued", "sms", OFFICER, now),
+        domain.decide_reply(
+            case,
+            schemas.IssueReply(OFFICER, "retrained the desk staff", "apology issued", "sms", reply_id),
+            ctx(now, OFFICER),
+        ),
         now,
     )
 
@@ -261,7 +290,11 @@ def delivered(**overrides: Any) -> Case:
 
 def closed() -> Case:
     case = delivered()
-    act(case, domain.decide_close(case, "apology accepted", OFFICER, cst(2026, 11, 27)), cst(2026, 11, 27))
+    act(
+        case,
+        domain.decide_close(case, schemas.CloseCase("apology accepted"), ctx(cst(2026, 11, 27), OFFICER)),
+        cst(2026, 11, 27),
+    )
     assert case.status == domain.CLOSED
     return case
 
@@ -269,7 +302,11 @@ def closed() -> Case:
 def order_rectification(case: Case, now: datetime = MON_30, days: int | None = None) -> Decision:
     return act(
         case,
-        domain.decide_rectification(case, RECT, "cardiology", "shorten the ECG queue", days, OFFICER, now, CAL, POLICY),
+        domain.decide_rectification(
+            case,
+            schemas.OrderRectification("cardiology", "shorten the ECG queue", days, RECT),
+            ctx(now, OFFICER, CAL, POLICY),
+        ),
         now,
     )
 
@@ -466,14 +503,18 @@ def test_two_departments_at_once_on_an_unassigned_case_also_reschedule() -> None
 def test_assigning_an_already_assigned_department_is_refused() -> None:
     case = story(("cardiology",))
     with refused("open", "already assigned: cardiology"):
-        domain.decide_assign(case, ["radiology", "cardiology"], OFFICER, cst(2026, 11, 23), CAL, POLICY)
+        domain.decide_assign(
+            case, schemas.AssignDepartments(["radiology", "cardiology"]), ctx(cst(2026, 11, 23), OFFICER, CAL, POLICY)
+        )
 
 
 @pytest.mark.parametrize("status", [domain.REPLIED, *ENDED])
 def test_assignment_is_refused_unless_the_case_is_open(status: str) -> None:
     case = replied() if status == domain.REPLIED else ended(status)
     with refused(status, "cannot assign departments"):
-        domain.decide_assign(case, ["radiology"], OFFICER, cst(2026, 11, 27), CAL, POLICY)
+        domain.decide_assign(
+            case, schemas.AssignDepartments(["radiology"]), ctx(cst(2026, 11, 27), OFFICER, CAL, POLICY)
+        )
 
 
 # -- extension request -----------------------------------------------------------------------------------------
@@ -506,14 +547,20 @@ def test_an_extension_request_puts_the_investigation_clock_on_hold() -> None:
 def test_an_extension_for_a_department_not_assigned_is_refused() -> None:
     case = story()
     with refused("open", "radiology is not assigned"):
-        domain.decide_request_extension(case, EXT, "radiology", "why", 2, LIAISON, cst(2026, 11, 25), POLICY)
+        domain.decide_request_extension(
+            case, schemas.RequestExtension("radiology", "why", 2, EXT), ctx(cst(2026, 11, 25), LIAISON, policy=POLICY)
+        )
 
 
 def test_an_extension_after_the_findings_is_refused() -> None:
     case = story()
     findings(case)
     with refused("open", "cardiology already submitted its findings"):
-        domain.decide_request_extension(case, EXT, "cardiology", "why", 2, LIAISON, cst(2026, 11, 25, 11), POLICY)
+        domain.decide_request_extension(
+            case,
+            schemas.RequestExtension("cardiology", "why", 2, EXT),
+            ctx(cst(2026, 11, 25, 11), LIAISON, policy=POLICY),
+        )
 
 
 def test_an_extension_one_second_before_the_deadline_is_allowed() -> None:
@@ -526,7 +573,9 @@ def test_an_extension_one_second_before_the_deadline_is_allowed() -> None:
 def test_an_extension_at_or_after_the_deadline_is_refused(now: datetime) -> None:
     case = story()
     with refused("open", "before the deadline passes; it passed at 2026-11-27T16:00:00Z"):
-        domain.decide_request_extension(case, EXT, "cardiology", "too late", 2, LIAISON, now, POLICY)
+        domain.decide_request_extension(
+            case, schemas.RequestExtension("cardiology", "too late", 2, EXT), ctx(now, LIAISON, policy=POLICY)
+        )
 
 
 def test_an_extension_on_a_breached_investigation_is_refused() -> None:
@@ -534,14 +583,22 @@ def test_an_extension_on_a_breached_investigation_is_refused() -> None:
     act(case, domain.decide_breach(case, "investigation:cardiology", DUE_27), DUE_27)
     assert case.clocks["investigation:cardiology"].status == domain.D_BREACHED
     with refused("open", "before the deadline passes"):
-        domain.decide_request_extension(case, EXT2, "cardiology", "too late", 2, LIAISON, utc(2026, 11, 27, 15), POLICY)
+        domain.decide_request_extension(
+            case,
+            schemas.RequestExtension("cardiology", "too late", 2, EXT2),
+            ctx(utc(2026, 11, 27, 15), LIAISON, policy=POLICY),
+        )
 
 
 def test_a_second_extension_request_while_one_is_pending_is_refused() -> None:
     case = story()
     request_extension(case)
     with refused("open", "cardiology already has an extension request awaiting a decision"):
-        domain.decide_request_extension(case, EXT2, "cardiology", "more", 1, LIAISON, cst(2026, 11, 25, 15), POLICY)
+        domain.decide_request_extension(
+            case,
+            schemas.RequestExtension("cardiology", "more", 1, EXT2),
+            ctx(cst(2026, 11, 25, 15), LIAISON, policy=POLICY),
+        )
 
 
 def test_a_new_extension_may_be_asked_once_the_first_was_decided() -> None:
@@ -555,7 +612,9 @@ def test_a_new_extension_may_be_asked_once_the_first_was_decided() -> None:
 def test_an_extension_on_an_ended_case_is_refused(status: str) -> None:
     case = ended(status)
     with refused(status, "cannot ask for an extension"):
-        domain.decide_request_extension(case, EXT, "cardiology", "why", 2, LIAISON, cst(2026, 11, 25), POLICY)
+        domain.decide_request_extension(
+            case, schemas.RequestExtension("cardiology", "why", 2, EXT), ctx(cst(2026, 11, 25), LIAISON, policy=POLICY)
+        )
 
 
 def test_no_breach_while_an_extension_awaits_its_decision() -> None:
@@ -573,7 +632,9 @@ def test_no_breach_while_an_extension_awaits_its_decision() -> None:
 def test_deciding_an_unknown_extension_is_unknown_item() -> None:
     case = story()
     with pytest.raises(UnknownItem):
-        domain.decide_extension(case, EXT, True, None, OFFICER, cst(2026, 11, 26), CAL, POLICY)
+        domain.decide_extension(
+            case, schemas.DecideExtension(True, None, EXT), ctx(cst(2026, 11, 26), OFFICER, CAL, POLICY)
+        )
 
 
 def test_a_granted_extension_extends_the_investigation_and_moves_the_first_reply_as_far() -> None:
@@ -682,7 +743,9 @@ def test_deciding_an_extension_twice_is_refused(first: bool, state_word: str, se
     request_extension(case)
     decide_extension(case, granted=first)
     with refused("open", f"the extension was already {state_word}"):
-        domain.decide_extension(case, EXT, second, None, OFFICER, cst(2026, 11, 26, 15), CAL, POLICY)
+        domain.decide_extension(
+            case, schemas.DecideExtension(second, None, EXT), ctx(cst(2026, 11, 26, 15), OFFICER, CAL, POLICY)
+        )
 
 
 # -- findings --------------------------------------------------------------------------------------------------
@@ -747,21 +810,27 @@ def test_findings_at_the_very_moment_the_deadline_passes_are_late() -> None:
 def test_findings_from_a_department_not_assigned_are_refused() -> None:
     case = story()
     with refused("open", "radiology is not assigned"):
-        domain.decide_findings(case, "radiology", "no", "nothing", "head", LIAISON, cst(2026, 11, 25))
+        domain.decide_findings(
+            case, schemas.SubmitFindings("radiology", "no", "nothing", "head"), ctx(cst(2026, 11, 25), LIAISON)
+        )
 
 
 def test_findings_twice_are_refused() -> None:
     case = story()
     findings(case)
     with refused("open", "cardiology already submitted its findings"):
-        domain.decide_findings(case, "cardiology", "no", "again", "head", LIAISON, cst(2026, 11, 25, 15))
+        domain.decide_findings(
+            case, schemas.SubmitFindings("cardiology", "no", "again", "head"), ctx(cst(2026, 11, 25, 15), LIAISON)
+        )
 
 
 @pytest.mark.parametrize("status", [domain.REPLIED, domain.WITHDRAWN, domain.NOT_ACCEPTED])
 def test_findings_are_refused_unless_the_case_is_open(status: str) -> None:
     case = replied() if status == domain.REPLIED else ended(status)
     with refused(status, "cannot submit findings"):
-        domain.decide_findings(case, "cardiology", "no", "late", "head", LIAISON, cst(2026, 11, 26, 15))
+        domain.decide_findings(
+            case, schemas.SubmitFindings("cardiology", "no", "late", "head"), ctx(cst(2026, 11, 26, 15), LIAISON)
+        )
 
 
 # -- escalation ------------------------------------------------------------------------------------------------
@@ -770,7 +839,9 @@ def test_findings_are_refused_unless_the_case_is_open(status: str) -> None:
 def test_the_office_escalates_once() -> None:
     case = story()
     now = cst(2026, 11, 24)
-    decision = act(case, domain.decide_escalate(case, "the family went to the press", OFFICER, now), now)
+    decision = act(
+        case, domain.decide_escalate(case, schemas.Escalate("the family went to the press"), ctx(now, OFFICER)), now
+    )
     assert decision == [
         (
             "ComplaintEscalated",
@@ -787,27 +858,31 @@ def test_the_office_escalates_once() -> None:
     ]
     assert case.escalated
     with refused("open", "already escalated"):
-        domain.decide_escalate(case, "again", OFFICER, cst(2026, 11, 25))
+        domain.decide_escalate(case, schemas.Escalate("again"), ctx(cst(2026, 11, 25), OFFICER))
 
 
 def test_a_replied_case_can_still_be_escalated() -> None:
     case = replied()
     assert types(
-        checked(domain.decide_escalate(case, "complainant went to the press", OFFICER, cst(2026, 11, 27)))
+        checked(
+            domain.decide_escalate(
+                case, schemas.Escalate("complainant went to the press"), ctx(cst(2026, 11, 27), OFFICER)
+            )
+        )
     ) == ["ComplaintEscalated"]
 
 
 def test_a_major_complaint_escalated_on_receipt_cannot_be_escalated_again() -> None:
     case = story(severity="major")
     with refused("open", "already escalated"):
-        domain.decide_escalate(case, "again", OFFICER, cst(2026, 11, 24))
+        domain.decide_escalate(case, schemas.Escalate("again"), ctx(cst(2026, 11, 24), OFFICER))
 
 
 @pytest.mark.parametrize("status", ENDED)
 def test_escalating_an_ended_case_is_refused(status: str) -> None:
     case = ended(status)
     with refused(status, "cannot escalate"):
-        domain.decide_escalate(case, "late", OFFICER, cst(2026, 11, 30))
+        domain.decide_escalate(case, schemas.Escalate("late"), ctx(cst(2026, 11, 30), OFFICER))
 
 
 # -- reply -----------------------------------------------------------------------------------------------------
@@ -817,10 +892,10 @@ def test_a_reply_is_refused_while_findings_are_awaited_and_names_the_departments
     case = story(("radiology", "cardiology", "nursing"))
     findings(case, "nursing")
     with refused("open", r"^cannot issue a reply: awaiting findings from cardiology, radiology$"):
-        domain.decide_reply(case, REPLY, OFFICER, "x", "y", None, OFFICER, cst(2026, 11, 26))
+        domain.decide_reply(case, schemas.IssueReply(OFFICER, "x", "y", None, REPLY), ctx(cst(2026, 11, 26), OFFICER))
     findings(case, "cardiology")
     with refused("open", r"awaiting findings from radiology$"):
-        domain.decide_reply(case, REPLY, OFFICER, "x", "y", None, OFFICER, cst(2026, 11, 26))
+        domain.decide_reply(case, schemas.IssueReply(OFFICER, "x", "y", None, REPLY), ctx(cst(2026, 11, 26), OFFICER))
 
 
 def test_a_reply_after_all_findings_makes_the_case_replied() -> None:
@@ -853,7 +928,11 @@ def test_a_reply_with_no_assignment_is_allowed_and_needs_no_channel_preference()
     case = story(())
     decision = act(
         case,
-        domain.decide_reply(case, REPLY, OFFICER, "checked the bill", "refund", None, OFFICER, cst(2026, 11, 23)),
+        domain.decide_reply(
+            case,
+            schemas.IssueReply(OFFICER, "checked the bill", "refund", None, REPLY),
+            ctx(cst(2026, 11, 23), OFFICER),
+        ),
         cst(2026, 11, 23),
     )
     assert types(decision) == ["ReplyIssued"]
@@ -865,7 +944,9 @@ def test_a_reply_with_no_assignment_is_allowed_and_needs_no_channel_preference()
 def test_a_reply_is_refused_unless_the_case_is_open(status: str) -> None:
     case = replied() if status == domain.REPLIED else ended(status)
     with refused(status, "cannot issue a reply"):
-        domain.decide_reply(case, OLD_REPLY, OFFICER, "x", "y", None, OFFICER, cst(2026, 11, 30))
+        domain.decide_reply(
+            case, schemas.IssueReply(OFFICER, "x", "y", None, OLD_REPLY), ctx(cst(2026, 11, 30), OFFICER)
+        )
 
 
 # -- ReplySent (notification) ----------------------------------------------------------------------------------
@@ -939,14 +1020,24 @@ def test_a_rectification_may_have_its_own_number_of_days_and_be_ordered_while_op
 def test_a_rectification_on_an_ended_case_is_refused(status: str) -> None:
     case = ended(status)
     with refused(status, "cannot order a rectification"):
-        domain.decide_rectification(case, RECT, "cardiology", "x", None, OFFICER, cst(2026, 11, 30), CAL, POLICY)
+        domain.decide_rectification(
+            case,
+            schemas.OrderRectification("cardiology", "x", None, RECT),
+            ctx(cst(2026, 11, 30), OFFICER, CAL, POLICY),
+        )
 
 
 @pytest.mark.parametrize(("now", "on_time"), [(cst(2026, 12, 28, 17), True), (cst(2026, 12, 29), False)])
 def test_completing_a_rectification_meets_its_clock(now: datetime, on_time: bool) -> None:
     case = replied()
     order_rectification(case)
-    decision = act(case, domain.decide_complete_rectification(case, RECT, "queue halved", LIAISON, now), now)
+    decision = act(
+        case,
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification("queue halved", RECT), ctx(now, LIAISON)
+        ),
+        now,
+    )
     assert decision == [
         (
             "RectificationCompleted",
@@ -971,7 +1062,13 @@ def test_completing_a_breached_rectification_makes_it_met_late() -> None:
     order_rectification(case)
     due = utc(2026, 12, 28, 16)
     act(case, domain.decide_breach(case, f"rectification:{RECT}", due), due)
-    act(case, domain.decide_complete_rectification(case, RECT, None, LIAISON, cst(2026, 12, 30)), cst(2026, 12, 30))
+    act(
+        case,
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification(None, RECT), ctx(cst(2026, 12, 30), LIAISON)
+        ),
+        cst(2026, 12, 30),
+    )
     assert case.clocks[f"rectification:{RECT}"].status == domain.D_MET_LATE
 
 
@@ -980,21 +1077,36 @@ def test_completing_a_rectification_at_the_moment_it_passes_is_late() -> None:
     order_rectification(case)
     due = utc(2026, 12, 28, 16)
     assert types(domain.decide_breach(case, f"rectification:{RECT}", due)) == ["DeadlineBreached"]
-    assert checked(domain.decide_complete_rectification(case, RECT, None, LIAISON, due))[0][1]["on_time"] is False
+    assert (
+        checked(
+            domain.decide_complete_rectification(case, schemas.CompleteRectification(None, RECT), ctx(due, LIAISON))
+        )[0][1]["on_time"]
+        is False
+    )
 
 
 def test_completing_an_unknown_rectification_is_unknown_item() -> None:
     case = replied()
     with pytest.raises(UnknownItem):
-        domain.decide_complete_rectification(case, RECT, None, LIAISON, cst(2026, 12, 1))
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification(None, RECT), ctx(cst(2026, 12, 1), LIAISON)
+        )
 
 
 def test_completing_a_rectification_twice_is_refused() -> None:
     case = replied()
     order_rectification(case)
-    act(case, domain.decide_complete_rectification(case, RECT, None, LIAISON, cst(2026, 12, 1)), cst(2026, 12, 1))
+    act(
+        case,
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification(None, RECT), ctx(cst(2026, 12, 1), LIAISON)
+        ),
+        cst(2026, 12, 1),
+    )
     with refused("replied", "already completed"):
-        domain.decide_complete_rectification(case, RECT, None, LIAISON, cst(2026, 12, 2))
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification(None, RECT), ctx(cst(2026, 12, 2), LIAISON)
+        )
 
 
 # -- follow-up -------------------------------------------------------------------------------------------------
@@ -1004,13 +1116,17 @@ def test_completing_a_rectification_twice_is_refused() -> None:
 def test_a_follow_up_is_refused_unless_the_case_is_replied(status: str) -> None:
     case = story() if status == domain.OPEN else ended(status)
     with refused(status, "cannot record a follow-up"):
-        domain.decide_follow_up(case, True, None, OFFICER, cst(2026, 12, 4), CAL, POLICY)
+        domain.decide_follow_up(case, schemas.RecordFollowUp(True, None), ctx(cst(2026, 12, 4), OFFICER, CAL, POLICY))
 
 
 def test_a_satisfied_complainant_leaves_the_case_replied() -> None:
     case = delivered()
     now = cst(2026, 12, 4)
-    decision = act(case, domain.decide_follow_up(case, True, "thanked the ward", OFFICER, now, CAL, POLICY), now)
+    decision = act(
+        case,
+        domain.decide_follow_up(case, schemas.RecordFollowUp(True, "thanked the ward"), ctx(now, OFFICER, CAL, POLICY)),
+        now,
+    )
     assert decision == [
         (
             "FollowUpRecorded",
@@ -1032,7 +1148,9 @@ def test_a_satisfied_complainant_leaves_the_case_replied() -> None:
 def test_a_dissatisfied_complainant_reopens_the_case_with_a_fresh_first_reply() -> None:
     case = delivered()
     now = cst(2026, 12, 4)  # Fri; Mon 7 (1) … Fri 11 (5)
-    decision = act(case, domain.decide_follow_up(case, False, None, OFFICER, now, CAL, POLICY), now)
+    decision = act(
+        case, domain.decide_follow_up(case, schemas.RecordFollowUp(False, None), ctx(now, OFFICER, CAL, POLICY)), now
+    )
     fresh = deadline("first_reply", "2026-12-11", "2026-12-11T16:00:00Z", 5)
     officer = {"id": OFFICER, "role": "complaint_officer"}
     assert decision == [
@@ -1070,7 +1188,9 @@ def test_a_dissatisfied_complainant_reopens_the_case_with_a_fresh_first_reply() 
     # A new round: the same department can be assigned again, and must report again before a reply.
     assert types(assign(case, "cardiology", now=cst(2026, 12, 7))) == ["InvestigationOpened"]
     with refused("open", "awaiting findings from cardiology"):
-        domain.decide_reply(case, OLD_REPLY, OFFICER, "x", "y", None, OFFICER, cst(2026, 12, 8))
+        domain.decide_reply(
+            case, schemas.IssueReply(OFFICER, "x", "y", None, OLD_REPLY), ctx(cst(2026, 12, 8), OFFICER)
+        )
 
 
 def test_a_reopened_multi_department_case_gets_10_days_for_its_first_reply() -> None:
@@ -1080,7 +1200,9 @@ def test_a_reopened_multi_department_case_gets_10_days_for_its_first_reply() -> 
     reply(case)
     reply_sent(case)
     now = cst(2026, 12, 4)  # Mon 7 … Fri 11 (5), Mon 14 … Fri 18 (10)
-    decision = checked(domain.decide_follow_up(case, False, "still unhappy", OFFICER, now, CAL, POLICY))
+    decision = checked(
+        domain.decide_follow_up(case, schemas.RecordFollowUp(False, "still unhappy"), ctx(now, OFFICER, CAL, POLICY))
+    )
     assert decision[1][1]["first_reply"] == deadline("first_reply", "2026-12-18", "2026-12-18T16:00:00Z", 10)
     assert decision[1][1]["note"] == "still unhappy"
 
@@ -1089,7 +1211,7 @@ def test_a_dissatisfied_follow_up_does_not_stop_an_ordered_rectification() -> No
     case = delivered()
     order_rectification(case, now=cst(2026, 11, 30))  # due end of Mon 2026-12-28
     now = cst(2026, 12, 4)
-    act(case, domain.decide_follow_up(case, False, None, OFFICER, now, CAL, POLICY), now)
+    act(case, domain.decide_follow_up(case, schemas.RecordFollowUp(False, None), ctx(now, OFFICER, CAL, POLICY)), now)
     assert case.rectifications[RECT]["status"] == "ordered"
     assert types(domain.decide_breach(case, f"rectification:{RECT}", utc(2026, 12, 28, 16))) == ["DeadlineBreached"]
 
@@ -1101,16 +1223,16 @@ def test_a_dissatisfied_follow_up_does_not_stop_an_ordered_rectification() -> No
 def test_closing_is_refused_unless_replied(status: str) -> None:
     case = story() if status == domain.OPEN else ended(status)
     with refused(status, "cannot close"):
-        domain.decide_close(case, None, OFFICER, cst(2026, 12, 1))
+        domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 12, 1), OFFICER))
 
 
 def test_closing_waits_for_the_reply_to_reach_a_complainant_who_has_contact() -> None:
     case = replied()
     with refused("replied", "the reply has not been delivered to the complainant yet"):
-        domain.decide_close(case, None, OFFICER, cst(2026, 11, 26, 12))
+        domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 11, 26, 12), OFFICER))
     reply_sent(case)
     now = cst(2026, 11, 27)
-    decision = act(case, domain.decide_close(case, "apology accepted", OFFICER, now), now)
+    decision = act(case, domain.decide_close(case, schemas.CloseCase("apology accepted"), ctx(now, OFFICER)), now)
     assert decision == [
         (
             "ComplaintClosed",
@@ -1130,7 +1252,7 @@ def test_closing_is_allowed_when_the_reply_could_not_be_delivered() -> None:
     case = replied()
     reply_failed(case)
     assert case.replies[REPLY]["failed"] is True
-    decision = checked(domain.decide_close(case, None, OFFICER, cst(2026, 11, 27)))
+    decision = checked(domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 11, 27), OFFICER)))
     assert types(decision) == ["ComplaintClosed"]
     assert "outcome" not in decision[0][1]
 
@@ -1139,22 +1261,32 @@ def test_a_failure_for_another_reply_does_not_allow_closing() -> None:
     case = replied()
     reply_failed(case, reply_id=OLD_REPLY)
     with refused("replied", "not been delivered"):
-        domain.decide_close(case, None, OFFICER, cst(2026, 11, 27))
+        domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 11, 27), OFFICER))
 
 
 @pytest.mark.parametrize("overrides", [{"has_contact": False}, {"anonymous": True}], ids=["no-contact", "anonymous"])
 def test_closing_without_delivery_is_allowed_when_the_complainant_cannot_be_reached(overrides: dict[str, Any]) -> None:
     case = replied(**overrides)
-    assert types(checked(domain.decide_close(case, None, OFFICER, cst(2026, 11, 27)))) == ["ComplaintClosed"]
+    assert types(checked(domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 11, 27), OFFICER)))) == [
+        "ComplaintClosed"
+    ]
 
 
 def test_closing_is_refused_while_a_rectification_is_open() -> None:
     case = delivered()
     order_rectification(case)
     with refused("replied", r"1 rectification\(s\) not completed"):
-        domain.decide_close(case, None, OFFICER, cst(2026, 12, 1))
-    act(case, domain.decide_complete_rectification(case, RECT, None, LIAISON, cst(2026, 12, 2)), cst(2026, 12, 2))
-    assert types(checked(domain.decide_close(case, None, OFFICER, cst(2026, 12, 3)))) == ["ComplaintClosed"]
+        domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 12, 1), OFFICER))
+    act(
+        case,
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification(None, RECT), ctx(cst(2026, 12, 2), LIAISON)
+        ),
+        cst(2026, 12, 2),
+    )
+    assert types(checked(domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 12, 3), OFFICER)))) == [
+        "ComplaintClosed"
+    ]
 
 
 def test_closing_stops_every_open_clock() -> None:
@@ -1164,9 +1296,15 @@ def test_closing_stops_every_open_clock() -> None:
     findings(case, "radiology", now=cst(2026, 11, 30))
     reply(case, now=cst(2026, 11, 30))
     order_rectification(case, now=cst(2026, 11, 30))
-    act(case, domain.decide_complete_rectification(case, RECT, None, LIAISON, cst(2026, 12, 1)), cst(2026, 12, 1))
+    act(
+        case,
+        domain.decide_complete_rectification(
+            case, schemas.CompleteRectification(None, RECT), ctx(cst(2026, 12, 1), LIAISON)
+        ),
+        cst(2026, 12, 1),
+    )
     reply_failed(case, now=cst(2026, 12, 1))
-    act(case, domain.decide_close(case, None, OFFICER, cst(2026, 12, 2)), cst(2026, 12, 2))
+    act(case, domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 12, 2), OFFICER)), cst(2026, 12, 2))
     assert {k: c.status for k, c in case.clocks.items()} == {
         "first_reply": domain.D_STOPPED,
         "investigation:cardiology": domain.D_MET,
@@ -1183,7 +1321,11 @@ def test_closing_stops_every_open_clock() -> None:
 def test_new_facts_reopen_an_ended_case(status: str) -> None:
     case = ended(status)
     now = cst(2026, 12, 7)  # Mon; Tue 8 … Mon 14 (5)
-    decision = act(case, domain.decide_reopen(case, "new_facts", "a second witness", OFFICER, now, CAL, POLICY), now)
+    decision = act(
+        case,
+        domain.decide_reopen(case, schemas.ReopenCase("new_facts", "a second witness"), ctx(now, OFFICER, CAL, POLICY)),
+        now,
+    )
     fresh = deadline("first_reply", "2026-12-14", "2026-12-14T16:00:00Z", 5)
     assert decision == [
         (
@@ -1207,7 +1349,9 @@ def test_new_facts_reopen_an_ended_case(status: str) -> None:
 def test_reopening_an_active_case_is_refused(status: str) -> None:
     case = story() if status == domain.OPEN else delivered()
     with refused(status, "cannot reopen"):
-        domain.decide_reopen(case, "new_evidence", None, OFFICER, cst(2026, 12, 7), CAL, POLICY)
+        domain.decide_reopen(
+            case, schemas.ReopenCase("new_evidence", None), ctx(cst(2026, 12, 7), OFFICER, CAL, POLICY)
+        )
 
 
 # -- disputes --------------------------------------------------------------------------------------------------
@@ -1218,7 +1362,11 @@ def test_a_dispute_can_be_recorded_at_any_time(status: str) -> None:
     case = story() if status == domain.OPEN else replied() if status == domain.REPLIED else ended(status)
     now = cst(2026, 12, 10)
     decision = act(
-        case, domain.decide_dispute(case, DISPUTE, "mediation", "went to the mediation board", OFFICER, now), now
+        case,
+        domain.decide_dispute(
+            case, schemas.RecordDispute("mediation", "went to the mediation board", DISPUTE), ctx(now, OFFICER)
+        ),
+        now,
     )
     assert decision == [
         (
@@ -1241,14 +1389,26 @@ def test_a_dispute_can_be_recorded_at_any_time(status: str) -> None:
 def test_settling_an_unknown_dispute_is_unknown_item() -> None:
     case = closed()
     with pytest.raises(UnknownItem):
-        domain.decide_settle(case, DISPUTE, Decimal("100.00"), "CNY", OFFICER, cst(2026, 12, 10))
+        domain.decide_settle(
+            case, schemas.SettleDispute(Decimal("100.00"), "CNY", DISPUTE), ctx(cst(2026, 12, 10), OFFICER)
+        )
 
 
 def test_a_dispute_is_settled_once_with_its_amount() -> None:
     case = closed()
-    act(case, domain.decide_dispute(case, DISPUTE, "negotiation", None, OFFICER, cst(2026, 12, 10)), cst(2026, 12, 10))
+    act(
+        case,
+        domain.decide_dispute(
+            case, schemas.RecordDispute("negotiation", None, DISPUTE), ctx(cst(2026, 12, 10), OFFICER)
+        ),
+        cst(2026, 12, 10),
+    )
     now = cst(2026, 12, 15)
-    decision = act(case, domain.decide_settle(case, DISPUTE, Decimal("1200.50"), "CNY", OFFICER, now), now)
+    decision = act(
+        case,
+        domain.decide_settle(case, schemas.SettleDispute(Decimal("1200.50"), "CNY", DISPUTE), ctx(now, OFFICER)),
+        now,
+    )
     assert decision == [
         (
             "DisputeSettled",
@@ -1266,7 +1426,9 @@ def test_a_dispute_is_settled_once_with_its_amount() -> None:
     ]
     assert case.disputes[DISPUTE] == {"route": "negotiation", "status": "settled", "compensation": "1200.50"}
     with refused("closed", "already settled"):
-        domain.decide_settle(case, DISPUTE, Decimal("10.00"), "CNY", OFFICER, cst(2026, 12, 16))
+        domain.decide_settle(
+            case, schemas.SettleDispute(Decimal("10.00"), "CNY", DISPUTE), ctx(cst(2026, 12, 16), OFFICER)
+        )
 
 
 # -- intake's events -------------------------------------------------------------------------------------------
@@ -1323,7 +1485,9 @@ def test_reclassification_assigns_new_departments_as_the_system() -> None:
     case = story(("cardiology",))
     now = cst(2026, 11, 23, 9)
     decision = act(
-        case, domain.decide_reclassified(case, classification(["cardiology", "radiology"]), now, CAL, POLICY), now
+        case,
+        domain.decide_reclassified(case, classification(["cardiology", "radiology"]), ctx(now, "system", CAL, POLICY)),
+        now,
     )
     assert types(decision) == ["DeadlineRescheduled", "InvestigationOpened"]
     assert decision[0][1] == {
@@ -1346,7 +1510,7 @@ def test_reclassification_without_new_departments_decides_nothing() -> None:
     case = story(("cardiology",))
     assert (
         domain.decide_reclassified(
-            case, classification(["cardiology"], category="other"), cst(2026, 11, 23), CAL, POLICY
+            case, classification(["cardiology"], category="other"), ctx(cst(2026, 11, 23), "system", CAL, POLICY)
         )
         == []
     )
@@ -1356,7 +1520,9 @@ def test_reclassification_as_major_escalates_once() -> None:
     case = story(("cardiology",))
     now = cst(2026, 11, 23)
     decision = act(
-        case, domain.decide_reclassified(case, classification(["cardiology"], "major"), now, CAL, POLICY), now
+        case,
+        domain.decide_reclassified(case, classification(["cardiology"], "major"), ctx(now, "system", CAL, POLICY)),
+        now,
     )
     assert decision == [
         (
@@ -1374,14 +1540,20 @@ def test_reclassification_as_major_escalates_once() -> None:
     ]
     assert case.escalated
     assert (
-        domain.decide_reclassified(case, classification(["cardiology"], "major"), cst(2026, 11, 24), CAL, POLICY) == []
+        domain.decide_reclassified(
+            case, classification(["cardiology"], "major"), ctx(cst(2026, 11, 24), "system", CAL, POLICY)
+        )
+        == []
     )
 
 
 def test_reclassifying_a_major_complaint_escalated_on_receipt_does_not_escalate_again() -> None:
     case = story(("cardiology",), severity="major")
     assert (
-        domain.decide_reclassified(case, classification(["cardiology"], "major"), cst(2026, 11, 23), CAL, POLICY) == []
+        domain.decide_reclassified(
+            case, classification(["cardiology"], "major"), ctx(cst(2026, 11, 23), "system", CAL, POLICY)
+        )
+        == []
     )
 
 
@@ -1389,7 +1561,7 @@ def test_reclassifying_a_replied_case_escalates_but_assigns_nobody() -> None:
     case = replied()
     decision = checked(
         domain.decide_reclassified(
-            case, classification(["cardiology", "radiology"], "major"), cst(2026, 11, 27), CAL, POLICY
+            case, classification(["cardiology", "radiology"], "major"), ctx(cst(2026, 11, 27), "system", CAL, POLICY)
         )
     )
     assert types(decision) == ["ComplaintEscalated"]
@@ -1400,7 +1572,7 @@ def test_reclassifying_an_ended_case_decides_nothing(status: str) -> None:
     case = ended(status)
     assert (
         domain.decide_reclassified(
-            case, classification(["cardiology", "radiology"], "major"), cst(2026, 11, 30), CAL, POLICY
+            case, classification(["cardiology", "radiology"], "major"), ctx(cst(2026, 11, 30), "system", CAL, POLICY)
         )
         == []
     )
@@ -1410,7 +1582,7 @@ def test_reclassification_opens_investigations_with_the_new_classification() -> 
     case = story(("cardiology",))
     current = classification(["cardiology", "radiology"], "major", "medical_quality")
     # As the projection does: decide on the case as it was, then fold ComplaintReclassified.
-    decision = checked(domain.decide_reclassified(case, current, cst(2026, 11, 23), CAL, POLICY))
+    decision = checked(domain.decide_reclassified(case, current, ctx(cst(2026, 11, 23), "system", CAL, POLICY)))
     opened = dict(decision)["InvestigationOpened"]
     assert (opened["category"], opened["severity"]) == ("medical_quality", "major")
 
@@ -1606,11 +1778,13 @@ def test_recompute_ignores_a_deadline_that_is_not_provisional() -> None:
 
 def test_an_extension_longer_than_the_campus_allows_is_invalid_naming_the_field() -> None:
     case = story()
-    with pytest.raises(domain.Invalid) as invalid:
+    with pytest.raises(InvalidField) as invalid:
         domain.decide_request_extension(
-            case, EXT, "cardiology", "why", POLICY["extension_max_days"] + 1, LIAISON, WED_25, POLICY
+            case,
+            schemas.RequestExtension("cardiology", "why", POLICY["extension_max_days"] + 1, EXT),
+            ctx(WED_25, LIAISON, policy=POLICY),
         )
-    assert invalid.value.field == "requested_days" and "at most 5" in str(invalid.value)
+    assert list(invalid.value.errors) == ["requested_days"] and "at most 5" in str(invalid.value)
     assert types(request_extension(case, days=POLICY["extension_max_days"])) == ["ExtensionRequested"]
 
 
@@ -1631,7 +1805,7 @@ def test_a_pending_extension_cannot_be_decided_once_the_case_ended(status: str) 
     }[status]
     external(case, *intake_event, THU_26)
     with refused(status, "cannot decide on an extension"):
-        domain.decide_extension(case, EXT, True, None, OFFICER, THU_26, CAL, POLICY)
+        domain.decide_extension(case, schemas.DecideExtension(True, None, EXT), ctx(THU_26, OFFICER, CAL, POLICY))
 
 
 def test_findings_make_a_pending_extension_moot() -> None:
@@ -1642,7 +1816,7 @@ def test_findings_make_a_pending_extension_moot() -> None:
     assert clock.status == domain.D_MET and not clock.on_hold
     assert case.extensions[EXT]["status"] == "superseded"
     with refused("open", "the extension was already superseded"):
-        domain.decide_extension(case, EXT, True, None, OFFICER, THU_26, CAL, POLICY)
+        domain.decide_extension(case, schemas.DecideExtension(True, None, EXT), ctx(THU_26, OFFICER, CAL, POLICY))
 
 
 # -- issue 12: extensions, late letters, withdrawn breaches ------------------------------------------------------
@@ -1689,7 +1863,9 @@ def test_an_extension_counts_a_fallback_based_deadline_again_with_the_calendar_n
     # The 2027 schedule arrives before the decision (and before any recompute pass).
     decision = act(
         case,
-        domain.decide_extension(case, EXT, True, None, OFFICER, cst(2026, 12, 31), CAL_2027_MAKE_UP, POLICY),
+        domain.decide_extension(
+            case, schemas.DecideExtension(True, None, EXT), ctx(cst(2026, 12, 31), OFFICER, CAL_2027_MAKE_UP, POLICY)
+        ),
         cst(2026, 12, 31),
         CAL_2027_MAKE_UP,
     )
@@ -1914,3 +2090,114 @@ def test_a_failed_delivery_of_this_round_s_reply_is_recorded_on_the_case() -> No
     assert case == old_way and case.replies[REPLY]["failed"] is True
     assert domain.decide_reply_failed(case, None, rfc3339(THU_26_PM), CAUSE) == []
     assert domain.decide_reply_failed(case, EXT, rfc3339(THU_26_PM), CAUSE) == []
+
+
+# -- overdue: one definition ------------------------------------------------------------------------------------
+
+
+def test_an_overdue_deadline_is_breached_or_open_and_due_but_never_while_on_hold() -> None:
+    due = DUE_27
+    assert domain.deadline_overdue(domain.D_BREACHED, False, due, utc(2026, 11, 20))
+    assert domain.deadline_overdue(domain.D_OPEN, False, due, due)  # at due_at it is due
+    assert not domain.deadline_overdue(domain.D_OPEN, False, due, utc(2026, 11, 27, 15, 59))
+    assert not domain.deadline_overdue(domain.D_OPEN, True, due, utc(2026, 11, 30))  # awaiting the office
+    assert not domain.deadline_overdue(domain.D_MET, False, due, utc(2026, 11, 30))
+    assert "NOT d.on_hold" in domain.OVERDUE_SQL and "'breached'" in domain.OVERDUE_SQL
+
+
+def test_a_case_is_not_overdue_while_its_only_due_deadline_awaits_an_extension_decision() -> None:
+    case = story(departments=("cardiology", "nursing"))  # two departments: the first reply is due on Dec 4th
+    findings(case, "nursing")
+    request_extension(case)  # asked on Wed 25th: cardiology's clock, due on the 27th, is held
+    past_due = utc(2026, 11, 28)
+    assert case.clocks["investigation:cardiology"].on_hold and case.clocks["investigation:cardiology"].due_at < past_due
+    assert not case.overdue(past_due)  # as GET /cases/<id> and GET /cases?overdue= count it
+    decide_extension(case, granted=False, now=cst(2026, 11, 28))
+    assert case.overdue(past_due)
+
+
+# -- allowed actions --------------------------------------------------------------------------------------------
+
+CARDIOLOGY_LIAISON = ("department_liaison", "cardiology")
+NURSING_LIAISON = ("department_liaison", "nursing")
+OFFICE = ("complaint_officer", None)
+
+
+def allowed(case: Case, who: tuple[str, str | None], now: datetime = WED_25) -> set[str]:
+    role, department = who
+    found = domain.allowed_actions(case, role, department, DEPARTMENTS, now)
+    assert found == [a for a in domain.ACTIONS if a in found]  # in the API's order, once each
+    return set(found)
+
+
+def test_the_office_on_an_open_case() -> None:
+    assert allowed(story(), OFFICE) == {
+        "assign",
+        "request_extension",
+        "submit_findings",
+        "issue_reply",  # offered while findings are awaited: the 409 says which
+        "escalate",
+        "order_rectification",
+        "record_dispute",
+    }
+    every_department = story(departments=DEPARTMENTS)
+    assert "assign" not in allowed(every_department, OFFICE)
+
+
+def test_a_liaison_acts_only_for_their_department_and_only_while_it_investigates() -> None:
+    case = story(departments=("cardiology", "nursing"))
+    assert allowed(case, CARDIOLOGY_LIAISON) == {"request_extension", "submit_findings"}
+    findings(case)
+    assert allowed(case, CARDIOLOGY_LIAISON) == set()
+    assert allowed(case, NURSING_LIAISON) == {"request_extension", "submit_findings"}
+    assert allowed(story(), NURSING_LIAISON) == set()
+
+
+def test_an_extension_is_offered_only_before_the_deadline_and_not_while_one_is_pending() -> None:
+    case = story()
+    assert "request_extension" not in allowed(case, CARDIOLOGY_LIAISON, now=utc(2026, 11, 27, 17))
+    request_extension(case)
+    assert "request_extension" not in allowed(case, CARDIOLOGY_LIAISON)
+    assert "decide_extension" in allowed(case, OFFICE)
+    assert "decide_extension" not in allowed(case, CARDIOLOGY_LIAISON)
+    decide_extension(case, granted=False)
+    assert "decide_extension" not in allowed(case, OFFICE)
+
+
+def test_replied_closed_and_ended_states() -> None:
+    case = replied()
+    assert allowed(case, OFFICE) == {"follow_up", "close", "escalate", "order_rectification", "record_dispute"}
+    act(case, domain.decide_escalate(case, schemas.Escalate("press"), ctx(THU_26)), THU_26)
+    assert allowed(case, OFFICE) == {"follow_up", "close", "order_rectification", "record_dispute"}
+    assert allowed(closed(), OFFICE) == {"reopen", "record_dispute"}
+    assert allowed(closed(), CARDIOLOGY_LIAISON) == set()
+    assert allowed(resolved_on_spot(story()), OFFICE) == {"reopen", "record_dispute"}
+
+
+def test_rectifications_and_disputes_in_any_state() -> None:
+    case = delivered()
+    order_rectification(case)
+    now = cst(2026, 12, 1)
+    act(case, domain.decide_dispute(case, schemas.RecordDispute("mediation", None, DISPUTE), ctx(now)), now)
+    assert allowed(case, CARDIOLOGY_LIAISON) == {"complete_rectification"}
+    assert {"complete_rectification", "settle_dispute"} <= allowed(case, OFFICE)
+    assert allowed(case, NURSING_LIAISON) == set()
+    act(case, domain.decide_settle(case, schemas.SettleDispute(Decimal("10.00"), "CNY", DISPUTE), ctx(now)), now)
+    assert "settle_dispute" not in allowed(case, OFFICE)
+
+
+def test_readers_may_take_no_action() -> None:
+    for role in ("leadership", "auditor", "first_contact"):
+        assert allowed(story(), (role, None)) == set()
+
+
+def test_every_allowed_action_is_an_operation_of_the_service() -> None:
+    from scripts.contracts import http_entrypoints
+    from services.investigation.service import Service
+
+    case_actions = {
+        name
+        for name, _fn, entrypoint in http_entrypoints(Service)
+        if entrypoint.method == "POST" and entrypoint.url.startswith("/cases/")
+    }
+    assert set(domain.ACTIONS) == case_actions

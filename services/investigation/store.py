@@ -11,51 +11,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import psycopg2.extras
 
 from services.investigation import domain, metrics
-from shared.config import load_hospital
+from services.investigation.settings import HOSPITAL, SERVICE
 from shared.db import Cursor
 from shared.envelope import Envelope, new_event, rfc3339
+from shared.errors import UnknownItem
 from shared.eventstore import EventStore
-from shared.workdays import CalendarConfigError, CampusCalendar, calendar_from_config
 
-SERVICE = "investigation"
 STORE = EventStore(SERVICE)
 log = logging.getLogger(__name__)
-
-
-class Hospital:
-    """Campus calendars and policies, from the hospital configuration (read once at start)."""
-
-    def __init__(self) -> None:
-        self.config = load_hospital()
-        self.calendars: dict[str, CampusCalendar] = {}
-        for campus, settings in self.config.campuses.items():
-            try:
-                self.calendars[campus] = calendar_from_config(
-                    campus, {"timezone": settings["timezone"], **settings.get("calendar", {})}
-                )
-            except CalendarConfigError as exc:  # refuse to start, saying where to look
-                raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
-
-    def calendar(self, campus: str) -> CampusCalendar:
-        return self.calendars[campus]
-
-    def policy(self, campus: str) -> dict[str, Any]:
-        return self.config.campuses[campus]["policy"]
-
-    def departments(self, campus: str) -> list[str]:
-        return self.config.departments(campus)
-
-
-HOSPITAL = Hospital()
-
-
-class NotFound(Exception):
-    pass
 
 
 def load(cur: Cursor, complaint_id: str) -> domain.Case:
@@ -63,7 +30,7 @@ def load(cur: Cursor, complaint_id: str) -> domain.Case:
     cur.execute("SELECT state FROM cases WHERE complaint_id = %s FOR UPDATE", (complaint_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound(f"no case {complaint_id}")
+        raise UnknownItem(f"no case {complaint_id}")
     return domain.Case.from_json(row[0])
 
 
@@ -75,6 +42,7 @@ def try_lock(cur: Cursor, complaint_id: str) -> domain.Case | None:
 
 
 def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
+    """The case's row and its deadlines' rows, as the case now is."""
     cur.execute(
         "INSERT INTO cases (complaint_id, reference, campus, category, severity, source, status, departments,"
         " escalated, provisional, received_at, updated_at, version, state)"
@@ -100,6 +68,10 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
             psycopg2.extras.Json(case.to_json()),
         ),
     )
+    _save_deadlines(cur, case)
+
+
+def _save_deadlines(cur: Cursor, case: domain.Case) -> None:
     psycopg2.extras.execute_values(
         cur,
         """
@@ -184,13 +156,7 @@ def apply(
     case.version = placed[-1].streamversion
     save(cur, case, now)
     for event in placed:
-        if event.type in (
-            "InvestigationOpened",
-            "DeadlineRescheduled",
-            "ExtensionGranted",
-            "RectificationOrdered",
-            "ComplaintReopened",
-        ) and any(d.get("provisional") for d in _deadlines_of(event)):
+        if any(d.get("provisional") for d in domain.deadlines_started(event.type, event.data)):
             log.warning(
                 "provisional deadline for %s: the %s calendar does not cover its year yet",
                 case.reference,
@@ -198,18 +164,6 @@ def apply(
                 extra={"complaint_id": case.complaint_id, "campus": case.campus, "event_type": event.type},
             )
     return placed
-
-
-def _deadlines_of(event: Envelope) -> list[dict[str, Any]]:
-    data = event.data
-    found = [
-        data.get("first_reply"),
-        data.get("current"),
-        data.get("deadline"),
-        data.get("due"),
-        *data.get("investigations", []),
-    ]
-    return [d for d in found if d]
 
 
 def run(

@@ -1,0 +1,90 @@
+"""Investigation's read models for GET: a case with its deadlines, and the list of cases a caller may see.
+
+An overdue deadline is the domain's :func:`domain.deadline_overdue` (rows) and :data:`domain.OVERDUE_SQL`
+(the same test in the database), used here and by the overdue gauge (metrics.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.investigation import domain
+from services.investigation.schemas import CaseFilter
+from shared.db import Cursor, fetch_dicts
+
+CASE_COLUMNS = (
+    "complaint_id, reference, campus, category, severity, source, status, departments, escalated,"
+    " provisional, received_at, updated_at"
+)
+DEADLINE_COLUMNS = (
+    "key, kind, department, due_at, remind_at, last_day, working_days, provisional, calendar_version,"
+    " policy_version, status, reminded, on_hold, started_at, breached_at, met_at"
+)
+# What the case's JSON state adds to its row in GET /cases/<id>.
+STATE_KEYS = (
+    "campuses",
+    "assignments",
+    "extensions",
+    "replies",
+    "rectifications",
+    "disputes",
+    "follow_ups",
+    "reopened",
+    "has_contact",
+    "version",
+)
+# The streams a campus-scoped caller of GET /events may read: those of their campuses' cases, as GET /cases.
+SCOPED_STREAMS = "SELECT complaint_id::text FROM cases WHERE campus = ANY(%s)"
+OVERDUE_CASE = f"EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND {domain.OVERDUE_SQL})"
+
+
+def case_with_deadlines(cur: Cursor, complaint_id: str, now: datetime) -> tuple[dict[str, Any], domain.Case] | None:
+    """The case's row with its deadlines (each marked ``overdue``) and its state, or None."""
+    cur.execute(f"SELECT {CASE_COLUMNS}, state FROM cases WHERE complaint_id = %s", (complaint_id,))
+    found = fetch_dicts(cur)
+    if not found:
+        return None
+    case = found[0]
+    state = case.pop("state")
+    cur.execute(
+        f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = %s ORDER BY started_at, key", (complaint_id,)
+    )
+    case["deadlines"] = fetch_dicts(cur)
+    for deadline in case["deadlines"]:
+        deadline["overdue"] = domain.deadline_overdue(deadline["status"], deadline["on_hold"], deadline["due_at"], now)
+    case["overdue"] = any(d["overdue"] for d in case["deadlines"])
+    for key in STATE_KEYS:
+        case[key] = state[key]
+    return case, domain.Case.from_json(state)
+
+
+def cases(
+    cur: Cursor, wanted: CaseFilter, campuses: list[str] | None, liaison_department: str | None
+) -> list[dict[str, Any]]:
+    """The cases ``wanted`` names, newest first, within the caller's ``campuses`` (None: all) and, for a
+    liaison, their department's."""
+    clauses, args = ["TRUE"], []
+    if campuses is not None:
+        clauses.append("c.campus = ANY(%s)")
+        args.append(campuses)
+    if liaison_department is not None:  # a liaison sees only their department's cases
+        clauses.append("c.departments @> ARRAY[%s]")
+        args.append(liaison_department)
+    for key in ("campus", "status"):
+        if getattr(wanted, key) is not None:
+            clauses.append(f"c.{key} = %s")
+            args.append(getattr(wanted, key))
+    if wanted.department is not None:
+        clauses.append("c.departments @> ARRAY[%s]")
+        args.append(wanted.department)
+    if wanted.provisional is not None:
+        clauses.append("c.provisional = %s")
+        args.append(wanted.provisional)
+    if wanted.overdue is not None:
+        clauses.append(OVERDUE_CASE if wanted.overdue else f"NOT {OVERDUE_CASE}")
+    cur.execute(
+        f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))} FROM cases c"
+        f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC LIMIT %s",
+        (*args, wanted.limit),
+    )
+    return fetch_dicts(cur)

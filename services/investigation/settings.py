@@ -1,0 +1,50 @@
+"""Investigation's configuration, read once at start: the service's name and the hospital's campus
+calendars, policies and departments (a calendar that does not load stops the service, saying where)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.investigation import domain
+from shared.config import load_hospital
+from shared.workdays import CalendarConfigError, CampusCalendar, calendar_from_config
+
+SERVICE = "investigation"
+
+
+class Hospital:
+    """Campus calendars and policies, from the hospital configuration (read once at start)."""
+
+    def __init__(self) -> None:
+        self.config = load_hospital()
+        self.calendars: dict[str, CampusCalendar] = {}
+        for campus, settings in self.config.campuses.items():
+            try:
+                self.calendars[campus] = calendar_from_config(
+                    campus, {"timezone": settings["timezone"], **settings.get("calendar", {})}
+                )
+            except CalendarConfigError as exc:  # refuse to start, saying where to look
+                raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
+
+    def calendar(self, campus: str) -> CampusCalendar:
+        return self.calendars[campus]
+
+    def policy(self, campus: str) -> dict[str, Any]:
+        return self.config.campuses[campus]["policy"]
+
+    def departments(self, campus: str) -> list[str]:
+        return self.config.departments(campus)
+
+    def context(self, campus: str, now: datetime, staff: str = "system") -> domain.Context:
+        """What a decision on a case of ``campus`` needs besides the case and the command."""
+        return domain.Context(
+            now=now,
+            staff=staff,
+            calendar=self.calendar(campus),
+            policy=self.policy(campus),
+            departments=tuple(self.departments(campus)),
+        )
+
+
+HOSPITAL = Hospital()
