@@ -16,7 +16,6 @@ from shared.auth import (
     CASE_READERS,
     COMPLAINT_REGISTRARS,
     FIRST_CONTACT,
-    LIAISON,
     OFFICER,
     REPORT_READERS,
     Principal,

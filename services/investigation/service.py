@@ -16,14 +16,12 @@ from services.investigation import domain, queries, schemas, store
 from services.investigation.deadlines import DeadlineEngine, DeadlineTicker
 from services.investigation.projection import PROJECTOR
 from services.investigation.settings import HOSPITAL, SERVICE
-from shared.auth import AUDITOR, LEADERSHIP, LIAISON, OFFICER
+from shared.auth import CASE_OFFICERS, CASE_READERS, CASE_WORKERS, LIAISON
 from shared.db import Database
 from shared.errors import UnknownItem
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
 from shared.web import http, json_response, path_id, principal
-
-READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)
 
 Decider = Callable[[domain.Case, Any, domain.Context], domain.Decision]
 
@@ -37,7 +35,7 @@ class Service(Backbone, EventLog):
     deadlines: DeadlineEngine = DeadlineTicker()
 
     # -- reading --------------------------------------------------------------------------------
-    @http("GET", "/cases/<string:complaint_id>", roles=READERS)
+    @http("GET", "/cases/<string:complaint_id>", roles=CASE_READERS)
     def get_case(self, request: Request, complaint_id: str) -> Response:
         """A case with its deadlines. Each deadline says whether it is ``overdue``; ``allowed_actions`` lists the
         operationIds of the actions the caller's role may take on the case now."""
@@ -53,7 +51,7 @@ class Service(Backbone, EventLog):
         allowed = domain.allowed_actions(state, who.role, who.department, HOSPITAL.departments(state.campus), now)
         return json_response({**case, "allowed_actions": allowed})
 
-    @http("GET", "/cases", roles=READERS, query=schemas.CasesQuery)
+    @http("GET", "/cases", roles=CASE_READERS, query=schemas.CasesQuery)
     def list_cases(self, request: Request, params: schemas.CaseFilter) -> Response:
         who = principal(request)
         if params.campus is not None:
@@ -98,11 +96,11 @@ class Service(Backbone, EventLog):
         }
         return json_response(body, 201 if created else 200)
 
-    @http("POST", "/cases/<string:complaint_id>/assignments", roles=(OFFICER,), body=schemas.Departments)
+    @http("POST", "/cases/<string:complaint_id>/assignments", roles=CASE_OFFICERS, body=schemas.Departments)
     def assign(self, request: Request, complaint_id: str, command: schemas.AssignDepartments) -> Response:
         return self._act(request, complaint_id, domain.decide_assign, command)
 
-    @http("POST", "/cases/<string:complaint_id>/extensions", roles=(OFFICER, LIAISON), body=schemas.ExtensionRequest)
+    @http("POST", "/cases/<string:complaint_id>/extensions", roles=CASE_WORKERS, body=schemas.ExtensionRequest)
     def request_extension(self, request: Request, complaint_id: str, command: schemas.RequestExtension) -> Response:
         extension_id = str(uuid.uuid4())
         return self._act(
@@ -117,7 +115,7 @@ class Service(Backbone, EventLog):
     @http(
         "POST",
         "/cases/<string:complaint_id>/extensions/<string:extension_id>/decision",
-        roles=(OFFICER,),
+        roles=CASE_OFFICERS,
         body=schemas.ExtensionDecision,
     )
     def decide_extension(
@@ -125,24 +123,24 @@ class Service(Backbone, EventLog):
     ) -> Response:
         return self._act(request, complaint_id, domain.decide_extension, replace(command, extension_id=extension_id))
 
-    @http("POST", "/cases/<string:complaint_id>/findings", roles=(OFFICER, LIAISON), body=schemas.Findings)
+    @http("POST", "/cases/<string:complaint_id>/findings", roles=CASE_WORKERS, body=schemas.Findings)
     def submit_findings(self, request: Request, complaint_id: str, command: schemas.SubmitFindings) -> Response:
         return self._act(
             request, complaint_id, domain.decide_findings, command, department=lambda case: command.department
         )
 
-    @http("POST", "/cases/<string:complaint_id>/escalate", roles=(OFFICER,), body=schemas.Escalation)
+    @http("POST", "/cases/<string:complaint_id>/escalate", roles=CASE_OFFICERS, body=schemas.Escalation)
     def escalate(self, request: Request, complaint_id: str, command: schemas.Escalate) -> Response:
         return self._act(request, complaint_id, domain.decide_escalate, command)
 
-    @http("POST", "/cases/<string:complaint_id>/replies", roles=(OFFICER,), body=schemas.Reply)
+    @http("POST", "/cases/<string:complaint_id>/replies", roles=CASE_OFFICERS, body=schemas.Reply)
     def issue_reply(self, request: Request, complaint_id: str, command: schemas.IssueReply) -> Response:
         reply_id = str(uuid.uuid4())
         return self._act(
             request, complaint_id, domain.decide_reply, replace(command, reply_id=reply_id), {"reply_id": reply_id}
         )
 
-    @http("POST", "/cases/<string:complaint_id>/rectifications", roles=(OFFICER,), body=schemas.Rectification)
+    @http("POST", "/cases/<string:complaint_id>/rectifications", roles=CASE_OFFICERS, body=schemas.Rectification)
     def order_rectification(self, request: Request, complaint_id: str, command: schemas.OrderRectification) -> Response:
         rectification_id = str(uuid.uuid4())
         return self._act(
@@ -156,7 +154,7 @@ class Service(Backbone, EventLog):
     @http(
         "POST",
         "/cases/<string:complaint_id>/rectifications/<string:rectification_id>/complete",
-        roles=(OFFICER, LIAISON),
+        roles=CASE_WORKERS,
         body=schemas.RectificationDone,
     )
     def complete_rectification(
@@ -170,19 +168,19 @@ class Service(Backbone, EventLog):
             department=lambda case: case.rectifications.get(rectification_id, {}).get("department", ""),
         )
 
-    @http("POST", "/cases/<string:complaint_id>/follow-up", roles=(OFFICER,), body=schemas.FollowUp)
+    @http("POST", "/cases/<string:complaint_id>/follow-up", roles=CASE_OFFICERS, body=schemas.FollowUp)
     def follow_up(self, request: Request, complaint_id: str, command: schemas.RecordFollowUp) -> Response:
         return self._act(request, complaint_id, domain.decide_follow_up, command)
 
-    @http("POST", "/cases/<string:complaint_id>/close", roles=(OFFICER,), body=schemas.Close)
+    @http("POST", "/cases/<string:complaint_id>/close", roles=CASE_OFFICERS, body=schemas.Close)
     def close(self, request: Request, complaint_id: str, command: schemas.CloseCase) -> Response:
         return self._act(request, complaint_id, domain.decide_close, command)
 
-    @http("POST", "/cases/<string:complaint_id>/reopen", roles=(OFFICER,), body=schemas.Reopen)
+    @http("POST", "/cases/<string:complaint_id>/reopen", roles=CASE_OFFICERS, body=schemas.Reopen)
     def reopen(self, request: Request, complaint_id: str, command: schemas.ReopenCase) -> Response:
         return self._act(request, complaint_id, domain.decide_reopen, command)
 
-    @http("POST", "/cases/<string:complaint_id>/disputes", roles=(OFFICER,), body=schemas.Dispute)
+    @http("POST", "/cases/<string:complaint_id>/disputes", roles=CASE_OFFICERS, body=schemas.Dispute)
     def record_dispute(self, request: Request, complaint_id: str, command: schemas.RecordDispute) -> Response:
         dispute_id = str(uuid.uuid4())
         return self._act(
@@ -196,7 +194,7 @@ class Service(Backbone, EventLog):
     @http(
         "POST",
         "/cases/<string:complaint_id>/disputes/<string:dispute_id>/settle",
-        roles=(OFFICER,),
+        roles=CASE_OFFICERS,
         body=schemas.Settlement,
     )
     def settle_dispute(

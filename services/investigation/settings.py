@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from services.investigation import domain
-from shared.config import load_hospital
-from shared.workdays import CalendarConfigError, CampusCalendar, calendar_from_config
+from shared.config import calendars, load_hospital
+from shared.workdays import CampusCalendar
 
 SERVICE = "investigation"
 
@@ -18,14 +18,7 @@ class Hospital:
 
     def __init__(self) -> None:
         self.config = load_hospital()
-        self.calendars: dict[str, CampusCalendar] = {}
-        for campus, settings in self.config.campuses.items():
-            try:
-                self.calendars[campus] = calendar_from_config(
-                    campus, {"timezone": settings["timezone"], **settings.get("calendar", {})}
-                )
-            except CalendarConfigError as exc:  # refuse to start, saying where to look
-                raise CalendarConfigError(f"hospital configuration, campus {campus!r}, calendar: {exc}") from exc
+        self.calendars: dict[str, CampusCalendar] = calendars(self.config)  # a bad one stops the service here
 
     def calendar(self, campus: str) -> CampusCalendar:
         return self.calendars[campus]
