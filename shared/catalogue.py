@@ -43,6 +43,8 @@ from shared.events.fields import (
 )
 from shared.events.jsonschema import JSON_SCHEMA_DIALECT, apply_validator
 from shared.events.vocabularies import (
+    AUTHORITY_REPORT_KINDS,
+    CASE_DEADLINE_KINDS,
     CASE_END_REASONS,
     CATEGORIES,
     CHANNELS,
@@ -58,15 +60,19 @@ from shared.events.vocabularies import (
     NOTIFICATION_CHANNELS,
     NOTIFICATION_PURPOSES,
     REOPEN_REASONS,
+    REPLY_KINDS,
     RESCHEDULE_REASONS,
     ROLES,
     SERVICES,
     SEVERITIES,
     SOURCES,
     SUBSTANTIATED,
+    UNSEAL_REASONS,
 )
 
 __all__ = [
+    "AUTHORITY_REPORT_KINDS",
+    "CASE_DEADLINE_KINDS",
     "CASE_END_REASONS",
     "CATEGORIES",
     "CHANNELS",
@@ -88,6 +94,7 @@ __all__ = [
     "NOT_ACCEPTED_REASONS",
     "REFERENCE_MAX",
     "REOPEN_REASONS",
+    "REPLY_KINDS",
     "RESCHEDULE_REASONS",
     "ROLES",
     "SERVICES",
@@ -95,6 +102,7 @@ __all__ = [
     "SOURCES",
     "SUBSTANTIATED",
     "TEXT_MAX",
+    "UNSEAL_REASONS",
     "CanonicalUUID",
     "EventType",
     "FullMatch",

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from shared.events.vocabularies import CATEGORIES, DEADLINE_KINDS, ROLES, SERVICES, SEVERITIES
+from shared.events.vocabularies import CASE_DEADLINE_KINDS, CATEGORIES, DEADLINE_KINDS, ROLES, SERVICES, SEVERITIES
 
 # Bounds of strings in event data (the HTTP input fields of shared.fields reuse TEXT_MAX and CODE_MAX).
 TEXT_MAX = 4000
@@ -291,12 +291,13 @@ class EventData(StrictSchema):
 
 
 class _KindDepartmentRule(StrictSchema):
-    """A first-reply deadline has no department; the other kinds have one."""
+    """A deadline of the whole case (first reply, statutory feedback, authority report) has no department;
+    the other kinds have one."""
 
     json_schema_extra: ClassVar[dict[str, Any]] = {
         "allOf": [
             {
-                "if": {"properties": {"kind": {"const": "first_reply"}}, "required": ["kind"]},
+                "if": {"properties": {"kind": {"enum": list(CASE_DEADLINE_KINDS)}}, "required": ["kind"]},
                 "then": {"properties": {"department": {"type": "null"}}},
                 "else": {"properties": {"department": {"type": "string"}}, "required": ["department"]},
             }
@@ -306,8 +307,8 @@ class _KindDepartmentRule(StrictSchema):
     @validates_schema
     def _department_matches_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
         kind, department = data.get("kind"), data.get("department")
-        if kind == "first_reply" and department is not None:
-            raise ValidationError("must be null for a first_reply deadline", "department")
+        if kind in CASE_DEADLINE_KINDS and department is not None:
+            raise ValidationError(f"must be null for a {kind} deadline", "department")
         if kind in ("investigation", "rectification") and department is None:
             raise ValidationError(f"required for {kind} deadlines", "department")
 
@@ -316,16 +317,16 @@ def _deadline_schema(name: str, kinds: tuple[str, ...]) -> type[Schema]:
     """The deadline object, narrowed to ``kinds`` (``department`` follows the kind)."""
     bases: tuple[type[Schema], ...] = (StrictSchema,)
     department: fields.Field
-    if kinds == ("first_reply",):
-        department = Null(load_default=None, metadata={"description": "always null for first_reply"})
-    elif "first_reply" not in kinds:
+    if set(kinds) <= set(CASE_DEADLINE_KINDS):
+        department = Null(load_default=None, metadata={"description": f"always null for {', '.join(kinds)}"})
+    elif not set(kinds) & set(CASE_DEADLINE_KINDS):
         department = code()
     else:
         department = fields.String(
             validate=validate.Length(1, CODE_MAX),
             allow_none=True,
             load_default=None,
-            metadata={"description": "null for first_reply, the department otherwise"},
+            metadata={"description": "null for a deadline of the whole case, the department otherwise"},
         )
         bases = (_KindDepartmentRule,)
     attrs: dict[str, Any] = {
@@ -338,7 +339,10 @@ def _deadline_schema(name: str, kinds: tuple[str, ...]) -> type[Schema]:
         "provisional": flag(description="computed without the official calendar of that year"),
         "calendar_version": ident(),
         "policy_version": ident(),
-        "working_days": count(0, description="working days counted, the start day excluded"),
+        "working_days": count(0, description="working days counted, the start day excluded (0 for hours)"),
+        "hours": count(
+            1, required=False, description="for deadlines counted in hours (authority_report): the hours counted"
+        ),
         "rectification_id": uuid_field(required=False, description="for rectification deadlines: which one"),
     }
     return type(StrictSchema)(name, bases, attrs)
@@ -348,6 +352,8 @@ Deadline = _deadline_schema("Deadline", DEADLINE_KINDS)
 FirstReplyDeadline = _deadline_schema("FirstReplyDeadline", ("first_reply",))
 InvestigationDeadline = _deadline_schema("InvestigationDeadline", ("investigation",))
 RectificationDeadline = _deadline_schema("RectificationDeadline", ("rectification",))
+StatutoryFeedbackDeadline = _deadline_schema("StatutoryFeedbackDeadline", ("statutory_feedback",))
+AuthorityReportDeadline = _deadline_schema("AuthorityReportDeadline", ("authority_report",))
 
 
 class Classification(StrictSchema):

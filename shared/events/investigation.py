@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from shared.events.fields import (
     REFERENCE_MAX,
+    AuthorityReportDeadline,
     Classification,
     Deadline,
     EventType,
@@ -15,6 +16,7 @@ from shared.events.fields import (
     FullMatch,
     InvestigationDeadline,
     RectificationDeadline,
+    StatutoryFeedbackDeadline,
     StrictSchema,
     WithCampuses,
     campus_optional,
@@ -22,6 +24,7 @@ from shared.events.fields import (
     code,
     codes,
     count,
+    day,
     declare,
     field_options,
     flag,
@@ -34,6 +37,7 @@ from shared.events.fields import (
     when,
 )
 from shared.events.vocabularies import (
+    AUTHORITY_REPORT_KINDS,
     CASE_END_REASONS,
     CATEGORIES,
     DISPUTE_ROUTES,
@@ -46,6 +50,7 @@ from shared.events.vocabularies import (
     SEVERITIES,
     SOURCES,
     SUBSTANTIATED,
+    UNSEAL_REASONS,
 )
 
 
@@ -92,6 +97,11 @@ TYPES: tuple[EventType, ...] = (
             **field_options(False, "the complaint's reference (on the case's first opening)"),
         ),
         has_contact=flag(required=False, description="the complainant can be contacted (on the case's first opening)"),
+        statutory_feedback=obj(
+            StatutoryFeedbackDeadline,
+            required=False,
+            description="the statutory feedback deadline (CONTRACT §7; on the case's first opening)",
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -243,6 +253,10 @@ TYPES: tuple[EventType, ...] = (
         route=choice(DISPUTE_ROUTES),
         recorded_at=when(),
         note=text(required=False),
+        major=flag(required=False, description="a major dispute: reported to the health authority (CONTRACT §8)"),
+        authority_report=obj(
+            AuthorityReportDeadline, required=False, description="for a major dispute: the report's deadline"
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -256,6 +270,81 @@ TYPES: tuple[EventType, ...] = (
         currency=fields.String(
             validate=FullMatch(r"[A-Z]{3}"), load_default="CNY", metadata={"description": "ISO 4217 code"}
         ),
+    ),
+    # CONTRACT §7 and §8 (2026-12): interim feedback, and a dispute's duties.
+    declare(
+        INVESTIGATION,
+        "InterimFeedbackIssued",
+        "The office issued interim feedback to the complainant (what is being done, what comes next, by when).",
+        campus=code(),
+        feedback_id=uuid_field(description="notification's ReplySent for it carries this id as reply_id"),
+        contact_person=ident(description="staff id of the office contact named in the feedback"),
+        progress=text(min_length=1),
+        next_steps=text(min_length=1),
+        expected_reply_by=day(required=False),
+        channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
+        issued_at=when(),
+    ),
+    declare(
+        INVESTIGATION,
+        "DisputeRouteChanged",
+        "A dispute moved to another route (e.g. from negotiation to people's mediation).",
+        campus=campus_optional(),
+        dispute_id=uuid_field(),
+        previous=choice(DISPUTE_ROUTES),
+        route=choice(DISPUTE_ROUTES),
+        changed_at=when(),
+        note=text(required=False),
+    ),
+    declare(
+        INVESTIGATION,
+        "DisputeReportedToAuthority",
+        "A major dispute was reported to the health authority (the initial report meets its deadline).",
+        campus=campus_optional(),
+        dispute_id=uuid_field(),
+        report_id=uuid_field(),
+        authority=text(min_length=1),
+        report_kind=choice(AUTHORITY_REPORT_KINDS),
+        reported_at=when(),
+        reference=text(required=False),
+        on_time=flag(required=False, description="for the initial report: within the authority_report deadline"),
+    ),
+    declare(
+        INVESTIGATION,
+        "RecordsSealed",
+        "Medical records or physical evidence were sealed (both sides present, the list signed).",
+        campus=campus_optional(),
+        seal_id=uuid_field(),
+        items=fields.List(
+            fields.String(validate=validate.Length(1, 500)),
+            required=True,
+            validate=validate.Length(min=1),
+            metadata={"description": "what was sealed: record sections or physical evidence"},
+        ),
+        sealed_at=when(),
+        hospital_witness=ident(description="staff id of the hospital's witness"),
+        patient_side_present=flag(),
+        list_signed_by_both=flag(),
+        dispute_id=uuid_field(required=False),
+    ),
+    declare(
+        INVESTIGATION,
+        "RecordsUnsealed",
+        "Sealed records were unsealed (jointly, or by the hospital after settlement or 3 years with no claim).",
+        campus=campus_optional(),
+        seal_id=uuid_field(),
+        reason=choice(UNSEAL_REASONS),
+        unsealed_at=when(),
+    ),
+    declare(
+        INVESTIGATION,
+        "PoliceNotified",
+        "The police were notified (extreme behaviour or a likely criminal matter).",
+        campus=campus_optional(),
+        police_report_id=uuid_field(),
+        reported_at=when(),
+        reason=text(min_length=1),
+        reference=text(required=False),
     ),
     # Investigation's own record of what intake's and notification's events did to a case, so that the
     # case can be rebuilt from investigation's log alone (``python -m shared.replay investigation --check``).

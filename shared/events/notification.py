@@ -4,19 +4,28 @@ that could not be."""
 from __future__ import annotations
 
 from shared.events.fields import EventType, campus_optional, choice, code, count, declare, text, uuid_field, when
-from shared.events.vocabularies import DEADLINE_KINDS, NOTIFICATION, NOTIFICATION_CHANNELS, NOTIFICATION_PURPOSES, ROLES
+from shared.events.vocabularies import (
+    DEADLINE_KINDS,
+    NOTIFICATION,
+    NOTIFICATION_CHANNELS,
+    NOTIFICATION_PURPOSES,
+    REPLY_KINDS,
+    ROLES,
+)
 
 #: in contract order
 TYPES: tuple[EventType, ...] = (
     declare(
         NOTIFICATION,
         "ReplySent",
-        "The reply was delivered to the complainant (stops the first-reply clock).",
+        "The reply (or an interim feedback) was delivered to the complainant: a reply stops the first-reply "
+        "clock, either meets the statutory feedback clock.",
         campus=campus_optional(),
-        reply_id=uuid_field(),
+        reply_id=uuid_field(description="the reply's id, or the interim feedback's feedback_id"),
         notification_id=uuid_field(),
         channel=choice(NOTIFICATION_CHANNELS),
         sent_at=when(),
+        reply_kind=choice(REPLY_KINDS, required=False, description='"interim" for interim feedback; absent: final'),
     ),
     declare(
         NOTIFICATION,

@@ -19,9 +19,22 @@ NOT_ACCEPTED_REASONS = (
     "out_of_scope",
     "duplicate",
 )
-DISPUTE_ROUTES = ("mediation", "litigation", "negotiation")
+# `mediation` stays valid and means people's mediation (CONTRACT §8)
+DISPUTE_ROUTES = (
+    "mediation",
+    "litigation",
+    "negotiation",
+    "people_mediation",
+    "administrative_mediation",
+    "technical_appraisal",
+)
+AUTHORITY_REPORT_KINDS = ("initial", "follow_up", "final")
+UNSEAL_REASONS = ("jointly", "dispute_settled", "three_years_no_claim")
+REPLY_KINDS = ("interim", "final")  # ReplySent.reply_kind: absent means final (CONTRACT §7)
 SUBSTANTIATED = ("yes", "partly", "no")
-DEADLINE_KINDS = ("first_reply", "investigation", "rectification")
+DEADLINE_KINDS = ("first_reply", "investigation", "rectification", "statutory_feedback", "authority_report")
+# Deadlines of the whole case (no department): the others belong to one department.
+CASE_DEADLINE_KINDS = ("first_reply", "statutory_feedback", "authority_report")
 NOTIFICATION_CHANNELS = ("email", "sms", "letter")
 ROLES = (
     "first_contact",
@@ -54,4 +67,6 @@ NOTIFICATION_PURPOSES = (
     "escalation",
     "rectification",
     "not_accepted",  # the complainant is told why and which route applies (CONTRACT §2)
+    "interim_feedback",  # CONTRACT §7
+    "dispute_notice",  # CONTRACT §8
 )

@@ -48,6 +48,13 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "ComplaintClosed",
         "DisputeRecorded",
         "DisputeSettled",
+        # CONTRACT §11 (2026-12)
+        "InterimFeedbackIssued",
+        "DisputeRouteChanged",
+        "DisputeReportedToAuthority",
+        "RecordsSealed",
+        "RecordsUnsealed",
+        "PoliceNotified",
         # added by issue 13 (event-sourced for real): investigation records what others' events did to a case
         "CaseEnded",
         "CaseReclassified",
@@ -416,6 +423,65 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "compensation_amount": "12000.00",
         "currency": "CNY",
     },
+    "InterimFeedbackIssued": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "feedback_id": "8a9b0c1d-2e3f-4a5b-9c6d-7e8f9a0b1c2d",
+        "contact_person": "office-east-1",
+        "progress": "Cardiology is reviewing the ward's records of that night.",
+        "next_steps": "We will reply with the findings.",
+        "expected_reply_by": "2026-05-15",
+        "issued_at": "2026-05-08T07:00:00Z",
+    },
+    "DisputeRouteChanged": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "dispute_id": "7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+        "previous": "negotiation",
+        "route": "people_mediation",
+        "changed_at": "2026-05-09T07:00:00Z",
+    },
+    "DisputeReportedToAuthority": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "dispute_id": "7f8e9d0c-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+        "report_id": "9b0c1d2e-3f4a-4b5c-8d7e-8f9a0b1c2d3e",
+        "authority": "district health commission",
+        "report_kind": "initial",
+        "reported_at": "2026-05-09T09:00:00Z",
+        "reference": "HC-2026-0042",
+        "on_time": True,
+    },
+    "RecordsSealed": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "seal_id": "0c1d2e3f-4a5b-4c6d-9e8f-9a0b1c2d3e4f",
+        "items": ["inpatient record, progress notes", "infusion bag and tubing"],
+        "sealed_at": "2026-05-09T08:00:00Z",
+        "hospital_witness": "office-east-1",
+        "patient_side_present": True,
+        "list_signed_by_both": True,
+    },
+    "RecordsUnsealed": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "seal_id": "0c1d2e3f-4a5b-4c6d-9e8f-9a0b1c2d3e4f",
+        "reason": "jointly",
+        "unsealed_at": "2026-06-09T08:00:00Z",
+    },
+    "PoliceNotified": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "police_report_id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a",
+        "reported_at": "2026-05-09T10:00:00Z",
+        "reason": "threats against ward staff",
+    },
     "ReplySent": {
         "complaint_id": CID,
         "actor": SYSTEM,
@@ -494,6 +560,8 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
             "escalation",
             "rectification",
             "not_accepted",
+            "interim_feedback",
+            "dispute_notice",
         ),
     },
 }
@@ -576,9 +644,22 @@ def test_contract_enumerations() -> None:
         "out_of_scope",
         "duplicate",
     )
-    assert catalogue.DISPUTE_ROUTES == ("mediation", "litigation", "negotiation")
+    assert catalogue.DISPUTE_ROUTES == (
+        "mediation",
+        "litigation",
+        "negotiation",
+        "people_mediation",
+        "administrative_mediation",
+        "technical_appraisal",
+    )
     assert catalogue.SUBSTANTIATED == ("yes", "partly", "no")
-    assert catalogue.DEADLINE_KINDS == ("first_reply", "investigation", "rectification")
+    assert catalogue.DEADLINE_KINDS == (
+        "first_reply",
+        "investigation",
+        "rectification",
+        "statutory_feedback",
+        "authority_report",
+    )
     assert catalogue.NOTIFICATION_CHANNELS == ("email", "sms", "letter")
     assert catalogue.ROLES == (
         "first_contact",
@@ -870,9 +951,9 @@ def test_json_schema_details() -> None:
     assert deadline["properties"]["working_days"] == {
         "type": "integer",
         "minimum": 0,
-        "description": "working days counted, the start day excluded",
+        "description": "working days counted, the start day excluded (0 for hours)",
     }
-    assert deadline["allOf"][0]["if"]["properties"]["kind"] == {"const": "first_reply"}
+    assert deadline["allOf"][0]["if"]["properties"]["kind"] == {"enum": list(catalogue.CASE_DEADLINE_KINDS)}
     settled = catalogue.json_schema("DisputeSettled", 1)["properties"]
     assert settled["currency"] == {
         "type": "string",
