@@ -326,3 +326,56 @@ def calendar_from_config(campus: str, config: Mapping[str, Any]) -> CampusCalend
         extra_workdays=_parse_dates("extra_workdays", config.get("extra_workdays", [])),
         announced_years=announced,
     )
+
+
+# -- office hours (CONTRACT §7) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When a campus's complaint office is open: ``opens`` to ``closes`` local time on the calendar's working days
+    (a make-up Saturday is a working day; a holiday is not)."""
+
+    opens: time = time(8, 0)
+    closes: time = time(17, 30)
+
+    def __post_init__(self) -> None:
+        if not self.opens < self.closes:
+            raise CalendarConfigError(f"office_hours: opens {self.opens} must be before closes {self.closes}")
+
+
+DEFAULT_OFFICE_HOURS = OfficeHours()
+
+
+def office_hours_from_config(config: Mapping[str, Any] | None) -> OfficeHours:
+    """``{"opens": "08:00", "closes": "17:30"}`` (either may be left out); errors name the key."""
+    config = config or {}
+    if not isinstance(config, Mapping):
+        raise CalendarConfigError(f"office_hours: expected {{'opens': 'HH:MM', 'closes': 'HH:MM'}}, got {config!r}")
+    _check_keys("office_hours", config, frozenset({"opens", "closes"}))
+    parsed: dict[str, time] = {}
+    for key in ("opens", "closes"):
+        value = config.get(key, getattr(DEFAULT_OFFICE_HOURS, key).strftime("%H:%M"))
+        try:
+            parsed[key] = time.fromisoformat(value if isinstance(value, str) else "")
+        except ValueError as exc:
+            raise CalendarConfigError(f"office_hours.{key}: invalid time {value!r} (expected HH:MM)") from exc
+    return OfficeHours(**parsed)
+
+
+def next_office_moment(calendar: CampusCalendar, hours: OfficeHours, at: datetime) -> datetime:
+    """``at`` itself when the campus's office is open then, else the next opening (as UTC): what falls due at
+    24:00 on a Friday is delivered at 08:00 on the next working day, never at night or on a holiday."""
+    local = calendar._local_date(at)
+    moment = at.astimezone(calendar._zone)
+    day = local
+    for _ in range(400):  # a year of closures at most; a calendar with no working day is not a calendar
+        if calendar.is_working_day(day)[0]:
+            opens = datetime.combine(day, hours.opens, tzinfo=calendar._zone)
+            closes = datetime.combine(day, hours.closes, tzinfo=calendar._zone)
+            if day == local and opens <= moment < closes:
+                return at.astimezone(UTC)
+            if moment < opens:
+                return opens.astimezone(UTC)
+        day += timedelta(days=1)
+    raise CalendarConfigError(f"campus {calendar.campus!r}: no working day within 400 days of {local}")

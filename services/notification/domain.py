@@ -44,6 +44,7 @@ class Planned:
     recipient_id: str  # staff id, or "complainant"
     context: dict[str, Any] = field(default_factory=dict)
     channel_preference: str | None = None
+    office_hours: bool = False  # staff only: held until the campus's office opens (CONTRACT §7)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,15 @@ def load_directory(config: dict[str, Any]) -> Directory:
     return Directory(office_heads, liaisons, leadership, names, languages)
 
 
+BREACH_UNRESOLVED = "breach_unresolved"  # ComplaintEscalated.reason of the escalation ladder's last step
+AT_ONCE_KINDS = ("authority_report",)  # deadlines whose reminders and breaches ignore office hours
+
+
+def held(deadline_kind: str) -> bool:
+    """Whether a reminder or breach alert of this deadline kind waits for office hours."""
+    return deadline_kind not in AT_ONCE_KINDS
+
+
 # -- what each event asks for -------------------------------------------------------------------
 
 Planner = Callable[[dict[str, Any], dict[str, Any], Directory, dict[str, Any]], list[Planned]]
@@ -146,13 +156,23 @@ def plan(event_type: str, data: dict[str, Any], directory: Directory, policy: di
     return planner_of_event(data, base, directory, policy)
 
 
-@planner("ComplaintReceived")
+@planner("InvestigationOpened")
 def _acknowledge(
     data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
 ) -> list[Planned]:
-    if not policy.get("acknowledge_receipt", True):
-        return []
-    context = {**base, "reference": data["reference"], "received_at": data["received_at"]}
+    """The acknowledgement goes on the case's first opening (it names the reference), so that it can state
+    the statutory feedback date and the reply date investigation computed (CONTRACT §7; docs/decisions.md)."""
+    if not data.get("reference") or not policy.get("acknowledge_receipt", True):
+        return []  # a later opening (departments assigned): acknowledged already
+    statutory = data.get("statutory_feedback") or {}
+    context = {
+        **base,
+        "reference": data["reference"],
+        "received_at": data["received_at"],
+        "reply_last_day": data["first_reply"]["last_day"],
+        "statutory_last_day": statutory.get("last_day") or "",
+        "statutory_days": statutory.get("working_days") or (10 if len(data.get("departments") or []) > 1 else 5),
+    }
     return [Planned("acknowledgement", COMPLAINANT, COMPLAINANT, context)]
 
 
@@ -169,20 +189,60 @@ def _not_accepted(
     return [Planned("not_accepted", COMPLAINANT, COMPLAINANT, context)]
 
 
+def _contact_context(directory: Directory, staff_id: str) -> dict[str, str]:
+    """The office contact a reply or feedback names: their name, telephone and e-mail from the directory."""
+    contact = directory.staff(staff_id)
+    return {
+        "contact_person": contact.name if contact else staff_id,
+        "contact_phone": (contact.phone if contact else None) or "",
+        "contact_email": (contact.email if contact else None) or "",
+    }
+
+
 @planner("ReplyIssued")
 def _reply(data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]) -> list[Planned]:
-    contact = directory.staff(data["contact_person"])
     context = {
         **base,
         "reply_id": data["reply_id"],
         "actions_taken": data["actions_taken"],
         "result": data["result"],
         "issued_at": data["issued_at"],
-        "contact_person": contact.name if contact else data["contact_person"],
-        "contact_phone": (contact.phone if contact else None) or "",
-        "contact_email": (contact.email if contact else None) or "",
+        **_contact_context(directory, data["contact_person"]),
     }
     return [Planned("reply", COMPLAINANT, COMPLAINANT, context, channel_preference=data.get("channel_preference"))]
+
+
+@planner("InterimFeedbackIssued")
+def _interim_feedback(
+    data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
+) -> list[Planned]:
+    """Interim feedback (CONTRACT §7): what is being done, what comes next, by when; delivered like a reply."""
+    context = {
+        **base,
+        "feedback_id": data["feedback_id"],
+        "progress": data["progress"],
+        "next_steps": data["next_steps"],
+        "expected_reply_by": data.get("expected_reply_by") or "",
+        "issued_at": data["issued_at"],
+        **_contact_context(directory, data["contact_person"]),
+    }
+    preference = data.get("channel_preference")
+    return [Planned("interim_feedback", COMPLAINANT, COMPLAINANT, context, channel_preference=preference)]
+
+
+@planner("DisputeRecorded")
+def _dispute(data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]) -> list[Planned]:
+    """The dispute notice to the complainant (CONTRACT §8); a major dispute also alerts the office head and the
+    leadership group at once (the authority report is due in hours, whatever the office hours)."""
+    notice = Planned("dispute_notice", COMPLAINANT, COMPLAINANT, {**base, "dispute_id": data["dispute_id"]})
+    if not data.get("major"):
+        return [notice]
+    due_at = (data.get("authority_report") or {}).get("due_at") or ""
+    context = {**base, "severity": "major", "reason": "major dispute", "escalated_at": data["recorded_at"]}
+    context.update(major_dispute="yes", due_at=due_at)
+    head = directory.office_heads.get(base["campus"])
+    alerted = [head] if head else []
+    return [notice, *(Planned("escalation", p.role, p.id, context) for p in [*alerted, *directory.leadership])]
 
 
 @planner("InvestigationDue")
@@ -204,7 +264,7 @@ def _reminder(
         "last_day": deadline["last_day"],
         "provisional": deadline["provisional"],
     }
-    return [Planned("reminder", recipient.role, recipient.id, context)]
+    return [Planned("reminder", recipient.role, recipient.id, context, office_hours=held(deadline["kind"]))]
 
 
 @planner("DeadlineBreached")
@@ -221,7 +281,7 @@ def _breach_alert(
         "department": deadline.get("department") or "",
         "due_at": deadline["due_at"],
     }
-    return [Planned("breach_alert", head.role, head.id, context)]
+    return [Planned("breach_alert", head.role, head.id, context, office_hours=held(deadline["kind"]))]
 
 
 @planner("ComplaintEscalated")
@@ -229,7 +289,9 @@ def _escalation(
     data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]
 ) -> list[Planned]:
     context = {**base, "severity": data["severity"], "reason": data["reason"], "escalated_at": data["escalated_at"]}
-    return [Planned("escalation", leader.role, leader.id, context) for leader in directory.leadership]
+    # A breach still unmet goes within office hours; a major complaint's escalation at once (CONTRACT §7).
+    hold = data["reason"] == BREACH_UNRESOLVED and data["severity"] != "major"
+    return [Planned("escalation", p.role, p.id, context, office_hours=hold) for p in directory.leadership]
 
 
 @planner("RectificationOrdered")
@@ -252,6 +314,10 @@ def _rectification(
 # -- channels and retries -------------------------------------------------------------------------
 
 
+# What reaches a complainant with no e-mail or phone as a letter the office posts.
+LETTER_PURPOSES = ("reply", "not_accepted", "interim_feedback", "dispute_notice")
+
+
 def complainant_channel(contact: dict[str, Any], preference: str | None, purpose: str) -> str | None:
     """The channel for a message to the complainant: their (or the office's) preference when it can
     reach them, else e-mail, then SMS; a reply or a refusal falls back to a letter the office
@@ -265,7 +331,7 @@ def complainant_channel(contact: dict[str, Any], preference: str | None, purpose
         return EMAIL
     if reachable[SMS]:
         return SMS
-    return LETTER if purpose in ("reply", "not_accepted") else None
+    return LETTER if purpose in LETTER_PURPOSES else None
 
 
 def staff_channel(recipient: Recipient) -> str:
@@ -359,8 +425,8 @@ def failed(notification: Notification, attempts: int, channel: str | None, error
         "failed_at": rfc3339(context.now),
         "actor": context.actor,
     }
-    if notification.purpose == "reply":
-        data["reply_id"] = notification.context["reply_id"]
+    if notification.purpose in FEEDBACK_PURPOSES:
+        data["reply_id"] = notification.context[FEEDBACK_PURPOSES[notification.purpose][0]]
     event = Event("NotificationFailed", data, context.now)
     return Outcome(FAILED, attempts, channel=channel, error=error, events=(event,))
 
@@ -389,8 +455,19 @@ def _sent_base(notification: Notification, context: Context) -> dict[str, Any]:
     }
 
 
+# purpose → (the context key of the id ReplySent carries as reply_id, its reply_kind); a dispute notice is
+# tracked like a reply but is no feedback: no ReplySent (CONTRACT §8).
+FEEDBACK_PURPOSES: dict[str, tuple[str, str | None]] = {
+    "reply": ("reply_id", None),
+    "interim_feedback": ("feedback_id", "interim"),
+}
+
+
 def _reply_sent(notification: Notification, channel: str, context: Context) -> Event:
-    data = {**_sent_base(notification, context), "reply_id": notification.context["reply_id"], "channel": channel}
+    key, kind = FEEDBACK_PURPOSES[notification.purpose]
+    data = {**_sent_base(notification, context), "reply_id": notification.context[key], "channel": channel}
+    if kind:
+        data["reply_kind"] = kind
     return Event("ReplySent", data, context.now)
 
 
@@ -409,5 +486,6 @@ def _reminder_sent(notification: Notification, channel: str, context: Context) -
 # purpose → the event its sending leads to (other purposes are recorded in the table only)
 SENT_EVENTS: dict[str, Callable[[Notification, str, Context], Event]] = {
     "reply": _reply_sent,
+    "interim_feedback": _reply_sent,
     "reminder": _reminder_sent,
 }

@@ -4,11 +4,15 @@ queues a second message."""
 
 from __future__ import annotations
 
-from services.notification import domain, store
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from services.notification import domain, settings, store
 from services.notification.settings import DIRECTORY, HOSPITAL
 from shared.consumer import Projector
 from shared.db import Cursor
 from shared.envelope import Envelope
+from shared.workdays import next_office_moment
 
 SERVICE = "notification"
 PROJECTOR = Projector(SERVICE)
@@ -18,4 +22,18 @@ PROJECTOR = Projector(SERVICE)
 def queue_messages(cur: Cursor, event: Envelope) -> None:
     campus = event.data.get("campus") or ""
     policy = HOSPITAL.campuses[campus]["policy"] if campus in HOSPITAL.campuses else {}
-    store.queue(cur, event, campus, domain.plan(event.type, event.data, DIRECTORY, policy))
+    planned = domain.plan(event.type, event.data, DIRECTORY, policy)
+    store.queue(cur, event, campus, planned, [when_to_send(campus, message) for message in planned])
+
+
+def clock() -> datetime:
+    """Now (a test may replace it to stand anywhere in the week)."""
+    return datetime.now(UTC)
+
+
+def when_to_send(campus: str, message: domain.Planned, now: Callable[[], datetime] | None = None) -> datetime:
+    """Now, or for a message that waits for office hours the campus office's next opening (CONTRACT §7)."""
+    moment = (now or clock)()
+    if not message.office_hours or settings.OFFICE_HOURS_ALWAYS_OPEN or campus not in settings.CALENDARS:
+        return moment
+    return next_office_moment(settings.CALENDARS[campus], settings.OFFICE_HOURS[campus], moment)

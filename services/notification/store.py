@@ -5,6 +5,7 @@ save the outcome and append the events it leads to, in the caller's transaction.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import psycopg2.extras
 
@@ -23,14 +24,17 @@ COLUMNS = (
 )
 
 
-def queue(cur: Cursor, event: Envelope, campus: str, planned: list[domain.Planned]) -> None:
+def queue(
+    cur: Cursor, event: Envelope, campus: str, planned: list[domain.Planned], send_at: list[datetime] | None = None
+) -> None:
     """Queue the messages an event asks for, keyed by the event: a redelivered event queues nothing twice.
+    Each is first tried at its ``send_at`` (default now; office hours hold staff messages: projection.py).
     The context keeps the complaint's correlation id: what is sent later belongs to its chain (CONTRACT §12)."""
-    for message in planned:
+    for message, at in zip(planned, send_at or [None] * len(planned), strict=True):
         cur.execute(
             "INSERT INTO notifications (notification_id, complaint_id, caused_by, purpose, campus, recipient_role,"
             " recipient_id, status, context, channel_preference, next_attempt_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, now())"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, coalesce(%s, now()))"
             " ON CONFLICT (caused_by, purpose, recipient_id) DO NOTHING",
             (
                 str(uuid.uuid4()),
@@ -42,6 +46,7 @@ def queue(cur: Cursor, event: Envelope, campus: str, planned: list[domain.Planne
                 message.recipient_id,
                 psycopg2.extras.Json({**message.context, "correlationid": event.correlationid}),
                 message.channel_preference,
+                at,
             ),
         )
 

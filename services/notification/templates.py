@@ -23,18 +23,23 @@ ROOT = Path(__file__).resolve().parent / "templates"
 COMPLAINANT_FIELDS = {"campus_name", "reference", "complainant_name", "date"}
 STAFF_FIELDS = {"campus_name", "complaint_id", "recipient_name", "date"}
 FIELDS: dict[str, set[str]] = {
-    "acknowledgement": COMPLAINANT_FIELDS | {"received_date"},
+    "acknowledgement": COMPLAINANT_FIELDS | {"received_date", "reply_last_day", "statutory_last_day", "statutory_days"},
     "not_accepted": COMPLAINANT_FIELDS | {"reason_text", "route_advice"},
     "reply": COMPLAINANT_FIELDS | {"contact_person", "contact_phone", "contact_email", "actions_taken", "result"},
+    "interim_feedback": COMPLAINANT_FIELDS
+    | {"contact_person", "contact_phone", "contact_email", "progress", "next_steps", "expected_reply_by"},
+    "dispute_notice": COMPLAINANT_FIELDS,
     "reminder": STAFF_FIELDS | {"kind_text", "department", "last_day", "provisional"},
     "breach_alert": STAFF_FIELDS | {"kind_text", "department", "due"},
-    "escalation": STAFF_FIELDS | {"severity", "reason"},
+    "escalation": STAFF_FIELDS | {"severity", "reason", "major_dispute", "due"},
     "rectification": STAFF_FIELDS | {"department", "description", "last_day"},
 }
 REQUIRED: dict[str, set[str]] = {
-    "acknowledgement": {"reference"},
+    "acknowledgement": {"reference", "reply_last_day", "statutory_last_day"},
     "not_accepted": {"reference", "reason_text", "route_advice"},
     "reply": {"reference", "contact_person", "actions_taken", "result", "date"},
+    "interim_feedback": {"reference", "contact_person", "progress", "next_steps", "expected_reply_by", "date"},
+    "dispute_notice": {"reference", "date"},
     "reminder": {"complaint_id", "last_day"},
     "breach_alert": {"complaint_id", "due"},
     "escalation": {"complaint_id", "reason"},
@@ -96,7 +101,9 @@ class Templates:
         return problems
 
     def render(self, campus: str, lang: str, purpose: str, context: dict[str, Any]) -> Rendered:
-        allowed = {k: ("" if v is None else v) for k, v in context.items() if k in FIELDS[purpose]}
+        # A declared field the context lacks renders empty (a message queued before its purpose gained the field).
+        allowed = {k: "" for k in FIELDS[purpose]}
+        allowed.update({k: ("" if v is None else v) for k, v in context.items() if k in FIELDS[purpose]})
         text = self.compiled[(campus, lang, purpose)].render(**allowed)
         subject, _, body = text.partition("\n")
         return Rendered(subject.removeprefix("Subject:").strip(), body.strip() + "\n")

@@ -29,6 +29,13 @@ DEADLINE = {
     "policy_version": "p",
     "working_days": 5,
 }
+OPENED = {
+    "reference": "EAST-2026-000001",
+    "received_at": "2026-11-20T02:00:00Z",
+    "departments": ["radiology"],
+    "first_reply": {**DEADLINE, "kind": "first_reply", "department": None, "last_day": "2026-11-27"},
+    "statutory_feedback": {**DEADLINE, "kind": "statutory_feedback", "department": None, "last_day": "2026-11-26"},
+}
 
 
 def test_the_demo_directory_is_complete():
@@ -53,10 +60,34 @@ def test_an_incomplete_directory_is_refused_with_every_problem_named():
 @pytest.mark.parametrize(
     "event_type,data,expected",
     [
+        ("InvestigationOpened", OPENED, [("acknowledgement", "complainant")]),
+        ("InvestigationOpened", {**OPENED, "reference": None}, []),  # a later opening: acknowledged already
+        ("ComplaintReceived", {"reference": "R", "received_at": "2026-11-20T02:00:00Z"}, []),
         (
-            "ComplaintReceived",
-            {"reference": "EAST-2026-000001", "received_at": "2026-11-20T02:00:00Z"},
-            [("acknowledgement", "complainant")],
+            "InterimFeedbackIssued",
+            {
+                "feedback_id": CID,
+                "contact_person": "east-office-head",
+                "progress": "p",
+                "next_steps": "n",
+                "issued_at": "2026-11-20T02:00:00Z",
+            },
+            [("interim_feedback", "complainant")],
+        ),
+        (
+            "DisputeRecorded",
+            {"dispute_id": CID, "route": "negotiation", "recorded_at": "2026-11-20T02:00:00Z"},
+            [("dispute_notice", "complainant")],
+        ),
+        (
+            "DisputeRecorded",
+            {"dispute_id": CID, "route": "negotiation", "recorded_at": "2026-11-20T02:00:00Z", "major": True},
+            [
+                ("dispute_notice", "complainant"),
+                ("escalation", "east-office-head"),
+                ("escalation", "lead-01"),
+                ("escalation", "lead-02"),
+            ],
         ),
         (
             "ComplaintNotAccepted",
@@ -139,8 +170,8 @@ def test_the_reply_names_the_contact_person_from_the_directory():
 def test_no_acknowledgement_when_the_campus_policy_says_so():
     assert (
         domain.plan(
-            "ComplaintReceived",
-            {"complaint_id": CID, "campus": "east", "reference": "R", "received_at": "2026-11-20T02:00:00Z"},
+            "InvestigationOpened",
+            {"complaint_id": CID, "campus": "east", **OPENED},
             DIRECTORY,
             {**POLICY, "acknowledge_receipt": False},
         )
@@ -180,6 +211,62 @@ def test_a_sent_reply_or_reminder_says_so_in_an_event_other_purposes_only_in_the
     assert domain.sent(_notification("acknowledgement"), 1, "email", domain.Context(NOW)).events == ()
 
 
+def test_delivered_interim_feedback_is_a_reply_sent_of_kind_interim_a_dispute_notice_is_no_feedback():
+    interim = domain.sent(_notification("interim_feedback", feedback_id="f-1"), 1, domain.SMS, domain.Context(NOW))
+    [event] = interim.events
+    assert event.type == "ReplySent" and event.data["reply_id"] == "f-1" and event.data["reply_kind"] == "interim"
+    reply = domain.sent(_notification("reply", reply_id="r-1"), 1, domain.EMAIL, domain.Context(NOW))
+    assert "reply_kind" not in reply.events[0].data  # a final reply: absent (CONTRACT §7)
+    notice = domain.sent(_notification("dispute_notice", dispute_id="d-1"), 1, domain.EMAIL, domain.Context(NOW))
+    assert (notice.status, notice.events) == (domain.SENT, ())
+    failed = domain.failed(_notification("interim_feedback", feedback_id="f-1"), 3, "sms", "x", domain.Context(NOW))
+    assert [e.type for e in failed.events] == ["NotificationFailed"] and failed.events[0].data["reply_id"] == "f-1"
+
+
+@pytest.mark.parametrize(
+    "event_type,data,held",
+    [
+        ("InvestigationDue", {"deadline": DEADLINE, "reminder_for_role": "department_liaison"}, [True]),
+        ("DeadlineBreached", {"deadline": DEADLINE, "breached_at": "2026-11-27T16:00:00Z"}, [True]),
+        (
+            "DeadlineBreached",
+            {
+                "deadline": {**DEADLINE, "kind": "authority_report", "department": None, "hours": 12},
+                "breached_at": "2026-11-27T16:00:00Z",
+            },
+            [False],  # a major dispute's report to the authority: at once
+        ),
+        (
+            "ComplaintEscalated",
+            {"severity": "normal", "reason": "breach_unresolved", "escalated_at": "2026-11-20T02:00:00Z"},
+            [True, True],
+        ),
+        (
+            "ComplaintEscalated",
+            {"severity": "major", "reason": "breach_unresolved", "escalated_at": "2026-11-20T02:00:00Z"},
+            [False, False],  # a major complaint's escalation: at once
+        ),
+        (
+            "DisputeRecorded",
+            {"dispute_id": CID, "route": "litigation", "recorded_at": "2026-11-20T02:00:00Z", "major": True},
+            [False, False, False, False],
+        ),
+    ],
+)
+def test_what_waits_for_office_hours(event_type, data, held):
+    planned = domain.plan(event_type, {"complaint_id": CID, "campus": "east", **data}, DIRECTORY, POLICY)
+    assert [p.office_hours for p in planned] == held
+
+
+def test_the_acknowledgement_names_both_dates_or_the_working_days_when_no_statutory_date_is_known():
+    [ack] = domain.plan("InvestigationOpened", {"complaint_id": CID, "campus": "east", **OPENED}, DIRECTORY, POLICY)
+    assert (ack.context["statutory_last_day"], ack.context["reply_last_day"]) == ("2026-11-26", "2026-11-27")
+    older = {**OPENED, "departments": ["radiology", "nursing"]}
+    del older["statutory_feedback"]
+    [ack] = domain.plan("InvestigationOpened", {"complaint_id": CID, "campus": "east", **older}, DIRECTORY, POLICY)
+    assert (ack.context["statutory_last_day"], ack.context["statutory_days"]) == ("", 10)
+
+
 def test_giving_up_is_notification_failed_naming_the_reply():
     failed = domain.failed(_notification("reply", reply_id="r-1"), 3, None, "SMTP unavailable", domain.Context(NOW))
     assert (failed.status, failed.attempts, failed.error) == (domain.FAILED, 3, "SMTP unavailable")
@@ -201,7 +288,9 @@ def test_only_a_queued_letter_can_be_posted_and_the_officer_posted_it():
 
 def test_every_planned_event_type_has_one_planner():
     assert set(domain.PLANNERS) == {
-        "ComplaintReceived",
+        "InvestigationOpened",
+        "InterimFeedbackIssued",
+        "DisputeRecorded",
         "ComplaintNotAccepted",
         "ReplyIssued",
         "InvestigationDue",
@@ -221,6 +310,8 @@ def test_every_planned_event_type_has_one_planner():
         ({"email": None, "phone": None}, None, "reply", "letter"),
         ({"email": None, "phone": None}, None, "not_accepted", "letter"),
         ({"email": None, "phone": None}, None, "acknowledgement", None),
+        ({"email": None, "phone": None}, None, "interim_feedback", "letter"),
+        ({"email": None, "phone": None}, None, "dispute_notice", "letter"),
         ({"email": "a@b.c"}, "letter", "reply", "letter"),
     ],
 )
@@ -270,9 +361,14 @@ def test_every_shipped_template_is_valid_for_every_campus():
             "complainant_name": "王芳",
             "date": "2026-11-23",
             "received_date": "2026-11-20",
+            "statutory_last_day": "2026-11-27",
+            "reply_last_day": "2026-12-04",
         },
     )
     assert "WEST-2026-000001" in zh.subject and "王芳" in zh.body
+    assert "最迟将于2026-11-27向您反馈处理情况" in zh.body and "答复期限为2026-12-04" in zh.body
+    unknown = templates.render("east", "en", "acknowledgement", {"reference": "R", "statutory_days": 10})
+    assert "within 10 working days" in unknown.body  # no statutory date known: the working days the law gives
 
 
 @pytest.fixture

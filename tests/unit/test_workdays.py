@@ -4,7 +4,7 @@ the official 2025/2026 schedules (as shipped in chinesecalendar 1.11.0) and a wa
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import metadata
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,13 @@ from shared.workdays import (
     CalendarConfigError,
     CampusCalendar,
     Deadline,
+    OfficeHours,
     YearSchedule,
     calendar_from_config,
     fallback_is_working_day,
     lunar_holidays,
+    next_office_moment,
+    office_hours_from_config,
 )
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -446,3 +449,58 @@ def test_the_hospitals_calendars_are_built_in_one_place_and_a_bad_one_names_its_
     bad = Hospital(campuses={"north": {"timezone": "Asia/Shanghai", "calendar": {"closures": ["2027-13-01"]}}})
     with pytest.raises(CalendarConfigError, match=r"campus 'north', calendar: closures\[0\]"):
         calendars(bad)
+
+
+# -- office hours (CONTRACT §7) ----------------------------------------------------------
+
+
+def _at(local: str, zone: str = "Asia/Shanghai") -> datetime:
+    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone))
+
+
+HOLIDAY_WEEK = calendar_from_config("east", {"closures": [f"2026-11-{d}" for d in range(23, 28)]})
+
+
+@pytest.mark.parametrize(
+    "calendar,at,expected",
+    [
+        # 24:00 on a Friday before a (campus) holiday week: 08:00 on the Monday after it, not at midnight
+        (HOLIDAY_WEEK, "2026-11-21T00:00", "2026-11-30T08:00"),
+        # 24:00 on the Wednesday before National Day 2026 (1-7 October off): 08:00 on 8 October
+        (calendar_from_config("east", {}), "2026-10-01T00:00", "2026-10-08T08:00"),
+        # Friday 13 February 2026 at 24:00: the make-up Saturday before the Spring Festival is a working day
+        (calendar_from_config("east", {}), "2026-02-14T00:00", "2026-02-14T08:00"),
+        (calendar_from_config("east", {}), "2026-12-02T07:59", "2026-12-02T08:00"),  # before opening: today's
+        (calendar_from_config("east", {}), "2026-12-02T08:00", "2026-12-02T08:00"),  # open: at once
+        (calendar_from_config("east", {}), "2026-12-02T17:29", "2026-12-02T17:29"),
+        (calendar_from_config("east", {}), "2026-12-02T17:30", "2026-12-03T08:00"),  # closed at 17:30
+        (calendar_from_config("east", {}), "2026-12-05T11:00", "2026-12-07T08:00"),  # a Saturday
+    ],
+)
+def test_the_next_office_moment(calendar, at, expected):
+    moment = next_office_moment(calendar, OfficeHours(), _at(at))
+    assert moment == _at(expected) and moment.tzinfo == UTC
+
+
+def test_office_hours_follow_the_campus_zone_and_configuration():
+    london = calendar_from_config("uk", {"timezone": "Europe/London"})
+    hours = office_hours_from_config({"opens": "09:00", "closes": "17:00"})
+    # 08:30 UTC on a Wednesday in December is 08:30 in London: the office opens at 09:00 London time
+    assert next_office_moment(london, hours, datetime(2026, 12, 2, 8, 30, tzinfo=UTC)) == datetime(
+        2026, 12, 2, 9, 0, tzinfo=UTC
+    )
+    assert office_hours_from_config(None) == OfficeHours(time(8, 0), time(17, 30))
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        ({"opens": "8am"}, "office_hours.opens: invalid time"),
+        ({"opens": "18:00"}, "must be before closes"),
+        ({"open": "08:00"}, "office_hours: unknown key(s) ['open']"),
+    ],
+)
+def test_bad_office_hours_are_named(config, message):
+    with pytest.raises(CalendarConfigError) as error:
+        office_hours_from_config(config)
+    assert message in str(error.value)
