@@ -179,6 +179,8 @@ def use_stand_ins(smtp: Smtp, sms: SmsGateway) -> None:
             "NOTIFY_BACKOFF_CAP_SECONDS": "1",
             "NOTIFY_MAX_ATTEMPTS": "3",
             "NOTIFY_DELIVERY_INTERVAL": "0.2",
+            # staff messages at once whatever the hour (office hours: tests/integration/test_office_hours.py)
+            "NOTIFY_OFFICE_HOURS_ALWAYS_OPEN": "1",
         }
     )
 
