@@ -44,6 +44,12 @@ def db(dsn: str) -> Iterator[Database]:
     database.close()
 
 
+@pytest.fixture(autouse=True)
+def always_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The breach alerts below are sent whatever the hour (office hours: test_office_hours.py)."""
+    monkeypatch.setattr(settings, "OFFICE_HOURS_ALWAYS_OPEN", True)
+
+
 @pytest.fixture
 def smtp(tmp_path: Path) -> Iterator[Smtp]:
     sink = Smtp(SMTP_PORT, tmp_path / "mail")
