@@ -62,6 +62,7 @@ class Stack:
                 "DB_POOL_SIZE": "6",
                 # Production retries a message for hours (backoff 30 s, capped at 1 h); scaled down, ~45 s of retries.
                 "NOTIFY_MAX_ATTEMPTS": "50",
+                "NOTIFY_OFFICE_HOURS_ALWAYS_OPEN": "1",  # every message checked is sent whatever the hour
                 "PYTHONPATH": str(config.ROOT),
             }
         )
