@@ -371,6 +371,38 @@ def test_every_shipped_template_is_valid_for_every_campus():
     assert "within 10 working days" in unknown.body  # no statutory date known: the working days the law gives
 
 
+def test_interim_feedback_and_the_dispute_notice_say_what_the_law_asks_in_both_languages():
+    templates = Templates(["east", "west"])
+    base = {"campus_name": "East campus", "reference": "EAST-2026-000009", "complainant_name": "Ms Li"}
+    feedback = {"progress": "reviewing", "next_steps": "a meeting", "expected_reply_by": "2026-12-18"}
+    interim = templates.render("east", "en", "interim_feedback", {**base, **feedback, "contact_person": "Office"})
+    for text in ("What is being done: reviewing", "What comes next: a meeting", "by 2026-12-18", "Office"):
+        assert text in interim.body
+    notice = templates.render("east", "en", "dispute_notice", base)
+    for text in (
+        "negotiation",
+        "people's mediation",
+        "administrative mediation",
+        "litigation",
+        "technical appraisal",
+        "sealed and unsealed with both",
+        "3 years after sealing",
+        "read and copy",
+    ):
+        assert text in notice.body
+    zh = templates.render("west", "zh-CN", "dispute_notice", base).body
+    for text in (
+        "双方自愿协商",
+        "申请人民调解",
+        "申请行政调解",
+        "向人民法院提起诉讼",
+        "医疗损害鉴定",
+        "封存满3年",
+        "查阅、复制",
+    ):
+        assert text in zh
+
+
 @pytest.fixture
 def template_copy(tmp_path: Path) -> Path:
     shutil.copytree(ROOT, tmp_path / "templates")
