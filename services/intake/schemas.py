@@ -87,6 +87,13 @@ class NewComplaint(fields.HospitalSchema, CommandSchema):
     patient = mm.Nested(Patient, load_default=None, allow_none=True)
     anonymous = fields.StrictBoolean(load_default=False)
     desired_outcome = Text(validate=validate.Length(max=4000))
+    representatives = mm.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=domain.MAX_REPRESENTATIVES),
+        metadata={"description": "a group complaint's number of representatives: 1 to 5 (办法 ≈ art. 21)"},
+    )
 
     def __init__(self, hospital: Hospital, now: datetime | None = None, **kwargs: Any):
         super().__init__(hospital, **kwargs)
