@@ -867,6 +867,10 @@ def openapi(service: str) -> dict[str, Any]:
                         "error": {"type": "string"},
                         "errors": {"type": "object", "description": "messages keyed by field"},
                         "state": {"type": "string", "description": "409: the current state"},
+                        "held_by": {
+                            "type": "object",
+                            "description": '409: what holds the item in that state, e.g. {"dispute_id": ...}',
+                        },
                         "retry_after": {"type": "integer", "description": "429: seconds to wait"},
                     },
                 },

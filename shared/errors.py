@@ -9,11 +9,13 @@ class DomainError(Exception):
 
 
 class Refused(DomainError):
-    """Not allowed in the item's current state (``state`` names it, e.g. ``closed``)."""
+    """Not allowed in the item's current state (``state`` names it, e.g. ``closed``); ``held_by`` optionally
+    names what holds the item in that state (e.g. ``{"dispute_id": ...}``), shown beside the state."""
 
-    def __init__(self, message: str, state: str | None = None):
+    def __init__(self, message: str, state: str | None = None, held_by: dict[str, str] | None = None):
         super().__init__(message)
         self.state = state
+        self.held_by = held_by
 
 
 class InvalidField(DomainError):

@@ -261,7 +261,8 @@ class HttpEntrypoint(HttpRequestHandler):
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Refused):  # the one table from the domains' vocabulary (shared/errors.py) to HTTP
-            return json_response({"error": str(exc), "state": exc.state}, 409)
+            held = {"held_by": exc.held_by} if exc.held_by else {}
+            return json_response({"error": str(exc), "state": exc.state, **held}, 409)
         if isinstance(exc, InvalidField):
             return json_response({"error": "invalid input", "errors": exc.errors}, 400)
         if isinstance(exc, UnknownItem):

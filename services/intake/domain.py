@@ -44,6 +44,9 @@ RECLASSIFY = "reclassify"
 ACTIONS = (RESOLVE_ON_SPOT, NOT_ACCEPT, WITHDRAW, RECLASSIFY)
 #: allowed in any status (once): not one of the lifecycle's actions
 ERASURE = "erasure"
+MAX_REPRESENTATIVES = 5  # a group complaint sends at most five representatives (办法 ≈ art. 21)
+# What holds an erasure back (CONTRACT §8): the key names the id in a 409's ``held_by``.
+HOLD_KINDS = {"dispute": "dispute_id", "seal": "seal_id"}
 
 FIRST_CONTACT = "first_contact"
 COMPLAINT_OFFICER = "complaint_officer"
@@ -87,6 +90,7 @@ class Register:
     patient: dict[str, str] | None = None
     anonymous: bool = False
     desired_outcome: str | None = None
+    representatives: int | None = None  # a group complaint's representatives, 1 to 5
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,7 @@ def register(new: Identity, command: Register, context: Context) -> Registration
         "received_by": command.received_by,
         "receiving_department": command.receiving_department,
         "registered_at": context.now.isoformat(),
+        "representatives": command.representatives,
     }
     data.update({key: value for key, value in optional.items() if value})
     if new.complainant_ref:
@@ -201,6 +206,14 @@ def register(new: Identity, command: Register, context: Context) -> Registration
 
 
 @dataclass(frozen=True)
+class Hold:
+    """An unsettled dispute or a seal in place on the complaint (from investigation's events)."""
+
+    kind: str  # a key of HOLD_KINDS
+    hold_id: str
+
+
+@dataclass(frozen=True)
 class Complaint:
     """What the rules need to know of a complaint."""
 
@@ -213,6 +226,7 @@ class Complaint:
     departments: tuple[str, ...] = ()
     campuses: tuple[str, ...] = ()
     personal_data_erased: bool = False
+    holds: tuple[Hold, ...] = ()  # unsettled disputes and seals in place, as intake has seen them
 
     def classification(self) -> dict[str, Any]:
         return {
@@ -429,6 +443,7 @@ def erase(complaint: Complaint, command: Erase, context: Context) -> Decision:
     can never be read again; the complaint, its events and every statistic stay. Once only."""
     if complaint.personal_data_erased:
         raise Refused("the personal data was already erased", state="erased")
+    ensure_not_held(complaint)
     data = {
         "complaint_id": complaint.complaint_id,
         "campus": complaint.campus,
@@ -445,6 +460,20 @@ def erase(complaint: Complaint, command: Erase, context: Context) -> Decision:
         context.actor,
         {"reason": command.reason},
         erasure_reason=command.reason,
+    )
+
+
+def ensure_not_held(complaint: Complaint) -> None:
+    """While a dispute is unsettled or records are sealed, the personal data stays (医疗纠纷预防和处理条例:
+    the evidence must survive the dispute): refused, naming the first hold (disputes before seals)."""
+    if not complaint.holds:
+        return
+    hold = min(complaint.holds, key=lambda h: (list(HOLD_KINDS).index(h.kind), h.hold_id))
+    why = "a medical dispute on the complaint is not settled" if hold.kind == "dispute" else "records are sealed"
+    raise Refused(
+        f"cannot erase the personal data: {why} ({HOLD_KINDS[hold.kind]} {hold.hold_id})",
+        state="dispute_unsettled" if hold.kind == "dispute" else "records_sealed",
+        held_by={HOLD_KINDS[hold.kind]: hold.hold_id},
     )
 
 

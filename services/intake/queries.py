@@ -15,7 +15,7 @@ from shared.errors import UnknownItem
 COLUMNS = (
     "complaint_id, reference, campus, campuses, channel, category, severity, source, departments,"
     " received_at, received_by, receiving_department, anonymous, status,"
-    " status_changed_at, version, registered_at"
+    " status_changed_at, version, registered_at, representatives"
 )
 #: the complaints of some campuses (``GET /events`` for a caller who sees only those), given as a text[]
 SCOPED_STREAMS = "SELECT complaint_id::text FROM complaints WHERE campuses && %s::text[]"
@@ -104,7 +104,18 @@ def _found(cur: Cursor, complaint_id: str) -> tuple[dict[str, Any], list[str]] |
     complaint.update(_personal(cur, complaint_id, complaint.pop("complainant_ref")))
     complaint["classification_history"] = _classification_history(cur, complaint_id)
     complaint["history"] = _history(cur, complaint_id)
+    complaint["erasure_held_by"] = _holds(cur, complaint_id)
     return complaint, investigating
+
+
+def _holds(cur: Cursor, complaint_id: str) -> list[dict[str, Any]]:
+    """The unsettled disputes and seals in place that hold an erasure back (CONTRACT §8), as intake has seen them."""
+    cur.execute(
+        "SELECT kind, hold_id::text, placed_at FROM erasure_holds WHERE complaint_id = %s AND released_at IS NULL"
+        " ORDER BY kind, hold_id",
+        (complaint_id,),
+    )
+    return fetch_dicts(cur)
 
 
 def complaint(cur: Cursor, complaint_id: str) -> dict[str, Any]:

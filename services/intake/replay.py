@@ -65,8 +65,8 @@ def _received(cur: Cursor, event: Envelope) -> None:
     cur.execute(
         "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
         " source, departments, received_at, received_by, receiving_department, anonymous, status, version,"
-        " registered_at, status_changed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " %s, %s, %s, %s)",
+        " registered_at, status_changed_at, representatives) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             event.subject,
             data["reference"],
@@ -85,6 +85,7 @@ def _received(cur: Cursor, event: Envelope) -> None:
             event.streamversion,
             registered,
             registered,
+            data.get("representatives"),
         ),
     )
     year, number = data["reference"].rsplit("-", 2)[1:]

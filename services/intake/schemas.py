@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
-from services.intake import domain, queries
+from services.intake import domain, procedure, queries
 from services.intake.domain import CLOCK_SKEW
 from services.intake.settings import DEFAULT_GO_LIVE, DEFAULT_RECEIVED_MAX_AGE_DAYS, LIST_DEFAULT, LIST_MAX
 from shared import catalogue, fields
@@ -87,6 +87,13 @@ class NewComplaint(fields.HospitalSchema, CommandSchema):
     patient = mm.Nested(Patient, load_default=None, allow_none=True)
     anonymous = fields.StrictBoolean(load_default=False)
     desired_outcome = Text(validate=validate.Length(max=4000))
+    representatives = mm.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=domain.MAX_REPRESENTATIVES),
+        metadata={"description": "a group complaint's number of representatives: 1 to 5 (办法 ≈ art. 21)"},
+    )
 
     def __init__(self, hospital: Hospital, now: datetime | None = None, **kwargs: Any):
         super().__init__(hospital, **kwargs)
@@ -126,6 +133,15 @@ class ComplaintsQuery(fields.HospitalSchema, CommandSchema):
     campus = fields.campus_code()
     status = Text(validate=validate.OneOf(domain.STATUSES))
     limit = mm.Integer(load_default=LIST_DEFAULT, validate=validate.Range(min=1, max=LIST_MAX))
+
+
+class ProcedureQuery(fields.HospitalSchema, CommandSchema):
+    """``GET /public/complaint-procedure?campus=&lang=`` (no token): ``lang`` defaults to the campus's."""
+
+    command = procedure.Wanted
+
+    campus = fields.campus_code(required=True)
+    lang = Text(validate=validate.OneOf(procedure.LANGUAGES))
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.intake import domain, queries, schemas, store
+from services.intake import domain, procedure, queries, schemas, store
 from services.intake.projection import PROJECTOR
 from services.intake.settings import CONTACT_CALLERS, HOSPITAL, SERVICE
 from shared.auth import (
@@ -97,6 +97,12 @@ class Service(Backbone, EventLog):
         with self.db.transaction() as cur:
             rows = queries.complaints(cur, params, principal(request))
         return json_response({"complaints": rows})
+
+    @http("GET", "/public/complaint-procedure", public=True, query=schemas.ProcedureQuery(HOSPITAL))
+    def complaint_procedure(self, request: Request, params: procedure.Wanted) -> Response:
+        """The campus's complaint procedure as an HTML page to print and post, from the hospital configuration.
+        Place, reception hours, contacts, the time limits and the external routes (办法 ≈ art. 17); no token."""
+        return Response(procedure.page(HOSPITAL, params.campus, params.lang), mimetype="text/html")
 
     # -- lifecycle actions --------------------------------------------------------------------
     @on_complaint(

@@ -93,8 +93,8 @@ def _insert_complaint(
         "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
         " source, departments, summary_sealed, desired_outcome_sealed, received_at, received_by,"
         " receiving_department, anonymous, complainant_ref, status, version, registered_at,"
-        " status_changed_at) VALUES"
-        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
+        " status_changed_at, representatives) VALUES"
+        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
         (
             new.complaint_id,
             new.reference,
@@ -115,6 +115,7 @@ def _insert_complaint(
             domain.RECEIVED,
             at,
             at,
+            command.representatives,
         ),
     )
 
@@ -187,6 +188,12 @@ def load(cur: Cursor, complaint_id: str) -> Locked:
     # two erasures at once are one erasure and one refusal.
     cur.execute("SELECT erased_at IS NOT NULL FROM complainant_keys WHERE complainant_ref = %s", (ref,))
     key = cur.fetchone()
+    # Holds are placed by the projection without locking the complaint: an erasure committed before a hold
+    # is the window docs/decisions.md describes; one that reads the hold here is refused.
+    cur.execute(
+        "SELECT kind, hold_id FROM erasure_holds WHERE complaint_id = %s AND released_at IS NULL", (complaint_id,)
+    )
+    holds = tuple(domain.Hold(kind, str(hold_id)) for kind, hold_id in cur.fetchall())
     complaint = domain.Complaint(
         str(cid),
         campus,
@@ -197,6 +204,7 @@ def load(cur: Cursor, complaint_id: str) -> Locked:
         tuple(departments),
         tuple(campuses),
         personal_data_erased=bool(key and key[0]),
+        holds=holds,
     )
     return Locked(complaint, version, ref)
 
@@ -384,4 +392,27 @@ def add_investigating(cur: Cursor, complaint_id: str, departments: list[str]) ->
         "UPDATE complaints SET investigating_departments = ARRAY(SELECT DISTINCT d FROM unnest("
         "investigating_departments || %s::text[]) AS d ORDER BY d) WHERE complaint_id = %s",
         (departments, complaint_id),
+    )
+
+
+def place_hold(cur: Cursor, kind: str, hold_id: str, complaint_id: str, at: Any, event_id: str) -> None:
+    """A dispute recorded or records sealed: it holds erasure back until released. Idempotent; a release
+    already seen (events replayed out of order) stays released."""
+    cur.execute(
+        "INSERT INTO erasure_holds (kind, hold_id, complaint_id, placed_at, placed_by_event)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (kind, hold_id) DO UPDATE"
+        " SET placed_at = coalesce(erasure_holds.placed_at, EXCLUDED.placed_at),"
+        " placed_by_event = coalesce(erasure_holds.placed_by_event, EXCLUDED.placed_by_event)",
+        (kind, hold_id, complaint_id, at, event_id),
+    )
+
+
+def release_hold(cur: Cursor, kind: str, hold_id: str, complaint_id: str, at: Any, event_id: str) -> None:
+    """A dispute settled or records unsealed: the hold is released (the first release seen counts)."""
+    cur.execute(
+        "INSERT INTO erasure_holds (kind, hold_id, complaint_id, released_at, released_by_event)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (kind, hold_id) DO UPDATE"
+        " SET released_at = coalesce(erasure_holds.released_at, EXCLUDED.released_at),"
+        " released_by_event = coalesce(erasure_holds.released_by_event, EXCLUDED.released_by_event)",
+        (kind, hold_id, complaint_id, at, event_id),
     )

@@ -60,6 +60,9 @@ TYPES: tuple[EventType, ...] = (
         has_contact=flag(description="the complainant left a way to be contacted"),
         complainant_ref=ident(required=False, description="opaque reference to the complainant in intake"),
         reopened_from=uuid_field(required=False, description="earlier complaint reopened by new facts"),
+        representatives=count(
+            1, 5, required=False, description="a group complaint's number of representatives (at most 5)"
+        ),
     ),
     declare(
         INTAKE,

@@ -690,3 +690,31 @@ def test_erasures_at_once_erase_once(stack, complaint):
         statuses = sorted(pool.map(erase, range(6)))
     assert statuses == [200, 409, 409, 409, 409, 409]
     assert [e["type"] for e in events_since(stack, after, cid)] == ["PersonalDataErased"]
+
+
+# -- group complaints (CONTRACT §10, issue 17 item 3) ----------------------------------------------
+
+
+def test_a_group_complaint_records_its_representatives_in_the_complaint_and_its_event(stack, complaint):
+    after = head(stack)
+    complaint_id = register(stack, complaint, representatives=5, summary="Five families of ward 7 complain")
+    assert detail(stack, complaint_id)["representatives"] == 5
+    assert only_event(stack, after, complaint_id, "ComplaintReceived")["data"]["representatives"] == 5
+    listed_one = stack.intake.get("/complaints", params={"limit": 1000}).json()["complaints"]
+    assert next(c for c in listed_one if c["complaint_id"] == complaint_id)["representatives"] == 5
+
+
+def test_a_complaint_without_representatives_shows_none_and_its_event_leaves_them_out(stack, complaint):
+    after = head(stack)
+    complaint_id = register(stack, complaint)
+    assert detail(stack, complaint_id)["representatives"] is None
+    assert "representatives" not in only_event(stack, after, complaint_id, "ComplaintReceived")["data"]
+
+
+@pytest.mark.parametrize("value", [6, 0, -1, 100, "3", 2.5, True])
+def test_representatives_outside_one_to_five_are_refused_naming_the_field(stack, complaint, value):
+    before = head(stack)
+    response = stack.intake.post("/complaints", complaint(representatives=value))
+    assert response.status_code == 400, response.text
+    assert set(response.json()["errors"]) == {"representatives"}
+    assert head(stack) == before
