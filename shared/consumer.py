@@ -458,11 +458,10 @@ class EventConsumer:
 
     def _fill(self, batch: list[kombu.Message], received: queue.Queue[kombu.Message]) -> None:
         """Add what is ready to ``batch``: under load the reader queued many while the previous batch
-        was applied (so batches stay large); when nothing more is ready, the batch goes at once (no fixed
-        window to wait out). One yield lets the reader hand over frames it has already read; with
-        ``batch_wait`` the batch instead waits that long for more."""
+        was applied, and keeps handing over frames it has read (so batches stay large); once a green
+        yield brings nothing more, the batch goes at once (no fixed window to wait out). With
+        ``batch_wait`` the batch instead waits up to that long for more."""
         deadline = time.monotonic() + self.batch_wait
-        yielded = False
         while len(batch) < self.batch_size:
             try:
                 batch.append(received.get_nowait())
@@ -475,11 +474,10 @@ class EventConsumer:
                     batch.append(received.get(timeout=remaining))
                 except queue.Empty:
                     return
-            elif yielded:
+                continue
+            time.sleep(0)  # a green yield: the reader may have more frames in hand
+            if received.empty():
                 return
-            else:
-                time.sleep(0)  # a green yield: the reader may have more frames in hand
-                yielded = True
 
     def watch_gaps(self) -> None:
         """Backfill a source whose gap outlived ``gap_timeout``; catch up with every source regularly."""
