@@ -81,6 +81,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each rate is offered")
     parser.add_argument("--raw", type=int, default=300, help="raw round trips measured")
+    parser.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="complaints per second")
     parser.add_argument("--poll", type=float, default=0.005, help="polling interval of the watchers (s)")
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672", help="broker URI without vhost")
     return _support.parse_with_quick(parser, {"seconds": 2.0, "raw": 100})
@@ -234,7 +235,7 @@ def main() -> None:
             watch = Watch(services, args.poll)
             watch.offer(5, 1.0)  # warm up: connections, caches, queues
             print(f"{_support.load_average()}; polling every {args.poll * 1000:.0f} ms")
-            for rate in RATES:
+            for rate in args.rates:
                 watch.offer(rate, args.seconds)
                 report(rate, watch.times, raw)
         finally:
