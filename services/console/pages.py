@@ -1080,14 +1080,17 @@ def _authority_report_body(form: Any) -> dict[str, Any]:
 
 
 def _seal_body(form: Any) -> dict[str, Any]:
+    """Unanswered questions and an empty list are left out: the API names them."""
     items = [line.strip() for line in _text(form, "items").splitlines() if line.strip()]
-    return {
-        **_texts(form, "hospital_witness"),
-        "items": items,
-        "sealed_at": _instant(form, "sealed_at"),
-        "patient_side_present": form.get("patient_side_present") == "true",
-        "list_signed_by_both": form.get("list_signed_by_both") == "true",
-    }
+    return _drop_empty(
+        {
+            **_texts(form, "hospital_witness"),
+            "items": items,
+            "sealed_at": _instant(form, "sealed_at"),
+            "patient_side_present": _bool(_text(form, "patient_side_present")),
+            "list_signed_by_both": _bool(_text(form, "list_signed_by_both")),
+        }
+    )
 
 
 def _police_body(form: Any) -> dict[str, Any]:
