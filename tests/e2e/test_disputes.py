@@ -59,13 +59,13 @@ def metric(process, name: str, **labels: str) -> float:
 def test_the_12_hour_deadline_is_an_instant_across_the_day_boundary_and_breaches_once(stack, complaint):
     cid = opened(stack, complaint)
     before = metric(stack.investigation, "complaints_deadline_breaches_total", kind="authority_report", campus="east")
-    yesterday = (datetime.now(CST) - timedelta(days=1)).date()
-    recorded_at = datetime(yesterday.year, yesterday.month, yesterday.day, 20, 30, tzinfo=CST)  # 12:30 UTC
+    day = (datetime.now(CST) - timedelta(days=2)).date()  # its deadline (the next day, 08:30) is always past
+    recorded_at = datetime(day.year, day.month, day.day, 20, 30, tzinfo=CST)  # 12:30 UTC
     dispute = act(stack, cid, "disputes", 201, route="negotiation", major=True, recorded_at=recorded_at.isoformat())
     deadline = authority_deadline(stack, cid)
     assert at(deadline["due_at"]) == recorded_at + timedelta(hours=12)  # 08:30 local the next day
     assert deadline["due_at"].endswith("Z") or deadline["due_at"].endswith("+00:00")
-    assert deadline["last_day"] == (yesterday + timedelta(days=1)).isoformat() and deadline["working_days"] == 0
+    assert deadline["last_day"] == (day + timedelta(days=1)).isoformat() and deadline["working_days"] == 0
     wait_for(lambda: authority_deadline(stack, cid)["status"] == "breached", what="the authority report's breach")
     recorded = next(e for e in events_of(stack, cid) if e["type"] == "DisputeRecorded")["data"]
     assert recorded["major"] is True and recorded["authority_report"]["hours"] == 12
