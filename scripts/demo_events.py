@@ -140,6 +140,46 @@ def case_actions(api: Api) -> None:
             time.sleep(0.2)
 
 
+def dispute_duties(api: Api, now: datetime) -> None:
+    """A major dispute (CONTRACT §8): recorded when it arose, moved from negotiation to people's mediation,
+    reported to the health authority (initial, then follow-up), the records sealed with both sides present and
+    unsealed once settled; the police told of threats against staff."""
+    cid = api.register(summary="Patient died after surgery; the family disputes the care")
+    api.case(cid)
+    arose = now - timedelta(hours=3)
+    dispute = api.act(
+        cid, "disputes", route="negotiation", major=True, recorded_at=arose.isoformat(), note="death after surgery"
+    )["dispute_id"]
+    api.act(cid, f"disputes/{dispute}/route", route="people_mediation", note="the family asked for mediation")
+    authority = "东城区卫生健康委员会"
+    reported = (arose + timedelta(hours=2)).isoformat()
+    api.act(
+        cid, f"disputes/{dispute}/authority-reports", authority=authority, reported_at=reported, report_kind="initial"
+    )
+    api.act(
+        cid,
+        f"disputes/{dispute}/authority-reports",
+        authority=authority,
+        reported_at=now.isoformat(),
+        report_kind="follow_up",
+        reference="DC-WJW-2026-017",
+    )
+    seal = api.act(
+        cid,
+        "seals",
+        items=["住院病历 (全部)", "手术记录", "输液器及剩余药液"],
+        sealed_at=(arose + timedelta(hours=1)).isoformat(),
+        hospital_witness=OFFICE_HEAD,
+        patient_side_present=True,
+        list_signed_by_both=True,
+    )["seal_id"]
+    api.act(
+        cid, "police-reports", reported_at=now.isoformat(), reason="threats against the surgeon", reference="110-0042"
+    )
+    api.act(cid, f"disputes/{dispute}/settle", compensation_amount="150000.00")
+    api.act(cid, f"seals/{seal}/unseal", reason="dispute_settled")
+
+
 def reminders(api: Api, now: datetime) -> None:
     """Complaints received 3 to 10 days ago, one a day: whatever the calendar, one of them is within a working
     day of its investigation deadline now, so the deadline engine reminds the department (InvestigationDue) and
@@ -190,18 +230,8 @@ def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> N
 NOT_IN_DEMO = {
     "DeadlineBreachWithdrawn": "needs a provisional deadline that breached and a calendar published after it "
     "(tests/integration/test_deadlines.py plays it)",
-    # Catalogued for CONTRACT §7/§8 (issues 14, 15); no service emits them in this release yet.
-    **dict.fromkeys(
-        (
-            "InterimFeedbackIssued",
-            "DisputeRouteChanged",
-            "DisputeReportedToAuthority",
-            "RecordsSealed",
-            "RecordsUnsealed",
-            "PoliceNotified",
-        ),
-        "catalogued for issues 14 and 15; not emitted by any service in this release yet",
-    ),
+    # Catalogued for CONTRACT §7 (issue 14); no service emits it in this release yet.
+    "InterimFeedbackIssued": "catalogued for issue 14; not emitted by any service in this release yet",
 }
 
 
@@ -228,6 +258,7 @@ def run(api: Api | None = None, sms_gateway: str | None = None, now: datetime | 
     )
     intake_actions(api)
     case_actions(api)
+    dispute_duties(api, now or datetime.now(UTC))
     reminders(api, now or datetime.now(UTC))
     return api.created
 

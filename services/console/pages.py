@@ -261,6 +261,7 @@ class Helpers:
                 "extension_options",
                 "rectification_options",
                 "dispute_options",
+                "seal_options",
                 "detail_value",
             )
         }
@@ -339,6 +340,9 @@ class Helpers:
 
     def dispute_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
         return [(d["dispute_id"], f"{self.ctx.n('dispute_route', d['route'])} · {d['dispute_id'][:8]}") for d in items]
+
+    def seal_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+        return [(s["seal_id"], f"{'; '.join(s.get('items', []))[:40]} · {s['seal_id'][:8]}") for s in items]
 
     def detail_value(self, detail: views.Detail) -> str:
         def one(value: Any) -> str:
@@ -811,7 +815,7 @@ def action_call(action: str, complaint_id: str, form: Any) -> ActionCall:
     if action == "resolve_on_spot":
         return "intake", f"/complaints/{complaint_id}/resolve-on-spot", _texts(form, "resolution")
     path, body = _CASE_ACTIONS[action]
-    ids = {key: _text(form, key) or "-" for key in ("extension_id", "rectification_id", "dispute_id")}
+    ids = {key: _text(form, key) or "-" for key in ("extension_id", "rectification_id", "dispute_id", "seal_id")}
     return "investigation", f"/cases/{complaint_id}/{path.format(**ids)}", body(form)
 
 
@@ -891,7 +895,11 @@ def case_page(
     allowed = views.allowed_actions(who, complaint, case, ctx.app.hospital.departments(campus) if campus else [], now)
     done = ctx.request.args.get("done")
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
-    defaults = {"reply": {"contact_person": who.subject}, "settle_dispute": {"currency": "CNY"}}
+    defaults = {
+        "reply": {"contact_person": who.subject},
+        "settle_dispute": {"currency": "CNY"},
+        "seal_records": {"hospital_witness": who.subject},
+    }
     return ctx.app.render(
         ctx,
         "case.html",
@@ -902,6 +910,7 @@ def case_page(
         info=info,
         reference=source.get("reference", ""),
         campus=campus,
+        campus_tz=ctx.app.hospital.campuses.get(campus, {}).get("timezone", "Asia/Shanghai"),
         deadlines=[views.deadline_view(d, now) for d in (case or {}).get("deadlines", [])],
         allowed=allowed,
         failed=failed,
@@ -1044,3 +1053,56 @@ def report_csv(ctx: Ctx) -> Response:
 def error_page(ctx: Ctx, sentence: str, status: int) -> Response:
     home = views.home(ctx.principal) if ctx.principal else "/login"
     return ctx.app.render(ctx, "error.html", status, problem=sentence, home=home, links=True)
+
+
+# -- medical disputes' duties (CONTRACT §8) ----------------------------------------------------------------------
+
+
+def _instant(form: Any, key: str) -> str | None:
+    """A time typed in the campus's local time (the form's hidden ``tz``), as RFC 3339; empty: now. Text that is
+    no time goes as typed, so the API names the field."""
+    typed = _text(form, key)
+    if not typed:
+        return datetime.now(UTC).isoformat()
+    try:
+        at = datetime.fromisoformat(typed)
+    except ValueError:
+        return typed
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(_text(form, "tz") or "Asia/Shanghai"))
+    return at.isoformat()
+
+
+def _authority_report_body(form: Any) -> dict[str, Any]:
+    return _drop_empty(
+        {**_texts(form, "authority", "report_kind", "reference"), "reported_at": _instant(form, "reported_at")}
+    )
+
+
+def _seal_body(form: Any) -> dict[str, Any]:
+    """Unanswered questions and an empty list are left out: the API names them."""
+    items = [line.strip() for line in _text(form, "items").splitlines() if line.strip()]
+    return _drop_empty(
+        {
+            **_texts(form, "hospital_witness"),
+            "items": items,
+            "sealed_at": _instant(form, "sealed_at"),
+            "patient_side_present": _bool(_text(form, "patient_side_present")),
+            "list_signed_by_both": _bool(_text(form, "list_signed_by_both")),
+        }
+    )
+
+
+def _police_body(form: Any) -> dict[str, Any]:
+    return _drop_empty({**_texts(form, "reason", "reference"), "reported_at": _instant(form, "reported_at")})
+
+
+_CASE_ACTIONS.update(
+    {
+        "change_dispute_route": ("disputes/{dispute_id}/route", lambda form: _texts(form, "route", "note")),
+        "report_to_authority": ("disputes/{dispute_id}/authority-reports", _authority_report_body),
+        "seal_records": ("seals", _seal_body),
+        "unseal_records": ("seals/{seal_id}/unseal", lambda form: _texts(form, "reason")),
+        "report_to_police": ("police-reports", _police_body),
+    }
+)

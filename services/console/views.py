@@ -340,6 +340,12 @@ ACTIONS = (
     "reopen",
     "record_dispute",
     "settle_dispute",
+    # CONTRACT §8 (dispute_options below)
+    "change_dispute_route",
+    "report_to_authority",
+    "seal_records",
+    "unseal_records",
+    "report_to_police",
 )
 
 
@@ -443,7 +449,7 @@ def _form_options(
     if name == "settle_dispute":
         items = (case.get("disputes") or {}).items()
         return {"disputes": [{"dispute_id": i, **d} for i, d in items if d.get("status") != "settled"]}
-    return {}
+    return dispute_options(name, case)
 
 
 def _askable(clock: Mapping[str, Any] | None, now: datetime) -> bool:
@@ -484,3 +490,19 @@ def field_errors(body: Mapping[str, Any] | None) -> dict[str, list[str]]:
             parts.pop()
         merged.setdefault(".".join(parts), []).extend(messages)
     return merged
+
+
+# -- medical disputes' duties (CONTRACT §8) ----------------------------------------------------------------------
+
+
+def dispute_options(name: str, case: Mapping[str, Any]) -> dict[str, Any]:
+    """What the forms of the dispute duties offer: the disputes, major ones, seals in place (else nothing)."""
+    disputes = [{"dispute_id": i, **d} for i, d in (case.get("disputes") or {}).items()]
+    if name == "change_dispute_route":
+        return {"disputes": [d for d in disputes if d.get("status") != "settled"]}
+    if name == "report_to_authority":
+        return {"disputes": [d for d in disputes if d.get("major")]}
+    if name == "unseal_records":
+        seals = (case.get("seals") or {}).items()
+        return {"seals": [{"seal_id": i, **s} for i, s in seals if s.get("status") == "sealed"]}
+    return {}

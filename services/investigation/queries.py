@@ -45,7 +45,7 @@ def case_with_deadlines(cur: Cursor, complaint_id: str, now: datetime) -> tuple[
     if not found:
         return None
     case = found[0]
-    state = case.pop("state")
+    state = domain.Case.from_json(case.pop("state")).to_json()  # a state saved before a field existed: its default
     cur.execute(
         f"SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = %s ORDER BY started_at, key", (complaint_id,)
     )
@@ -88,3 +88,7 @@ def cases(
         (*args, wanted.limit),
     )
     return fetch_dicts(cur)
+
+
+# CONTRACT §8: the sealing register and the police reports are shown on the case too (disputes.py).
+STATE_KEYS += ("seals", "police_reports")

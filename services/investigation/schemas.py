@@ -8,6 +8,7 @@ by the entrypoint with ``dataclasses.replace`` before the command reaches the do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -98,6 +99,8 @@ class RecordDispute:
     route: str
     note: str | None = None
     dispute_id: str = ""  # new
+    major: bool = False  # reported to the health authority (CONTRACT §8; disputes.py)
+    recorded_at: datetime | None = None  # when the dispute arose, if not now
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,12 @@ class Dispute(Strict):
     command = RecordDispute
     route = fields.Text(required=True, validate=validate.OneOf(catalogue.DISPUTE_ROUTES))
     note = text(required=False)
+    major = fields.StrictBoolean(
+        load_default=False, metadata={"description": "a death, serious harm or 3+ patients harmed (CONTRACT §8)"}
+    )
+    recorded_at = fields.DateTime(
+        metadata={"description": "when the dispute arose, if earlier than now; the authority report counts from it"}
+    )
 
 
 class Settlement(Strict):
@@ -236,3 +245,83 @@ class CasesQuery(fields.HospitalSchema, CommandSchema):
     overdue = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     provisional = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     limit = mm.Integer(load_default=200, validate=validate.Range(1, 1000))
+
+
+# -- medical disputes' duties (CONTRACT §8; rules in disputes.py) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeDisputeRoute:
+    route: str
+    note: str | None = None
+    dispute_id: str = ""  # from the path
+
+
+@dataclass(frozen=True)
+class ReportToAuthority:
+    authority: str
+    reported_at: datetime
+    report_kind: str
+    reference: str | None = None
+    dispute_id: str = ""  # from the path
+    report_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class SealRecords:
+    items: list[str]
+    sealed_at: datetime
+    hospital_witness: str
+    patient_side_present: bool
+    list_signed_by_both: bool
+    dispute_id: str | None = None  # not asked for yet: the case's seals serve its disputes
+    seal_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class UnsealRecords:
+    reason: str
+    seal_id: str = ""  # from the path
+
+
+@dataclass(frozen=True)
+class ReportToPolice:
+    reported_at: datetime
+    reason: str
+    reference: str | None = None
+    police_report_id: str = ""  # new
+
+
+class DisputeRoute(Strict):
+    command = ChangeDisputeRoute
+    route = fields.Text(required=True, validate=validate.OneOf(catalogue.DISPUTE_ROUTES))
+    note = text(required=False)
+
+
+class AuthorityReport(Strict):
+    command = ReportToAuthority
+    authority = text()
+    reported_at = fields.DateTime(required=True)
+    report_kind = fields.Text(required=True, validate=validate.OneOf(catalogue.AUTHORITY_REPORT_KINDS))
+    reference = staff(required=False, description="the authority's or the hospital's reference of the report")
+
+
+class Seal(Strict):
+    command = SealRecords
+    items = mm.List(fields.text(required=True, max_length=500), required=True, validate=validate.Length(min=1))
+    sealed_at = fields.DateTime(required=True)
+    hospital_witness = staff(description="staff id of the hospital's witness")
+    patient_side_present = fields.StrictBoolean(required=True)
+    list_signed_by_both = fields.StrictBoolean(required=True)
+
+
+class Unseal(Strict):
+    command = UnsealRecords
+    reason = fields.Text(required=True, validate=validate.OneOf(catalogue.UNSEAL_REASONS))
+
+
+class PoliceReport(Strict):
+    command = ReportToPolice
+    reported_at = fields.DateTime(required=True)
+    reason = text()
+    reference = staff(required=False, description="the police's reference (e.g. the case number)")

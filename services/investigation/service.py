@@ -12,7 +12,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.investigation import domain, queries, schemas, store
+from services.investigation import disputes, domain, queries, schemas, store
 from services.investigation.deadlines import DeadlineEngine, DeadlineTicker
 from services.investigation.projection import PROJECTOR
 from services.investigation.settings import HOSPITAL, SERVICE
@@ -201,3 +201,49 @@ class Service(Backbone, EventLog):
         self, request: Request, complaint_id: str, dispute_id: str, command: schemas.SettleDispute
     ) -> Response:
         return self._act(request, complaint_id, domain.decide_settle, replace(command, dispute_id=dispute_id))
+
+    # -- medical disputes' duties (CONTRACT §8; rules in disputes.py) -------------------------------------------
+    @http(
+        "POST",
+        "/cases/<string:complaint_id>/disputes/<string:dispute_id>/route",
+        roles=CASE_OFFICERS,
+        body=schemas.DisputeRoute,
+    )
+    def change_dispute_route(
+        self, request: Request, complaint_id: str, dispute_id: str, command: schemas.ChangeDisputeRoute
+    ) -> Response:
+        return self._act(request, complaint_id, disputes.decide_route, replace(command, dispute_id=dispute_id))
+
+    @http(
+        "POST",
+        "/cases/<string:complaint_id>/disputes/<string:dispute_id>/authority-reports",
+        roles=CASE_OFFICERS,
+        body=schemas.AuthorityReport,
+    )
+    def report_to_authority(
+        self, request: Request, complaint_id: str, dispute_id: str, command: schemas.ReportToAuthority
+    ) -> Response:
+        report_id = str(uuid.uuid4())
+        command = replace(command, dispute_id=dispute_id, report_id=report_id)
+        return self._act(request, complaint_id, disputes.decide_authority_report, command, {"report_id": report_id})
+
+    @http("POST", "/cases/<string:complaint_id>/seals", roles=CASE_OFFICERS, body=schemas.Seal)
+    def seal_records(self, request: Request, complaint_id: str, command: schemas.SealRecords) -> Response:
+        seal_id = str(uuid.uuid4())
+        return self._act(
+            request, complaint_id, disputes.decide_seal, replace(command, seal_id=seal_id), {"seal_id": seal_id}
+        )
+
+    @http(
+        "POST", "/cases/<string:complaint_id>/seals/<string:seal_id>/unseal", roles=CASE_OFFICERS, body=schemas.Unseal
+    )
+    def unseal_records(
+        self, request: Request, complaint_id: str, seal_id: str, command: schemas.UnsealRecords
+    ) -> Response:
+        return self._act(request, complaint_id, disputes.decide_unseal, replace(command, seal_id=seal_id))
+
+    @http("POST", "/cases/<string:complaint_id>/police-reports", roles=CASE_OFFICERS, body=schemas.PoliceReport)
+    def report_to_police(self, request: Request, complaint_id: str, command: schemas.ReportToPolice) -> Response:
+        report_id = str(uuid.uuid4())
+        command = replace(command, police_report_id=report_id)
+        return self._act(request, complaint_id, disputes.decide_police, command, {"police_report_id": report_id})

@@ -326,3 +326,52 @@ def test_no_page_loads_anything_from_elsewhere(stack, new_page, console):
     for path, text in served:
         assert external_urls(text, (issuer,)) == [], path
     assert all(url.startswith(console) for url in requested), [u for u in requested if not u.startswith(console)]
+
+
+def test_a_major_dispute_its_route_authority_report_seal_and_police_report_on_the_case_page(stack, new_page):
+    created = api_complaint(stack, AS_EAST_OFFICE, departments=["nursing"])
+    cid = created["complaint_id"]
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}", token=AS_EAST_OFFICE).status_code == 200, what="case")
+    recorded = stack.investigation.post(
+        f"/cases/{cid}/disputes", {"route": "negotiation", "major": True}, token=AS_EAST_OFFICE
+    )
+    assert recorded.status_code == 201, recorded.text
+    page = new_page()
+    sign_in(page, "east-office")
+    page.goto(f"/cases/{cid}")
+    disputes = page.get_by_test_id("disputes")
+    expect(disputes).to_contain_text("major: report to the health authority")
+    route = page.locator("details[data-action=change_dispute_route]")
+    route.locator("summary").click()
+    route.locator("select[name=route]").select_option("people_mediation")
+    route.get_by_role("button", name="Change the route").click()
+    expect(page.get_by_test_id("disputes")).to_contain_text("→")
+    report = page.locator("details[data-action=report_to_authority]")
+    report.locator("summary").click()
+    report.get_by_label("Health authority").fill("District health commission")
+    report.locator("select[name=report_kind]").select_option("initial")
+    report.get_by_role("button", name="Record the report").click()
+    expect(page.get_by_test_id("disputes")).to_contain_text("District health commission")
+    expect(page.get_by_test_id("disputes")).to_contain_text("in time")
+    seal = page.locator("details[data-action=seal_records]")
+    seal.locator("summary").click()
+    seal.get_by_role("button", name="Record the sealing").click()  # nothing filled in: the API names the fields
+    seal = page.locator("details[data-action=seal_records]")
+    expect(seal.locator(".has-error").first).to_be_visible()
+    seal.locator("textarea[name=items]").fill("Inpatient record\nInfusion set")
+    seal.locator("input[name=patient_side_present][value=true]").check()
+    seal.locator("input[name=list_signed_by_both][value=true]").check()
+    seal.get_by_role("button", name="Record the sealing").click()
+    expect(page.get_by_test_id("seals")).to_contain_text("Inpatient record; Infusion set")
+    expect(page.locator("details[data-action=unseal_records]")).to_have_count(1)
+    police = page.locator("details[data-action=report_to_police]")
+    police.locator("summary").click()
+    police.locator("textarea[name=reason]").fill("Threats against a nurse")
+    police.get_by_role("button", name="Record the report").click()
+    expect(page.get_by_test_id("disputes")).to_contain_text("Threats against a nurse")
+    types = [
+        e["type"]
+        for e in stack.investigation.get("/events", params={"after": 0, "limit": 1000}).json()["events"]
+        if e["subject"] == cid
+    ]
+    assert {"DisputeRouteChanged", "DisputeReportedToAuthority", "RecordsSealed", "PoliceNotified"} <= set(types)

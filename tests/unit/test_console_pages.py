@@ -232,3 +232,37 @@ def test_the_authorization_request_carries_state_nonce_and_pkce():
         and "nonce=n1" in url
         and verifier not in url
     )
+
+
+def test_the_dispute_duties_forms_make_their_api_calls_with_local_times_in_utc():
+    cid = "5b0c2f4e-3a1d-4c8e-9f7a-1d2e3f4a5b6c"
+    form = MultiDict(
+        {
+            "tz": "Asia/Shanghai",
+            "items": "病历\n\n输液器 ",
+            "sealed_at": "2026-12-02T08:30",
+            "hospital_witness": "east-office-head",
+            "patient_side_present": "true",
+        }
+    )
+    assert pages.action_call("seal_records", cid, form) == (
+        "investigation",
+        f"/cases/{cid}/seals",
+        {
+            "hospital_witness": "east-office-head",
+            "items": ["病历", "输液器"],
+            "sealed_at": "2026-12-02T08:30:00+08:00",
+            "patient_side_present": True,
+        },  # the unanswered question is left out: the API names it
+    )
+    unseal = pages.action_call("unseal_records", cid, MultiDict({"seal_id": "s1", "reason": "jointly"}))
+    assert unseal == ("investigation", f"/cases/{cid}/seals/s1/unseal", {"reason": "jointly"})
+    report = MultiDict({"dispute_id": "d1", "authority": "卫健委", "report_kind": "initial", "reported_at": "soon"})
+    assert pages.action_call("report_to_authority", cid, report)[1:] == (
+        f"/cases/{cid}/disputes/d1/authority-reports",
+        {"authority": "卫健委", "report_kind": "initial", "reported_at": "soon"},  # as typed: the API names it
+    )
+    police = pages.action_call("report_to_police", cid, MultiDict({"reason": "threats"}))[2]
+    assert police["reason"] == "threats" and police["reported_at"].endswith("+00:00")  # empty: now
+    route = pages.action_call("change_dispute_route", cid, MultiDict({"dispute_id": "d1", "route": "litigation"}))
+    assert route[1:] == (f"/cases/{cid}/disputes/d1/route", {"route": "litigation"})

@@ -1382,7 +1382,9 @@ def test_a_dispute_can_be_recorded_at_any_time(status: str) -> None:
             },
         )
     ]
-    assert case.disputes == {DISPUTE: {"route": "mediation", "status": "recorded"}}
+    at = "2026-12-10T02:00:00Z"
+    routes = [{"route": "mediation", "since": at}]  # the route history (disputes.py)
+    assert case.disputes == {DISPUTE: {"route": "mediation", "status": "recorded", "recorded_at": at, "routes": routes}}
     assert case.status == status
 
 
@@ -1424,7 +1426,13 @@ def test_a_dispute_is_settled_once_with_its_amount() -> None:
             },
         )
     ]
-    assert case.disputes[DISPUTE] == {"route": "negotiation", "status": "settled", "compensation": "1200.50"}
+    assert case.disputes[DISPUTE] == {
+        "route": "negotiation",
+        "status": "settled",
+        "compensation": "1200.50",
+        "recorded_at": "2026-12-10T02:00:00Z",
+        "routes": [{"route": "negotiation", "since": "2026-12-10T02:00:00Z"}],
+    }
     with refused("closed", "already settled"):
         domain.decide_settle(
             case, schemas.SettleDispute(Decimal("10.00"), "CNY", DISPUTE), ctx(cst(2026, 12, 16), OFFICER)
