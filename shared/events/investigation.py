@@ -45,10 +45,12 @@ from shared.events.vocabularies import (
     INVESTIGATION,
     NOTIFICATION_CHANNELS,
     REOPEN_REASONS,
+    REPLY_KINDS,
     RESCHEDULE_REASONS,
     ROLES,
     SEVERITIES,
     SOURCES,
+    STATUTORY_FEEDBACK_MET,
     SUBSTANTIATED,
     UNSEAL_REASONS,
 )
@@ -194,6 +196,11 @@ TYPES: tuple[EventType, ...] = (
         result=text(min_length=1),
         issued_at=when(),
         channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
+        statutory_feedback_met=choice(
+            STATUTORY_FEEDBACK_MET,
+            required=False,
+            description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -284,6 +291,11 @@ TYPES: tuple[EventType, ...] = (
         expected_reply_by=day(required=False),
         channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
         issued_at=when(),
+        statutory_feedback_met=choice(
+            STATUTORY_FEEDBACK_MET,
+            required=False,
+            description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -373,6 +385,12 @@ TYPES: tuple[EventType, ...] = (
         _CausedBy,
         reply_id=uuid_field(),
         sent_at=when(),
+        reply_kind=choice(REPLY_KINDS, required=False, description='"interim": an interim feedback was delivered'),
+        statutory_feedback_met=choice(
+            STATUTORY_FEEDBACK_MET,
+            required=False,
+            description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
     ),
     declare(
         INVESTIGATION,
