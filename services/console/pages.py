@@ -640,6 +640,7 @@ COLUMNS = (
     ("category", "worklist.col.category"),
     ("received", "worklist.col.received"),
     ("urgency", "worklist.col.deadlines"),
+    ("statutory", "worklist.col.statutory"),
 )
 
 
@@ -793,6 +794,12 @@ _CASE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "findings": ("findings", lambda form: _texts(form, "department", "substantiated", "summary", "signed_off_by")),
     "escalate": ("escalate", lambda form: _texts(form, "reason")),
     "reply": ("replies", lambda form: _texts(form, "contact_person", "actions_taken", "result", "channel_preference")),
+    "feedback": (
+        "feedback",
+        lambda form: _texts(
+            form, "contact_person", "progress", "next_steps", "expected_reply_by", "channel_preference"
+        ),
+    ),
     "order_rectification": ("rectifications", _rectification_body),
     "complete_rectification": ("rectifications/{rectification_id}/complete", lambda form: _texts(form, "note")),
     "follow_up": (
@@ -891,7 +898,11 @@ def case_page(
     allowed = views.allowed_actions(who, complaint, case, ctx.app.hospital.departments(campus) if campus else [], now)
     done = ctx.request.args.get("done")
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
-    defaults = {"reply": {"contact_person": who.subject}, "settle_dispute": {"currency": "CNY"}}
+    defaults = {
+        "reply": {"contact_person": who.subject},
+        "feedback": {"contact_person": who.subject},
+        "settle_dispute": {"currency": "CNY"},
+    }
     return ctx.app.render(
         ctx,
         "case.html",
