@@ -149,6 +149,7 @@ class Clock:
     met_at: str | None = None
     extended_days: int = 0  # working days added by granted extensions (kept when the base changes)
     met_by: str | None = None  # statutory feedback: MET_DELIVERED or MET_ISSUED_NO_CONTACT
+    ladder_escalated: bool = False  # escalated to leadership as still unmet after its breach (CONTRACT §7)
 
     @property
     def due_at(self) -> datetime:
@@ -906,6 +907,41 @@ def decide_breach(case: Case, key: str, now: datetime) -> Decision:
     ]
 
 
+# ComplaintEscalated.reason of the escalation ladder (CONTRACT §7).
+BREACH_UNRESOLVED = "breach_unresolved"
+
+
+def ladder_due(clock: Clock, calendar: CampusCalendar, working_days: int) -> datetime | None:
+    """When a breached deadline still unmet goes up the ladder: ``working_days`` after its breach (the end of
+    that working day, as deadlines fall due); None for a deadline not breached or already escalated."""
+    if clock.status != D_BREACHED or clock.ladder_escalated or clock.breached_at is None:
+        return None
+    return calendar.add_working_days(parse_time(clock.breached_at), working_days).due_at
+
+
+def decide_ladder(case: Case, key: str, now: datetime, calendar: CampusCalendar, working_days: int) -> Decision:
+    """A breached deadline still unmet ``working_days`` working days later: escalated to leadership, once."""
+    clock = case.clocks.get(key)
+    due = ladder_due(clock, calendar, working_days) if clock is not None else None
+    if clock is None or due is None or now < due or case.status not in ACTIVE:
+        return []
+    return [
+        (
+            "ComplaintEscalated",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "severity": case.severity,
+                "reason": BREACH_UNRESOLVED,
+                "escalated_at": rfc3339(now),
+                "to": "leadership_group",
+                "deadline": clock.due,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
+
+
 def decide_recompute(case: Case, key: str, calendar: CampusCalendar, policy: Mapping[str, Any]) -> Decision:
     """A provisional deadline computed again once the calendar covers its year."""
     clock = case.open_clock(key)
@@ -1101,6 +1137,8 @@ def _breach_withdrawn(case: Case, data: dict[str, Any], at: str, reminders: dict
 @mutates("ComplaintEscalated")
 def _escalated(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
     case.escalated = True
+    if data["reason"] == BREACH_UNRESOLVED and data.get("deadline"):
+        case.clocks[deadline_key(data["deadline"])].ladder_escalated = True
 
 
 def _meet_statutory(case: Case, data: dict[str, Any], at: str) -> None:

@@ -181,9 +181,13 @@ TYPES: tuple[EventType, ...] = (
         "The complaint was escalated to the leadership group.",
         campus=code(),
         severity=choice(SEVERITIES),
-        reason=text(min_length=1),
+        reason=text(
+            min_length=1,
+            description='free text; "breach_unresolved": a breached deadline still unmet (the escalation ladder)',
+        ),
         escalated_at=when(),
         to=choice(ESCALATION_TARGETS, load_default="leadership_group"),
+        deadline=obj(Deadline, required=False, description="for breach_unresolved: the deadline still unmet"),
     ),
     declare(
         INVESTIGATION,

@@ -16,6 +16,7 @@ from shared.db import Database
 from shared.envelope import new_event, rfc3339
 from shared.eventstore import EventStore
 from tests.e2e.test_lifecycle import AS_CARDIOLOGY, AS_OFFICER, OFFICER, act, case, events_of, types_of
+from tests.e2e.test_replicas import second_replicas  # noqa: F401  (the fixture, by name)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -165,3 +166,25 @@ def test_feedback_on_an_ended_case_is_409_and_on_an_unknown_one_404(stack, compl
     assert response.status_code == 409 and "withdrawn" in response.text
     assert stack.investigation.post(f"/cases/{uuid.uuid4()}/feedback", FEEDBACK, token=AS_OFFICER).status_code == 404
     assert "issue_feedback" not in case(stack, cid)["allowed_actions"]
+
+
+@pytest.mark.usefixtures("second_replicas")
+def test_the_escalation_ladder_escalates_each_unmet_breach_exactly_once_with_two_replicas(stack, complaint):
+    received_at = (datetime.now(UTC) - timedelta(days=21)).isoformat()
+
+    def ladder(cid: str) -> list[str]:
+        return [
+            e["data"]["deadline"]["kind"]
+            for e in events_of(stack, cid)
+            if e["type"] == "ComplaintEscalated" and e["data"]["reason"] == "breach_unresolved"
+        ]
+
+    # First reply and statutory feedback breached on registration, their breach already 2 working days old.
+    cids = [opened(stack, complaint, departments=["cardiology"], received_at=received_at) for _ in range(4)]
+    for cid in cids:
+        wait_for(lambda cid=cid: len(ladder(cid)) == 2, what="both breaches up the ladder")
+    later = opened(stack, complaint, departments=["cardiology"], received_at=received_at)
+    wait_for(lambda: len(ladder(later)) == 2, what="a later tick's escalations")
+    for cid in cids:  # both replicas ticked since: still once per deadline
+        assert sorted(ladder(cid)) == ["first_reply", "statutory_feedback"]
+        assert deadline(stack, cid, "statutory_feedback")["status"] == "breached"

@@ -91,7 +91,9 @@ def test_reminder_one_working_day_before_and_breach_at_24h_each_once(db):
 
     assert engine.tick(due_at - timedelta(seconds=1)).breached == 0
     assert engine.tick(due_at).breached == 3
-    assert engine.tick(due_at + timedelta(days=30)).total == 0
+    # Still unmet 2 working days after the breach: each goes up the escalation ladder once (CONTRACT §7).
+    assert engine.tick(due_at + timedelta(days=30)).escalated == 3
+    assert engine.tick(due_at + timedelta(days=31)).total == 0
     breaches = log_of(db, "DeadlineBreached")
     assert len(breaches) == 3 and {e.data["breached_at"] for e in breaches} == {"2026-11-27T16:00:00Z"}
     rows = deadlines(db, event.subject)
@@ -115,6 +117,9 @@ def test_two_replicas_breach_each_deadline_exactly_once(db):
     breaches = log_of(db, "DeadlineBreached")
     keys = [(e.subject, e.data["deadline"]["kind"], e.data["deadline"]["department"]) for e in breaches]
     assert len(keys) == len(set(keys)) == 120 * 4, "a deadline was breached twice, or missed"
+    ladder = [e for e in log_of(db, "ComplaintEscalated") if e.data["reason"] == "breach_unresolved"]
+    escalated = [(e.subject, e.data["deadline"]["kind"], e.data["deadline"]["department"]) for e in ladder]
+    assert len(escalated) == len(set(escalated)) == 120 * 4, "a breach went up the ladder twice, or not at all"
     reminders = log_of(db, "InvestigationDue")
     assert reminders == [], "a deadline already past is breached, not reminded of"
 

@@ -13,6 +13,7 @@ from services.investigation import domain, schemas
 from services.investigation.domain import Case
 from shared.errors import Refused
 from tests.unit.test_investigation_domain import (
+    CAL,
     NOTIFICATION,
     OFFICER,
     THU_26,
@@ -166,3 +167,40 @@ def test_resolved_on_the_spot_stops_it() -> None:
     case = resolved_on_spot(story())
     assert statutory(case).status == domain.D_STOPPED
     assert domain.decide_breach(case, "statutory_feedback", utc(2026, 12, 1)) == []
+
+
+# -- the escalation ladder --------------------------------------------------------------------------------------
+
+
+def breached_statutory() -> Case:
+    case = story()
+    at = utc(2026, 11, 27, 16)  # the end of Fri 27th: breached
+    act(case, domain.decide_breach(case, "statutory_feedback", at), at)
+    return case
+
+
+def test_a_breach_still_unmet_2_working_days_later_is_escalated_once() -> None:
+    case = breached_statutory()
+    clock = statutory(case)
+    # Breached at the end of Fri 27th: 2 working days later is the end of Tue Dec 1st (the weekend not counted).
+    assert domain.ladder_due(clock, CAL, 2) == utc(2026, 12, 1, 16)
+    assert domain.decide_ladder(case, "statutory_feedback", utc(2026, 12, 1, 15, 59), CAL, 2) == []
+    decision = act(case, domain.decide_ladder(case, "statutory_feedback", utc(2026, 12, 1, 16), CAL, 2), THU_26)
+    assert types(decision) == ["ComplaintEscalated"]
+    assert decision[0][1]["reason"] == domain.BREACH_UNRESOLVED
+    assert decision[0][1]["deadline"]["kind"] == "statutory_feedback"
+    assert statutory(case).ladder_escalated and case.escalated
+    assert domain.decide_ladder(case, "statutory_feedback", utc(2026, 12, 9), CAL, 2) == []
+    assert domain.ladder_due(statutory(case), CAL, 2) is None
+
+
+def test_a_breach_met_late_before_the_ladder_is_not_escalated() -> None:
+    case = breached_statutory()
+    feedback(case, now=cst(2026, 11, 30))
+    interim_delivered(case, now=cst(2026, 11, 30, 15))
+    assert domain.decide_ladder(case, "statutory_feedback", utc(2026, 12, 9), CAL, 2) == []
+
+
+def test_the_ladder_counts_the_campus_setting() -> None:
+    case = breached_statutory()
+    assert domain.ladder_due(statutory(case), CAL, 3) == utc(2026, 12, 2, 16)
