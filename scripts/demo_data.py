@@ -236,6 +236,18 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
                 {"departments": [d for d, _ in handling.findings]},
             )
         )
+    if handling.findings:  # interim feedback while the findings are awaited (CONTRACT §7's statutory clock)
+        steps.append(
+            (
+                "feedback",
+                lambda case: not case.get("feedbacks") and not case["replies"],
+                {
+                    "contact_person": f"{campus}-office-head",
+                    "progress": "the department is reviewing the care given",
+                    "next_steps": "a written reply once its findings are in",
+                },
+            )
+        )
     for department, substantiated in handling.findings:
         steps.append(
             (

@@ -111,6 +111,13 @@ def case_actions(api: Api) -> None:
     refused = api.act(cid, "extensions", department="cardiology", reason="more time", requested_days=2)["extension_id"]
     api.act(cid, f"extensions/{refused}/decision", granted=False, note="the findings are due as extended")
     api.act(cid, "escalate", reason="the family contacted the health authority")
+    api.act(  # while cardiology's findings are awaited: meets the statutory feedback clock once delivered
+        cid,
+        "feedback",
+        contact_person=OFFICE_HEAD,
+        progress="cardiology is reviewing the round",
+        next_steps="a written reply with its findings",
+    )
     api.act(
         cid,
         "findings",
@@ -230,8 +237,6 @@ def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> N
 NOT_IN_DEMO = {
     "DeadlineBreachWithdrawn": "needs a provisional deadline that breached and a calendar published after it "
     "(tests/integration/test_deadlines.py plays it)",
-    # Catalogued for CONTRACT §7 (issue 14); no service emits it in this release yet.
-    "InterimFeedbackIssued": "catalogued for issue 14; not emitted by any service in this release yet",
 }
 
 

@@ -644,6 +644,7 @@ COLUMNS = (
     ("category", "worklist.col.category"),
     ("received", "worklist.col.received"),
     ("urgency", "worklist.col.deadlines"),
+    ("statutory", "worklist.col.statutory"),
 )
 
 
@@ -797,6 +798,12 @@ _CASE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "findings": ("findings", lambda form: _texts(form, "department", "substantiated", "summary", "signed_off_by")),
     "escalate": ("escalate", lambda form: _texts(form, "reason")),
     "reply": ("replies", lambda form: _texts(form, "contact_person", "actions_taken", "result", "channel_preference")),
+    "feedback": (
+        "feedback",
+        lambda form: _texts(
+            form, "contact_person", "progress", "next_steps", "expected_reply_by", "channel_preference"
+        ),
+    ),
     "order_rectification": ("rectifications", _rectification_body),
     "complete_rectification": ("rectifications/{rectification_id}/complete", lambda form: _texts(form, "note")),
     "follow_up": (
@@ -897,6 +904,7 @@ def case_page(
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
     defaults = {
         "reply": {"contact_person": who.subject},
+        "feedback": {"contact_person": who.subject},
         "settle_dispute": {"currency": "CNY"},
         "seal_records": {"hospital_witness": who.subject},
     }

@@ -121,6 +121,7 @@ class CaseRow:
     urgency: str
     provisional: bool
     next_due: datetime | None
+    statutory: DeadlineView | None = None  # the statutory feedback clock (CONTRACT §7), running or not
 
 
 def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime) -> CaseRow:
@@ -143,6 +144,7 @@ def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: dat
         urgency=worst(v.urgency for v in running),
         provisional=any(v.provisional for v in running) or bool(case.get("provisional")),
         next_due=running[0].due_at if running else None,
+        statutory=next((v for v in views if v.kind == "statutory_feedback"), None),
     )
 
 
@@ -333,6 +335,7 @@ ACTIONS = (
     "findings",
     "escalate",
     "reply",
+    "feedback",
     "order_rectification",
     "complete_rectification",
     "follow_up",
@@ -385,7 +388,7 @@ def home(who: Principal) -> str:
 
 # The console's names of investigation's actions where they differ from the API's operationIds (the names
 # GET /cases/<id> answers in ``allowed_actions``).
-OPERATION_IDS = {"findings": "submit_findings", "reply": "issue_reply"}
+OPERATION_IDS = {"findings": "submit_findings", "reply": "issue_reply", "feedback": "issue_feedback"}
 
 
 def allowed_actions(

@@ -29,17 +29,27 @@ _DUE = {
     " AND remind_at <= %s ORDER BY remind_at LIMIT %s",
     "breach": "SELECT complaint_id::text, key FROM deadlines WHERE status = 'open' AND NOT on_hold"
     " AND due_at <= %s ORDER BY due_at LIMIT %s",
+    "ladder": "SELECT complaint_id::text, key FROM deadlines WHERE status = 'breached' AND NOT ladder_escalated"
+    " AND escalate_at <= %s ORDER BY escalate_at LIMIT %s",
 }
+
+
+def _decide_ladder(case: domain.Case, key: str, now: datetime) -> domain.Decision:
+    campus = case.campus
+    return domain.decide_ladder(
+        case, key, now, HOSPITAL.calendar(campus), HOSPITAL.breach_escalation_working_days(campus)
+    )
 
 
 @dataclass
 class TickResult:
     reminded: int = 0
     breached: int = 0
+    escalated: int = 0  # the escalation ladder (CONTRACT §7)
 
     @property
     def total(self) -> int:
-        return self.reminded + self.breached
+        return self.reminded + self.breached + self.escalated
 
 
 class DeadlineEngine:
@@ -52,14 +62,17 @@ class DeadlineEngine:
         now = now or datetime.now(UTC)
         started = time.perf_counter()
         result = TickResult()
-        for action, decide in (("remind", domain.decide_remind), ("breach", domain.decide_breach)):
+        steps = (("remind", domain.decide_remind), ("breach", domain.decide_breach), ("ladder", _decide_ladder))
+        for action, decide in steps:
             while True:
                 placed, seen = self._step(_DUE[action], decide, now)
                 store.observe(placed)
                 if action == "remind":
                     result.reminded += len(placed)
-                else:
+                elif action == "breach":
                     result.breached += len(placed)
+                else:
+                    result.escalated += len(placed)
                 if seen < self.batch or not placed:
                     break  # all due handled (or the rest belongs to busy cases: next tick)
         metrics.TICK_SECONDS.observe(time.perf_counter() - started)

@@ -74,6 +74,18 @@ def policy_version(policy: Mapping[str, Any]) -> str:
     return f"policy@{digest}"
 
 
+# The statutory feedback clock (CONTRACT §7, 医疗机构投诉管理办法 2019): law, not policy, so not per campus.
+STATUTORY_FEEDBACK_DAYS, STATUTORY_FEEDBACK_DAYS_MULTI = 5, 10
+# How a statutory feedback deadline was met: feedback delivered to the complainant, or (nobody can be told:
+# anonymous, no contact details) issued by the office. Reporting counts them apart.
+MET_DELIVERED, MET_ISSUED_NO_CONTACT = "delivered", "issued_no_contact"
+
+
+def statutory_feedback_days(departments: list[str]) -> int:
+    """5 working days; 10 when several departments must study the complaint together (CONTRACT §7)."""
+    return STATUTORY_FEEDBACK_DAYS_MULTI if len(departments) > 1 else STATUTORY_FEEDBACK_DAYS
+
+
 def first_reply_days(policy: Mapping[str, Any], departments: list[str]) -> int:
     """5 working days; 10 once the complaint involves more than one department (CONTRACT §2)."""
     return policy["first_reply_days_multi"] if len(departments) > 1 else policy["first_reply_days"]
@@ -108,7 +120,7 @@ def deadline_data(
 
 
 def deadline_key(data: dict[str, Any]) -> str:
-    if data["kind"] in ("first_reply", "authority_report"):
+    if data["kind"] in ("first_reply", "statutory_feedback", "authority_report"):
         return data["kind"]
     if data["kind"] == "rectification":
         return f"rectification:{data['rectification_id']}"
@@ -136,6 +148,8 @@ class Clock:
     breached_at: str | None = None
     met_at: str | None = None
     extended_days: int = 0  # working days added by granted extensions (kept when the base changes)
+    met_by: str | None = None  # statutory feedback: MET_DELIVERED or MET_ISSUED_NO_CONTACT
+    ladder_escalated: bool = False  # escalated to leadership as still unmet after its breach (CONTRACT §7)
 
     @property
     def due_at(self) -> datetime:
@@ -159,6 +173,7 @@ class Case:
     clocks: dict[str, Clock] = field(default_factory=dict)
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    feedbacks: dict[str, dict[str, Any]] = field(default_factory=dict)  # interim feedback issued (CONTRACT §7)
     rectifications: dict[str, dict[str, Any]] = field(default_factory=dict)
     disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
@@ -219,6 +234,7 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: Mapp
     assigned_at = assigned_at_registration(received)
     departments = list(received["departments"])
     reply_days = first_reply_days(policy, departments)
+    statutory_days = statutory_feedback_days(departments)
     investigation_days = policy["investigation_days"]
     opened = {
         "complaint_id": received["complaint_id"],
@@ -231,6 +247,9 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: Mapp
         "received_at": received["received_at"],
         "first_reply": deadline_data(
             "first_reply", calendar.add_working_days(received_at, reply_days), reply_days, policy
+        ),
+        "statutory_feedback": deadline_data(
+            "statutory_feedback", calendar.add_working_days(received_at, statutory_days), statutory_days, policy
         ),
         "investigations": [
             deadline_data(
@@ -331,23 +350,40 @@ def decide_classification(case: Case, cause: dict[str, Any], cause_id: str) -> D
     ]
 
 
-def decide_reply_delivered(case: Case, reply_id: str, sent_at: str, cause_id: str) -> Decision:
-    """A reply reached the complainant; only a reply of this round changes the case."""
-    if reply_id not in case.replies:
+def decide_reply_delivered(
+    case: Case, reply_id: str, sent_at: str, cause_id: str, reply_kind: str | None = None
+) -> Decision:
+    """A reply (or, ``reply_kind`` "interim", an interim feedback) reached the complainant; only one of this
+    round changes the case. An interim feedback meets only the statutory feedback clock (CONTRACT §7)."""
+    interim = reply_kind == "interim"
+    if reply_id not in (case.feedbacks if interim else case.replies):
         return []
-    return [
-        (
-            "ReplyDeliveryRecorded",
-            {
-                "complaint_id": case.complaint_id,
-                "campus": case.campus,
-                "reply_id": reply_id,
-                "sent_at": sent_at,
-                "cause_id": cause_id,
-                "actor": actor("system", "system"),
-            },
-        )
-    ]
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "reply_id": reply_id,
+        "sent_at": sent_at,
+        "cause_id": cause_id,
+        "actor": actor("system", "system"),
+    }
+    if interim:
+        data["reply_kind"] = "interim"
+    if _statutory_open(case):
+        data["statutory_feedback_met"] = MET_DELIVERED
+    return [("ReplyDeliveryRecorded", data)]
+
+
+def _statutory_open(case: Case) -> bool:
+    """The statutory feedback clock still waits for its first feedback (running, or breached and unmet)."""
+    clock = case.clocks.get("statutory_feedback")
+    return clock is not None and clock.status in (D_OPEN, D_BREACHED)
+
+
+def _issued_meets_statutory(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """A complainant nobody can tell (anonymous, no contact details): issuing the feedback meets the clock."""
+    if not case.has_contact and _statutory_open(case):
+        data["statutory_feedback_met"] = MET_ISSUED_NO_CONTACT
+    return data
 
 
 def decide_reply_failed(case: Case, reply_id: str | None, failed_at: str, cause_id: str) -> Decision:
@@ -392,6 +428,24 @@ def _first_reply_if_changed(
     return [_rescheduled(case, clock.due, current, reason, who)]
 
 
+def _statutory_if_changed(
+    case: Case,
+    departments: list[str],
+    calendar: CampusCalendar,
+    policy: Mapping[str, Any],
+    reason: str,
+    who: dict[str, str],
+) -> Decision:
+    """Reschedule the statutory feedback deadline when the department count changes its length (5 ↔ 10):
+    the only change besides a calendar correction that moves it (never an extension, CONTRACT §7)."""
+    clock = case.clocks.get("statutory_feedback")
+    days = statutory_feedback_days(departments)
+    if clock is None or clock.status != D_OPEN or clock.due["working_days"] == days:
+        return []  # (a breach stands: a department assigned later does not undo it)
+    current = _counted_again(clock, days, calendar, policy)
+    return [_rescheduled(case, clock.due, current, reason, who)]
+
+
 def require_known_departments(case: Case, departments: Sequence[str], context: Context, field_name: str) -> None:
     """Departments of the case's campus only (the schema knows the hospital's, not which campus's)."""
     unknown = sorted(set(departments) - set(context.departments))
@@ -415,6 +469,7 @@ def _assignment(case: Case, departments: list[str], context: Context) -> Decisio
     involved = sorted(set(case.departments) | set(departments))
     decision = _first_reply_if_changed(case, involved, calendar, policy, "departments_assigned", who)
     first_reply = decision[0][1]["current"] if decision else case.clocks["first_reply"].due
+    decision += _statutory_if_changed(case, involved, calendar, policy, "departments_assigned", who)
     days = policy["investigation_days"]
     decision.append(
         (
@@ -603,7 +658,28 @@ def decide_reply(case: Case, command: schemas.IssueReply, context: Context) -> D
     }
     if command.channel_preference:
         data["channel_preference"] = command.channel_preference
-    return [("ReplyIssued", data)]
+    return [("ReplyIssued", _issued_meets_statutory(case, data))]
+
+
+def decide_feedback(case: Case, command: schemas.IssueFeedback, context: Context) -> Decision:
+    """Interim feedback (处理情况反馈): allowed while the case is open, also while findings are pending;
+    notification delivers it and its ReplySent (reply_kind "interim") meets the statutory clock only."""
+    case.require((OPEN,), "issue interim feedback")
+    data: dict[str, Any] = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "feedback_id": command.feedback_id,
+        "contact_person": command.contact_person,
+        "progress": command.progress,
+        "next_steps": command.next_steps,
+        "issued_at": rfc3339(context.now),
+        "actor": actor(context.staff, "complaint_officer"),
+    }
+    if command.expected_reply_by:
+        data["expected_reply_by"] = command.expected_reply_by.isoformat()
+    if command.channel_preference:
+        data["channel_preference"] = command.channel_preference
+    return [("InterimFeedbackIssued", _issued_meets_statutory(case, data))]
 
 
 def decide_rectification(case: Case, command: schemas.OrderRectification, context: Context) -> Decision:
@@ -789,7 +865,7 @@ def decide_remind(case: Case, key: str, now: datetime) -> Decision:
     clock = case.open_clock(key)
     if clock is None or clock.reminded or now < datetime.fromisoformat(clock.remind_at) or now >= clock.due_at:
         return []  # (a deadline already past is breached, not reminded of)
-    role = "complaint_officer" if clock.due["kind"] == "first_reply" else "department_liaison"
+    role = "complaint_officer" if clock.due["kind"] in ("first_reply", "statutory_feedback") else "department_liaison"
     return [
         (
             "InvestigationDue",
@@ -817,6 +893,41 @@ def decide_breach(case: Case, key: str, now: datetime) -> Decision:
                 "campus": case.campus,
                 "deadline": clock.due,
                 "breached_at": clock.due["due_at"],
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
+
+
+# ComplaintEscalated.reason of the escalation ladder (CONTRACT §7).
+BREACH_UNRESOLVED = "breach_unresolved"
+
+
+def ladder_due(clock: Clock, calendar: CampusCalendar, working_days: int) -> datetime | None:
+    """When a breached deadline still unmet goes up the ladder: ``working_days`` after its breach (the end of
+    that working day, as deadlines fall due); None for a deadline not breached or already escalated."""
+    if clock.status != D_BREACHED or clock.ladder_escalated or clock.breached_at is None:
+        return None
+    return calendar.add_working_days(parse_time(clock.breached_at), working_days).due_at
+
+
+def decide_ladder(case: Case, key: str, now: datetime, calendar: CampusCalendar, working_days: int) -> Decision:
+    """A breached deadline still unmet ``working_days`` working days later: escalated to leadership, once."""
+    clock = case.clocks.get(key)
+    due = ladder_due(clock, calendar, working_days) if clock is not None else None
+    if clock is None or due is None or now < due or case.status not in ACTIVE:
+        return []
+    return [
+        (
+            "ComplaintEscalated",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "severity": case.severity,
+                "reason": BREACH_UNRESOLVED,
+                "escalated_at": rfc3339(now),
+                "to": "leadership_group",
+                "deadline": clock.due,
                 "actor": actor("system", "system"),
             },
         )
@@ -935,6 +1046,9 @@ def _opened(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]
     started = data.get("assigned_at") or (data["received_at"] if not case.clocks else at)
     if "first_reply" not in case.clocks:
         _start_clock(case, data["first_reply"], data["received_at"], reminders["first_reply"])
+    statutory = data.get("statutory_feedback")
+    if statutory and "statutory_feedback" not in case.clocks:
+        _start_clock(case, statutory, data["received_at"], reminders["statutory_feedback"])
     for due in data["investigations"]:
         _start_clock(case, due, started, reminders[deadline_key(due)])
         case.assignments[due["department"]] = {"status": "investigating", "assigned_at": started}
@@ -1017,19 +1131,42 @@ def _breach_withdrawn(case: Case, data: dict[str, Any], at: str, reminders: dict
 @mutates("ComplaintEscalated")
 def _escalated(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
     case.escalated = True
+    if data["reason"] == BREACH_UNRESOLVED and data.get("deadline"):
+        case.clocks[deadline_key(data["deadline"])].ladder_escalated = True
+
+
+def _meet_statutory(case: Case, data: dict[str, Any], at: str) -> None:
+    """The event says it met the statutory feedback clock (and how): its first feedback."""
+    clock = case.clocks.get("statutory_feedback")
+    if data.get("statutory_feedback_met") and clock is not None and clock.status in (D_OPEN, D_BREACHED):
+        _meet(clock, at)
+        clock.met_by = data["statutory_feedback_met"]
 
 
 @mutates("ReplyIssued")
 def _reply_issued(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
     case.replies[data["reply_id"]] = {"issued_at": data["issued_at"]}
     case.status = REPLIED
+    _meet_statutory(case, data, data["issued_at"])
+
+
+@mutates("InterimFeedbackIssued")
+def _feedback_issued(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.feedbacks[data["feedback_id"]] = {"issued_at": data["issued_at"]}
+    _meet_statutory(case, data, data["issued_at"])
 
 
 @mutates("ReplySent", "ReplyDeliveryRecorded")
 def _reply_delivered(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    if data.get("reply_kind") == "interim":  # meets only the statutory clock, never the first reply
+        if data["reply_id"] in case.feedbacks:
+            case.feedbacks[data["reply_id"]]["sent_at"] = data["sent_at"]
+            _meet_statutory(case, {"statutory_feedback_met": MET_DELIVERED}, data["sent_at"])
+        return
     if data["reply_id"] in case.replies:  # a reply of an earlier round no longer stops this one's clock
         case.replies[data["reply_id"]]["sent_at"] = data["sent_at"]
         _meet(case.clocks.get("first_reply"), data["sent_at"])
+        _meet_statutory(case, {"statutory_feedback_met": MET_DELIVERED}, data["sent_at"])  # any delivery meets it
 
 
 @mutates("NotificationFailed", "ReplyDeliveryFailed")
@@ -1103,7 +1240,11 @@ def _reclassified(case: Case, data: dict[str, Any], at: str, reminders: dict[str
 # -- the deadlines an event starts or moves ------------------------------------------------------------------
 
 _STARTED: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
-    "InvestigationOpened": lambda data: [data["first_reply"], *data["investigations"]],
+    "InvestigationOpened": lambda data: [
+        data["first_reply"],
+        *([data["statutory_feedback"]] if data.get("statutory_feedback") else []),
+        *data["investigations"],
+    ],
     "DeadlineRescheduled": lambda data: [data["current"]],
     "DeadlineBreachWithdrawn": lambda data: [data["current"]],
     "ExtensionGranted": lambda data: [data["deadline"]],
@@ -1144,6 +1285,7 @@ ACTIONS = (
     "submit_findings",
     "escalate",
     "issue_reply",
+    "issue_feedback",
     "order_rectification",
     "complete_rectification",
     "follow_up",
@@ -1184,7 +1326,7 @@ def allowed_actions(
         if officer and any(e["status"] == "pending" for e in case.extensions.values()):
             allowed.add("decide_extension")
         if officer:
-            allowed.add("issue_reply")
+            allowed |= {"issue_reply", "issue_feedback"}
     if officer and case.status in ACTIVE:
         allowed |= {"order_rectification"} if case.escalated else {"escalate", "order_rectification"}
     if officer and case.status == REPLIED:

@@ -50,9 +50,10 @@ def reply_delivered(cur: Cursor, event: Envelope) -> None:
     case = store.load(cur, event.subject)
     clock = case.clocks.get("first_reply")
     was_open = clock is not None and clock.status in (domain.D_OPEN, domain.D_BREACHED)
-    decision = domain.decide_reply_delivered(case, event.data["reply_id"], event.data["sent_at"], event.id)
+    data = event.data
+    decision = domain.decide_reply_delivered(case, data["reply_id"], data["sent_at"], event.id, data.get("reply_kind"))
     store.apply(cur, case, decision, event.time, cause=event)
-    if was_open and clock is not None and clock.met_at:
+    if was_open and clock is not None and clock.met_at and data.get("reply_kind") != "interim":
         calendar = HOSPITAL.calendar(case.campus)
         days = calendar.working_days_between(domain.parse_time(clock.started_at), domain.parse_time(clock.met_at))
         after_commit(lambda: metrics.FIRST_REPLY.labels(case.campus).observe(max(days, 0.0)))

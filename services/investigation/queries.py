@@ -26,6 +26,7 @@ STATE_KEYS = (
     "assignments",
     "extensions",
     "replies",
+    "feedbacks",
     "rectifications",
     "disputes",
     "follow_ups",
@@ -35,6 +36,11 @@ STATE_KEYS = (
 )
 # The streams a campus-scoped caller of GET /events may read: those of their campuses' cases, as GET /cases.
 SCOPED_STREAMS = "SELECT complaint_id::text FROM cases WHERE campus = ANY(%s)"
+# The worklist's statutory clock (CONTRACT §7), from the deadline row joined as `s` (absent on older cases).
+STATUTORY_COLUMNS = (
+    "s.due_at AS statutory_feedback_due_at, s.status AS statutory_feedback_status,"
+    " (s.status = 'breached' OR (s.status = 'open' AND s.due_at <= now())) IS TRUE AS statutory_feedback_overdue"
+)
 OVERDUE_CASE = f"EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND {domain.OVERDUE_SQL})"
 
 
@@ -52,9 +58,11 @@ def case_with_deadlines(cur: Cursor, complaint_id: str, now: datetime) -> tuple[
     case["deadlines"] = fetch_dicts(cur)
     for deadline in case["deadlines"]:
         deadline["overdue"] = domain.deadline_overdue(deadline["status"], deadline["on_hold"], deadline["due_at"], now)
+        deadline["met_by"] = state["clocks"].get(deadline["key"], {}).get("met_by")
     case["overdue"] = any(d["overdue"] for d in case["deadlines"])
+    case["statutory_feedback"] = next((d for d in case["deadlines"] if d["kind"] == "statutory_feedback"), None)
     for key in STATE_KEYS:
-        case[key] = state[key]
+        case[key] = state.get(key, {} if key == "feedbacks" else None)
     return case, domain.Case.from_json(state)
 
 
@@ -83,7 +91,8 @@ def cases(
     if wanted.overdue is not None:
         clauses.append(OVERDUE_CASE if wanted.overdue else f"NOT {OVERDUE_CASE}")
     cur.execute(
-        f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))} FROM cases c"
+        f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))}, {STATUTORY_COLUMNS} FROM cases c"
+        f" LEFT JOIN deadlines s ON s.complaint_id = c.complaint_id AND s.key = 'statutory_feedback'"
         f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC LIMIT %s",
         (*args, wanted.limit),
     )

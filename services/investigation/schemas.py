@@ -8,7 +8,7 @@ by the entrypoint with ``dataclasses.replace`` before the command reaches the do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +61,16 @@ class IssueReply:
     result: str
     channel_preference: str | None = None
     reply_id: str = ""  # new
+
+
+@dataclass(frozen=True)
+class IssueFeedback:
+    contact_person: str
+    progress: str
+    next_steps: str
+    expected_reply_by: date | None = None
+    channel_preference: str | None = None
+    feedback_id: str = ""  # new
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,17 @@ class Reply(Strict):
     contact_person = staff()
     actions_taken = text()
     result = text()
+    channel_preference = fields.Text(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
+
+
+class Feedback(Strict):
+    """Interim feedback (CONTRACT §7): what is being done, what comes next, by when."""
+
+    command = IssueFeedback
+    contact_person = staff()
+    progress = text()
+    next_steps = text()
+    expected_reply_by = mm.Date(metadata={"description": "when the reply is expected (campus local date)"})
     channel_preference = fields.Text(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
 
 

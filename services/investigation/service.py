@@ -140,6 +140,18 @@ class Service(Backbone, EventLog):
             request, complaint_id, domain.decide_reply, replace(command, reply_id=reply_id), {"reply_id": reply_id}
         )
 
+    @http("POST", "/cases/<string:complaint_id>/feedback", roles=CASE_OFFICERS, body=schemas.Feedback)
+    def issue_feedback(self, request: Request, complaint_id: str, command: schemas.IssueFeedback) -> Response:
+        """Interim feedback to the complainant: meets the statutory feedback clock once delivered (CONTRACT §7)."""
+        feedback_id = str(uuid.uuid4())
+        return self._act(
+            request,
+            complaint_id,
+            domain.decide_feedback,
+            replace(command, feedback_id=feedback_id),
+            {"feedback_id": feedback_id},
+        )
+
     @http("POST", "/cases/<string:complaint_id>/rectifications", roles=CASE_OFFICERS, body=schemas.Rectification)
     def order_rectification(self, request: Request, complaint_id: str, command: schemas.OrderRectification) -> Response:
         rectification_id = str(uuid.uuid4())

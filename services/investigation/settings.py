@@ -26,6 +26,10 @@ class Hospital:
     def policy(self, campus: str) -> dict[str, Any]:
         return self.config.campuses[campus]["policy"]
 
+    def breach_escalation_working_days(self, campus: str) -> int:
+        """Working days a breached deadline may stay unmet before the leadership group is told (default 2)."""
+        return int(self.config.campuses[campus].get("breach_escalation_working_days", 2))
+
     def departments(self, campus: str) -> list[str]:
         return self.config.departments(campus)
 

@@ -72,17 +72,20 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
 
 
 def _save_deadlines(cur: Cursor, case: domain.Case) -> None:
+    calendar, days = HOSPITAL.calendar(case.campus), HOSPITAL.breach_escalation_working_days(case.campus)
     psycopg2.extras.execute_values(
         cur,
         """
         INSERT INTO deadlines (complaint_id, key, campus, kind, department, due_at, remind_at, last_day, working_days,
-            provisional, calendar_version, policy_version, status, reminded, on_hold, started_at, breached_at, met_at)
+            provisional, calendar_version, policy_version, status, reminded, on_hold, started_at, breached_at, met_at,
+            escalate_at, ladder_escalated)
         VALUES %s
         ON CONFLICT (complaint_id, key) DO UPDATE SET due_at = EXCLUDED.due_at, remind_at = EXCLUDED.remind_at,
             last_day = EXCLUDED.last_day, working_days = EXCLUDED.working_days, provisional = EXCLUDED.provisional,
             calendar_version = EXCLUDED.calendar_version, policy_version = EXCLUDED.policy_version,
             status = EXCLUDED.status, reminded = EXCLUDED.reminded, on_hold = EXCLUDED.on_hold,
-            started_at = EXCLUDED.started_at, breached_at = EXCLUDED.breached_at, met_at = EXCLUDED.met_at""",
+            started_at = EXCLUDED.started_at, breached_at = EXCLUDED.breached_at, met_at = EXCLUDED.met_at,
+            escalate_at = EXCLUDED.escalate_at, ladder_escalated = EXCLUDED.ladder_escalated""",
         [
             (
                 case.complaint_id,
@@ -103,6 +106,8 @@ def _save_deadlines(cur: Cursor, case: domain.Case) -> None:
                 c.started_at,
                 c.breached_at,
                 c.met_at,
+                domain.ladder_due(c, calendar, days),
+                c.ladder_escalated,
             )
             for c in case.clocks.values()
         ],

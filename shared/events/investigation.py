@@ -45,10 +45,12 @@ from shared.events.vocabularies import (
     INVESTIGATION,
     NOTIFICATION_CHANNELS,
     REOPEN_REASONS,
+    REPLY_KINDS,
     RESCHEDULE_REASONS,
     ROLES,
     SEVERITIES,
     SOURCES,
+    STATUTORY_FEEDBACK_MET,
     SUBSTANTIATED,
     UNSEAL_REASONS,
 )
@@ -179,9 +181,13 @@ TYPES: tuple[EventType, ...] = (
         "The complaint was escalated to the leadership group.",
         campus=code(),
         severity=choice(SEVERITIES),
-        reason=text(min_length=1),
+        reason=text(
+            min_length=1,
+            description='free text; "breach_unresolved": a breached deadline still unmet (the escalation ladder)',
+        ),
         escalated_at=when(),
         to=choice(ESCALATION_TARGETS, load_default="leadership_group"),
+        deadline=obj(Deadline, required=False, description="for breach_unresolved: the deadline still unmet"),
     ),
     declare(
         INVESTIGATION,
@@ -194,6 +200,11 @@ TYPES: tuple[EventType, ...] = (
         result=text(min_length=1),
         issued_at=when(),
         channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
+        statutory_feedback_met=choice(
+            STATUTORY_FEEDBACK_MET,
+            required=False,
+            description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -284,6 +295,11 @@ TYPES: tuple[EventType, ...] = (
         expected_reply_by=day(required=False),
         channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
         issued_at=when(),
+        statutory_feedback_met=choice(
+            STATUTORY_FEEDBACK_MET,
+            required=False,
+            description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -373,6 +389,12 @@ TYPES: tuple[EventType, ...] = (
         _CausedBy,
         reply_id=uuid_field(),
         sent_at=when(),
+        reply_kind=choice(REPLY_KINDS, required=False, description='"interim": an interim feedback was delivered'),
+        statutory_feedback_met=choice(
+            STATUTORY_FEEDBACK_MET,
+            required=False,
+            description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
     ),
     declare(
         INVESTIGATION,

@@ -32,6 +32,8 @@ AUTHORITY_REPORT_KINDS = ("initial", "follow_up", "final")
 UNSEAL_REASONS = ("jointly", "dispute_settled", "three_years_no_claim")
 REPLY_KINDS = ("interim", "final")  # ReplySent.reply_kind: absent means final (CONTRACT §7)
 SUBSTANTIATED = ("yes", "partly", "no")
+# How a statutory feedback deadline was met (CONTRACT §7): delivered, or issued to nobody who can be told.
+STATUTORY_FEEDBACK_MET = ("delivered", "issued_no_contact")
 DEADLINE_KINDS = ("first_reply", "investigation", "rectification", "statutory_feedback", "authority_report")
 # Deadlines of the whole case (no department): the others belong to one department.
 CASE_DEADLINE_KINDS = ("first_reply", "statutory_feedback", "authority_report")

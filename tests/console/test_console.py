@@ -210,8 +210,12 @@ def test_the_worklist_marks_overdue_and_provisional_deadlines_and_sorts_and_filt
     page.goto("/worklist?department=emergency")
     late_row = page.locator(f"tr[data-reference='{late['reference']}']")
     expect(late_row).to_have_class(re.compile("row-overdue"))
-    expect(late_row.locator("[data-urgency=overdue]")).to_have_count(1)  # first reply (emergency: from registration)
-    expect(page.locator(f"tr[data-reference='{fresh['reference']}'] [data-urgency=running]")).to_have_count(2)
+    # First reply and statutory feedback (emergency's investigation counts from registration).
+    expect(late_row.locator("td.deadlines [data-urgency=overdue]")).to_have_count(2)
+    expect(late_row.locator("td.statutory [data-urgency=overdue]")).to_have_count(1)
+    expect(
+        page.locator(f"tr[data-reference='{fresh['reference']}'] td.deadlines [data-urgency=running]")
+    ).to_have_count(3)
     # Most urgent first by default; reversed by the column's sort link.
     references = page.locator("table.cases tbody tr").evaluate_all("rows => rows.map(r => r.dataset.reference)")
     assert references.index(late["reference"]) < references.index(fresh["reference"])
@@ -375,3 +379,24 @@ def test_a_major_dispute_its_route_authority_report_seal_and_police_report_on_th
         if e["subject"] == cid
     ]
     assert {"DisputeRouteChanged", "DisputeReportedToAuthority", "RecordsSealed", "PoliceNotified"} <= set(types)
+
+
+def test_interim_feedback_from_the_case_page_with_the_statutory_clock_shown(stack, new_page):
+    created = api_complaint(stack, AS_EAST_OFFICE, departments=["cardiology"], summary="waiting for the ECG")
+    cid = created["complaint_id"]
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case opened")
+    page = new_page()
+    sign_in(page, "east-office")
+    page.goto("/worklist?department=cardiology")
+    row = page.locator(f"tr[data-reference='{created['reference']}']")
+    expect(row.locator("td.statutory [data-urgency=running]")).to_have_count(1)
+    page.goto(f"/cases/{cid}")
+    expect(page.get_by_test_id("two-clocks")).to_contain_text("never extended")
+    expect(page.get_by_test_id("deadlines")).to_contain_text("tatutory")
+    feedback = page.locator("details[data-action=feedback]")
+    feedback.locator("summary").click()
+    feedback.get_by_label("What is being done").fill("Cardiology is reviewing the ECG")
+    feedback.get_by_label("What comes next").fill("A written reply")
+    feedback.get_by_role("button", name="Send interim feedback").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Send interim feedback")
+    expect(page.locator("#timeline li[data-event=InterimFeedbackIssued]")).to_have_count(1)

@@ -64,9 +64,10 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
     # Major: escalated on receipt. Received three weeks ago: the first reply is already past → breached, once.
     # Cardiology, named at registration, was assigned then: its 5 working days start now (issue 12).
     wait_for(lambda: "ComplaintEscalated" in types_of(stack, cid), what="escalation on receipt")
-    wait_for(lambda: types_of(stack, cid).count("DeadlineBreached") == 1, what="the first reply's breach")
+    # The statutory feedback deadline (CONTRACT §7), as old as the first reply's, breaches with it.
+    wait_for(lambda: types_of(stack, cid).count("DeadlineBreached") == 2, what="the first reply's breach")
     breached = {e["data"]["deadline"]["kind"] for e in events_of(stack, cid) if e["type"] == "DeadlineBreached"}
-    assert breached == {"first_reply"}
+    assert breached == {"first_reply", "statutory_feedback"}
     cardiology = next(d for d in case(stack, cid)["deadlines"] if d["key"] == "investigation:cardiology")
     assert cardiology["status"] == "open" and at(cardiology["due_at"]) > datetime.now(UTC)
     assert case(stack, cid)["overdue"] is True
@@ -79,6 +80,7 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
         "request_extension",
         "submit_findings",
         "issue_reply",
+        "issue_feedback",
         "order_rectification",
         "record_dispute",
     ]
@@ -161,7 +163,7 @@ def test_receipt_to_close_with_breach_extension_rectification_and_reopening(stac
 
     # Every action is in the log with the staff member who took it; breaches stayed exactly once.
     log = events_of(stack, cid)
-    assert [e["type"] for e in log].count("DeadlineBreached") == 1
+    assert [e["type"] for e in log].count("DeadlineBreached") == 2  # first reply and statutory feedback
     # Who acted is the caller's token: subject and role, on every event.
     actors = {e["type"]: e["data"]["actor"] for e in log if "actor" in e["data"]}
     assert actors["ExtensionRequested"] == {"id": "east-nursing-liaison", "role": "department_liaison"}

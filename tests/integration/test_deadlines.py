@@ -79,20 +79,27 @@ def test_reminder_one_working_day_before_and_breach_at_24h_each_once(db):
     due_at = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 
     assert engine.tick(remind_at - timedelta(seconds=1)).total == 0
-    assert engine.tick(remind_at).reminded == 2  # first reply and radiology's investigation
+    assert engine.tick(remind_at).reminded == 3  # first reply, statutory feedback, radiology's investigation
     assert engine.tick(remind_at + timedelta(hours=1)).total == 0
     reminders = log_of(db, "InvestigationDue")
-    assert sorted(e.data["deadline"]["kind"] for e in reminders) == ["first_reply", "investigation"]
+    assert sorted(e.data["deadline"]["kind"] for e in reminders) == [
+        "first_reply",
+        "investigation",
+        "statutory_feedback",
+    ]
     assert {e.data["reminder_for_role"] for e in reminders} == {"complaint_officer", "department_liaison"}
 
     assert engine.tick(due_at - timedelta(seconds=1)).breached == 0
-    assert engine.tick(due_at).breached == 2
-    assert engine.tick(due_at + timedelta(days=30)).total == 0
+    assert engine.tick(due_at).breached == 3
+    # Still unmet 2 working days after the breach: each goes up the escalation ladder once (CONTRACT §7).
+    assert engine.tick(due_at + timedelta(days=30)).escalated == 3
+    assert engine.tick(due_at + timedelta(days=31)).total == 0
     breaches = log_of(db, "DeadlineBreached")
-    assert len(breaches) == 2 and {e.data["breached_at"] for e in breaches} == {"2026-11-27T16:00:00Z"}
+    assert len(breaches) == 3 and {e.data["breached_at"] for e in breaches} == {"2026-11-27T16:00:00Z"}
     rows = deadlines(db, event.subject)
     assert {k: r["status"] for k, r in rows.items()} == {
         "first_reply": "breached",
+        "statutory_feedback": "breached",
         "investigation:radiology": "breached",
     }
 
@@ -109,7 +116,10 @@ def test_two_replicas_breach_each_deadline_exactly_once(db):
         engine.tick(later)
     breaches = log_of(db, "DeadlineBreached")
     keys = [(e.subject, e.data["deadline"]["kind"], e.data["deadline"]["department"]) for e in breaches]
-    assert len(keys) == len(set(keys)) == 120 * 3, "a deadline was breached twice, or missed"
+    assert len(keys) == len(set(keys)) == 120 * 4, "a deadline was breached twice, or missed"
+    ladder = [e for e in log_of(db, "ComplaintEscalated") if e.data["reason"] == "breach_unresolved"]
+    escalated = [(e.subject, e.data["deadline"]["kind"], e.data["deadline"]["department"]) for e in ladder]
+    assert len(escalated) == len(set(escalated)) == 120 * 4, "a breach went up the ladder twice, or not at all"
     reminders = log_of(db, "InvestigationDue")
     assert reminders == [], "a deadline already past is breached, not reminded of"
 
@@ -138,7 +148,7 @@ def test_december_2026_deadlines_are_provisional_until_the_2027_schedule_is_anno
         },
     )
     monkeypatch.setitem(settings.HOSPITAL.calendars, "east", announced)
-    assert engine.recompute_provisional() == 2  # first reply and pediatrics' investigation
+    assert engine.recompute_provisional() == 3  # first reply, statutory feedback, pediatrics' investigation
     rescheduled = log_of(db, "DeadlineRescheduled")
     assert {e.data["reason"] for e in rescheduled} == {"calendar_updated"}
     moved = next(e for e in rescheduled if e.data["current"]["kind"] == "first_reply")
@@ -167,7 +177,7 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(
     event = received("2026-12-28T09:00:00+08:00", ["pediatrics"])
     open_cases(db, event)
     engine = DeadlineEngine(db)
-    assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 2
+    assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 3
     now = datetime(2027, 1, 6, 1, tzinfo=UTC)  # Wednesday 09:00 local
     assert engine.recompute_provisional(now) == 0, "nothing new is known about 2027 yet: the breaches stand"
 
@@ -182,10 +192,14 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(
         },
     )
     monkeypatch.setitem(settings.HOSPITAL.calendars, "east", announced)
-    assert engine.recompute_provisional(now) == 2
+    assert engine.recompute_provisional(now) == 3
     assert engine.recompute_provisional(now) == 0, "withdrawn once"
     withdrawn = log_of(db, "DeadlineBreachWithdrawn")
-    assert sorted(e.data["current"]["kind"] for e in withdrawn) == ["first_reply", "investigation"]
+    assert sorted(e.data["current"]["kind"] for e in withdrawn) == [
+        "first_reply",
+        "investigation",
+        "statutory_feedback",
+    ]
     assert {(e.data["deadline"]["last_day"], e.data["current"]["last_day"]) for e in withdrawn} == {
         ("2027-01-05", "2027-01-06")
     }
@@ -198,23 +212,23 @@ def test_a_premature_breach_of_a_provisional_deadline_is_withdrawn_exactly_once(
 
     # The corrected deadlines run again and are breached at their real end, once each.
     assert engine.tick(datetime(2027, 1, 6, 15, 59, tzinfo=UTC)).breached == 0
-    assert engine.tick(datetime(2027, 1, 6, 16, tzinfo=UTC)).breached == 2
+    assert engine.tick(datetime(2027, 1, 6, 16, tzinfo=UTC)).breached == 3
     assert engine.recompute_provisional(datetime(2027, 1, 7, tzinfo=UTC)) == 0
-    assert [e.data["deadline"]["last_day"] for e in log_of(db, "DeadlineBreached")] == ["2027-01-05"] * 2 + [
+    assert [e.data["deadline"]["last_day"] for e in log_of(db, "DeadlineBreached")] == ["2027-01-05"] * 3 + [
         "2027-01-06"
-    ] * 2
+    ] * 3
 
 
 def test_a_provisional_breach_the_real_calendar_confirms_stands(db, monkeypatch):
     event = received("2026-12-28T09:00:00+08:00", ["pediatrics"])
     open_cases(db, event)
     engine = DeadlineEngine(db)
-    assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 2
+    assert engine.tick(datetime(2027, 1, 5, 16, tzinfo=UTC)).breached == 3
     announced = calendar_from_config(
         "east", {"timezone": "Asia/Shanghai", "announced_years": {"2027": {"holidays": ["2027-01-01"], "workdays": []}}}
     )  # the fallback was right
     monkeypatch.setitem(settings.HOSPITAL.calendars, "east", announced)
-    assert engine.recompute_provisional(datetime(2027, 1, 6, 1, tzinfo=UTC)) == 2
+    assert engine.recompute_provisional(datetime(2027, 1, 6, 1, tzinfo=UTC)) == 3
     assert log_of(db, "DeadlineBreachWithdrawn") == []
     assert {e.data["reason"] for e in log_of(db, "DeadlineRescheduled")} == {"calendar_updated"}
     rows = deadlines(db, event.subject)

@@ -294,6 +294,7 @@ def test_the_office_on_an_open_case():
         "request_extension",
         "findings",
         "reply",
+        "feedback",
         "escalate",
         "order_rectification",
         "record_dispute",

@@ -391,9 +391,9 @@ def test_open_two_departments_first_reply_in_10_working_days_and_one_investigati
     assert decision[0][1]["investigations"] == [investigation_27("cardiology"), investigation_27("radiology")]
 
 
-def test_open_without_departments_has_only_the_first_reply_clock() -> None:
+def test_open_without_departments_has_only_the_case_wide_clocks() -> None:
     case = story(())
-    assert set(case.clocks) == {"first_reply"}
+    assert set(case.clocks) == {"first_reply", "statutory_feedback"}
     assert case.clocks["first_reply"].due == FIRST_REPLY_5
     assert case.assignments == {} and case.departments == []
 
@@ -410,7 +410,12 @@ def test_open_across_national_day_counts_the_make_up_saturday() -> None:
 def test_opening_folds_into_an_open_case_with_its_clocks() -> None:
     case = story(("cardiology", "radiology"))
     assert case.status == domain.OPEN
-    assert set(case.clocks) == {"first_reply", "investigation:cardiology", "investigation:radiology"}
+    assert set(case.clocks) == {
+        "first_reply",
+        "statutory_feedback",
+        "investigation:cardiology",
+        "investigation:radiology",
+    }
     assert case.departments == ["cardiology", "radiology"]
     assert case.assignments == {
         "cardiology": {"status": "investigating", "assigned_at": "2026-11-20T02:00:00Z"},
@@ -478,7 +483,7 @@ def test_assigning_a_department_opens_its_investigation_counted_from_assignment(
 def test_a_second_department_reschedules_the_first_reply_from_5_to_10_working_days() -> None:
     case = story(("cardiology",))
     decision = assign(case, "radiology", now=cst(2026, 11, 23, 9))
-    assert types(decision) == ["DeadlineRescheduled", "InvestigationOpened"]
+    assert types(decision) == ["DeadlineRescheduled", "DeadlineRescheduled", "InvestigationOpened"]
     assert decision[0][1] == {
         "complaint_id": CID,
         "campus": "east",
@@ -487,7 +492,9 @@ def test_a_second_department_reschedules_the_first_reply_from_5_to_10_working_da
         "reason": "departments_assigned",
         "actor": {"id": OFFICER, "role": "complaint_officer"},
     }
-    assert decision[1][1]["first_reply"] == FIRST_REPLY_10
+    assert decision[1][1]["current"]["kind"] == "statutory_feedback"
+    assert decision[1][1]["current"]["last_day"] == "2026-12-04"
+    assert decision[2][1]["first_reply"] == FIRST_REPLY_10
     assert case.clocks["first_reply"].due == FIRST_REPLY_10
     assert case.clocks["first_reply"].remind_at == "2026-12-03T16:00:00+00:00"
     assert case.departments == ["cardiology", "radiology"]
@@ -496,7 +503,7 @@ def test_a_second_department_reschedules_the_first_reply_from_5_to_10_working_da
 def test_two_departments_at_once_on_an_unassigned_case_also_reschedule() -> None:
     case = story(())
     decision = assign(case, "cardiology", "radiology", now=cst(2026, 11, 23, 9))
-    assert types(decision) == ["DeadlineRescheduled", "InvestigationOpened"]
+    assert types(decision) == ["DeadlineRescheduled", "DeadlineRescheduled", "InvestigationOpened"]
     assert decision[0][1]["current"] == FIRST_REPLY_10
 
 
@@ -1307,6 +1314,7 @@ def test_closing_stops_every_open_clock() -> None:
     act(case, domain.decide_close(case, schemas.CloseCase(None), ctx(cst(2026, 12, 2), OFFICER)), cst(2026, 12, 2))
     assert {k: c.status for k, c in case.clocks.items()} == {
         "first_reply": domain.D_STOPPED,
+        "statutory_feedback": domain.D_STOPPED,
         "investigation:cardiology": domain.D_MET,
         "investigation:radiology": domain.D_MET_LATE,
         f"rectification:{RECT}": domain.D_MET,
@@ -1454,6 +1462,7 @@ def test_intake_ending_the_case_stops_every_open_clock(end: Any, status: str) ->
     assert case.status == status
     assert {k: c.status for k, c in case.clocks.items()} == {
         "first_reply": domain.D_STOPPED,
+        "statutory_feedback": domain.D_STOPPED,
         "investigation:cardiology": domain.D_MET,
         "investigation:radiology": domain.D_STOPPED,
     }
@@ -1497,7 +1506,7 @@ def test_reclassification_assigns_new_departments_as_the_system() -> None:
         domain.decide_reclassified(case, classification(["cardiology", "radiology"]), ctx(now, "system", CAL, POLICY)),
         now,
     )
-    assert types(decision) == ["DeadlineRescheduled", "InvestigationOpened"]
+    assert types(decision) == ["DeadlineRescheduled", "DeadlineRescheduled", "InvestigationOpened"]
     assert decision[0][1] == {
         "complaint_id": CID,
         "campus": "east",
@@ -1506,9 +1515,9 @@ def test_reclassification_assigns_new_departments_as_the_system() -> None:
         "reason": "reclassified",
         "actor": SYSTEM,
     }
-    assert decision[1][1]["departments"] == ["radiology"]
-    assert decision[1][1]["actor"] == SYSTEM
-    assert decision[1][1]["investigations"] == [
+    assert decision[2][1]["departments"] == ["radiology"]
+    assert decision[2][1]["actor"] == SYSTEM
+    assert decision[2][1]["investigations"] == [
         deadline("investigation", "2026-11-30", "2026-11-30T16:00:00Z", 5, "radiology")
     ]
     assert set(case.assignments) == {"cardiology", "radiology"}
@@ -1927,7 +1936,7 @@ def breached_late_december() -> Case:
     """Received Mon 2026-12-28: both provisional deadlines (Tue Jan 5th by the fallback) breached."""
     case = story(at=LATE_DECEMBER)
     at = utc(2027, 1, 5, 16)
-    for key in ("first_reply", "investigation:cardiology"):
+    for key in ("first_reply", "statutory_feedback", "investigation:cardiology"):
         act(case, domain.decide_breach(case, key, at), at)
     assert {c.status for c in case.clocks.values()} == {domain.D_BREACHED}
     return case
@@ -2144,6 +2153,7 @@ def test_the_office_on_an_open_case() -> None:
         "request_extension",
         "submit_findings",
         "issue_reply",  # offered while findings are awaited: the 409 says which
+        "issue_feedback",
         "escalate",
         "order_rectification",
         "record_dispute",
