@@ -90,3 +90,16 @@ def test_upheld_from_findings() -> None:
     )
     assert figures(RECEIVED, OPENED_LAW, findings)["upheld"] == {"yes": 0, "partly": 1, "no": 0, "upheld_rate": 1.0}
     assert figures(RECEIVED, OPENED_LAW)["upheld"]["upheld_rate"] is None
+
+
+def test_monthly_report_shows_the_statutory_clock_and_upheld_in_csv_and_html() -> None:
+    from services.reporting import render
+
+    cells = domain.cells_of([RECEIVED, OPENED_LAW, BREACH], CALENDARS)
+    body = domain.report(domain.MemoryCube(cells), domain.Request(domain.month_period("2026-03"), compare=False))
+    document = {"month": "2026-03", "as_of": "2026-04-02T00:00:00Z", "computed_from": "log", **body}
+    assert document["statutory_feedback"]["open_overdue"] == 1
+    assert "statutory_feedback,open_overdue" in render.to_csv(document, "en")
+    for lang, title in (("en", "Statutory feedback"), ("zh-CN", "法定反馈")):
+        page = render.to_html(document, lang)
+        assert title in page and page.count("<svg") >= 3
