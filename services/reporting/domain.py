@@ -46,6 +46,7 @@ from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from shared import catalogue
+from shared.events.vocabularies import SUBSTANTIATED
 from shared.workdays import CampusCalendar
 
 GROUP = "*"  # the campus value of group-wide rows: a complaint counts there once, whatever its campuses
@@ -81,6 +82,11 @@ REOPENED = "reopened"  # key: reason
 DISPUTE_RECORDED = "dispute.recorded"  # key: route
 DISPUTE_SETTLED = "dispute.settled"  # key: route
 DISPUTE_COMPENSATION = "dispute.compensation"  # key: "route|currency", value: minor units (cents)
+STATUTORY_ON_TIME = "statutory_feedback.on_time"
+STATUTORY_LATE = "statutory_feedback.late"
+STATUTORY_OPEN_OVERDUE = "statutory_feedback.open_overdue"
+STATUTORY_WITHOUT_CONTACT = "statutory_feedback.issued_without_contact"
+UPHELD = "upheld"  # key: the findings' substantiated value (yes / partly / no)
 
 RECEIPT = "ComplaintReceived"  # the event a complaint's facts are made of (every other one amends them)
 _SOURCE_ORDER = {"intake": 0, "investigation": 1, "notification": 2}
@@ -152,6 +158,20 @@ class DisputeFact:
 
 
 @dataclass
+class StatutoryFact:
+    """The statutory feedback clock (CONTRACT §7): from receipt, met by the first feedback delivered
+    (``ReplySent`` of any reply kind), or for a complaint nobody can be told about by the first feedback
+    issued (``InterimFeedbackIssued`` or ``ReplyIssued``)."""
+
+    due_at: datetime | None = None
+    due_day: date | None = None
+    breached: bool = False
+    has_contact: bool | None = None  # None: investigation did not say (the receipt's has_contact is used)
+    sent_at: datetime | None = None  # the first ReplySent of any kind
+    issued_at: datetime | None = None  # the first feedback issued (interim or final)
+
+
+@dataclass
 class ComplaintFact:
     complaint_id: str
     reference: str
@@ -175,6 +195,8 @@ class ComplaintFact:
     follow_ups: list[tuple[bool, datetime]] = field(default_factory=list)
     reopenings: list[tuple[str, datetime]] = field(default_factory=list)
     breaches: list[tuple[str, date]] = field(default_factory=list)  # (deadline kind, its last day)
+    statutory: StatutoryFact = field(default_factory=lambda: StatutoryFact())
+    upheld: list[tuple[str, datetime]] = field(default_factory=list)  # (substantiated, submitted_at) per findings
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -287,11 +309,24 @@ def _fact_of_receipt(received: Mapping[str, Any]) -> ComplaintFact:
         source=received["source"],
         departments=list(received.get("departments") or []),
         received_at=_ts(received["received_at"]),
+        statutory=StatutoryFact(has_contact=received.get("has_contact")),
     )
 
 
 def _set_due(target: ReplyRound, deadline: Mapping[str, Any]) -> None:
     target.due_at, target.due_day = _ts(deadline["due_at"]), _day(deadline["last_day"])
+
+
+def _set_statutory(statutory: StatutoryFact, opened: Mapping[str, Any]) -> None:
+    if opened.get("statutory_feedback") and statutory.due_at is None:  # the first opening's deadline
+        deadline = opened["statutory_feedback"]
+        statutory.due_at, statutory.due_day = _ts(deadline["due_at"]), _day(deadline["last_day"])
+    if opened.get("has_contact") is not None:
+        statutory.has_contact = bool(opened["has_contact"])
+
+
+def _reschedule_statutory(statutory: StatutoryFact, deadline: Mapping[str, Any]) -> None:
+    statutory.due_at, statutory.due_day = _ts(deadline["due_at"]), _day(deadline["last_day"])
 
 
 # -- intake ---------------------------------------------------------------------------------------
@@ -334,6 +369,7 @@ def _investigation_opened(state: _Folding, event: LoggedEvent) -> None:
     # Every opening carries the first-reply deadline currently in force for this round.
     data = event.data
     _set_due(state.round, data["first_reply"])
+    _set_statutory(state.fact.statutory, data)
     state.assigned.update(data.get("departments") or [])
     for due in data.get("investigations") or []:
         state.investigations[(state.round_no, due["department"])] = InvestigationFact(
@@ -346,6 +382,8 @@ def _deadline_rescheduled(state: _Folding, event: LoggedEvent) -> None:
     current = event.data["current"]
     if current["kind"] == "first_reply":
         _set_due(state.round, current)
+    elif current["kind"] == "statutory_feedback":
+        _reschedule_statutory(state.fact.statutory, current)
     elif current["kind"] == "investigation":
         found = state.investigation(current.get("department") or "")
         if found is not None:
@@ -369,6 +407,8 @@ def _findings_submitted(state: _Folding, event: LoggedEvent) -> None:
     found = state.investigation(data["department"])
     if found is not None and found.findings_at is None:
         found.findings_at, found.findings_on_time = _ts(data["submitted_at"]), bool(data["on_time"])
+        if data.get("substantiated"):
+            state.fact.upheld.append((data["substantiated"], found.findings_at))
 
 
 @_on("DeadlineBreached")
@@ -378,6 +418,8 @@ def _deadline_breached(state: _Folding, event: LoggedEvent) -> None:
     state.fact.breaches.append((deadline["kind"], last_day))
     if deadline["kind"] == "first_reply":
         state.round.breached = True
+    elif deadline["kind"] == "statutory_feedback":
+        state.fact.statutory.breached = True
     elif deadline["kind"] == "investigation":
         found = state.investigation(deadline.get("department") or "")
         if found is not None:
@@ -396,6 +438,9 @@ def _deadline_breach_withdrawn(state: _Folding, event: LoggedEvent) -> None:
     if current["kind"] == "first_reply":
         state.round.breached = False
         _set_due(state.round, current)
+    elif current["kind"] == "statutory_feedback":
+        state.fact.statutory.breached = False
+        _reschedule_statutory(state.fact.statutory, current)
     elif current["kind"] == "investigation":
         found = state.investigation(current.get("department") or "")
         if found is not None:
@@ -412,6 +457,16 @@ def _escalated(state: _Folding, event: LoggedEvent) -> None:
 @_on("ReplyIssued")
 def _reply_issued(state: _Folding, event: LoggedEvent) -> None:
     state.reply_round[str(event.data["reply_id"])] = state.round_no
+    _issued(state.fact.statutory, event.data)
+
+
+def _issued(statutory: StatutoryFact, data: Mapping[str, Any]) -> None:
+    statutory.issued_at = _earliest(statutory.issued_at, _ts(data["issued_at"]))
+
+
+@_on("InterimFeedbackIssued")
+def _interim_feedback_issued(state: _Folding, event: LoggedEvent) -> None:
+    _issued(state.fact.statutory, event.data)
 
 
 @_on("RectificationOrdered")
@@ -472,6 +527,10 @@ def _dispute_settled(state: _Folding, event: LoggedEvent) -> None:
 @_on("ReplySent")
 def _reply_sent(state: _Folding, event: LoggedEvent) -> None:
     # Matched by reply id: the reply of an earlier round does not answer a reopened one.
+    statutory = state.fact.statutory
+    statutory.sent_at = _earliest(statutory.sent_at, _ts(event.data["sent_at"]))  # any kind meets it
+    if event.data.get("reply_kind") == "interim":
+        return  # interim feedback stops the statutory clock only
     number = state.reply_round.get(str(event.data["reply_id"]))
     if number is not None:
         reply = state.rounds[number]
@@ -552,7 +611,25 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
     out += [(REOPENED, day(at), reason, 1) for reason, at in fact.reopenings]
     for dispute in fact.disputes:
         out += _dispute_contributions(dispute, day)
+    out += _statutory_contributions(fact.statutory, day)
+    out += [(UPHELD, day(at), value, 1) for value, at in fact.upheld]
     return out
+
+
+def _statutory_contributions(statutory: StatutoryFact, day: LocalDay) -> list[Contribution]:
+    """On time (dated by the delivery), late (by the deadline's last day, as first replies), open and
+    overdue (breached, nothing delivered yet: by the last day), or issued without contact (apart)."""
+    if statutory.due_at is None or statutory.due_day is None:
+        return []  # no statutory clock on this complaint (resolved on the spot, or an older opening)
+    if statutory.has_contact is False:
+        if statutory.issued_at is not None:
+            return [(STATUTORY_WITHOUT_CONTACT, day(statutory.issued_at), "", 1)]
+        return [(STATUTORY_OPEN_OVERDUE, statutory.due_day, "", 1)] if statutory.breached else []
+    if statutory.sent_at is not None:
+        if statutory.sent_at <= statutory.due_at:
+            return [(STATUTORY_ON_TIME, day(statutory.sent_at), "", 1)]
+        return [(STATUTORY_LATE, statutory.due_day, "", 1)]
+    return [(STATUTORY_OPEN_OVERDUE, statutory.due_day, "", 1)] if statutory.breached else []
 
 
 LocalDay = Callable[[datetime], date]
@@ -712,6 +789,8 @@ HEADLINE = (
     ESCALATED,
     FIRST_REPLY_ON_TIME,
     FIRST_REPLY_LATE,
+    STATUTORY_ON_TIME,
+    STATUTORY_LATE,
     INVESTIGATION_OPENED,
     INVESTIGATION_ON_TIME,
     INVESTIGATION_LATE,
@@ -1018,6 +1097,8 @@ def figures(raw: Mapping[tuple[str, str], int]) -> dict[str, Any]:
         "closed": _total(sums, CLOSED),
         "escalated": _total(sums, ESCALATED),
         "first_reply": _first_reply_figures(sums),
+        "statutory_feedback": _statutory_figures(sums),
+        "upheld": _upheld_figures(sums),
         "investigations": _department_figures(sums, INVESTIGATION_FIGURES),
         "rectifications": _department_figures(sums, RECTIFICATION_FIGURES),
         "follow_up": _follow_up_figures(sums),
@@ -1040,6 +1121,23 @@ def _first_reply_figures(sums: _Sums) -> dict[str, Any]:
             "p90": percentile(distribution, 0.9),
         },
     }
+
+
+def _statutory_figures(sums: _Sums) -> dict[str, Any]:
+    on_time, late = _total(sums, STATUTORY_ON_TIME), _total(sums, STATUTORY_LATE)
+    return {
+        "on_time": on_time,
+        "late": late,
+        "on_time_rate": _rate(on_time, on_time + late),
+        "open_overdue": _total(sums, STATUTORY_OPEN_OVERDUE),
+        "issued_without_contact": _total(sums, STATUTORY_WITHOUT_CONTACT),
+    }
+
+
+def _upheld_figures(sums: _Sums) -> dict[str, Any]:
+    counts = {value: sums.by(UPHELD).get(value, 0) for value in SUBSTANTIATED}
+    total = sum(counts.values())
+    return {**counts, "upheld_rate": _rate(counts.get("yes", 0) + counts.get("partly", 0), total)}
 
 
 def _department_figures(sums: _Sums, metrics: Mapping[str, str]) -> dict[str, Any]:

@@ -37,6 +37,14 @@ LABELS: dict[str, dict[str, str]] = {
         "by_severity": "按严重程度",
         "count": "件数",
         "first_reply": "首次答复",
+        "statutory_feedback": "法定反馈（5/10个工作日）",
+        "open_overdue": "逾期未反馈",
+        "issued_without_contact": "无联系方式（已出具）",
+        "upheld": "投诉属实",
+        "upheld_yes": "属实",
+        "upheld_partly": "部分属实",
+        "upheld_no": "不属实",
+        "upheld_rate": "属实率（含部分）",
         "on_time": "按时",
         "late": "超时",
         "on_time_rate": "按时率",
@@ -98,6 +106,14 @@ LABELS: dict[str, dict[str, str]] = {
         "by_severity": "By severity",
         "count": "Count",
         "first_reply": "First reply",
+        "statutory_feedback": "Statutory feedback (5/10 working days)",
+        "open_overdue": "Open and overdue",
+        "issued_without_contact": "No contact (issued)",
+        "upheld": "Complaints upheld",
+        "upheld_yes": "Upheld",
+        "upheld_partly": "Partly upheld",
+        "upheld_no": "Not upheld",
+        "upheld_rate": "Upheld rate (incl. partly)",
         "on_time": "On time",
         "late": "Late",
         "on_time_rate": "On-time rate",
@@ -385,6 +401,8 @@ def to_html(
         + bar_chart([(entry["bucket"], entry["received"]) for entry in report.get("series", [])], t["daily"]),
         _breakdowns(report["received"], words),
         _first_reply(report["first_reply"], words),
+        _statutory(report["statutory_feedback"], words),
+        _upheld(report["upheld"], words),
         _investigations(report["investigations"], words),
         _rectifications(report["rectifications"], words),
         _follow_up(report, words),
@@ -457,6 +475,22 @@ def _first_reply(first: Mapping[str, Any], words: Words) -> str:
             ],
         )
     )
+
+
+def _statutory(law: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    parts = [(t["on_time"], law["on_time"]), (t["late"], law["late"]), (t["open_overdue"], law["open_overdue"])]
+    rows = [*parts, (t["on_time_rate"], _pct(law["on_time_rate"]))]
+    rows.append((t["issued_without_contact"], law["issued_without_contact"]))
+    title = t["statutory_feedback"]
+    return f"<h2>{escape(title)}</h2>" + split_bar(parts, title) + _table([t["figure"], t["value"]], rows)
+
+
+def _upheld(upheld: Mapping[str, Any], words: Words) -> str:
+    t = words.label
+    parts = [(t[f"upheld_{value}"], upheld[value]) for value in ("yes", "partly", "no")]
+    rows = [*parts, (t["upheld_rate"], _pct(upheld["upheld_rate"]))]
+    return f"<h2>{escape(t['upheld'])}</h2>" + split_bar(parts, t["upheld"]) + _table([t["figure"], t["value"]], rows)
 
 
 def _investigations(inv: Mapping[str, Any], words: Words) -> str:
