@@ -82,6 +82,13 @@ REOPENED = "reopened"  # key: reason
 DISPUTE_RECORDED = "dispute.recorded"  # key: route
 DISPUTE_SETTLED = "dispute.settled"  # key: route
 DISPUTE_COMPENSATION = "dispute.compensation"  # key: "route|currency", value: minor units (cents)
+DISPUTE_CURRENT_ROUTE = "dispute.current_route"  # key: the dispute's latest route, dated by its recording
+DISPUTE_ROUTE_CHANGED = "dispute.route_changed"  # key: the route moved to
+DISPUTE_MAJOR = "dispute.major"
+AUTHORITY_ON_TIME = "dispute.authority_report.on_time"
+AUTHORITY_LATE = "dispute.authority_report.late"
+SEALS_OPEN = "seals.open"  # +1 dated by each sealing, -1 by each unsealing
+POLICE_REPORTS = "police_reports"
 STATUTORY_ON_TIME = "statutory_feedback.on_time"
 STATUTORY_LATE = "statutory_feedback.late"
 STATUTORY_OPEN_OVERDUE = "statutory_feedback.open_overdue"
@@ -155,6 +162,14 @@ class DisputeFact:
     settled_at: datetime | None = None
     compensation_cents: int = 0
     currency: str = "CNY"
+    current_route: str | None = None  # the latest route (None: never changed, ``route`` it is)
+    route_changes: list[datetime] = field(default_factory=list)
+    major: bool = False
+    authority_due_at: datetime | None = None
+    authority_due_day: date | None = None
+    authority_breached: bool = False
+    initial_report_at: datetime | None = None  # the first initial DisputeReportedToAuthority
+    initial_report_on_time: bool | None = None
 
 
 @dataclass
@@ -197,6 +212,8 @@ class ComplaintFact:
     breaches: list[tuple[str, date]] = field(default_factory=list)  # (deadline kind, its last day)
     statutory: StatutoryFact = field(default_factory=lambda: StatutoryFact())
     upheld: list[tuple[str, datetime]] = field(default_factory=list)  # (substantiated, submitted_at) per findings
+    seals: list[tuple[int, datetime]] = field(default_factory=list)  # (+1 sealed / -1 unsealed, when)
+    police_reports: list[datetime] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -420,6 +437,8 @@ def _deadline_breached(state: _Folding, event: LoggedEvent) -> None:
         state.round.breached = True
     elif deadline["kind"] == "statutory_feedback":
         state.fact.statutory.breached = True
+    elif deadline["kind"] == "authority_report":
+        _authority_breached(state, deadline, True)
     elif deadline["kind"] == "investigation":
         found = state.investigation(deadline.get("department") or "")
         if found is not None:
@@ -441,6 +460,8 @@ def _deadline_breach_withdrawn(state: _Folding, event: LoggedEvent) -> None:
     elif current["kind"] == "statutory_feedback":
         state.fact.statutory.breached = False
         _reschedule_statutory(state.fact.statutory, current)
+    elif current["kind"] == "authority_report":
+        _authority_breached(state, event.data["deadline"], False)
     elif current["kind"] == "investigation":
         found = state.investigation(current.get("department") or "")
         if found is not None:
@@ -508,7 +529,57 @@ def _closed(state: _Folding, event: LoggedEvent) -> None:
 
 @_on("DisputeRecorded")
 def _dispute_recorded(state: _Folding, event: LoggedEvent) -> None:
-    state.dispute(event.data).recorded_at = _ts(event.data["recorded_at"])
+    data = event.data
+    dispute = state.dispute(data)
+    dispute.recorded_at = _ts(data["recorded_at"])
+    dispute.major = bool(data.get("major"))
+    if data.get("authority_report"):
+        deadline = data["authority_report"]
+        dispute.authority_due_at, dispute.authority_due_day = _ts(deadline["due_at"]), _day(deadline["last_day"])
+
+
+@_on("DisputeRouteChanged")
+def _dispute_route_changed(state: _Folding, event: LoggedEvent) -> None:
+    # Events are folded in sequence order: the last change read is the latest route.
+    data = event.data
+    dispute = state.dispute({**data, "route": data["previous"]})
+    dispute.current_route = data["route"]
+    dispute.route_changes.append(_ts(data["changed_at"]))
+
+
+@_on("DisputeReportedToAuthority")
+def _dispute_reported_to_authority(state: _Folding, event: LoggedEvent) -> None:
+    data = event.data
+    dispute = state.disputes.get(str(data["dispute_id"]))
+    if dispute is None or data["report_kind"] != "initial" or dispute.initial_report_at is not None:
+        return  # follow-up and final reports meet no deadline; the first initial report counts
+    dispute.initial_report_at = _ts(data["reported_at"])
+    dispute.initial_report_on_time = bool(data.get("on_time", True))
+
+
+def _authority_breached(state: _Folding, deadline: Mapping[str, Any], breached: bool) -> None:
+    """The case's authority_report breach names no dispute: it is the major dispute's whose deadline
+    it is (by due time), else the first major dispute not yet reported."""
+    majors = [d for _, d in sorted(state.disputes.items()) if d.major and d.initial_report_at is None]
+    due_at = _ts(deadline["due_at"])
+    found = next((d for d in majors if d.authority_due_at == due_at), majors[0] if majors else None)
+    if found is not None:
+        found.authority_breached = breached
+
+
+@_on("RecordsSealed")
+def _records_sealed(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.seals.append((1, _ts(event.data["sealed_at"])))
+
+
+@_on("RecordsUnsealed")
+def _records_unsealed(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.seals.append((-1, _ts(event.data["unsealed_at"])))
+
+
+@_on("PoliceNotified")
+def _police_notified(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.police_reports.append(_ts(event.data["reported_at"]))
 
 
 @_on("DisputeSettled")
@@ -613,6 +684,8 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
         out += _dispute_contributions(dispute, day)
     out += _statutory_contributions(fact.statutory, day)
     out += [(UPHELD, day(at), value, 1) for value, at in fact.upheld]
+    out += [(SEALS_OPEN, day(at), "", sign) for sign, at in fact.seals]
+    out += [(POLICE_REPORTS, day(at), "", 1) for at in fact.police_reports]
     return out
 
 
@@ -703,6 +776,28 @@ def _dispute_contributions(dispute: DisputeFact, day: LocalDay) -> list[Contribu
                 dispute.compensation_cents,
             )
             out.append(compensation)
+    return out + _dispute_duty_contributions(dispute, day)
+
+
+def _dispute_duty_contributions(dispute: DisputeFact, day: LocalDay) -> list[Contribution]:
+    """Current route and major (dated by the recording), route changes (by each change), the initial
+    authority report on time (by the report) or late (by the deadline's last day, as first replies;
+    a breach unreported is late too)."""
+    out: list[Contribution] = [
+        (DISPUTE_ROUTE_CHANGED, day(at), dispute.current_route or "", 1) for at in dispute.route_changes
+    ]
+    if dispute.recorded_at is not None:
+        recorded = day(dispute.recorded_at)
+        out.append((DISPUTE_CURRENT_ROUTE, recorded, dispute.current_route or dispute.route, 1))
+        if dispute.major:
+            out.append((DISPUTE_MAJOR, recorded, "", 1))
+    if dispute.initial_report_at is not None:
+        if dispute.initial_report_on_time:
+            out.append((AUTHORITY_ON_TIME, day(dispute.initial_report_at), "", 1))
+        else:
+            out.append((AUTHORITY_LATE, dispute.authority_due_day or day(dispute.initial_report_at), "", 1))
+    elif dispute.major and dispute.authority_breached and dispute.authority_due_day is not None:
+        out.append((AUTHORITY_LATE, dispute.authority_due_day, "", 1))
     return out
 
 
@@ -1168,6 +1263,12 @@ def _dispute_figures(sums: _Sums) -> dict[str, Any]:
         "settled": {"total": _total(sums, DISPUTE_SETTLED), "by_route": _by(sums, DISPUTE_SETTLED)},
         "compensation_paid": {c: _money(v) for c, v in sorted(compensation.items())},
         "compensation_by_route": {r: {c: _money(v) for c, v in sorted(m.items())} for r, m in sorted(by_route.items())},
+        "by_current_route": _by(sums, DISPUTE_CURRENT_ROUTE),
+        "route_changes": _total(sums, DISPUTE_ROUTE_CHANGED),
+        "major": _total(sums, DISPUTE_MAJOR),
+        "authority_reports": {"on_time": _total(sums, AUTHORITY_ON_TIME), "late": _total(sums, AUTHORITY_LATE)},
+        "seals_open": _total(sums, SEALS_OPEN),
+        "police_reports": _total(sums, POLICE_REPORTS),
     }
 
 
