@@ -69,6 +69,13 @@ LABELS: dict[str, dict[str, str]] = {
         "settled": "处理完毕",
         "compensation": "赔偿金额",
         "route": "途径",
+        "current_route": "当前途径",
+        "route_changes": "途径变更",
+        "major": "重大医疗纠纷",
+        "authority_on_time": "按时报告卫生主管部门",
+        "authority_late": "超时报告卫生主管部门",
+        "seals_open": "封存中（封存减启封）",
+        "police_reports": "报警",
         "not_accepted": "不予受理",
         "reason": "原因",
         "breaches": "期限违约",
@@ -138,6 +145,13 @@ LABELS: dict[str, dict[str, str]] = {
         "settled": "Settled",
         "compensation": "Compensation paid",
         "route": "Route",
+        "current_route": "Current route",
+        "route_changes": "Route changes",
+        "major": "Major disputes",
+        "authority_on_time": "Reported to the authority on time",
+        "authority_late": "Reported to the authority late",
+        "seals_open": "Seals open (sealed minus unsealed)",
+        "police_reports": "Police reports",
         "not_accepted": "Not accepted",
         "reason": "Reason",
         "breaches": "Deadline breaches",
@@ -522,19 +536,35 @@ def _follow_up(report: Mapping[str, Any], words: Words) -> str:
 def _disputes(disputes: Mapping[str, Any], words: Words) -> str:
     t = words.label
     recorded, settled = disputes["recorded"]["by_route"], disputes["settled"]["by_route"]
-    compensation = disputes["compensation_by_route"]
+    compensation, current = disputes["compensation_by_route"], disputes["by_current_route"]
     rows = [
         (
             words.code("dispute_route", r),
             recorded.get(r, 0),
+            current.get(r, 0),
             settled.get(r, 0),
             ", ".join(f"{a} {c}" for c, a in compensation.get(r, {}).items()) or "0",
         )
-        for r in sorted(set(recorded) | set(settled) | set(compensation))
+        for r in sorted(set(recorded) | set(current) | set(settled) | set(compensation))
     ]
-    return f"<h2>{escape(t['disputes'])}</h2>" + _table(
-        [t["route"], t["recorded"], t["settled"], t["compensation"]], rows
+    return (
+        f"<h2>{escape(t['disputes'])}</h2>"
+        + _table([t["route"], t["recorded"], t["current_route"], t["settled"], t["compensation"]], rows)
+        + _dispute_duties(disputes, words)
     )
+
+
+def _dispute_duties(disputes: Mapping[str, Any], words: Words) -> str:
+    t, reports = words.label, disputes["authority_reports"]
+    rows = [
+        (t["route_changes"], disputes["route_changes"]),
+        (t["major"], disputes["major"]),
+        (t["authority_on_time"], reports["on_time"]),
+        (t["authority_late"], reports["late"]),
+        (t["seals_open"], disputes["seals_open"]),
+        (t["police_reports"], disputes["police_reports"]),
+    ]
+    return _table([t["figure"], t["value"]], rows)
 
 
 def _refusals_and_breaches(report: Mapping[str, Any], words: Words) -> str:

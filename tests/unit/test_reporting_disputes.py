@@ -97,3 +97,17 @@ def test_seals_open_is_sealed_minus_unsealed_dated_by_each_event_and_police_repo
         0,
     )
     assert figures(RECEIVED, OPENED, sealed)["seals_open"] == 1
+
+
+def test_monthly_report_shows_the_dispute_duties_in_csv_and_html() -> None:
+    from services.reporting import render
+
+    cells = domain.cells_of([RECEIVED, OPENED, recorded(), BREACH, changed(9, "negotiation", "litigation")], CALENDARS)
+    body = domain.report(domain.MemoryCube(cells), domain.Request(domain.month_period("2026-03"), compare=False))
+    document = {"month": "2026-03", "as_of": "2026-04-02T00:00:00Z", "computed_from": "log", **body}
+    assert document["disputes"]["authority_reports"] == {"on_time": 0, "late": 1}
+    text = render.to_csv(document, "en")
+    assert "disputes,authority_reports,late" in text and "disputes,by_current_route,litigation" in text
+    for lang, label in (("en", "Reported to the authority late"), ("zh-CN", "超时报告卫生主管部门")):
+        page = render.to_html(document, lang)
+        assert label in page and ("Current route" in page or "当前途径" in page)
