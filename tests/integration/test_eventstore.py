@@ -36,7 +36,7 @@ def received(complaint_id: str, n: int = 0) -> object:
 
 def test_concurrent_writers_are_seen_by_followers_exactly_once_in_commit_order(db):
     writers, per_writer = 10, 30
-    committed: list[int] = []  # sequences in the order their transactions committed
+    committed: list[int] = []  # sequences in the order their writers saw their commits return
 
     def writer(w: int) -> None:
         for i in range(per_writer):
@@ -75,7 +75,10 @@ def test_concurrent_writers_are_seen_by_followers_exactly_once_in_commit_order(d
         thread.wait()
 
     total = writers * per_writer
-    assert committed == list(range(1, total + 1)), "sequence numbers were not handed out in commit order"
+    # Each number handed out exactly once, none lost. (The order in which writers *see* their commits
+    # return is no proof of commit order: after COMMIT the next writer may resume first. The commit
+    # order shows in what followers see: a number that committed after a higher one would be skipped.)
+    assert sorted(committed) == list(range(1, total + 1)), "sequence numbers were lost or repeated"
     for follower_saw in seen:
         assert follower_saw == list(range(1, total + 1)), "a follower missed or repeated an event"
     with db.transaction() as cur:
