@@ -4,6 +4,8 @@ Intake learns of the dispute from investigation's events only (its projection), 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.e2e.test_lifecycle import act
@@ -65,3 +67,27 @@ def test_a_complaint_without_dispute_or_seal_is_erased_at_once(stack, complaint)
     cid = registered(stack, complaint)
     assert holds(stack, cid) == []
     assert stack.intake.post(f"/complaints/{cid}/erasure", {"reason": "a lawful request"}).status_code == 200
+
+
+def test_a_seal_holds_the_erasure_after_the_dispute_is_settled_until_it_is_unsealed(stack, complaint):
+    cid = registered(stack, complaint)
+    dispute_id = act(stack, cid, "disputes", 201, route="people_mediation")["dispute_id"]
+    seal = {
+        "items": ["住院病历 (全部)"],
+        "sealed_at": datetime.now(UTC).isoformat(),
+        "hospital_witness": "east-office-head",
+        "patient_side_present": True,
+        "list_signed_by_both": True,
+    }
+    seal_id = act(stack, cid, "seals", 201, **seal)["seal_id"]
+    act(stack, cid, f"disputes/{dispute_id}/settle", compensation_amount="300.00")
+    wait_for(lambda: [h["kind"] for h in holds(stack, cid)] == ["seal"], what="intake saw the settlement and seal")
+
+    refused = stack.intake.post(f"/complaints/{cid}/erasure", {"reason": "a lawful request"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["state"] == "records_sealed" and refused.json()["held_by"] == {"seal_id": seal_id}
+
+    act(stack, cid, f"seals/{seal_id}/unseal", reason="dispute_settled")
+    wait_for(lambda: not holds(stack, cid), what="intake saw the unsealing")
+    erased = stack.intake.post(f"/complaints/{cid}/erasure", {"reason": "a lawful request"})
+    assert erased.status_code == 200, erased.text
