@@ -380,7 +380,7 @@ class EventConsumer:
         sources: Iterable[str],
         backfill: Backfill | None = None,
         batch_size: int = 500,
-        batch_wait: float = 0.0,
+        batch_wait: float = 0.02,
         retry_interval: float = 1.0,
         gap_timeout: float = 2.0,
         catch_up_interval: float = 30.0,
@@ -447,36 +447,18 @@ class EventConsumer:
                 batch = [received.get(timeout=0.5)]
             except queue.Empty:
                 continue
-            self._fill(batch, received)
+            deadline = time.monotonic() + self.batch_wait
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(received.get(timeout=max(deadline - time.monotonic(), 0)))
+                except queue.Empty:
+                    break
             try:
                 self.inbox.receive(m.body for m in batch)
                 # One multiple-ack covers the batch: everything up to the last tag was applied.
                 channel.basic_ack(batch[-1].delivery_tag, multiple=True)
             except BaseException as exc:  # unacked messages go back to the queue when we reconnect
                 failed.append(exc)
-                return
-
-    def _fill(self, batch: list[kombu.Message], received: queue.Queue[kombu.Message]) -> None:
-        """Add what is ready to ``batch``: under load the reader queued many while the previous batch
-        was applied, and keeps handing over frames it has read (so batches stay large); once a green
-        yield brings nothing more, the batch goes at once (no fixed window to wait out). With
-        ``batch_wait`` the batch instead waits up to that long for more."""
-        deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_size:
-            try:
-                batch.append(received.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            remaining = deadline - time.monotonic()
-            if remaining > 0:
-                try:
-                    batch.append(received.get(timeout=remaining))
-                except queue.Empty:
-                    return
-                continue
-            time.sleep(0)  # a green yield: the reader may have more frames in hand
-            if received.empty():
                 return
 
     def watch_gaps(self) -> None:
