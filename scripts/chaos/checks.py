@@ -1,6 +1,7 @@
 """What `make chaos` measures, straight from the services' databases and the stand-ins: events
 produced (the sources' logs), lost (in a log, not applied by a consumer or missing from reporting's
-copy), effects doubled (a message delivered twice, a deadline breached twice), gaps (events held
+copy), effects doubled (a message delivered twice, a deadline breached twice), resends the SMS gateway absorbed by
+the idempotency key (shown, not a fault), gaps (events held
 back, holes in reporting's copy) and seconds until every projection caught up."""
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Snapshot:
     messages_pending: int = 0
     doubles: list[str] = field(default_factory=list)
     messages_failed: int = 0
+    resends_absorbed: int = 0
 
     @property
     def lost(self) -> int:
@@ -114,6 +116,7 @@ def measure(stack) -> Snapshot:
     deliveries: Counter = stack.deliveries()
     snap.deliveries = sum(deliveries.values())
     snap.delivered_twice = sum(n - 1 for n in deliveries.values() if n > 1)
+    snap.resends_absorbed = stack.sms_repeats()
     snap.doubles = sorted(k for k, n in deliveries.items() if n > 1) + [
         f"breach:{s}:{k}"
         for s, k in _query(
@@ -150,6 +153,7 @@ class Row:
     failed_messages: int
     lost: int
     doubled: int
+    resends_absorbed: int
     gaps: int
     parked: int
     seconds: float | None
@@ -165,6 +169,7 @@ class Row:
             failed_messages=after.messages_failed - before.messages_failed,
             lost=after.lost,
             doubled=doubled,
+            resends_absorbed=after.resends_absorbed - before.resends_absorbed,
             gaps=after.gaps,
             parked=after.parked - before.parked,
             seconds=seconds,
@@ -184,6 +189,7 @@ def table(rows: list[Row]) -> str:
         "messages failed",
         "lost",
         "effects doubled",
+        "resends absorbed",
         "gaps",
         "parked",
         "seconds to catch up",
@@ -193,7 +199,17 @@ def table(rows: list[Row]) -> str:
             r.scenario,
             *(
                 str(v)
-                for v in (r.produced, r.breaches, r.deliveries, r.failed_messages, r.lost, r.doubled, r.gaps, r.parked)
+                for v in (
+                    r.produced,
+                    r.breaches,
+                    r.deliveries,
+                    r.failed_messages,
+                    r.lost,
+                    r.doubled,
+                    r.resends_absorbed,
+                    r.gaps,
+                    r.parked,
+                )
             ),
             "never" if r.seconds is None else f"{r.seconds:.1f}",
         )

@@ -153,6 +153,10 @@ class SmsGateway(Helper):
     def attempts(self) -> int:
         return requests.get(self.url, timeout=5).json()["attempts"]
 
+    def repeats(self) -> list[str]:
+        """The ids of messages offered again after the gateway had accepted them (absorbed by the key)."""
+        return requests.get(self.url, timeout=5).json()["repeats"]
+
     def mode(self, status: int = 200, delay: float = 0.0) -> None:
         requests.post(f"{self.url}/_mode", json={"status": status, "delay": delay}, timeout=5).raise_for_status()
 
