@@ -40,6 +40,8 @@ def test_register_to_close_in_the_browser_with_the_timeline_showing_each_step(st
     form.get_by_label("What the complaint is about").fill("Waited four hours in cardiology without being seen")
     form.get_by_label("Name", exact=True).fill("Zhang Wei")
     form.get_by_label("Phone").fill("+86 139 1234 5678")
+    form.get_by_label("Patient's name").fill("Zhang Min")
+    form.get_by_label("Medical record number").fill("MRN-0042")
     screenshot(office, "register")
     form.get_by_role("button", name="Register").click()
     reference = office.get_by_test_id("reference").inner_text()
@@ -54,6 +56,9 @@ def test_register_to_close_in_the_browser_with_the_timeline_showing_each_step(st
     screenshot(office, "worklist")
     office.locator(f"tr[data-reference='{reference}'] a").first.click()
     expect(office.get_by_test_id("case-reference")).to_have_text(reference)
+    # The patient asked for at registration is shown to those who may read the complaint (issue 18, item 1).
+    expect(office.get_by_test_id("patient-name")).to_have_text("Zhang Min")
+    expect(office.get_by_test_id("patient-mrn")).to_have_text("MRN-0042")
 
     # Assign cardiology.
     office.locator("details[data-action=assign] summary").click()
@@ -66,6 +71,7 @@ def test_register_to_close_in_the_browser_with_the_timeline_showing_each_step(st
     liaison = new_page("zh-CN")
     sign_in(liaison, "east-cardiology", "zh-CN")
     liaison.goto(office.url.split("?")[0])
+    expect(liaison.get_by_test_id("patient-mrn")).to_have_text("MRN-0042")
     findings = liaison.locator("details[data-action=findings]")
     findings.locator("summary").click()
     findings.get_by_label("投诉是否属实").select_option("partly")
