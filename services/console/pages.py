@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 LANG_COOKIE = "console_lang"
+#: set at sign-in, cleared at sign-out: a request without a session but with this cookie is a session that expired
+SEEN_COOKIE = "console_seen"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
     " form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
@@ -85,6 +87,35 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value:
         return default
     return value
+
+
+#: pages' fragments (polled or swapped in): never a place to come back to after signing in
+FRAGMENT_SUFFIXES = ("/timeline",)
+
+
+def is_poll(request: Request) -> bool:
+    return bool(request.headers.get("HX-Request")) and request.path.endswith(FRAGMENT_SUFFIXES)
+
+
+def return_path(request: Request) -> str:
+    """Where to come back to after signing in: the page the person was on (for htmx, the page that made the
+    request), never a fragment; for a form's POST, the page the form is on."""
+    current = request.headers.get("HX-Current-URL")
+    if current:
+        parts = urlsplit(current)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+    elif request.method == "GET":
+        path = request.full_path.rstrip("?")
+    else:
+        path = urlsplit(request.referrer or "").path or "/"
+    for suffix in FRAGMENT_SUFFIXES:
+        path = path.removesuffix(suffix)
+    return safe_next(path)
+
+
+def session_expired_banner(ctx: Ctx, sign_in: str, status: int) -> Response:
+    page = ctx.app.templates.get_template("_session_expired.html").render(t=ctx.t, sign_in=sign_in)
+    return ctx.app.respond(ctx, Response(page, status=status, mimetype="text/html"))
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S | re.I)
@@ -179,11 +210,27 @@ class App:
                 token = payload["token"]
             except auth.AuthError:
                 payload = None  # an expired or foreign token: signed out
+        if principal is not None and payload and self._renew_due(request, payload):
+            token = self._renewed(principal)
+            payload = {**payload, "token": token, "exp": time.time() + self.settings.session_hours * 3600}
+            cookies.append(self.session_cookie(payload))
         if not payload or not payload.get("csrf"):
             # Before sign-in too: the sign-in and language forms carry a CSRF value like every other form.
             payload = {"csrf": session.new_csrf(), "exp": time.time() + 12 * 3600}
             cookies.append(self.session_cookie(payload))
         return Ctx(request, self, lang, payload["csrf"], principal, token, cookies)
+
+    def _renew_due(self, request: Request, payload: dict[str, Any]) -> bool:
+        """A session the console minted the token of lasts ``session_hours`` from the person's last action:
+        renewed once half of it has gone. The timeline's poll is not an action (a page left open would
+        otherwise never sign out)."""
+        if not payload.get("renewable") or request.path.endswith("/timeline"):
+            return False
+        return float(payload["exp"]) - time.time() < self.settings.session_hours * 1800
+
+    def _renewed(self, who: auth.Principal) -> str:
+        ttl = self.settings.session_hours * 3600
+        return auth.authenticator().mint(who.subject, who.role, who.campuses, who.department, ttl=ttl)
 
     def session_cookie(self, payload: dict[str, Any]) -> str:
         value = session.sign(self.settings.session_secret, session.SESSION_COOKIE, payload)
@@ -191,12 +238,16 @@ class App:
             session.SESSION_COOKIE, value, max(0, int(payload["exp"] - time.time())), self.settings.cookie_secure
         )
 
-    def sign_in(self, ctx: Ctx, token: str) -> None:
-        """Start a session holding ``token`` (with a new CSRF value: none from before sign-in carries over)."""
+    def sign_in(self, ctx: Ctx, token: str, renewable: bool = False) -> None:
+        """Start a session holding ``token`` (with a new CSRF value: none from before sign-in carries over).
+        ``renewable``: the console minted the token, and mints it again while the person works."""
         principal = auth.authenticator().verify(token)
         payload = {"token": token, "csrf": session.new_csrf(), "exp": time.time() + self.settings.session_hours * 3600}
+        if renewable:
+            payload["renewable"] = True
         ctx.cookies = [c for c in ctx.cookies if not c.startswith(session.SESSION_COOKIE + "=")]
         ctx.cookies.append(self.session_cookie(payload))
+        ctx.cookies.append(session.cookie_header(SEEN_COOKIE, "1", 30 * 24 * 3600, self.settings.cookie_secure))
         ctx.principal, ctx.token, ctx.csrf = principal, token, payload["csrf"]
 
     # -- responses ---------------------------------------------------------------------------------
@@ -370,6 +421,7 @@ def login_page(ctx: Ctx, problem: str | None = None, notice: str | None = None, 
         ctx,
         "login.html",
         status,
+        page_name="login",
         problem=problem,
         notice=notice,
         next=safe_next(ctx.request.args.get("next"), ""),
@@ -390,7 +442,7 @@ def login_demo(ctx: Ctx) -> Response:
     token = auth.authenticator().mint(
         person.subject, person.role, person.campuses, person.department, ttl=ctx.app.settings.session_hours * 3600
     )
-    ctx.app.sign_in(ctx, token)
+    ctx.app.sign_in(ctx, token, renewable=True)
     return ctx.app.redirect(ctx, safe_next(ctx.request.form.get("next"), views.home(ctx.who)))
 
 
@@ -444,7 +496,7 @@ def oidc_callback(ctx: Ctx) -> Response:
     except LoginFailed as exc:
         return login_page(ctx, problem=ctx.t("login.failed", reason=str(exc)), status=401)
     try:
-        app.sign_in(ctx, bearer)
+        app.sign_in(ctx, bearer, renewable=app.settings.oidc_bearer == "mint")
     except auth.AuthError as exc:
         return login_page(ctx, problem=ctx.t("login.not_accepted", reason=str(exc)), status=401)
     return app.redirect(ctx, pending.get("next") or views.home(ctx.who))
@@ -453,7 +505,10 @@ def oidc_callback(ctx: Ctx) -> Response:
 def logout(ctx: Ctx) -> Response:
     ctx.check_csrf()
     ctx.principal, ctx.token = None, None
-    ctx.cookies = [session.clear_cookie_header(session.SESSION_COOKIE, ctx.app.settings.cookie_secure)]
+    ctx.cookies = [
+        session.clear_cookie_header(session.SESSION_COOKIE, ctx.app.settings.cookie_secure),
+        session.clear_cookie_header(SEEN_COOKIE, ctx.app.settings.cookie_secure),
+    ]
     return ctx.app.redirect(ctx, "/login?signed_out=1")
 
 

@@ -26,7 +26,7 @@ from shared.web import http, json_response
 log = logging.getLogger(__name__)
 SERVICE = config.CONSOLE
 APP = pages.App(Settings.from_env(), config.load_hospital())
-STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css"}
+STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css", "drafts.js"}
 
 Page = Callable[..., Response]
 
@@ -55,13 +55,19 @@ def page(handler: Callable[..., Response]) -> Page:
 
 
 def _to_sign_in(ctx: pages.Ctx, notice: str | None) -> Response:
-    """To the sign-in page, and back here afterwards (for a page; a form's POST cannot be replayed)."""
+    """To the sign-in page, and back to this page afterwards (the page, never a fragment of it; a form's POST
+    cannot be replayed, but the browser keeps its text: static/drafts.js). A session that expired is said to
+    have expired; the timeline's poll stops and says so instead of turning the page into the sign-in."""
+    expired = notice is not None or ctx.request.cookies.get(pages.SEEN_COOKIE) == "1"
     ctx.principal, ctx.token = None, None
-    if notice:  # the session's token expired or was revoked: say so
+    if notice:  # the session's token expired or was revoked
         ctx.cookies.append(session.clear_cookie_header(session.SESSION_COOKIE, APP.settings.cookie_secure))
-        return pages.login_page(ctx, notice=notice, status=401)
-    here = ctx.request.full_path.rstrip("?")
-    target = "/login?" + urlencode({"next": here}) if ctx.request.method == "GET" else "/login"
+    query = {"next": pages.return_path(ctx.request)}
+    if expired:
+        query["expired"] = "1"
+    target = "/login?" + urlencode(query)
+    if pages.is_poll(ctx.request):  # htmx stops polling on 286; the banner links to the sign-in
+        return pages.session_expired_banner(ctx, target, status=286)
     if ctx.request.headers.get("HX-Request"):  # a whole new page, not a fragment swapped into this one
         return APP.respond(ctx, Response("", status=200, headers={"HX-Redirect": target}))
     return APP.respond(ctx, Response("", status=303, headers={"Location": target}))
@@ -75,7 +81,10 @@ class Service:
     @http("GET", "/login", public=True)
     @page
     def login(ctx: pages.Ctx) -> Response:
-        notice = ctx.t("login.signed_out") if ctx.request.args.get("signed_out") else None
+        args = ctx.request.args
+        notice = ctx.t("login.signed_out") if args.get("signed_out") else None
+        if args.get("expired"):
+            notice = ctx.t("login.session_ended")
         return pages.login_page(ctx, notice=notice)
 
     @http("POST", "/login/demo", public=True)

@@ -266,3 +266,42 @@ def test_the_dispute_duties_forms_make_their_api_calls_with_local_times_in_utc()
     assert police["reason"] == "threats" and police["reported_at"].endswith("+00:00")  # empty: now
     route = pages.action_call("change_dispute_route", cid, MultiDict({"dispute_id": "d1", "route": "litigation"}))
     assert route[1:] == (f"/cases/{cid}/disputes/d1/route", {"route": "litigation"})
+
+
+def _request(path: str, payload: dict, headers: dict | None = None):
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    cookie = session.sign(APP_SETTINGS.session_secret, session.SESSION_COOKIE, payload)
+    builder = EnvironBuilder(path=path, headers={"Cookie": f"{session.SESSION_COOKIE}={cookie}", **(headers or {})})
+    return Request(builder.get_environ())
+
+
+APP_SETTINGS = replace(Settings.from_env(), session_hours=8)
+
+
+def test_a_console_minted_session_is_renewed_while_the_person_works_not_by_the_timelines_poll():
+    app = pages.App(APP_SETTINGS, load_hospital(), urls={})
+    token = auth.authenticator().mint("east-office-head", "complaint_officer", ["east"], ttl=3 * 3600)
+    old = {"token": token, "csrf": "c", "exp": time.time() + 3 * 3600, "renewable": True}  # 5 of 8 hours gone
+
+    ctx = app.context(_request("/worklist", old))
+    assert ctx.token != token and ctx.principal.subject == "east-office-head" and ctx.csrf == "c"
+    renewed = session.unsign(
+        APP_SETTINGS.session_secret, session.SESSION_COOKIE, ctx.cookies[0].split(";")[0].split("=", 1)[1]
+    )
+    assert renewed["exp"] > time.time() + 7.9 * 3600
+    assert auth.authenticator().verify(renewed["token"]).subject == "east-office-head"
+
+    assert app.context(_request("/cases/x/timeline", old)).cookies == []  # a poll is not an action
+    assert app.context(_request("/worklist", {**old, "renewable": False})).cookies == []  # not minted here
+    fresh = {**old, "exp": time.time() + 7 * 3600}
+    assert app.context(_request("/worklist", fresh)).cookies == []  # more than half left
+
+
+def test_signing_in_again_returns_to_the_page_never_to_its_fragment():
+    page = "http://console.example/cases/1?tab=deadlines"
+    poll = _request("/cases/1/timeline", {}, {"HX-Request": "true", "HX-Current-URL": page})
+    assert pages.is_poll(poll) and pages.return_path(poll) == "/cases/1?tab=deadlines"
+    assert pages.return_path(_request("/cases/1/timeline", {})) == "/cases/1"
+    assert not pages.is_poll(_request("/cases/1/timeline", {}))  # a browser's own request is no poll
