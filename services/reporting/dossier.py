@@ -242,13 +242,13 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-# What meets a deadline of each kind: (event type, the data field naming which one, if any).
+# What meets a deadline of each kind: (event type or "*" for any, the data field naming which one, if any).
 _MEETS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "investigation": (("FindingsSubmitted", "department"),),
     "rectification": (("RectificationCompleted", "rectification_id"),),
     "first_reply": (("ReplyDeliveryRecorded", None),),
     "referrer_reply": (("ReplyDeliveryRecorded", None),),
-    "statutory_feedback": (("InterimFeedbackIssued", None), ("ReplyDeliveryRecorded", None)),
+    "statutory_feedback": (("*", None),),  # whichever event says statutory_feedback_met
     "authority_report": (("DisputeReportedToAuthority", None),),
 }
 
@@ -284,6 +284,8 @@ def _deadlines(timeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if entry["type"] != "DeadlineBreached" and not (
                 entry["type"] == "DeadlineBreachWithdrawn" and deadline is data.get("deadline")
             ):
+                if deadline.get("due_at") != known.current.get("due_at"):
+                    known.met_at = None  # a new clock (reopened, rescheduled, extended): not met yet
                 known.current = deadline
             known.history.append({"event": entry["type"], "time": entry["time"], "deadline": deadline})
             if entry["type"] == "DeadlineBreached":
@@ -297,13 +299,16 @@ def _deadlines(timeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _meets(entry: Mapping[str, Any], deadline: _Deadline) -> bool:
+    data = entry["data"]
     for event_type, which in _MEETS.get(deadline.kind, ()):
-        if entry["type"] != event_type:
+        if event_type == "*":
+            if data.get("statutory_feedback_met"):
+                return True
             continue
-        if event_type == "InterimFeedbackIssued" and not entry["data"].get("statutory_feedback_met"):
+        if entry["type"] != event_type or data.get("reply_kind") == "interim":  # interim feedback is no reply
             continue
         wanted = deadline.department if which == "department" else deadline.rectification_id
-        if which is None or entry["data"].get(which) == wanted:
+        if which is None or data.get(which) == wanted:
             return True
     return False
 

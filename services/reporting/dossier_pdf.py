@@ -56,6 +56,9 @@ LABELS: dict[str, dict[str, str]] = {
         "count": "本投诉事件数",
         "none": "无",
         "verification": "核验方法",
+        "how_to_verify": "每个事件的哈希为 SHA-256（同一日志中前一事件的哈希 prevhash 与本事件的规范 JSON，"
+        "见 shared.eventstore.chain_hash）。python -m shared.verify_log <服务> 校验整条日志直至末端；"
+        "此处所列末端位置与哈希须位于该链上。",
     },
     "en": {
         "title": "Complaint dossier",
@@ -97,6 +100,9 @@ LABELS: dict[str, dict[str, str]] = {
         "count": "Events of this complaint",
         "none": "none",
         "verification": "How to verify",
+        "how_to_verify": "Each event's hash is SHA-256 over the previous event's hash in the same log (prevhash) and"
+        " the event's canonical JSON (shared.eventstore.chain_hash). python -m shared.verify_log <service> checks"
+        " the whole log up to its head; the head and hash named here must lie on that chain.",
     },
 }
 
@@ -133,11 +139,13 @@ class Page:
         return f"{actor.get('id', '')} ({roles.get(str(actor.get('role')), actor.get('role'))})"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
-    """Cells are HTML already (escaped by the caller)."""
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int] = ()) -> str:
+    """Cells are HTML already (escaped by the caller); ``widths`` in per cent, fixed so long hashes wrap."""
+    cols = "".join(f'<col style="width: {w}%">' for w in widths)
+    layout = ' style="table-layout: fixed"' if widths else ""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f"<table{layout}><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _details(data: Mapping[str, Any]) -> str:
@@ -227,7 +235,7 @@ def _timeline(dossier: Mapping[str, Any], page: Page) -> str:
         for e in dossier["timeline"]
     ]
     headers = [t["time"], t["event"], t["actor"], t["details"], f"{t['position']} / {t['hash']}"]
-    return f"<h2>{escape(t['timeline'])}</h2>" + _table(headers, rows)
+    return f"<h2>{escape(t['timeline'])}</h2>" + _table(headers, rows, (11, 17, 14, 40, 18))
 
 
 def _proof(dossier: Mapping[str, Any], page: Page) -> str:
@@ -241,10 +249,10 @@ def _proof(dossier: Mapping[str, Any], page: Page) -> str:
         ]
         for service, proof in dossier["logs"].items()
     ]
-    table = _table([t["service"], t["head"], t["head_hash"], t["count"]], rows)
+    table = _table([t["service"], t["head"], t["head_hash"], t["count"]], rows, (16, 12, 56, 16))
     return (
         f"<h2>{escape(t['logs'])}</h2>{table}"
-        f"<p><b>{escape(t['verification'])}</b>: {escape(dossier['verification'])}</p>"
+        f"<p><b>{escape(t['verification'])}</b>: {escape(t['how_to_verify'])}</p>"
     )
 
 
