@@ -57,7 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "无",
         "verification": "核验方法",
         "how_to_verify": "每个事件的哈希为 SHA-256（同一日志中前一事件的哈希 prevhash 与本事件的规范 JSON，"
-        "见 shared.eventstore.chain_hash）。python -m shared.verify_log <服务> 校验整条日志直至末端；"
+        "见 shared.eventstore.chain_hash）。python -m shared.verify_log <服务> 校验整条日志直至末端；"  # noqa: RUF001
         "此处所列末端位置与哈希须位于该链上。",
     },
     "en": {
@@ -250,10 +250,7 @@ def _proof(dossier: Mapping[str, Any], page: Page) -> str:
         for service, proof in dossier["logs"].items()
     ]
     table = _table([t["service"], t["head"], t["head_hash"], t["count"]], rows, (16, 12, 56, 16))
-    return (
-        f"<h2>{escape(t['logs'])}</h2>{table}"
-        f"<p><b>{escape(t['verification'])}</b>: {escape(t['how_to_verify'])}</p>"
-    )
+    return f"<h2>{escape(t['logs'])}</h2>{table}<p><b>{escape(t['verification'])}</b>: {escape(t['how_to_verify'])}</p>"
 
 
 def to_pdf(html: str) -> bytes:
