@@ -38,6 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "authority_reports": ("DisputeReportedToAuthority",),
     "attachments": ("AttachmentAdded",),
 }
+REGISTERED = frozenset({"ComplaintReceived"})  # intake's first event: without it the complaint is unknown
 CLOSING = ("ComplaintClosed", "CaseEnded", "ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn")
 
 
@@ -87,8 +88,8 @@ def gather(fetch: Fetch, complaint_id: str, services: Iterable[str] = EVENT_OWNE
     for service in services:
         events: list[dict[str, Any]] = []
         while True:
-            answer = fetch(service, {"subject": complaint_id, "after": events[-1]["sequence"] if events else 0,
-                                     "limit": PAGE})  # fmt: skip
+            after = events[-1]["sequence"] if events else 0
+            answer = fetch(service, {"subject": complaint_id, "after": after, "limit": PAGE})
             events.extend(answer["events"])
             if len(answer["events"]) < PAGE:
                 break
@@ -144,7 +145,7 @@ def assemble(complaint_id: str, trails: Sequence[Trail], context: Context) -> di
         (_entry(trail.service, body) for trail in trails for body in trail.events),
         key=lambda e: (e["time"], e["service"], e["sequence"]),
     )
-    registered = next((e for e in timeline if e["type"] == "ComplaintReceived"), None)
+    registered = next((e for e in timeline if e["type"] in REGISTERED), None)
     if registered is None:
         return None
     data = registered["data"]
@@ -197,12 +198,16 @@ def _classification_now(timeline: Sequence[Mapping[str, Any]]) -> dict[str, Any]
     """The classification after the last reclassification (intake's record is the owner's)."""
     now: dict[str, Any] = {}
     for entry in timeline:
-        data = entry["data"]
-        if entry["type"] == "ComplaintReceived":
-            now = {k: data.get(k) for k in ("category", "severity", "departments", "campuses")}
-        elif entry["type"] == "ComplaintReclassified":
-            now = dict(data["current"])
+        classify = _CLASSIFIES.get(entry["type"])
+        if classify is not None:
+            now = classify(entry["data"])
     return now
+
+
+_CLASSIFIES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "ComplaintReceived": lambda data: {k: data.get(k) for k in ("category", "severity", "departments", "campuses")},
+    "ComplaintReclassified": lambda data: dict(data["current"]),
+}
 
 
 def _campuses(timeline: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -253,6 +258,10 @@ _MEETS: dict[str, tuple[tuple[str, str | None], ...]] = {
 }
 
 
+# The events whose `deadline` is not a new value of the clock but what happened to it.
+_BREACH_EFFECTS = {"DeadlineBreached": "breached", "DeadlineBreachWithdrawn": "withdrawn"}
+
+
 def _deadline_objects(value: Any, depth: int = 0) -> Iterable[dict[str, Any]]:
     """Every deadline object in an event's data (a dict with a kind and its calendar and policy versions)."""
     if depth > 3:
@@ -281,17 +290,16 @@ def _deadlines(timeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         for deadline in _deadline_objects(data):
             key = _deadline_key(deadline)
             known = found.setdefault(key, _Deadline(*key, current=deadline))
-            if entry["type"] != "DeadlineBreached" and not (
-                entry["type"] == "DeadlineBreachWithdrawn" and deadline is data.get("deadline")
-            ):
+            known.history.append({"event": entry["type"], "time": entry["time"], "deadline": deadline})
+            effect = _BREACH_EFFECTS.get(entry["type"]) if deadline is data.get("deadline") else None
+            if effect == "breached":
+                known.breached_at = data.get("breached_at", entry["time"])
+            elif effect == "withdrawn":  # the deadline as breached; the event's `current` runs again
+                known.breached_at = None
+            else:
                 if deadline.get("due_at") != known.current.get("due_at"):
                     known.met_at = None  # a new clock (reopened, rescheduled, extended): not met yet
                 known.current = deadline
-            known.history.append({"event": entry["type"], "time": entry["time"], "deadline": deadline})
-            if entry["type"] == "DeadlineBreached":
-                known.breached_at = data.get("breached_at", entry["time"])
-            elif entry["type"] == "DeadlineBreachWithdrawn" and deadline is data.get("deadline"):
-                known.breached_at = None
         for known in found.values():
             if known.met_at is None and _meets(entry, known):
                 known.met_at = entry["time"]
