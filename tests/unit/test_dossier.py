@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pypdf
+import pytest
 
 from services.reporting import dossier, dossier_pdf
 from shared import glossary
@@ -130,3 +131,16 @@ def test_the_english_page_names_everything_in_english():
     page = dossier_pdf.to_html(found, "en", timezone="Asia/Shanghai")
     assert "Complaint dossier" in page and "kept until 2056-03-20" in page
     assert glossary.in_report("en", "category", "medical_quality") in page
+
+
+def test_the_retention_setting_is_read_once_and_a_bad_one_stops_the_service(monkeypatch):
+    from services.reporting import settings
+
+    monkeypatch.setenv("ARCHIVE_RETENTION_YEARS", "10")
+    assert settings._retention_years() == 10
+    for bad in ("0", "thirty", "-5", "201"):
+        monkeypatch.setenv("ARCHIVE_RETENTION_YEARS", bad)
+        with pytest.raises(SystemExit, match="ARCHIVE_RETENTION_YEARS"):
+            settings._retention_years()
+    monkeypatch.delenv("ARCHIVE_RETENTION_YEARS")
+    assert settings._retention_years() == 30
