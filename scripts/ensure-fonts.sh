@@ -2,7 +2,10 @@
 # The dossier's PDF (reporting, WeasyPrint) needs Pango and a CJK font so Chinese renders and can be
 # extracted: Debian's fonts-noto-cjk and Pango. Installs them only when missing; idempotent.
 set -euo pipefail
-if fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+pango_present() {
+  compgen -G "/usr/lib/*/libpangoft2-1.0.so.0" >/dev/null || compgen -G "/usr/lib/libpangoft2-1.0.so.0" >/dev/null
+}
+if fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && pango_present; then
   exit 0
 fi
 SUDO=""
