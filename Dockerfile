@@ -12,6 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The dossier's PDF (reporting, WeasyPrint) needs Pango and a CJK font: Chinese must render and be extractable.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them. requirements.txt pins every package with ==,
 # and all have wheels for this platform (psycopg2-binary, cryptography), so no compiler is needed.
 COPY requirements.txt ./

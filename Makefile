@@ -27,6 +27,7 @@ migrate: venv infra
 
 ## make run: install, migrate, start all four services and the web console with the demo hospital, print where to look
 run: migrate stop
+	@scripts/ensure-fonts.sh  # the dossier's PDF: Pango and a CJK font
 	@mkdir -p $(RUN_DIR) $(LOG_DIR) var/mail
 	@# Local stand-ins for the hospital's SMTP relay and SMS gateway: messages land in var/mail, /_messages.
 	@nohup $(PY) -m tests.support.smtp_sink $(SMTP_PORT) var/mail >> $(LOG_DIR)/smtp.log 2>&1 & echo $$! > $(RUN_DIR)/smtp.pid
@@ -48,6 +49,7 @@ stop:
 ## make test: the whole suite against the real RabbitMQ and PostgreSQL of this machine
 test: venv infra
 	@scripts/ensure-tools.sh
+	@scripts/ensure-fonts.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q

@@ -710,6 +710,11 @@ def _backbone_responses(path: str) -> dict[str, Any] | None:
                     "items": {"$ref": "../events/envelope.schema.json"},
                 },
                 "head": {"type": "integer", "minimum": 0, "description": "the last committed sequence"},
+                "head_hash": {
+                    "type": "string",
+                    "description": "the chain hash of the event at head (empty for an empty log), read in the"
+                    " same snapshot as the page",
+                },
             },
         }
         return {"200": _json(page, "the service's own log after the given sequence")}

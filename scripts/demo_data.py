@@ -212,6 +212,14 @@ def _get(url: str, headers: dict[str, str], **params: Any) -> dict[str, Any]:
     return response.json()
 
 
+def _staff_involved(campus: str, department: str, substantiated: str) -> dict[str, list[str]]:
+    """The staff an upheld finding names, for the appraisal figures (GET /reports/staff). Drawn from no random
+    generator, so the rest of the demo stays as it was."""
+    if substantiated == "no":
+        return {}
+    return {"staff_involved": [f"{campus}-{department}-staff-0{len(department) % 3 + 1}"]}
+
+
 def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | None:
     """Assign, find, reply and sometimes order a rectification, through the real API: each step only
     if the case shows it not yet taken. Returns the steps taken (None: the case never appeared)."""
@@ -258,6 +266,7 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
                     "substantiated": substantiated,
                     "summary": "reviewed with the staff on duty",
                     "signed_off_by": f"{campus}-{department}-head",
+                    **_staff_involved(campus, department, substantiated),
                 },
             )
         )

@@ -125,6 +125,7 @@ def case_actions(api: Api) -> None:
         substantiated="partly",
         summary="the round was delayed",
         signed_off_by="east-cardiology-head",
+        staff_involved=["east-cardiology-staff-01"],
     )
     api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="rounds rescheduled", result="apologised")
     rectification = api.act(cid, "rectifications", department="cardiology", description="publish the ward round times")[

@@ -180,6 +180,12 @@ class EventStore:
         cur.execute("SELECT coalesce(max(sequence), 0) FROM events")
         return cur.fetchone()[0]
 
+    def head_link(self, cur: Cursor) -> tuple[int, str]:
+        """The last sequence committed and its chain hash ("" for an empty log), as this transaction sees them."""
+        cur.execute("SELECT sequence, hash FROM events ORDER BY sequence DESC LIMIT 1")
+        row = cur.fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, "")
+
     def stream_version(self, cur: Cursor, stream_id: str) -> int:
         cur.execute("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = %s", (stream_id,))
         return cur.fetchone()[0]

@@ -187,11 +187,13 @@ class EventLog:
         store = EventStore(self.name)
         subject = str(params["subject"]) if "subject" in params else None
         with self.db.transaction() as cur:
+            # One snapshot: the head (and its chain hash) covers exactly the page read (the dossier relies on it).
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             page = store.read_after(
                 cur, params["after"], params["limit"], subject=subject, within=self._scope(principal(request))
             )
-            head = store.head(cur)
-        return json_response({"events": [e.to_dict() for e in page], "head": head})
+            head, head_hash = store.head_link(cur)
+        return json_response({"events": [e.to_dict() for e in page], "head": head, "head_hash": head_hash})
 
     def _scope(self, who: Principal) -> StreamScope | None:
         """None: the whole log. Else the streams (complaints) of the caller's campuses."""

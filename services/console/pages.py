@@ -987,6 +987,7 @@ def case_page(
         refusals=found.get("refusals") or [],
         notifications=(found.get("notifications") or {}).get("notifications") if "notifications" in found else None,
         reopen_options=[(r, ctx.n("reopen_reason", r)) for r in ("new_facts", "new_evidence")],
+        dossier=who.role in auth.DOSSIER_READERS,
     )
 
 
@@ -1105,6 +1106,24 @@ def report_csv(ctx: Ctx) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": answer.headers.get("Content-Disposition") or f'attachment; filename="{name}"'},
     )
+    return ctx.app.respond(ctx, response)
+
+
+DOSSIER_TYPES = {"pdf": "application/pdf", "json": "application/json"}
+
+
+def dossier(ctx: Ctx, complaint_id: str, fmt: str) -> Response:
+    """The complaint's dossier from reporting (CONTRACT §9), passed through as it came, in the console's language."""
+    ctx.require(auth.DOSSIER_READERS)
+    complaint_id = _uuid(ctx, complaint_id)
+    try:
+        answer = ctx.api().get_raw("reporting", f"/complaints/{complaint_id}/dossier", format=fmt, lang=ctx.lang)
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        raise Refused(ctx.explain(exc), exc.status or 502) from None
+    disposition = answer.headers.get("Content-Disposition") or f'inline; filename="dossier-{complaint_id}.{fmt}"'
+    response = Response(answer.content, mimetype=DOSSIER_TYPES[fmt], headers={"Content-Disposition": disposition})
     return ctx.app.respond(ctx, response)
 
 

@@ -153,6 +153,16 @@ class Service:
     def case_timeline(ctx: pages.Ctx, complaint_id: str) -> Response:
         return pages.case_timeline(ctx, complaint_id)
 
+    @http("GET", "/cases/<string:complaint_id>/dossier.pdf", public=True)
+    @page
+    def case_dossier_pdf(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.dossier(ctx, complaint_id, "pdf")
+
+    @http("GET", "/cases/<string:complaint_id>/dossier.json", public=True)
+    @page
+    def case_dossier_json(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.dossier(ctx, complaint_id, "json")
+
     @http("POST", "/cases/<string:complaint_id>/actions/<string:action>", public=True)
     @page
     def case_action(ctx: pages.Ctx, complaint_id: str, action: str) -> Response:

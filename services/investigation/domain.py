@@ -615,6 +615,7 @@ def decide_findings(case: Case, command: schemas.SubmitFindings, context: Contex
                 "signed_off_by": command.signed_off_by,
                 "submitted_at": rfc3339(now),
                 "on_time": now < clock.due_at,  # at due_at it is already breached
+                **({"staff_involved": list(command.staff_involved)} if command.staff_involved else {}),
                 "actor": actor(context.staff, "department_liaison"),
             },
         )

@@ -47,6 +47,7 @@ class SubmitFindings:
     substantiated: str
     summary: str
     signed_off_by: str
+    staff_involved: tuple[str, ...] = ()  # opaque staff ids, for the appraisal figures (CONTRACT §9)
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,12 @@ class Findings(fields.HospitalSchema, CommandSchema):
     substantiated = fields.Text(required=True, validate=validate.OneOf(catalogue.SUBSTANTIATED))
     summary = text()
     signed_off_by = staff(description="staff id of the head of department")
+    staff_involved = mm.List(
+        staff(),
+        load_default=list,
+        validate=[validate.Length(max=50), catalogue.Unique()],
+        metadata={"description": "opaque ids of the staff the complaint concerns (appraisal; CONTRACT §9)"},
+    )
 
 
 class Escalation(Strict):

@@ -489,6 +489,56 @@ def facts(cur: Cursor, complaint_id: str, as_of: datetime | None) -> dict[str, A
 
 
 # --------------------------------------------------------------------------------------------
+# Staff involved (CONTRACT §9): the appraisal figures, for office heads and the leadership only
+# --------------------------------------------------------------------------------------------
+
+STAFF_FIGURES = ("complaints", "upheld_findings", "rectifications", "rectifications_completed")
+
+# Per staff id named in findings submitted in the period: the complaints, the upheld findings (substantiated yes
+# or partly) and the rectifications ordered of (and completed by) the department whose findings named them, on
+# those complaints. A finding's campus decides which campus's figures it is in.
+_STAFF_SQL = """
+WITH named AS (
+    SELECT complaint_id, data->>'department' AS department, data->>'substantiated' AS substantiated,
+           jsonb_array_elements_text(data->'staff_involved') AS staff_id
+      FROM event_copy
+     WHERE type = 'FindingsSubmitted' AND jsonb_typeof(data->'staff_involved') = 'array'
+       AND (data->>'submitted_at')::timestamptz >= %(start)s AND (data->>'submitted_at')::timestamptz < %(end)s
+       AND (%(campus)s::text IS NULL OR data->>'campus' = %(campus)s)
+), per_case AS (
+    SELECT staff_id, complaint_id, department,
+           count(*) FILTER (WHERE substantiated IN ('yes', 'partly')) AS upheld
+      FROM named GROUP BY staff_id, complaint_id, department
+), rectified AS (
+    SELECT complaint_id, data->>'department' AS department,
+           count(*) FILTER (WHERE type = 'RectificationOrdered') AS ordered,
+           count(*) FILTER (WHERE type = 'RectificationCompleted') AS completed
+      FROM event_copy
+     WHERE type IN ('RectificationOrdered', 'RectificationCompleted')
+       AND complaint_id IN (SELECT complaint_id FROM named)
+     GROUP BY complaint_id, data->>'department'
+)
+SELECT p.staff_id, count(DISTINCT p.complaint_id), sum(p.upheld),
+       coalesce(sum(r.ordered), 0), coalesce(sum(r.completed), 0)
+  FROM per_case p LEFT JOIN rectified r USING (complaint_id, department)
+ GROUP BY p.staff_id ORDER BY p.staff_id
+"""
+
+
+def staff_figures(cur: Cursor, start: date, end: date, campus: str | None) -> dict[str, Any]:
+    """The figures per staff id for findings submitted from ``start`` to ``end`` (local days, inclusive)."""
+    zone = ZoneInfo(timezone_of(campus))
+    bounds = {
+        "start": datetime.combine(start, time.min, zone),
+        "end": datetime.combine(end + timedelta(days=1), time.min, zone),
+        "campus": campus,
+    }
+    cur.execute(_STAFF_SQL, bounds)
+    rows = [dict(zip(("staff_id", *STAFF_FIGURES), (r[0], *map(int, r[1:])), strict=True)) for r in cur.fetchall()]
+    return {"from": start.isoformat(), "to": end.isoformat(), "campus": campus, "staff": rows}
+
+
+# --------------------------------------------------------------------------------------------
 # Business metrics (Prometheus)
 # --------------------------------------------------------------------------------------------
 

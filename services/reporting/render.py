@@ -304,6 +304,17 @@ def to_csv(report: Mapping[str, Any], lang: str, hospital: Hospital | None = Non
 # --------------------------------------------------------------------------------------------
 
 
+def staff_csv(figures: Mapping[str, Any]) -> str:
+    """The staff figures (GET /reports/staff) as CSV: one row per staff id."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ("staff_id", "complaints", "upheld_findings", "rectifications", "rectifications_completed")
+    writer.writerow(columns)
+    for row in figures["staff"]:
+        writer.writerow([row[c] for c in columns])
+    return out.getvalue()
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
     body = "".join(

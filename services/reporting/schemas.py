@@ -226,3 +226,43 @@ class FactsQuery(Strict, CommandSchema):
 
 class RebuildBody(Strict):
     """Nothing to say yet; an empty object (or no body) starts a rebuild."""
+
+
+DOSSIER_FORMATS = ("json", "pdf")
+STAFF_FORMATS = ("json", "csv")
+
+
+@dataclass(frozen=True)
+class DossierParams:
+    format: str = "json"
+    lang: str = "zh-CN"
+
+
+class DossierQuery(Strict, CommandSchema):
+    command = DossierParams
+
+    format = fields.String(load_default="json", validate=validate.OneOf(DOSSIER_FORMATS))
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+
+
+@dataclass(frozen=True)
+class StaffParams:
+    from_: date | None = None  # None: 1 January of the current year (the annual appraisal), local
+    to: date | None = None  # None: today, local
+    campus: str | None = None
+    format: str = "json"
+
+
+class StaffQuery(Strict, CommandSchema):
+    command = StaffParams
+
+    from_ = _day(data_key="from")
+    to = _day()
+    campus = _campus()
+    format = fields.String(load_default="json", validate=validate.OneOf(STAFF_FORMATS))
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("from_"), data.get("to")
+        if start and end and start > end:
+            raise ValidationError({"to": ["is before from"]})

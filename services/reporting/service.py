@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import UTC, date, datetime
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.reporting import queries, rebuild, render, schemas, settings
+from services.reporting import dossier, dossier_pdf, queries, rebuild, render, schemas, settings
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CAMPUSES
-from shared.auth import COMPLAINT_REPORT_READERS, REBUILDERS, REPORT_PUBLISHERS, REPORT_READERS, Forbidden, OutOfScope
+from shared.auth import (
+    COMPLAINT_REPORT_READERS,
+    DOSSIER_READERS,
+    REBUILDERS,
+    REPORT_PUBLISHERS,
+    REPORT_READERS,
+    STAFF_REPORT_READERS,
+    Forbidden,
+    OutOfScope,
+)
 from shared.db import Database
 from shared.errors import UnknownItem
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider
@@ -45,6 +56,26 @@ def _may_read_publication(request: Request, publication_id: int, campus: str | N
     who = principal(request)
     if not all(who.covers(c) for c in ([campus] if campus else CAMPUSES)):
         raise OutOfScope(f"no publication {publication_id}")
+
+
+def _complaint_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise UnknownItem(f"no complaint {text}") from None
+
+
+def _dossier_of(request: Request, complaint_id: str) -> dict[str, Any]:
+    """The complaint's record from every owner's log, for whoever covers one of its campuses (else 404, as an
+    unknown id)."""
+    who = principal(request)
+    context = dossier.Context(datetime.now(UTC), who.actor, settings.ARCHIVE_RETENTION_YEARS, settings.DEFAULT_TIMEZONE)
+    found = dossier.assemble(complaint_id, dossier.gather(dossier.owners_fetch(), complaint_id), context)
+    missing = f"no complaint {complaint_id}"
+    if found is None:
+        raise UnknownItem(missing)
+    who.require_visible(missing, found["campuses"])
+    return found
 
 
 class Service(Backbone):
@@ -126,6 +157,36 @@ class Service(Backbone):
             raise UnknownItem(missing)
         principal(request).require_visible(missing, found["facts"]["campuses"])
         return json_response(found)
+
+    @http("GET", "/complaints/<string:complaint_id>/dossier", roles=DOSSIER_READERS, query=schemas.DossierQuery)
+    def get_dossier(self, request: Request, complaint_id: str, params: schemas.DossierParams) -> Response:
+        found = _dossier_of(request, _complaint_id(complaint_id))
+        if params.format == "json":
+            return json_response(found)
+        campus = found["classification"].get("campuses", found["campuses"])[0]
+        page = dossier_pdf.to_html(found, params.lang, settings.HOSPITAL, settings.timezone_of(campus))
+        name = f"dossier-{found['reference'] or complaint_id}.pdf"
+        return Response(
+            dossier_pdf.to_pdf(page),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
+        )
+
+    @http("GET", "/reports/staff", roles=STAFF_REPORT_READERS, query=schemas.StaffQuery)
+    def staff_report(self, request: Request, params: schemas.StaffParams) -> Response:
+        campus = _scope(request, params.campus)
+        today = queries.today(None, settings.timezone_of(campus))
+        start, end = params.from_ or date(today.year, 1, 1), params.to or today
+        with self.db.transaction() as cur:
+            figures = queries.staff_figures(cur, start, end, campus)
+        if params.format == "csv":
+            name = f"staff-{start}-{end}-{campus or 'group'}.csv"
+            return Response(
+                render.staff_csv(figures),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return json_response(figures)
 
     @http("POST", "/admin/rebuild", roles=REBUILDERS)
     def start_rebuild(self, request: Request) -> Response:

@@ -207,6 +207,15 @@ def ident(required: bool = True, description: str | None = None) -> fields.Field
     return fields.String(validate=validate.Length(1, ID_MAX), **field_options(required, description))
 
 
+def idents(required: bool = True, description: str | None = None, max_items: int = 50) -> fields.Field:
+    """A list of distinct opaque ids (e.g. the staff a finding names)."""
+    return fields.List(
+        fields.String(validate=validate.Length(1, ID_MAX)),
+        validate=[validate.Length(max=max_items), Unique()],
+        **field_options(required, description),
+    )
+
+
 def text(required: bool = True, description: str | None = None, min_length: int = 0) -> fields.Field:
     """Bounded free text on an office action (never personal data)."""
     return fields.String(validate=validate.Length(min_length, TEXT_MAX), **field_options(required, description))

@@ -29,6 +29,7 @@ from shared.events.fields import (
     field_options,
     flag,
     ident,
+    idents,
     money,
     obj,
     objs,
@@ -154,6 +155,9 @@ TYPES: tuple[EventType, ...] = (
         signed_off_by=ident(description="staff id of the head of department"),
         submitted_at=when(),
         on_time=flag(),
+        staff_involved=idents(
+            required=False, description="opaque ids of the staff the complaint concerns (for appraisal only)"
+        ),
     ),
     declare(
         INVESTIGATION,

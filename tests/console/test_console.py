@@ -406,3 +406,22 @@ def test_interim_feedback_from_the_case_page_with_the_statutory_clock_shown(stac
     feedback.get_by_role("button", name="Send interim feedback").click()
     expect(page.get_by_test_id("notice")).to_contain_text("Send interim feedback")
     expect(page.locator("#timeline li[data-event=InterimFeedbackIssued]")).to_have_count(1)
+
+
+def test_the_case_page_links_the_dossier_for_the_office_and_not_for_a_liaison(stack, new_page):
+    created = api_complaint(stack, AS_EAST_OFFICE, departments=["cardiology"], category="medical_quality")
+    page = new_page()
+    sign_in(page, "east-office", "zh-CN")
+    page.goto(f"/cases/{created['complaint_id']}")
+    expect(page.get_by_test_id("dossier")).to_contain_text("投诉档案")
+    href = page.get_by_test_id("dossier-pdf").get_attribute("href")
+    pdf = page.request.get(href)  # as the signed-in browser fetches it (a headless viewer shows no download)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    answer = page.request.get(f"/cases/{created['complaint_id']}/dossier.json")
+    assert answer.status == 200 and answer.json()["reference"] == created["reference"]
+    liaison = new_page()
+    sign_in(liaison, "east-cardiology")
+    liaison.goto(f"/cases/{created['complaint_id']}")
+    expect(liaison.get_by_test_id("case-reference")).to_have_text(created["reference"])
+    expect(liaison.get_by_test_id("dossier")).to_have_count(0)
+    assert liaison.request.get(f"/cases/{created['complaint_id']}/dossier.pdf").status == 403
