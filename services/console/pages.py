@@ -858,6 +858,9 @@ def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     if who.role in auth.NOTIFICATION_READERS:
         calls["notifications"] = lambda: api.get("notification", "/notifications", complaint_id=complaint_id)
     results = dict(zip(calls, gather(list(calls.values())), strict=True))
+    # The attachments are shown when they can be read; they never decide whether the case is (intake answers a
+    # liaison of another department 403 for them, where the complaint itself is, to them, no complaint: 404).
+    attachments = results.pop("attachments", None)
     errors = [r for r in results.values() if isinstance(r, ApiError)]
     expired = next((e for e in errors if e.status == 401), None)
     if expired is not None:
@@ -873,6 +876,8 @@ def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     # One service may refuse what another shows (intake checks a liaison against the departments named at
     # registration, investigation against those assigned since): show what is allowed, say what is not.
     readable["refusals"] = [ctx.explain(e) for e in errors if e.status == 403]
+    if attachments is not None and not isinstance(attachments, ApiError):
+        readable["attachments"] = attachments
     return readable
 
 

@@ -97,6 +97,6 @@ def file_name(from_query: str | None, from_header: str | None) -> str:
         raise InvalidField("name", "must not be empty")
     if len(name) > NAME_MAX:
         raise InvalidField("name", f"at most {NAME_MAX} characters")
-    if any(ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+    if any(ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
         raise InvalidField("name", "a file name, without path separators or control characters")
     return name

@@ -76,6 +76,7 @@ def test_a_file_name_from_the_query_or_the_header(query: str | None, header: str
         ("a\\b", None),
         ("a\nb", None),
         ("a\u202eb", None),
+        ("a\ud800b", None),  # a lone surrogate: no UTF-8 form to seal
         ("x" * 256, None),
         ("a.pdf", "b.pdf"),
     ],
