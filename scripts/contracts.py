@@ -565,6 +565,7 @@ def _schema_instance(call: ast.Call, namespace: dict[str, Any]) -> Schema | None
 
 
 _DOMAIN_ERRORS = {"Refused": "Conflict", "UnknownItem": "NotFound"}
+_NAMED_ERRORS = ("Conflict", "NotFound", "BadRequest", "PayloadTooLarge", "Gone", "UnsupportedMediaType")
 
 
 def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None) -> Handler:
@@ -586,8 +587,16 @@ def read_handler(cls: type, fn: Callable[..., Any], seen: set[str] | None = None
     for name in (n for n in _DOMAIN_ERRORS if doc and re.search(rf"\b{n}\b", doc)):
         found.raises.add(_DOMAIN_ERRORS[name])
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in ("Conflict", "NotFound", "BadRequest", "PayloadTooLarge"):
+        if isinstance(node, ast.Name) and node.id in _NAMED_ERRORS:
             found.raises.add(node.id)
+        # ``_content_type = "..."`` in a handler: what it serves when a helper builds the Response
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "_content_type" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ):
+            found.content_type = node.value.value
+            found.statuses.add(200)
         if isinstance(node, ast.Name) and node.id in _DOMAIN_ERRORS:
             found.raises.add(_DOMAIN_ERRORS[node.id])
         if not isinstance(node, ast.Call):
@@ -724,6 +733,9 @@ def _backbone_responses(path: str) -> dict[str, Any] | None:
 # The keys the services' JSON bodies use, typed once (an action answers complaint_id, status, events and the id
 # of what it created: extension_id, rectification_id, dispute_id, reply_id, …).
 _RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
+    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the content, hex"},
+    "size": {"type": "integer", "minimum": 1, "description": "bytes"},
+    "media_type": {"type": "string", "description": "the type its content was found to be"},
     "reference": {"type": "string", "description": "the complaint's human reference, e.g. EAST-2026-000123"},
     "status": {"type": "string", "description": "the status after the action"},
     "events": {
@@ -813,7 +825,13 @@ def _operation(
                     schema["required"] = keys
                 body = _json(schema, _REASONS.get(status, "Success"))
             responses[str(status)] = body
-    if handler.body is not None or handler.query is not None:
+    stream_limit = getattr(entrypoint, "stream_limit", None)
+    if stream_limit is not None:  # a file as the body, streamed (CONTRACT §9)
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    if handler.body is not None or handler.query is not None or "BadRequest" in handler.raises:
         responses["400"] = _error("bad input: `errors` names each bad field")
     if not entrypoint.public:
         responses["401"] = _error("no valid bearer token")
@@ -822,8 +840,14 @@ def _operation(
         responses["404"] = _error("unknown id")
     if "Conflict" in handler.raises:
         responses["409"] = _error("not allowed in the current state: `state` names it")
+    if "Gone" in handler.raises:
+        responses["410"] = _error("erased: it can never be read again")
     if handler.body is not None:
         responses["413"] = _error("body larger than 256 KiB")
+    if stream_limit is not None:
+        responses["413"] = _error(f"body larger than {stream_limit} bytes (refused before it is read past that)")
+    if "UnsupportedMediaType" in handler.raises:
+        responses["415"] = _error("content of a type not accepted: `detected` names it")
     if entrypoint.method in ("POST", "PUT", "PATCH", "DELETE") and not entrypoint.public:
         responses["429"] = _error("too many writes by this caller; see Retry-After")
     operation["responses"] = responses

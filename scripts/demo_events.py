@@ -1,5 +1,6 @@
 """The rest of the demo story, so the demo history holds every event type at least once (CONTRACT §3's tables):
-intake's actions (an erasure among them), extensions granted and refused, an escalation, a completed
+intake's actions (an erasure among them), attachments on a complaint (a letter, a photo, a note), extensions
+granted and refused, an escalation, a completed
 rectification, a dissatisfied follow-up that reopens, a close, a dispute recorded and settled, a reminder
 (``InvestigationDue`` and its ``ReminderSent``) and a reply that could not be delivered (``NotificationFailed``,
 ``ReplyDeliveryFailed``). Investigation records what intake's actions and the deliveries did to the cases
@@ -18,6 +19,7 @@ from typing import Any
 
 import requests
 
+from scripts import demo_files
 from shared import auth, catalogue, config
 
 CAMPUS = "east"
@@ -63,6 +65,18 @@ class Api:
                 raise TimeoutError(f"no case for {complaint_id}")
             time.sleep(0.1)
 
+    def attach(self, complaint_id: str, name: str, content: bytes) -> dict:
+        """A file added as staff add one: the body is the file, its name in ``?name=``."""
+        response = requests.post(
+            f"{self.urls['intake']}/complaints/{complaint_id}/attachments",
+            params={"name": name},
+            data=content,
+            headers=self.office,
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
     def act(self, complaint_id: str, action: str, **body: Any) -> dict:
         return self.post("investigation", f"/cases/{complaint_id}/{action}", body)
 
@@ -90,6 +104,7 @@ def intake_actions(api: Api) -> None:
     withdrawn = api.register(departments=[])
     api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "Resolved with the ward directly"})
     erased = api.register(departments=[], complainant={"name": "Demo Complainant 1002", "relation": "self"})
+    api.attach(erased, "来电记录.txt", demo_files.text_note("2026 来电记录：投诉人要求删除个人信息。\n"))
     api.post("intake", f"/complaints/{erased}/erasure", {"reason": "Lawful erasure request (demo)"})
     moved = api.register(departments=["nursing"])
     api.post(
@@ -97,6 +112,19 @@ def intake_actions(api: Api) -> None:
         f"/complaints/{moved}/reclassify",
         {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"},
     )
+
+
+def attachments(api: Api) -> None:
+    """Evidence on a complaint's file (CONTRACT §9): the complainant's letter, a photo of the bill, a call note."""
+    billed = api.register(category="billing", summary="Charged twice for one CT scan", departments=["billing_office"])
+    letter = [
+        "To the complaint office,",
+        "I was charged twice for one CT scan on 3 March.",
+        "Please refund the second.",
+    ]
+    api.attach(billed, "complaint letter.pdf", demo_files.pdf_letter(letter))
+    api.attach(billed, "收费单照片.png", demo_files.png_picture())
+    api.attach(billed, "电话记录.txt", demo_files.text_note("患者家属来电，称同一项目收费两次，已告知核查流程。\n"))
 
 
 def case_actions(api: Api) -> None:
@@ -263,6 +291,7 @@ def run(api: Api | None = None, sms_gateway: str | None = None, now: datetime | 
         api, sms_gateway or config.env("SMS_GATEWAY_URL", "http://127.0.0.1:9090/send").removesuffix("/send")
     )
     intake_actions(api)
+    attachments(api)
     case_actions(api)
     dispute_duties(api, now or datetime.now(UTC))
     reminders(api, now or datetime.now(UTC))

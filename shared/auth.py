@@ -31,6 +31,7 @@ ALL = "*"
 COMPLAINT_REGISTRARS = (FIRST_CONTACT, OFFICER)  # register a complaint, resolve it on the spot
 COMPLAINT_READERS = (FIRST_CONTACT, OFFICER, LIAISON, LEADERSHIP, AUDITOR)  # intake's complaints
 COMPLAINT_OFFICERS = (OFFICER,)  # not accepted, withdrawn, reclassified
+ATTACHMENT_ADDERS = (FIRST_CONTACT, OFFICER, LIAISON)  # evidence added to a complaint they may read
 ERASURE_REQUESTERS = (OFFICER, AUDITOR)  # a complainant's personal data erased on request
 CASE_READERS = (OFFICER, LIAISON, LEADERSHIP, AUDITOR)  # investigation's cases
 CASE_OFFICERS = (OFFICER,)  # assign, decide extensions, escalate, reply, rectify, follow up, close, disputes

@@ -43,6 +43,7 @@ from shared.events.fields import (
 )
 from shared.events.jsonschema import JSON_SCHEMA_DIALECT, apply_validator
 from shared.events.vocabularies import (
+    ATTACHMENT_MEDIA_TYPES,
     AUTHORITY_REPORT_KINDS,
     CASE_DEADLINE_KINDS,
     CASE_END_REASONS,
@@ -71,6 +72,7 @@ from shared.events.vocabularies import (
 )
 
 __all__ = [
+    "ATTACHMENT_MEDIA_TYPES",
     "AUTHORITY_REPORT_KINDS",
     "CASE_DEADLINE_KINDS",
     "CASE_END_REASONS",

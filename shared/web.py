@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import eventlet
 import kombu
+from eventlet.wsgi import ChunkReadError
 from marshmallow import Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from shared import config, metrics
@@ -23,7 +26,7 @@ from shared.db import DatabaseUnavailable
 from shared.envelope import EnvelopeError, rfc3339
 from shared.errors import DomainError, InvalidField, Refused, UnknownItem
 from shared.eventstore import ConcurrencyError
-from shared.httpserver import BodyError, GuardedWebServer, method_label, read_body
+from shared.httpserver import CLOSE_CONNECTION, READ_CHUNK, BodyError, GuardedWebServer, method_label, read_body
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 32  # far beyond any body the services take; deep enough nesting is only an attack
@@ -57,6 +60,16 @@ class PayloadTooLarge(HttpError):
 
 class UnsupportedMediaType(HttpError):
     status = 415
+
+
+class Gone(HttpError):
+    """It existed, and can never be read again (an attachment once its complaint's key was destroyed)."""
+
+    status = 410
+
+
+class RequestTimeout(HttpError):
+    status = 408
 
 
 class TooManyRequests(HttpError):
@@ -201,6 +214,7 @@ class HttpEntrypoint(HttpRequestHandler):
         max_body: int = MAX_BODY_BYTES,
         body: Schema | type[Schema] | None = None,
         query: Schema | type[Schema] | None = None,
+        stream_limit: int | None = None,
         **kwargs: Any,
     ):
         kwargs.setdefault(
@@ -208,6 +222,9 @@ class HttpEntrypoint(HttpRequestHandler):
             (HttpError, ValidationError, EnvelopeError, ConcurrencyError, Forbidden, DatabaseUnavailable, DomainError),
         )
         self.roles, self.public, self.max_body = roles, public, max_body
+        # A streamed body (a file upload): not read before the handler, which reads it in chunks
+        # (``body_chunks``), at most ``stream_limit`` bytes; a larger Content-Length is refused unread.
+        self.stream_limit = stream_limit
         # Declared schemas: the handler receives the loaded body as ``command`` and the query as ``params``;
         # scripts/contracts.py publishes them as the endpoint's request (no reading of handler source).
         self.body = body() if isinstance(body, type) else body
@@ -228,8 +245,11 @@ class HttpEntrypoint(HttpRequestHandler):
         try:
             if HttpEntrypoint.body_timeout is None:
                 HttpEntrypoint.body_timeout = config.HttpLimits.from_env().body_timeout
-            read_body(request.environ, self.max_body, HttpEntrypoint.body_timeout)
+            if self.stream_limit is None:
+                read_body(request.environ, self.max_body, HttpEntrypoint.body_timeout)
             self._admit(request)
+            if self.stream_limit is not None:
+                _prepare_stream(request, self.stream_limit)
         except BodyError as exc:
             response = json_response({"error": str(exc)}, exc.status)
         except Exception as exc:
@@ -288,6 +308,55 @@ class HttpEntrypoint(HttpRequestHandler):
                 {"error": "the case changed meanwhile; reload and try again", "stream_version": exc.actual}, 409
             )
         return json_response({"error": "internal error"}, 500)
+
+
+def _prepare_stream(request: Request, limit: int) -> None:
+    """A body the handler will stream: the connection closes after the response (whatever of the body is
+    left is never read), and a declared length over the limit is refused before a byte of it is read."""
+    close = request.environ.get(CLOSE_CONNECTION)
+    if close is not None:
+        close()
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes", limit=limit)
+    if "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # eventlet's input decodes and ends a chunked body itself; werkzeug then streams it as it is
+        request.environ["wsgi.input_terminated"] = True
+
+
+def body_chunks(request: Request, limit: int, size: int) -> Iterator[bytes]:
+    """The request's body in chunks of ``size`` bytes (the last may be shorter), for an entrypoint declared
+    with ``stream_limit``. Never reads more than ``limit`` + 1 bytes: past the limit it is a 413 and the rest is
+    never read. Each read must arrive within HTTP_BODY_TIMEOUT (408); a malformed or short body is a 400."""
+    timeout = HttpEntrypoint.body_timeout or config.HttpLimits.from_env().body_timeout
+    stream, declared, total = request.stream, request.content_length, 0
+    pending = bytearray()
+    while True:
+        part = _read_part(stream, min(READ_CHUNK, limit + 1 - total), timeout)
+        total += len(part)
+        if total > limit:
+            raise PayloadTooLarge(f"body larger than {limit} bytes", limit=limit)
+        pending += part
+        while len(pending) >= size or (pending and not part):
+            yield bytes(pending[:size])
+            del pending[:size]
+        if not part:
+            break
+    if declared is not None and total < declared:
+        raise BadRequest(f"body ended after {total} of {declared} bytes", errors={"_body": ["ended early"]})
+
+
+def _read_part(stream: Any, wanted: int, timeout: float) -> bytes:
+    deadline = eventlet.Timeout(timeout)
+    try:
+        return stream.read(wanted)
+    except eventlet.Timeout as fired:
+        if fired is not deadline:
+            raise
+        raise RequestTimeout(f"request body not received within {timeout:g}s") from None
+    except (ChunkReadError, ValueError, OSError, ClientDisconnected) as exc:
+        raise BadRequest(f"body could not be read: {exc}", errors={"_body": [str(exc)]}) from None
+    finally:
+        deadline.cancel()
 
 
 PRINCIPAL = "complaints.principal"

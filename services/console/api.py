@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -74,6 +74,33 @@ class Api:
         if response.status_code >= 400:
             self._json(service, response)
         return response
+
+
+def post_file(api: Api, service: str, path: str, stream: IO[bytes], name: str, content_type: str) -> dict[str, Any]:
+    """A file as a request's body, read from ``stream`` as it is sent (its name in ``?name=``)."""
+    try:
+        response = api.http.post(
+            f"{api.urls[service]}{path}",
+            params={"name": name},
+            data=stream,
+            headers={**api._headers(), "Content-Type": content_type or "application/octet-stream"},
+            timeout=api.timeout,
+        )
+    except requests.RequestException as exc:
+        raise ApiError(service, 0, {"error": f"{service} cannot be reached ({type(exc).__name__})"}) from None
+    return api._json(service, response)
+
+
+def get_stream(api: Api, service: str, path: str) -> requests.Response:
+    """An answer to pass on as it arrives (``iter_content``); errors raise :class:`ApiError`."""
+    try:
+        response = api.http.get(f"{api.urls[service]}{path}", headers=api._headers(), timeout=api.timeout, stream=True)
+    except requests.RequestException as exc:
+        raise ApiError(service, 0, {"error": f"{service} cannot be reached ({type(exc).__name__})"}) from None
+    if response.status_code >= 400:
+        with response:
+            api._json(service, response)
+    return response
 
 
 def gather(calls: Sequence[Callable[[], Any]], workers: int = 8) -> list[Any]:

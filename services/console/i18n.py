@@ -938,3 +938,40 @@ _DISPUTE_MESSAGES = {
 }
 for _lang, _messages in _DISPUTE_MESSAGES.items():
     MESSAGES[_lang].update(_messages)
+
+
+# -- attachments (CONTRACT §9) --------------------------------------------------------------------------------
+_ATTACHMENT_MESSAGES = {
+    "en": {
+        "case.attachments": "Attachments",
+        "attachment.name": "File",
+        "attachment.type": "Type",
+        "attachment.size": "Size",
+        "attachment.added": "Added",
+        "attachment.none": "No attachments.",
+        "attachment.erased": "(name erased with the personal data)",
+        "attachment.download": "Download",
+        "attachment.file": "File (PDF, JPEG, PNG, WebP, MP3, M4A, WAV, MP4 or plain text)",
+        "attachment.submit": "Add the file",
+        "attachment.added_notice": "The file was added.",
+        "attachment.no_file": "Choose a file.",
+        "attachment.kib": "{size} KiB",
+    },
+    "zh-CN": {
+        "case.attachments": "附件",
+        "attachment.name": "文件",
+        "attachment.type": "类型",
+        "attachment.size": "大小",
+        "attachment.added": "添加时间",
+        "attachment.none": "暂无附件。",
+        "attachment.erased": "（文件名已随个人信息删除）",
+        "attachment.download": "下载",
+        "attachment.file": "文件（PDF、JPEG、PNG、WebP、MP3、M4A、WAV、MP4 或纯文本）",
+        "attachment.submit": "添加文件",
+        "attachment.added_notice": "文件已添加。",
+        "attachment.no_file": "请选择文件。",
+        "attachment.kib": "{size} KiB",
+    },
+}
+for _lang, _messages in _ATTACHMENT_MESSAGES.items():
+    MESSAGES[_lang].update(_messages)

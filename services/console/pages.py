@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Request, Response
 
 from services.console import i18n, session, views
-from services.console.api import Api, ApiError, console_token, events_about, gather
+from services.console.api import Api, ApiError, console_token, events_about, gather, get_stream, post_file
 from services.console.oidc import LoginFailed, OidcClient, pkce_pair
 from services.console.settings import Settings, service_urls
 from shared import auth, catalogue
@@ -907,11 +907,15 @@ def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     calls: dict[str, Callable[[], Any]] = {}
     if who.role in auth.COMPLAINT_READERS:
         calls["complaint"] = lambda: api.get("intake", f"/complaints/{complaint_id}")
+        calls["attachments"] = lambda: api.get("intake", f"/complaints/{complaint_id}/attachments")
     if who.role in auth.CASE_READERS:
         calls["case"] = lambda: api.get("investigation", f"/cases/{complaint_id}")
     if who.role in auth.NOTIFICATION_READERS:
         calls["notifications"] = lambda: api.get("notification", "/notifications", complaint_id=complaint_id)
     results = dict(zip(calls, gather(list(calls.values())), strict=True))
+    # The attachments are shown when they can be read; they never decide whether the case is (intake answers a
+    # liaison of another department 403 for them, where the complaint itself is, to them, no complaint: 404).
+    attachments = results.pop("attachments", None)
     errors = [r for r in results.values() if isinstance(r, ApiError)]
     expired = next((e for e in errors if e.status == 401), None)
     if expired is not None:
@@ -927,6 +931,8 @@ def _read_case(ctx: Ctx, complaint_id: str) -> dict[str, Any]:
     # One service may refuse what another shows (intake checks a liaison against the departments named at
     # registration, investigation against those assigned since): show what is allowed, say what is not.
     readable["refusals"] = [ctx.explain(e) for e in errors if e.status == 403]
+    if attachments is not None and not isinstance(attachments, ApiError):
+        readable["attachments"] = attachments
     return readable
 
 
@@ -957,6 +963,8 @@ def case_page(
     allowed = views.allowed_actions(who, complaint, case, ctx.app.hospital.departments(campus) if campus else [], now)
     done = ctx.request.args.get("done")
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
+    if done == "attach" and not problem:
+        notice = ctx.t("attachment.added_notice")
     defaults = {
         "reply": {"contact_person": who.subject},
         "feedback": {"contact_person": who.subject},
@@ -988,6 +996,8 @@ def case_page(
         notifications=(found.get("notifications") or {}).get("notifications") if "notifications" in found else None,
         reopen_options=[(r, ctx.n("reopen_reason", r)) for r in ("new_facts", "new_evidence")],
         dossier=who.role in auth.DOSSIER_READERS,
+        attachments=(found.get("attachments") or {}).get("attachments") if "attachments" in found else None,
+        can_attach=who.role in auth.ATTACHMENT_ADDERS,
     )
 
 
@@ -1026,6 +1036,50 @@ def case_action(ctx: Ctx, complaint_id: str, action: str) -> Response:
             return case_page(ctx, complaint_id, action, views.field_errors(exc.body), values, ctx.t("api.invalid"), 400)
         return case_page(ctx, complaint_id, action, {}, values, ctx.explain(exc), exc.status or 502)
     return ctx.app.redirect(ctx, f"/cases/{complaint_id}?done={action}")
+
+
+# ==================================================================================================
+# Attachments (CONTRACT §9): passed through to and from intake, never held whole
+# ==================================================================================================
+
+
+def upload_attachment(ctx: Ctx, complaint_id: str) -> Response:
+    """The case page's upload form (multipart): werkzeug spools the file part to a temporary file as it
+    arrives, and it is streamed on to intake from there, which decides its type and may refuse it."""
+    ctx.require(auth.ATTACHMENT_ADDERS)
+    ctx.check_csrf()  # reads the form: the file part goes to a temporary file, not memory
+    complaint_id = _uuid(ctx, complaint_id)
+    sent = ctx.request.files.get("file")
+    if sent is None or not sent.filename:
+        errors = {"file": [ctx.t("attachment.no_file")]}
+        return case_page(ctx, complaint_id, "attach", errors, {}, ctx.t("api.invalid"), 400)
+    try:
+        with sent.stream as stream:
+            post_file(
+                ctx.api(), "intake", f"/complaints/{complaint_id}/attachments", stream, sent.filename, sent.mimetype
+            )
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        return case_page(
+            ctx, complaint_id, "attach", views.field_errors(exc.body), {}, ctx.explain(exc), exc.status or 502
+        )
+    return ctx.app.redirect(ctx, f"/cases/{complaint_id}?done=attach#attachments")
+
+
+def download_attachment(ctx: Ctx, complaint_id: str, attachment_id: str) -> Response:
+    """An attachment's bytes from intake, passed on chunk by chunk with intake's type and name."""
+    ctx.require(auth.COMPLAINT_READERS)
+    complaint_id, attachment_id = _uuid(ctx, complaint_id), _uuid(ctx, attachment_id)
+    answer = get_stream(ctx.api(), "intake", f"/complaints/{complaint_id}/attachments/{attachment_id}")
+
+    def passed_on() -> Iterator[bytes]:
+        with answer:
+            yield from answer.iter_content(64 * 1024)
+
+    kept = ("Content-Type", "Content-Disposition", "Content-Length", "X-Content-Type-Options", "Cache-Control")
+    headers = {k: answer.headers[k] for k in kept if k in answer.headers}
+    return ctx.app.respond(ctx, Response(passed_on(), headers=headers, direct_passthrough=True))
 
 
 # ==================================================================================================

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.console import pages, session
 from services.console.api import ApiError
-from services.console.settings import Settings
+from services.console.settings import UPLOAD_MAX_BYTES, Settings
 from shared import config, metrics
 from shared.web import http, json_response
 
@@ -167,6 +167,16 @@ class Service:
     @page
     def case_action(ctx: pages.Ctx, complaint_id: str, action: str) -> Response:
         return pages.case_action(ctx, complaint_id, action)
+
+    @http("POST", "/cases/<string:complaint_id>/attachments", public=True, stream_limit=UPLOAD_MAX_BYTES)
+    @page
+    def case_attachment_upload(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return pages.upload_attachment(ctx, complaint_id)
+
+    @http("GET", "/cases/<string:complaint_id>/attachments/<string:attachment_id>", public=True)
+    @page
+    def case_attachment(ctx: pages.Ctx, complaint_id: str, attachment_id: str) -> Response:
+        return pages.download_attachment(ctx, complaint_id, attachment_id)
 
     @http("GET", "/reports", public=True)
     @page

@@ -61,3 +61,8 @@ class Settings:
 def service_urls() -> dict[str, str]:
     """Where the console finds the four services' HTTP APIs."""
     return {service: config.service_url(service) for service in config.SERVICES}
+
+
+#: the largest upload form the console takes: intake's file limit (the same INTAKE_ATTACHMENT_MAX_BYTES) plus
+#: room for the multipart form around the file; intake itself answers a file over its limit with 413
+UPLOAD_MAX_BYTES = int(os.environ.get("INTAKE_ATTACHMENT_MAX_BYTES", str(25 * 1000 * 1000))) + 1024 * 1024

@@ -229,6 +229,7 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "DeadlineBreachWithdrawn": (),  # the title says why (the calendar was corrected)
     "ComplaintStatusFollowed": (),  # intake's record of investigation's ComplaintClosed / ComplaintReopened
     "PersonalDataErased": ("reason",),
+    "AttachmentAdded": ("media_type", "size"),  # never its name: that is personal data, sealed in intake
     "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
     "CaseReclassified": (),
     "ReplyDeliveryRecorded": (),

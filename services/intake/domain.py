@@ -44,6 +44,7 @@ RECLASSIFY = "reclassify"
 ACTIONS = (RESOLVE_ON_SPOT, NOT_ACCEPT, WITHDRAW, RECLASSIFY)
 #: allowed in any status (once): not one of the lifecycle's actions
 ERASURE = "erasure"
+ATTACH = "attach"  # evidence added to the complaint's file, in any status (an archive takes papers late)
 MAX_REPRESENTATIVES = 5  # a group complaint sends at most five representatives (办法 ≈ art. 21)
 # What holds an erasure back (CONTRACT §8): the key names the id in a 409's ``held_by``.
 HOLD_KINDS = {"dispute": "dispute_id", "seal": "seal_id"}
@@ -129,6 +130,16 @@ class Reclassify:
 @dataclass(frozen=True)
 class Erase:
     reason: str
+
+
+@dataclass(frozen=True)
+class AddAttachment:
+    """A file already streamed in and sealed: what its ``AttachmentAdded`` publishes (never its name)."""
+
+    attachment_id: str
+    media_type: str
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -460,6 +471,26 @@ def erase(complaint: Complaint, command: Erase, context: Context) -> Decision:
         context.actor,
         {"reason": command.reason},
         erasure_reason=command.reason,
+    )
+
+
+def add_attachment(complaint: Complaint, command: AddAttachment, context: Context) -> Decision:
+    """Evidence for the complaint's file (办法 ≈ art. 20, 30), in any status; not once its personal data is
+    erased (the key that would seal the file is gone)."""
+    if complaint.personal_data_erased:
+        raise Refused("the personal data was erased: no attachment can be sealed for it", state="erased")
+    data = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "attachment_id": command.attachment_id,
+        "media_type": command.media_type,
+        "size": command.size,
+        "sha256": command.sha256,
+        "added_at": context.now,
+    }
+    details = {"attachment_id": command.attachment_id, "media_type": command.media_type, "size": command.size}
+    return Decision(
+        ATTACH, complaint.status, complaint.status, "AttachmentAdded", data, context.now, context.actor, details
     )
 
 

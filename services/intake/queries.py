@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.intake.settings import LIST_DEFAULT, VAULT
-from services.intake.vault import PERSONAL
-from shared.auth import LIAISON, Principal
+from services.intake.vault import PERSONAL, Erased
+from shared.auth import LIAISON, Forbidden, Principal
 from shared.db import Cursor, fetch_dicts
 from shared.errors import UnknownItem
 
@@ -134,12 +134,20 @@ def complaint_for(cur: Cursor, complaint_id: str, who: Principal) -> dict[str, A
     if found is None:
         raise UnknownItem(f"no complaint {complaint_id}")
     shown, investigating = found
+    _require_readable(who, complaint_id, shown["campus"], shown["campuses"], [*shown["departments"], *investigating])
+    return shown
+
+
+def _require_readable(
+    who: Principal, complaint_id: str, campus: str, campuses: list[str], departments: list[str]
+) -> None:
+    """Intake's read rule: staff read complaints of their campuses; a department liaison only those of their
+    department (its own or investigating), on its own campus. Out of scope answers as an unknown id."""
     not_found = f"no complaint {complaint_id}"
     if who.role == LIAISON:
-        who.require_visible(not_found, [shown["campus"]], [*shown["departments"], *investigating])
+        who.require_visible(not_found, [campus], departments)
     else:
-        who.require_visible(not_found, shown["campuses"])
-    return shown
+        who.require_visible(not_found, campuses)
 
 
 def complaints(cur: Cursor, wanted: ComplaintsFilter, who: Principal) -> list[dict[str, Any]]:
@@ -182,3 +190,96 @@ def contact(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
     if found["anonymous"]:
         found.update(name=None, phone=None, email=None, relation=None)
     return found
+
+
+# -- attachments --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A complaint ``who`` may read, with what opens its sealed data (``wrapped_key`` None once erased)."""
+
+    complaint_id: str
+    complainant_ref: str
+    wrapped_key: bytes | None
+
+    def key(self) -> bytes:
+        """The complaint's own key (raises ``vault.Erased`` once it was destroyed)."""
+        return VAULT.unwrap(self.wrapped_key, self.complainant_ref)
+
+
+def readable(cur: Cursor, complaint_id: str, who: Principal) -> Readable:
+    """The complaint's attachments are for exactly who may read it (``complaint_for``'s rule); a liaison of
+    another department of its campus is told so (403), as the issue asks, rather than shown a 404."""
+    cur.execute(
+        "SELECT c.campus, c.campuses, c.departments, c.investigating_departments, c.complainant_ref, k.wrapped_key"
+        " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
+        " WHERE c.complaint_id = %s",
+        (complaint_id,),
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise UnknownItem(f"no complaint {complaint_id}")
+    campus, campuses, departments, investigating, ref, wrapped = row
+    covering = [*departments, *investigating]
+    if who.role == LIAISON and who.covers(campus) and who.department not in covering:
+        raise Forbidden(f"department liaison of {who.department} does not cover complaint {complaint_id}")
+    _require_readable(who, complaint_id, campus, list(campuses), covering)
+    return Readable(complaint_id, ref, None if wrapped is None else bytes(wrapped))
+
+
+def attachment_place(complaint_id: str, attachment_id: str) -> str:
+    """What an attachment's sealed name and chunks are bound to (vault's ``where``)."""
+    return f"{complaint_id}:attachment:{attachment_id}"
+
+
+def attachments(cur: Cursor, complaint: Readable) -> list[dict[str, Any]]:
+    """The complaint's attachments, oldest first; once erased, without their names (sealed, now unreadable)."""
+    cur.execute(
+        "SELECT attachment_id::text, name_sealed, media_type, size, sha256, added_at, added_by, added_by_role"
+        " FROM attachments WHERE complaint_id = %s ORDER BY added_at, attachment_id",
+        (complaint.complaint_id,),
+    )
+    rows = fetch_dicts(cur)
+    try:
+        key: bytes | None = complaint.key()
+    except Erased:
+        key = None
+    for row in rows:
+        sealed = row.pop("name_sealed")
+        place = attachment_place(complaint.complaint_id, row["attachment_id"])
+        row["name"] = None if key is None else VAULT.open(key, sealed, f"{place}:name")
+        row["added_by"] = {"id": row["added_by"], "role": row.pop("added_by_role")}
+        row["erased"] = key is None
+    return rows
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One attachment to serve: its sealed chunks' store and count, and the key that opens them."""
+
+    attachment_id: str
+    name: str
+    media_type: str
+    size: int
+    chunks: int
+    storage: str
+    place: str
+    key: bytes
+
+
+def attachment(cur: Cursor, complaint: Readable, attachment_id: str) -> Stored:
+    """An attachment of the complaint (404 for another complaint's); ``vault.Erased`` once its key is gone."""
+    cur.execute(
+        "SELECT name_sealed, media_type, size, chunks, storage FROM attachments"
+        " WHERE attachment_id = %s AND complaint_id = %s",
+        (attachment_id, complaint.complaint_id),
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise UnknownItem(f"no attachment {attachment_id} of complaint {complaint.complaint_id}")
+    sealed, media_type, size, chunks, storage = row
+    key = complaint.key()
+    place = attachment_place(complaint.complaint_id, attachment_id)
+    name = VAULT.open(key, sealed, f"{place}:name") or ""
+    return Stored(attachment_id, name, media_type, size, chunks, storage, place, key)

@@ -185,12 +185,22 @@ def _erased(cur: Cursor, event: Envelope) -> None:
     _action(cur, event, "erasure", status, status, event.data["erased_at"], {"reason": event.data["reason"]}, event.id)
 
 
+def _attached(cur: Cursor, event: Envelope) -> None:
+    """The attachment's action and stream version; the attachment's row and chunks are the vault's (sealed
+    name, sealed content) and, like it, not rebuilt from the log (EXCLUDED says so for the tables it reads)."""
+    data, status = event.data, _status_of(cur, event.subject)
+    _moved(cur, event, status, event.time)
+    details = {k: data[k] for k in ("attachment_id", "media_type", "size")}
+    _action(cur, event, domain.ATTACH, status, status, data["added_at"], details, event.id)
+
+
 FOLD = {
     "ComplaintReceived": _received,
     **dict.fromkeys(ENDED, _ended),
     "ComplaintReclassified": _reclassified,
     "ComplaintStatusFollowed": _followed,
     "PersonalDataErased": _erased,
+    "AttachmentAdded": _attached,
 }
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
-from services.intake import domain, procedure, queries
+from services.intake import domain, media, procedure, queries
 from services.intake.domain import CLOCK_SKEW
 from services.intake.settings import DEFAULT_GO_LIVE, DEFAULT_RECEIVED_MAX_AGE_DAYS, LIST_DEFAULT, LIST_MAX
 from shared import catalogue, fields
@@ -142,6 +142,15 @@ class ProcedureQuery(fields.HospitalSchema, CommandSchema):
 
     campus = fields.campus_code(required=True)
     lang = Text(validate=validate.OneOf(procedure.LANGUAGES))
+
+
+class AttachmentQuery(CommandSchema):
+    """``POST /complaints/<id>/attachments?name=``: the file's name (or ``Content-Disposition``'s filename;
+    its rules are media.file_name's, which names ``name`` in a 400)."""
+
+    command = media.Named
+
+    name = mm.String(metadata={"description": "the file's name, e.g. 发票.pdf (else Content-Disposition's)"})
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,10 +11,18 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.intake import domain, procedure, queries, schemas, store
+from services.intake import attachments, blobs, domain, media, procedure, queries, schemas, store
 from services.intake.projection import PROJECTOR
-from services.intake.settings import CONTACT_CALLERS, HOSPITAL, SERVICE
+from services.intake.settings import (
+    ATTACHMENT_CHUNK_BYTES,
+    ATTACHMENT_MAX_BYTES,
+    CONTACT_CALLERS,
+    HOSPITAL,
+    SERVICE,
+)
+from services.intake.vault import Erased
 from shared.auth import (
+    ATTACHMENT_ADDERS,
     COMPLAINT_OFFICERS,
     COMPLAINT_READERS,
     COMPLAINT_REGISTRARS,
@@ -24,10 +32,22 @@ from shared.auth import (
     authenticator,
 )
 from shared.db import Database
+from shared.errors import Refused
 from shared.eventstore import EventStore
 from shared.queues import quorum_rpc as rpc  # nameko's rpc, its queue a quorum queue
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
-from shared.web import Conflict, HttpEntrypoint, http, json_response, path_id, principal
+from shared.web import (
+    BadRequest,
+    Conflict,
+    Gone,
+    HttpEntrypoint,
+    UnsupportedMediaType,
+    body_chunks,
+    http,
+    json_response,
+    path_id,
+    principal,
+)
 
 
 class ComplaintHttp(HttpEntrypoint):
@@ -148,6 +168,74 @@ class Service(Backbone, EventLog):
             store.change(cur, complaint_id, principal(request), decide, command)
             shown = queries.complaint(cur, complaint_id)
         return json_response(shown)
+
+    # -- attachments (CONTRACT §9) ---------------------------------------------------------------
+    @on_complaint(
+        "POST",
+        "/complaints/<string:complaint_id>/attachments",
+        roles=ATTACHMENT_ADDERS,
+        stream_limit=ATTACHMENT_MAX_BYTES,
+        query=schemas.AttachmentQuery,
+    )
+    def add_attachment(self, request: Request, complaint_id: str, params: media.Named) -> Response:
+        """A file for the complaint's file, as the body (streamed, never whole in memory): its type decided by
+        its content, its name from ``?name=`` or ``Content-Disposition``; sealed with the complaint's key.
+        Its name may also come as ``Content-Disposition: attachment; filename*=UTF-8''…`` (RFC 5987)."""
+        name = media.file_name(params.name, attachments.disposition_name(request))
+        with self.db.transaction() as cur:
+            complaint = queries.readable(cur, complaint_id, principal(request))
+        if complaint.wrapped_key is None:
+            raise Refused("the personal data was erased: no attachment can be sealed for it", state="erased")
+        chunks = body_chunks(request, ATTACHMENT_MAX_BYTES, ATTACHMENT_CHUNK_BYTES)
+        first = next(chunks, b"")
+        if not first:
+            raise BadRequest("the file is empty", errors={"_body": ["the file is empty"]})
+        media_type = media.detect(first, complete=len(first) < ATTACHMENT_CHUNK_BYTES)
+        if media_type not in media.ACCEPTED:
+            raise UnsupportedMediaType(
+                f"the content is {media_type}, which is not accepted", detected=media_type, accepted=media.ACCEPTED
+            )
+        with self.db.transaction() as cur:
+            added = store.add_attachment(
+                cur,
+                complaint,
+                principal(request),
+                name,
+                media_type,
+                attachments.chain(first, chunks),
+                blobs.store_for(),
+            )
+        return json_response(
+            {
+                "attachment_id": added.attachment_id,
+                "sha256": added.sha256,
+                "size": added.size,
+                "media_type": media_type,
+            },
+            201,
+            {"Location": f"/complaints/{complaint_id}/attachments/{added.attachment_id}"},
+        )
+
+    @on_complaint("GET", "/complaints/<string:complaint_id>/attachments", roles=COMPLAINT_READERS)
+    def list_attachments(self, request: Request, complaint_id: str) -> Response:
+        with self.db.transaction() as cur:
+            complaint = queries.readable(cur, complaint_id, principal(request))
+            found = queries.attachments(cur, complaint)
+        return json_response({"attachments": found})
+
+    @on_complaint(
+        "GET", "/complaints/<string:complaint_id>/attachments/<string:attachment_id>", roles=COMPLAINT_READERS
+    )
+    def get_attachment(self, request: Request, complaint_id: str, attachment_id: str) -> Response:
+        """The original bytes, streamed chunk by chunk as they are opened; 410 once the complaint's key is gone."""
+        _content_type = "application/octet-stream"  # scripts/contracts.py: what its Content-Type names
+        attachment_id = path_id(attachment_id, "attachment")
+        try:
+            with self.db.transaction() as cur:
+                stored = queries.attachment(cur, queries.readable(cur, complaint_id, principal(request)), attachment_id)
+        except Erased:
+            raise Gone(f"attachment {attachment_id} was erased with the complaint's personal data") from None
+        return attachments.download(self.db, stored)
 
     # -- for other services -------------------------------------------------------------------
     @rpc(expected_exceptions=(ComplaintNotFound, CallerNotAllowed))

@@ -4,6 +4,8 @@ complainant's contact details."""
 
 from __future__ import annotations
 
+import os
+
 from services.intake.vault import Vault
 from shared.config import load_hospital
 
@@ -20,3 +22,17 @@ LIST_DEFAULT, LIST_MAX = 100, 1000
 VAULT = Vault.from_env()
 #: the only service that sends to complainants, so the only one the contact RPC answers
 CONTACT_CALLERS = ("notification",)
+#: attachments (CONTRACT §9): the largest file taken (INTAKE_ATTACHMENT_MAX_BYTES; 25 MB), and the size of the
+#: chunks it is sealed and stored in (one chunk at a time in memory, never the whole file)
+ATTACHMENT_MAX_BYTES = int(os.environ.get("INTAKE_ATTACHMENT_MAX_BYTES", str(25 * 1000 * 1000)))
+ATTACHMENT_CHUNK_BYTES = 64 * 1024
+#: an S3-compatible object store for attachments' sealed chunks when ATTACHMENTS_S3_BUCKET is set; else
+#: intake's own database (the embedded default)
+ATTACHMENTS_S3 = {
+    "endpoint_url": os.environ.get("ATTACHMENTS_S3_ENDPOINT") or None,
+    "bucket": os.environ.get("ATTACHMENTS_S3_BUCKET") or None,
+    "region_name": os.environ.get("ATTACHMENTS_S3_REGION") or "us-east-1",
+    "aws_access_key_id": os.environ.get("ATTACHMENTS_S3_ACCESS_KEY") or None,
+    "aws_secret_access_key": os.environ.get("ATTACHMENTS_S3_SECRET_KEY") or None,
+    "prefix": os.environ.get("ATTACHMENTS_S3_PREFIX", "attachments/"),
+}

@@ -9,14 +9,17 @@ key destroyed on erasure; it never enters an event.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import psycopg2.extras
 
 from services.intake import domain
+from services.intake.blobs import ChunkStore
+from services.intake.queries import Readable, attachment_place
 from services.intake.settings import DEPARTMENTS_ON, HOSPITAL, SERVICE, VAULT
 from shared.auth import Principal
 from shared.db import Cursor
@@ -218,7 +221,7 @@ def _existing(cur: Cursor, command: Any) -> frozenset[str]:
     return frozenset({str(named)}) if cur.fetchone() is not None else frozenset()
 
 
-def change(cur: Cursor, complaint_id: str, who: Principal, decide: Decide, command: Any) -> None:
+def change(cur: Cursor, complaint_id: str, who: Principal, decide: Decide, command: Any) -> Envelope:
     """Lock the complaint, let the domain decide, write the new state and its event in this transaction."""
     locked = load(cur, complaint_id)
     who.require_visible(f"no complaint {complaint_id}", locked.complaint.campuses)
@@ -244,6 +247,7 @@ def change(cur: Cursor, complaint_id: str, who: Principal, decide: Decide, comma
     if decision.erasure_reason is not None:
         _destroy_key(cur, locked, decision, who)
     STORE.append(cur, complaint_id, locked.version, [event])
+    return event
 
 
 def _event_of(cur: Cursor, complaint_id: str, decision: domain.Decision, actor: dict[str, str]) -> Envelope:
@@ -308,6 +312,71 @@ def _destroy_key(cur: Cursor, locked: Locked, decision: domain.Decision, who: Pr
     )
     if cur.rowcount == 0:  # a complaint without a key (never expected): as before, nothing to erase is unknown
         raise UnknownItem(f"no complaint {locked.complaint.complaint_id}")
+
+
+# -- attachments --------------------------------------------------------------------------------
+
+
+def _seal_chunks(
+    cur: Cursor, chunks: Iterable[bytes], key: bytes, place: str, attachment_id: str, to: ChunkStore
+) -> tuple[int, int, str]:
+    """Seal and store each chunk as it comes (one behind, to know which is the last); its count, the size
+    and the SHA-256 of the content."""
+    digest, size, index, previous = hashlib.sha256(), 0, 0, None
+    for chunk in chunks:
+        if previous is not None:
+            to.put(cur, attachment_id, index, VAULT.seal_chunk(key, previous, place, index, final=False))
+            index += 1
+        digest.update(chunk)
+        size += len(chunk)
+        previous = chunk
+    if previous is None:
+        raise ValueError("no content")  # the caller reads the first chunk before it calls
+    to.put(cur, attachment_id, index, VAULT.seal_chunk(key, previous, place, index, final=True))
+    return index + 1, size, digest.hexdigest()
+
+
+def add_attachment(
+    cur: Cursor,
+    complaint: Readable,
+    who: Principal,
+    name: str,
+    media_type: str,
+    chunks: Iterable[bytes],
+    to: ChunkStore,
+) -> domain.AddAttachment:
+    """Stream a file into the store sealed with the complaint's key, then — the complaint locked only now, so a
+    slow upload holds no one up — its row, its action and its ``AttachmentAdded`` in this transaction."""
+    attachment_id = str(uuid.uuid4())
+    place = attachment_place(complaint.complaint_id, attachment_id)
+    key = complaint.key()
+    try:
+        written, size, sha256 = _seal_chunks(cur, chunks, key, place, attachment_id, to)
+        added = domain.AddAttachment(attachment_id, media_type, size, sha256)
+        event = change(cur, complaint.complaint_id, who, domain.add_attachment, added)
+        cur.execute(
+            "INSERT INTO attachments (attachment_id, complaint_id, name_sealed, media_type, size, sha256, chunks,"
+            " storage, added_at, added_by, added_by_role, event_id) VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                attachment_id,
+                complaint.complaint_id,
+                VAULT.seal(key, name, f"{place}:name"),
+                media_type,
+                size,
+                sha256,
+                written,
+                to.kind,
+                event.data["added_at"],
+                who.subject,
+                who.role,
+                event.id,
+            ),
+        )
+    except BaseException:
+        to.discard(attachment_id)
+        raise
+    return added
 
 
 # -- following investigation --------------------------------------------------------------------

@@ -69,7 +69,21 @@ class Vault:
             return {"erased": True}
         return {"erased": False, **{name: self.open(key, sealed[name], f"{complaint_id}:{name}") for name in PERSONAL}}
 
+    def seal_chunk(self, key: bytes, chunk: bytes, where: str, index: int, final: bool) -> bytes:
+        """One chunk of a file (an attachment's content), sealed on its own so a file is never whole in
+        memory. Its place and whether it is the last are authenticated: chunks cannot be reordered, moved to
+        another file, or the file cut short without the opening failing."""
+        return self._seal(AESGCM(key), chunk, _chunk_place(where, index, final))
+
+    def open_chunk(self, key: bytes, blob: bytes, where: str, index: int, final: bool) -> bytes:
+        blob = bytes(blob)
+        return AESGCM(key).decrypt(blob[:12], blob[12:], _chunk_place(where, index, final).encode())
+
     @staticmethod
     def _seal(cipher: AESGCM, plaintext: bytes, where: str) -> bytes:
         nonce = os.urandom(12)
         return nonce + cipher.encrypt(nonce, plaintext, where.encode())
+
+
+def _chunk_place(where: str, index: int, final: bool) -> str:
+    return f"{where}:chunk:{index}:{'last' if final else 'more'}"

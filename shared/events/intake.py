@@ -24,6 +24,7 @@ from shared.events.fields import (
     when,
 )
 from shared.events.vocabularies import (
+    ATTACHMENT_MEDIA_TYPES,
     CATEGORIES,
     CHANNELS,
     FOLLOWED_ACTIONS,
@@ -126,5 +127,21 @@ TYPES: tuple[EventType, ...] = (
         campus=code(),
         erased_at=when(),
         reason=text(min_length=1, description="the lawful request it answers (no personal data)"),
+    ),
+    declare(
+        INTAKE,
+        "AttachmentAdded",
+        "A file (evidence: a letter, a bill, a photo, a recording) was added to the complaint's file; its name "
+        "and content stay in intake, sealed with the complaint's key.",
+        campus=code(),
+        attachment_id=uuid_field(description="the attachment, as intake serves it"),
+        media_type=choice(ATTACHMENT_MEDIA_TYPES, description="the type its content was found to be"),
+        size=count(1, description="bytes"),
+        sha256=fields.String(
+            validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+            metadata={"description": "SHA-256 of the content, lower-case hex"},
+            required=True,
+        ),
+        added_at=when(),
     ),
 )

@@ -72,3 +72,15 @@ NOTIFICATION_PURPOSES = (
     "interim_feedback",  # CONTRACT §7
     "dispute_notice",  # CONTRACT §8
 )
+#: what an attachment may be, decided by its content (CONTRACT §9): PDF, JPEG, PNG, WebP, MP3, M4A, WAV, MP4, text
+ATTACHMENT_MEDIA_TYPES = (
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/wav",
+    "video/mp4",
+    "text/plain",
+)

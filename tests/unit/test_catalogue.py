@@ -28,6 +28,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         # added by issue 13 (event-sourced for real): intake records what changed its state besides its commands
         "ComplaintStatusFollowed",
         "PersonalDataErased",
+        # CONTRACT §9/§11 (issue 16): evidence added to the complaint's file
+        "AttachmentAdded",
     ],
     "investigation": [
         "InvestigationOpened",
@@ -203,6 +205,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "campus": "east",
         "erased_at": "2026-06-01T02:00:00Z",
         "reason": "Lawful erasure request 2026-117.",
+    },
+    "AttachmentAdded": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "attachment_id": "5b0c2e8a-6f1d-4c3b-9a7e-2d4f6a8c0e1b",
+        "media_type": "application/pdf",
+        "size": 48213,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "added_at": "2026-03-06T03:15:00Z",
     },
     "InvestigationOpened": {
         "complaint_id": CID,
@@ -526,6 +538,7 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "source": catalogue.SOURCES,
     },
     "ComplaintNotAccepted": {"reason": catalogue.NOT_ACCEPTED_REASONS},
+    "AttachmentAdded": {"media_type": catalogue.ATTACHMENT_MEDIA_TYPES},
     "ComplaintReclassified": {"previous.category": catalogue.CATEGORIES, "current.severity": catalogue.SEVERITIES},
     "CaseEnded": {"reason": catalogue.CASE_END_REASONS},
     "ComplaintStatusFollowed": {"followed": catalogue.FOLLOWED_ACTIONS, "status": catalogue.INTAKE_STATUSES},
