@@ -357,14 +357,14 @@ def test_unknown_complaint_and_attachment_are_404(stack, complaint):
 # -- who may read ------------------------------------------------------------------------------------
 
 
-def test_a_liaison_of_another_department_gets_403_and_their_own_department_reads(stack, complaint):
+def test_a_liaison_of_another_department_gets_404_and_their_own_department_reads(stack, complaint):
     cid = register(stack, complaint, departments=["billing_office"])
     aid = upload(stack, cid, PDF).json()["attachment_id"]
     cardiology = token_for(LIAISON, "east-cardiology-liaison", ("east",), "cardiology")
     billing = token_for(LIAISON, "east-billing-liaison", ("east",), "billing_office")
-    assert stack.intake.get(f"/complaints/{cid}/attachments", token=cardiology).status_code == 403
-    assert download(stack, cid, aid, token=cardiology).status_code == 403
-    assert upload(stack, cid, PDF, token=cardiology).status_code == 403
+    assert stack.intake.get(f"/complaints/{cid}/attachments", token=cardiology).status_code == 404
+    assert download(stack, cid, aid, token=cardiology).status_code == 404
+    assert upload(stack, cid, PDF, token=cardiology).status_code == 404
     assert stack.intake.get(f"/complaints/{cid}/attachments", token=billing).status_code == 200
     assert download(stack, cid, aid, token=billing).content == PDF
     west = token_for("complaint_officer", "west-office", ("west",))
