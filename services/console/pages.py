@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -1184,6 +1184,11 @@ def dossier(ctx: Ctx, complaint_id: str, fmt: str) -> Response:
 # ==================================================================================================
 # Errors
 # ==================================================================================================
+
+
+def path_segment(value: str) -> str:
+    """A path segment as typed in an address, safe to put back into one (a redirect's Location)."""
+    return quote(value, safe="")
 
 
 def error_page(ctx: Ctx, sentence: str, status: int) -> Response:

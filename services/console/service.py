@@ -188,6 +188,38 @@ class Service:
     def report_csv(ctx: pages.Ctx) -> Response:
         return pages.report_csv(ctx)
 
+    # -- addresses a browser may GET after a POST (a reload, the back button): the page, not a 405 --------
+    @http("GET", "/cases/<string:complaint_id>/actions/<string:action>", public=True)
+    @page
+    def case_action_reloaded(ctx: pages.Ctx, complaint_id: str, action: str) -> Response:
+        return APP.redirect(ctx, f"/cases/{pages.path_segment(complaint_id)}")
+
+    @http("GET", "/complaints/<string:complaint_id>/resolve", public=True)
+    @page
+    def resolve_reloaded(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return APP.redirect(ctx, f"/complaints/{pages.path_segment(complaint_id)}/registered")
+
+    @http("GET", "/login/demo", public=True)
+    @page
+    def login_demo_reloaded(ctx: pages.Ctx) -> Response:
+        return APP.redirect(ctx, "/login")
+
+    @http("GET", "/logout", public=True)
+    @page
+    def logout_reloaded(ctx: pages.Ctx) -> Response:
+        return APP.redirect(ctx, "/")
+
+    @http("GET", "/language", public=True)
+    @page
+    def language_reloaded(ctx: pages.Ctx) -> Response:
+        return APP.redirect(ctx, "/")
+
+    @http("GET", "/<path:unknown>", public=True)
+    @page
+    def unknown_page(ctx: pages.Ctx, unknown: str) -> Response:
+        """Any other address: the console's own 404, in the reader's language (not the router's)."""
+        return pages.error_page(ctx, ctx.t("error.not_found"), 404)
+
     # -- files and probes ---------------------------------------------------------------------------
     @http("GET", "/static/<string:name>", public=True)
     def static(self, request: Request, name: str) -> Response:
