@@ -46,6 +46,15 @@ class NeedSignIn(Exception):
     """No (valid) session: the sign-in page, then back to where the user was going."""
 
 
+class FormIncomplete(Exception):
+    """A form the console itself will not send: ``field`` is what is missing (e.g. an irreversible action's
+    confirmation), named as ``form.<field>.missing`` says."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
 class Refused(Exception):
     """A page or action the user's role cannot use, or a form that failed its CSRF check."""
 
@@ -370,6 +379,7 @@ class Helpers:
             "category": catalogue.CATEGORIES,
             "severity": catalogue.SEVERITIES,
             "source": catalogue.SOURCES,
+            "not_accepted_reason": catalogue.NOT_ACCEPTED_REASONS,
         }[group]
         return [(c, self.ctx.n(group, c)) for c in codes]
 
@@ -841,8 +851,36 @@ def _rectification_body(form: Any) -> dict[str, Any]:
 # For each action: the service, its path under the complaint, and the body from the form.
 ActionCall = tuple[str, str, dict[str, Any]]
 
+
 # Investigation's actions: the path under /cases/<id>/ (an item's id from the form; "-" when missing, so the
 # API answers 404 for it) and the body from the form.
+def _reclassify_body(form: Any) -> dict[str, Any]:
+    """Only what the person changed: an empty choice keeps the complaint's value (intake names a field it
+    refuses; nothing changed at all is its 400 too)."""
+    body: dict[str, Any] = _texts(form, "category", "severity", "note")
+    if form.get("change_departments") == "true":
+        body["departments"] = form.getlist("departments")
+    return body
+
+
+def _not_accept_body(form: Any) -> dict[str, Any]:
+    return _texts(form, "reason", "route_advice", "duplicate_of")
+
+
+def _erasure_body(form: Any) -> dict[str, Any]:
+    """Irreversible: sent only with the confirmation ticked; without it, intake never sees the request."""
+    if form.get("confirm") != "true":
+        raise FormIncomplete("confirm")
+    return _texts(form, "reason")
+
+
+_INTAKE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    "reclassify": ("reclassify", _reclassify_body),
+    "not_accept": ("not-accepted", _not_accept_body),
+    "withdraw": ("withdraw", lambda form: _texts(form, "reason")),
+    "erasure": ("erasure", _erasure_body),
+}
+
 _CASE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "assign": ("assignments", lambda form: {"departments": form.getlist("departments")}),
     "request_extension": ("extensions", _extension_body),
@@ -876,6 +914,9 @@ def action_call(action: str, complaint_id: str, form: Any) -> ActionCall:
     """The API call an action's form makes (a KeyError for an action there is none of)."""
     if action == "resolve_on_spot":
         return "intake", f"/complaints/{complaint_id}/resolve-on-spot", _texts(form, "resolution")
+    if action in _INTAKE_ACTIONS:
+        path, body = _INTAKE_ACTIONS[action]
+        return "intake", f"/complaints/{complaint_id}/{path}", body(form)
     path, body = _CASE_ACTIONS[action]
     ids = {key: _text(form, key) or "-" for key in ("extension_id", "rectification_id", "dispute_id", "seal_id")}
     return "investigation", f"/cases/{complaint_id}/{path.format(**ids)}", body(form)
@@ -1026,7 +1067,11 @@ def case_action(ctx: Ctx, complaint_id: str, action: str) -> Response:
         raise Refused(ctx.t("error.not_found"), 404)
     form = ctx.request.form
     values = {**form.to_dict(), "departments": form.getlist("departments")}
-    service, path, body = action_call(action, complaint_id, form)
+    try:
+        service, path, body = action_call(action, complaint_id, form)
+    except FormIncomplete as missing:
+        errors = {missing.field: [ctx.t(f"form.{missing.field}.missing")]}
+        return case_page(ctx, complaint_id, action, errors, values, ctx.t("api.invalid"), 400)
     try:
         ctx.api().post(service, path, body)
     except ApiError as exc:

@@ -15,7 +15,6 @@ from typing import Any
 from shared.auth import (
     CASE_READERS,
     COMPLAINT_REGISTRARS,
-    FIRST_CONTACT,
     OFFICER,
     REPORT_READERS,
     Principal,
@@ -350,7 +349,14 @@ ACTIONS = (
     "seal_records",
     "unseal_records",
     "report_to_police",
+    # intake's own (offered by GET /complaints/<id>'s allowed_actions)
+    "reclassify",
+    "not_accept",
+    "withdraw",
+    "erasure",
 )
+#: the console's actions that are intake's, and what their forms offer
+INTAKE_ACTIONS = ("reclassify", "not_accept", "withdraw", "erasure")
 
 
 @dataclass
@@ -404,14 +410,12 @@ def allowed_actions(
     what its form offers. The API has the last word: it answers 409 when the state changed meanwhile, and
     the console shows that as a sentence."""
     allowed = Allowed()
-    if (
-        complaint is not None
-        and who.role in (FIRST_CONTACT, OFFICER)
-        and complaint.get("status") in ("received", "reopened")
-        and who.covers(complaint["campus"])
-        and (case is None or case["status"] == "open")
-    ):
+    intake_offers = set(complaint.get("allowed_actions") or ()) if complaint is not None else set()
+    if "resolve_on_spot" in intake_offers and (case is None or case["status"] == "open"):
         allowed.actions["resolve_on_spot"] = {}
+    for name in INTAKE_ACTIONS:
+        if name in intake_offers:
+            allowed.actions[name] = {"departments": list(campus_departments)} if name == "reclassify" else {}
     if case is None or not who.covers(case["campus"]):
         return allowed
     offered = set(case.get("allowed_actions") or ())

@@ -270,6 +270,18 @@ def allowed(action: str, status: str) -> bool:
     return status in OPEN
 
 
+def offered(
+    status: str, personal_data_erased: bool, held: bool, role: str, roles: Mapping[str, Iterable[str]]
+) -> list[str]:
+    """The actions a caller of ``role`` can take on a complaint now (``GET /complaints/<id>``'s
+    ``allowed_actions``): the lifecycle's by the status, erasure while there is personal data and nothing holds
+    it. ``roles``: who may take each (the endpoints' own access groups)."""
+    names = [a for a in ACTIONS if allowed(a, status) and role in roles.get(a, ())]
+    if not personal_data_erased and not held and role in roles.get(ERASURE, ()):
+        names.append(ERASURE)
+    return names
+
+
 def ensure_allowed(action: str, status: str) -> None:
     if not allowed(action, status):
         message = f"cannot {action.replace('_', ' ')} a complaint that is {status.replace('_', ' ')}"

@@ -61,6 +61,14 @@ class ComplaintHttp(HttpEntrypoint):
 
 
 on_complaint = ComplaintHttp.decorator
+#: who may take each of intake's actions: the same groups the action endpoints below declare
+ACTION_ROLES = {
+    domain.RESOLVE_ON_SPOT: COMPLAINT_REGISTRARS,
+    domain.NOT_ACCEPT: COMPLAINT_OFFICERS,
+    domain.WITHDRAW: COMPLAINT_OFFICERS,
+    domain.RECLASSIFY: COMPLAINT_OFFICERS,
+    domain.ERASURE: ERASURE_REQUESTERS,
+}
 
 
 class ComplaintNotFound(LookupError):
@@ -108,8 +116,16 @@ class Service(Backbone, EventLog):
 
     @on_complaint("GET", "/complaints/<string:complaint_id>", roles=COMPLAINT_READERS)
     def get_complaint(self, request: Request, complaint_id: str) -> Response:
+        who = principal(request)
         with self.db.transaction() as cur:
-            complaint = queries.complaint_for(cur, complaint_id, principal(request))
+            complaint = queries.complaint_for(cur, complaint_id, who)
+        complaint["allowed_actions"] = domain.offered(
+            complaint["status"],
+            complaint["personal_data_erased"],
+            bool(complaint["erasure_held_by"]),
+            who.role,
+            ACTION_ROLES,
+        )
         return json_response(complaint)
 
     @http("GET", "/complaints", roles=COMPLAINT_READERS, query=schemas.ComplaintsQuery(HOSPITAL))

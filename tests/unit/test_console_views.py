@@ -8,8 +8,29 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.console import views
+from services.intake import domain as intake_domain
 from services.investigation import domain
+from shared import auth
 from shared.auth import AUDITOR, FIRST_CONTACT, LEADERSHIP, LIAISON, OFFICER, Principal
+
+#: who may take intake's actions, as intake's endpoints declare them (services/intake/service.py ACTION_ROLES)
+INTAKE_ROLES = {
+    intake_domain.RESOLVE_ON_SPOT: auth.COMPLAINT_REGISTRARS,
+    intake_domain.NOT_ACCEPT: auth.COMPLAINT_OFFICERS,
+    intake_domain.WITHDRAW: auth.COMPLAINT_OFFICERS,
+    intake_domain.RECLASSIFY: auth.COMPLAINT_OFFICERS,
+    intake_domain.ERASURE: auth.ERASURE_REQUESTERS,
+}
+
+
+def intake_answer(who, complaint, erased=False, held=False):
+    """The complaint as intake's GET answers ``who``: with the actions intake offers them (another campus's
+    complaint: none, intake answers 404)."""
+    if not who.covers(complaint["campus"]):
+        return None
+    offers = intake_domain.offered(complaint["status"], erased, held, who.role, INTAKE_ROLES)
+    return {**complaint, "allowed_actions": offers}
+
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
@@ -276,8 +297,10 @@ def offered(who, complaint, case):
 
 
 def allowed(who, status="open", complaint_status="received", **case_fields):
-    complaint = {"campus": "east", "status": complaint_status}
-    return set(offered(who, complaint, a_case(status, **case_fields)).names())
+    """The case's actions on offer, and intake's resolve-on-the-spot (its other actions: test_intake_actions_...)."""
+    complaint = intake_answer(who, {"campus": "east", "status": complaint_status})
+    names = set(offered(who, complaint, a_case(status, **case_fields)).names())
+    return names - set(views.INTAKE_ACTIONS)
 
 
 def investigating(*departments):
@@ -358,10 +381,11 @@ def test_rectifications_and_disputes_in_any_state():
 
 
 def test_first_contact_staff_may_only_resolve_on_the_spot_and_readers_may_do_nothing():
-    assert set(
-        views.allowed_actions(DESK, {"campus": "east", "status": "received"}, None, DEPARTMENTS, NOW).names()
-    ) == {"resolve_on_spot"}
-    assert views.allowed_actions(DESK, {"campus": "east", "status": "closed"}, None, DEPARTMENTS, NOW).names() == []
+    received, closed = ({"campus": "east", "status": s} for s in ("received", "closed"))
+    assert views.allowed_actions(DESK, intake_answer(DESK, received), None, DEPARTMENTS, NOW).names() == [
+        "resolve_on_spot"
+    ]
+    assert views.allowed_actions(DESK, intake_answer(DESK, closed), None, DEPARTMENTS, NOW).names() == []
     for reader in (Principal("lead-01", LEADERSHIP, ("*",)), Principal("auditor-01", AUDITOR, ("*",))):
         assert allowed(reader, **investigating("cardiology")) == set()
     assert allowed(WEST_OFFICE, **investigating("cardiology")) == set()  # another campus's case
@@ -401,5 +425,22 @@ def test_the_case_page_offers_exactly_the_actions_the_case_allows():
     assert offered_now.names() == ["findings", "record_dispute"]
     assert offered_now["findings"] == {"departments": ["cardiology"]}
     assert views.allowed_actions(OFFICE, None, {**case, "allowed_actions": []}, DEPARTMENTS, NOW).names() == []
-    operation_ids = {views.OPERATION_IDS.get(name, name) for name in views.ACTIONS if name != "resolve_on_spot"}
+    case_actions = [a for a in views.ACTIONS if a != "resolve_on_spot" and a not in views.INTAKE_ACTIONS]
+    operation_ids = {views.OPERATION_IDS.get(name, name) for name in case_actions}
     assert operation_ids == set(domain.ACTIONS)  # every action investigation can allow has its form
+
+
+def test_intake_actions_are_offered_as_intake_answers_them():
+    received = {"campus": "east", "status": "received"}
+    office = views.allowed_actions(OFFICE, intake_answer(OFFICE, received), a_case("open"), DEPARTMENTS, NOW)
+    assert {"reclassify", "not_accept", "withdraw", "erasure"} <= set(office.names())
+    assert office["reclassify"] == {"departments": list(DEPARTMENTS)}
+    closed = intake_answer(OFFICE, {"campus": "east", "status": "closed"})
+    assert [a for a in views.allowed_actions(OFFICE, closed, None, DEPARTMENTS, NOW).names()] == ["erasure"]
+    held = intake_answer(OFFICE, {"campus": "east", "status": "closed"}, held=True)
+    assert views.allowed_actions(OFFICE, held, None, DEPARTMENTS, NOW).names() == []  # a dispute holds it
+    auditor = Principal("auditor-01", AUDITOR, ("*",))
+    assert views.allowed_actions(auditor, intake_answer(auditor, received), None, DEPARTMENTS, NOW).names() == [
+        "erasure"
+    ]
+    assert set(views.INTAKE_ACTIONS) == {*intake_domain.ACTIONS, intake_domain.ERASURE} - {"resolve_on_spot"}

@@ -398,3 +398,20 @@ def test_registration_event_is_unchanged():
     assert registration.event_data["has_contact"] is True
     assert registration.event_data["actor"] == {"id": "desk-1", "role": "first_contact"}
     assert registration.event_data["campuses"] == ["east"]
+
+
+def test_the_actions_offered_follow_the_status_the_role_and_what_holds_an_erasure():
+    roles = {
+        domain.RESOLVE_ON_SPOT: ("first_contact", "complaint_officer"),
+        domain.NOT_ACCEPT: ("complaint_officer",),
+        domain.WITHDRAW: ("complaint_officer",),
+        domain.RECLASSIFY: ("complaint_officer",),
+        domain.ERASURE: ("complaint_officer", "auditor"),
+    }
+    officer = domain.offered("received", False, False, "complaint_officer", roles)
+    assert officer == ["resolve_on_spot", "not_accept", "withdraw", "reclassify", "erasure"]
+    assert domain.offered("received", False, False, "first_contact", roles) == ["resolve_on_spot"]
+    assert domain.offered("closed", False, False, "complaint_officer", roles) == ["erasure"]
+    assert domain.offered("closed", True, False, "complaint_officer", roles) == []  # erased once, for good
+    assert domain.offered("reopened", False, True, "auditor", roles) == []  # a dispute or seal holds it
+    assert domain.offered("received", False, False, "leadership", roles) == []
