@@ -913,7 +913,10 @@ _DISPUTE_MESSAGES = {
             "The names, numbers, texts and attachments can never be read again. The complaint and every figure stay."
         ),
         "field.confirm": "I understand that this cannot be undone",
+        "field.confirm.legend": "Confirmation",
         "form.confirm.missing": "Tick the box to confirm.",
+        "form.error_summary": "Please correct the following:",
+        "form.departments.missing": "Choose at least one.",
     },
     "zh-CN": {
         "case.disputes": "医疗纠纷",
@@ -971,7 +974,10 @@ _DISPUTE_MESSAGES = {
         "field.erasure_reason": "所依据的删除申请",
         "field.erasure.warning": "姓名、电话、投诉内容和附件将永久无法读取，投诉记录和各项统计保留。",
         "field.confirm": "我了解此操作无法撤销",
+        "field.confirm.legend": "确认",
         "form.confirm.missing": "请勾选以确认。",
+        "form.error_summary": "请修改以下内容：",
+        "form.departments.missing": "请至少选择一项",
     },
 }
 for _lang, _messages in _DISPUTE_MESSAGES.items():

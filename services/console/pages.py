@@ -864,25 +864,43 @@ def _reclassify_body(form: Any) -> dict[str, Any]:
 
 
 def _not_accept_body(form: Any) -> dict[str, Any]:
+    _confirmed(form)
     return _texts(form, "reason", "route_advice", "duplicate_of")
 
 
-def _erasure_body(form: Any) -> dict[str, Any]:
-    """Irreversible: sent only with the confirmation ticked; without it, intake never sees the request."""
+def _withdraw_body(form: Any) -> dict[str, Any]:
+    _confirmed(form)
+    return _texts(form, "reason")
+
+
+def _chosen(form: Any, key: str) -> list[str]:
+    """A choice of at least one (the assignment's departments): none chosen is the console's own refusal."""
+    chosen = form.getlist(key)
+    if not chosen:
+        raise FormIncomplete(key)
+    return chosen
+
+
+def _confirmed(form: Any) -> None:
+    """An irreversible action goes only with its confirmation ticked; without it the service never sees it."""
     if form.get("confirm") != "true":
         raise FormIncomplete("confirm")
+
+
+def _erasure_body(form: Any) -> dict[str, Any]:
+    _confirmed(form)
     return _texts(form, "reason")
 
 
 _INTAKE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     "reclassify": ("reclassify", _reclassify_body),
     "not_accept": ("not-accepted", _not_accept_body),
-    "withdraw": ("withdraw", lambda form: _texts(form, "reason")),
+    "withdraw": ("withdraw", _withdraw_body),
     "erasure": ("erasure", _erasure_body),
 }
 
 _CASE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
-    "assign": ("assignments", lambda form: {"departments": form.getlist("departments")}),
+    "assign": ("assignments", lambda form: {"departments": _chosen(form, "departments")}),
     "request_extension": ("extensions", _extension_body),
     "decide_extension": (
         "extensions/{extension_id}/decision",

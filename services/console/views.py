@@ -411,7 +411,10 @@ def allowed_actions(
     the console shows that as a sentence."""
     allowed = Allowed()
     intake_offers = set(complaint.get("allowed_actions") or ()) if complaint is not None else set()
-    if "resolve_on_spot" in intake_offers and (case is None or case["status"] == "open"):
+    # On the spot means before anyone investigates: not once a department has been assigned.
+    if "resolve_on_spot" in intake_offers and (
+        case is None or (case["status"] == "open" and not case.get("assignments"))
+    ):
         allowed.actions["resolve_on_spot"] = {}
     for name in INTAKE_ACTIONS:
         if name in intake_offers:

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from shared import config
 from tests.e2e.conftest import Helper, ServiceProcess, SmsGateway, Smtp, Stack, StackBroker, use_stand_ins
 from tests.support.waiting import wait_for
+
+# Assertions wait for the page as long as actions do (Playwright's 5 s default is less than an htmx refresh can
+# take on two cores busy with the whole suite; a failing assertion still fails, only later).
+expect.set_options(timeout=20_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -62,6 +62,7 @@ def test_withdraw_and_not_accepted_from_the_case_page(stack, new_page):
     form = page.locator("details[data-action=withdraw]")
     form.locator("summary").click()
     form.get_by_label("投诉人的说明").fill("已与科室沟通解决")
+    form.get_by_label("我了解此操作无法撤销", exact=True).check()
     form.get_by_role("button", name="记录撤回").click()
     expect(page.get_by_test_id("notice")).to_contain_text("投诉人撤回")
     assert complaint(stack, withdrawn)["status"] == "withdrawn"
@@ -70,11 +71,33 @@ def test_withdraw_and_not_accepted_from_the_case_page(stack, new_page):
     page.goto(f"/cases/{refused}")
     form = page.locator("details[data-action=not_accept]")
     form.locator("summary").click()
+    form.get_by_label("我了解此操作无法撤销", exact=True).check()
     form.get_by_role("button", name="记录为不予受理").click()  # nothing chosen: intake names the fields
     form = page.locator("details[data-action=not_accept]")
-    expect(form.locator(".field-error").first).to_be_visible()
+    expect(form.get_by_test_id("error-summary")).to_contain_text("不予受理的原因")
+    expect(form.get_by_test_id("error-summary")).to_be_focused()
+    form.get_by_label("我了解此操作无法撤销", exact=True).check()
     form.get_by_label("不予受理的原因").select_option(index=1)
     form.get_by_label("告知投诉人可通过的途径").fill("请向医调委申请调解")
     form.get_by_role("button", name="记录为不予受理").click()
     expect(page.get_by_test_id("notice")).to_contain_text("不予受理")
     assert complaint(stack, refused)["status"] == "not_accepted"
+
+
+def test_an_empty_assignment_is_refused_by_the_console_with_a_summary_that_takes_the_focus(stack, new_page):
+    cid = opened(stack, departments=[])["complaint_id"]
+    page = new_page("zh-CN")
+    sign_in(page, "east-office", "zh-CN")
+    page.goto(f"/cases/{cid}")
+    expect(page.locator("details[data-action=resolve_on_spot]")).to_have_count(1)  # nobody investigates yet
+    form = page.locator("details[data-action=assign]")
+    form.locator("summary").click()
+    form.locator("button[type=submit]").click()
+    summary = page.locator("details[data-action=assign]").get_by_test_id("error-summary")
+    expect(summary).to_contain_text("请修改以下内容：")
+    expect(summary).to_contain_text("请至少选择一项")
+    expect(summary).to_be_focused()
+    page.locator("details[data-action=assign]").get_by_label("心内科").check()
+    page.locator("details[data-action=assign]").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("notice")).to_be_visible()
+    expect(page.locator("details[data-action=resolve_on_spot]")).to_have_count(0)  # cardiology investigates now
