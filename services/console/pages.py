@@ -129,14 +129,17 @@ def session_expired_banner(ctx: Ctx, sign_in: str, status: int) -> Response:
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S | re.I)
 _SVG_NS = re.compile(r'\s+xmlns="http://www\.w3\.org/2000/svg"')
+_HEADING = re.compile(r"<(/?)h([1-5])\b", re.I)
 
 
 def report_fragment(page: str) -> Markup:
     """The body of reporting's self-contained HTML report, to show inside the console's page. Inline SVG in
     HTML needs no namespace declaration; dropping it keeps every URL out of what the console serves.
-    Reporting escapes everything it renders (services/reporting/render.py): its markup is trusted."""
+    Reporting escapes everything it renders (services/reporting/render.py): its markup is trusted. Its headings
+    go one level down: the console's page has its own <h1>, and a page has one."""
     found = _BODY.search(page)
-    return Markup(_SVG_NS.sub("", found.group(1) if found else ""))
+    body = _SVG_NS.sub("", found.group(1) if found else "")
+    return Markup(_HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", body))
 
 
 @dataclass

@@ -299,7 +299,7 @@ def test_reports_with_charts_pickers_and_csv(stack, new_page):
     expect(report).to_contain_text("Complaint statistics, monthly report")
     page.get_by_label("Campus").select_option("east")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_test_id("report").get_by_role("heading", level=1)).to_contain_text("East")
+    expect(page.get_by_test_id("report").get_by_role("heading", level=2)).to_contain_text("East")
     screenshot(page, "reports")
     with page.expect_download() as download:
         page.get_by_test_id("csv").click()

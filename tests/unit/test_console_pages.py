@@ -127,7 +127,7 @@ def test_reportings_page_is_embedded_without_its_document_or_any_url():
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect/></svg></body></html>'
     )
     fragment = pages.report_fragment(page)
-    assert fragment == '<h1>Report</h1><svg viewBox="0 0 1 1"><rect/></svg>'
+    assert fragment == '<h2>Report</h2><svg viewBox="0 0 1 1"><rect/></svg>'  # the console's page has the <h1>
     assert "http" not in fragment and "<style>" not in fragment
 
 
@@ -305,3 +305,22 @@ def test_signing_in_again_returns_to_the_page_never_to_its_fragment():
     assert pages.is_poll(poll) and pages.return_path(poll) == "/cases/1?tab=deadlines"
     assert pages.return_path(_request("/cases/1/timeline", {})) == "/cases/1"
     assert not pages.is_poll(_request("/cases/1/timeline", {}))  # a browser's own request is no poll
+
+
+def test_a_hint_is_linked_to_its_field_and_so_is_the_error():
+    app = pages.App(APP_SETTINGS, load_hospital(), urls={})
+    macros = app.templates.get_template("_macros.html").make_module(
+        {"t": lambda key, **_: key, "fid": lambda x: x.replace(".", "-"), "field_message": str}
+    )
+    plain = str(macros.text("received_by", "Received by", {}, {}, hint="your staff id"))
+    assert 'aria-describedby="hint-received_by"' in plain and 'id="hint-received_by"' in plain
+    failed = str(macros.text("received_by", "Received by", {}, {"received_by": ["bad"]}, hint="your staff id"))
+    assert 'aria-describedby="hint-received_by err-received_by"' in failed and 'aria-invalid="true"' in failed
+    assert "aria-describedby" not in str(macros.text("note", "Note", {}, {}))
+
+
+def test_every_page_template_has_one_h1():
+    for path in sorted((pages.HERE / "templates").glob("*.html")):
+        if path.name.startswith("_") or path.name == "base.html":
+            continue
+        assert path.read_text(encoding="utf-8").count("<h1") == 1, path.name
