@@ -32,7 +32,7 @@ ROLES_ZH: dict[str, str] = {
     "complaint_officer": "投诉管理办公室",
     "department_liaison": "科室联络员",
     "leadership": "领导小组",
-    "auditor": "审计",
+    "auditor": "审计人员",
     "ops": "运维",
     "system": "系统",
 }
@@ -212,10 +212,10 @@ LABELS: Wording = {
         "channel": {
             "phone": "电话",
             "email": "电子邮件",
-            "in_person": "当面",
+            "in_person": "来访",
             "letter": "信函",
             "complaint_box": "意见箱",
-            "online": "网上",
+            "online": "网络",
             "hotline": "热线",
         },
         "category": {

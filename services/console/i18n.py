@@ -363,7 +363,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.due_in_working_days": "整改期限（工作日）",
         "field.due_in_working_days.hint": "留空则按院区默认期限。",
         "field.rectification": "整改事项",
-        "field.satisfied": "投诉人",
+        "field.satisfied": "回访结果",
         "field.outcome": "办结情况",
         "field.reopen_reason": "重新办理的原因",
         "field.route": "处理途径",
