@@ -33,7 +33,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from services.reporting import domain, offload
+from services.reporting import domain, known, offload
 from services.reporting.domain import Calendars, Cells, Daily, LoggedEvent, Period, Totals
 from services.reporting.projection import LOCK_CLASS
 from services.reporting.settings import CALENDARS, timezone_of
@@ -292,6 +292,8 @@ def cube(
 ) -> domain.Cube:
     if as_of is None and at is None:
         return ProjectionCube(cur)
+    if at is None and as_of is not None and known.complete(cur):  # the bitemporal model, summed in SQL
+        return domain.MemoryCube(known.cells(cur, windows_for(request), as_of))
     return log_cube(cur, request, CALENDARS, timezone_of(request.campus), as_of, at)
 
 

@@ -8,7 +8,7 @@ import uuid
 
 from werkzeug.wrappers import Request, Response
 
-from services.reporting import queries, rebuild, render, schemas, settings
+from services.reporting import known, queries, rebuild, render, schemas, settings
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CAMPUSES
 from shared.auth import COMPLAINT_REPORT_READERS, REBUILDERS, REPORT_PUBLISHERS, REPORT_READERS, Forbidden, OutOfScope
@@ -52,6 +52,7 @@ class Service(Backbone):
     db: Database = DatabaseProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
     business_metrics = queries.BusinessMetricsProvider(SERVICE)
+    checkpoints = known.Checkpointer()
 
     @http("GET", "/reports/summary", roles=REPORT_READERS, query=schemas.SummaryQuery)
     def summary(self, request: Request, params: schemas.SummaryParams) -> Response:
