@@ -192,7 +192,8 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="Build reporting's bitemporal read model from its copy of the log.")
     parser.add_argument("--dsn", help="reporting's database (default: the service's configured one)")
     args = parser.parse_args(argv)
-    print(json.dumps(build(args.dsn or config.database_url("reporting"))))
+    done = build(args.dsn or config.database_url("reporting"))
+    print(json.dumps({**done, "peak_rss_mb": rebuild.peak_rss_mb()}))
 
 
 if __name__ == "__main__":
