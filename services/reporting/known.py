@@ -35,7 +35,8 @@ from shared.runtime import BackgroundLoop, database
 # afterwards (a source catching up) are carried into it by the consumer, but rarely.
 CHECKPOINT_MARGIN = timedelta(days=1)
 _FOLDED = sorted(domain.FOLDED_TYPES)
-_COLUMNS = "day, campuses, complaint_source, metric, key"
+COLUMNS = "day, campuses, complaint_source, metric, key"
+CELL = "campuses, complaint_source, metric, key"
 _KNOWN_COLUMNS = "complaint_id, known_at, day, campuses, complaint_source, metric, key, value"
 
 
@@ -45,7 +46,7 @@ def complete(cur: Cursor) -> bool:
     return bool(row and row[0])
 
 
-def _checkpoint_before(cur: Cursor, as_of: datetime) -> datetime | None:
+def checkpoint_before(cur: Cursor, as_of: datetime) -> datetime | None:
     cur.execute("SELECT max(checkpoint) FROM rpt_known_checkpoints WHERE checkpoint <= %s", (as_of,))
     row = cur.fetchone()
     return row[0] if row else None
@@ -59,21 +60,21 @@ def _days(windows: Sequence[Period], alias: str) -> tuple[str, list[date]]:
 def cells(cur: Cursor, windows: Sequence[Period], as_of: datetime) -> Cells:
     """The cells of ``windows``' days as of ``as_of``: equal to folding every complaint's events known
     by then (``queries.log_cells``), summed by PostgreSQL."""
-    checkpoint = _checkpoint_before(cur, as_of)
+    checkpoint = checkpoint_before(cur, as_of)
     tail_days, tail_args = _days(windows, "k")
     parts = [
-        f"SELECT {_COLUMNS}, value FROM rpt_known k WHERE k.known_at <= %s"
+        f"SELECT {COLUMNS}, value FROM rpt_known k WHERE k.known_at <= %s"
         + (" AND k.known_at >= %s" if checkpoint else "")
         + f" AND {tail_days}"
     ]
     args: list = [as_of, *([checkpoint] if checkpoint else []), *tail_args]
     if checkpoint:
         snap_days, snap_args = _days(windows, "s")
-        parts.append(f"SELECT {_COLUMNS}, value FROM rpt_known_snapshots s WHERE s.checkpoint = %s AND {snap_days}")
+        parts.append(f"SELECT {COLUMNS}, value FROM rpt_known_snapshots s WHERE s.checkpoint = %s AND {snap_days}")
         args += [checkpoint, *snap_args]
     cur.execute(
-        f"SELECT {_COLUMNS}, sum(value)::bigint FROM ({' UNION ALL '.join(parts)}) x"
-        f" GROUP BY {_COLUMNS} HAVING sum(value) <> 0",
+        f"SELECT {COLUMNS}, sum(value)::bigint FROM ({' UNION ALL '.join(parts)}) x"
+        f" GROUP BY {COLUMNS} HAVING sum(value) <> 0",
         args,
     )
     return {(day, where, source, metric, key): value for day, where, source, metric, key, value in cur.fetchall()}
@@ -105,12 +106,18 @@ def make_checkpoints(cur: Cursor, now: datetime | None = None) -> list[datetime]
     for checkpoint in _month_starts(previous or first, latest):
         cur.execute("INSERT INTO rpt_known_checkpoints (checkpoint) VALUES (%s)", (checkpoint,))
         cur.execute(
-            f"INSERT INTO rpt_known_snapshots SELECT %s, {_COLUMNS}, sum(value) FROM ("
-            f" SELECT {_COLUMNS}, value FROM rpt_known_snapshots WHERE checkpoint = %s"
-            f" UNION ALL SELECT {_COLUMNS}, value FROM rpt_known WHERE known_at < %s"
+            f"INSERT INTO rpt_known_snapshots SELECT %s, {COLUMNS}, sum(value) FROM ("
+            f" SELECT {COLUMNS}, value FROM rpt_known_snapshots WHERE checkpoint = %s"
+            f" UNION ALL SELECT {COLUMNS}, value FROM rpt_known WHERE known_at < %s"
             + (" AND known_at >= %s" if previous else "")
-            + f") x GROUP BY {_COLUMNS} HAVING sum(value) <> 0",
+            + f") x GROUP BY {COLUMNS} HAVING sum(value) <> 0",
             [checkpoint, previous, checkpoint, *([previous] if previous else [])],
+        )
+        cur.execute(
+            f"INSERT INTO rpt_known_snapshots_monthly SELECT checkpoint, date_trunc('month', day)::date,"
+            f" {CELL}, sum(value) FROM rpt_known_snapshots WHERE checkpoint = %s"
+            " GROUP BY 1, 2, 3, 4, 5, 6",
+            (checkpoint,),
         )
         made.append(checkpoint)
         previous = checkpoint

@@ -237,11 +237,16 @@ def apply_known(cur: Cursor, known: KnownRows) -> None:
         " added AS (INSERT INTO rpt_known (complaint_id, known_at, day, campuses, complaint_source, metric, key,"
         "  value) SELECT * FROM jsonb_to_recordset(%s::jsonb) AS x(complaint_id uuid, known_at timestamptz,"
         "  day date, campuses text, complaint_source text, metric text, key text, value bigint)"
-        "  RETURNING known_at, day, campuses, complaint_source, metric, key, value)"
-        " INSERT INTO rpt_known_snapshots AS t SELECT c.checkpoint, x.day, x.campuses, x.complaint_source,"
-        "  x.metric, x.key, sum(x.value) FROM (SELECT * FROM gone UNION ALL SELECT * FROM added) x"
-        "  JOIN rpt_known_checkpoints c ON x.known_at < c.checkpoint GROUP BY 1, 2, 3, 4, 5, 6"
-        " ON CONFLICT (checkpoint, day, campuses, complaint_source, metric, key)"
+        "  RETURNING known_at, day, campuses, complaint_source, metric, key, value),"
+        " x AS (SELECT c.checkpoint, x.* FROM (SELECT * FROM gone UNION ALL SELECT * FROM added) x"
+        "  JOIN rpt_known_checkpoints c ON x.known_at < c.checkpoint),"
+        " daily AS (INSERT INTO rpt_known_snapshots AS t SELECT checkpoint, day, campuses, complaint_source, metric,"
+        "  key, sum(value) FROM x GROUP BY 1, 2, 3, 4, 5, 6"
+        "  ON CONFLICT (checkpoint, day, campuses, complaint_source, metric, key)"
+        "  DO UPDATE SET value = t.value + EXCLUDED.value)"
+        " INSERT INTO rpt_known_snapshots_monthly AS t SELECT checkpoint, date_trunc('month', day)::date, campuses,"
+        "  complaint_source, metric, key, sum(value) FROM x GROUP BY 1, 2, 3, 4, 5, 6"
+        " ON CONFLICT (checkpoint, month, campuses, complaint_source, metric, key)"
         " DO UPDATE SET value = t.value + EXCLUDED.value",
         (
             LOCK_CLASS,

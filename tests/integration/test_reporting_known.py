@@ -30,6 +30,12 @@ WINDOWS = [
     domain.Period(date(2026, 3, 9), date(2026, 3, 15)),  # a week
 ]
 
+REQUESTS = [
+    domain.Request(domain.Period(date(2026, 2, 1), date(2026, 2, 28)), None, None, "day", compare=True),
+    domain.Request(domain.Period(date(2026, 1, 10), date(2026, 4, 20)), None, None, "month"),
+    domain.Request(domain.Period(date(2026, 1, 1), date(2026, 3, 31)), "east", "patient_or_family", "week"),
+]
+
 
 @pytest.fixture(scope="module")
 def db():
@@ -113,6 +119,12 @@ def test_as_of_from_the_model_equals_the_fold_for_random_histories_and_moments(d
     for moment in moments(db, rng, 6):
         for windows in ([WINDOWS[0]], WINDOWS[1:]):
             assert fast(db, moment, windows) == folded_as_of(db, moment, windows), moment
+        # The report the service answers (KnownCube's SQL questions) equals the report of the fold.
+        for request in REQUESTS:
+            with db.transaction() as cur:
+                asked = domain.report(queries.KnownCube(cur, moment), request)
+            expected = domain.MemoryCube(folded_as_of(db, moment, queries.windows_for(request)))
+            assert asked == domain.report(expected, request), (moment, request)
 
 
 @pytest.mark.parametrize("seed", [3, 17])
@@ -151,7 +163,7 @@ def test_summary_as_of_is_answered_from_the_model_once_complete(db):
     request = domain.Request(WINDOWS[1], None, None, "day")
     moment = START + timedelta(days=40)
     with db.transaction() as cur:
-        assert isinstance(queries.cube(cur, request, moment), domain.MemoryCube)
+        assert isinstance(queries.cube(cur, request, moment), queries.KnownCube)
         from_model = domain.report(queries.cube(cur, request, moment), request)
         cur.execute("UPDATE rpt_known_state SET complete = false")
         from_log = domain.report(queries.cube(cur, request, moment), request)

@@ -33,6 +33,17 @@ CREATE TABLE IF NOT EXISTS rpt_known_snapshots (
     value bigint NOT NULL,
     PRIMARY KEY (checkpoint, day, campuses, complaint_source, metric, key)
 );
+-- The same per month: a report's whole months read a few rows per metric (as rpt_monthly beside rpt_daily).
+CREATE TABLE IF NOT EXISTS rpt_known_snapshots_monthly (
+    checkpoint timestamptz NOT NULL REFERENCES rpt_known_checkpoints ON DELETE CASCADE,
+    month date NOT NULL,
+    campuses text NOT NULL,
+    complaint_source text NOT NULL,
+    metric text NOT NULL,
+    key text NOT NULL,
+    value bigint NOT NULL,
+    PRIMARY KEY (checkpoint, month, campuses, complaint_source, metric, key)
+);
 
 -- Whether rpt_known holds every complaint of the copy: true on a fresh database (the consumer keeps it
 -- from the first event on); a database with history gets it from `python -m services.reporting.known`.
