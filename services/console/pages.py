@@ -716,27 +716,38 @@ COLUMNS = (
 )
 
 
-def _case_rows(ctx: Ctx, campus: str | None, department: str | None, state: str) -> list[views.CaseRow]:
-    """The worklist's rows: the cases listed in ``state``, each with its deadlines (a case whose detail
-    cannot be read still shows, without them)."""
-    api = ctx.api()
-    statuses = list(views.ACTIVE_STATES) if state == "active" else [state]
-    listed = gather(
-        [
-            lambda s=s: api.get("investigation", "/cases", campus=campus, department=department, status=s)
-            for s in statuses
-        ]
+WORKLIST_PAGE = 50  # rows per worklist page
+
+
+def _case_rows(
+    ctx: Ctx, campus: str | None, department: str | None, state: str, urgency: str | None, page: int
+) -> tuple[list[views.CaseRow], bool]:
+    """One page of the worklist's rows (the cases listed in ``state``, newest first, each with its
+    deadlines) from one ``GET /cases``: filters and paging are investigation's SQL; and whether a next
+    page exists."""
+    wanted: dict[str, Any] = {"active": "true"} if state == "active" else {"status": state}
+    if urgency:
+        wanted["urgency"] = urgency
+    listed = ctx.api().get(
+        "investigation",
+        "/cases",
+        campus=campus,
+        department=department,
+        deadlines="true",
+        limit=WORKLIST_PAGE + 1,
+        offset=page * WORKLIST_PAGE,
+        **wanted,
     )
-    for result in listed:
-        if isinstance(result, ApiError):
-            raise result
-    cases = {c["complaint_id"]: c for result in listed for c in result["cases"]}
-    details = gather([lambda cid=cid: api.get("investigation", f"/cases/{cid}") for cid in cases])
+    cases = listed["cases"]
     now = datetime.now(UTC)
-    return [
-        views.case_row(case, None if isinstance(detail, ApiError) else detail, now)
-        for case, detail in zip(cases.values(), details, strict=True)
-    ]
+    return [views.case_row(case, case, now) for case in cases[:WORKLIST_PAGE]], len(cases) > WORKLIST_PAGE
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(0, min(int(value or 0), 100_000 // WORKLIST_PAGE))
+    except ValueError:
+        return 0
 
 
 def worklist(ctx: Ctx) -> Response:
@@ -755,7 +766,8 @@ def worklist(ctx: Ctx) -> Response:
     provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
     sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
     direction = "desc" if args.get("dir") == "desc" else "asc"
-    rows = _case_rows(ctx, campus, department, state)
+    page = _page_number(args.get("page"))
+    rows, more = _case_rows(ctx, campus, department, state, urgency, page)
     rows = views.filter_rows(rows, urgency, {"true": True, "false": False}.get(provisional))
     rows = views.sort_rows(rows, sort, direction == "desc")
     filters = {
@@ -790,7 +802,13 @@ def worklist(ctx: Ctx) -> Response:
         columns=[(k, ctx.t(label)) for k, label in COLUMNS],
         sortable=("reference", "campus", "status", "received", "urgency"),
         sort_link=sort_link,
+        previous_page=_page_link(filters, page - 1) if page > 0 else None,
+        next_page=_page_link(filters, page + 1) if more else None,
     )
+
+
+def _page_link(filters: Mapping[str, str], page: int) -> str:
+    return "/worklist?" + urlencode({**{k: v for k, v in filters.items() if v}, **({"page": page} if page else {})})
 
 
 # ==================================================================================================

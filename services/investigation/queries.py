@@ -5,7 +5,7 @@ An overdue deadline is the domain's :func:`domain.deadline_overdue` (rows) and :
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.investigation import domain
@@ -42,6 +42,17 @@ STATUTORY_COLUMNS = (
     " (s.status = 'breached' OR (s.status = 'open' AND s.due_at <= now())) IS TRUE AS statutory_feedback_overdue"
 )
 OVERDUE_CASE = f"EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND {domain.OVERDUE_SQL})"
+ACTIVE_STATUSES = ("open", "replied")  # GET /cases?active=true: the cases still being worked on
+# GET /cases?urgency=: a case with a running deadline this urgent (the console's definitions, views.urgency:
+# due soon from the reminder on, on hold while an extension request awaits its decision).
+_URGENT = "EXISTS (SELECT 1 FROM deadlines d WHERE d.complaint_id = c.complaint_id AND {})"
+URGENCY_CASE = {
+    "overdue": OVERDUE_CASE,
+    "due_soon": _URGENT.format(
+        f"d.status = 'open' AND NOT d.on_hold AND d.remind_at <= now() AND NOT {domain.OVERDUE_SQL}"
+    ),
+    "on_hold": _URGENT.format("d.status = 'open' AND d.on_hold"),
+}
 
 
 def case_with_deadlines(cur: Cursor, complaint_id: str, now: datetime) -> tuple[dict[str, Any], domain.Case] | None:
@@ -90,13 +101,36 @@ def cases(
         args.append(wanted.provisional)
     if wanted.overdue is not None:
         clauses.append(OVERDUE_CASE if wanted.overdue else f"NOT {OVERDUE_CASE}")
+    if wanted.active is not None:
+        clauses.append(f"{'' if wanted.active else 'NOT '}c.status = ANY(%s)")
+        args.append(list(ACTIVE_STATUSES))
+    if wanted.urgency is not None:
+        clauses.append(URGENCY_CASE[wanted.urgency])
     cur.execute(
         f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))}, {STATUTORY_COLUMNS} FROM cases c"
         f" LEFT JOIN deadlines s ON s.complaint_id = c.complaint_id AND s.key = 'statutory_feedback'"
-        f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC LIMIT %s",
-        (*args, wanted.limit),
+        f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC, c.complaint_id LIMIT %s OFFSET %s",
+        (*args, wanted.limit, wanted.offset),
     )
-    return fetch_dicts(cur)
+    rows = fetch_dicts(cur)
+    if wanted.deadlines:
+        _attach_deadlines(cur, rows, datetime.now(UTC))
+    return rows
+
+
+def _attach_deadlines(cur: Cursor, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Each listed case's deadlines (as GET /cases/<id> gives them, without ``met_by``), in one read."""
+    by_case: dict[str, list[dict[str, Any]]] = {str(row["complaint_id"]): [] for row in rows}
+    cur.execute(
+        f"SELECT complaint_id::text AS case_id, {DEADLINE_COLUMNS} FROM deadlines WHERE complaint_id = ANY(%s::uuid[])"
+        " ORDER BY started_at, key",
+        (list(by_case),),
+    )
+    for deadline in fetch_dicts(cur):
+        deadline["overdue"] = domain.deadline_overdue(deadline["status"], deadline["on_hold"], deadline["due_at"], now)
+        by_case[deadline.pop("case_id")].append(deadline)
+    for row in rows:
+        row["deadlines"] = by_case[str(row["complaint_id"])]
 
 
 # CONTRACT §8: the sealing register and the police reports are shown on the case too (disputes.py).

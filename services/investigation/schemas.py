@@ -128,9 +128,13 @@ class CaseFilter:
     campus: str | None = None
     department: str | None = None
     status: str | None = None
+    active: bool | None = None  # true: open or replied (the worklist's default); false: neither
     overdue: bool | None = None
     provisional: bool | None = None
+    urgency: str | None = None  # overdue / due_soon / on_hold: a running deadline of the case is so
+    deadlines: bool = False  # each case with its deadlines (the worklist's rows, without a read per case)
     limit: int = 200
+    offset: int = 0  # paging, newest first
 
 
 # -- the schemas ----------------------------------------------------------------------------------------------
@@ -270,9 +274,13 @@ class CasesQuery(fields.HospitalSchema, CommandSchema):
     status = fields.Text(
         validate=validate.OneOf(("open", "replied", "closed", "resolved_on_spot", "not_accepted", "withdrawn"))
     )
+    active = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     overdue = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     provisional = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
+    urgency = fields.Text(validate=validate.OneOf(("overdue", "due_soon", "on_hold")))
+    deadlines = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     limit = mm.Integer(load_default=200, validate=validate.Range(1, 1000))
+    offset = mm.Integer(load_default=0, validate=validate.Range(0, 100_000))
 
 
 # -- medical disputes' duties (CONTRACT §8; rules in disputes.py) -----------------------------------------------

@@ -38,7 +38,7 @@ import calendar as _calendar
 import math
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -1431,3 +1431,55 @@ def changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str
         for path in sorted(set(before) | set(after))
         if before.get(path) != after.get(path)
     }
+
+
+# --------------------------------------------------------------------------------------------
+# When contributions became known (the bitemporal read model behind "as of")
+# --------------------------------------------------------------------------------------------
+
+KnownEvent = tuple[datetime, LoggedEvent]  # when the event's fact became known, the event
+KnownChange = tuple[datetime, CellKey, int]  # a cell's change at a moment it became known
+
+
+def _difference(before: Cells, after: Cells) -> Iterator[tuple[CellKey, int]]:
+    for key in before.keys() | after.keys():
+        change = after.get(key, 0) - before.get(key, 0)
+        if change:
+            yield key, change
+
+
+def known_changes(
+    earlier: Sequence[KnownEvent],
+    new: Sequence[KnownEvent],
+    calendars: Calendars,
+    earlier_cells: Cells | None = None,
+    all_cells: Cells | None = None,
+) -> tuple[datetime, list[KnownChange]]:
+    """One complaint's changes from the first moment ``new`` is known on: ``(since, changes)``, where the
+    complaint's rows known at or after ``since`` are to be replaced by ``changes``. Its cells as of any T
+    are the fold of its events known by T; a change is a version minus the one before.
+
+    ``earlier_cells`` / ``all_cells``, the folds of ``earlier`` and of everything, spare two folds
+    when the caller has them (the usual case: one new event, known after every earlier one)."""
+    since = min(moment for moment, _ in new)
+    everything = [*earlier, *new]
+    prior = [event for moment, event in earlier if moment < since]
+    reusable = earlier_cells is not None and len(prior) == len(earlier)
+    previous = earlier_cells if reusable and earlier_cells is not None else cells_of(prior, calendars)
+    moments = sorted({moment for moment, _ in everything if moment >= since})
+    changes: list[KnownChange] = []
+    for moment in moments:
+        if moment == moments[-1] and all_cells is not None:
+            version = all_cells
+        else:
+            version = cells_of([event for known, event in everything if known <= moment], calendars)
+        changes += [(moment, key, change) for key, change in _difference(previous, version)]
+        previous = version
+    return since, changes
+
+
+def known_history(events: Sequence[KnownEvent], calendars: Calendars) -> list[KnownChange]:
+    """Every change of one complaint's cells, from its first known event on (a build from the log)."""
+    if not events:
+        return []
+    return known_changes([], events, calendars)[1]

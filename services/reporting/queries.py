@@ -33,7 +33,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from services.reporting import domain, offload
+from services.reporting import domain, known, offload
 from services.reporting.domain import Calendars, Cells, Daily, LoggedEvent, Period, Totals
 from services.reporting.projection import LOCK_CLASS
 from services.reporting.settings import CALENDARS, timezone_of
@@ -75,6 +75,9 @@ def _split(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, d
 class ProjectionCube:
     """The incrementally maintained sums (``rpt_daily`` / ``rpt_monthly``)."""
 
+    daily_table = "rpt_daily"
+    monthly_table = "rpt_monthly"
+
     def __init__(self, cur: Cursor):
         self.cur = cur
 
@@ -92,11 +95,11 @@ class ProjectionCube:
         only = " AND complaint_source = %s" if source else ""
         if months:
             key = f"date_trunc('{bucket}', month)::date AS b, " if bucket else ""
-            parts.append(f"SELECT {key}{columns} FROM rpt_monthly WHERE month BETWEEN %s AND %s{only}{extra}")
+            parts.append(f"SELECT {key}{columns} FROM {self.monthly_table} WHERE month BETWEEN %s AND %s{only}{extra}")
             args += [*months, *([source] if source else []), *extra_args]
         for first, last in days:
             key = f"date_trunc('{bucket}', day)::date AS b, " if bucket else ""
-            parts.append(f"SELECT {key}{columns} FROM rpt_daily WHERE day BETWEEN %s AND %s{only}{extra}")
+            parts.append(f"SELECT {key}{columns} FROM {self.daily_table} WHERE day BETWEEN %s AND %s{only}{extra}")
             args += [first, last, *([source] if source else []), *extra_args]
         return " UNION ALL ".join(parts), args
 
@@ -126,7 +129,7 @@ class ProjectionCube:
             )
         else:  # days and weeks cut across months: from the daily sums
             union = (
-                f"SELECT date_trunc('{granularity}', day)::date AS b, metric, value FROM rpt_daily"
+                f"SELECT date_trunc('{granularity}', day)::date AS b, metric, value FROM {self.daily_table}"
                 f" WHERE day BETWEEN %s AND %s AND metric = ANY(%s){where}"
                 + (" AND complaint_source = %s" if source else "")
             )
@@ -136,7 +139,7 @@ class ProjectionCube:
 
     def daily(self, period: Period, source: str | None, metrics: Sequence[str]) -> Daily:
         self.cur.execute(
-            "SELECT day, campuses, metric, key, sum(value)::bigint FROM rpt_daily"
+            f"SELECT day, campuses, metric, key, sum(value)::bigint FROM {self.daily_table}"
             " WHERE day BETWEEN %s AND %s AND metric = ANY(%s)"
             + (" AND complaint_source = %s" if source else "")
             + " GROUP BY day, campuses, metric, key",
@@ -147,6 +150,26 @@ class ProjectionCube:
             for place in domain.places(where):
                 out[(day, place, metric, key)] += value
         return {k: v for k, v in out.items() if v}
+
+
+class KnownCube(ProjectionCube):
+    """The projection's questions, asked of the sums as of a moment: the checkpoint before it (per day,
+    and per month for whole months) plus the changes known since, each question summed by PostgreSQL."""
+
+    def __init__(self, cur: Cursor, as_of: datetime):
+        super().__init__(cur)
+        checkpoint = known.checkpoint_before(cur, as_of)
+        tail = "known_at <= %s" + (" AND known_at >= %s" if checkpoint else "")
+        tail_args = [as_of, *([checkpoint] if checkpoint else [])]
+        daily = [f"SELECT {known.COLUMNS}, value FROM rpt_known WHERE {tail}"]
+        monthly = [f"SELECT date_trunc('month', day)::date AS month, {known.CELL}, value FROM rpt_known WHERE {tail}"]
+        if checkpoint:
+            daily.append(f"SELECT {known.COLUMNS}, value FROM rpt_known_snapshots WHERE checkpoint = %s")
+            monthly.append(f"SELECT month, {known.CELL}, value FROM rpt_known_snapshots_monthly WHERE checkpoint = %s")
+        args = [*tail_args, *([checkpoint] if checkpoint else [])]
+        # Relations in place of the tables (the moments quoted in: the questions' own arguments follow).
+        self.daily_table = cur.mogrify(f"({' UNION ALL '.join(daily)}) AS asof_daily", args).decode()
+        self.monthly_table = cur.mogrify(f"({' UNION ALL '.join(monthly)}) AS asof_monthly", args).decode()
 
 
 def positions(cur: Cursor) -> dict[str, int]:
@@ -292,6 +315,8 @@ def cube(
 ) -> domain.Cube:
     if as_of is None and at is None:
         return ProjectionCube(cur)
+    if at is None and as_of is not None and known.complete(cur):  # the bitemporal model, summed in SQL
+        return KnownCube(cur, as_of)
     return log_cube(cur, request, CALENDARS, timezone_of(request.campus), as_of, at)
 
 

@@ -86,7 +86,7 @@ def _connect(dsn: str) -> psycopg2.extensions.connection:
     return psycopg2.connect(dsn, connect_timeout=10)
 
 
-def _write(cur: psycopg2.extensions.cursor, table: str, columns: str, rows: list[tuple]) -> None:
+def write(cur: psycopg2.extensions.cursor, table: str, columns: str, rows: list[tuple]) -> None:
     """COPY where we can; plain INSERTs under eventlet's wait callback, which COPY does not support."""
     if not rows:
         return
@@ -311,7 +311,7 @@ def _fold_snapshot(
         scan.peak_cells = max(scan.peak_cells, len(cells))
         with writer, writer.cursor() as cur:
             rows = [(*k, v) for k, v in cells.items() if v]
-            _write(cur, stage, "day, campuses, complaint_source, metric, key, value", rows)
+            write(cur, stage, "day, campuses, complaint_source, metric, key, value", rows)
         cells.clear()
 
     def fold(batch: list[LoggedEvent]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.reporting import dossier, dossier_pdf, queries, rebuild, render, schemas, settings
+from services.reporting import dossier, dossier_pdf, known, queries, rebuild, render, schemas, settings
 from services.reporting.projection import PROJECTOR, SERVICE
 from services.reporting.settings import CAMPUSES
 from shared.auth import (
@@ -83,6 +83,7 @@ class Service(Backbone):
     db: Database = DatabaseProvider(SERVICE)
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
     business_metrics = queries.BusinessMetricsProvider(SERVICE)
+    checkpoints = known.Checkpointer()
 
     @http("GET", "/reports/summary", roles=REPORT_READERS, query=schemas.SummaryQuery)
     def summary(self, request: Request, params: schemas.SummaryParams) -> Response:
