@@ -257,7 +257,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "msg.required": "Required.",
         "msg.choose": "Choose one of the listed values.",
         "msg.email": "Not a valid e-mail address.",
-        "msg.phone": "Not a valid phone number.",
+        "msg.phone": (
+            "Enter a mobile number (11 digits beginning with 1, e.g. 138 0013 8000)"
+            " or a landline with its area code (e.g. 010-12345678)."
+        ),
         "msg.too_long": "Too long (at most {max} characters).",
         "msg.too_short": "Must not be empty.",
         "msg.blank": "Must not be blank.",
@@ -506,7 +509,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "msg.required": "必填。",
         "msg.choose": "请从列表中选择。",
         "msg.email": "电子邮箱格式不正确。",
-        "msg.phone": "电话号码格式不正确。",
+        "msg.phone": "请填写 11 位手机号（以 1 开头，如 138 0013 8000）或带区号的固定电话（如 010-12345678）。",
         "msg.too_long": "过长（最多 {max} 个字符）。",
         "msg.too_short": "不能为空。",
         "msg.blank": "不能只填空格。",
@@ -718,7 +721,7 @@ _FIELD_MESSAGES: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
     (re.compile(r"^Field may not be null\.?$"), "msg.required", ()),
     (re.compile(r"^Must be one of: .*"), "msg.choose", ()),
     (re.compile(r"^Not a valid email address\.?$"), "msg.email", ()),
-    (re.compile(r"^not a phone number$"), "msg.phone", ()),
+    (re.compile(r"^enter a mobile number \(11 digits beginning with 1.*"), "msg.phone", ()),
     (re.compile(r"^Longer than maximum length (\d+)\.?$"), "msg.too_long", ("max",)),
     (re.compile(r"^Length must be between \d+ and (\d+)\.?$"), "msg.too_long", ("max",)),
     (re.compile(r"^Shorter than minimum length \d+\.?$"), "msg.too_short", ()),

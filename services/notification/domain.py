@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared import phones
 from shared.envelope import rfc3339
 from shared.errors import Refused
 
@@ -324,7 +325,8 @@ def complainant_channel(contact: dict[str, Any], preference: str | None, purpose
     hands over or posts. ``None``: nothing can or may be sent."""
     if contact.get("anonymous"):
         return None
-    reachable = {EMAIL: bool(contact.get("email")), SMS: bool(contact.get("phone")), LETTER: True}
+    # SMS reaches mobiles only: a landline-only complainant gets a letter (or a call the office records).
+    reachable = {EMAIL: bool(contact.get("email")), SMS: phones.is_mobile(contact.get("phone")), LETTER: True}
     if reachable.get(preference):
         return preference
     if reachable[EMAIL]:
@@ -335,7 +337,7 @@ def complainant_channel(contact: dict[str, Any], preference: str | None, purpose
 
 
 def staff_channel(recipient: Recipient) -> str:
-    return EMAIL if recipient.email else SMS
+    return EMAIL if recipient.email or not phones.is_mobile(recipient.phone) else SMS
 
 
 def next_attempt(attempts: int, now: datetime, base_seconds: float, cap_seconds: float) -> datetime:

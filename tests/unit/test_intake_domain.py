@@ -390,7 +390,7 @@ def test_registration_event_is_unchanged():
             departments=[],
             received_at=RECEIVED_AT,
             anonymous=False,
-            complainant={"name": "A", "phone": "123456"},
+            complainant={"name": "A", "phone": "13800138000"},
             received_by="desk-1",
         ),
         context(),

@@ -304,9 +304,11 @@ def test_every_planned_event_type_has_one_planner():
     "contact,preference,purpose,channel",
     [
         ({"anonymous": True, "email": "a@b.c"}, None, "reply", None),
-        ({"email": "a@b.c", "phone": "1"}, None, "reply", "email"),
-        ({"email": "a@b.c", "phone": "1"}, "sms", "reply", "sms"),
-        ({"email": None, "phone": "1"}, "email", "reply", "sms"),  # preference that cannot reach them
+        ({"email": "a@b.c", "phone": "13800138000"}, None, "reply", "email"),
+        ({"email": "a@b.c", "phone": "13800138000"}, "sms", "reply", "sms"),
+        ({"email": None, "phone": "13800138000"}, "email", "reply", "sms"),  # preference that cannot reach them
+        ({"email": None, "phone": "010-12345678"}, "sms", "reply", "letter"),  # SMS reaches mobiles only
+        ({"email": None, "phone": "010-12345678"}, None, "acknowledgement", None),
         ({"email": None, "phone": None}, None, "reply", "letter"),
         ({"email": None, "phone": None}, None, "not_accepted", "letter"),
         ({"email": None, "phone": None}, None, "acknowledgement", None),
