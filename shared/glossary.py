@@ -411,6 +411,10 @@ IN_LETTERS: Wording = {
             "statutory_feedback": "statutory feedback",
             "authority_report": "report to the health authority",
         },
+        "escalation_reason": {
+            "breach_unresolved": "a missed deadline is still not met",
+            "major_dispute": "a major medical dispute was recorded",
+        },
         "not_accepted_reason": {
             "litigation": "the matter is already before a court",
             "mediation": "third-party mediation has already been applied for",
@@ -428,6 +432,10 @@ IN_LETTERS: Wording = {
             "rectification": "整改",
             "statutory_feedback": "法定反馈",
             "authority_report": "向卫生健康主管部门报告",
+        },
+        "escalation_reason": {
+            "breach_unresolved": "超期事项至今仍未完成",
+            "major_dispute": "已登记重大医疗纠纷",
         },
         "not_accepted_reason": {
             "litigation": "该事项已进入诉讼程序",

@@ -34,6 +34,15 @@ class Recipient:
     name: str
     email: str | None = None
     phone: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # how a message in each language names them
+
+    def name_in(self, lang: str, role_label: str) -> str:
+        """Their name as a message in ``lang`` says it: the configured name for that language, else ``name``
+        when it is written in that language's script, else their role (never an English name in Chinese)."""
+        if self.names.get(lang):
+            return self.names[lang]
+        written_in_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in self.name)
+        return self.name if written_in_chinese == (lang == "zh-CN") else role_label
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,9 @@ def load_directory(config: dict[str, Any]) -> Directory:
             problems.append(f"{where} ({raw['id']}): no email and no phone: nobody could reach them")
         if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
             problems.append(f"{where} ({raw['id']}): email {email!r} is not an address")
-        return Recipient(id=raw["id"], role=role, name=raw.get("name") or raw["id"], email=email, phone=phone)
+        names = {lang: text for lang, text in (raw.get("names") or {}).items() if isinstance(text, str) and text}
+        name = raw.get("name") or raw["id"]
+        return Recipient(id=raw["id"], role=role, name=name, email=email, phone=phone, names=names)
 
     office_heads: dict[str, Recipient] = {}
     liaisons: dict[tuple[str, str], Recipient] = {}
@@ -118,6 +129,7 @@ def load_directory(config: dict[str, Any]) -> Directory:
 
 
 BREACH_UNRESOLVED = "breach_unresolved"  # ComplaintEscalated.reason of the escalation ladder's last step
+MAJOR_DISPUTE = "major_dispute"  # the escalation message's reason when a major dispute alerts the leadership
 AT_ONCE_KINDS = ("authority_report",)  # deadlines whose reminders and breaches ignore office hours
 
 
@@ -194,6 +206,7 @@ def _contact_context(directory: Directory, staff_id: str) -> dict[str, str]:
     """The office contact a reply or feedback names: their name, telephone and e-mail from the directory."""
     contact = directory.staff(staff_id)
     return {
+        "contact_id": staff_id,  # delivery names them in the reader's language
         "contact_person": contact.name if contact else staff_id,
         "contact_phone": (contact.phone if contact else None) or "",
         "contact_email": (contact.email if contact else None) or "",
@@ -239,7 +252,7 @@ def _dispute(data: dict[str, Any], base: dict[str, Any], directory: Directory, p
     if not data.get("major"):
         return [notice]
     due_at = (data.get("authority_report") or {}).get("due_at") or ""
-    context = {**base, "severity": "major", "reason": "major dispute", "escalated_at": data["recorded_at"]}
+    context = {**base, "severity": "major", "reason": MAJOR_DISPUTE, "escalated_at": data["recorded_at"]}
     context.update(major_dispute="yes", due_at=due_at)
     head = directory.office_heads.get(base["campus"])
     alerted = [head] if head else []

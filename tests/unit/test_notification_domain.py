@@ -435,10 +435,10 @@ def test_a_template_reading_beyond_its_data_is_refused(template_copy: Path):
 
 def test_the_sandbox_refuses_attribute_tricks(template_copy: Path):
     path = template_copy / "en" / "escalation.txt"
-    path.write_text("Subject: {{ complaint_id }}\n{{ reason.__class__.__mro__ }}", encoding="utf-8")
+    path.write_text("Subject: {{ reference }} {{ case_url }}\n{{ reason.__class__.__mro__ }}", encoding="utf-8")
     templates = Templates(["east"], template_copy)
     with pytest.raises(Exception, match=r"unsafe|not safely|access"):
-        templates.render("east", "en", "escalation", {"complaint_id": CID, "reason": "r"})
+        templates.render("east", "en", "escalation", {"reference": "R", "reason": "r"})
 
 
 def test_a_missing_or_broken_template_is_named(template_copy: Path):
