@@ -137,6 +137,12 @@ LABELS: Wording = {
             "email": "E-mail",
             "sms": "SMS",
             "letter": "Letter",
+            "phone": "By telephone (recorded)",
+            "in_person": "In person (recorded)",
+        },
+        "escalation_reason": {  # ComplaintEscalated.reason when it is a code (otherwise the writer's words)
+            "breach_unresolved": "Missed deadline still unmet",
+            "major_dispute": "Major medical dispute",
         },
         "notification_purpose": {
             "acknowledgement": "Acknowledgement of receipt",
@@ -306,6 +312,12 @@ LABELS: Wording = {
             "email": "电子邮件",
             "sms": "短信",
             "letter": "信函",
+            "phone": "电话答复（已登记）",
+            "in_person": "当面答复（已登记）",
+        },
+        "escalation_reason": {
+            "breach_unresolved": "超期仍未办结",
+            "major_dispute": "重大医疗纠纷",
         },
         "notification_purpose": {
             "acknowledgement": "受理告知",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the command's type only: schemas.py builds on this module
 
 COMPLAINANT = "complainant"
 EMAIL, SMS, LETTER = "email", "sms", "letter"
+DELIVERED_BY_STAFF = ("phone", "in_person")  # given by the office itself: recorded as delivered, nothing sent
 
 # Delivery statuses: `pending` (to be tried, maybe again), `sent` (the channel accepted it),
 # `queued` (a letter waiting for the office to post it), `failed` (gave up: NotificationFailed),
@@ -213,6 +214,13 @@ def _contact_context(directory: Directory, staff_id: str) -> dict[str, str]:
     }
 
 
+def _given_by_staff(data: dict[str, Any]) -> dict[str, str]:
+    """A reply given by phone or in person: when and by whom (delivery records it; nothing is sent)."""
+    if data.get("channel_preference") not in DELIVERED_BY_STAFF:
+        return {}
+    return {"delivered_at": data["delivered_at"], "delivered_by": data["delivered_by"]}
+
+
 @planner("ReplyIssued")
 def _reply(data: dict[str, Any], base: dict[str, Any], directory: Directory, policy: dict[str, Any]) -> list[Planned]:
     context = {
@@ -222,6 +230,7 @@ def _reply(data: dict[str, Any], base: dict[str, Any], directory: Directory, pol
         "result": data["result"],
         "issued_at": data["issued_at"],
         **_contact_context(directory, data["contact_person"]),
+        **_given_by_staff(data),
     }
     return [Planned("reply", COMPLAINANT, COMPLAINANT, context, channel_preference=data.get("channel_preference"))]
 
@@ -239,6 +248,7 @@ def _interim_feedback(
         "expected_reply_by": data.get("expected_reply_by") or "",
         "issued_at": data["issued_at"],
         **_contact_context(directory, data["contact_person"]),
+        **_given_by_staff(data),
     }
     preference = data.get("channel_preference")
     return [Planned("interim_feedback", COMPLAINANT, COMPLAINANT, context, channel_preference=preference)]
@@ -451,6 +461,15 @@ def sent(notification: Notification, attempts: int, channel: str, context: Conte
     sent_event = SENT_EVENTS.get(notification.purpose)
     events = (sent_event(notification, channel, context),) if sent_event else ()
     return Outcome(SENT, attempts, channel=channel, sent_at=context.now, events=events)
+
+
+def given_by_staff(notification: Notification, attempts: int) -> Outcome:
+    """A reply the office gave by phone or in person: delivered when and by whom it says (CONTRACT §13), so its
+    ReplySent stops the clocks like any delivery; no contact details are needed."""
+    given = notification.context
+    moment = datetime.fromisoformat(given["delivered_at"].replace("Z", "+00:00"))
+    actor = {"id": given["delivered_by"], "role": "complaint_officer"}
+    return sent(notification, attempts, str(notification.channel_preference), Context(moment, actor))
 
 
 def post_letter(letter: Notification, command: PostLetter, context: Context) -> Outcome:

@@ -256,8 +256,9 @@ def test_a_reminder_reaches_the_liaison_once_and_is_recorded(stack, complaint):
     assert (reminder["recipient_id"], reminder["status"]) == ("east-office-head", "sent")
     [sent] = events(stack, cid, "ReminderSent")
     assert sent["data"]["kind"] == "first_reply" and sent["data"]["recipient_role"] == "complaint_officer"
-    # East writes in zh-CN (the campus's language).
-    assert len(mails_to(stack, "complaints-east@demo-hospital.example", f"提醒：投诉 {cid} 的首次答复")) == 1
+    # East writes in zh-CN (the campus's language), names the reference and links to the case (CONTRACT §13).
+    [mail] = mails_to(stack, "complaints-east@demo-hospital.example", f"提醒：投诉 {created['reference']} 的首次答复")
+    assert f"/cases/{cid}" in mail["body"] and cid not in mail["subject"]
 
 
 def test_a_broken_template_stops_the_service_at_start_up(tmp_path):

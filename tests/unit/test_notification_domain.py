@@ -468,3 +468,32 @@ def test_letters_escape_what_they_print():
         "en",
     )
     assert "<script>" not in html and "&lt;script&gt;" in html and "East &lt;campus&gt;" in html
+
+
+@pytest.mark.parametrize("channel", ["phone", "in_person"])
+def test_a_reply_given_by_phone_or_in_person_is_recorded_as_delivered_then_by_that_person(channel):
+    from shared.catalogue import validate_data
+
+    issued = {
+        "complaint_id": CID,
+        "campus": "east",
+        "reply_id": CID,
+        "contact_person": "east-office-head",
+        "actions_taken": "a",
+        "result": "r",
+        "issued_at": "2026-11-20T02:00:00Z",
+        "channel_preference": channel,
+        "delivered_at": "2026-11-20T01:30:00Z",
+        "delivered_by": "east-officer-7",
+    }
+    [planned] = domain.plan("ReplyIssued", issued, DIRECTORY, POLICY)
+    notification = domain.Notification(
+        CID, CID, CID, "reply", "east", "complainant", "complainant", planned.context, channel, 0, domain.PENDING
+    )
+    outcome = domain.given_by_staff(notification, 1)
+    assert (outcome.status, outcome.channel) == (domain.SENT, channel)
+    [event] = outcome.events
+    assert event.type == "ReplySent" and event.data["channel"] == channel
+    assert event.data["sent_at"] == "2026-11-20T01:30:00Z"
+    assert event.data["actor"] == {"id": "east-officer-7", "role": "complaint_officer"}
+    validate_data("ReplySent", 1, event.data)

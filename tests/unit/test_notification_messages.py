@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -168,3 +169,17 @@ def test_a_name_configured_in_one_language_only_is_not_put_in_the_other() -> Non
     person = domain.Recipient("p", "leadership", "Leadership group (president)")
     assert person.name_in("zh-CN", "领导小组") == "领导小组"
     assert person.name_in("en", "Leadership group") == "Leadership group (president)"
+
+
+def test_a_reply_given_by_phone_is_recorded_without_asking_for_contact_details() -> None:
+    def no_contacts(_cid: str) -> dict[str, Any]:
+        raise AssertionError("a reply given by phone needs nobody's contact details")
+
+    deliverer = Deliverer(None, no_contacts, Sink(), Sink(), settings.TEMPLATES, settings.DIRECTORY, 3, 1, 1)  # type: ignore[arg-type]
+    context = {"reply_id": CID, "delivered_at": "2026-12-01T02:00:00Z", "delivered_by": "east-office-head"}
+    notification = domain.Notification(
+        CID, CID, CID, "reply", "east", domain.COMPLAINANT, domain.COMPLAINANT, context, "phone", 0, domain.PENDING
+    )
+    outcome, channel, result = deliverer._attempt(notification, datetime.now(UTC))
+    assert (outcome.status, channel, result) == (domain.SENT, "phone", "sent")
+    assert outcome.sent_at == datetime(2026, 12, 1, 2, tzinfo=UTC)
