@@ -46,6 +46,7 @@ class Complainant(Schema):
     phone = fields.Phone()
     email = fields.Email(validate=validate.Length(max=254))
     relation = Text(validate=validate.Length(max=50))
+    postal_address = fields.text(required=False, max_length=500)  # where a letter goes (sealed like the rest)
 
 
 class Patient(Schema):

@@ -54,6 +54,10 @@ class NotSendable(Exception):
     """Nothing may or can be sent (anonymous complainant, no contact details); recorded, not retried."""
 
 
+class NoAddress(Exception):
+    """A letter is due but the complainant gave no postal address: flagged (NotificationFailed), not queued."""
+
+
 class Deliverer:
     def __init__(
         self,
@@ -193,6 +197,13 @@ class Deliverer:
             send()
         except NotSendable as exc:
             return domain.not_sent(attempts, str(exc)), "none", "not_sent"
+        except NoAddress as exc:
+            context = domain.Context(now)
+            return (
+                domain.failed(notification, attempts, domain.LETTER, str(exc), context, domain.NO_ADDRESS),
+                "letter",
+                "failed",
+            )
         except (TransientFailure, PermanentFailure) as exc:
             if isinstance(exc, TransientFailure) and not domain.should_give_up(attempts, self.max_attempts):
                 retry_at = domain.next_attempt(attempts, now, self.backoff, self.backoff_cap)
@@ -213,6 +224,8 @@ class Deliverer:
                 raise NotSendable(
                     "anonymous complainant: nothing is sent" if contact.get("anonymous") else "no contact details"
                 )
+            if channel == domain.NO_ADDRESS:
+                raise NoAddress("no_address: a letter is due but the complainant gave no postal address")
             context.update(self._complainant_context(contact, context, lang, campus))
             rendered = self.templates.render(campus, lang, notification.purpose, context)
             address = contact.get("email") if channel == domain.EMAIL else contact.get("phone")
@@ -321,7 +334,7 @@ class Deliverer:
         context = self._shared_context(notification, lang)
         context.update(self._complainant_context(contact, context, lang, campus))
         rendered = self.templates.render(campus, lang, notification.purpose, context)
-        return letter_html(rendered, context["campus_name"], lang)
+        return letter_html(rendered, context["campus_name"], lang, contact.get("postal_address") or "")
 
 
 class IntakeContacts:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the command's type only: schemas.py builds on this module
 
 COMPLAINANT = "complainant"
 EMAIL, SMS, LETTER = "email", "sms", "letter"
+NO_ADDRESS = "no_address"  # a letter is due but there is no postal address: NotificationFailed says so
 DELIVERED_BY_STAFF = ("phone", "in_person")  # given by the office itself: recorded as delivered, nothing sent
 
 # Delivery statuses: `pending` (to be tried, maybe again), `sent` (the channel accepted it),
@@ -348,15 +349,22 @@ def complainant_channel(contact: dict[str, Any], preference: str | None, purpose
     hands over or posts. ``None``: nothing can or may be sent."""
     if contact.get("anonymous"):
         return None
-    # SMS reaches mobiles only: a landline-only complainant gets a letter (or a call the office records).
-    reachable = {EMAIL: bool(contact.get("email")), SMS: phones.is_mobile(contact.get("phone")), LETTER: True}
+    # SMS reaches mobiles only (a landline-only complainant gets a letter, or a call the office records); a letter
+    # needs a postal address: without one the message is flagged (NO_ADDRESS), never queued as a letter to nowhere.
+    reachable = {
+        EMAIL: bool(contact.get("email")),
+        SMS: phones.is_mobile(contact.get("phone")),
+        LETTER: bool(contact.get("postal_address")),
+    }
     if reachable.get(preference):
         return preference
     if reachable[EMAIL]:
         return EMAIL
     if reachable[SMS]:
         return SMS
-    return LETTER if purpose in LETTER_PURPOSES else None
+    if purpose in LETTER_PURPOSES or preference == LETTER:
+        return LETTER if reachable[LETTER] else NO_ADDRESS
+    return None
 
 
 def staff_channel(recipient: Recipient) -> str:
@@ -437,8 +445,16 @@ def try_again(attempts: int, channel: str | None, error: str, retry_at: datetime
     return Outcome(PENDING, attempts, channel=channel, error=error, next_attempt_at=retry_at)
 
 
-def failed(notification: Notification, attempts: int, channel: str | None, error: str, context: Context) -> Outcome:
-    """Given up: NotificationFailed says so (with the reply it was for, so the case can see it)."""
+def failed(
+    notification: Notification,
+    attempts: int,
+    channel: str | None,
+    error: str,
+    context: Context,
+    reason: str | None = None,
+) -> Outcome:
+    """Given up: NotificationFailed says so (with the reply it was for, so the case can see it); ``reason``
+    ``no_address``: a letter was due and there is no postal address to send it to."""
     data = {
         "complaint_id": notification.complaint_id,
         "campus": notification.campus,
@@ -450,6 +466,8 @@ def failed(notification: Notification, attempts: int, channel: str | None, error
         "failed_at": rfc3339(context.now),
         "actor": context.actor,
     }
+    if reason:
+        data["reason"] = reason
     if notification.purpose in FEEDBACK_PURPOSES:
         data["reply_id"] = notification.context[FEEDBACK_PURPOSES[notification.purpose][0]]
     event = Event("NotificationFailed", data, context.now)

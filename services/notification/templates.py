@@ -124,8 +124,9 @@ def tidy(text: str) -> str:
     return text
 
 
-def letter_html(rendered: Rendered, campus_name: str, lang: str) -> str:
-    """A printable letter (A4, no external resources); every value is escaped."""
+def letter_html(rendered: Rendered, campus_name: str, lang: str, address: str = "") -> str:
+    """A printable letter (A4, no external resources), addressed where the complainant asked; every value is
+    escaped."""
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in rendered.body.split("\n\n"))
     return (
         f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
@@ -133,5 +134,6 @@ def letter_html(rendered: Rendered, campus_name: str, lang: str) -> str:
         " body { font-family: serif; font-size: 12pt; line-height: 1.5 } p { white-space: pre-line }"
         " header { border-bottom: 1px solid #000; margin-bottom: 2em }</style></head>"
         f"<body><header><strong>{escape(campus_name)}</strong></header>"
-        f'<h1 style="font-size:14pt">{escape(rendered.subject)}</h1>{paragraphs}</body></html>'
+        + (f'<address style="white-space:pre-line">{escape(address)}</address>' if address else "")
+        + f'<h1 style="font-size:14pt">{escape(rendered.subject)}</h1>{paragraphs}</body></html>'
     )

@@ -176,8 +176,12 @@ def test_an_anonymous_complainant_gets_nothing_and_that_is_recorded(stack, compl
     assert stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200
 
 
-def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
-    created = registered(stack, complaint, complainant={"name": "Zheng Hua", "relation": "self"})
+def test_a_postal_address_alone_means_a_letter_the_office_posts(stack, complaint):
+    address = "北京市东城区示例街 1 号"
+    created = registered(
+        stack, complaint, complainant={"name": "Zheng Hua", "relation": "self", "postal_address": address}
+    )
+    assert created["warnings"] == []  # a letter can reach them
     cid = created["complaint_id"]
     assert settled(stack, cid, "acknowledgement")["status"] == "not_sent"
     reply_to(stack, cid)
@@ -188,6 +192,7 @@ def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
     page = stack.notification.get(f"/letters/{letter['notification_id']}")
     assert page.headers["Content-Type"].startswith("text/html")
     assert "Zheng Hua" in page.text and "refund paid" in page.text and created["reference"] in page.text
+    assert address in page.text  # addressed where they asked
     assert "<script" not in page.text and "http" not in page.text.split("<body>")[1]  # nothing fetched
     posted = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {})
     assert posted.status_code == 200
@@ -208,6 +213,48 @@ def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
     )  # who posted it is the token
     assert stack.notification.get("/letters/not-a-uuid").status_code == 404
     assert stack.notification.get("/letters", params={"status": "lost"}).status_code == 400
+
+
+def test_no_usable_contact_is_a_warning_at_registration_and_a_reply_is_flagged_not_lettered(stack, complaint):
+    created = registered(stack, complaint, complainant={"name": "Qian Wei", "phone": "010-12345678"})
+    [warning] = created["warnings"]
+    assert warning["code"] == "no_usable_contact" and "complainant.postal_address" in warning["fields"]
+    cid = created["complaint_id"]
+    assert settled(stack, cid, "acknowledgement")["status"] == "not_sent"  # no SMS to a landline
+    reply_to(stack, cid)
+    flagged = settled(stack, cid, "reply")
+    assert (flagged["channel"], flagged["status"]) == ("letter", "failed")
+    [failed] = events(stack, cid, "NotificationFailed")
+    assert failed["data"]["reason"] == "no_address" and "010-12345678" not in str(failed)
+    assert flagged["notification_id"] not in {
+        q["notification_id"] for q in stack.notification.get("/letters", params={"campus": "east"}).json()["letters"]
+    }
+
+
+def test_a_reply_given_by_phone_is_recorded_as_delivered_and_stops_the_clock(stack, complaint):
+    created = registered(stack, complaint, complainant={"name": "Qian Wei", "phone": "010-12345678"})
+    cid = created["complaint_id"]
+    body = {"contact_person": OFFICER, "actions_taken": "called back", "result": "apology"}
+    bad = stack.investigation.post(f"/cases/{cid}/replies", {**body, "channel_preference": "phone"})
+    assert bad.status_code == 400 and "delivered_at" in bad.text and "delivered_by" in bad.text
+    given = datetime.now(UTC).replace(microsecond=0).isoformat()
+    phoned = stack.investigation.post(
+        f"/cases/{cid}/replies", {**body, "channel_preference": "phone", "delivered_at": given, "delivered_by": OFFICER}
+    )
+    assert phoned.status_code == 201, phoned.text
+    recorded = settled(stack, cid, "reply")
+    assert (recorded["channel"], recorded["status"]) == ("phone", "sent")
+    [sent] = events(stack, cid, "ReplySent")
+    assert sent["data"]["channel"] == "phone" and sent["data"]["actor"]["id"] == OFFICER
+    wait_for(
+        lambda: (
+            next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"] if d["key"] == "first_reply")[
+                "status"
+            ]
+            in ("met", "met_late")
+        ),
+        what="first reply met by the call",
+    )
 
 
 def test_staff_are_told_escalations_rectifications_and_breaches(stack, complaint):

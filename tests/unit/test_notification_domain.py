@@ -307,14 +307,18 @@ def test_every_planned_event_type_has_one_planner():
         ({"email": "a@b.c", "phone": "13800138000"}, None, "reply", "email"),
         ({"email": "a@b.c", "phone": "13800138000"}, "sms", "reply", "sms"),
         ({"email": None, "phone": "13800138000"}, "email", "reply", "sms"),  # preference that cannot reach them
-        ({"email": None, "phone": "010-12345678"}, "sms", "reply", "letter"),  # SMS reaches mobiles only
+        ({"phone": "010-12345678", "postal_address": "A"}, "sms", "reply", "letter"),  # SMS reaches mobiles only
         ({"email": None, "phone": "010-12345678"}, None, "acknowledgement", None),
-        ({"email": None, "phone": None}, None, "reply", "letter"),
-        ({"email": None, "phone": None}, None, "not_accepted", "letter"),
-        ({"email": None, "phone": None}, None, "acknowledgement", None),
-        ({"email": None, "phone": None}, None, "interim_feedback", "letter"),
-        ({"email": None, "phone": None}, None, "dispute_notice", "letter"),
-        ({"email": "a@b.c"}, "letter", "reply", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "reply", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "not_accepted", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "acknowledgement", None),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "interim_feedback", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "dispute_notice", "letter"),
+        ({"email": "a@b.c", "postal_address": "A"}, "letter", "reply", "letter"),
+        # a letter without an address is never queued: flagged instead (NotificationFailed, reason no_address)
+        ({"email": None, "phone": "010-12345678"}, None, "reply", "no_address"),
+        ({"email": None, "phone": None}, None, "dispute_notice", "no_address"),
+        ({"email": None, "phone": None}, "letter", "acknowledgement", "no_address"),
     ],
 )
 def test_the_complainants_channel(contact, preference, purpose, channel):
