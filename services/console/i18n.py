@@ -74,6 +74,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.complainant.name": "Name",
         "field.complainant.phone": "Phone",
         "field.complainant.email": "E-mail",
+        "field.complainant.postal_address": "Postal address (for letters)",
+        "register.no_usable_contact": (
+            "No e-mail, mobile number or postal address: no message or letter can reach the complainant."
+            " Give the reply by phone or in person and record it on the case."
+        ),
+        "field.delivered_at": "Given at (phone / in person)",
+        "field.delivered_by": "Given by (staff id)",
+        "field.delivered.hint": "For a reply given by phone or in person: nothing is sent; say when and who gave it.",
         "field.complainant.relation": "Relation to the patient",
         "field.complainant.relation.hint": "e.g. self, parent, child, spouse",
         "field.patient.name": "Patient's name",
@@ -334,6 +342,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.complainant.name": "姓名",
         "field.complainant.phone": "电话",
         "field.complainant.email": "电子邮箱",
+        "field.complainant.postal_address": "通信地址（用于寄送信函）",
+        "register.no_usable_contact": (
+            "未登记电子邮箱、手机号或通信地址，短信、邮件和信函均无法送达投诉人。请电话或当面答复，并在案件中登记。"
+        ),
+        "field.delivered_at": "答复时间（电话/当面）",
+        "field.delivered_by": "答复人（工号）",
+        "field.delivered.hint": "电话或当面答复时不发送任何消息，请填写答复时间和答复人。",
         "field.complainant.relation": "与患者关系",
         "field.complainant.relation.hint": "例如：本人、父母、子女、配偶",
         "field.patient.name": "患者姓名",
