@@ -234,6 +234,8 @@ class Deliverer:
             if recipient is None:
                 raise PermanentFailure(f"{notification.recipient_id} is no longer in the recipient directory")
             channel = domain.staff_channel(recipient)
+            if channel is None:
+                raise PermanentFailure(f"{recipient.id} has no e-mail and no mobile number in the directory")
             context.update(self._staff_context(notification, recipient, context, lang))
             rendered = self.templates.render(campus, lang, notification.purpose, context)
             address = recipient.email if channel == domain.EMAIL else recipient.phone

@@ -367,8 +367,11 @@ def complainant_channel(contact: dict[str, Any], preference: str | None, purpose
     return None
 
 
-def staff_channel(recipient: Recipient) -> str:
-    return EMAIL if recipient.email or not phones.is_mobile(recipient.phone) else SMS
+def staff_channel(recipient: Recipient) -> str | None:
+    """E-mail, else SMS to a mobile; None for someone with a landline only (no message can reach them)."""
+    if recipient.email:
+        return EMAIL
+    return SMS if phones.is_mobile(recipient.phone) else None
 
 
 def next_attempt(attempts: int, now: datetime, base_seconds: float, cap_seconds: float) -> datetime:

@@ -501,3 +501,9 @@ def test_a_reply_given_by_phone_or_in_person_is_recorded_as_delivered_then_by_th
     assert event.data["sent_at"] == "2026-11-20T01:30:00Z"
     assert event.data["actor"] == {"id": "east-officer-7", "role": "complaint_officer"}
     validate_data("ReplySent", 1, event.data)
+
+
+def test_staff_get_an_sms_on_a_mobile_only_and_nothing_on_a_landline():
+    assert domain.staff_channel(domain.Recipient("a", "leadership", "A", email="a@b.c", phone="13800138000")) == "email"
+    assert domain.staff_channel(domain.Recipient("a", "leadership", "A", phone="+86 138 0013 8000")) == "sms"
+    assert domain.staff_channel(domain.Recipient("a", "leadership", "A", phone="010-12345678")) is None
