@@ -738,6 +738,18 @@ _RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
     "media_type": {"type": "string", "description": "the type its content was found to be"},
     "reference": {"type": "string", "description": "the complaint's human reference, e.g. EAST-2026-000123"},
     "status": {"type": "string", "description": "the status after the action"},
+    "warnings": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "enum": ["no_usable_contact"]},
+                "fields": {"type": "array", "items": {"type": "string"}},
+                "message": {"type": "string"},
+            },
+        },
+        "description": "what the registration accepted but staff should know (no e-mail, mobile or postal address)",
+    },
     "events": {
         "type": "array",
         "items": {"type": "string"},

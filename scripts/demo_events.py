@@ -163,7 +163,16 @@ def case_actions(api: Api) -> None:
     api.act(cid, "follow-up", satisfied=False, note="wants a meeting")  # reopens the case
     dispute = api.act(cid, "disputes", route="negotiation", note="asks for compensation")["dispute_id"]
     api.act(cid, f"disputes/{dispute}/settle", compensation_amount="800.00")
-    api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="meeting held", result="settled")
+    api.act(  # given face to face at the meeting: recorded as delivered, nothing sent (CONTRACT §13)
+        cid,
+        "replies",
+        contact_person=OFFICE_HEAD,
+        actions_taken="meeting held",
+        result="settled",
+        channel_preference="in_person",
+        delivered_at=datetime.now(UTC).isoformat(),
+        delivered_by=OFFICE_HEAD,
+    )
     api.act(cid, "follow-up", satisfied=True)
     deadline = time.monotonic() + 30
     while True:  # closing waits for the reply's delivery (ReplySent), which notification reports shortly

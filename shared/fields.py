@@ -20,7 +20,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from shared import catalogue, config
+from shared import catalogue, config, phones
 from shared.config import Hospital
 
 # NUL, and the surrogate range: JSON "\ud800" decodes to such a lone code point.
@@ -56,6 +56,23 @@ class Email(fields.Email):
         text = super()._deserialize(value, attr, data, **kwargs)
         check_storable(text)
         return text
+
+
+class Phone(Text):
+    """A mainland mobile or landline (shared/phones.py), loaded in its normalised form; anything else is
+    refused with a message that says what to type."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("validate", FullMatch(phones.TYPED, error=phones.HINT_EN))
+        kwargs.setdefault("metadata", {"description": "Mainland mobile or landline; " + phones.HINT_EN})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        normalised = phones.normalise(text)
+        if normalised is None:
+            raise ValidationError(phones.HINT_EN)
+        return normalised
 
 
 class NotBlank(validate.Validator):

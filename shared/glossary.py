@@ -137,6 +137,12 @@ LABELS: Wording = {
             "email": "E-mail",
             "sms": "SMS",
             "letter": "Letter",
+            "phone": "By telephone (recorded)",
+            "in_person": "In person (recorded)",
+        },
+        "escalation_reason": {  # ComplaintEscalated.reason when it is a code (otherwise the writer's words)
+            "breach_unresolved": "Missed deadline still unmet",
+            "major_dispute": "Major medical dispute",
         },
         "notification_purpose": {
             "acknowledgement": "Acknowledgement of receipt",
@@ -307,6 +313,12 @@ LABELS: Wording = {
             "email": "电子邮件",
             "sms": "短信",
             "letter": "信函",
+            "phone": "电话答复（已登记）",
+            "in_person": "当面答复（已登记）",
+        },
+        "escalation_reason": {
+            "breach_unresolved": "超期仍未办结",
+            "major_dispute": "重大医疗纠纷",
         },
         "notification_purpose": {
             "acknowledgement": "受理告知",
@@ -413,6 +425,10 @@ IN_LETTERS: Wording = {
             "statutory_feedback": "statutory feedback",
             "authority_report": "report to the health authority",
         },
+        "escalation_reason": {
+            "breach_unresolved": "a missed deadline is still not met",
+            "major_dispute": "a major medical dispute was recorded",
+        },
         "not_accepted_reason": {
             "litigation": "the matter is already before a court",
             "mediation": "third-party mediation has already been applied for",
@@ -430,6 +446,10 @@ IN_LETTERS: Wording = {
             "rectification": "整改",
             "statutory_feedback": "法定反馈",
             "authority_report": "向卫生健康主管部门报告",
+        },
+        "escalation_reason": {
+            "breach_unresolved": "超期事项至今仍未完成",
+            "major_dispute": "已登记重大医疗纠纷",
         },
         "not_accepted_reason": {
             "litigation": "该事项已进入诉讼程序",

@@ -77,6 +77,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.complainant.name": "Name",
         "field.complainant.phone": "Phone",
         "field.complainant.email": "E-mail",
+        "field.complainant.postal_address": "Postal address (for letters)",
+        "register.no_usable_contact": (
+            "No e-mail, mobile number or postal address: no message or letter can reach the complainant."
+            " Give the reply by phone or in person and record it on the case."
+        ),
+        "field.delivered_at": "Given at (phone / in person)",
+        "field.delivered_by": "Given by (staff id)",
+        "field.delivered.hint": "For a reply given by phone or in person: nothing is sent; say when and who gave it.",
         "field.complainant.relation": "Relation to the patient",
         "field.complainant.relation.hint": "e.g. self, parent, child, spouse",
         "field.patient.name": "Patient's name",
@@ -266,7 +274,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "msg.required": "Required.",
         "msg.choose": "Choose one of the listed values.",
         "msg.email": "Not a valid e-mail address.",
-        "msg.phone": "Not a valid phone number.",
+        "msg.phone": (
+            "Enter a mobile number (11 digits beginning with 1, e.g. 138 0013 8000)"
+            " or a landline with its area code (e.g. 010-12345678)."
+        ),
         "msg.too_long": "Too long (at most {max} characters).",
         "msg.too_short": "Must not be empty.",
         "msg.blank": "Must not be blank.",
@@ -343,6 +354,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.complainant.name": "姓名",
         "field.complainant.phone": "电话",
         "field.complainant.email": "电子邮箱",
+        "field.complainant.postal_address": "通信地址（用于寄送信函）",
+        "register.no_usable_contact": (
+            "未登记电子邮箱、手机号或通信地址，短信、邮件和信函均无法送达投诉人。请电话或当面答复，并在案件中登记。"
+        ),
+        "field.delivered_at": "答复时间（电话/当面）",
+        "field.delivered_by": "答复人（工号）",
+        "field.delivered.hint": "电话或当面答复时不发送任何消息，请填写答复时间和答复人。",
         "field.complainant.relation": "与患者关系",
         "field.complainant.relation.hint": "例如：本人、父母、子女、配偶",
         "field.patient.name": "患者姓名",
@@ -524,7 +542,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "msg.required": "必填。",
         "msg.choose": "请从列表中选择。",
         "msg.email": "电子邮箱格式不正确。",
-        "msg.phone": "电话号码格式不正确。",
+        "msg.phone": "请填写 11 位手机号（以 1 开头，如 138 0013 8000）或带区号的固定电话（如 010-12345678）。",
         "msg.too_long": "过长（最多 {max} 个字符）。",
         "msg.too_short": "不能为空。",
         "msg.blank": "不能只填空格。",
@@ -736,7 +754,7 @@ _FIELD_MESSAGES: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
     (re.compile(r"^Field may not be null\.?$"), "msg.required", ()),
     (re.compile(r"^Must be one of: .*"), "msg.choose", ()),
     (re.compile(r"^Not a valid email address\.?$"), "msg.email", ()),
-    (re.compile(r"^not a phone number$"), "msg.phone", ()),
+    (re.compile(r"^enter a mobile number \(11 digits beginning with 1.*"), "msg.phone", ()),
     (re.compile(r"^Longer than maximum length (\d+)\.?$"), "msg.too_long", ("max",)),
     (re.compile(r"^Length must be between \d+ and (\d+)\.?$"), "msg.too_long", ("max",)),
     (re.compile(r"^Shorter than minimum length \d+\.?$"), "msg.too_short", ()),

@@ -27,7 +27,7 @@ from services.console import i18n, session, views
 from services.console.api import Api, ApiError, console_token, events_about, gather, get_stream, post_file
 from services.console.oidc import LoginFailed, OidcClient, pkce_pair
 from services.console.settings import Settings, service_urls
-from shared import auth, catalogue
+from shared import auth, catalogue, phones
 from shared.config import Hospital
 
 log = logging.getLogger(__name__)
@@ -545,7 +545,7 @@ def index(ctx: Ctx) -> Response:
 # ==================================================================================================
 
 REGISTER_TEXT = ("summary", "received_by", "desired_outcome")
-PERSON_FIELDS = {"complainant": ("name", "phone", "email", "relation"), "patient": ("name", "mrn")}
+PERSON_FIELDS = {"complainant": ("name", "phone", "email", "relation", "postal_address"), "patient": ("name", "mrn")}
 
 
 def _campuses_of(ctx: Ctx) -> list[str]:
@@ -673,12 +673,22 @@ def registered(
         current="register",
         created=complaint,
         can_resolve=can_resolve,
+        no_usable_contact=no_usable_contact(complaint),
         values=values or {},
         errors=errors or {},
         problem=problem,
         notice=None if problem else ctx.t("register.created"),
         **_register_options(ctx),
     )
+
+
+def no_usable_contact(complaint: Mapping[str, Any]) -> bool:
+    """Intake's registration warning, shown again on the registered page (it survives a reload): a named
+    complainant no message or letter can reach (no e-mail, mobile or postal address)."""
+    if complaint.get("anonymous"):
+        return False
+    person = complaint.get("complainant") or {}
+    return not (person.get("email") or phones.is_mobile(person.get("phone")) or person.get("postal_address"))
 
 
 def resolve_on_spot(ctx: Ctx, complaint_id: str) -> Response:
@@ -848,6 +858,22 @@ def _texts(form: Any, *keys: str) -> dict[str, Any]:
     return _drop_empty({key: _text(form, key) for key in keys})
 
 
+def _given_by_staff(form: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The channel; for a reply given by phone or in person, when (the form's wall-clock time in its ``tz``,
+    Beijing time by default, as the seal forms read theirs) and by whom. The API names what is missing."""
+    body.update(_texts(form, "channel_preference", "delivered_by"))
+    raw = _text(form, "delivered_at")
+    if raw:
+        try:
+            moment = datetime.fromisoformat(raw)
+            body["delivered_at"] = (
+                moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(_text(form, "tz") or "Asia/Shanghai"))
+            ).isoformat()
+        except ValueError:
+            body["delivered_at"] = raw  # the API refuses it, naming the field
+    return body
+
+
 def _extension_body(form: Any) -> dict[str, Any]:
     return _drop_empty(
         {
@@ -929,11 +955,14 @@ _CASE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     ),
     "findings": ("findings", lambda form: _texts(form, "department", "substantiated", "summary", "signed_off_by")),
     "escalate": ("escalate", lambda form: _texts(form, "reason")),
-    "reply": ("replies", lambda form: _texts(form, "contact_person", "actions_taken", "result", "channel_preference")),
+    "reply": (
+        "replies",
+        lambda form: _given_by_staff(form, _texts(form, "contact_person", "actions_taken", "result")),
+    ),
     "feedback": (
         "feedback",
-        lambda form: _texts(
-            form, "contact_person", "progress", "next_steps", "expected_reply_by", "channel_preference"
+        lambda form: _given_by_staff(
+            form, _texts(form, "contact_person", "progress", "next_steps", "expected_reply_by")
         ),
     ),
     "order_rectification": ("rectifications", _rectification_body),

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared import phones
 from shared.errors import InvalidField, Refused
 
 RECEIVED = "received"
@@ -173,6 +174,25 @@ class Registration:
     reference: str
     complainant_ref: str | None
     event_data: dict[str, Any]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+CONTACT_FIELDS = ("phone", "email", "postal_address")  # how someone can be told (a landline can be called)
+NO_USABLE_CONTACT = "no_usable_contact"
+
+
+def contact_warnings(command: Register) -> list[dict[str, Any]]:
+    """A named complainant nothing can be sent to (no e-mail, no mobile, no postal address) is registered, with a
+    warning: the office will have to reply by phone or in person (CONTRACT §13)."""
+    if command.anonymous:
+        return []
+    person = command.complainant or {}
+    if person.get("email") or phones.is_mobile(person.get("phone")) or person.get("postal_address"):
+        return []
+    landline = " (a landline can be called: reply by phone)" if person.get("phone") else ""
+    message = "no e-mail, mobile number or postal address: no message or letter can reach the complainant" + landline
+    fields = ["complainant.email", "complainant.phone", "complainant.postal_address"]
+    return [{"code": NO_USABLE_CONTACT, "fields": fields, "message": message}]
 
 
 def register(new: Identity, command: Register, context: Context) -> Registration:
@@ -180,7 +200,7 @@ def register(new: Identity, command: Register, context: Context) -> Registration
     unless the command states when."""
     received_at = command.received_at or context.now
     person = command.complainant or {}
-    has_contact = bool(not command.anonymous and person and any(person.get(k) for k in ("phone", "email")))
+    has_contact = bool(not command.anonymous and person and any(person.get(k) for k in CONTACT_FIELDS))
     data = {
         "complaint_id": new.complaint_id,
         "reference": new.reference,
@@ -208,7 +228,7 @@ def register(new: Identity, command: Register, context: Context) -> Registration
         data["complainant_ref"] = new.complainant_ref
     if command.received_by:
         data["actor"] = {"id": command.received_by, "role": FIRST_CONTACT}
-    return Registration(new.complaint_id, new.reference, new.complainant_ref, data)
+    return Registration(new.complaint_id, new.reference, new.complainant_ref, data, contact_warnings(command))
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def _sealed(cur: Cursor, complaint_id: str) -> tuple[bytes | None, dict[str, byt
     """The complaint's wrapped key (None once erased) and its sealed personal fields."""
     cur.execute(
         "SELECT k.wrapped_key, p.name_sealed, p.phone_sealed, p.email_sealed, p.relation_sealed,"
-        " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed"
+        " p.patient_name_sealed, p.patient_mrn_sealed, c.summary_sealed, c.desired_outcome_sealed,"
+        " p.postal_address_sealed"
         " FROM complaints c LEFT JOIN complainant_keys k ON k.complainant_ref = c.complainant_ref"
         " LEFT JOIN complainants p ON p.complainant_ref = c.complainant_ref WHERE c.complaint_id = %s",
         (complaint_id,),
@@ -52,7 +53,7 @@ def unsealed(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
 def _personal(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
     data = unsealed(cur, complaint_id, ref)
     return {
-        "complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation")},
+        "complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation", "postal_address")},
         "patient": {"name": data.get("patient_name"), "mrn": data.get("patient_mrn")},
         "summary": data.get("summary"),
         "desired_outcome": data.get("desired_outcome"),
@@ -186,9 +187,11 @@ def contact(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
         return None
     found = rows[0]
     data = unsealed(cur, complaint_id, found.pop("complainant_ref"))
-    found.update({k: data.get(k) for k in ("name", "phone", "email", "relation")}, erased=data["erased"])
+    found.update(
+        {k: data.get(k) for k in ("name", "phone", "email", "relation", "postal_address")}, erased=data["erased"]
+    )
     if found["anonymous"]:
-        found.update(name=None, phone=None, email=None, relation=None)
+        found.update(name=None, phone=None, email=None, relation=None, postal_address=None)
     return found
 
 

@@ -20,8 +20,6 @@ from shared.config import Hospital
 
 Text = fields.Text
 
-PHONE = r"\+?[0-9 ()-]{5,30}"
-
 
 def received_at_problem(received_at: datetime, now: datetime, campus: dict[str, Any] | None) -> str | None:
     """Why ``received_at`` cannot be the time a complaint reached ``campus`` (its settings), or None.
@@ -45,9 +43,10 @@ class Complainant(Schema):
         unknown = RAISE
 
     name = Text(validate=validate.Length(max=200))
-    phone = Text(validate=fields.FullMatch(PHONE, error="not a phone number"))
+    phone = fields.Phone()
     email = fields.Email(validate=validate.Length(max=254))
     relation = Text(validate=validate.Length(max=50))
+    postal_address = fields.text(required=False, max_length=500)  # where a letter goes (sealed like the rest)
 
 
 class Patient(Schema):

@@ -109,7 +109,11 @@ class Service(Backbone, EventLog):
         with self.db.transaction() as cur:
             registered = store.register(cur, command, who)
         return json_response(
-            {"complaint_id": registered.complaint_id, "reference": registered.reference},
+            {
+                "complaint_id": registered.complaint_id,
+                "reference": registered.reference,
+                "warnings": registered.warnings,  # e.g. no usable contact: registered all the same
+            },
             201,
             {"Location": f"/complaints/{registered.complaint_id}"},
         )

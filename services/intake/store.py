@@ -81,7 +81,7 @@ def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
 def _personal_values(command: domain.Register) -> dict[str, str | None]:
     person, patient = command.complainant or {}, command.patient or {}
     return {
-        **{name: person.get(name) for name in ("name", "phone", "email", "relation")},
+        **{name: person.get(name) for name in ("name", "phone", "email", "relation", "postal_address")},
         "patient_name": patient.get("name"),
         "patient_mrn": patient.get("mrn"),
         "summary": command.summary,
@@ -127,11 +127,15 @@ def _insert_complainant(cur: Cursor, complaint_id: str, key_ref: str, sealed: di
     """The complainant's and patient's sealed details (after the complaint, which the row names)."""
     cur.execute(
         "INSERT INTO complainants (complainant_ref, complaint_id, relation_sealed, name_sealed, phone_sealed,"
-        " email_sealed, patient_name_sealed, patient_mrn_sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " email_sealed, patient_name_sealed, patient_mrn_sealed, postal_address_sealed)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             key_ref,
             complaint_id,
-            *(sealed[name] for name in ("relation", "name", "phone", "email", "patient_name", "patient_mrn")),
+            *(
+                sealed[name]
+                for name in ("relation", "name", "phone", "email", "patient_name", "patient_mrn", "postal_address")
+            ),
         ),
     )
 

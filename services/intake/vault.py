@@ -17,7 +17,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 # INTAKE_MASTER_KEY (32 random bytes, base64) from a secret.
 _DEV_MASTER = hashlib.sha256(b"complaints development master key - never in production").digest()
 #: a complaint's personal data: its complainant's and patient's details and its free text
-PERSONAL = ("name", "phone", "email", "relation", "patient_name", "patient_mrn", "summary", "desired_outcome")
+PERSONAL = (
+    "name",
+    "phone",
+    "email",
+    "relation",
+    "patient_name",
+    "patient_mrn",
+    "summary",
+    "desired_outcome",
+    "postal_address",
+)
 
 
 class Erased(Exception):

@@ -657,9 +657,18 @@ def decide_reply(case: Case, command: schemas.IssueReply, context: Context) -> D
         "issued_at": rfc3339(context.now),
         "actor": actor(context.staff, "complaint_officer"),
     }
+    _delivery_preference(data, command)
+    return [("ReplyIssued", _issued_meets_statutory(case, data))]
+
+
+def _delivery_preference(data: dict[str, Any], command: schemas.IssueReply | schemas.IssueFeedback) -> None:
+    """The channel asked for; a reply given by phone or in person says when and by whom (notification records
+    it as delivered then: CONTRACT §13)."""
     if command.channel_preference:
         data["channel_preference"] = command.channel_preference
-    return [("ReplyIssued", _issued_meets_statutory(case, data))]
+    if command.delivered_at is not None and command.delivered_by:
+        data["delivered_at"] = rfc3339(command.delivered_at)
+        data["delivered_by"] = command.delivered_by
 
 
 def decide_feedback(case: Case, command: schemas.IssueFeedback, context: Context) -> Decision:
@@ -678,8 +687,7 @@ def decide_feedback(case: Case, command: schemas.IssueFeedback, context: Context
     }
     if command.expected_reply_by:
         data["expected_reply_by"] = command.expected_reply_by.isoformat()
-    if command.channel_preference:
-        data["channel_preference"] = command.channel_preference
+    _delivery_preference(data, command)
     return [("InterimFeedbackIssued", _issued_meets_statutory(case, data))]
 
 

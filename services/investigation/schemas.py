@@ -8,7 +8,7 @@ by the entrypoint with ``dataclasses.replace`` before the command reaches the do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,8 @@ class IssueReply:
     result: str
     channel_preference: str | None = None
     reply_id: str = ""  # new
+    delivered_at: datetime | None = None  # phone / in_person: when the office gave it
+    delivered_by: str | None = None  # phone / in_person: the staff member who gave it
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class IssueFeedback:
     expected_reply_by: date | None = None
     channel_preference: str | None = None
     feedback_id: str = ""  # new
+    delivered_at: datetime | None = None
+    delivered_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,15 +203,39 @@ class Escalation(Strict):
     reason = text()
 
 
-class Reply(Strict):
+class DeliveredByStaff(Strict):
+    """A reply or feedback given by telephone or in person (CONTRACT §13) says when and by whom; nothing is sent."""
+
+    channel_preference = fields.Text(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
+    delivered_at = fields.DateTime(
+        metadata={"description": "phone / in_person (required then): when it was given; not in the future"}
+    )
+    delivered_by = staff(False, "phone / in_person (required then): staff id of who gave it")
+
+    @validates_schema
+    def delivered_when_and_by_whom(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problems: dict[str, list[str]] = {}
+        by_staff = data.get("channel_preference") in catalogue.DELIVERED_BY_STAFF
+        for name in ("delivered_at", "delivered_by"):
+            if by_staff and data.get(name) is None:
+                problems[name] = [f"required when the reply is given by {data['channel_preference']}"]
+            elif not by_staff and data.get(name) is not None:
+                problems[name] = ["only for a reply given by phone or in person (channel_preference)"]
+        moment = data.get("delivered_at")
+        if moment is not None and moment > datetime.now(UTC) + timedelta(minutes=5):
+            problems.setdefault("delivered_at", []).append("lies in the future")
+        if problems:
+            raise ValidationError(problems)
+
+
+class Reply(DeliveredByStaff):
     command = IssueReply
     contact_person = staff()
     actions_taken = text()
     result = text()
-    channel_preference = fields.Text(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
 
 
-class Feedback(Strict):
+class Feedback(DeliveredByStaff):
     """Interim feedback (CONTRACT §7): what is being done, what comes next, by when."""
 
     command = IssueFeedback
@@ -215,7 +243,6 @@ class Feedback(Strict):
     progress = text()
     next_steps = text()
     expected_reply_by = mm.Date(metadata={"description": "when the reply is expected (campus local date)"})
-    channel_preference = fields.Text(validate=validate.OneOf(catalogue.NOTIFICATION_CHANNELS))
 
 
 class Rectification(fields.HospitalSchema, CommandSchema):

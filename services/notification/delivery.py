@@ -54,6 +54,10 @@ class NotSendable(Exception):
     """Nothing may or can be sent (anonymous complainant, no contact details); recorded, not retried."""
 
 
+class NoAddress(Exception):
+    """A letter is due but the complainant gave no postal address: flagged (NotificationFailed), not queued."""
+
+
 class Deliverer:
     def __init__(
         self,
@@ -184,6 +188,8 @@ class Deliverer:
         """Send (no transaction open); returns the outcome to record, and its metric labels."""
         attempts = notification.attempts + 1
         channel = None
+        if notification.channel_preference in domain.DELIVERED_BY_STAFF and notification.context.get("delivered_at"):
+            return domain.given_by_staff(notification, attempts), notification.channel_preference, "sent"
         try:
             channel, send = self._prepare(notification)
             if channel == domain.LETTER:  # the office prints it and marks it posted (POST /letters/<id>/posted)
@@ -191,6 +197,13 @@ class Deliverer:
             send()
         except NotSendable as exc:
             return domain.not_sent(attempts, str(exc)), "none", "not_sent"
+        except NoAddress as exc:
+            context = domain.Context(now)
+            return (
+                domain.failed(notification, attempts, domain.LETTER, str(exc), context, domain.NO_ADDRESS),
+                "letter",
+                "failed",
+            )
         except (TransientFailure, PermanentFailure) as exc:
             if isinstance(exc, TransientFailure) and not domain.should_give_up(attempts, self.max_attempts):
                 retry_at = domain.next_attempt(attempts, now, self.backoff, self.backoff_cap)
@@ -203,8 +216,7 @@ class Deliverer:
     def _prepare(self, notification: domain.Notification) -> tuple[str, Callable[[], None]]:
         campus = notification.campus
         lang = self.directory.languages.get(campus, "zh-CN")
-        context = dict(notification.context)
-        context["date"] = self._local(campus, datetime.now(UTC)).date().isoformat()
+        context = self._shared_context(notification, lang)
         if notification.recipient_id == domain.COMPLAINANT:
             contact = self._contact(notification.complaint_id)
             channel = domain.complainant_channel(contact, notification.channel_preference, notification.purpose)
@@ -212,6 +224,8 @@ class Deliverer:
                 raise NotSendable(
                     "anonymous complainant: nothing is sent" if contact.get("anonymous") else "no contact details"
                 )
+            if channel == domain.NO_ADDRESS:
+                raise NoAddress("no_address: a letter is due but the complainant gave no postal address")
             context.update(self._complainant_context(contact, context, lang, campus))
             rendered = self.templates.render(campus, lang, notification.purpose, context)
             address = contact.get("email") if channel == domain.EMAIL else contact.get("phone")
@@ -220,10 +234,28 @@ class Deliverer:
             if recipient is None:
                 raise PermanentFailure(f"{notification.recipient_id} is no longer in the recipient directory")
             channel = domain.staff_channel(recipient)
-            context.update(self._staff_context(recipient, context, lang, campus))
+            if channel is None:
+                raise PermanentFailure(f"{recipient.id} has no e-mail and no mobile number in the directory")
+            context.update(self._staff_context(notification, recipient, context, lang))
             rendered = self.templates.render(campus, lang, notification.purpose, context)
             address = recipient.email if channel == domain.EMAIL else recipient.phone
         return channel, self._sender(channel, address or "", rendered, notification.notification_id)
+
+    def _shared_context(self, notification: domain.Notification, lang: str) -> dict[str, Any]:
+        """What every message says the reader's way: the campus's and department's names in their language
+        (never codes), today's date on the campus's calendar (CONTRACT §13)."""
+        campus = notification.campus
+        context = dict(notification.context)
+        context["date"] = self._local(campus, datetime.now(UTC)).date().isoformat()
+        # a message telling of a decision or an escalation dates it by when that happened, on the campus's calendar
+        happened = context.get("escalated_at") or context.get("decided_at")
+        if happened:
+            context["date"] = self._when(campus, happened)[:10]
+        context["campus_name"] = settings.HOSPITAL.campus_name(campus, lang) or context.get("campus_name") or ""
+        if context.get("department"):
+            department = context["department"]
+            context["department"] = settings.HOSPITAL.department_name(department, lang) or department
+        return context
 
     def _sender(self, channel: str, address: str, rendered: Rendered, key: str) -> Callable[[], None]:
         if channel == domain.EMAIL:
@@ -255,7 +287,12 @@ class Deliverer:
     def _complainant_context(
         self, contact: dict[str, Any], context: dict[str, Any], lang: str, campus: str
     ) -> dict[str, Any]:
+        office_contact = self.directory.staff(context.get("contact_id") or "")
+        role = glossary.label(lang, "role", office_contact.role) if office_contact else ""
         return {
+            "contact_person": office_contact.name_in(lang, role or "")
+            if office_contact
+            else context.get("contact_person", ""),
             "complainant_name": contact.get("name") or DEAR[lang],
             "reference": contact.get("reference") or "",
             "received_date": self._when(campus, context.get("received_at"))[:10],
@@ -263,13 +300,32 @@ class Deliverer:
         }
 
     def _staff_context(
-        self, recipient: domain.Recipient, context: dict[str, Any], lang: str, campus: str
+        self, notification: domain.Notification, recipient: domain.Recipient, context: dict[str, Any], lang: str
     ) -> dict[str, Any]:
+        """A staff message names the case by its reference and links to it in the console; codes become words."""
+        role = glossary.label(lang, "role", recipient.role) or ""
+        reason = context.get("reason", "")
         return {
-            "recipient_name": recipient.name,
+            "recipient_name": recipient.name_in(lang, role),
+            "reference": context.get("reference") or self._reference(notification.complaint_id),
+            "case_url": f"{settings.CONSOLE_BASE_URL}/cases/{notification.complaint_id}",
             "kind_text": glossary.in_letter(lang, "deadline_kind", context.get("kind", "")),
-            "due": self._when(campus, context.get("due_at")),
+            "due": self._when(notification.campus, context.get("due_at")),
+            "severity": glossary.label(lang, "severity", context.get("severity", "")) or "",
+            "reason": glossary.in_letter(lang, "escalation_reason", reason) or reason,
         }
+
+    def _reference(self, complaint_id: str) -> str:
+        """The complaint's reference, from intake (the events staff are told about do not carry it)."""
+        try:
+            reference = self.contacts(complaint_id).get("reference")
+        except LookupError as exc:
+            raise PermanentFailure(f"intake does not know the complaint: {exc}") from None
+        except Exception as exc:  # intake or the broker unavailable: try again later
+            raise TransientFailure(f"the complaint's reference unavailable: {type(exc).__name__}") from None
+        if not reference:
+            raise PermanentFailure("intake gave no reference for the complaint")
+        return str(reference)
 
     # -- letters -------------------------------------------------------------------------------
     def letter(self, notification: domain.Notification) -> str:
@@ -277,10 +333,10 @@ class Deliverer:
         campus = notification.campus
         lang = self.directory.languages.get(campus, "zh-CN")
         contact = self._contact(notification.complaint_id)
-        context = {**notification.context, "date": self._local(campus, datetime.now(UTC)).date().isoformat()}
+        context = self._shared_context(notification, lang)
         context.update(self._complainant_context(contact, context, lang, campus))
         rendered = self.templates.render(campus, lang, notification.purpose, context)
-        return letter_html(rendered, self.directory.campus_names.get(campus, campus), lang)
+        return letter_html(rendered, context["campus_name"], lang, contact.get("postal_address") or "")
 
 
 class IntakeContacts:

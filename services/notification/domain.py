@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared import phones
 from shared.envelope import rfc3339
 from shared.errors import Refused
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:  # the command's type only: schemas.py builds on this module
 
 COMPLAINANT = "complainant"
 EMAIL, SMS, LETTER = "email", "sms", "letter"
+NO_ADDRESS = "no_address"  # a letter is due but there is no postal address: NotificationFailed says so
+DELIVERED_BY_STAFF = ("phone", "in_person")  # given by the office itself: recorded as delivered, nothing sent
 
 # Delivery statuses: `pending` (to be tried, maybe again), `sent` (the channel accepted it),
 # `queued` (a letter waiting for the office to post it), `failed` (gave up: NotificationFailed),
@@ -33,6 +36,15 @@ class Recipient:
     name: str
     email: str | None = None
     phone: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # how a message in each language names them
+
+    def name_in(self, lang: str, role_label: str) -> str:
+        """Their name as a message in ``lang`` says it: the configured name for that language, else ``name``
+        when it is written in that language's script, else their role (never an English name in Chinese)."""
+        if self.names.get(lang):
+            return self.names[lang]
+        written_in_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in self.name)
+        return self.name if written_in_chinese == (lang == "zh-CN") else role_label
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,9 @@ def load_directory(config: dict[str, Any]) -> Directory:
             problems.append(f"{where} ({raw['id']}): no email and no phone: nobody could reach them")
         if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
             problems.append(f"{where} ({raw['id']}): email {email!r} is not an address")
-        return Recipient(id=raw["id"], role=role, name=raw.get("name") or raw["id"], email=email, phone=phone)
+        names = {lang: text for lang, text in (raw.get("names") or {}).items() if isinstance(text, str) and text}
+        name = raw.get("name") or raw["id"]
+        return Recipient(id=raw["id"], role=role, name=name, email=email, phone=phone, names=names)
 
     office_heads: dict[str, Recipient] = {}
     liaisons: dict[tuple[str, str], Recipient] = {}
@@ -117,6 +131,7 @@ def load_directory(config: dict[str, Any]) -> Directory:
 
 
 BREACH_UNRESOLVED = "breach_unresolved"  # ComplaintEscalated.reason of the escalation ladder's last step
+MAJOR_DISPUTE = "major_dispute"  # the escalation message's reason when a major dispute alerts the leadership
 AT_ONCE_KINDS = ("authority_report",)  # deadlines whose reminders and breaches ignore office hours
 
 
@@ -193,10 +208,18 @@ def _contact_context(directory: Directory, staff_id: str) -> dict[str, str]:
     """The office contact a reply or feedback names: their name, telephone and e-mail from the directory."""
     contact = directory.staff(staff_id)
     return {
+        "contact_id": staff_id,  # delivery names them in the reader's language
         "contact_person": contact.name if contact else staff_id,
         "contact_phone": (contact.phone if contact else None) or "",
         "contact_email": (contact.email if contact else None) or "",
     }
+
+
+def _given_by_staff(data: dict[str, Any]) -> dict[str, str]:
+    """A reply given by phone or in person: when and by whom (delivery records it; nothing is sent)."""
+    if data.get("channel_preference") not in DELIVERED_BY_STAFF:
+        return {}
+    return {"delivered_at": data["delivered_at"], "delivered_by": data["delivered_by"]}
 
 
 @planner("ReplyIssued")
@@ -208,6 +231,7 @@ def _reply(data: dict[str, Any], base: dict[str, Any], directory: Directory, pol
         "result": data["result"],
         "issued_at": data["issued_at"],
         **_contact_context(directory, data["contact_person"]),
+        **_given_by_staff(data),
     }
     return [Planned("reply", COMPLAINANT, COMPLAINANT, context, channel_preference=data.get("channel_preference"))]
 
@@ -225,6 +249,7 @@ def _interim_feedback(
         "expected_reply_by": data.get("expected_reply_by") or "",
         "issued_at": data["issued_at"],
         **_contact_context(directory, data["contact_person"]),
+        **_given_by_staff(data),
     }
     preference = data.get("channel_preference")
     return [Planned("interim_feedback", COMPLAINANT, COMPLAINANT, context, channel_preference=preference)]
@@ -238,7 +263,7 @@ def _dispute(data: dict[str, Any], base: dict[str, Any], directory: Directory, p
     if not data.get("major"):
         return [notice]
     due_at = (data.get("authority_report") or {}).get("due_at") or ""
-    context = {**base, "severity": "major", "reason": "major dispute", "escalated_at": data["recorded_at"]}
+    context = {**base, "severity": "major", "reason": MAJOR_DISPUTE, "escalated_at": data["recorded_at"]}
     context.update(major_dispute="yes", due_at=due_at)
     head = directory.office_heads.get(base["campus"])
     alerted = [head] if head else []
@@ -324,18 +349,29 @@ def complainant_channel(contact: dict[str, Any], preference: str | None, purpose
     hands over or posts. ``None``: nothing can or may be sent."""
     if contact.get("anonymous"):
         return None
-    reachable = {EMAIL: bool(contact.get("email")), SMS: bool(contact.get("phone")), LETTER: True}
+    # SMS reaches mobiles only (a landline-only complainant gets a letter, or a call the office records); a letter
+    # needs a postal address: without one the message is flagged (NO_ADDRESS), never queued as a letter to nowhere.
+    reachable = {
+        EMAIL: bool(contact.get("email")),
+        SMS: phones.is_mobile(contact.get("phone")),
+        LETTER: bool(contact.get("postal_address")),
+    }
     if reachable.get(preference):
         return preference
     if reachable[EMAIL]:
         return EMAIL
     if reachable[SMS]:
         return SMS
-    return LETTER if purpose in LETTER_PURPOSES else None
+    if purpose in LETTER_PURPOSES or preference == LETTER:
+        return LETTER if reachable[LETTER] else NO_ADDRESS
+    return None
 
 
-def staff_channel(recipient: Recipient) -> str:
-    return EMAIL if recipient.email else SMS
+def staff_channel(recipient: Recipient) -> str | None:
+    """E-mail, else SMS to a mobile; None for someone with a landline only (no message can reach them)."""
+    if recipient.email:
+        return EMAIL
+    return SMS if phones.is_mobile(recipient.phone) else None
 
 
 def next_attempt(attempts: int, now: datetime, base_seconds: float, cap_seconds: float) -> datetime:
@@ -412,8 +448,16 @@ def try_again(attempts: int, channel: str | None, error: str, retry_at: datetime
     return Outcome(PENDING, attempts, channel=channel, error=error, next_attempt_at=retry_at)
 
 
-def failed(notification: Notification, attempts: int, channel: str | None, error: str, context: Context) -> Outcome:
-    """Given up: NotificationFailed says so (with the reply it was for, so the case can see it)."""
+def failed(
+    notification: Notification,
+    attempts: int,
+    channel: str | None,
+    error: str,
+    context: Context,
+    reason: str | None = None,
+) -> Outcome:
+    """Given up: NotificationFailed says so (with the reply it was for, so the case can see it); ``reason``
+    ``no_address``: a letter was due and there is no postal address to send it to."""
     data = {
         "complaint_id": notification.complaint_id,
         "campus": notification.campus,
@@ -425,6 +469,8 @@ def failed(notification: Notification, attempts: int, channel: str | None, error
         "failed_at": rfc3339(context.now),
         "actor": context.actor,
     }
+    if reason:
+        data["reason"] = reason
     if notification.purpose in FEEDBACK_PURPOSES:
         data["reply_id"] = notification.context[FEEDBACK_PURPOSES[notification.purpose][0]]
     event = Event("NotificationFailed", data, context.now)
@@ -436,6 +482,15 @@ def sent(notification: Notification, attempts: int, channel: str, context: Conte
     sent_event = SENT_EVENTS.get(notification.purpose)
     events = (sent_event(notification, channel, context),) if sent_event else ()
     return Outcome(SENT, attempts, channel=channel, sent_at=context.now, events=events)
+
+
+def given_by_staff(notification: Notification, attempts: int) -> Outcome:
+    """A reply the office gave by phone or in person: delivered when and by whom it says (CONTRACT §13), so its
+    ReplySent stops the clocks like any delivery; no contact details are needed."""
+    given = notification.context
+    moment = datetime.fromisoformat(given["delivered_at"].replace("Z", "+00:00"))
+    actor = {"id": given["delivered_by"], "role": "complaint_officer"}
+    return sent(notification, attempts, str(notification.channel_preference), Context(moment, actor))
 
 
 def post_letter(letter: Notification, command: PostLetter, context: Context) -> Outcome:

@@ -24,3 +24,5 @@ DELIVERY_INTERVAL = float(os.environ.get("NOTIFY_DELIVERY_INTERVAL", "1"))
 CALENDARS = calendars(HOSPITAL)
 OFFICE_HOURS = {campus: office_hours_from_config(s.get("office_hours")) for campus, s in HOSPITAL.campuses.items()}
 OFFICE_HOURS_ALWAYS_OPEN = os.environ.get("NOTIFY_OFFICE_HOURS_ALWAYS_OPEN", "0").lower() in ("1", "true", "yes")
+# Where staff open a case: messages to staff link to <CONSOLE_BASE_URL>/cases/<complaint id> (CONTRACT §13).
+CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -10,6 +10,7 @@ rules require (a reply names the contact person, what was done, the result and t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from markupsafe import escape
 LANGUAGES = ("zh-CN", "en")
 ROOT = Path(__file__).resolve().parent / "templates"
 COMPLAINANT_FIELDS = {"campus_name", "reference", "complainant_name", "date"}
-STAFF_FIELDS = {"campus_name", "complaint_id", "recipient_name", "date"}
+# complaint_id stays readable for a campus's own templates, but the shipped ones name the reference (CONTRACT §13).
+STAFF_FIELDS = {"campus_name", "complaint_id", "reference", "case_url", "recipient_name", "date"}
 FIELDS: dict[str, set[str]] = {
     "acknowledgement": COMPLAINANT_FIELDS | {"received_date", "reply_last_day", "statutory_last_day", "statutory_days"},
     "not_accepted": COMPLAINANT_FIELDS | {"reason_text", "route_advice"},
@@ -31,7 +33,7 @@ FIELDS: dict[str, set[str]] = {
     "dispute_notice": COMPLAINANT_FIELDS,
     "reminder": STAFF_FIELDS | {"kind_text", "department", "last_day", "provisional"},
     "breach_alert": STAFF_FIELDS | {"kind_text", "department", "due"},
-    "escalation": STAFF_FIELDS | {"severity", "reason", "major_dispute", "due"},
+    "escalation": STAFF_FIELDS | {"severity", "reason", "major_dispute", "due", "department"},
     "rectification": STAFF_FIELDS | {"department", "description", "last_day"},
 }
 REQUIRED: dict[str, set[str]] = {
@@ -40,10 +42,10 @@ REQUIRED: dict[str, set[str]] = {
     "reply": {"reference", "contact_person", "actions_taken", "result", "date"},
     "interim_feedback": {"reference", "contact_person", "progress", "next_steps", "expected_reply_by", "date"},
     "dispute_notice": {"reference", "date"},
-    "reminder": {"complaint_id", "last_day"},
-    "breach_alert": {"complaint_id", "due"},
-    "escalation": {"complaint_id", "reason"},
-    "rectification": {"complaint_id", "description", "last_day"},
+    "reminder": {"reference", "case_url", "last_day"},
+    "breach_alert": {"reference", "case_url", "due"},
+    "escalation": {"reference", "case_url", "reason"},
+    "rectification": {"reference", "case_url", "description", "last_day"},
 }
 
 
@@ -105,12 +107,26 @@ class Templates:
         allowed = {k: "" for k in FIELDS[purpose]}
         allowed.update({k: ("" if v is None else v) for k, v in context.items() if k in FIELDS[purpose]})
         text = self.compiled[(campus, lang, purpose)].render(**allowed)
-        subject, _, body = text.partition("\n")
+        subject, _, body = tidy(text).partition("\n")
         return Rendered(subject.removeprefix("Subject:").strip(), body.strip() + "\n")
 
 
-def letter_html(rendered: Rendered, campus_name: str, lang: str) -> str:
-    """A printable letter (A4, no external resources); every value is escaped."""
+# A caller's text ending in a full stop, set before the template's own ("。。", "..", "。."): one mark stays.
+_DOUBLED = re.compile(r"([。．！？；，、：.!?;,:])[ \t]*[。．.]|([。！？；，、：])[ \t]*[，,；;：:]")  # noqa: RUF001 (Chinese punctuation)
+
+
+def tidy(text: str) -> str:
+    """The rendered text without doubled punctuation (a writer's ellipsis "..." stays one, as "…")."""
+    text = re.sub(r"\.{3,}", "…", text)
+    previous = None
+    while previous != text:
+        previous, text = text, _DOUBLED.sub(lambda m: m.group(1) or m.group(2), text)
+    return text
+
+
+def letter_html(rendered: Rendered, campus_name: str, lang: str, address: str = "") -> str:
+    """A printable letter (A4, no external resources), addressed where the complainant asked; every value is
+    escaped."""
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in rendered.body.split("\n\n"))
     return (
         f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
@@ -118,5 +134,6 @@ def letter_html(rendered: Rendered, campus_name: str, lang: str) -> str:
         " body { font-family: serif; font-size: 12pt; line-height: 1.5 } p { white-space: pre-line }"
         " header { border-bottom: 1px solid #000; margin-bottom: 2em }</style></head>"
         f"<body><header><strong>{escape(campus_name)}</strong></header>"
-        f'<h1 style="font-size:14pt">{escape(rendered.subject)}</h1>{paragraphs}</body></html>'
+        + (f'<address style="white-space:pre-line">{escape(address)}</address>' if address else "")
+        + f'<h1 style="font-size:14pt">{escape(rendered.subject)}</h1>{paragraphs}</body></html>'
     )

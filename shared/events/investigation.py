@@ -204,6 +204,8 @@ TYPES: tuple[EventType, ...] = (
         result=text(min_length=1),
         issued_at=when(),
         channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
+        delivered_at=when(required=False, description="phone / in_person: when the office gave it"),
+        delivered_by=ident(required=False, description="phone / in_person: staff id of who gave it"),
         statutory_feedback_met=choice(
             STATUTORY_FEEDBACK_MET,
             required=False,
@@ -298,6 +300,8 @@ TYPES: tuple[EventType, ...] = (
         next_steps=text(min_length=1),
         expected_reply_by=day(required=False),
         channel_preference=choice(NOTIFICATION_CHANNELS, required=False),
+        delivered_at=when(required=False, description="phone / in_person: when the office gave it"),
+        delivered_by=ident(required=False, description="phone / in_person: staff id of who gave it"),
         issued_at=when(),
         statutory_feedback_met=choice(
             STATUTORY_FEEDBACK_MET,

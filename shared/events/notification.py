@@ -52,5 +52,10 @@ TYPES: tuple[EventType, ...] = (
         attempts=count(1),
         error=text(min_length=1),
         failed_at=when(),
+        reason=choice(
+            ("no_address",),
+            required=False,
+            description="no_address: a letter was due and the complainant gave no postal address (nothing queued)",
+        ),
     ),
 )

@@ -37,7 +37,9 @@ STATUTORY_FEEDBACK_MET = ("delivered", "issued_no_contact")
 DEADLINE_KINDS = ("first_reply", "investigation", "rectification", "statutory_feedback", "authority_report")
 # Deadlines of the whole case (no department): the others belong to one department.
 CASE_DEADLINE_KINDS = ("first_reply", "statutory_feedback", "authority_report")
-NOTIFICATION_CHANNELS = ("email", "sms", "letter")
+# phone / in_person: a reply the office gave by telephone or face to face (CONTRACT §13): recorded, nothing sent.
+NOTIFICATION_CHANNELS = ("email", "sms", "letter", "phone", "in_person")
+DELIVERED_BY_STAFF = ("phone", "in_person")
 ROLES = (
     "first_contact",
     "complaint_officer",

@@ -461,3 +461,38 @@ def test_attachments_are_uploaded_listed_and_downloaded_through_the_case_page(st
     page.get_by_test_id("attachments").get_by_role("button", name="Add the file").click()
     expect(page.get_by_test_id("problem")).to_be_visible()
     expect(page.locator("[data-testid=attachments] tbody tr")).to_have_count(1)
+
+
+def test_a_complainant_with_only_a_landline_is_flagged_and_replied_to_by_phone(stack, new_page):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    office = new_page()
+    sign_in(office, "east-office")
+    office.get_by_role("link", name="Register a complaint").click()
+    form = office.get_by_test_id("register-form")
+    form.get_by_label("Channel").select_option("hotline")
+    form.get_by_label("Category").select_option("billing")
+    form.get_by_label("What the complaint is about").fill("Charged twice for one scan")
+    form.get_by_label("Name", exact=True).fill("Qian Wei")
+    form.get_by_label("Phone").fill("010-1234 5678")
+    form.get_by_role("button", name="Register").click()
+    expect(office.get_by_test_id("no-contact-warning")).to_contain_text("No e-mail, mobile number or postal address")
+    case_url = office.get_by_role("link", name="Open the complaint").get_attribute("href")
+
+    def case_open() -> bool:
+        office.goto(case_url)
+        return office.locator("details[data-action=reply]").count() == 1
+
+    wait_for(case_open, timeout=30, what="the case open with its reply form")
+    reply = office.locator("details[data-action=reply]")
+    reply.locator("summary").click()
+    reply.get_by_label("What was done").fill("Refunded the second charge; told him by phone")
+    reply.get_by_label("Result").fill("Substantiated")
+    reply.get_by_label("Send the reply by").select_option("phone")
+    given = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    reply.get_by_label("Given at (phone / in person)").fill(given)
+    reply.get_by_label("Given by (staff id)").fill("east-office-head")
+    reply.get_by_role("button", name="Issue the reply").click()
+    expect(office.get_by_test_id("case-status")).to_have_attribute("data-status", "replied")
+    expect(office.locator("#timeline li[data-event=ReplySent]")).to_have_count(1, timeout=30_000)

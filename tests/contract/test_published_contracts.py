@@ -236,7 +236,8 @@ def test_openapi_request_schemas_follow_the_marshmallow_schemas():
     assert set(schema["required"]) == {"campus", "channel", "category", "severity", "source", "summary"}
     statuses = register["responses"]
     assert {"201", "400", "401", "403", "413", "429"} <= set(statuses)
-    assert statuses["201"]["content"]["application/json"]["schema"]["required"] == ["complaint_id", "reference"]
+    created = statuses["201"]["content"]["application/json"]["schema"]
+    assert created["required"] == ["complaint_id", "reference", "warnings"]
 
 
 def test_the_http_walker_refuses_a_field_it_cannot_translate():

@@ -201,7 +201,13 @@ def test_erasure_makes_personal_data_unreadable_and_keeps_statistics_and_logs(st
     assert erased.status_code == 200, erased.text
     shown = erased.json()
     assert shown["personal_data_erased"] is True and shown["summary"] is None
-    assert shown["complainant"] == {"name": None, "phone": None, "email": None, "relation": None}
+    assert shown["complainant"] == {
+        "name": None,
+        "phone": None,
+        "email": None,
+        "relation": None,
+        "postal_address": None,
+    }
     assert shown["patient"] == {"name": None, "mrn": None}
     assert shown["history"][-1]["action"] == "erasure" and shown["history"][-1]["actor"]["id"] == "auditor-01"
     again = stack.intake.post(f"/complaints/{cid}/erasure", {"reason": "again"}, token=auditor)

@@ -142,9 +142,10 @@ def test_get_shows_the_complaint_with_complainant_patient_and_history(stack, com
     assert shown["status"] == "received" and shown["version"] == 1 and shown["campuses"] == ["east"]
     assert shown["complainant"] == {
         "name": "Li Na",
-        "phone": "+86 139 1111 2222",
+        "phone": "13911112222",  # as typed, normalised (shared/phones.py)
         "email": "li.na@example.org",
         "relation": "daughter",
+        "postal_address": None,
     }
     assert shown["patient"] == {"name": "Li Wei", "mrn": "MRN-0042"}
     assert shown["classification_history"] == []
@@ -152,7 +153,13 @@ def test_get_shows_the_complaint_with_complainant_patient_and_history(stack, com
         ("register", "received", {"id": DESK, "role": "first_contact"})
     ]
     anonymous = detail(stack, register(stack, complaint, anonymous=True, complainant=None))
-    assert anonymous["complainant"] == {"name": None, "phone": None, "email": None, "relation": None}
+    assert anonymous["complainant"] == {
+        "name": None,
+        "phone": None,
+        "email": None,
+        "relation": None,
+        "postal_address": None,
+    }
     assert anonymous["patient"] == {"name": None, "mrn": None}
     assert cid in listed(stack, status="received", campus="east")
 
@@ -610,9 +617,10 @@ def test_contact_for_over_nameko_rpc(stack, complaint):
         assert cluster.intake.contact_for(cid, token=token) == {
             "anonymous": False,
             "name": "Chen Jie",
-            "phone": "+86 137 0000 1111",
+            "phone": "13700001111",
             "email": "chen.jie@example.org",
             "relation": "son",
+            "postal_address": None,
             "campus": "east",
             "reference": reference,
             "erased": False,
@@ -623,6 +631,7 @@ def test_contact_for_over_nameko_rpc(stack, complaint):
             "phone": None,
             "email": None,
             "relation": None,
+            "postal_address": None,
             "campus": "east",
             "reference": detail(stack, anonymous)["reference"],
             "erased": False,

@@ -76,7 +76,7 @@ def test_a_reply_by_email_is_delivered_stops_the_clock_and_lets_the_case_close(s
     assert (sent["channel"], sent["status"], sent["attempts"]) == ("email", "sent", 1)
     [mail] = mails_to(stack, email, "refund paid")
     assert created["reference"] in mail["subject"] and "Li Na" in mail["body"]
-    assert "East campus complaint office head" in mail["body"]  # the contact person, named
+    assert "东院区投诉管理办公室主任" in mail["body"]  # the contact person, named in the reader's language
     [replied] = events(stack, cid, "ReplySent")
     assert replied["data"]["reply_id"] == reply_id and replied["data"]["channel"] == "email"
     assert email not in str(replied) and "Li Na" not in str(replied)
@@ -177,8 +177,12 @@ def test_an_anonymous_complainant_gets_nothing_and_that_is_recorded(stack, compl
     assert stack.investigation.post(f"/cases/{cid}/close", {}).status_code == 200
 
 
-def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
-    created = registered(stack, complaint, complainant={"name": "Zheng Hua", "relation": "self"})
+def test_a_postal_address_alone_means_a_letter_the_office_posts(stack, complaint):
+    address = "北京市东城区示例街 1 号"
+    created = registered(
+        stack, complaint, complainant={"name": "Zheng Hua", "relation": "self", "postal_address": address}
+    )
+    assert created["warnings"] == []  # a letter can reach them
     cid = created["complaint_id"]
     assert settled(stack, cid, "acknowledgement")["status"] == "not_sent"
     reply_to(stack, cid)
@@ -189,6 +193,7 @@ def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
     page = stack.notification.get(f"/letters/{letter['notification_id']}")
     assert page.headers["Content-Type"].startswith("text/html")
     assert "Zheng Hua" in page.text and "refund paid" in page.text and created["reference"] in page.text
+    assert address in page.text  # addressed where they asked
     assert "<script" not in page.text and "http" not in page.text.split("<body>")[1]  # nothing fetched
     posted = stack.notification.post(f"/letters/{letter['notification_id']}/posted", {})
     assert posted.status_code == 200
@@ -209,6 +214,48 @@ def test_no_contact_details_means_a_letter_the_office_posts(stack, complaint):
     )  # who posted it is the token
     assert stack.notification.get("/letters/not-a-uuid").status_code == 404
     assert stack.notification.get("/letters", params={"status": "lost"}).status_code == 400
+
+
+def test_no_usable_contact_is_a_warning_at_registration_and_a_reply_is_flagged_not_lettered(stack, complaint):
+    created = registered(stack, complaint, complainant={"name": "Qian Wei", "phone": "010-12345678"})
+    [warning] = created["warnings"]
+    assert warning["code"] == "no_usable_contact" and "complainant.postal_address" in warning["fields"]
+    cid = created["complaint_id"]
+    assert settled(stack, cid, "acknowledgement")["status"] == "not_sent"  # no SMS to a landline
+    reply_to(stack, cid)
+    flagged = settled(stack, cid, "reply")
+    assert (flagged["channel"], flagged["status"]) == ("letter", "failed")
+    [failed] = events(stack, cid, "NotificationFailed")
+    assert failed["data"]["reason"] == "no_address" and "010-12345678" not in str(failed)
+    assert flagged["notification_id"] not in {
+        q["notification_id"] for q in stack.notification.get("/letters", params={"campus": "east"}).json()["letters"]
+    }
+
+
+def test_a_reply_given_by_phone_is_recorded_as_delivered_and_stops_the_clock(stack, complaint):
+    created = registered(stack, complaint, complainant={"name": "Qian Wei", "phone": "010-12345678"})
+    cid = created["complaint_id"]
+    body = {"contact_person": OFFICER, "actions_taken": "called back", "result": "apology"}
+    bad = stack.investigation.post(f"/cases/{cid}/replies", {**body, "channel_preference": "phone"})
+    assert bad.status_code == 400 and "delivered_at" in bad.text and "delivered_by" in bad.text
+    given = datetime.now(UTC).replace(microsecond=0).isoformat()
+    phoned = stack.investigation.post(
+        f"/cases/{cid}/replies", {**body, "channel_preference": "phone", "delivered_at": given, "delivered_by": OFFICER}
+    )
+    assert phoned.status_code == 201, phoned.text
+    recorded = settled(stack, cid, "reply")
+    assert (recorded["channel"], recorded["status"]) == ("phone", "sent")
+    [sent] = events(stack, cid, "ReplySent")
+    assert sent["data"]["channel"] == "phone" and sent["data"]["actor"]["id"] == OFFICER
+    wait_for(
+        lambda: (
+            next(d for d in stack.investigation.get(f"/cases/{cid}").json()["deadlines"] if d["key"] == "first_reply")[
+                "status"
+            ]
+            in ("met", "met_late")
+        ),
+        what="first reply met by the call",
+    )
 
 
 def test_staff_are_told_escalations_rectifications_and_breaches(stack, complaint):
@@ -257,8 +304,9 @@ def test_a_reminder_reaches_the_liaison_once_and_is_recorded(stack, complaint):
     assert (reminder["recipient_id"], reminder["status"]) == ("east-office-head", "sent")
     [sent] = events(stack, cid, "ReminderSent")
     assert sent["data"]["kind"] == "first_reply" and sent["data"]["recipient_role"] == "complaint_officer"
-    # East writes in zh-CN (the campus's language).
-    assert len(mails_to(stack, "complaints-east@demo-hospital.example", f"提醒：投诉 {cid} 的首次答复")) == 1
+    # East writes in zh-CN (the campus's language), names the reference and links to the case (CONTRACT §13).
+    [mail] = mails_to(stack, "complaints-east@demo-hospital.example", f"提醒：投诉 {created['reference']} 的首次答复")
+    assert f"/cases/{cid}" in mail["body"] and cid not in mail["subject"]
 
 
 def test_a_broken_template_stops_the_service_at_start_up(tmp_path):

@@ -77,7 +77,7 @@ class EmailThenDatabaseLost(Email):
 def _deliverer(db: Database, email: Email) -> Deliverer:
     return Deliverer(
         db,
-        lambda _complaint_id: {},
+        lambda _complaint_id: {"reference": "EAST-2026-000001"},
         email,
         None,
         settings.TEMPLATES,

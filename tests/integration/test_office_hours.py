@@ -61,7 +61,8 @@ def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def deliverer(db: Database) -> Deliverer:
     email = Email("127.0.0.1", SMTP_PORT, "complaints@hospital.example", timeout=5)
-    return Deliverer(db, lambda _: {}, email, None, settings.TEMPLATES, settings.DIRECTORY, 3, 0.1, 0.5)
+    contacts = lambda _: {"reference": "EAST-2026-000001"}  # noqa: E731 (staff messages ask intake the reference)
+    return Deliverer(db, contacts, email, None, settings.TEMPLATES, settings.DIRECTORY, 3, 0.1, 0.5)
 
 
 def deadline(kind: str, department: str | None) -> dict:

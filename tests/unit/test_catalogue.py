@@ -673,7 +673,7 @@ def test_contract_enumerations() -> None:
         "statutory_feedback",
         "authority_report",
     )
-    assert catalogue.NOTIFICATION_CHANNELS == ("email", "sms", "letter")
+    assert catalogue.NOTIFICATION_CHANNELS == ("email", "sms", "letter", "phone", "in_person")
     assert catalogue.ROLES == (
         "first_contact",
         "complaint_officer",

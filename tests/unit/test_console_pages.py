@@ -324,3 +324,37 @@ def test_every_page_template_has_one_h1():
         if path.name.startswith("_") or path.name == "base.html":
             continue
         assert path.read_text(encoding="utf-8").count("<h1") == 1, path.name
+
+
+def test_a_reply_given_by_phone_sends_when_and_by_whom_in_the_campus_time():
+    cid = "6f1c2b1e-1111-4222-8333-944455556666"
+    form = MultiDict(
+        {
+            "contact_person": "east-office-head",
+            "actions_taken": "called back",
+            "result": "apology",
+            "channel_preference": "phone",
+            "delivered_at": "2026-12-01T10:30",
+            "delivered_by": "east-office-head",
+            "tz": "Asia/Shanghai",
+        }
+    )
+    service, path, body = pages.action_call("reply", cid, form)
+    assert (service, path) == ("investigation", f"/cases/{cid}/replies")
+    assert body["delivered_at"] == "2026-12-01T10:30:00+08:00" and body["delivered_by"] == "east-office-head"
+    emailed = pages.action_call("feedback", cid, MultiDict({"channel_preference": "email", "progress": "p"}))[2]
+    assert emailed == {"channel_preference": "email", "progress": "p"}  # nothing the API would refuse
+
+
+@pytest.mark.parametrize(
+    ("complaint", "warned"),
+    [
+        ({"anonymous": False, "complainant": {"name": "A", "phone": "010-12345678"}}, True),
+        ({"anonymous": False, "complainant": {"name": "A"}}, True),
+        ({"anonymous": False, "complainant": {"phone": "13800138000"}}, False),
+        ({"anonymous": False, "complainant": {"postal_address": "北京市"}}, False),
+        ({"anonymous": True, "complainant": {}}, False),
+    ],
+)
+def test_the_registered_page_warns_of_a_complainant_nothing_can_reach(complaint, warned):
+    assert pages.no_usable_contact(complaint) is warned

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from marshmallow import Schema, ValidationError
 
+from services.intake import schemas as intake_schemas
 from services.intake.schemas import NewComplaint, received_at_problem
 from services.intake.settings import DEFAULT_RECEIVED_MAX_AGE_DAYS
-from shared import fields
+from shared import fields, phones
 from shared.config import load_hospital
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
@@ -117,3 +118,35 @@ def test_the_registration_schema_names_received_at_and_codes():
     with pytest.raises(ValidationError) as caught:
         schema.load({**body, "complainant": {"phone": "+86 138 0000 0000\n"}})
     assert set(caught.value.messages) == {"complainant"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("13800138000", "13800138000"),
+        ("+86 138 0013 8000", "13800138000"),
+        ("138-0013-8000", "13800138000"),
+        ("010-12345678", "010-12345678"),
+        ("(010) 1234 5678", "010-12345678"),
+        ("0571 8765432", "0571-8765432"),
+        ("021-65432100 转 123", "021-65432100-123"),
+        ("+86 21 6543 2100", "021-65432100"),
+    ],
+)
+def test_phone_numbers_are_mainland_mobiles_or_landlines_in_one_form(typed, stored):
+    assert phones.normalise(typed) == stored
+    loaded = intake_schemas.Complainant().load({"phone": typed})
+    assert loaded["phone"] == stored
+
+
+@pytest.mark.parametrize("typed", ["1380013", "12345", "23800138000", "+1 555 123 4567", "010-123", "13800138000\n"])
+def test_a_number_that_is_neither_a_mobile_nor_a_landline_is_refused_saying_what_to_type(typed):
+    with pytest.raises(ValidationError) as refused:
+        intake_schemas.Complainant().load({"phone": typed})
+    message = refused.value.messages["phone"][0]
+    assert "11 digits beginning with 1" in message and "area code" in message
+
+
+def test_only_mobiles_can_receive_an_sms():
+    assert phones.is_mobile("+86 139 0000 0000")
+    assert not phones.is_mobile("010-12345678") and not phones.is_mobile(None)

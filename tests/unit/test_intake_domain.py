@@ -390,7 +390,7 @@ def test_registration_event_is_unchanged():
             departments=[],
             received_at=RECEIVED_AT,
             anonymous=False,
-            complainant={"name": "A", "phone": "123456"},
+            complainant={"name": "A", "phone": "13800138000"},
             received_by="desk-1",
         ),
         context(),
@@ -415,3 +415,38 @@ def test_the_actions_offered_follow_the_status_the_role_and_what_holds_an_erasur
     assert domain.offered("closed", True, False, "complaint_officer", roles) == []  # erased once, for good
     assert domain.offered("reopened", False, True, "auditor", roles) == []  # a dispute or seal holds it
     assert domain.offered("received", False, False, "leadership", roles) == []
+
+
+@pytest.mark.parametrize(
+    ("complainant", "anonymous", "warned", "has_contact"),
+    [
+        ({"name": "A", "phone": "13800138000"}, False, False, True),
+        ({"name": "A", "email": "a@example.org"}, False, False, True),
+        ({"name": "A", "postal_address": "北京市东城区示例街 1 号"}, False, False, True),
+        ({"name": "A", "phone": "010-12345678"}, False, True, True),  # a landline can be called, not texted
+        ({"name": "A"}, False, True, False),
+        (None, True, False, False),  # anonymous: nobody to tell, by choice
+    ],
+)
+def test_a_complainant_nothing_can_be_sent_to_is_registered_with_a_warning(complainant, anonymous, warned, has_contact):
+    registration = domain.register(
+        domain.Identity(ID, "EAST-2026-000001", "cp-1"),
+        domain.Register(
+            campus="east",
+            channel="phone",
+            category="billing",
+            severity="normal",
+            source="patient_or_family",
+            summary="charged twice",
+            departments=[],
+            received_at=RECEIVED_AT,
+            anonymous=anonymous,
+            complainant=complainant,
+        ),
+        context(),
+    )
+    assert bool(registration.warnings) is warned
+    if warned:
+        assert registration.warnings[0]["code"] == "no_usable_contact"
+    assert registration.event_data["has_contact"] is has_contact
+    assert "postal_address" not in str(registration.event_data)  # personal data stays in intake

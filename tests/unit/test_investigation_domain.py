@@ -2219,3 +2219,57 @@ def test_every_allowed_action_is_an_operation_of_the_service() -> None:
         if entrypoint.method == "POST" and entrypoint.url.startswith("/cases/")
     }
     assert set(domain.ACTIONS) == case_actions
+
+
+# -- replies given by phone or in person (CONTRACT §13) -------------------------------------------------------
+
+
+def test_a_reply_given_by_phone_says_when_and_by_whom_and_its_delivery_stops_both_clocks() -> None:
+    case = story()
+    findings(case)
+    given = cst(2026, 11, 26, 10)
+    command = schemas.IssueReply(OFFICER, "called back", "apology", "phone", REPLY, given, OFFICER)
+    [(event_type, data)] = act(case, domain.decide_reply(case, command, ctx(THU_26, OFFICER)), THU_26)
+    assert event_type == "ReplyIssued"
+    assert (data["channel_preference"], data["delivered_at"], data["delivered_by"]) == (
+        "phone",
+        "2026-11-26T02:00:00Z",
+        OFFICER,
+    )
+    external(
+        case,
+        "ReplySent",
+        {"reply_id": REPLY, "notification_id": NOTIFICATION, "channel": "phone", "sent_at": data["delivered_at"]},
+        THU_26,
+    )
+    assert case.clocks["first_reply"].status == domain.D_MET
+    assert case.clocks["statutory_feedback"].status in (domain.D_MET, domain.D_MET_LATE)
+
+
+def _reply_body(**extra: Any) -> dict[str, Any]:
+    return {"contact_person": OFFICER, "actions_taken": "called back", "result": "apology", **extra}
+
+
+@pytest.mark.parametrize("schema", [schemas.Reply, schemas.Feedback])
+@pytest.mark.parametrize("channel", ["phone", "in_person"])
+def test_a_reply_by_phone_or_in_person_without_when_and_who_is_refused_naming_each(schema: Any, channel: str) -> None:
+    body = _reply_body() if schema is schemas.Reply else {"contact_person": OFFICER, "progress": "p", "next_steps": "n"}
+    with pytest.raises(Exception) as refused:
+        schema().load({**body, "channel_preference": channel})
+    assert set(refused.value.messages) == {"delivered_at", "delivered_by"}  # type: ignore[attr-defined]
+    loaded = schema().load(
+        {**body, "channel_preference": channel, "delivered_at": "2026-11-26T10:00:00+08:00", "delivered_by": OFFICER}
+    )
+    assert loaded.delivered_by == OFFICER and loaded.delivered_at == cst(2026, 11, 26, 10)
+
+
+def test_when_and_who_belong_to_a_reply_given_by_the_office_only_and_not_in_the_future() -> None:
+    with pytest.raises(Exception) as refused:
+        schemas.Reply().load({**_reply_body(), "channel_preference": "email", "delivered_by": OFFICER})
+    assert set(refused.value.messages) == {"delivered_by"}  # type: ignore[attr-defined]
+    future = rfc3339(datetime.now(UTC).replace(year=datetime.now(UTC).year + 1))
+    with pytest.raises(Exception) as refused:
+        schemas.Reply().load(
+            {**_reply_body(), "channel_preference": "phone", "delivered_at": future, "delivered_by": OFFICER}
+        )
+    assert refused.value.messages == {"delivered_at": ["lies in the future"]}  # type: ignore[attr-defined]

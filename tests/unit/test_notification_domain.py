@@ -304,15 +304,21 @@ def test_every_planned_event_type_has_one_planner():
     "contact,preference,purpose,channel",
     [
         ({"anonymous": True, "email": "a@b.c"}, None, "reply", None),
-        ({"email": "a@b.c", "phone": "1"}, None, "reply", "email"),
-        ({"email": "a@b.c", "phone": "1"}, "sms", "reply", "sms"),
-        ({"email": None, "phone": "1"}, "email", "reply", "sms"),  # preference that cannot reach them
-        ({"email": None, "phone": None}, None, "reply", "letter"),
-        ({"email": None, "phone": None}, None, "not_accepted", "letter"),
-        ({"email": None, "phone": None}, None, "acknowledgement", None),
-        ({"email": None, "phone": None}, None, "interim_feedback", "letter"),
-        ({"email": None, "phone": None}, None, "dispute_notice", "letter"),
-        ({"email": "a@b.c"}, "letter", "reply", "letter"),
+        ({"email": "a@b.c", "phone": "13800138000"}, None, "reply", "email"),
+        ({"email": "a@b.c", "phone": "13800138000"}, "sms", "reply", "sms"),
+        ({"email": None, "phone": "13800138000"}, "email", "reply", "sms"),  # preference that cannot reach them
+        ({"phone": "010-12345678", "postal_address": "A"}, "sms", "reply", "letter"),  # SMS reaches mobiles only
+        ({"email": None, "phone": "010-12345678"}, None, "acknowledgement", None),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "reply", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "not_accepted", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "acknowledgement", None),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "interim_feedback", "letter"),
+        ({"email": None, "phone": None, "postal_address": "A"}, None, "dispute_notice", "letter"),
+        ({"email": "a@b.c", "postal_address": "A"}, "letter", "reply", "letter"),
+        # a letter without an address is never queued: flagged instead (NotificationFailed, reason no_address)
+        ({"email": None, "phone": "010-12345678"}, None, "reply", "no_address"),
+        ({"email": None, "phone": None}, None, "dispute_notice", "no_address"),
+        ({"email": None, "phone": None}, "letter", "acknowledgement", "no_address"),
     ],
 )
 def test_the_complainants_channel(contact, preference, purpose, channel):
@@ -433,10 +439,10 @@ def test_a_template_reading_beyond_its_data_is_refused(template_copy: Path):
 
 def test_the_sandbox_refuses_attribute_tricks(template_copy: Path):
     path = template_copy / "en" / "escalation.txt"
-    path.write_text("Subject: {{ complaint_id }}\n{{ reason.__class__.__mro__ }}", encoding="utf-8")
+    path.write_text("Subject: {{ reference }} {{ case_url }}\n{{ reason.__class__.__mro__ }}", encoding="utf-8")
     templates = Templates(["east"], template_copy)
     with pytest.raises(Exception, match=r"unsafe|not safely|access"):
-        templates.render("east", "en", "escalation", {"complaint_id": CID, "reason": "r"})
+        templates.render("east", "en", "escalation", {"reference": "R", "reason": "r"})
 
 
 def test_a_missing_or_broken_template_is_named(template_copy: Path):
@@ -466,3 +472,38 @@ def test_letters_escape_what_they_print():
         "en",
     )
     assert "<script>" not in html and "&lt;script&gt;" in html and "East &lt;campus&gt;" in html
+
+
+@pytest.mark.parametrize("channel", ["phone", "in_person"])
+def test_a_reply_given_by_phone_or_in_person_is_recorded_as_delivered_then_by_that_person(channel):
+    from shared.catalogue import validate_data
+
+    issued = {
+        "complaint_id": CID,
+        "campus": "east",
+        "reply_id": CID,
+        "contact_person": "east-office-head",
+        "actions_taken": "a",
+        "result": "r",
+        "issued_at": "2026-11-20T02:00:00Z",
+        "channel_preference": channel,
+        "delivered_at": "2026-11-20T01:30:00Z",
+        "delivered_by": "east-officer-7",
+    }
+    [planned] = domain.plan("ReplyIssued", issued, DIRECTORY, POLICY)
+    notification = domain.Notification(
+        CID, CID, CID, "reply", "east", "complainant", "complainant", planned.context, channel, 0, domain.PENDING
+    )
+    outcome = domain.given_by_staff(notification, 1)
+    assert (outcome.status, outcome.channel) == (domain.SENT, channel)
+    [event] = outcome.events
+    assert event.type == "ReplySent" and event.data["channel"] == channel
+    assert event.data["sent_at"] == "2026-11-20T01:30:00Z"
+    assert event.data["actor"] == {"id": "east-officer-7", "role": "complaint_officer"}
+    validate_data("ReplySent", 1, event.data)
+
+
+def test_staff_get_an_sms_on_a_mobile_only_and_nothing_on_a_landline():
+    assert domain.staff_channel(domain.Recipient("a", "leadership", "A", email="a@b.c", phone="13800138000")) == "email"
+    assert domain.staff_channel(domain.Recipient("a", "leadership", "A", phone="+86 138 0013 8000")) == "sms"
+    assert domain.staff_channel(domain.Recipient("a", "leadership", "A", phone="010-12345678")) is None
