@@ -64,6 +64,7 @@ LABELS: Wording = {
             "staff_internal": "Staff (internal)",
             "supervision": "Service supervision",
             "satisfaction_survey": "Satisfaction survey",
+            "authority_referral": "Referred by an authority or hotline",
         },
         "role": ROLES_EN,
         "recipient": {"complainant": "Complainant", **ROLES_EN},  # whom a message is for
@@ -89,6 +90,8 @@ LABELS: Wording = {
             "rectification": "Rectification",
             "statutory_feedback": "Statutory feedback",
             "authority_report": "Report to the health authority",
+            "referrer_reply": "Reply to the referrer",
+            "follow_up": "Follow-up call",
         },
         "deadline_status": {
             "open": "Running",
@@ -184,6 +187,8 @@ LABELS: Wording = {
             "DeadlineBreachWithdrawn": "Breach withdrawn (calendar corrected)",
             "ComplaintStatusFollowed": "Intake followed the case's closing or reopening",
             "PersonalDataErased": "Personal data erased",
+            "SuggestionAdopted": "Suggestion adopted",
+            "ReferrerReplied": "Referrer answered",
             "CaseEnded": "Case ended with the complaint",
             "CaseReclassified": "Case reclassified",
             "ReplyDeliveryRecorded": "Reply delivery recorded on the case",
@@ -233,6 +238,7 @@ LABELS: Wording = {
             "staff_internal": "院内职工",
             "supervision": "服务监督",
             "satisfaction_survey": "满意度调查",
+            "authority_referral": "主管部门或热线转办",
         },
         "role": ROLES_ZH,
         "recipient": {"complainant": "投诉人", **ROLES_ZH},  # whom a message is for
@@ -258,6 +264,8 @@ LABELS: Wording = {
             "rectification": "整改",
             "statutory_feedback": "法定反馈",
             "authority_report": "向卫生健康主管部门报告",
+            "referrer_reply": "回复转办部门",
+            "follow_up": "回访",
         },
         "deadline_status": {
             "open": "进行中",
@@ -354,6 +362,8 @@ LABELS: Wording = {
             "DeadlineBreachWithdrawn": "撤销超期（日历更正）",
             "ComplaintStatusFollowed": "受理环节同步办结或重新办理",
             "PersonalDataErased": "个人信息已删除",
+            "SuggestionAdopted": "建议已采纳",
+            "ReferrerReplied": "已回复转办部门",
             "CaseEnded": "案件随投诉终结",
             "CaseReclassified": "案件重新分类",
             "ReplyDeliveryRecorded": "案件记录答复已送达",
@@ -410,6 +420,8 @@ IN_LETTERS: Wording = {
             "rectification": "rectification",
             "statutory_feedback": "statutory feedback",
             "authority_report": "report to the health authority",
+            "referrer_reply": "reply to the referring authority",
+            "follow_up": "follow-up call",
         },
         "not_accepted_reason": {
             "litigation": "the matter is already before a court",
@@ -428,6 +440,8 @@ IN_LETTERS: Wording = {
             "rectification": "整改",
             "statutory_feedback": "法定反馈",
             "authority_report": "向卫生健康主管部门报告",
+            "referrer_reply": "回复转办部门",
+            "follow_up": "回访",
         },
         "not_accepted_reason": {
             "litigation": "该事项已进入诉讼程序",

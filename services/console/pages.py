@@ -1105,6 +1105,16 @@ def _police_body(form: Any) -> dict[str, Any]:
     return _drop_empty({**_texts(form, "reason", "reference"), "reported_at": _instant(form, "reported_at")})
 
 
+def _referrer_reply_body(form: Any) -> dict[str, Any]:
+    return _drop_empty(
+        {
+            "summary": _text(form, "summary"),
+            "answered_by": _text(form, "answered_by"),
+            "answered_at": _instant(form, "answered_at"),
+        }
+    )
+
+
 _CASE_ACTIONS.update(
     {
         "change_dispute_route": ("disputes/{dispute_id}/route", lambda form: _texts(form, "route", "note")),
@@ -1112,5 +1122,6 @@ _CASE_ACTIONS.update(
         "seal_records": ("seals", _seal_body),
         "unseal_records": ("seals/{seal_id}/unseal", lambda form: _texts(form, "reason")),
         "report_to_police": ("police-reports", _police_body),
+        "referrer_reply": ("referrer-reply", _referrer_reply_body),
     }
 )

@@ -349,6 +349,7 @@ ACTIONS = (
     "seal_records",
     "unseal_records",
     "report_to_police",
+    "referrer_reply",  # CONTRACT §10
 )
 
 
