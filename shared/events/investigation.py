@@ -212,11 +212,6 @@ TYPES: tuple[EventType, ...] = (
             required=False,
             description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
         ),
-        follow_up=obj(
-            FollowUpDeadline,
-            required=False,
-            description="the first reply delivered to a major or disputed complaint: the office calls back by then",
-        ),
     ),
     declare(
         INVESTIGATION,
@@ -406,6 +401,11 @@ TYPES: tuple[EventType, ...] = (
             STATUTORY_FEEDBACK_MET,
             required=False,
             description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
+        ),
+        follow_up=obj(
+            FollowUpDeadline,
+            required=False,
+            description="the first reply delivered to a major or disputed complaint: the office calls back by then",
         ),
     ),
     declare(
