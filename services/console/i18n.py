@@ -947,6 +947,10 @@ _REFERRAL_MESSAGES: dict[str, dict[str, str]] = {
         "field.referrer": "Referred by (authority or hotline)",
         "field.referral_reference": "Referrer's reference",
         "field.reply_due": "Referrer's reply date",
+        "field.referral": "Referrals",
+        "worklist.referrals_only": "Only referrals",
+        "worklist.not_referrals": "No referrals",
+        "worklist.col.referral": "Referrer's reply",
     },
     "zh-CN": {
         "action.referrer_reply": "记录回复转办部门",
@@ -966,6 +970,10 @@ _REFERRAL_MESSAGES: dict[str, dict[str, str]] = {
         "field.referrer": "转办部门（主管部门或热线）",
         "field.referral_reference": "转办编号",
         "field.reply_due": "转办回复期限",
+        "field.referral": "转办",
+        "worklist.referrals_only": "仅转办",
+        "worklist.not_referrals": "非转办",
+        "worklist.col.referral": "转办回复",
     },
 }
 for _lang, _messages in _REFERRAL_MESSAGES.items():

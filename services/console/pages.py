@@ -478,6 +478,7 @@ def index(ctx: Ctx) -> Response:
 
 REGISTER_TEXT = ("summary", "received_by", "desired_outcome")
 PERSON_FIELDS = {"complainant": ("name", "phone", "email", "relation"), "patient": ("name", "mrn")}
+REFERRAL_FIELDS = ("referrer", "reference", "reply_due")  # an authority referral (CONTRACT §10)
 
 
 def _campuses_of(ctx: Ctx) -> list[str]:
@@ -494,9 +495,12 @@ def complaint_body(
     cannot read (a malformed time). The services check everything else."""
     body: dict[str, Any] = {
         k: form.get(k, "").strip()
-        for k in ("campus", "channel", "category", "severity", "source")
+        for k in ("campus", "channel", "category", "severity", "source", "kind")
         if form.get(k, "").strip()
     }
+    referral = {n: form.get(f"referral.{n}", "").strip() for n in REFERRAL_FIELDS}
+    if any(referral.values()):  # the service names what is missing
+        body["referral"] = {n: v for n, v in referral.items() if v}
     for key in REGISTER_TEXT:
         if form.get(key, "").strip():
             body[key] = form[key].strip()
@@ -530,6 +534,7 @@ def _register_options(ctx: Ctx) -> dict[str, Any]:
             "category": helpers.code_options("category"),
             "severity": helpers.code_options("severity"),
             "source": helpers.code_options("source"),
+            "kind": [(k, ctx.t(f"kind.{k}")) for k in catalogue.COMPLAINT_KINDS],
             "department": helpers.dept_options(departments),
         },
     }
@@ -543,7 +548,7 @@ def register_form(
     status: int = 200,
 ) -> Response:
     ctx.require(auth.COMPLAINT_REGISTRARS)
-    defaults = {"severity": "normal", "source": "patient_or_family", "departments": []}
+    defaults = {"severity": "normal", "source": "patient_or_family", "kind": "complaint", "departments": []}
     campuses = _campuses_of(ctx)
     if len(campuses) == 1:
         defaults["campus"] = campuses[0]
@@ -645,6 +650,7 @@ COLUMNS = (
     ("received", "worklist.col.received"),
     ("urgency", "worklist.col.deadlines"),
     ("statutory", "worklist.col.statutory"),
+    ("referral", "worklist.col.referral"),
 )
 
 
@@ -685,10 +691,12 @@ def worklist(ctx: Ctx) -> Response:
     state = args.get("state") if args.get("state") in STATE_FILTERS else "active"
     urgency = args.get("urgency") if args.get("urgency") in (views.OVERDUE, views.DUE_SOON, views.ON_HOLD) else None
     provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
+    referral = args.get("referral") if args.get("referral") in ("true", "false") else ""
     sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
     direction = "desc" if args.get("dir") == "desc" else "asc"
     rows = _case_rows(ctx, campus, department, state)
-    rows = views.filter_rows(rows, urgency, {"true": True, "false": False}.get(provisional))
+    yes_no = {"true": True, "false": False}
+    rows = views.filter_rows(rows, urgency, yes_no.get(provisional), yes_no.get(referral))
     rows = views.sort_rows(rows, sort, direction == "desc")
     filters = {
         "campus": campus or "",
@@ -696,6 +704,7 @@ def worklist(ctx: Ctx) -> Response:
         "state": state,
         "urgency": urgency or "",
         "provisional": provisional,
+        "referral": referral,
         "sort": sort,
         "dir": direction,
     }
@@ -920,6 +929,10 @@ def case_page(
         campus=campus,
         campus_tz=ctx.app.hospital.campuses.get(campus, {}).get("timezone", "Asia/Shanghai"),
         deadlines=[views.deadline_view(d, now) for d in (case or {}).get("deadlines", [])],
+        referral_deadline=next(
+            (views.deadline_view(d, now) for d in (case or {}).get("deadlines", []) if d["kind"] == "referrer_reply"),
+            None,
+        ),
         allowed=allowed,
         failed=failed,
         errors=errors or {},

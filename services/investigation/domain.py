@@ -411,7 +411,10 @@ def _follow_up_owed(case: Case) -> bool:
     (国家卫健委 "十应当": follow-up visits on key complaints)."""
     first = case.clocks.get("first_reply")
     key = case.severity == "major" or bool(case.disputes)
-    return key and first is not None and first.status in (D_OPEN, D_BREACHED)
+    if not key or first is None or first.status not in (D_OPEN, D_BREACHED):
+        return False
+    # a call back recorded before the delivery was known already did what the deadline asks
+    return not any(parse_time(f["recorded_at"]) >= parse_time(first.started_at) for f in case.follow_ups)
 
 
 def _statutory_open(case: Case) -> bool:

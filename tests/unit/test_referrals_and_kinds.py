@@ -297,3 +297,11 @@ def test_referrals_are_counted_apart_received_on_time_late_and_open_overdue() ->
     figures = reporting.figures(_sums(events))
     assert figures["referrals"] == {"received": 3, "replied_on_time": 1, "replied_late": 1, "open_overdue": 1}
     assert figures["received"]["total"] == 3  # referrals are complaints too
+
+
+def test_a_follow_up_recorded_before_the_delivery_was_known_starts_no_follow_up_deadline() -> None:
+    case = story((), severity="major")
+    reply(case)
+    now = cst(2026, 11, 26, 11)
+    act(case, domain.decide_follow_up(case, schemas.RecordFollowUp(True), ctx(now, OFFICER)), now)
+    assert "follow_up" not in delivered(case)[0][1] and "follow_up" not in case.clocks
