@@ -81,7 +81,7 @@ def plan(count: int, weeks: int) -> list[Planned]:
             "channel": rng.choice(catalogue.CHANNELS),
             "category": category,
             "severity": "major" if rng.random() < 0.08 else "normal",
-            "source": rng.choices(catalogue.SOURCES, weights=[12, 2, 1, 1])[0],
+            "source": rng.choices(catalogue.SOURCES, weights=[12, 2, 1, 1, 0])[0],
             "summary": SUMMARIES[category],
             "departments": departments,
             "received_by": f"{campus}-desk-{rng.randint(1, 9):02d}",

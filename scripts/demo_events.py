@@ -5,7 +5,8 @@ rectification, a dissatisfied follow-up that reopens, a close, a dispute recorde
 (``InvestigationDue`` and its ``ReminderSent``) and a reply that could not be delivered (``NotificationFailed``,
 ``ReplyDeliveryFailed``). Investigation records what intake's actions and the deliveries did to the cases
 (``CaseEnded``, ``CaseReclassified``, ``ReplyDeliveryRecorded``), intake what the closing and reopening did
-to the complaint (``ComplaintStatusFollowed``).
+to the complaint (``ComplaintStatusFollowed``). Issue 17 adds authority referrals (``ReferrerReplied``),
+suggestions (``SuggestionAdopted``), compliments, a group complaint and a follow-up call.
 
 Called by ``scripts/demo_data.py`` after the complaints are loaded; everything goes through the services' real
 HTTP APIs, as staff would. ``python -m scripts.demo_events`` runs it alone (against ``make run``'s services).
@@ -185,6 +186,70 @@ def case_actions(api: Api) -> None:
             time.sleep(0.2)
 
 
+def referrals(api: Api, now: datetime) -> None:
+    """Issue 17: authority referrals (one answered, one awaiting its reply date), suggestions (one adopted),
+    compliments, a group complaint, and the follow-up call after the reply to a major complaint."""
+    reply_due = (now + timedelta(days=7)).date().isoformat()
+    answered = api.register(
+        source="authority_referral",
+        channel="hotline",
+        summary="Passed on by the 12345 hotline: a long wait at the outpatient pharmacy",
+        departments=[],
+        referral={"referrer": "12345 government hotline", "reference": "12345-2026-118204", "reply_due": reply_due},
+    )
+    api.register(
+        source="authority_referral",
+        channel="letter",
+        summary="Passed on by the district health commission (12320): a billing question",
+        departments=["billing_office"],
+        referral={
+            "referrer": "District health commission (12320)",
+            "reference": "WJW-2026-0331",
+            "reply_due": reply_due,
+        },
+    )
+    api.case(answered)
+    api.act(answered, "referrer-reply", summary="Findings and the pharmacy's new opening hours sent to the hotline")
+    suggestions_compliments_and_a_group(api)
+    a_follow_up_call(api)
+
+
+def suggestions_compliments_and_a_group(api: Api) -> None:
+    adopted = api.register(
+        kind="suggestion", summary="Open the outpatient pharmacy until 20:00", departments=["nursing"]
+    )
+    api.post("intake", f"/complaints/{adopted}/adopt", {"note": "Evening opening from next month"})
+    api.register(kind="suggestion", summary="More seats in the cardiology waiting area", departments=["cardiology"])
+    api.register(kind="compliment", summary="Thanks to the night nurses of ward 7", departments=["nursing"])
+    api.register(
+        kind="compliment", summary="The cardiologist explained everything patiently", departments=["cardiology"]
+    )
+    api.register(
+        representatives=4, summary="Four families of ward 3 complain about visiting hours", departments=["nursing"]
+    )
+
+
+def a_follow_up_call(api: Api) -> None:
+    """The reply's delivery to a major complaint starts its follow-up deadline; the office calls back."""
+    major = api.register(
+        severity="major",
+        departments=[],
+        summary="A fall on the ward was not reported to the family",
+        complainant={"name": "Demo Complainant 1003", "email": "demo.1003@patients.example", "relation": "son"},
+    )
+    api.case(major)
+    api.act(major, "replies", contact_person=OFFICE_HEAD, actions_taken="fall protocol retrained", result="apologised")
+    deadline = time.monotonic() + 30
+    url = f"{api.urls['investigation']}/cases/{major}"
+    while not any(  # the delivery (ReplySent) starts the follow-up deadline shortly
+        d["kind"] == "follow_up" for d in requests.get(url, headers=api.office, timeout=10).json()["deadlines"]
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no follow-up deadline for {major}")
+        time.sleep(0.2)
+    api.act(major, "follow-up", satisfied=True, note="called back: satisfied")
+
+
 def dispute_duties(api: Api, now: datetime) -> None:
     """A major dispute (CONTRACT §8): recorded when it arose, moved from negotiation to people's mediation,
     reported to the health authority (initial, then follow-up), the records sealed with both sides present and
@@ -303,6 +368,7 @@ def run(api: Api | None = None, sms_gateway: str | None = None, now: datetime | 
     attachments(api)
     case_actions(api)
     dispute_duties(api, now or datetime.now(UTC))
+    referrals(api, now or datetime.now(UTC))
     reminders(api, now or datetime.now(UTC))
     return api.created
 

@@ -64,6 +64,7 @@ LABELS: Wording = {
             "staff_internal": "Staff (internal)",
             "supervision": "Service supervision",
             "satisfaction_survey": "Satisfaction survey",
+            "authority_referral": "Referred by an authority or hotline",
         },
         "role": ROLES_EN,
         "recipient": {"complainant": "Complainant", **ROLES_EN},  # whom a message is for
@@ -89,6 +90,8 @@ LABELS: Wording = {
             "rectification": "Rectification",
             "statutory_feedback": "Statutory feedback",
             "authority_report": "Report to the health authority",
+            "referrer_reply": "Reply to the referrer",
+            "follow_up": "Follow-up call",
         },
         "deadline_status": {
             "open": "Running",
@@ -191,6 +194,8 @@ LABELS: Wording = {
             "ComplaintStatusFollowed": "Intake followed the case's closing or reopening",
             "PersonalDataErased": "Personal data erased",
             "AttachmentAdded": "Attachment added",
+            "SuggestionAdopted": "Suggestion adopted",
+            "ReferrerReplied": "Referrer answered",
             "CaseEnded": "Case ended with the complaint",
             "CaseReclassified": "Case reclassified",
             "ReplyDeliveryRecorded": "Reply delivery recorded on the case",
@@ -240,6 +245,7 @@ LABELS: Wording = {
             "staff_internal": "院内职工",
             "supervision": "服务监督",
             "satisfaction_survey": "满意度调查",
+            "authority_referral": "主管部门或热线转办",
         },
         "role": ROLES_ZH,
         "recipient": {"complainant": "投诉人", **ROLES_ZH},  # whom a message is for
@@ -265,6 +271,8 @@ LABELS: Wording = {
             "rectification": "整改",
             "statutory_feedback": "法定反馈",
             "authority_report": "向卫生健康主管部门报告",
+            "referrer_reply": "回复转办部门",
+            "follow_up": "回访",
         },
         "deadline_status": {
             "open": "进行中",
@@ -368,6 +376,8 @@ LABELS: Wording = {
             "ComplaintStatusFollowed": "受理环节同步办结或重新办理",
             "PersonalDataErased": "个人信息已删除",
             "AttachmentAdded": "添加附件",
+            "SuggestionAdopted": "建议已采纳",
+            "ReferrerReplied": "已回复转办部门",
             "CaseEnded": "案件随投诉终结",
             "CaseReclassified": "案件重新分类",
             "ReplyDeliveryRecorded": "案件记录答复已送达",
@@ -424,6 +434,8 @@ IN_LETTERS: Wording = {
             "rectification": "rectification",
             "statutory_feedback": "statutory feedback",
             "authority_report": "report to the health authority",
+            "referrer_reply": "reply to the referring authority",
+            "follow_up": "follow-up call",
         },
         "escalation_reason": {
             "breach_unresolved": "a missed deadline is still not met",
@@ -446,6 +458,8 @@ IN_LETTERS: Wording = {
             "rectification": "整改",
             "statutory_feedback": "法定反馈",
             "authority_report": "向卫生健康主管部门报告",
+            "referrer_reply": "回复转办部门",
+            "follow_up": "回访",
         },
         "escalation_reason": {
             "breach_unresolved": "超期事项至今仍未完成",

@@ -1043,3 +1043,55 @@ _ATTACHMENT_MESSAGES = {
 }
 for _lang, _messages in _ATTACHMENT_MESSAGES.items():
     MESSAGES[_lang].update(_messages)
+
+# Issue 17: authority referrals, suggestions and compliments, follow-up calls.
+_REFERRAL_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "action.referrer_reply": "Record the reply to the referrer",
+        "action.referrer_reply.submit": "Record the reply",
+        "field.referrer_summary": "What the referrer was told",
+        "field.answered_by": "Answered by (staff id, empty: you)",
+        "field.answered_at": "Answered at (local time, empty: now)",
+        "case.referral": "Referral",
+        "case.referrer": "Referred by",
+        "case.referral_reference": "Referrer's reference",
+        "case.reply_due": "Reply due (end of that day)",
+        "case.kind": "Kind",
+        "kind.complaint": "Complaint",
+        "kind.suggestion": "Suggestion",
+        "kind.compliment": "Compliment",
+        "field.kind": "Kind",
+        "field.referrer": "Referred by (authority or hotline)",
+        "field.referral_reference": "Referrer's reference",
+        "field.reply_due": "Referrer's reply date",
+        "field.referral": "Referrals",
+        "worklist.referrals_only": "Only referrals",
+        "worklist.not_referrals": "No referrals",
+        "worklist.col.referral": "Referrer's reply",
+    },
+    "zh-CN": {
+        "action.referrer_reply": "记录回复转办部门",
+        "action.referrer_reply.submit": "记录回复",
+        "field.referrer_summary": "回复内容",
+        "field.answered_by": "回复人（工号，留空为本人）",
+        "field.answered_at": "回复时间（当地时间，留空为现在）",
+        "case.referral": "转办",
+        "case.referrer": "转办部门",
+        "case.referral_reference": "转办编号",
+        "case.reply_due": "回复期限（当日24时）",
+        "case.kind": "类型",
+        "kind.complaint": "投诉",
+        "kind.suggestion": "建议",
+        "kind.compliment": "表扬",
+        "field.kind": "类型",
+        "field.referrer": "转办部门（主管部门或热线）",
+        "field.referral_reference": "转办编号",
+        "field.reply_due": "转办回复期限",
+        "field.referral": "转办",
+        "worklist.referrals_only": "仅转办",
+        "worklist.not_referrals": "非转办",
+        "worklist.col.referral": "转办回复",
+    },
+}
+for _lang, _messages in _REFERRAL_MESSAGES.items():
+    MESSAGES[_lang].update(_messages)

@@ -546,6 +546,7 @@ def index(ctx: Ctx) -> Response:
 
 REGISTER_TEXT = ("summary", "received_by", "desired_outcome")
 PERSON_FIELDS = {"complainant": ("name", "phone", "email", "relation", "postal_address"), "patient": ("name", "mrn")}
+REFERRAL_FIELDS = ("referrer", "reference", "reply_due")  # an authority referral (CONTRACT §10)
 
 
 def _campuses_of(ctx: Ctx) -> list[str]:
@@ -562,9 +563,12 @@ def complaint_body(
     cannot read (a malformed time). The services check everything else."""
     body: dict[str, Any] = {
         k: form.get(k, "").strip()
-        for k in ("campus", "channel", "category", "severity", "source")
+        for k in ("campus", "channel", "category", "severity", "source", "kind")
         if form.get(k, "").strip()
     }
+    referral = {n: form.get(f"referral.{n}", "").strip() for n in REFERRAL_FIELDS}
+    if any(referral.values()):  # the service names what is missing
+        body["referral"] = {n: v for n, v in referral.items() if v}
     for key in REGISTER_TEXT:
         if form.get(key, "").strip():
             body[key] = form[key].strip()
@@ -598,6 +602,7 @@ def _register_options(ctx: Ctx) -> dict[str, Any]:
             "category": helpers.code_options("category"),
             "severity": helpers.code_options("severity"),
             "source": helpers.code_options("source"),
+            "kind": [(k, ctx.t(f"kind.{k}")) for k in catalogue.COMPLAINT_KINDS],
             "department": helpers.dept_options(departments),
         },
     }
@@ -611,7 +616,7 @@ def register_form(
     status: int = 200,
 ) -> Response:
     ctx.require(auth.COMPLAINT_REGISTRARS)
-    defaults = {"severity": "normal", "source": "patient_or_family", "departments": []}
+    defaults = {"severity": "normal", "source": "patient_or_family", "kind": "complaint", "departments": []}
     campuses = _campuses_of(ctx)
     if len(campuses) == 1:
         defaults["campus"] = campuses[0]
@@ -723,6 +728,7 @@ COLUMNS = (
     ("received", "worklist.col.received"),
     ("urgency", "worklist.col.deadlines"),
     ("statutory", "worklist.col.statutory"),
+    ("referral", "worklist.col.referral"),
 )
 
 
@@ -774,11 +780,13 @@ def worklist(ctx: Ctx) -> Response:
     state = args.get("state") if args.get("state") in STATE_FILTERS else "active"
     urgency = args.get("urgency") if args.get("urgency") in (views.OVERDUE, views.DUE_SOON, views.ON_HOLD) else None
     provisional = args.get("provisional") if args.get("provisional") in ("true", "false") else ""
+    referral = args.get("referral") if args.get("referral") in ("true", "false") else ""
     sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
     direction = "desc" if args.get("dir") == "desc" else "asc"
     page = _page_number(args.get("page"))
     rows, more = _case_rows(ctx, campus, department, state, urgency, page)
-    rows = views.filter_rows(rows, urgency, {"true": True, "false": False}.get(provisional))
+    yes_no = {"true": True, "false": False}
+    rows = views.filter_rows(rows, urgency, yes_no.get(provisional), yes_no.get(referral))
     rows = views.sort_rows(rows, sort, direction == "desc")
     filters = {
         "campus": campus or "",
@@ -786,6 +794,7 @@ def worklist(ctx: Ctx) -> Response:
         "state": state,
         "urgency": urgency or "",
         "provisional": provisional,
+        "referral": referral,
         "sort": sort,
         "dir": direction,
     }
@@ -1092,6 +1101,10 @@ def case_page(
         campus=campus,
         campus_tz=ctx.app.hospital.campuses.get(campus, {}).get("timezone", "Asia/Shanghai"),
         deadlines=[views.deadline_view(d, now) for d in (case or {}).get("deadlines", [])],
+        referral_deadline=next(
+            (views.deadline_view(d, now) for d in (case or {}).get("deadlines", []) if d["kind"] == "referrer_reply"),
+            None,
+        ),
         allowed=allowed,
         failed=failed,
         errors=errors or {},
@@ -1351,6 +1364,16 @@ def _police_body(form: Any) -> dict[str, Any]:
     return _drop_empty({**_texts(form, "reason", "reference"), "reported_at": _instant(form, "reported_at")})
 
 
+def _referrer_reply_body(form: Any) -> dict[str, Any]:
+    return _drop_empty(
+        {
+            "summary": _text(form, "summary"),
+            "answered_by": _text(form, "answered_by"),
+            "answered_at": _instant(form, "answered_at"),
+        }
+    )
+
+
 _CASE_ACTIONS.update(
     {
         "change_dispute_route": ("disputes/{dispute_id}/route", lambda form: _texts(form, "route", "note")),
@@ -1358,5 +1381,6 @@ _CASE_ACTIONS.update(
         "seal_records": ("seals", _seal_body),
         "unseal_records": ("seals/{seal_id}/unseal", lambda form: _texts(form, "reason")),
         "report_to_police": ("police-reports", _police_body),
+        "referrer_reply": ("referrer-reply", _referrer_reply_body),
     }
 )

@@ -121,6 +121,8 @@ class CaseRow:
     provisional: bool
     next_due: datetime | None
     statutory: DeadlineView | None = None  # the statutory feedback clock (CONTRACT §7), running or not
+    source: str = ""
+    referral: DeadlineView | None = None  # an authority referral's reply date (CONTRACT §10), running or not
 
 
 def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime) -> CaseRow:
@@ -144,18 +146,26 @@ def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: dat
         provisional=any(v.provisional for v in running) or bool(case.get("provisional")),
         next_due=running[0].due_at if running else None,
         statutory=next((v for v in views if v.kind == "statutory_feedback"), None),
+        source=case.get("source") or "",
+        referral=next((v for v in views if v.kind == "referrer_reply"), None),
     )
 
 
 def filter_rows(
-    rows: Iterable[CaseRow], urgency_filter: str | None = None, provisional: bool | None = None
+    rows: Iterable[CaseRow],
+    urgency_filter: str | None = None,
+    provisional: bool | None = None,
+    referral: bool | None = None,
 ) -> list[CaseRow]:
-    """What the services cannot filter by: how urgent, whether any running deadline is provisional."""
+    """What the services cannot filter by: how urgent, whether any running deadline is provisional, whether
+    the complaint was referred by an authority (CONTRACT §10)."""
     kept = []
     for row in rows:
         if urgency_filter and urgency_filter not in {d.urgency for d in row.deadlines}:
             continue
         if provisional is not None and row.provisional != provisional:
+            continue
+        if referral is not None and (row.source == "authority_referral") != referral:
             continue
         kept.append(row)
     return kept
@@ -229,6 +239,8 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ComplaintStatusFollowed": (),  # intake's record of investigation's ComplaintClosed / ComplaintReopened
     "PersonalDataErased": ("reason",),
     "AttachmentAdded": ("media_type", "size"),  # never its name: that is personal data, sealed in intake
+    "SuggestionAdopted": ("adopted_by", "note"),
+    "ReferrerReplied": ("answered_by", "summary", "on_time"),
     "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
     "CaseReclassified": (),
     "ReplyDeliveryRecorded": (),
@@ -354,6 +366,7 @@ ACTIONS = (
     "not_accept",
     "withdraw",
     "erasure",
+    "referrer_reply",  # CONTRACT §10
 )
 #: the console's actions that are intake's, and what their forms offer
 INTAKE_ACTIONS = ("reclassify", "not_accept", "withdraw", "erasure")

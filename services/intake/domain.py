@@ -46,6 +46,9 @@ ACTIONS = (RESOLVE_ON_SPOT, NOT_ACCEPT, WITHDRAW, RECLASSIFY)
 #: allowed in any status (once): not one of the lifecycle's actions
 ERASURE = "erasure"
 ATTACH = "attach"  # evidence added to the complaint's file, in any status (an archive takes papers late)
+ADOPT = "adopt"
+COMPLAINT, SUGGESTION = "complaint", "suggestion"
+AUTHORITY_REFERRAL = "authority_referral"  # the source whose complaints carry a referral (CONTRACT §10)
 MAX_REPRESENTATIVES = 5  # a group complaint sends at most five representatives (办法 ≈ art. 21)
 # What holds an erasure back (CONTRACT §8): the key names the id in a 409's ``held_by``.
 HOLD_KINDS = {"dispute": "dispute_id", "seal": "seal_id"}
@@ -93,6 +96,16 @@ class Register:
     anonymous: bool = False
     desired_outcome: str | None = None
     representatives: int | None = None  # a group complaint's representatives, 1 to 5
+    kind: str = COMPLAINT  # complaint, suggestion or compliment (CONTRACT §10)
+    referral: dict[str, Any] | None = None  # source authority_referral: referrer, reference, reply_due (a date)
+
+
+@dataclass(frozen=True)
+class Adopt:
+    """``POST /complaints/<id>/adopt``: a suggestion was adopted."""
+
+    adopted_by: str | None = None  # None: the caller
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,13 +235,22 @@ def register(new: Identity, command: Register, context: Context) -> Registration
         "receiving_department": command.receiving_department,
         "registered_at": context.now.isoformat(),
         "representatives": command.representatives,
+        "referral": _referral_data(command.referral),
     }
     data.update({key: value for key, value in optional.items() if value})
+    if command.kind != COMPLAINT:
+        data["kind"] = command.kind  # absent means complaint: complaints' events stay as they were
     if new.complainant_ref:
         data["complainant_ref"] = new.complainant_ref
     if command.received_by:
         data["actor"] = {"id": command.received_by, "role": FIRST_CONTACT}
     return Registration(new.complaint_id, new.reference, new.complainant_ref, data, contact_warnings(command))
+
+
+def _referral_data(referral: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not referral:
+        return None
+    return {**referral, "reply_due": referral["reply_due"].isoformat()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +280,8 @@ class Complaint:
     campuses: tuple[str, ...] = ()
     personal_data_erased: bool = False
     holds: tuple[Hold, ...] = ()  # unsettled disputes and seals in place, as intake has seen them
+    kind: str = COMPLAINT
+    adopted: bool = False  # a suggestion already adopted
 
     def classification(self) -> dict[str, Any]:
         return {
@@ -282,6 +306,7 @@ class Decision:
     details: dict[str, Any] = field(default_factory=dict)
     classification: dict[str, Any] | None = None  # the new classification (reclassify)
     erasure_reason: str | None = None  # the complaint's key is to be destroyed, for this reason (erase)
+    adopted: bool = False  # the suggestion is marked adopted (adopt)
 
 
 def allowed(action: str, status: str) -> bool:
@@ -523,6 +548,28 @@ def add_attachment(complaint: Complaint, command: AddAttachment, context: Contex
     details = {"attachment_id": command.attachment_id, "media_type": command.media_type, "size": command.size}
     return Decision(
         ATTACH, complaint.status, complaint.status, "AttachmentAdded", data, context.now, context.actor, details
+    )
+
+
+def adopt(complaint: Complaint, command: Adopt, context: Context) -> Decision:
+    """A suggestion was adopted, in any status, once: a second adoption is refused (409), so reporting
+    counts each suggestion adopted once; complaints and compliments are never adopted (409)."""
+    if complaint.kind != SUGGESTION:
+        raise Refused(f"only a suggestion can be adopted; this is a {complaint.kind}", state=complaint.kind)
+    if complaint.adopted:
+        raise Refused("the suggestion was already adopted", state="adopted")
+    actor = _actor(context.staff(command.adopted_by), COMPLAINT_OFFICER)
+    data: dict[str, Any] = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "adopted_at": context.now,
+        "adopted_by": actor["id"],
+    }
+    if command.note:
+        data["note"] = command.note
+    details = {"note": command.note} if command.note else {}
+    return Decision(
+        ADOPT, complaint.status, complaint.status, "SuggestionAdopted", data, context.now, actor, details, adopted=True
     )
 
 

@@ -15,7 +15,7 @@ from shared.errors import UnknownItem
 COLUMNS = (
     "complaint_id, reference, campus, campuses, channel, category, severity, source, departments,"
     " received_at, received_by, receiving_department, anonymous, status,"
-    " status_changed_at, version, registered_at, representatives"
+    " status_changed_at, version, registered_at, representatives, kind, referral, adopted_at"
 )
 #: the complaints of some campuses (``GET /events`` for a caller who sees only those), given as a text[]
 SCOPED_STREAMS = "SELECT complaint_id::text FROM complaints WHERE campuses && %s::text[]"

@@ -65,8 +65,8 @@ def _received(cur: Cursor, event: Envelope) -> None:
     cur.execute(
         "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
         " source, departments, received_at, received_by, receiving_department, anonymous, status, version,"
-        " registered_at, status_changed_at, representatives) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " %s, %s, %s, %s, %s, %s, %s, %s)",
+        " registered_at, status_changed_at, representatives, kind, referral) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+        " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             event.subject,
             data["reference"],
@@ -86,6 +86,8 @@ def _received(cur: Cursor, event: Envelope) -> None:
             registered,
             registered,
             data.get("representatives"),
+            data.get("kind", domain.COMPLAINT),
+            psycopg2.extras.Json(data["referral"]) if data.get("referral") else None,
         ),
     )
     year, number = data["reference"].rsplit("-", 2)[1:]
@@ -194,6 +196,13 @@ def _attached(cur: Cursor, event: Envelope) -> None:
     _action(cur, event, domain.ATTACH, status, status, data["added_at"], details, event.id)
 
 
+def _adopted(cur: Cursor, event: Envelope) -> None:
+    status = _status_of(cur, event.subject)
+    _moved(cur, event, status, event.time, adopted_at=event.data["adopted_at"])
+    details = {"note": event.data["note"]} if event.data.get("note") else {}
+    _action(cur, event, domain.ADOPT, status, status, event.data["adopted_at"], details, event.id)
+
+
 FOLD = {
     "ComplaintReceived": _received,
     **dict.fromkeys(ENDED, _ended),
@@ -201,6 +210,7 @@ FOLD = {
     "ComplaintStatusFollowed": _followed,
     "PersonalDataErased": _erased,
     "AttachmentAdded": _attached,
+    "SuggestionAdopted": _adopted,
 }
 
 

@@ -57,6 +57,35 @@ class Patient(Schema):
     mrn = Text(validate=validate.Length(min=1, max=64))
 
 
+class Referral(Schema):
+    """An authority referral (CONTRACT §10): who passed the complaint on, their reference, their reply date."""
+
+    class Meta:
+        unknown = RAISE
+
+    referrer = fields.text(required=True, max_length=200)
+    reference = fields.text(required=True, max_length=100)
+    reply_due = catalogue.IsoDate(
+        required=True, metadata={"description": "the date the referrer wants the reply by (24:00 local time)"}
+    )
+
+
+def referral_problems(data: dict[str, Any], campus: dict[str, Any] | None, now: datetime) -> dict[str, list[str]]:
+    """A referral only with (and always with) the source authority_referral; its reply date not before the
+    day of receipt in the campus's calendar."""
+    referral, source = data.get("referral"), data.get("source")
+    if source == domain.AUTHORITY_REFERRAL and referral is None:
+        return {"referral": ["required for the source authority_referral"]}
+    if source != domain.AUTHORITY_REFERRAL and referral is not None:
+        return {"referral": ["only for the source authority_referral"]}
+    if referral is None or campus is None:
+        return {}
+    received = (data.get("received_at") or now).astimezone(ZoneInfo(campus["timezone"])).date()
+    if referral["reply_due"] < received:
+        return {"referral.reply_due": [f"lies before the day of receipt ({received.isoformat()})"]}
+    return {}
+
+
 class NewComplaint(fields.HospitalSchema, CommandSchema):
     """``POST /complaints``. Whether the departments exist on that campus is checked against the hospital's
     configuration."""
@@ -93,6 +122,16 @@ class NewComplaint(fields.HospitalSchema, CommandSchema):
         validate=validate.Range(min=1, max=domain.MAX_REPRESENTATIVES),
         metadata={"description": "a group complaint's number of representatives: 1 to 5 (办法 ≈ art. 21)"},
     )
+    kind = Text(
+        load_default=domain.COMPLAINT,
+        validate=validate.OneOf(catalogue.COMPLAINT_KINDS),
+        metadata={"description": "complaint (default), suggestion or compliment: only complaints are investigated"},
+    )
+    referral = mm.Nested(
+        Referral,
+        load_default=None,
+        metadata={"description": "required with, and only with, the source authority_referral"},
+    )
 
     def __init__(self, hospital: Hospital, now: datetime | None = None, **kwargs: Any):
         super().__init__(hospital, **kwargs)
@@ -120,6 +159,7 @@ class NewComplaint(fields.HospitalSchema, CommandSchema):
                 errors["received_at"] = [problem]
         if data.get("anonymous") and data.get("complainant"):
             errors["complainant"] = ["an anonymous complaint carries no complainant details"]
+        errors.update(referral_problems(data, self.hospital.campuses.get(campus), self.now or datetime.now(UTC)))
         if errors:
             raise ValidationError(errors)
 
@@ -232,6 +272,18 @@ class Reclassify(fields.HospitalSchema, CommandSchema):
             raise ValidationError("at least the complaint's own campus", "campuses")
         if not any(name in data for name in domain.CLASSIFICATION_FIELDS):
             raise ValidationError(f"give at least one of {', '.join(domain.CLASSIFICATION_FIELDS)}")
+
+
+class Adopt(CommandSchema):
+    """``POST /complaints/<id>/adopt``: a suggestion adopted (once)."""
+
+    command = domain.Adopt
+
+    class Meta:
+        unknown = RAISE
+
+    adopted_by = _staff()
+    note = _text()
 
 
 class Erasure(CommandSchema):

@@ -173,6 +173,11 @@ class Service(Backbone, EventLog):
     def reclassify(self, request: Request, complaint_id: str, command: domain.Reclassify) -> Response:
         return self._change(request, complaint_id, domain.reclassify, command)
 
+    @on_complaint("POST", "/complaints/<string:complaint_id>/adopt", roles=COMPLAINT_OFFICERS, body=schemas.Adopt)
+    def adopt(self, request: Request, complaint_id: str, command: domain.Adopt) -> Response:
+        """A suggestion was adopted (CONTRACT §10): once; a complaint or compliment, or a second adoption, is 409."""
+        return self._change(request, complaint_id, domain.adopt, command)
+
     # The body is read before the path's id, as it always was for erasure: hence the plain entrypoint.
     @http("POST", "/complaints/<string:complaint_id>/erasure", roles=ERASURE_REQUESTERS, body=schemas.Erasure)
     def erase(self, request: Request, complaint_id: str, command: domain.Erase) -> Response:

@@ -96,8 +96,8 @@ def _insert_complaint(
         "INSERT INTO complaints (complaint_id, reference, campus, campuses, channel, category, severity,"
         " source, departments, summary_sealed, desired_outcome_sealed, received_at, received_by,"
         " receiving_department, anonymous, complainant_ref, status, version, registered_at,"
-        " status_changed_at, representatives) VALUES"
-        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
+        " status_changed_at, representatives, kind, referral) VALUES"
+        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s)",
         (
             new.complaint_id,
             new.reference,
@@ -119,8 +119,14 @@ def _insert_complaint(
             at,
             at,
             command.representatives,
+            command.kind,
+            psycopg2.extras.Json(_referral_json(command.referral)) if command.referral else None,
         ),
     )
+
+
+def _referral_json(referral: dict[str, Any]) -> dict[str, Any]:
+    return {**referral, "reply_due": referral["reply_due"].isoformat()}
 
 
 def _insert_complainant(cur: Cursor, complaint_id: str, key_ref: str, sealed: dict[str, Any]) -> None:
@@ -184,13 +190,13 @@ def load(cur: Cursor, complaint_id: str) -> Locked:
     """The complaint, locked for the rest of the transaction (changes to one complaint are serialised)."""
     cur.execute(
         "SELECT complaint_id, campus, status, received_at, category, severity, departments, campuses, version,"
-        " complainant_ref FROM complaints WHERE complaint_id = %s FOR UPDATE",
+        " complainant_ref, kind, adopted_at IS NOT NULL FROM complaints WHERE complaint_id = %s FOR UPDATE",
         (complaint_id,),
     )
     row = cur.fetchone()
     if row is None:
         raise UnknownItem(f"no complaint {complaint_id}")
-    cid, campus, status, received_at, category, severity, departments, campuses, version, ref = row
+    cid, campus, status, received_at, category, severity, departments, campuses, version, ref, kind, adopted = row
     # Read once the complaint is locked (a statement of its own, so it sees an erasure that held the lock):
     # two erasures at once are one erasure and one refusal.
     cur.execute("SELECT erased_at IS NOT NULL FROM complainant_keys WHERE complainant_ref = %s", (ref,))
@@ -212,6 +218,8 @@ def load(cur: Cursor, complaint_id: str) -> Locked:
         tuple(campuses),
         personal_data_erased=bool(key and key[0]),
         holds=holds,
+        kind=kind,
+        adopted=adopted,
     )
     return Locked(complaint, version, ref)
 
@@ -235,6 +243,8 @@ def change(cur: Cursor, complaint_id: str, who: Principal, decide: Decide, comma
     decision = decide(locked.complaint, command, context)
     event = _event_of(cur, complaint_id, decision, who.actor)
     _save(cur, locked, decision)
+    if decision.adopted:
+        cur.execute("UPDATE complaints SET adopted_at = %s WHERE complaint_id = %s", (decision.at, complaint_id))
     record_action(
         cur,
         complaint_id,

@@ -16,12 +16,13 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from shared.envelope import rfc3339
 from shared.errors import InvalidField, Refused, UnknownItem
+from shared.events.vocabularies import CASE_DEADLINE_KINDS
 from shared.workdays import CampusCalendar, Deadline
 
 if TYPE_CHECKING:
@@ -119,8 +120,27 @@ def deadline_data(
     return data
 
 
+# Issue 17: an authority referral's reply date, and the call back after the reply to a key complaint.
+REFERRER_REPLY, FOLLOW_UP = "referrer_reply", "follow_up"
+DEFAULT_FOLLOW_UP_DAYS = 5
+
+
+def follow_up_days(policy: Mapping[str, Any]) -> int:
+    """The campus's setting ``follow_up_days`` (working days after the first reply was delivered; default 5)."""
+    return int(policy.get("follow_up_days", DEFAULT_FOLLOW_UP_DAYS))
+
+
+def referrer_reply_deadline(reply_due: str, calendar: CampusCalendar, policy: Mapping[str, Any]) -> dict[str, Any]:
+    """The referrer's reply date as a deadline: the end (24:00 campus local time) of that date, whether or not
+    it is a working day (the referrer chose the date), as an exact UTC moment."""
+    day = date.fromisoformat(reply_due)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(calendar.timezone))
+    due = Deadline(due_at=end.astimezone(UTC), last_day=day, provisional=False, calendar_version=calendar.version)
+    return deadline_data(REFERRER_REPLY, due, 0, policy)
+
+
 def deadline_key(data: dict[str, Any]) -> str:
-    if data["kind"] in ("first_reply", "statutory_feedback", "authority_report"):
+    if data["kind"] in CASE_DEADLINE_KINDS:
         return data["kind"]
     if data["kind"] == "rectification":
         return f"rectification:{data['rectification_id']}"
@@ -177,6 +197,7 @@ class Case:
     rectifications: dict[str, dict[str, Any]] = field(default_factory=dict)
     disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    referrer_replies: list[dict[str, Any]] = field(default_factory=list)  # the replies to an authority referral
     seals: dict[str, dict[str, Any]] = field(default_factory=dict)  # the sealing register (disputes.py)
     police_reports: list[dict[str, Any]] = field(default_factory=list)
     escalated: bool = False
@@ -267,6 +288,8 @@ def decide_open(received: dict[str, Any], calendar: CampusCalendar, policy: Mapp
         "reference": received["reference"],
         "has_contact": bool(received.get("has_contact")) and not received.get("anonymous", False),
     }
+    if received.get("referral"):
+        opened["referrer_reply"] = referrer_reply_deadline(received["referral"]["reply_due"], calendar, policy)
     decision: Decision = [("InvestigationOpened", opened)]
     if received["severity"] == "major":
         decision.append(
@@ -351,7 +374,13 @@ def decide_classification(case: Case, cause: dict[str, Any], cause_id: str) -> D
 
 
 def decide_reply_delivered(
-    case: Case, reply_id: str, sent_at: str, cause_id: str, reply_kind: str | None = None
+    case: Case,
+    reply_id: str,
+    sent_at: str,
+    cause_id: str,
+    reply_kind: str | None = None,
+    calendar: CampusCalendar | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> Decision:
     """A reply (or, ``reply_kind`` "interim", an interim feedback) reached the complainant; only one of this
     round changes the case. An interim feedback meets only the statutory feedback clock (CONTRACT §7)."""
@@ -370,7 +399,22 @@ def decide_reply_delivered(
         data["reply_kind"] = "interim"
     if _statutory_open(case):
         data["statutory_feedback_met"] = MET_DELIVERED
+    if not interim and calendar is not None and policy is not None and _follow_up_owed(case):
+        days = follow_up_days(policy)
+        due = calendar.add_working_days(parse_time(sent_at), days)
+        data[FOLLOW_UP] = deadline_data(FOLLOW_UP, due, days, policy)
     return [("ReplyDeliveryRecorded", data)]
+
+
+def _follow_up_owed(case: Case) -> bool:
+    """The first reply of this round delivered to a major or disputed complaint: the office calls back
+    (国家卫健委 "十应当": follow-up visits on key complaints)."""
+    first = case.clocks.get("first_reply")
+    key = case.severity == "major" or bool(case.disputes)
+    if not key or first is None or first.status not in (D_OPEN, D_BREACHED):
+        return False
+    # a call back recorded before the delivery was known already did what the deadline asks
+    return not any(parse_time(f["recorded_at"]) >= parse_time(first.started_at) for f in case.follow_ups)
 
 
 def _statutory_open(case: Case) -> bool:
@@ -775,6 +819,28 @@ def decide_follow_up(case: Case, command: schemas.RecordFollowUp, context: Conte
     return decision
 
 
+def decide_referrer_reply(case: Case, command: schemas.RecordReferrerReply, context: Context) -> Decision:
+    """The reply to the authority that referred the complaint (CONTRACT §10), in any status; once, since the
+    referrer wants one answer by its date (a second is 409)."""
+    if REFERRER_REPLY not in case.clocks:
+        raise Refused("cannot record a reply to the referrer: the complaint was not referred by an authority", "none")
+    if case.referrer_replies:
+        raise Refused("the referrer was already answered", "answered")
+    answered_at = command.answered_at or context.now
+    if answered_at > context.now:
+        raise InvalidField("answered_at", "must not be in the future")
+    data = {
+        "complaint_id": case.complaint_id,
+        "campus": case.campus,
+        "answered_by": command.answered_by or context.staff,
+        "answered_at": rfc3339(answered_at),
+        "summary": command.summary,
+        "on_time": answered_at <= case.clocks[REFERRER_REPLY].due_at,
+        "actor": actor(context.staff, "complaint_officer"),
+    }
+    return [("ReferrerReplied", data)]
+
+
 def decide_reopen(case: Case, command: schemas.ReopenCase, context: Context) -> Decision:
     """New facts or evidence reopen a closed or not-accepted complaint (CONTRACT §2)."""
     case.require(ENDED, "reopen")
@@ -874,7 +940,8 @@ def decide_remind(case: Case, key: str, now: datetime) -> Decision:
     clock = case.open_clock(key)
     if clock is None or clock.reminded or now < datetime.fromisoformat(clock.remind_at) or now >= clock.due_at:
         return []  # (a deadline already past is breached, not reminded of)
-    role = "complaint_officer" if clock.due["kind"] in ("first_reply", "statutory_feedback") else "department_liaison"
+    office_kinds = ("first_reply", "statutory_feedback", REFERRER_REPLY, FOLLOW_UP)
+    role = "complaint_officer" if clock.due["kind"] in office_kinds else "department_liaison"
     return [
         (
             "InvestigationDue",
@@ -1009,8 +1076,8 @@ def _start_clock(case: Case, due: dict[str, Any], started_at: str, reminder_at: 
 
 def _stop_clocks(case: Case, keep_rectifications: bool = False) -> None:
     for clock in case.clocks.values():
-        if clock.due["kind"] == "authority_report":
-            continue  # the health authority is told of a major dispute whatever becomes of the case
+        if clock.due["kind"] in ("authority_report", REFERRER_REPLY):
+            continue  # the health authority (or the referrer) is answered whatever becomes of the case
         if clock.status == D_OPEN and not (keep_rectifications and clock.due["kind"] == "rectification"):
             clock.status = D_STOPPED
 
@@ -1058,6 +1125,9 @@ def _opened(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]
     statutory = data.get("statutory_feedback")
     if statutory and "statutory_feedback" not in case.clocks:
         _start_clock(case, statutory, data["received_at"], reminders["statutory_feedback"])
+    referrer = data.get(REFERRER_REPLY)
+    if referrer and REFERRER_REPLY not in case.clocks:
+        _start_clock(case, referrer, data["received_at"], reminders[REFERRER_REPLY])
     for due in data["investigations"]:
         _start_clock(case, due, started, reminders[deadline_key(due)])
         case.assignments[due["department"]] = {"status": "investigating", "assigned_at": started}
@@ -1176,6 +1246,8 @@ def _reply_delivered(case: Case, data: dict[str, Any], at: str, reminders: dict[
         case.replies[data["reply_id"]]["sent_at"] = data["sent_at"]
         _meet(case.clocks.get("first_reply"), data["sent_at"])
         _meet_statutory(case, {"statutory_feedback_met": MET_DELIVERED}, data["sent_at"])  # any delivery meets it
+    if data.get(FOLLOW_UP):
+        _start_clock(case, data[FOLLOW_UP], data["sent_at"], reminders[FOLLOW_UP])
 
 
 @mutates("NotificationFailed", "ReplyDeliveryFailed")
@@ -1199,6 +1271,13 @@ def _rectification_completed(case: Case, data: dict[str, Any], at: str, reminder
 @mutates("FollowUpRecorded")
 def _followed_up(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
     case.follow_ups.append({"satisfied": data["satisfied"], "recorded_at": data["recorded_at"]})
+    _meet(case.clocks.get(FOLLOW_UP), data["recorded_at"])
+
+
+@mutates("ReferrerReplied")
+def _referrer_replied(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.referrer_replies.append({k: data[k] for k in ("answered_by", "answered_at", "on_time")})
+    _meet(case.clocks.get(REFERRER_REPLY), data["answered_at"])
 
 
 @mutates("ComplaintReopened")
@@ -1252,8 +1331,10 @@ _STARTED: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
     "InvestigationOpened": lambda data: [
         data["first_reply"],
         *([data["statutory_feedback"]] if data.get("statutory_feedback") else []),
+        *([data[REFERRER_REPLY]] if data.get(REFERRER_REPLY) else []),
         *data["investigations"],
     ],
+    "ReplyDeliveryRecorded": lambda data: [data[FOLLOW_UP]] if data.get(FOLLOW_UP) else [],
     "DeadlineRescheduled": lambda data: [data["current"]],
     "DeadlineBreachWithdrawn": lambda data: [data["current"]],
     "ExtensionGranted": lambda data: [data["deadline"]],
@@ -1308,6 +1389,7 @@ ACTIONS = (
     "seal_records",
     "unseal_records",
     "report_to_police",
+    "referrer_reply",  # CONTRACT §10
 )
 
 
@@ -1351,6 +1433,8 @@ def allowed_actions(
         if any(d["status"] != "settled" for d in case.disputes.values()):
             allowed.add("settle_dispute")
     allowed |= disputes.allowed(case, role)
+    if officer and REFERRER_REPLY in case.clocks and not case.referrer_replies:
+        allowed.add("referrer_reply")
     return [a for a in ACTIONS if a in allowed]
 
 

@@ -18,6 +18,8 @@ PROJECTOR = Projector(SERVICE)
 @PROJECTOR.on("ComplaintReceived")
 def open_case(cur: Cursor, event: Envelope) -> None:
     """A received complaint opens its case, with its deadlines, exactly once."""
+    if event.data.get("kind", "complaint") != "complaint":
+        return  # suggestions and compliments are not investigated: no case, no clocks (CONTRACT §10)
     cur.execute("SELECT 1 FROM cases WHERE complaint_id = %s", (event.subject,))
     if cur.fetchone():
         return  # opened already (an operator replayed the event)
@@ -31,12 +33,16 @@ def open_case(cur: Cursor, event: Envelope) -> None:
 @PROJECTOR.on("ComplaintResolvedOnSpot", "ComplaintNotAccepted", "ComplaintWithdrawn")
 def end_case(cur: Cursor, event: Envelope) -> None:
     """Intake ended the complaint: investigation records the end of the case as its own event."""
+    if not store.exists(cur, event.subject):
+        return  # a suggestion or compliment: no case
     case = store.load(cur, event.subject)
     store.apply(cur, case, domain.decide_ended(case, event.type, event.data, event.id), event.time, cause=event)
 
 
 @PROJECTOR.on("ComplaintReclassified")
 def reclassify(cur: Cursor, event: Envelope) -> None:
+    if not store.exists(cur, event.subject):
+        return  # a suggestion or compliment: no case
     case = store.load(cur, event.subject)
     campus = case.campus
     placed = store.apply(cur, case, domain.decide_classification(case, event.data, event.id), event.time, cause=event)
@@ -51,7 +57,16 @@ def reply_delivered(cur: Cursor, event: Envelope) -> None:
     clock = case.clocks.get("first_reply")
     was_open = clock is not None and clock.status in (domain.D_OPEN, domain.D_BREACHED)
     data = event.data
-    decision = domain.decide_reply_delivered(case, data["reply_id"], data["sent_at"], event.id, data.get("reply_kind"))
+    campus = case.campus
+    decision = domain.decide_reply_delivered(
+        case,
+        data["reply_id"],
+        data["sent_at"],
+        event.id,
+        data.get("reply_kind"),
+        HOSPITAL.calendar(campus),
+        HOSPITAL.policy(campus),
+    )
     store.apply(cur, case, decision, event.time, cause=event)
     if was_open and clock is not None and clock.met_at and data.get("reply_kind") != "interim":
         calendar = HOSPITAL.calendar(case.campus)

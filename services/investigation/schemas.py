@@ -99,6 +99,15 @@ class RecordFollowUp:
 
 
 @dataclass(frozen=True)
+class RecordReferrerReply:
+    """``POST /cases/<id>/referrer-reply``: the reply given to the authority that referred the complaint."""
+
+    summary: str
+    answered_by: str | None = None  # None: the caller
+    answered_at: datetime | None = None  # None: now
+
+
+@dataclass(frozen=True)
 class CloseCase:
     outcome: str | None = None
 
@@ -261,6 +270,15 @@ class FollowUp(Strict):
     command = RecordFollowUp
     satisfied = fields.StrictBoolean(required=True)
     note = text(required=False)
+
+
+class ReferrerReply(Strict):
+    command = RecordReferrerReply
+    summary = text()
+    answered_by = staff(required=False, description="who answered the referrer; defaults to the caller")
+    answered_at = fields.DateTime(
+        load_default=None, metadata={"description": "when the referrer was answered; defaults to now, never later"}
+    )
 
 
 class Close(Strict):

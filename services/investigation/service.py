@@ -184,6 +184,11 @@ class Service(Backbone, EventLog):
     def follow_up(self, request: Request, complaint_id: str, command: schemas.RecordFollowUp) -> Response:
         return self._act(request, complaint_id, domain.decide_follow_up, command)
 
+    @http("POST", "/cases/<string:complaint_id>/referrer-reply", roles=CASE_OFFICERS, body=schemas.ReferrerReply)
+    def referrer_reply(self, request: Request, complaint_id: str, command: schemas.RecordReferrerReply) -> Response:
+        """The reply to the authority that referred the complaint (CONTRACT §10): meets its referrer_reply deadline."""
+        return self._act(request, complaint_id, domain.decide_referrer_reply, command)
+
     @http("POST", "/cases/<string:complaint_id>/close", roles=CASE_OFFICERS, body=schemas.Close)
     def close(self, request: Request, complaint_id: str, command: schemas.CloseCase) -> Response:
         return self._act(request, complaint_id, domain.decide_close, command)

@@ -34,6 +34,12 @@ def load(cur: Cursor, complaint_id: str) -> domain.Case:
     return domain.Case.from_json(row[0])
 
 
+def exists(cur: Cursor, complaint_id: str) -> bool:
+    """Whether the complaint has a case (suggestions and compliments have none)."""
+    cur.execute("SELECT 1 FROM cases WHERE complaint_id = %s", (complaint_id,))
+    return cur.fetchone() is not None
+
+
 def try_lock(cur: Cursor, complaint_id: str) -> domain.Case | None:
     """The case if nobody else holds it now (the deadline engine skips busy cases until next tick)."""
     cur.execute("SELECT state FROM cases WHERE complaint_id = %s FOR UPDATE SKIP LOCKED", (complaint_id,))

@@ -94,6 +94,16 @@ STATUTORY_LATE = "statutory_feedback.late"
 STATUTORY_OPEN_OVERDUE = "statutory_feedback.open_overdue"
 STATUTORY_WITHOUT_CONTACT = "statutory_feedback.issued_without_contact"
 UPHELD = "upheld"  # key: the findings' substantiated value (yes / partly / no)
+# Issue 17: authority referrals (complaints, counted apart as well), suggestions and compliments (never complaints).
+REFERRAL_RECEIVED = "referral.received"
+REFERRAL_ON_TIME = "referral.replied_on_time"
+REFERRAL_LATE = "referral.replied_late"
+REFERRAL_OPEN_OVERDUE = "referral.open_overdue"
+KIND_RECEIVED = {"suggestion": "suggestion.received", "compliment": "compliment.received"}
+KIND_BY_DEPARTMENT = {"suggestion": "suggestion.received.department", "compliment": "compliment.received.department"}
+SUGGESTION_ADOPTED = "suggestion.adopted"
+SUGGESTION_ADOPTED_BY_DEPARTMENT = "suggestion.adopted.department"
+COMPLAINT = "complaint"
 
 RECEIPT = "ComplaintReceived"  # the event a complaint's facts are made of (every other one amends them)
 _SOURCE_ORDER = {"intake": 0, "investigation": 1, "notification": 2}
@@ -187,6 +197,17 @@ class StatutoryFact:
 
 
 @dataclass
+class ReferralFact:
+    """An authority referral's reply (CONTRACT §10): due by the end of ``due_day`` (campus local), met by the
+    first ``ReferrerReplied``."""
+
+    due_day: date
+    breached: bool = False
+    replied_at: datetime | None = None
+    replied_on_time: bool | None = None
+
+
+@dataclass
 class ComplaintFact:
     complaint_id: str
     reference: str
@@ -214,6 +235,9 @@ class ComplaintFact:
     upheld: list[tuple[str, datetime]] = field(default_factory=list)  # (substantiated, submitted_at) per findings
     seals: list[tuple[int, datetime]] = field(default_factory=list)  # (+1 sealed / -1 unsealed, when)
     police_reports: list[datetime] = field(default_factory=list)
+    kind: str = COMPLAINT  # complaint, suggestion or compliment: only complaints count in complaint figures
+    adopted_at: datetime | None = None  # a suggestion's adoption
+    referral: ReferralFact | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -327,6 +351,8 @@ def _fact_of_receipt(received: Mapping[str, Any]) -> ComplaintFact:
         departments=list(received.get("departments") or []),
         received_at=_ts(received["received_at"]),
         statutory=StatutoryFact(has_contact=received.get("has_contact")),
+        kind=received.get("kind", COMPLAINT),
+        referral=ReferralFact(_day(received["referral"]["reply_due"])) if received.get("referral") else None,
     )
 
 
@@ -371,6 +397,11 @@ def _resolved_on_spot(state: _Folding, event: LoggedEvent) -> None:
 @_on("ComplaintNotAccepted")
 def _not_accepted(state: _Folding, event: LoggedEvent) -> None:
     state.fact.not_accepted.append((event.data["reason"], _ts(event.data["decided_at"])))
+
+
+@_on("SuggestionAdopted")
+def _suggestion_adopted(state: _Folding, event: LoggedEvent) -> None:
+    state.fact.adopted_at = _earliest(state.fact.adopted_at, _ts(event.data["adopted_at"]))
 
 
 @_on("ComplaintWithdrawn")
@@ -439,6 +470,8 @@ def _deadline_breached(state: _Folding, event: LoggedEvent) -> None:
         state.fact.statutory.breached = True
     elif deadline["kind"] == "authority_report":
         _authority_breached(state, deadline, True)
+    elif deadline["kind"] == "referrer_reply" and state.fact.referral is not None:
+        state.fact.referral.breached = True
     elif deadline["kind"] == "investigation":
         found = state.investigation(deadline.get("department") or "")
         if found is not None:
@@ -509,6 +542,13 @@ def _rectification_completed(state: _Folding, event: LoggedEvent) -> None:
 @_on("FollowUpRecorded")
 def _follow_up_recorded(state: _Folding, event: LoggedEvent) -> None:
     state.fact.follow_ups.append((bool(event.data["satisfied"]), _ts(event.data["recorded_at"])))
+
+
+@_on("ReferrerReplied")
+def _referrer_replied(state: _Folding, event: LoggedEvent) -> None:
+    referral = state.fact.referral
+    if referral is not None and referral.replied_at is None:
+        referral.replied_at, referral.replied_on_time = _ts(event.data["answered_at"]), bool(event.data["on_time"])
 
 
 @_on("ComplaintReopened")
@@ -658,8 +698,11 @@ class WorkingTime:
 
 
 def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contribution]:
-    """Every number the complaint adds to the statistics, dated by the local day it belongs to."""
+    """Every number the complaint adds to the statistics, dated by the local day it belongs to. A suggestion
+    or compliment adds only its own counts: every complaint figure stays complaint-only."""
     day = working.day
+    if fact.kind != COMPLAINT:
+        return _kind_contributions(fact, day)
     out = _receipt_contributions(fact, day)
     if fact.resolved_on_spot_at is not None:
         out.append((RESOLVED_ON_SPOT, day(fact.resolved_on_spot_at), "", 1))
@@ -686,6 +729,35 @@ def contributions(fact: ComplaintFact, working: WorkingTime) -> list[Contributio
     out += [(UPHELD, day(at), value, 1) for value, at in fact.upheld]
     out += [(SEALS_OPEN, day(at), "", sign) for sign, at in fact.seals]
     out += [(POLICE_REPORTS, day(at), "", 1) for at in fact.police_reports]
+    if fact.referral is not None:
+        out += _referral_contributions(fact.referral, day(fact.received_at))
+    return out
+
+
+def _kind_contributions(fact: ComplaintFact, day: LocalDay) -> list[Contribution]:
+    """A suggestion or compliment: received (by its receipt), a suggestion adopted (by its adoption); each
+    once in the total and once under every department it concerns."""
+    if fact.kind not in KIND_RECEIVED:
+        return []
+    received = day(fact.received_at)
+    out: list[Contribution] = [(KIND_RECEIVED[fact.kind], received, "", 1)]
+    out += [(KIND_BY_DEPARTMENT[fact.kind], received, d, 1) for d in fact.departments]
+    if fact.kind == "suggestion" and fact.adopted_at is not None:
+        adopted = day(fact.adopted_at)
+        out.append((SUGGESTION_ADOPTED, adopted, "", 1))
+        out += [(SUGGESTION_ADOPTED_BY_DEPARTMENT, adopted, d, 1) for d in fact.departments]
+    return out
+
+
+def _referral_contributions(referral: ReferralFact, received: date) -> list[Contribution]:
+    """Received (by the receipt); replied on time (by the reply), late or open overdue (by the reply date)."""
+    out: list[Contribution] = [(REFERRAL_RECEIVED, received, "", 1)]
+    if referral.replied_at is not None:
+        if referral.replied_on_time:
+            return [*out, (REFERRAL_ON_TIME, referral.replied_at.date(), "", 1)]
+        return [*out, (REFERRAL_LATE, referral.due_day, "", 1)]
+    if referral.breached:
+        out.append((REFERRAL_OPEN_OVERDUE, referral.due_day, "", 1))
     return out
 
 
@@ -1200,6 +1272,32 @@ def figures(raw: Mapping[tuple[str, str], int]) -> dict[str, Any]:
         "reopened": {"total": _total(sums, REOPENED), "by_reason": _by(sums, REOPENED)},
         "disputes": _dispute_figures(sums),
         "deadline_breaches": {"total": _total(sums, DEADLINE_BREACHED), "by_kind": _by(sums, DEADLINE_BREACHED)},
+        "referrals": _referral_figures(sums),
+        "suggestions_and_compliments": _kind_figures(sums),
+    }
+
+
+def _referral_figures(sums: _Sums) -> dict[str, Any]:
+    return {
+        "received": _total(sums, REFERRAL_RECEIVED),
+        "replied_on_time": _total(sums, REFERRAL_ON_TIME),
+        "replied_late": _total(sums, REFERRAL_LATE),
+        "open_overdue": _total(sums, REFERRAL_OPEN_OVERDUE),
+    }
+
+
+def _kind_figures(sums: _Sums) -> dict[str, Any]:
+    """Suggestions received and adopted, compliments received: in total and per department (CONTRACT §10)."""
+    by_department = {
+        "suggestions_received": KIND_BY_DEPARTMENT["suggestion"],
+        "suggestions_adopted": SUGGESTION_ADOPTED_BY_DEPARTMENT,
+        "compliments_received": KIND_BY_DEPARTMENT["compliment"],
+    }
+    return {
+        "suggestions_received": _total(sums, KIND_RECEIVED["suggestion"]),
+        "suggestions_adopted": _total(sums, SUGGESTION_ADOPTED),
+        "compliments_received": _total(sums, KIND_RECEIVED["compliment"]),
+        "by_department": _per_department(sums, by_department),
     }
 
 

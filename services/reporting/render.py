@@ -65,6 +65,15 @@ LABELS: dict[str, dict[str, str]] = {
         "satisfaction_rate": "满意率",
         "reopened": "重新办理",
         "disputes": "医疗纠纷",
+        "referrals": "主管部门或热线转办",
+        "referrals_received": "转办收到",
+        "replied_on_time": "按期回复",
+        "replied_late": "逾期回复",
+        "referral_open_overdue": "逾期未回复",
+        "suggestions_and_compliments": "建议与表扬",
+        "suggestions_received": "收到建议",
+        "suggestions_adopted": "采纳建议",
+        "compliments_received": "收到表扬",
         "recorded": "登记",
         "settled": "处理完毕",
         "compensation": "赔偿金额",
@@ -141,6 +150,15 @@ LABELS: dict[str, dict[str, str]] = {
         "satisfaction_rate": "Satisfaction rate",
         "reopened": "Reopened",
         "disputes": "Medical disputes",
+        "referrals": "Referred by an authority or hotline",
+        "referrals_received": "Referrals received",
+        "replied_on_time": "Referrer answered on time",
+        "replied_late": "Referrer answered late",
+        "referral_open_overdue": "Unanswered past the reply date",
+        "suggestions_and_compliments": "Suggestions and compliments",
+        "suggestions_received": "Suggestions received",
+        "suggestions_adopted": "Suggestions adopted",
+        "compliments_received": "Compliments received",
         "recorded": "Recorded",
         "settled": "Settled",
         "compensation": "Compensation paid",
@@ -194,6 +212,8 @@ FIGURES: dict[str, dict[str, str]] = {
         "dispute.recorded": "纠纷登记",
         "dispute.settled": "纠纷处理完毕",
         "deadline.breached": "期限违约",
+        "referrals": "主管部门或热线转办",
+        "suggestions_and_compliments": "建议与表扬",
         "first_reply": "首次答复",
         "category": "类别",
     },
@@ -220,6 +240,8 @@ FIGURES: dict[str, dict[str, str]] = {
         "dispute.recorded": "Disputes recorded",
         "dispute.settled": "Disputes settled",
         "deadline.breached": "Deadline breaches",
+        "referrals": "Referrals",
+        "suggestions_and_compliments": "Suggestions and compliments",
         "first_reply": "First reply",
     },
 }
@@ -433,6 +455,8 @@ def to_html(
         _follow_up(report, words),
         _disputes(report["disputes"], words),
         _refusals_and_breaches(report, words),
+        _referrals(report.get("referrals"), words),
+        _suggestions_and_compliments(report.get("suggestions_and_compliments"), words),
         _per_campus(report, words),
         _spikes(report.get("spikes", {}), words),
         _changes(publication, words),
@@ -541,6 +565,28 @@ def _follow_up(report: Mapping[str, Any], words: Words) -> str:
     row = (follow["satisfied"], follow["dissatisfied"], _pct(follow["satisfaction_rate"]), report["reopened"]["total"])
     return f"<h2>{escape(t['follow_up'])}</h2>" + _table(
         [t["satisfied"], t["dissatisfied"], t["satisfaction_rate"], t["reopened"]], [row]
+    )
+
+
+def _referrals(referrals: Mapping[str, Any] | None, words: Words) -> str:
+    """Authority referrals (CONTRACT §10), counted apart; they are complaints too, in every figure above."""
+    if referrals is None:
+        return ""  # a publication made before referrals were counted
+    t = words.label
+    names = ("received", "replied_on_time", "replied_late", "open_overdue")
+    heads = [t["referrals_received"], t["replied_on_time"], t["replied_late"], t["referral_open_overdue"]]
+    return f"<h2>{escape(t['referrals'])}</h2>" + _table(heads, [tuple(referrals[n] for n in names)])
+
+
+def _suggestions_and_compliments(kinds: Mapping[str, Any] | None, words: Words) -> str:
+    """Suggestions received and adopted, compliments received, per department (none is a complaint)."""
+    if kinds is None:
+        return ""
+    t = words.label
+    columns = ("suggestions_received", "suggestions_adopted", "compliments_received")
+    rows = [(words.code("department", d), *(r[c] for c in columns)) for d, r in kinds["by_department"].items()]
+    return f"<h2>{escape(t['suggestions_and_compliments'])}</h2>" + _table(
+        [t["department"], *(t[c] for c in columns)], [*rows, ("Σ", *(kinds[c] for c in columns))]
     )
 
 

@@ -363,6 +363,8 @@ InvestigationDeadline = _deadline_schema("InvestigationDeadline", ("investigatio
 RectificationDeadline = _deadline_schema("RectificationDeadline", ("rectification",))
 StatutoryFeedbackDeadline = _deadline_schema("StatutoryFeedbackDeadline", ("statutory_feedback",))
 AuthorityReportDeadline = _deadline_schema("AuthorityReportDeadline", ("authority_report",))
+ReferrerReplyDeadline = _deadline_schema("ReferrerReplyDeadline", ("referrer_reply",))
+FollowUpDeadline = _deadline_schema("FollowUpDeadline", ("follow_up",))
 
 
 class Classification(StrictSchema):

@@ -10,11 +10,13 @@ from shared.events.fields import (
     REFERENCE_MAX,
     Classification,
     EventType,
+    StrictSchema,
     WithCampuses,
     choice,
     code,
     codes,
     count,
+    day,
     declare,
     flag,
     ident,
@@ -27,6 +29,7 @@ from shared.events.vocabularies import (
     ATTACHMENT_MEDIA_TYPES,
     CATEGORIES,
     CHANNELS,
+    COMPLAINT_KINDS,
     FOLLOWED_ACTIONS,
     INTAKE,
     INTAKE_STATUSES,
@@ -35,6 +38,15 @@ from shared.events.vocabularies import (
     SEVERITIES,
     SOURCES,
 )
+
+
+class Referral(StrictSchema):
+    """Who passed the complaint on (a health authority, a government hotline) and by when it wants the reply."""
+
+    referrer = text(min_length=1, description="the authority or hotline, e.g. 12345 or the district health commission")
+    reference = text(min_length=1, description="the referrer's own reference of the complaint")
+    reply_due = day(description="the date the referrer wants the reply by (24:00 local time of that day)")
+
 
 #: in contract order
 TYPES: tuple[EventType, ...] = (
@@ -64,6 +76,8 @@ TYPES: tuple[EventType, ...] = (
         representatives=count(
             1, 5, required=False, description="a group complaint's number of representatives (at most 5)"
         ),
+        kind=choice(COMPLAINT_KINDS, required=False, description="absent means complaint (CONTRACT §10)"),
+        referral=obj(Referral, required=False, description="for the source authority_referral: the referral"),
     ),
     declare(
         INTAKE,
@@ -143,5 +157,14 @@ TYPES: tuple[EventType, ...] = (
             required=True,
         ),
         added_at=when(),
+    ),
+    declare(
+        INTAKE,
+        "SuggestionAdopted",
+        "A suggestion was adopted (CONTRACT §10); complaints and compliments are never adopted.",
+        campus=code(),
+        adopted_at=when(),
+        adopted_by=ident(description="staff id of whoever adopted it"),
+        note=text(required=False, description="what is done with it (no personal data)"),
     ),
 )

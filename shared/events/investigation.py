@@ -13,9 +13,11 @@ from shared.events.fields import (
     Deadline,
     EventType,
     FirstReplyDeadline,
+    FollowUpDeadline,
     FullMatch,
     InvestigationDeadline,
     RectificationDeadline,
+    ReferrerReplyDeadline,
     StatutoryFeedbackDeadline,
     StrictSchema,
     WithCampuses,
@@ -104,6 +106,11 @@ TYPES: tuple[EventType, ...] = (
             StatutoryFeedbackDeadline,
             required=False,
             description="the statutory feedback deadline (CONTRACT §7; on the case's first opening)",
+        ),
+        referrer_reply=obj(
+            ReferrerReplyDeadline,
+            required=False,
+            description="an authority referral's reply date (CONTRACT §10; on the case's first opening)",
         ),
     ),
     declare(
@@ -403,6 +410,11 @@ TYPES: tuple[EventType, ...] = (
             required=False,
             description="this event met the statutory feedback clock: delivered, or issued with nobody to tell",
         ),
+        follow_up=obj(
+            FollowUpDeadline,
+            required=False,
+            description="the first reply delivered to a major or disputed complaint: the office calls back by then",
+        ),
     ),
     declare(
         INVESTIGATION,
@@ -411,5 +423,15 @@ TYPES: tuple[EventType, ...] = (
         _CausedBy,
         reply_id=uuid_field(),
         failed_at=when(),
+    ),
+    declare(
+        INVESTIGATION,
+        "ReferrerReplied",
+        "The authority or hotline that referred the complaint was answered (CONTRACT §10): its reply date is met.",
+        campus=campus_optional(),
+        answered_by=ident(description="staff id of whoever answered the referrer"),
+        answered_at=when(),
+        summary=text(min_length=1, description="what the referrer was told (no personal data)"),
+        on_time=flag(description="by the end of the referral's reply date, campus local time"),
     ),
 )

@@ -9,7 +9,9 @@ SERVICES = (INTAKE, INVESTIGATION, NOTIFICATION)
 CHANNELS = ("phone", "email", "in_person", "letter", "complaint_box", "online", "hotline")
 CATEGORIES = ("medical_quality", "service_quality", "care_process", "billing", "other")
 SEVERITIES = ("normal", "major")
-SOURCES = ("patient_or_family", "staff_internal", "supervision", "satisfaction_survey")
+SOURCES = ("patient_or_family", "staff_internal", "supervision", "satisfaction_survey", "authority_referral")
+# What was registered (CONTRACT §10): only complaints are investigated and counted as complaints.
+COMPLAINT_KINDS = ("complaint", "suggestion", "compliment")
 NOT_ACCEPTED_REASONS = (
     "litigation",
     "mediation",
@@ -34,9 +36,17 @@ REPLY_KINDS = ("interim", "final")  # ReplySent.reply_kind: absent means final (
 SUBSTANTIATED = ("yes", "partly", "no")
 # How a statutory feedback deadline was met (CONTRACT §7): delivered, or issued to nobody who can be told.
 STATUTORY_FEEDBACK_MET = ("delivered", "issued_no_contact")
-DEADLINE_KINDS = ("first_reply", "investigation", "rectification", "statutory_feedback", "authority_report")
+DEADLINE_KINDS = (
+    "first_reply",
+    "investigation",
+    "rectification",
+    "statutory_feedback",
+    "authority_report",
+    "referrer_reply",  # an authority referral's reply date (CONTRACT §10)
+    "follow_up",  # calling back after the reply to a major or disputed complaint (issue 17)
+)
 # Deadlines of the whole case (no department): the others belong to one department.
-CASE_DEADLINE_KINDS = ("first_reply", "statutory_feedback", "authority_report")
+CASE_DEADLINE_KINDS = ("first_reply", "statutory_feedback", "authority_report", "referrer_reply", "follow_up")
 # phone / in_person: a reply the office gave by telephone or face to face (CONTRACT §13): recorded, nothing sent.
 NOTIFICATION_CHANNELS = ("email", "sms", "letter", "phone", "in_person")
 DELIVERED_BY_STAFF = ("phone", "in_person")

@@ -496,3 +496,24 @@ def test_a_complainant_with_only_a_landline_is_flagged_and_replied_to_by_phone(s
     reply.get_by_role("button", name="Issue the reply").click()
     expect(office.get_by_test_id("case-status")).to_have_attribute("data-status", "replied")
     expect(office.locator("#timeline li[data-event=ReplySent]")).to_have_count(1, timeout=30_000)
+
+
+def test_a_referral_shows_its_referrer_and_reply_date_and_the_worklist_filters_referrals(stack, new_page):
+    # Issue 17: the case page shows who referred the complaint, their reference and reply date with its
+    # deadline; the worklist has a referral column and filter.
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    reply_due = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=3)).isoformat()
+    referral = {"referrer": "12345 hotline <b>", "reference": "12345-0042", "reply_due": reply_due}
+    referred = api_complaint(stack, AS_EAST_OFFICE, source="authority_referral", referral=referral)
+    plain = api_complaint(stack, AS_EAST_OFFICE, summary="not referred")
+    page = new_page()
+    sign_in(page, "east-office")
+    page.goto(f"/cases/{referred['complaint_id']}")
+    expect(page.get_by_test_id("referrer")).to_have_text("12345 hotline <b>")  # escaped, shown as written
+    expect(page.get_by_test_id("reply-due")).to_contain_text(reply_due)
+    expect(page.locator("[data-testid=deadlines]")).to_contain_text("Reply to the referrer")
+    page.goto("/worklist?referral=true")
+    expect(page.locator(f"tr[data-reference='{referred['reference']}'] td.referral [data-urgency]")).to_have_count(1)
+    expect(page.locator(f"tr[data-reference='{plain['reference']}']")).to_have_count(0)

@@ -538,3 +538,44 @@ def test_lone_surrogates_are_400_naming_the_field(stack):
         "/reports/monthly/publish", data=body, headers={"Content-Type": "application/json"}
     )
     assert published.status_code == 400 and set(published.json()["errors"]) == {"month", "campus"}, published.text
+
+
+def test_suggestions_and_compliments_change_no_complaint_figure(stack, may):
+    # Issue 17: May's report before and after a suggestion (adopted) and a compliment received in May: every
+    # complaint figure is the same; only the new section counts them, the adoption once.
+    wait_for(_quiet(stack), timeout=60, what="reporting caught up with every log")
+    may_summary = {"from": "2025-05-01", "to": "2025-05-31"}  # May is published by now: the summary is live
+
+    def summary() -> dict:
+        return stack.reporting.get("/reports/summary", params=may_summary).json()
+
+    before = summary()
+    received_at = "2025-05-20T02:00:00+00:00"
+    suggestion = post(stack, kind="suggestion", summary="Longer pharmacy hours", received_at=received_at)
+    post(stack, kind="compliment", summary="Thanks to ward 7", received_at=received_at, departments=["nursing"])
+    adopted = stack.intake.post(f"/complaints/{suggestion}/adopt", {"note": "from next month"})
+    assert adopted.status_code == 200, adopted.text
+    assert stack.intake.post(f"/complaints/{suggestion}/adopt", {}).status_code == 409
+    after = wait_for(
+        lambda: (f := summary())["suggestions_and_compliments"]["compliments_received"] == 1 and f,
+        what="the suggestion and compliment counted",
+    )
+
+    # the adoption is dated by itself (today, campus time), not by the suggestion's receipt, and counted once
+    # (other tests may adopt suggestions today too: the complaint's own contributions say it)
+    def adoptions() -> list[dict]:
+        facts = stack.reporting.get(f"/reports/complaints/{suggestion}").json()
+        return [c for c in facts["contributions"] if c["metric"] == "suggestion.adopted"]
+
+    [adoption] = wait_for(adoptions, what="the adoption counted")
+    assert adoption["day"] == campus_today() and adoption["value"] == 1
+    kinds = after["suggestions_and_compliments"]
+    assert (kinds["suggestions_received"], kinds["compliments_received"], kinds["suggestions_adopted"]) == (1, 1, 0)
+    assert kinds["by_department"]["billing_office"]["suggestions_received"] == 1
+    assert kinds["by_department"]["nursing"]["compliments_received"] == 1
+    changed = {
+        k
+        for k in set(before) | set(after)
+        if before.get(k) != after.get(k) and k not in ("suggestions_and_compliments", "positions", "as_of")
+    }
+    assert changed == set(), changed

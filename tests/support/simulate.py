@@ -136,7 +136,7 @@ class History:
         channel = rng.choices(catalogue.CHANNELS, weights=[5, 2, 6, 1, 1, 3, 4])[0]
         category = rng.choices(catalogue.CATEGORIES, weights=[3, 4, 3, 2, 1])[0]
         severity = "major" if rng.random() < 0.06 else "normal"
-        source = rng.choices(catalogue.SOURCES, weights=[12, 2, 1, 1])[0]
+        source = rng.choices(catalogue.SOURCES, weights=[12, 2, 1, 1, 0])[0]
         departments = sorted(rng.sample(DEPARTMENTS, k=rng.choices([0, 1, 2], weights=[2, 6, 2])[0]))
         if self.others and rng.random() < 0.04:  # concerns a second campus from the start
             self.campuses = sorted([self.campus, rng.choice(self.others)])

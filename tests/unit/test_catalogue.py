@@ -30,6 +30,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "PersonalDataErased",
         # CONTRACT §9/§11 (issue 16): evidence added to the complaint's file
         "AttachmentAdded",
+        # CONTRACT §10/§11 (issue 17)
+        "SuggestionAdopted",
     ],
     "investigation": [
         "InvestigationOpened",
@@ -62,6 +64,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "CaseReclassified",
         "ReplyDeliveryRecorded",
         "ReplyDeliveryFailed",
+        # issue 17: the reply to an authority referral (CONTRACT §10 names no event for it)
+        "ReferrerReplied",
     ],
     "notification": ["ReplySent", "ReminderSent", "NotificationFailed"],
 }
@@ -388,6 +392,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "on_time": True,
         "note": "Training held on 2026-04-08; attendance sheet filed.",
     },
+    "SuggestionAdopted": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "adopted_at": "2026-03-20T03:00:00Z",
+        "adopted_by": "office-east-1",
+        "note": "Evening opening hours of the pharmacy from next month.",
+    },
+    "ReferrerReplied": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "answered_by": "office-east-1",
+        "answered_at": "2026-03-20T03:00:00Z",
+        "summary": "Replied to the 12345 hotline with the findings and the measures taken.",
+        "on_time": True,
+    },
     "FollowUpRecorded": {
         "complaint_id": CID,
         "actor": OFFICER,
@@ -647,7 +668,13 @@ def test_contract_enumerations() -> None:
     )
     assert catalogue.CATEGORIES == ("medical_quality", "service_quality", "care_process", "billing", "other")
     assert catalogue.SEVERITIES == ("normal", "major")
-    assert catalogue.SOURCES == ("patient_or_family", "staff_internal", "supervision", "satisfaction_survey")
+    assert catalogue.SOURCES == (
+        "patient_or_family",
+        "staff_internal",
+        "supervision",
+        "satisfaction_survey",
+        "authority_referral",
+    )
     assert catalogue.NOT_ACCEPTED_REASONS == (
         "litigation",
         "mediation",
@@ -672,7 +699,10 @@ def test_contract_enumerations() -> None:
         "rectification",
         "statutory_feedback",
         "authority_report",
+        "referrer_reply",  # CONTRACT §10/§11
+        "follow_up",  # issue 17: not in CONTRACT §11's list; see docs/decisions.md
     )
+    assert catalogue.COMPLAINT_KINDS == ("complaint", "suggestion", "compliment")
     assert catalogue.NOTIFICATION_CHANNELS == ("email", "sms", "letter", "phone", "in_person")
     assert catalogue.ROLES == (
         "first_contact",
