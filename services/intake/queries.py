@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.intake.settings import LIST_DEFAULT, VAULT
+from services.intake.search_terms import reference_form
+from services.intake.settings import LIST_DEFAULT, SEARCH_KEY, VAULT
 from services.intake.vault import PERSONAL, Erased
 from shared.auth import LIAISON, Principal
 from shared.db import Cursor, fetch_dicts
@@ -23,11 +24,12 @@ SCOPED_STREAMS = "SELECT complaint_id::text FROM complaints WHERE campuses && %s
 
 @dataclass(frozen=True)
 class ComplaintsFilter:
-    """``GET /complaints?campus=&status=&limit=`` (None: any)."""
+    """``GET /complaints?campus=&status=&q=&limit=`` (None: any)."""
 
     campus: str | None = None
     status: str | None = None
     limit: int = LIST_DEFAULT
+    q: str | None = None  # a reference, phone number, name or MRN: the whole value (search_terms.py)
 
 
 def _sealed(cur: Cursor, complaint_id: str) -> tuple[bytes | None, dict[str, bytes | None]]:
@@ -168,12 +170,30 @@ def complaints(cur: Cursor, wanted: ComplaintsFilter, who: Principal) -> list[di
     if wanted.status is not None:
         clauses.append("status = %s")
         args.append(wanted.status)
+    matched, matched_args = "", []
+    if wanted.q is not None:
+        digests = SEARCH_KEY.candidates(wanted.q)
+        clauses.append(f"(reference = %s OR complaint_id IN ({_MATCHING}))")
+        args += [reference_form(wanted.q), digests]
+        matched = f", reference = %s AS reference_matched, ARRAY({_MATCHED_FIELDS}) AS matched"
+        matched_args = [reference_form(wanted.q), digests]
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     cur.execute(
-        f"SELECT {COLUMNS} FROM complaints {where} ORDER BY received_at DESC, reference DESC LIMIT %s",
-        (*args, wanted.limit),
+        f"SELECT {COLUMNS}{matched} FROM complaints {where} ORDER BY received_at DESC, reference DESC LIMIT %s",
+        (*matched_args, *args, wanted.limit),
     )
-    return fetch_dicts(cur)
+    rows = fetch_dicts(cur)
+    for row in rows if wanted.q is not None else ():
+        row["matched"] = (["reference"] if row.pop("reference_matched") else []) + list(row["matched"])
+    return rows
+
+
+# A search (``q``): the complaints one of whose details hashes as the query would, and which details did.
+_MATCHING = "SELECT t.complaint_id FROM complaint_search_terms t WHERE t.digest = ANY(%s)"
+_MATCHED_FIELDS = (
+    "SELECT t.field FROM complaint_search_terms t WHERE t.complaint_id = complaints.complaint_id"
+    " AND t.digest = ANY(%s) ORDER BY t.field"
+)
 
 
 def contact(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
-from services.intake import domain, media, procedure, queries
+from services.intake import domain, media, procedure, queries, search_terms
 from services.intake.domain import CLOCK_SKEW
 from services.intake.settings import DEFAULT_GO_LIVE, DEFAULT_RECEIVED_MAX_AGE_DAYS, LIST_DEFAULT, LIST_MAX
 from shared import catalogue, fields
@@ -165,13 +165,20 @@ class NewComplaint(fields.HospitalSchema, CommandSchema):
 
 
 class ComplaintsQuery(fields.HospitalSchema, CommandSchema):
-    """``GET /complaints?campus=&status=&limit=``; ``campus`` matches every campus a complaint concerns."""
+    """``GET /complaints?campus=&status=&q=&limit=``; ``campus`` matches every campus a complaint concerns."""
 
     command = queries.ComplaintsFilter
 
     campus = fields.campus_code()
     status = Text(validate=validate.OneOf(domain.STATUSES))
     limit = mm.Integer(load_default=LIST_DEFAULT, validate=validate.Range(min=1, max=LIST_MAX))
+    q = fields.text(
+        max_length=search_terms.MAX_QUERY,
+        metadata={
+            "description": "find complaints by reference, phone number, e-mail, complainant's or patient's name"
+            " or MRN: the whole value, however spaced or cased (each listed complaint says which `matched`)"
+        },
+    )
 
 
 class ProcedureQuery(fields.HospitalSchema, CommandSchema):

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake import attachments, blobs, domain, media, procedure, queries, schemas, store
 from services.intake.projection import PROJECTOR
+from services.intake.search_index import SearchIndexer
 from services.intake.settings import (
     ATTACHMENT_CHUNK_BYTES,
     ATTACHMENT_MAX_BYTES,
@@ -100,6 +101,7 @@ class Service(Backbone, EventLog):
     relay: EventStore = RelayProvider(SERVICE)  # publishes the log; writes go through store.py
     inbox = ConsumerProvider(SERVICE, PROJECTOR)
     scoped_streams = queries.SCOPED_STREAMS  # GET /events
+    search_indexer = SearchIndexer()  # complaints registered before the search index, indexed in the background
 
     # -- registering and reading --------------------------------------------------------------
     @http("POST", "/complaints", roles=COMPLAINT_REGISTRARS, body=schemas.NewComplaint(HOSPITAL))
@@ -134,6 +136,8 @@ class Service(Backbone, EventLog):
 
     @http("GET", "/complaints", roles=COMPLAINT_READERS, query=schemas.ComplaintsQuery(HOSPITAL))
     def list_complaints(self, request: Request, params: queries.ComplaintsFilter) -> Response:
+        """The newest complaints the caller may read; with ``q``, those found by it (the same scope: what the
+        caller may not read is not listed). A detail matches as a whole value, never a part of it."""
         with self.db.transaction() as cur:
             rows = queries.complaints(cur, params, principal(request))
         return json_response({"complaints": rows})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from services.intake.search_terms import SearchKey
 from services.intake.vault import Vault
 from shared.config import load_hospital
 
@@ -20,6 +21,11 @@ DEFAULT_RECEIVED_MAX_AGE_DAYS = 1095  # three years: the limitation period of a 
 LIST_DEFAULT, LIST_MAX = 100, 1000
 #: INTAKE_MASTER_KEY (32 bytes, base64) wraps every complaint's own key; a fixed development key without it
 VAULT = Vault.from_env()
+#: INTAKE_SEARCH_KEY (32+ bytes, base64): the HMAC key of the search index (search_terms.py), never a sealing key
+SEARCH_KEY = SearchKey.from_env()
+#: how often the indexer looks for complaints not yet indexed under the search key, and how many per round
+SEARCH_INDEX_SECONDS = float(os.environ.get("INTAKE_SEARCH_INDEX_SECONDS", "60"))
+SEARCH_INDEX_BATCH = 200
 #: the only service that sends to complainants, so the only one the contact RPC answers
 CONTACT_CALLERS = ("notification",)
 #: attachments (CONTRACT §9): the largest file taken (INTAKE_ATTACHMENT_MAX_BYTES; 25 MB), and the size of the

@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import psycopg2.extras
 
-from services.intake import domain
+from services.intake import domain, search_index
 from services.intake.blobs import ChunkStore
 from services.intake.queries import Readable, attachment_place
 from services.intake.settings import DEPARTMENTS_ON, HOSPITAL, SERVICE, VAULT
@@ -170,6 +170,7 @@ def register(cur: Cursor, command: domain.Register, who: Principal) -> domain.Re
     cur.execute("INSERT INTO complainant_keys (complainant_ref, wrapped_key) VALUES (%s, %s)", (key_ref, wrapped))
     _insert_complaint(cur, command, new, key_ref, sealed, registered_at)
     _insert_complainant(cur, complaint_id, key_ref, sealed)
+    index_for_search(cur, complaint_id, _personal_values(command))
     record_action(cur, complaint_id, "register", None, domain.RECEIVED, who.actor, command.received_at, {}, event.id)
     STORE.append(cur, complaint_id, 0, [event])
     return registration
@@ -326,6 +327,17 @@ def _destroy_key(cur: Cursor, locked: Locked, decision: domain.Decision, who: Pr
     )
     if cur.rowcount == 0:  # a complaint without a key (never expected): as before, nothing to erase is unknown
         raise UnknownItem(f"no complaint {locked.complaint.complaint_id}")
+    search_index.forget(cur, locked.complaint.complaint_id)  # found by its reference only, from now on
+
+
+def index_for_search(cur: Cursor, complaint_id: str, values: Mapping[str, str | None] | None = None) -> None:
+    """(Re)write the complaint's search index rows, in the caller's transaction: from ``values`` (its personal
+    data in clear, vault.PERSONAL names, e.g. corrected contact details; the caller holds the complaint's row
+    lock, as ``change`` takes it) or, without them, from its sealed data (the row locked here)."""
+    if values is None:
+        search_index.reindex(cur, complaint_id)
+    else:
+        search_index.write(cur, complaint_id, values)
 
 
 # -- attachments --------------------------------------------------------------------------------
