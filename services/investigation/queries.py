@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.investigation import domain
+from services.investigation import domain, saved_views
 from services.investigation.schemas import CaseFilter
 from shared.db import Cursor, fetch_dicts
 
@@ -77,11 +77,11 @@ def case_with_deadlines(cur: Cursor, complaint_id: str, now: datetime) -> tuple[
     return case, domain.Case.from_json(state)
 
 
-def cases(
-    cur: Cursor, wanted: CaseFilter, campuses: list[str] | None, liaison_department: str | None
-) -> list[dict[str, Any]]:
-    """The cases ``wanted`` names, newest first, within the caller's ``campuses`` (None: all) and, for a
-    liaison, their department's."""
+def _scope(
+    wanted: CaseFilter, campuses: list[str] | None, liaison_department: str | None
+) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses (and their arguments) of the cases ``wanted`` names within the caller's ``campuses``
+    (None: all) and, for a liaison, their department's; without its saved view."""
     clauses, args = ["TRUE"], []
     if campuses is not None:
         clauses.append("c.campus = ANY(%s)")
@@ -106,8 +106,22 @@ def cases(
         args.append(list(ACTIVE_STATUSES))
     if wanted.urgency is not None:
         clauses.append(URGENCY_CASE[wanted.urgency])
+    return clauses, args
+
+
+def cases(
+    cur: Cursor, wanted: CaseFilter, campuses: list[str] | None, liaison_department: str | None, role: str = ""
+) -> list[dict[str, Any]]:
+    """The cases ``wanted`` names, newest first, within the caller's ``campuses`` (None: all) and, for a
+    liaison, their department's; with ``view``, those of that saved view of the caller's ``role``."""
+    clauses, args = _scope(wanted, campuses, liaison_department)
+    if wanted.view is not None:
+        sql, view_args = saved_views.view(wanted.view, role, liaison_department, datetime.now(UTC))
+        clauses.append(sql)
+        args += view_args
     cur.execute(
-        f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))}, {STATUTORY_COLUMNS} FROM cases c"
+        f"SELECT {', '.join('c.' + c.strip() for c in CASE_COLUMNS.split(','))}, {STATUTORY_COLUMNS},"
+        f" {saved_views.AWAITING_COLUMN} FROM cases c"
         f" LEFT JOIN deadlines s ON s.complaint_id = c.complaint_id AND s.key = 'statutory_feedback'"
         f" WHERE {' AND '.join(clauses)} ORDER BY c.received_at DESC, c.complaint_id LIMIT %s OFFSET %s",
         (*args, wanted.limit, wanted.offset),
@@ -116,6 +130,26 @@ def cases(
     if wanted.deadlines:
         _attach_deadlines(cur, rows, datetime.now(UTC))
     return rows
+
+
+def view_counts(
+    cur: Cursor, wanted: CaseFilter, campuses: list[str] | None, liaison_department: str | None, role: str
+) -> list[dict[str, Any]]:
+    """How many cases each saved view of ``role`` holds within the caller's scope and ``wanted``'s filters,
+    counted in one statement (each view's cases are read once, not per case)."""
+    clauses, args = _scope(wanted, campuses, liaison_department)
+    names = saved_views.VIEWS_OF.get(role, ())
+    if not names:
+        return []
+    filters, filter_args = [], []
+    now = datetime.now(UTC)
+    for name in names:
+        sql, view_args = saved_views.view(name, role, liaison_department, now)
+        filters.append(f"count(*) FILTER (WHERE {sql})")
+        filter_args += view_args
+    cur.execute(f"SELECT {', '.join(filters)} FROM cases c WHERE {' AND '.join(clauses)}", (*filter_args, *args))
+    counted = cur.fetchone()
+    return [{"view": name, "count": count} for name, count in zip(names, counted, strict=True)]
 
 
 def _attach_deadlines(cur: Cursor, rows: list[dict[str, Any]], now: datetime) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import RAISE, ValidationError, validate, validates_schema
 from marshmallow import fields as mm
 
+from services.investigation import saved_views
 from shared import catalogue, fields
 from shared.commands import CommandSchema
 
@@ -146,6 +147,7 @@ class CaseFilter:
     provisional: bool | None = None
     urgency: str | None = None  # overdue / due_soon / on_hold: a running deadline of the case is so
     deadlines: bool = False  # each case with its deadlines (the worklist's rows, without a read per case)
+    view: str | None = None  # a saved view of the caller's role (saved_views.py): todo, due_week, ...
     limit: int = 200
     offset: int = 0  # paging, newest first
 
@@ -324,6 +326,10 @@ class CasesQuery(fields.HospitalSchema, CommandSchema):
     provisional = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     urgency = fields.Text(validate=validate.OneOf(("overdue", "due_soon", "on_hold")))
     deadlines = mm.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
+    view = fields.Text(
+        validate=validate.OneOf(saved_views.ALL_VIEWS),
+        metadata={"description": "a saved view of the caller's role (GET /cases/views lists them with counts)"},
+    )
     limit = mm.Integer(load_default=200, validate=validate.Range(1, 1000))
     offset = mm.Integer(load_default=0, validate=validate.Range(0, 100_000))
 

@@ -12,13 +12,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.investigation import disputes, domain, queries, schemas, store
+from services.investigation import disputes, domain, queries, saved_views, schemas, store
 from services.investigation.deadlines import DeadlineEngine, DeadlineTicker
 from services.investigation.projection import PROJECTOR
 from services.investigation.settings import HOSPITAL, SERVICE
 from shared.auth import CASE_OFFICERS, CASE_READERS, CASE_WORKERS, LIAISON
 from shared.db import Database
-from shared.errors import UnknownItem
+from shared.errors import InvalidField, UnknownItem
 from shared.eventstore import EventStore
 from shared.runtime import Backbone, ConsumerProvider, DatabaseProvider, EventLog, RelayProvider
 from shared.web import http, json_response, path_id, principal
@@ -53,12 +53,35 @@ class Service(Backbone, EventLog):
 
     @http("GET", "/cases", roles=CASE_READERS, query=schemas.CasesQuery)
     def list_cases(self, request: Request, params: schemas.CaseFilter) -> Response:
+        """The cases the caller may see, newest first; each with ``awaiting_departments`` (those that owe it their
+        findings). ``view``: one of the caller's saved views (GET /cases/views)."""
+        who = self._lister(request, params)
+        liaison = who.department if who.role == LIAISON else None
+        with self.db.transaction() as cur:
+            rows = queries.cases(cur, params, who.campus_filter(), liaison, who.role)
+        return json_response({"cases": rows})
+
+    @http("GET", "/cases/views", roles=CASE_READERS, query=schemas.CasesQuery)
+    def case_views(self, request: Request, params: schemas.CaseFilter) -> Response:
+        """The saved views of the caller's role, each with how many cases it holds within the caller's scope and
+        the filters given (``view``, ``limit`` and ``offset`` are not used here)."""
+        who = self._lister(request, replace(params, view=None))
+        liaison = who.department if who.role == LIAISON else None
+        with self.db.transaction() as cur:
+            counted = queries.view_counts(cur, params, who.campus_filter(), liaison, who.role)
+        return json_response({"views": counted})
+
+    @staticmethod
+    def _lister(request: Request, params: schemas.CaseFilter) -> Any:
+        """The caller of a listing, who may ask only for their campuses and for a view of their role."""
         who = principal(request)
         if params.campus is not None:
             who.require_campus(params.campus)
-        with self.db.transaction() as cur:
-            rows = queries.cases(cur, params, who.campus_filter(), who.department if who.role == LIAISON else None)
-        return json_response({"cases": rows})
+        if params.view is not None and params.view not in saved_views.VIEWS_OF.get(who.role, ()):
+            raise InvalidField(
+                "view", f"not a view of the {who.role} role: one of {saved_views.VIEWS_OF.get(who.role, ())}"
+            )
+        return who
 
     # -- acting ---------------------------------------------------------------------------------
     def _act(
