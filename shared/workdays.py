@@ -227,6 +227,15 @@ class CampusCalendar:
                 counted += 1
         return self._local_midnight_utc(day)
 
+    def working_days_left(self, last_day: date, at: datetime) -> int:
+        """Whole working days left to a deadline whose last working day is ``last_day``, counted in the campus's
+        local day of ``at``: today counts while it is a working day (due today: 1 left). Once past, minus the
+        working days since (0 on the days off straight after it: overdue, yet no working day lost)."""
+        today = self._local_date(at)
+        if today <= last_day:
+            return sum(self.is_working_day(today + timedelta(days=n))[0] for n in range((last_day - today).days + 1))
+        return -sum(self.is_working_day(last_day + timedelta(days=n))[0] for n in range(1, (today - last_day).days + 1))
+
     def working_days_between(self, start: datetime, end: datetime) -> float:
         """Elapsed working time in working days; partial working days count pro rata.
 

@@ -28,7 +28,7 @@ from services.console.api import Api, ApiError, console_token, events_about, gat
 from services.console.oidc import LoginFailed, OidcClient, pkce_pair
 from services.console.settings import Settings, service_urls
 from shared import auth, catalogue, phones
-from shared.config import Hospital
+from shared.config import Hospital, calendars
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -208,6 +208,7 @@ class App:
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
         )
         self.oidc = OidcClient(settings) if settings.oidc_enabled else None
+        self.calendars = calendars(hospital)  # the worklist's working days left, in each campus's calendar
 
     # -- the request's context -------------------------------------------------------------------
     def context(self, request: Request) -> Ctx:
@@ -273,6 +274,7 @@ class App:
             csrf=ctx.csrf,
             user=who,
             pages=views.nav(who) if who else [],
+            searchable=who is not None and who.role in auth.COMPLAINT_READERS,  # the header's search box (finding.py)
             here=safe_next(ctx.request.full_path.rstrip("?")),
             problem=values.pop("problem", None),
             notice=values.pop("notice", None),
@@ -724,7 +726,9 @@ COLUMNS = (
     ("campus", "worklist.col.campus"),
     ("departments", "worklist.col.departments"),
     ("status", "worklist.col.status"),
-    ("category", "worklist.col.category"),
+    ("summary", "worklist.col.summary"),
+    ("holder", "worklist.col.holder"),
+    ("next_due", "worklist.col.days_left"),
     ("received", "worklist.col.received"),
     ("urgency", "worklist.col.deadlines"),
     ("statutory", "worklist.col.statutory"),
@@ -732,31 +736,40 @@ COLUMNS = (
 )
 
 
-WORKLIST_PAGE = 50  # rows per worklist page
+WORKLIST_PAGE = 50  # rows per worklist page (the issue allows at most 100)
 
 
 def _case_rows(
-    ctx: Ctx, campus: str | None, department: str | None, state: str, urgency: str | None, page: int
-) -> tuple[list[views.CaseRow], bool]:
-    """One page of the worklist's rows (the cases listed in ``state``, newest first, each with its
-    deadlines) from one ``GET /cases``: filters and paging are investigation's SQL; and whether a next
-    page exists."""
-    wanted: dict[str, Any] = {"active": "true"} if state == "active" else {"status": state}
+    ctx: Ctx, campus: str | None, department: str | None, state: str, urgency: str | None, page: int, view: str
+) -> tuple[list[views.CaseRow], bool, list[dict[str, Any]], str]:
+    """One page of the worklist's rows (the cases listed in ``state`` or the saved ``view``, newest first,
+    each with its deadlines) from one ``GET /cases``: filters and paging are investigation's SQL; whether a
+    next page exists; the caller's saved views with their counts (``GET /cases/views``: which views a role
+    has is investigation's to say); and the view shown (none when the role has not the one asked for)."""
+    api, scope = ctx.api(), {"campus": campus, "department": department}
+    try:
+        saved = api.get("investigation", "/cases/views", **scope)["views"]
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        saved = []  # the counts are a help: the list is still shown without them
+    view = view if view in {v["view"] for v in saved} else ""
+    wanted: dict[str, Any] = {"view": view} if view else {"active": "true"} if state == "active" else {"status": state}
     if urgency:
         wanted["urgency"] = urgency
-    listed = ctx.api().get(
+    listed = api.get(
         "investigation",
         "/cases",
-        campus=campus,
-        department=department,
         deadlines="true",
         limit=WORKLIST_PAGE + 1,
         offset=page * WORKLIST_PAGE,
+        **scope,
         **wanted,
     )
     cases = listed["cases"]
     now = datetime.now(UTC)
-    return [views.case_row(case, case, now) for case in cases[:WORKLIST_PAGE]], len(cases) > WORKLIST_PAGE
+    rows = [views.case_row(c, c, now, ctx.app.calendars.get(c["campus"])) for c in cases[:WORKLIST_PAGE]]
+    return rows, len(cases) > WORKLIST_PAGE, saved, view
 
 
 def _page_number(value: str | None) -> int:
@@ -784,7 +797,7 @@ def worklist(ctx: Ctx) -> Response:
     sort = args.get("sort") if args.get("sort") in views.SORT_KEYS else "urgency"
     direction = "desc" if args.get("dir") == "desc" else "asc"
     page = _page_number(args.get("page"))
-    rows, more = _case_rows(ctx, campus, department, state, urgency, page)
+    rows, more, saved_views, view = _case_rows(ctx, campus, department, state, urgency, page, args.get("view") or "")
     yes_no = {"true": True, "false": False}
     rows = views.filter_rows(rows, urgency, yes_no.get(provisional), yes_no.get(referral))
     rows = views.sort_rows(rows, sort, direction == "desc")
@@ -795,6 +808,7 @@ def worklist(ctx: Ctx) -> Response:
         "urgency": urgency or "",
         "provisional": provisional,
         "referral": referral,
+        "view": view,
         "sort": sort,
         "dir": direction,
     }
@@ -819,10 +833,13 @@ def worklist(ctx: Ctx) -> Response:
         department_options=department_options,
         state_options=STATE_FILTERS,
         columns=[(k, ctx.t(label)) for k, label in COLUMNS],
-        sortable=("reference", "campus", "status", "received", "urgency"),
+        sortable=("reference", "campus", "status", "received", "urgency", "next_due"),
         sort_link=sort_link,
         previous_page=_page_link(filters, page - 1) if page > 0 else None,
         next_page=_page_link(filters, page + 1) if more else None,
+        saved_views=saved_views,
+        view_link=lambda name: _page_link({**filters, "view": name, "state": "active" if name else state}, 0),
+        first_row=page * WORKLIST_PAGE + 1,
     )
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from services.console import pages, session
+from services.console import finding, pages, session
 from services.console.api import ApiError
 from services.console.settings import UPLOAD_MAX_BYTES, Settings
 from shared import config, metrics
@@ -26,7 +26,7 @@ from shared.web import http, json_response
 log = logging.getLogger(__name__)
 SERVICE = config.CONSOLE
 APP = pages.App(Settings.from_env(), config.load_hospital())
-STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css", "drafts.js", "forms.js"}
+STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css", "drafts.js", "forms.js", "worklist.js"}
 
 Page = Callable[..., Response]
 
@@ -146,7 +146,14 @@ class Service:
     @http("GET", "/cases/<string:complaint_id>", public=True)
     @page
     def case(ctx: pages.Ctx, complaint_id: str) -> Response:
+        if finding.is_reference(complaint_id):  # /cases/EAST-2026-000123: to the case of that reference
+            return finding.open_reference(ctx, complaint_id)
         return pages.case_page(ctx, complaint_id)
+
+    @http("GET", "/search", public=True)
+    @page
+    def search(ctx: pages.Ctx) -> Response:
+        return finding.search(ctx)
 
     @http("GET", "/cases/<string:complaint_id>/timeline", public=True)
     @page

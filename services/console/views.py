@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared.auth import (
@@ -19,6 +19,7 @@ from shared.auth import (
     REPORT_READERS,
     Principal,
 )
+from shared.workdays import CampusCalendar
 
 # -- deadlines --------------------------------------------------------------------------------------
 
@@ -123,14 +124,34 @@ class CaseRow:
     statutory: DeadlineView | None = None  # the statutory feedback clock (CONTRACT §7), running or not
     source: str = ""
     referral: DeadlineView | None = None  # an authority referral's reply date (CONTRACT §10), running or not
+    awaiting: tuple[str, ...] = ()  # the departments that owe the case their findings (investigation says)
+    days_left: int | None = None  # working days to the nearest running deadline (negative: late)
+
+    @property
+    def nearest(self) -> DeadlineView | None:
+        return self.deadlines[0] if self.deadlines else None
+
+    @property
+    def holder(self) -> str:
+        """Who holds the case now: ``departments`` (those that owe findings), the complaint ``office`` (every
+        other next step of an active case is the office's), or ``none`` once it has ended."""
+        if self.awaiting:
+            return "departments"
+        return "office" if self.status in ACTIVE_STATES else "none"
 
 
-def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime) -> CaseRow:
-    """A worklist row from ``GET /cases`` (the case) and ``GET /cases/<id>`` (its deadlines)."""
+def case_row(
+    case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime, calendar: CampusCalendar | None = None
+) -> CaseRow:
+    """A worklist row from ``GET /cases`` (the case) and ``GET /cases/<id>`` (its deadlines); with the
+    campus's ``calendar``, the working days left to its nearest running deadline."""
     views = [deadline_view(d, now) for d in (detail or {}).get("deadlines", [])]
     running = tuple(sorted((v for v in views if v.running), key=lambda v: v.due_at))
     received = parse_time(case["received_at"])
     assert received is not None
+    days_left = None
+    if calendar is not None and running and running[0].last_day:
+        days_left = calendar.working_days_left(date.fromisoformat(running[0].last_day), now)
     return CaseRow(
         complaint_id=str(case["complaint_id"]),
         reference=case["reference"],
@@ -148,6 +169,8 @@ def case_row(case: Mapping[str, Any], detail: Mapping[str, Any] | None, now: dat
         statutory=next((v for v in views if v.kind == "statutory_feedback"), None),
         source=case.get("source") or "",
         referral=next((v for v in views if v.kind == "referrer_reply"), None),
+        awaiting=tuple(case.get("awaiting_departments") or ()),
+        days_left=days_left,
     )
 
 
