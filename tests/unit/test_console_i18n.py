@@ -50,6 +50,11 @@ def test_every_message_a_template_or_page_uses_is_defined():
         assert f"action.{action}" in i18n.MESSAGES["en"] and f"action.{action}.submit" in i18n.MESSAGES["en"]
     for page in ("worklist", "register", "reports"):
         assert f"nav.{page}" in i18n.MESSAGES["en"]
+    # search.match.<field> and worklist.view.<view>: intake's search fields and investigation's saved views
+    for matched in ("reference", "phone", "email", "complainant_name", "patient_name", "patient_mrn"):
+        assert f"search.match.{matched}" in i18n.MESSAGES["en"]
+    for view in ("all", "todo", "due_week", "awaiting_department", "follow_up", "escalated"):
+        assert f"worklist.view.{view}" in i18n.MESSAGES["en"]
 
 
 def test_templates_hold_no_untranslated_words():

@@ -444,3 +444,18 @@ def test_intake_actions_are_offered_as_intake_answers_them():
         "erasure"
     ]
     assert set(views.INTAKE_ACTIONS) == {*intake_domain.ACTIONS, intake_domain.ERASURE} - {"resolve_on_spot"}
+
+
+# -- issue 18 item 6: who holds a case, working days left ------------------------------------------
+
+
+def test_a_row_says_who_holds_the_case_and_the_working_days_left_to_its_nearest_deadline():
+    from shared.workdays import CampusCalendar
+
+    detail = {"deadlines": [deadline()]}  # its last day is Thursday 2026-11-26; NOW is Monday 2026-11-23
+    awaiting = views.case_row(case(awaiting_departments=["cardiology"]), detail, NOW, CampusCalendar("east"))
+    assert awaiting.holder == "departments" and awaiting.awaiting == ("cardiology",)
+    assert awaiting.days_left == 4  # Monday to Thursday, today counted
+    assert views.case_row(case(), detail, NOW).days_left is None  # no calendar: not counted
+    assert views.case_row(case(status="replied"), detail, NOW).holder == "office"
+    assert views.case_row(case(status="closed"), {"deadlines": []}, NOW).holder == "none"
