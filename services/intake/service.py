@@ -136,8 +136,11 @@ class Service(Backbone, EventLog):
 
     @http("GET", "/complaints", roles=COMPLAINT_READERS, query=schemas.ComplaintsQuery(HOSPITAL))
     def list_complaints(self, request: Request, params: queries.ComplaintsFilter) -> Response:
-        """The newest complaints the caller may read; with ``q``, those found by it (the same scope: what the
-        caller may not read is not listed). A detail matches as a whole value, never a part of it."""
+        """List or find complaints.
+
+        The newest complaints the caller may read; with ``q``, those it finds (in the same scope: what the caller
+        may not read is not listed), each saying which of its details ``matched``. A detail matches as a whole
+        value, never a part of it."""
         with self.db.transaction() as cur:
             rows = queries.complaints(cur, params, principal(request))
         return json_response({"complaints": rows})

@@ -53,8 +53,10 @@ class Service(Backbone, EventLog):
 
     @http("GET", "/cases", roles=CASE_READERS, query=schemas.CasesQuery)
     def list_cases(self, request: Request, params: schemas.CaseFilter) -> Response:
-        """The cases the caller may see, newest first; each with ``awaiting_departments`` (those that owe it their
-        findings). ``view``: one of the caller's saved views (GET /cases/views)."""
+        """List cases.
+
+        The cases the caller may see, newest first, each with ``awaiting_departments`` (the departments that owe
+        it their findings). ``view``: one of the caller's saved views (GET /cases/views)."""
         who = self._lister(request, params)
         liaison = who.department if who.role == LIAISON else None
         with self.db.transaction() as cur:
@@ -63,7 +65,9 @@ class Service(Backbone, EventLog):
 
     @http("GET", "/cases/views", roles=CASE_READERS, query=schemas.CasesQuery)
     def case_views(self, request: Request, params: schemas.CaseFilter) -> Response:
-        """The saved views of the caller's role, each with how many cases it holds within the caller's scope and
+        """Saved views with their counts.
+
+        The saved views of the caller's role, each with how many cases it holds within the caller's scope and
         the filters given (``view``, ``limit`` and ``offset`` are not used here)."""
         who = self._lister(request, replace(params, view=None))
         liaison = who.department if who.role == LIAISON else None

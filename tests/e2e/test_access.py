@@ -38,6 +38,7 @@ ENDPOINTS = [
     ("intake", "POST", "/complaints/{cid}/reclassify", {OFFICER}),
     ("intake", "POST", "/complaints/{cid}/erasure", {OFFICER, AUDITOR}),
     ("investigation", "GET", "/cases", {OFFICER, LIAISON, LEADERSHIP, AUDITOR}),
+    ("investigation", "GET", "/cases/views", {OFFICER, LIAISON, LEADERSHIP, AUDITOR}),
     ("investigation", "GET", "/cases/{cid}", {OFFICER, LIAISON, LEADERSHIP, AUDITOR}),
     ("investigation", "POST", "/cases/{cid}/assignments", {OFFICER}),
     ("investigation", "POST", "/cases/{cid}/extensions", {OFFICER, LIAISON}),
