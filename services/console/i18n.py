@@ -1118,7 +1118,7 @@ _FINDING_MESSAGES: dict[str, dict[str, str]] = {
         "worklist.overdue_now": "Overdue",
         "worklist.due_today": "Due today",
         "search.label": "Find a case",
-        "search.placeholder": "Reference, phone, name or MRN",
+        "search.placeholder": "Reference, phone, name, MRN",
         "search.submit": "Find",
         "search.title": "Find a case",
         "search.hint": "A reference, phone number, e-mail, complainant's or patient's name or medical record number,"

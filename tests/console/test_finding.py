@@ -185,6 +185,7 @@ def test_the_worklist_is_cards_at_390_px_and_a_table_at_1366(stack, new_page):
     sign_in(wide, "east-office", "zh-CN")
     wide.goto("/worklist")
     assert wide.locator("table.cases tbody tr").first.evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert wide.evaluate("document.documentElement.scrollWidth") <= 1366  # every column on the screen
     picture(wide, "worklist-1366")
     narrow = chinese_page(new_page, 390, 844)
     sign_in(narrow, "east-office", "zh-CN")
