@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -133,6 +133,7 @@ LABELS: dict[str, dict[str, str]] = {
         "threshold": "阈值",
         "last_week": "近7天",
         "week": "周",
+        "week_span": "{first}至{last}",
         "from": "起",
         "to": "止",
         "source": "来源",
@@ -265,6 +266,7 @@ LABELS: dict[str, dict[str, str]] = {
         "threshold": "Threshold",
         "last_week": "Last 7 days",
         "week": "Week",
+        "week_span": "{first} to {last}",
         "from": "From",
         "to": "To",
         "source": "Source",
@@ -509,6 +511,10 @@ class Words:
     def definition(self, key: str) -> str:
         return DEFINITIONS[self.lang].get(key, "")
 
+    def pair(self, name: str, value: Any) -> str:
+        """A name and its value: 名称：值 in Chinese, "Name: value" in English."""
+        return f"{name}：{value}" if self.lang == "zh-CN" else f"{name}: {value}"
+
     def code(self, group: str, key: str) -> str:
         """A code of a glossary group (category, channel, ...) or a department, as the report names it."""
         if group == "department":
@@ -752,7 +758,9 @@ def _cell_text(value: Any) -> str:
     return escape(value if isinstance(value, str) else _number(value))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str | None = None) -> str:
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str | None = None, css_class: str = ""
+) -> str:
     """A table whose first column names each row (``<th scope="row">``), in a box that scrolls sideways
     on a narrow screen."""
     head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in headers)
@@ -766,7 +774,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str |
         for row in rows
     )
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    opening = f'<table class="{css_class}">' if css_class else "<table>"
+    return f'<div class="table-wrap">{opening}{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _figure_table(rows: Sequence[tuple[str, Any, str]], words: Words) -> str:
@@ -775,6 +784,7 @@ def _figure_table(rows: Sequence[tuple[str, Any, str]], words: Words) -> str:
     return _table(
         [t["figure"], t["value"], t["definition"]],
         [(label, value, words.definition(key)) for label, value, key in rows],
+        css_class="with-definitions",
     )
 
 
@@ -827,12 +837,46 @@ def bar_chart(points: Sequence[tuple[str, int]], title: str, width: int = 720, h
     return "".join(parts)
 
 
+WEEKDAYS = {
+    "zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def _calendar_rows(points: Sequence[tuple[str, int]], words: Words) -> list[tuple[str, ...]] | None:
+    """Days as a calendar: one row per week (headed by its first and last day of the period), a column per
+    weekday, each cell "12-03: 4". None when the points are not days."""
+    try:
+        days = [(date.fromisoformat(label), value) for label, value in points]
+    except ValueError:
+        return None
+    weeks: dict[date, list[tuple[date, int]]] = {}
+    for day, value in days:
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append((day, value))
+    rows = []
+    for found in weeks.values():
+        cells = [""] * 7
+        for day, value in found:
+            cells[day.weekday()] = f"{day:%m-%d}: {value}"
+        first, last = f"{found[0][0]:%m-%d}", f"{found[-1][0]:%m-%d}"
+        span = first if first == last else words.label["week_span"].format(first=first, last=last)
+        rows.append((span, *cells))
+    return rows
+
+
 def daily_table(points: Sequence[tuple[str, int]], words: Words, open_: bool = False) -> str:
-    """The daily chart's values as a table (under the chart; open on the print view)."""
+    """The daily chart's values as a table under it, a week a row (compact enough to print; open on the
+    print view, as a closed ``<details>`` prints nothing)."""
     t = words.label
+    rows = _calendar_rows(points, words)
+    table = (
+        _table([t["week"], *WEEKDAYS[words.lang]], rows, t["daily_values"])
+        if rows is not None
+        else _table([t["day"], t["count"]], points, t["daily_values"])
+    )
     return (
         f'<details class="daily-values"{" open" if open_ else ""}><summary>{escape(t["daily_values"])}</summary>'
-        + _table([t["day"], t["count"]], points)
+        + table
         + "</details>"
     )
 
@@ -950,11 +994,11 @@ def _as_of_line(report: Mapping[str, Any], publication: Mapping[str, Any] | None
 def _heading(report: Mapping[str, Any], publication: Mapping[str, Any] | None, words: Words) -> str:
     t = words.label
     source = report.get("computed_from", "")
-    meta = [f"{t['computed_from']}: {t.get(source, source)}"]
+    meta = [words.pair(t["computed_from"], t.get(source, source))]
     if publication:
         meta += [
-            f"{t['version']}: {publication['version']}",
-            f"{t['published_at']}: {words.local_time(publication.get('published_at'))}",
+            words.pair(t["version"], publication["version"]),
+            words.pair(t["published_at"], words.local_time(publication.get("published_at"))),
         ]
     return (
         f"<h1>{escape(_title(report, words))}</h1>"
@@ -969,7 +1013,11 @@ def _key_figures(report: Mapping[str, Any], words: Words) -> str:
     if not rows:
         return f"<h2>{escape(t['key_figures'])}</h2><p>{t['none']}</p>"
     notes = [(t["month_on_month"], "month_on_month"), (t["year_on_year"], "year_on_year")]
-    return f"<h2>{escape(t['key_figures'])}</h2>" + _table(key_figure_headers(words), rows) + _definitions(notes, words)
+    return (
+        f"<h2>{escape(t['key_figures'])}</h2>"
+        + _table(key_figure_headers(words), rows, css_class="with-definitions key-figures")
+        + _definitions(notes, words)
+    )
 
 
 def _breakdowns(received: Mapping[str, Any], words: Words) -> str:

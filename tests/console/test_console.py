@@ -304,7 +304,7 @@ def test_reports_with_charts_pickers_and_csv(stack, new_page):
     with page.expect_download() as download:
         page.get_by_test_id("csv").click()
     assert download.value.suggested_filename.endswith("-east.csv")
-    assert download.value.path().read_text(encoding="utf-8").startswith("section,figure,key,label,value")
+    assert download.value.path().read_text(encoding="utf-8").startswith("\ufeffSection,Figure,Key,Label,Value")
 
 
 def test_sign_in_with_the_hospital_identity_provider(new_page):

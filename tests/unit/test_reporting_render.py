@@ -144,7 +144,12 @@ def test_the_daily_chart_is_readable_by_keyboard_and_in_print():
     assert len(bars) == 31 and bars[1] == "2026-03-02: 2"
     assert ">2</text>" in chart  # the value printed above its bar
     table = page.split('<details class="daily-values">')[1].split("</details>")[0]
-    assert '<th scope="row">2026-03-02</th><td>2</td>' in table
+    heads = re.findall(r'<th scope="col">(.*?)</th>', table)
+    assert heads == ["周", "周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    weeks = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1])
+    assert len(weeks) == 6  # 1 March 2026 is a Sunday, 31 March a Tuesday
+    assert weeks[0] == '<th scope="row">03-01</th>' + "<td></td>" * 6 + "<td>03-01: 0</td>"
+    assert weeks[1].startswith('<th scope="row">03-02至03-08</th><td>03-02: 2</td><td>03-03: 0</td>')
     assert '<details class="daily-values" open>' in render.to_html(march_with_february(), "zh-CN", printable=True)
 
 
