@@ -905,8 +905,10 @@ def hbar_chart(items: Sequence[tuple[str, int]], title: str, width: int = 520) -
 
 def split_bar(parts_: Sequence[tuple[str, int]], title: str, width: int = 520) -> str:
     """One bar split in proportion (e.g. on time vs late), as inline SVG; each part is labelled with its
-    value (readable in black and white)."""
-    total = sum(v for _, v in parts_) or 1
+    value (readable in black and white). Nothing to split (all 0): no chart, the table under it says 0."""
+    if not any(v for _, v in parts_):
+        return ""
+    total = sum(v for _, v in parts_)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
         f'viewBox="0 0 {width} 44" width="{width}" height="44"><title>{escape(title)}</title>'

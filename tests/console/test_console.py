@@ -328,7 +328,7 @@ def test_no_page_loads_anything_from_elsewhere(stack, new_page, console):
     sign_in(page, "east-office")
     issuer = stack["console"].extra_env["OIDC_ISSUER"]
     served = []
-    for path in ("/login", "/worklist", "/register", f"/cases/{created['complaint_id']}", "/reports"):
+    for path in ("/login", "/worklist", "/register", f"/cases/{created['complaint_id']}", "/reports", "/reports/print"):
         page.goto(path)
         served.append((path, page.content()))
     for name in ("htmx.min.js", "console.css"):
