@@ -20,7 +20,7 @@ from services.console.api import ApiError
 from shared import auth
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")  # what <input type="datetime-local"> sends
 DOWNLOADS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 FIELDS = {"month": "field.month", "campus": "field.campus", "version": "field.version"}
 
@@ -41,11 +41,13 @@ class Choice:
         typed (it answers 400 naming ``as_of``)."""
         if not self.as_of_local:
             return None
-        try:
-            local = datetime.strptime(self.as_of_local, LOCAL_MINUTE)
-        except ValueError:
-            return self.as_of_local
-        return local.replace(tzinfo=ZoneInfo(self.zone)).isoformat()
+        for form in LOCAL_FORMATS:
+            try:
+                local = datetime.strptime(self.as_of_local, form)
+            except ValueError:
+                continue
+            return local.replace(tzinfo=ZoneInfo(self.zone)).isoformat()
+        return self.as_of_local
 
     def query(self, **extra: Any) -> dict[str, Any]:
         """The console's own query string for this choice (links to itself, downloads, the print view)."""
