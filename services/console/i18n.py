@@ -948,7 +948,7 @@ _DISPUTE_MESSAGES = {
         "case.dispute_routes": "处理途径",
         "case.authority_reports": "向卫生健康主管部门的报告",
         "case.authority_on_time": "按时",
-        "case.authority_late": "逾期",
+        "case.authority_late": "超期",
         "case.seals": "封存的病历和实物",
         "case.seal_reminder": "医院可单方启封的日期",
         "case.police_reports": "报警记录",
@@ -1176,4 +1176,61 @@ _FINDING_MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _messages in _FINDING_MESSAGES.items():
+    MESSAGES[_lang].update(_messages)
+
+
+# The reports page for leadership (issue 18 items 10-12): as-of picker, published versions, downloads, print view.
+_REPORT_MESSAGES = {
+    "en": {
+        "reports.as_of": "Data as of ({zone})",
+        "reports.as_of_hint": "Leave empty for the latest figures.",
+        "reports.beijing_time": "Beijing time",
+        "reports.xlsx": "Download Excel",
+        "reports.print": "Print view",
+        "reports.print_hint": "Print this page with the browser's print command (Ctrl+P); black and white will do.",
+        "reports.back": "Back to the reports",
+        "reports.downloads": "Downloads and printing",
+        "reports.publications": "Published versions",
+        "reports.publications_none": "This month has not been published yet.",
+        "reports.publications_unavailable": "The published versions could not be read: {reason}",
+        "reports.version": "Version",
+        "reports.published_at": "Published at",
+        "reports.published_by": "Published by",
+        "reports.restatement": "Changes (restatement)",
+        "reports.first_version": "First publication",
+        "reports.changed": "{count} figures changed since version {previous}",
+        "reports.unchanged": "No figure changed since version {previous}",
+        "reports.change": "{label}: {previous} → {current}",
+        "reports.view_version": "View version {version}",
+        "reports.viewing_version": "Showing published version {version}, as it was published.",
+        "reports.latest": "Show the latest figures",
+        "field.version": "Version",
+    },
+    "zh-CN": {
+        "reports.as_of": "数据截至（{zone}）",
+        "reports.as_of_hint": "留空为最新数据。",
+        "reports.beijing_time": "北京时间",
+        "reports.xlsx": "下载 Excel",
+        "reports.print": "打印版",
+        "reports.print_hint": "请使用浏览器的打印功能（Ctrl+P）打印本页，黑白打印亦可清晰阅读。",
+        "reports.back": "返回统计报表",
+        "reports.downloads": "下载与打印",
+        "reports.publications": "已发布版本",
+        "reports.publications_none": "本月尚未发布。",
+        "reports.publications_unavailable": "无法读取已发布版本：{reason}",
+        "reports.version": "版本",
+        "reports.published_at": "发布时间",
+        "reports.published_by": "发布人",
+        "reports.restatement": "更正内容",
+        "reports.first_version": "首次发布",
+        "reports.changed": "与版本 {previous} 相比，{count} 项指标有变动",
+        "reports.unchanged": "与版本 {previous} 相比，指标无变动",
+        "reports.change": "{label}：{previous} → {current}",
+        "reports.view_version": "查看版本 {version}",
+        "reports.viewing_version": "正在查看发布版本 {version}（按发布时的数据）。",
+        "reports.latest": "查看最新数据",
+        "field.version": "版本",
+    },
+}
+for _lang, _messages in _REPORT_MESSAGES.items():
     MESSAGES[_lang].update(_messages)

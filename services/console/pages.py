@@ -132,13 +132,16 @@ _SVG_NS = re.compile(r'\s+xmlns="http://www\.w3\.org/2000/svg"')
 _HEADING = re.compile(r"<(/?)h([1-5])\b", re.I)
 
 
-def report_fragment(page: str) -> Markup:
+def report_fragment(page: str, shift_headings: bool = True) -> Markup:
     """The body of reporting's self-contained HTML report, to show inside the console's page. Inline SVG in
     HTML needs no namespace declaration; dropping it keeps every URL out of what the console serves.
     Reporting escapes everything it renders (services/reporting/render.py): its markup is trusted. Its headings
-    go one level down: the console's page has its own <h1>, and a page has one."""
+    go one level down: the console's page has its own <h1>, and a page has one (the print view keeps the
+    report's own <h1>: it has no other)."""
     found = _BODY.search(page)
     body = _SVG_NS.sub("", found.group(1) if found else "")
+    if not shift_headings:
+        return Markup(body)
     return Markup(_HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", body))
 
 
@@ -1226,84 +1229,8 @@ def download_attachment(ctx: Ctx, complaint_id: str, attachment_id: str) -> Resp
 
 
 # ==================================================================================================
-# Reports
+# Reports: services/console/reports.py
 # ==================================================================================================
-
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-
-
-def _report_choices(ctx: Ctx) -> tuple[list[tuple[str, str]], str]:
-    who = ctx.who
-    campuses = _campuses_of(ctx)
-    options = [(c, ctx.n("campus", c)) for c in campuses]
-    if all(who.covers(c) for c in ctx.app.hospital.campuses):
-        options.insert(0, ("", ctx.t("reports.group")))  # group-wide figures for who covers every campus
-    return options, options[0][0] if options else ""
-
-
-def _this_month(ctx: Ctx) -> str:
-    zone = next(iter(ctx.app.hospital.campuses.values()), {}).get("timezone", "Asia/Shanghai")
-    return datetime.now(ZoneInfo(zone)).strftime("%Y-%m")
-
-
-def reports(ctx: Ctx) -> Response:
-    ctx.require(auth.REPORT_READERS)
-    options, default_campus = _report_choices(ctx)
-    args = ctx.request.args
-    month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
-    campus = (
-        args.get("campus") if "campus" in args and args.get("campus") in {v for v, _ in options} else default_campus
-    )
-    problem, fragment, status = None, None, 200
-    try:
-        page = ctx.api().get_raw(
-            "reporting", "/reports/monthly", month=month, campus=campus or None, format="html", lang=ctx.lang
-        )
-        fragment = report_fragment(page.text)
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
-        problem, status = ctx.explain(exc), exc.status or 502
-        if exc.status == 400:
-            problem = " ".join(
-                f"{ctx.t('field.' + k) if k in ('month', 'campus') else k}: "
-                + " ".join(i18n.field_message(ctx.lang, m) for m in v)
-                for k, v in views.field_errors(exc.body).items()
-            )
-    return ctx.app.render(
-        ctx,
-        "reports.html",
-        status,
-        current="reports",
-        month=month,
-        campus=campus,
-        campus_options=options,
-        report_html=fragment,
-        problem=problem,
-    )
-
-
-def report_csv(ctx: Ctx) -> Response:
-    ctx.require(auth.REPORT_READERS)
-    options, default_campus = _report_choices(ctx)
-    args = ctx.request.args
-    month = args.get("month") if _MONTH.match(args.get("month") or "") else _this_month(ctx)
-    campus = args.get("campus") if args.get("campus") in {v for v, _ in options} else default_campus
-    try:
-        answer = ctx.api().get_raw(
-            "reporting", "/reports/monthly", month=month, campus=campus or None, format="csv", lang=ctx.lang
-        )
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
-        raise Refused(ctx.explain(exc), exc.status or 502) from None
-    name = f"complaints-{month}-{campus or 'group'}.csv"
-    response = Response(
-        answer.content,
-        mimetype="text/csv",
-        headers={"Content-Disposition": answer.headers.get("Content-Disposition") or f'attachment; filename="{name}"'},
-    )
-    return ctx.app.respond(ctx, response)
 
 
 DOSSIER_TYPES = {"pdf": "application/pdf", "json": "application/json"}

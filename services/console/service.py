@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from services.console import finding, pages, session
+from services.console import reports as report_pages
 from services.console.api import ApiError
 from services.console.settings import UPLOAD_MAX_BYTES, Settings
 from shared import config, metrics
@@ -188,12 +189,22 @@ class Service:
     @http("GET", "/reports", public=True)
     @page
     def reports(ctx: pages.Ctx) -> Response:
-        return pages.reports(ctx)
+        return report_pages.reports(ctx)
+
+    @http("GET", "/reports/print", public=True)
+    @page
+    def report_print(ctx: pages.Ctx) -> Response:
+        return report_pages.print_view(ctx)
 
     @http("GET", "/reports/monthly.csv", public=True)
     @page
     def report_csv(ctx: pages.Ctx) -> Response:
-        return pages.report_csv(ctx)
+        return report_pages.download(ctx, "csv")
+
+    @http("GET", "/reports/monthly.xlsx", public=True)
+    @page
+    def report_xlsx(ctx: pages.Ctx) -> Response:
+        return report_pages.download(ctx, "xlsx")
 
     # -- addresses a browser may GET after a POST (a reload, the back button): the page, not a 405 --------
     @http("GET", "/cases/<string:complaint_id>/actions/<string:action>", public=True)

@@ -1004,6 +1004,13 @@ class Period:
     def year_earlier(self) -> Period:
         return Period(shift_year(self.start), shift_year(self.end))
 
+    def previous(self) -> Period:
+        """The period just before (环比): the month before a whole calendar month, else as many days."""
+        day_before = self.start - timedelta(days=1)
+        if self.start.day == 1 and (self.end + timedelta(days=1)).day == 1 and month_of(self.end) == self.start:
+            return Period(day_before.replace(day=1), day_before)
+        return Period(self.start - timedelta(days=self.days), day_before)
+
     def to_json(self) -> dict[str, str]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
@@ -1375,16 +1382,21 @@ def headline(raw: Mapping[tuple[str, str], int]) -> dict[str, int]:
     return {metric: _total(sums, metric) for metric in HEADLINE}
 
 
-def comparison(current: Mapping[tuple[str, str], int], earlier: Mapping[tuple[str, str], int]) -> dict[str, Any]:
-    """Each headline count against the same period a year earlier."""
+def comparison(
+    current: Mapping[tuple[str, str], int], earlier: Mapping[tuple[str, str], int], name: str = "year_ago"
+) -> dict[str, Any]:
+    """Each headline count against an earlier period (``name``: ``year_ago``, ``previous``). An earlier period
+    with no figure at all has no data (before the records began): its counts, changes and percentages are
+    None, not 0."""
     now_sums, then_sums = _Sums(current), _Sums(earlier)
     out: dict[str, Any] = {}
     for metric in HEADLINE:
-        now, then = _total(now_sums, metric), _total(then_sums, metric)
+        now = _total(now_sums, metric)
+        then = _total(then_sums, metric) if earlier else None
         out[metric] = {
             "current": now,
-            "year_ago": then,
-            "change": now - then,
+            name: then,
+            "change": None if then is None else now - then,
             "change_pct": round((now - then) * 100 / then, 1) if then else None,
         }
     return out
@@ -1485,8 +1497,19 @@ def report(cube: Cube, request: Request) -> dict[str, Any]:
     body["by_campus"] = {c: headline(totals[c]) for c in campuses}
     if request.compare:
         earlier_period = request.period.year_earlier()
-        earlier = cube.totals(earlier_period, request.source)
-        body["year_ago"] = {**earlier_period.to_json(), "comparison": comparison(sums, earlier.get(scope, {}))}
+        earlier = cube.totals(earlier_period, request.source).get(scope, {})
+        body["year_ago"] = {
+            **earlier_period.to_json(),
+            "has_data": bool(earlier),
+            "comparison": comparison(sums, earlier),
+        }
+        before_period = request.period.previous()
+        before = cube.totals(before_period, request.source).get(scope, {})
+        body["previous_period"] = {
+            **before_period.to_json(),
+            "has_data": bool(before),
+            "comparison": comparison(sums, before, "previous"),
+        }
     series = cube.series(request.period, request.source, scope, HEADLINE, request.granularity)
     body["series"] = [
         {

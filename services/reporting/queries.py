@@ -256,10 +256,10 @@ def _fold_each(complaints: Sequence[Sequence[LoggedEvent]], calendars: Calendars
 
 
 def windows_for(request: domain.Request) -> list[Period]:
-    """Every range of days a report reads: the period, a year earlier, and the spike weeks."""
+    """Every range of days a report reads: the period, a year earlier, the period before, and the spike weeks."""
     out = [request.period, domain.spike_window(request.period.end)]
     if request.compare:
-        out.append(request.period.year_earlier())
+        out += [request.period.year_earlier(), request.period.previous()]
     return out
 
 

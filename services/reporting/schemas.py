@@ -17,7 +17,7 @@ from shared import catalogue
 from shared.commands import CommandSchema
 
 CLOCK_SKEW = timedelta(minutes=5)  # as intake allows for stated times
-FORMATS = ("json", "csv", "html")
+FORMATS = ("json", "csv", "html", "xlsx")
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -44,6 +44,7 @@ class MonthlyParams:
     lang: str = "zh-CN"
     as_of: datetime | None = None
     version: int | None = None  # a published version instead of the figures now
+    printable: bool = False  # html: the page to print (the daily values' table open)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Publish:
 class PublicationsParams:
     month: Period | None = None
     campus: str | None = None
+    lang: str | None = None  # given: each change also has its figure's name (label) in that language
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,9 @@ class MonthlyQuery(Strict, CommandSchema):
         validate=validate.Range(min=1),
         metadata={"description": "a published version instead of the figures now"},
     )
+    printable = fields.Boolean(
+        load_default=False, metadata={"description": "html: the page to print (the daily values' table open)"}
+    )
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -209,6 +214,11 @@ class PublicationsQuery(Strict, CommandSchema):
 
     month = Month(load_default=None)
     campus = _campus()
+    lang = fields.String(
+        load_default=None,
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "each change also named (label) in this language"},
+    )
 
 
 class FactsQuery(Strict, CommandSchema):

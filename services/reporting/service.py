@@ -106,14 +106,22 @@ class Service(Backbone):
                     )
                 report = published["figures"]
         name = f"complaints-{params.month.start:%Y-%m}-{params.campus or 'group'}"
+        zone = settings.timezone_of(params.campus)
         if params.format == "csv":
             return Response(
-                render.to_csv(report, params.lang, settings.HOSPITAL),
+                render.to_csv(report, params.lang, settings.HOSPITAL).encode("utf-8"),
                 mimetype="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
+        if params.format == "xlsx":
+            return Response(
+                render.to_xlsx(report, params.lang, published, settings.HOSPITAL, zone),
+                mimetype=render.XLSX_TYPE,
+                headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+            )
         if params.format == "html":
-            return Response(render.to_html(report, params.lang, published, settings.HOSPITAL), mimetype="text/html")
+            page = render.to_html(report, params.lang, published, settings.HOSPITAL, zone, params.printable)
+            return Response(page, mimetype="text/html")
         return json_response(
             {**report, **({"publication": {k: v for k, v in published.items() if k != "figures"}} if published else {})}
         )
@@ -129,7 +137,13 @@ class Service(Backbone):
     def publications(self, request: Request, params: schemas.PublicationsParams) -> Response:
         campus = _scope(request, params.campus)
         with self.db.transaction() as cur:
-            return json_response({"publications": queries.publications(cur, params.month, campus)})
+            found = queries.publications(cur, params.month, campus)
+        if params.lang is not None:  # each change named in the reader's words, for a page to list
+            words = render.Words(params.lang, settings.HOSPITAL)
+            for publication in found:
+                for path, change in publication["changes"].items():
+                    change["label"] = render.path_label(path, words)
+        return json_response({"publications": found})
 
     @http("GET", "/reports/monthly/publications/<int:publication_id>", roles=REPORT_READERS)
     def get_publication(self, request: Request, publication_id: int) -> Response:

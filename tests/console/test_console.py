@@ -304,7 +304,7 @@ def test_reports_with_charts_pickers_and_csv(stack, new_page):
     with page.expect_download() as download:
         page.get_by_test_id("csv").click()
     assert download.value.suggested_filename.endswith("-east.csv")
-    assert download.value.path().read_text(encoding="utf-8").startswith("section,figure,key,label,value")
+    assert download.value.path().read_text(encoding="utf-8").startswith("\ufeffSection,Figure,Key,Label,Value")
 
 
 def test_sign_in_with_the_hospital_identity_provider(new_page):
@@ -328,7 +328,7 @@ def test_no_page_loads_anything_from_elsewhere(stack, new_page, console):
     sign_in(page, "east-office")
     issuer = stack["console"].extra_env["OIDC_ISSUER"]
     served = []
-    for path in ("/login", "/worklist", "/register", f"/cases/{created['complaint_id']}", "/reports"):
+    for path in ("/login", "/worklist", "/register", f"/cases/{created['complaint_id']}", "/reports", "/reports/print"):
         page.goto(path)
         served.append((path, page.content()))
     for name in ("htmx.min.js", "console.css"):

@@ -3,6 +3,7 @@ HTTP show up in the statistics; rebuild, publication, as-of and every 4xx of rep
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
@@ -157,10 +158,11 @@ def test_figures_follow_the_complaints_through_the_services(stack, may):
     assert east["received"]["total"] == 4 and list(east["by_campus"]) == ["east"]
     summary = stack.reporting.get("/reports/summary", params={"from": "2025-05-01", "to": "2025-05-31"}).json()
     assert summary["received"]["total"] == 5 and summary["computed_from"] == "projection"
+    # nothing at all in May 2024 (before the records began): no data, not 0
     assert summary["year_ago"]["comparison"]["received"] == {
         "current": 5,
-        "year_ago": 0,
-        "change": 5,
+        "year_ago": None,
+        "change": None,
         "change_pct": None,
     }
     facts = stack.reporting.get(f"/reports/complaints/{may['ids']['moved']}").json()
@@ -254,7 +256,29 @@ def test_a_published_month_is_served_as_published_and_reproduced(stack, may):
     assert "Complaint statistics" in english.text
     table = stack.reporting.get("/reports/monthly", params={"month": MONTH, "format": "csv", "campus": "west"})
     assert table.headers["Content-Type"].startswith("text/csv")
-    assert "received,total,,受理投诉,2" in table.text.splitlines()
+    assert table.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads the Chinese right
+    assert "received,total,,受理投诉 · 合计,2" in table.content.decode("utf-8-sig").splitlines()
+    assert "数据截至" in page.text and "（北京时间）" in page.text
+
+
+def test_a_published_version_as_an_excel_sheet_and_its_changes_named(stack, may):
+    from openpyxl import load_workbook
+
+    wait_for(lambda: monthly(stack)["received"]["total"] >= 5, what="May's complaints")
+    published = stack.reporting.post("/reports/monthly/publish", {"month": MONTH}).json()
+    sheet = stack.reporting.get(
+        "/reports/monthly", params={"month": MONTH, "format": "xlsx", "version": published["version"]}
+    )
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert sheet.headers["Content-Disposition"] == f'attachment; filename="complaints-{MONTH}-group.xlsx"'
+    book = load_workbook(io.BytesIO(sheet.content))
+    assert book.sheetnames == ["主要指标", "每日受理量", "全部数据"]
+    assert book["主要指标"]["A2"].value.startswith("数据截至") and "北京时间" in book["主要指标"]["A2"].value
+    named = stack.reporting.get("/reports/monthly/publications", params={"month": MONTH, "lang": "zh-CN"}).json()
+    labelled = [c for p in named["publications"] for c in p["changes"].values()]
+    assert all(c["label"] for c in labelled) and ("受理投诉 · 合计" in {c["label"] for c in labelled} or not labelled)
+    plain = stack.reporting.get("/reports/monthly/publications", params={"month": MONTH}).json()
+    assert all("label" not in c for p in plain["publications"] for c in p["changes"].values())
 
 
 def test_business_metrics_per_campus(stack, may):
@@ -309,6 +333,9 @@ BAD = [
         {"format", "lang", "version"},
     ),
     ("/reports/monthly", {"month": MONTH, "as_of": "2025-06-01T00:00:00+16:00"}, {"as_of"}),
+    ("/reports/monthly", {"month": MONTH, "format": "xlsx", "as_of": "2025-06-01 08:00"}, {"as_of"}),
+    ("/reports/monthly", {"month": MONTH, "format": "html", "printable": "maybe"}, {"printable"}),
+    ("/reports/monthly/publications", {"month": MONTH, "lang": "fr"}, {"lang"}),
     ("/reports/monthly/publications", {"month": "\x00", "campus": "\x00"}, {"month", "campus"}),
     ("/reports/complaints/00000000-0000-0000-0000-000000000000", {"as_of": "2026-01-01T00:00:00+16:00"}, {"as_of"}),
 ]

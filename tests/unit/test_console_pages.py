@@ -323,7 +323,16 @@ def test_every_page_template_has_one_h1():
     for path in sorted((pages.HERE / "templates").glob("*.html")):
         if path.name.startswith("_") or path.name == "base.html":
             continue
+        if path.name == "report_print.html":  # its one <h1> is the report's own (report_fragment, unshifted)
+            assert path.read_text(encoding="utf-8").count("<h1") == 0
+            continue
         assert path.read_text(encoding="utf-8").count("<h1") == 1, path.name
+
+
+def test_the_print_view_keeps_the_reports_own_h1_and_the_page_moves_it_down():
+    page = "<html><body><h1>月报</h1><h2>主要指标</h2></body></html>"
+    assert str(pages.report_fragment(page, shift_headings=False)).count("<h1") == 1
+    assert str(pages.report_fragment(page)).count("<h1") == 0
 
 
 def test_a_reply_given_by_phone_sends_when_and_by_whom_in_the_campus_time():

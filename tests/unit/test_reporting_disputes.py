@@ -108,6 +108,6 @@ def test_monthly_report_shows_the_dispute_duties_in_csv_and_html() -> None:
     assert document["disputes"]["authority_reports"] == {"on_time": 0, "late": 1}
     text = render.to_csv(document, "en")
     assert "disputes,authority_reports,late" in text and "disputes,by_current_route,litigation" in text
-    for lang, label in (("en", "Reported to the authority late"), ("zh-CN", "超时报告卫生主管部门")):
+    for lang, label in (("en", "Reported to the authority late"), ("zh-CN", "超期报告卫生主管部门")):
         page = render.to_html(document, lang)
         assert label in page and ("Current route" in page or "当前途径" in page)

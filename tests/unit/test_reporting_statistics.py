@@ -191,7 +191,7 @@ def test_the_html_page_escapes_what_it_shows():
 def test_the_csv_has_one_row_per_figure():
     text = render.to_csv(monthly_report(), "en")
     lines = text.splitlines()
-    assert lines[0] == "section,figure,key,label,value"
-    assert "received,total,,Received,2" in lines
-    assert any(line.startswith("first_reply,on_time,,First reply,1") for line in lines)
+    assert lines[0] == "\ufeffSection,Figure,Key,Label,Value"
+    assert "received,total,,Received · Total,2" in lines
+    assert any(line.startswith("first_reply,on_time,,First reply · On time,1") for line in lines)
     assert any(line.startswith("year_ago,comparison,received.current") for line in lines)
