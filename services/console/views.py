@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared import glossary
 from shared.auth import (
     CASE_READERS,
     COMPLAINT_REGISTRARS,
@@ -219,31 +220,7 @@ def counts(rows: Sequence[CaseRow]) -> dict[str, int]:
 
 SOURCES = ("intake", "investigation", "notification")
 
-# For each event type: the fields worth showing, and the name group of those that are codes (translated);
-# fields without a group are text written by staff (shown as written).
-_CODES = {
-    "department": "department",
-    "departments": "department",
-    "category": "category",
-    "severity": "severity",
-    "channel": "channel",
-    "source": "source",
-    "substantiated": "substantiated",
-    "route": "dispute_route",
-    "purpose": "notification_purpose",
-    "kind": "deadline_kind",
-    "recipient_role": "role",
-    "campus": "campus",
-    "to": "escalation_target",
-    "satisfied": "yes_no",
-    "on_time": "yes_no",
-    "anonymous": "yes_no",
-}
-_REASON_GROUPS = {
-    "ComplaintNotAccepted": "not_accepted_reason",
-    "ComplaintReopened": "reopen_reason",
-    "DeadlineRescheduled": "reschedule_reason",
-}
+# For each event type: the fields worth showing (glossary.field_group says which are codes, to be named).
 SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ComplaintReceived": ("reference", "channel", "category", "severity", "source", "departments", "received_by"),
     "ComplaintResolvedOnSpot": ("resolution", "resolved_by"),
@@ -281,8 +258,6 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ReminderSent": ("kind", "department", "recipient_role", "channel"),
     "NotificationFailed": ("purpose", "channel", "attempts", "error"),
 }
-_FIELD_GROUPS = {**_CODES, "reminder_for_role": "role", "channel_preference": "notification_channel"}
-NOTIFICATION_EVENTS = ("ReplySent", "ReminderSent", "NotificationFailed")
 
 
 @dataclass(frozen=True)
@@ -320,14 +295,10 @@ def _details(event_type: str, data: Mapping[str, Any]) -> tuple[Detail, ...]:
         value = data.get(name)
         if value is None or value == [] or value == "":
             continue
-        group = _REASON_GROUPS.get(event_type) if name == "reason" else _FIELD_GROUPS.get(name)
-        if name == "channel" and event_type in NOTIFICATION_EVENTS:
-            group = "notification_channel"  # e-mail, SMS, letter: how it was sent, not how it came in
-        details.append(Detail(name, value, group))
+        details.append(Detail(name, value, glossary.field_group(event_type, name)))
     if event_type == "ComplaintReclassified":
         for key, value in (data.get("current") or {}).items():
-            group = _FIELD_GROUPS.get(key.rstrip("s") if key == "campuses" else key)
-            details.append(Detail(key, value, group or ("campus" if key == "campuses" else None)))
+            details.append(Detail(key, value, glossary.field_group(event_type, key)))
     return tuple(details)
 
 

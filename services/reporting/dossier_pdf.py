@@ -5,6 +5,7 @@ extracted. Pure but for the PDF's rendering: a dossier document in, text or byte
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
@@ -15,9 +16,13 @@ from services.reporting.render import Words
 from shared import glossary
 from shared.config import Hospital, configured_hospital
 
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")  # an RFC 3339 moment
+
 LABELS: dict[str, dict[str, str]] = {
     "zh-CN": {
         "title": "投诉档案",
+        "colon": "：",
+        "separator": "；",  # noqa: RUF001 (the Chinese semicolon is meant)
         "reference": "投诉编号",
         "complaint_id": "投诉标识",
         "campuses": "院区",
@@ -62,6 +67,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Complaint dossier",
+        "colon": ": ",
+        "separator": "; ",
         "reference": "Reference",
         "complaint_id": "Complaint id",
         "campuses": "Campuses",
@@ -129,6 +136,27 @@ class Page:
             return "—"
         return datetime.fromisoformat(moment).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
+    def value(self, event_type: str, field: str, value: Any) -> str:
+        """A field's value as people read it: a code by its name, a list joined, a moment in local time."""
+        if isinstance(value, list):
+            return "、".join(self.value(event_type, field, v) for v in value)
+        if isinstance(value, Mapping):
+            return self.t["separator"].join(
+                f"{glossary.field_name(self.lang, event_type, k) or k}{self.t['colon']}{self.value(event_type, k, v)}"
+                for k, v in value.items()
+                if v is not None
+            )
+        group = glossary.field_group(event_type, field)
+        if group == "department":
+            return self.words.code("department", str(value))
+        if group == "campus":
+            return self.words.campus(str(value))
+        if group:
+            return glossary.label(self.lang, group, value) or str(value)
+        if isinstance(value, str) and _MOMENT.match(value):
+            return self.when(value)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
     def event(self, event_type: str) -> str:
         return glossary.label(self.lang, "event", event_type) or event_type
 
@@ -148,14 +176,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequen
     return f"<table{layout}><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _details(data: Mapping[str, Any]) -> str:
-    """An event's data, generically: every field but the complaint's id and the actor (shown beside)."""
+def _details(event_type: str, data: Mapping[str, Any], page: Page) -> str:
+    """An event's data: every field but the complaint's id and the actor (shown beside), each named in the page's
+    language, codes by their names, moments in the campus's local time."""
     parts = []
     for key, value in data.items():
-        if key in ("complaint_id", "actor"):
+        if key in ("complaint_id", "actor") or value is None or value == [] or value == "":
             continue
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-        parts.append(f"<b>{escape(key)}</b>: {escape(shown)}")
+        if key == "campus" and "campuses" in data:
+            continue  # the same place twice
+        name = glossary.field_name(page.lang, event_type, key) or key
+        parts.append(f"<b>{escape(name)}</b>{page.t['colon']}{escape(page.value(event_type, key, value))}")
     return "<br>".join(parts)
 
 
@@ -201,7 +232,8 @@ def _heading(dossier: Mapping[str, Any], page: Page) -> str:
 
 
 def _registration(dossier: Mapping[str, Any], page: Page) -> str:
-    return f"<h2>{escape(page.t['registration'])}</h2><p class='details'>{_details(dossier['registration'])}</p>"
+    details = _details("ComplaintReceived", dossier["registration"], page)
+    return f"<h2>{escape(page.t['registration'])}</h2><p class='details'>{details}</p>"
 
 
 def _deadlines(dossier: Mapping[str, Any], page: Page) -> str:
@@ -229,7 +261,7 @@ def _timeline(dossier: Mapping[str, Any], page: Page) -> str:
             escape(page.when(e["time"])),
             escape(page.event(e["type"])) + f"<br><span class='mono'>{escape(e['type'])}</span>",
             escape(page.actor(e["actor"])),
-            f"<div class='details'>{_details(e['data'])}</div>",
+            f"<div class='details'>{_details(e['type'], e['data'], page)}</div>",
             f"<span class='mono'>{escape(e['service'])} #{e['sequence']}<br>{escape(e['hash'])}</span>",
         ]
         for e in dossier["timeline"]

@@ -133,6 +133,18 @@ def test_the_english_page_names_everything_in_english():
     assert glossary.in_report("en", "category", "medical_quality") in page
 
 
+def test_the_registration_and_the_timeline_name_fields_and_codes_in_the_pages_language():
+    found = dossier.assemble(CID, trails(), CONTEXT)
+    page = dossier_pdf.to_html(found, "zh-CN", timezone="Asia/Shanghai")
+    registration = page.split("<h2>登记信息</h2>")[1].split("</p>")[0]
+    assert "<b>类别</b>：医疗质量" in registration and "<b>涉及科室</b>" not in registration
+    assert "<b>科室</b>：心内科" in registration and "<b>院区</b>：东院区" in registration
+    for code in ("medical_quality", "cardiology", "campuses", "severity", "<b>east", "：east"):
+        assert code not in registration, code
+    timeline = page.split("<h2>")[3]
+    assert "<b>是否属实</b>：部分属实" in timeline and "partly" not in timeline
+
+
 def test_the_retention_setting_is_read_once_and_a_bad_one_stops_the_service(monkeypatch):
     from services.reporting import settings
 
