@@ -322,6 +322,9 @@ class Helpers:
                 "dept_list",
                 "code_options",
                 "extension_options",
+                "extension_result",
+                "head_options",
+                "staff_name",
                 "rectification_options",
                 "dispute_options",
                 "seal_options",
@@ -387,14 +390,54 @@ class Helpers:
         return [(c, self.ctx.n(group, c)) for c in codes]
 
     def extension_options(self, extensions: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+        """Pending requests by department and days, and when asked (no id: people do not read those)."""
         return [
             (
                 e["extension_id"],
-                f"{self.ctx.n('department', e['department'])} · "
-                f"+{e.get('requested_days', '?')} · {e['extension_id'][:8]}",
+                self.ctx.t(
+                    "extension.option",
+                    department=self.ctx.n("department", e["department"]),
+                    days=e.get("requested_days", "?"),
+                    at=self.local_time(e.get("requested_at"), None) if e.get("requested_at") else "",
+                ).rstrip(" ·"),
             )
             for e in extensions
         ]
+
+    def extension_result(self, preview: Mapping[str, Any], department: str, days: Any) -> str:
+        """The request form's sentence on the date a grant would give (extension.js keeps it current)."""
+        found = views.extension_result(preview, department, days)
+        if found is None:
+            return self.ctx.t("extension.choose_department")
+        asked, last_day, latest = found
+        if asked is None:
+            return self.ctx.t("extension.latest", days=preview.get("max_days"), day=last_day)
+        if not latest:
+            return self.ctx.t("extension.beyond", days=preview.get("max_days"))
+        return self.ctx.t("extension.result", days=asked, day=last_day)
+
+    def head_options(self, campus: str, departments: Sequence[str]) -> list[tuple[str, str]]:
+        """The configured heads of ``departments`` who may sign off findings (labelled with the department
+        when there are several departments)."""
+        hospital, lang = self.ctx.app.hospital, self.ctx.lang
+        options = []
+        for department in hospital.in_order(departments):
+            for head in hospital.department_heads(campus, department):
+                shown = hospital.person_name(head["id"], lang) or head["id"]
+                if len(departments) > 1:
+                    shown = f"{shown} · {self.ctx.n('department', department)}"
+                options.append((head["id"], shown))
+        return options
+
+    def staff_name(self, person_id: str | None, role: str | None = None, department: str | None = None) -> str:
+        """A person by name: the configuration's, else their role (and department), never a bare id."""
+        named = self.ctx.app.hospital.person_name(person_id, self.ctx.lang) if person_id else None
+        if named:
+            return named
+        parts = [self.ctx.n("role", role)] if role else []
+        if department:
+            parts.insert(0, self.ctx.n("department", department))
+        return ("" if self.ctx.lang == "zh-CN" else " ").join(parts) or "—"
 
     def rectification_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
         return [

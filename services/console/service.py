@@ -26,7 +26,7 @@ from shared.web import http, json_response
 log = logging.getLogger(__name__)
 SERVICE = config.CONSOLE
 APP = pages.App(Settings.from_env(), config.load_hospital())
-STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css", "drafts.js", "forms.js"}
+STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css", "drafts.js", "forms.js", "extension.js"}
 
 Page = Callable[..., Response]
 

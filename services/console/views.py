@@ -476,6 +476,25 @@ def _form_options(
     return dispute_options(name, case)
 
 
+def extension_result(
+    preview: Mapping[str, Any], department: str, days: Any
+) -> tuple[int | None, str | None, bool] | None:
+    """The request form's result from investigation's ``extension_preview``: (days asked, the last day a grant
+    would give, within the limit); days None: nothing typed yet, and the latest possible day. None when
+    there is no department to count from."""
+    dates: Mapping[str, str] = (preview.get("departments") or {}).get(department) or {}
+    if not dates:
+        return None
+    limit = int(preview.get("max_days") or len(dates))
+    try:
+        asked = int(str(days).strip())
+    except (TypeError, ValueError):
+        return None, dates.get(str(limit)), True
+    if asked < 1 or asked > limit:
+        return asked, None, False
+    return asked, dates.get(str(asked)), True
+
+
 def _askable(clock: Mapping[str, Any] | None, now: datetime) -> bool:
     """A department's clock an extension can still be asked for (the form offers only those departments)."""
     due = parse_time(clock["due_at"]) if clock else None
