@@ -1117,11 +1117,9 @@ _CASE_FORM_MESSAGES: dict[str, dict[str, str]] = {
         "msg.not_head": "Choose one of the department's heads listed.",
         "action.correct_contact": "Correct the contact details",
         "action.correct_contact.submit": "Save the corrected details",
-        "contact.hint": "Only what you fill in is changed; tick a field under “Remove” to clear it. "
+        "contact.hint": "Change or empty the details to correct; an emptied field is removed. "
         "The complainant's name is not changed here.",
-        "contact.clear": "Remove",
         "field.preferred_channel": "Preferred channel for messages",
-        "field.contact_note": "Why (e.g. the complainant called with a new number)",
         "case.print": "Print view",
         "print.title": "Complaint registration and handling form",
         "print.registration": "Registration",
@@ -1162,10 +1160,8 @@ _CASE_FORM_MESSAGES: dict[str, dict[str, str]] = {
         "msg.not_head": "请从所列的科室负责人中选择。",
         "action.correct_contact": "更正联系方式",
         "action.correct_contact.submit": "保存更正",
-        "contact.hint": "只更改填写的项目。如需删除某项，请在“删除”中勾选。投诉人姓名不在此更改。",
-        "contact.clear": "删除",
+        "contact.hint": "修改或清空需要更正的项目，清空的项目将被删除。投诉人姓名不在此更改。",
         "field.preferred_channel": "优先联系方式",
-        "field.contact_note": "更正原因（例如：投诉人来电告知新号码）",
         "case.print": "打印视图",
         "print.title": "投诉登记表 / 处理单",
         "print.registration": "登记信息",
@@ -1191,3 +1187,29 @@ _CASE_FORM_MESSAGES: dict[str, dict[str, str]] = {
 }
 for _lang, _messages in _CASE_FORM_MESSAGES.items():
     MESSAGES[_lang].update(_messages)
+
+_CASE_FORM_NAMES: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "field": {
+            "changed": "Changed",
+            "phone": "Phone",
+            "email": "E-mail",
+            "postal_address": "Postal address",
+            "preferred_channel": "Preferred channel",
+        },
+        "preferred_channel": {"email": "E-mail", "sms": "SMS", "letter": "Letter", "phone": "Phone call"},
+    },
+    "zh-CN": {
+        "field": {
+            "changed": "更正项目",
+            "phone": "电话",
+            "email": "电子邮箱",
+            "postal_address": "通信地址",
+            "preferred_channel": "优先联系方式",
+        },
+        "preferred_channel": {"email": "电子邮件", "sms": "短信", "letter": "信函", "phone": "电话"},
+    },
+}
+for _lang, _groups in _CASE_FORM_NAMES.items():
+    for _group, _names in _groups.items():
+        NAMES[_lang][_group] = {**NAMES[_lang].get(_group, {}), **_names}

@@ -386,6 +386,7 @@ class Helpers:
             "severity": catalogue.SEVERITIES,
             "source": catalogue.SOURCES,
             "not_accepted_reason": catalogue.NOT_ACCEPTED_REASONS,
+            "preferred_channel": ("email", "sms", "letter", "phone"),  # intake's PREFERRED_CHANNELS
         }[group]
         return [(c, self.ctx.n(group, c)) for c in codes]
 
@@ -991,7 +992,21 @@ def _erasure_body(form: Any) -> dict[str, Any]:
     return _texts(form, "reason")
 
 
+CONTACT_FIELDS = ("phone", "email", "postal_address", "preferred_channel")
+
+
+def _contact_body(form: Any) -> dict[str, Any]:
+    """The corrected details: the fields as typed, and a field emptied that had a value (``had.<field>``)
+    removed. Intake names what it refuses, and what did not change."""
+    body = _texts(form, *CONTACT_FIELDS)
+    cleared = [name for name in CONTACT_FIELDS if form.get(f"had.{name}") == "true" and not _text(form, name)]
+    if cleared:
+        body["clear"] = cleared
+    return body
+
+
 _INTAKE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    "correct_contact": ("contact", _contact_body),
     "reclassify": ("reclassify", _reclassify_body),
     "not_accept": ("not-accepted", _not_accept_body),
     "withdraw": ("withdraw", _withdraw_body),
@@ -1131,6 +1146,7 @@ def case_page(
         "feedback": {"contact_person": who.subject},
         "settle_dispute": {"currency": "CNY"},
         "seal_records": {"hospital_witness": who.subject},
+        "correct_contact": {k: v for k, v in ((complaint or {}).get("complainant") or {}).items() if v},
     }
     return ctx.app.render(
         ctx,

@@ -240,6 +240,7 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "PersonalDataErased": ("reason",),
     "AttachmentAdded": ("media_type", "size"),  # never its name: that is personal data, sealed in intake
     "SuggestionAdopted": ("adopted_by", "note"),
+    "ContactDetailsCorrected": ("changed",),  # which fields; their values are personal data (sealed in intake)
     "ReferrerReplied": ("answered_by", "summary", "on_time"),
     "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
     "CaseReclassified": (),
@@ -258,7 +259,12 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ReminderSent": ("kind", "department", "recipient_role", "channel"),
     "NotificationFailed": ("purpose", "channel", "attempts", "error"),
 }
-_FIELD_GROUPS = {**_CODES, "reminder_for_role": "role", "channel_preference": "notification_channel"}
+_FIELD_GROUPS = {
+    **_CODES,
+    "reminder_for_role": "role",
+    "channel_preference": "notification_channel",
+    "changed": "field",
+}
 NOTIFICATION_EVENTS = ("ReplySent", "ReminderSent", "NotificationFailed")
 
 
@@ -366,10 +372,11 @@ ACTIONS = (
     "not_accept",
     "withdraw",
     "erasure",
+    "correct_contact",  # issue 18 item 9
     "referrer_reply",  # CONTRACT §10
 )
 #: the console's actions that are intake's, and what their forms offer
-INTAKE_ACTIONS = ("reclassify", "not_accept", "withdraw", "erasure")
+INTAKE_ACTIONS = ("reclassify", "not_accept", "withdraw", "erasure", "correct_contact")
 
 
 @dataclass

@@ -212,6 +212,7 @@ def test_erasure_makes_personal_data_unreadable_and_keeps_statistics_and_logs(st
         "email": None,
         "relation": None,
         "postal_address": None,
+        "preferred_channel": None,
     }
     assert shown["patient"] == {"name": None, "mrn": None}
     assert shown["history"][-1]["action"] == "erasure" and shown["history"][-1]["actor"]["id"] == "auditor-01"

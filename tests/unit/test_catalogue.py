@@ -32,6 +32,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "AttachmentAdded",
         # CONTRACT §10/§11 (issue 17)
         "SuggestionAdopted",
+        # issue 18 item 9: the complainant's contact details corrected (which fields, never their values)
+        "ContactDetailsCorrected",
     ],
     "investigation": [
         "InvestigationOpened",
@@ -399,6 +401,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "adopted_at": "2026-03-20T03:00:00Z",
         "adopted_by": "office-east-1",
         "note": "Evening opening hours of the pharmacy from next month.",
+    },
+    "ContactDetailsCorrected": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "changed": ["phone", "preferred_channel"],
+        "has_contact": True,
+        "corrected_at": "2026-03-20T03:00:00Z",
     },
     "ReferrerReplied": {
         "complaint_id": CID,
