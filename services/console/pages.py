@@ -268,6 +268,7 @@ class App:
         who = ctx.principal
         page = self.templates.get_template(template).render(
             lang=ctx.lang,
+            colon="：" if ctx.lang == "zh-CN" else ": ",  # after a label (full-width in Chinese text)
             t=ctx.t,
             n=ctx.n,
             csrf=ctx.csrf,
@@ -371,10 +372,12 @@ class Helpers:
         return " · ".join(parts)
 
     def dept_options(self, codes: Sequence[str]) -> list[tuple[str, str]]:
-        return [(c, self.ctx.n("department", c)) for c in codes]
+        """Departments to choose from, in the hospital's order (as everywhere they are listed)."""
+        return [(c, self.ctx.n("department", c)) for c in self.ctx.app.hospital.in_order(codes)]
 
     def dept_list(self, codes: Sequence[str]) -> str:
-        return ("、" if self.ctx.lang == "zh-CN" else ", ").join(self.ctx.n("department", c) for c in codes)
+        named = (self.ctx.n("department", c) for c in self.ctx.app.hospital.in_order(codes))
+        return ("、" if self.ctx.lang == "zh-CN" else ", ").join(named)
 
     def code_options(self, group: str) -> list[tuple[str, str]]:
         codes = {
@@ -638,7 +641,7 @@ def complaint_body(
 def _register_options(ctx: Ctx) -> dict[str, Any]:
     helpers = Helpers(ctx)
     campuses = _campuses_of(ctx)
-    departments = sorted({d for c in campuses for d in ctx.app.hospital.departments(c)})
+    departments = ctx.app.hospital.in_order(d for c in campuses for d in ctx.app.hospital.departments(c))
     return {
         "campus_options": [(c, ctx.n("campus", c)) for c in campuses],
         "options": {
@@ -815,7 +818,9 @@ def worklist(ctx: Ctx) -> Response:
     args = ctx.request.args
     campuses = _campuses_of(ctx)
     campus = args.get("campus") if args.get("campus") in campuses else None
-    known_departments = sorted({d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)})
+    known_departments = ctx.app.hospital.in_order(
+        d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)
+    )
     department = (
         who.department
         if who.role == auth.LIAISON
@@ -1131,12 +1136,13 @@ def case_page(
         "campus": campus,
         "category": source.get("category"),
         "severity": source.get("severity"),
-        "departments": source.get("departments") or [],
+        "departments": ctx.app.hospital.in_order(source.get("departments") or []),
         "escalated": bool(case and case.get("escalated")),
     }
     now = datetime.now(UTC)
     entries, timeline_problem = _timeline(ctx, complaint_id)
-    allowed = views.allowed_actions(who, complaint, case, ctx.app.hospital.departments(campus) if campus else [], now)
+    in_order = ctx.app.hospital.in_order(ctx.app.hospital.departments(campus)) if campus else []
+    allowed = views.allowed_actions(who, complaint, case, in_order, now)
     done = ctx.request.args.get("done")
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
     if done == "attach" and not problem:

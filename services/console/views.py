@@ -454,9 +454,10 @@ def _form_options(
     """What an offered action's form lets the user choose from (departments, pending items)."""
     officer = who.role == OFFICER
     assignments: Mapping[str, Mapping[str, Any]] = case.get("assignments") or {}
+    rank = {d: i for i, d in enumerate(campus_departments)}  # the hospital's order (the caller gives it)
     investigating = [
         d
-        for d in sorted(assignments)
+        for d in sorted(assignments, key=lambda d: (rank.get(d, len(rank)), d))
         if (officer or d == who.department) and assignments[d].get("status") == "investigating"
     ]
     if name == "assign":
