@@ -464,7 +464,7 @@ class Helpers:
             return self.ctx.n(detail.group, value)
 
         if isinstance(detail.value, list):
-            return ", ".join(one(v) for v in detail.value)
+            return ("、" if self.ctx.lang == "zh-CN" else ", ").join(one(v) for v in detail.value)
         return one(detail.value)
 
 
