@@ -395,18 +395,18 @@ class Helpers:
 
     def extension_options(self, extensions: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
         """Pending requests by department and days, and when asked (no id: people do not read those)."""
-        return [
-            (
-                e["extension_id"],
-                self.ctx.t(
-                    "extension.option",
-                    department=self.ctx.n("department", e["department"]),
-                    days=e.get("requested_days", "?"),
-                    at=self.local_time(e.get("requested_at"), None) if e.get("requested_at") else "",
-                ).rstrip(" ·"),
+
+        def label(e: Mapping[str, Any]) -> str:
+            shown = self.ctx.t(
+                "extension.option",
+                department=self.ctx.n("department", e["department"]),
+                days=e.get("requested_days", "?"),
             )
-            for e in extensions
-        ]
+            if e.get("requested_at"):
+                shown += " · " + self.ctx.t("extension.asked_at", at=self.local_time(e["requested_at"], None))
+            return shown
+
+        return [(e["extension_id"], label(e)) for e in extensions]
 
     def extension_result(self, preview: Mapping[str, Any], department: str, days: Any) -> str:
         """The request form's sentence on the date a grant would give (extension.js keeps it current)."""

@@ -159,3 +159,21 @@ def test_people_are_named_by_the_configuration_not_their_id() -> None:
     assert hospital.person_name("east-office-head", "en") == "Head of the complaint office, East campus"
     assert hospital.person_name("lead-01", "zh-CN") == "院长"
     assert hospital.person_name("staff-0042", "zh-CN") is None
+
+
+# -- the console's contact form (pages.action_call) --------------------------------------------------------------
+
+
+def test_the_contact_form_sends_what_changed_and_clears_what_was_emptied() -> None:
+    from werkzeug.datastructures import MultiDict
+
+    from services.console import pages
+
+    form = MultiDict(
+        {"phone": " 139 1234 5678 ", "email": "", "postal_address": "", "had.email": "true", "had.phone": "true"}
+    )
+    service, path, body = pages.action_call("correct_contact", "cid", form)
+    assert (service, path) == ("intake", "/complaints/cid/contact")
+    # The typed phone goes as typed (intake normalises it); the e-mail on file was emptied: removed. The address
+    # had no value and is still empty: not sent at all.
+    assert body == {"phone": "139 1234 5678", "clear": ["email"]}
