@@ -824,6 +824,8 @@ _CONFLICTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^the dispute was already settled$"), "api.conflict.settled"),
     (re.compile(r"^cannot [\w ]+ a complaint that is (?P<intake_state>[\w ]+)$"), "api.conflict.intake"),
     (re.compile(r"^cannot [\w ]+: the case is (?P<state>\w+)$"), "api.conflict"),
+    (re.compile(r"there are no contact details to correct$"), "api.conflict.contact_erased"),
+    (re.compile(r"^an anonymous complaint has no contact details"), "api.conflict.contact_anonymous"),
 ]
 
 
@@ -858,6 +860,7 @@ _FORBIDDEN: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^department liaison of (?P<department>[\w-]+) does not cover this case$"),
         "api.forbidden.department",
     ),
+    (re.compile(r"only of complaints they registered$"), "api.forbidden.contact_not_own"),
 ]
 
 
@@ -1116,6 +1119,10 @@ _CASE_FORM_MESSAGES: dict[str, dict[str, str]] = {
         "extension.reason": "Reason",
         "extension.if_granted": "Last day if granted",
         "msg.not_head": "Choose one of the department's heads listed.",
+        "api.conflict.contact_erased": "The personal data was erased: there are no contact details to correct.",
+        "api.conflict.contact_anonymous": "An anonymous complaint has no contact details to correct.",
+        "api.forbidden.contact_not_own": "First-contact staff correct the contact details only of complaints they "
+        "registered; ask the complaint office.",
         "action.correct_contact": "Correct the contact details",
         "action.correct_contact.submit": "Save the corrected details",
         "contact.hint": "Change or empty the details to correct; an emptied field is removed. "
@@ -1160,6 +1167,9 @@ _CASE_FORM_MESSAGES: dict[str, dict[str, str]] = {
         "extension.reason": "延期理由",
         "extension.if_granted": "批准后的最后一天",
         "msg.not_head": "请从所列的科室负责人中选择。",
+        "api.conflict.contact_erased": "个人信息已删除，没有可更正的联系方式。",
+        "api.conflict.contact_anonymous": "匿名投诉没有可更正的联系方式。",
+        "api.forbidden.contact_not_own": "首诉接待人员只能更正本人登记的投诉的联系方式，请联系投诉管理办公室。",
         "action.correct_contact": "更正联系方式",
         "action.correct_contact.submit": "保存更正",
         "contact.hint": "修改或清空需要更正的项目，清空的项目将被删除。投诉人姓名不在此更改。",

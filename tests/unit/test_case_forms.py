@@ -177,3 +177,17 @@ def test_the_contact_form_sends_what_changed_and_clears_what_was_emptied() -> No
     # The typed phone goes as typed (intake normalises it); the e-mail on file was emptied: removed. The address
     # had no value and is still empty: not sent at all.
     assert body == {"phone": "139 1234 5678", "clear": ["email"]}
+
+
+def test_the_contact_corrections_refusals_read_as_sentences() -> None:
+    from services.console import i18n
+
+    erased = {"error": "the personal data was erased: there are no contact details to correct", "state": "erased"}
+    assert i18n.conflict("zh-CN", erased) == "个人信息已删除，没有可更正的联系方式。"
+    anonymous = {"error": "an anonymous complaint has no contact details to correct", "state": "anonymous"}
+    assert i18n.conflict("zh-CN", anonymous) == "匿名投诉没有可更正的联系方式。"
+    not_own = {"error": "first-contact staff correct the contact details only of complaints they registered"}
+    assert i18n.forbidden("zh-CN", not_own).startswith("首诉接待人员只能更正本人登记的投诉")
+    assert i18n.field_message("zh-CN", "not a head of cardiology: choose one of east-cardiology-head") == (
+        "请从所列的科室负责人中选择。"
+    )
