@@ -215,6 +215,7 @@ _CODES = {
     "satisfied": "yes_no",
     "on_time": "yes_no",
     "anonymous": "yes_no",
+    "has_contact": "yes_no",
 }
 _REASON_GROUPS = {
     "ComplaintNotAccepted": "not_accepted_reason",
@@ -244,6 +245,7 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "ReferrerReplied": ("answered_by", "summary", "on_time"),
     "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
     "CaseReclassified": (),
+    "CaseContactChanged": ("has_contact",),
     "ReplyDeliveryRecorded": (),
     "ReplyDeliveryFailed": (),
     "ComplaintEscalated": ("severity", "reason", "to"),

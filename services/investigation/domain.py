@@ -375,6 +375,27 @@ def decide_classification(case: Case, cause: dict[str, Any], cause_id: str) -> D
     ]
 
 
+def decide_contact_changed(case: Case, cause: dict[str, Any], cause_id: str) -> Decision:
+    """Intake corrected the contact details: the case follows whether the complainant can be reached (nothing
+    when that did not change: a new number for a reachable complainant changes nothing here)."""
+    has_contact = bool(cause["has_contact"])
+    if has_contact == case.has_contact:
+        return []
+    return [
+        (
+            "CaseContactChanged",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "has_contact": has_contact,
+                "changed_at": cause["corrected_at"],
+                "cause_id": cause_id,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
+
+
 def decide_reply_delivered(
     case: Case,
     reply_id: str,
@@ -1356,6 +1377,11 @@ for _intake_type, (_ended_status, _) in ENDED_BY.items():
 @mutates("CaseEnded")
 def _case_ended(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
     _ends_with(data["reason"])(case, data, at, reminders)  # the reasons are the ended statuses
+
+
+@mutates("CaseContactChanged")
+def _contact_changed(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.has_contact = bool(data["has_contact"])
 
 
 @mutates("ComplaintReclassified", "CaseReclassified")

@@ -14,6 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from shared import config
 from shared.auth import authenticator
 from tests.e2e.conftest import REGISTERED_PERSONAL_DATA, token_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 OFFICE = token_for("complaint_officer", "east-office-head", ("east",))
@@ -122,3 +123,29 @@ def test_an_anonymous_or_erased_complaint_is_409(stack, complaint):
     assert stack.intake.post(f"/complaints/{erased}/erasure", {"reason": "书面申请"}, token=OFFICE).status_code == 200
     response = stack.intake.post(f"/complaints/{erased}/contact", {"phone": NEW_MOBILE}, token=OFFICE)
     assert response.status_code == 409 and response.json()["state"] == "erased", response.text
+
+
+def test_the_case_follows_whether_the_complainant_can_be_reached(stack, complaint):
+    cid = registered(stack, complaint, complainant={"name": "赵敏", "relation": "本人"})  # nothing reaches her
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}").status_code == 200, what="the case")
+    assert stack.investigation.get(f"/cases/{cid}").json()["has_contact"] is False
+    response = stack.intake.post(f"/complaints/{cid}/contact", {"phone": NEW_MOBILE}, token=OFFICE)
+    assert response.status_code == 200, response.text
+    wait_for(lambda: stack.investigation.get(f"/cases/{cid}").json()["has_contact"] is True, what="has_contact")
+    events = stack.investigation.get("/events", params={"after": 0, "limit": 1000, "subject": cid}).json()["events"]
+    changed = [e for e in events if e["type"] == "CaseContactChanged"]
+    assert len(changed) == 1 and changed[0]["data"]["has_contact"] is True
+    # Another number for a reachable complainant changes nothing in the case.
+    again = {"phone": "+86 139 8765 4321"}
+    REGISTERED_PERSONAL_DATA.add("13987654321")
+    assert stack.intake.post(f"/complaints/{cid}/contact", again, token=OFFICE).status_code == 200
+    # A reclassification after it: once the case shows that, investigation has consumed the correction before it.
+    reclassified = {"category": "service_quality"}  # (not the severity: a major complaint tells the leadership)
+    assert stack.intake.post(f"/complaints/{cid}/reclassify", reclassified, token=OFFICE).status_code == 200
+
+    def investigation_types() -> list[str]:
+        page = stack.investigation.get("/events", params={"after": 0, "limit": 1000, "subject": cid}).json()
+        return [e["type"] for e in page["events"]]
+
+    wait_for(lambda: "CaseReclassified" in investigation_types(), what="the reclassification followed")
+    assert investigation_types().count("CaseContactChanged") == 1

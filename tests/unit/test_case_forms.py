@@ -191,3 +191,15 @@ def test_the_contact_corrections_refusals_read_as_sentences() -> None:
     assert i18n.field_message("zh-CN", "not a head of cardiology: choose one of east-cardiology-head") == (
         "请从所列的科室负责人中选择。"
     )
+
+
+def test_the_case_follows_whether_the_complainant_can_be_reached() -> None:
+    case = story(has_contact=False)
+    assert not case.has_contact
+    correction = {"has_contact": True, "corrected_at": "2026-11-25T02:00:00Z"}
+    decision = domain.decide_contact_changed(case, correction, "0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a99")
+    assert [t for t, _ in decision] == ["CaseContactChanged"] and decision[0][1]["has_contact"] is True
+    act(case, decision, WED_25)
+    assert case.has_contact
+    # Reachable still (another number): nothing for the case to record.
+    assert domain.decide_contact_changed(case, correction, "0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a98") == []

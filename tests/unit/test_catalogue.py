@@ -68,6 +68,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "ReplyDeliveryFailed",
         # issue 17: the reply to an authority referral (CONTRACT §10 names no event for it)
         "ReferrerReplied",
+        # issue 18 item 9: the case follows intake's ContactDetailsCorrected (whether anything reaches them)
+        "CaseContactChanged",
     ],
     "notification": ["ReplySent", "ReminderSent", "NotificationFailed"],
 }
@@ -244,6 +246,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "withdrawn",
         "ended_at": "2026-03-04T06:00:00Z",
         "cause_id": "3f1c2b4a-6d5e-4f70-8a9b-0c1d2e3f4a5b",
+    },
+    "CaseContactChanged": {
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "cause_id": "5b3e4d6c-8f70-4192-8cbd-2e3f4a5b6c7d",
+        "has_contact": True,
+        "changed_at": "2026-03-05T02:00:00Z",
     },
     "CaseReclassified": {
         "complaint_id": CID,
