@@ -761,6 +761,26 @@ _RESPONSE_PROPERTIES: dict[str, dict[str, Any]] = {
         "items": {"type": "string"},
         "description": "the operationIds of the POST actions the caller's role may take on it now, in this state",
     },
+    "extension_preview": {
+        "type": "object",
+        "properties": {
+            "max_days": {"type": "integer", "description": "the most working days an extension may add (campus)"},
+            "departments": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "format": "date"},
+                },
+                "description": "per department that may still ask: the last day a grant of 1..max_days would give",
+            },
+            "pending": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "format": "date"},
+                "description": "per extension awaiting its decision: the last day granting it would give",
+            },
+        },
+        "description": "what the extension forms show before anyone submits (counted with the campus's calendar)",
+    },
 }
 
 

@@ -26,12 +26,64 @@ import requests
 from scripts import demo_events
 from shared import auth, catalogue, config
 
-SUMMARIES = {
-    "medical_quality": "Diagnosis was delayed; the family asks what went wrong",
-    "service_quality": "Rude reception at the registration desk",
-    "care_process": "Waited four hours for a bed after admission",
-    "billing": "Charged twice for the same examination",
-    "other": "Parking at the main gate is always full",
+# What the demo's people write, in their campus's language (its ``language``: east zh-CN, west en): the zh-CN
+# demo shows Chinese complainants and texts. The random draws are the same whichever the language.
+TEXTS: dict[str, dict[str, Any]] = {
+    "en": {
+        "summaries": {
+            "medical_quality": "Diagnosis was delayed; the family asks what went wrong",
+            "service_quality": "Rude reception at the registration desk",
+            "care_process": "Waited four hours for a bed after admission",
+            "billing": "Charged twice for the same examination",
+            "other": "Parking at the main gate is always full",
+        },
+        "names": ["Demo Complainant {n}"],
+        "relations": {"self": "self", "parent": "parent", "child": "child", "spouse": "spouse"},
+        "progress": "the department is reviewing the care given",
+        "next_steps": "a written reply once its findings are in",
+        "findings": "reviewed with the staff on duty",
+        "actions_taken": "reviewed the care given",
+        "result": "explained and apologised",
+        "rectification": "update the ward's checklist",
+    },
+    "zh-CN": {
+        "summaries": {
+            "medical_quality": "诊断延误，家属希望了解原因及责任",
+            "service_quality": "挂号窗口工作人员态度生硬，解释不耐心",
+            "care_process": "办理入院后等候床位四个多小时，无人告知进度",
+            "billing": "同一项检查被重复收费两次",
+            "other": "医院正门停车场长期车位不足，排队时间过长",
+        },
+        "names": [
+            "王芳",
+            "李建国",
+            "张伟",
+            "刘洋",
+            "陈静",
+            "杨帆",
+            "赵敏",
+            "黄磊",
+            "周婷",
+            "吴强",
+            "徐丽",
+            "孙浩",
+            "马超",
+            "朱琳",
+            "胡军",
+            "郭燕",
+            "何平",
+            "高翔",
+            "林晓红",
+            "罗志明",
+        ],
+        "relations": {"self": "本人", "parent": "父母", "child": "子女", "spouse": "配偶"},
+        "progress": "科室正在核查诊疗经过",
+        "next_steps": "调查结论形成后书面答复",
+        "findings": "已与当班医护人员核实情况",
+        "actions_taken": "核查了诊疗及服务经过，并与相关人员谈话",
+        "result": "已向投诉人说明情况并致歉",
+        "rectification": "更新病区交接班核对清单",
+    },
 }
 MAX_COUNT = 1000  # what one GET /complaints returns: the resume reads the demo back in one page
 CASE_TIMEOUT = 30.0  # seconds a handled complaint's case may take to appear in investigation
@@ -82,16 +134,18 @@ def plan(count: int, weeks: int) -> list[Planned]:
             "category": category,
             "severity": "major" if rng.random() < 0.08 else "normal",
             "source": rng.choices(catalogue.SOURCES, weights=[12, 2, 1, 1, 0])[0],
-            "summary": SUMMARIES[category],
+            "summary": texts_of(hospital, campus)["summaries"][category],
             "departments": departments,
             "received_by": f"{campus}-desk-{rng.randint(1, 9):02d}",
             "anonymous": anonymous,
         }
         if not anonymous:
+            words = texts_of(hospital, campus)
+            number = rng.randint(1, 999)
             body["complainant"] = {
-                "name": f"Demo Complainant {rng.randint(1, 999)}",
+                "name": words["names"][number % len(words["names"])].format(n=number),
                 "phone": f"+86 139 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
-                "relation": rng.choice(["self", "parent", "child", "spouse"]),
+                "relation": words["relations"][rng.choice(["self", "parent", "child", "spouse"])],
             }
         drawn.append((timedelta(minutes=minutes), body))
     drawn.sort(key=lambda d: d[0], reverse=True)
@@ -105,6 +159,11 @@ def plan(count: int, weeks: int) -> list[Planned]:
             handling = Handling(findings, assign=not body["departments"], rectify=rng.random() < 0.3)
         planned.append(Planned(body, age, handling))
     return planned
+
+
+def texts_of(hospital: config.Hospital, campus: str) -> dict[str, Any]:
+    """The demo's words in the campus's language (English for a language the demo has none in)."""
+    return TEXTS.get(hospital.campuses[campus].get("language", "en"), TEXTS["en"])
 
 
 def anchor_of(existing: list[dict[str, Any]], planned: list[Planned]) -> datetime | None:
@@ -225,6 +284,7 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
     if the case shows it not yet taken. Returns the steps taken (None: the case never appeared)."""
     assert item.handling is not None
     handling, campus = item.handling, item.body["campus"]
+    words = texts_of(config.configured_hospital(), campus)
     case_url = f"{config.service_url('investigation')}/cases/{complaint_id}"
     deadline = time.monotonic() + CASE_TIMEOUT
     while requests.get(case_url, headers=office, timeout=10).status_code != 200:
@@ -251,8 +311,8 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
                 lambda case: not case.get("feedbacks") and not case["replies"],
                 {
                     "contact_person": f"{campus}-office-head",
-                    "progress": "the department is reviewing the care given",
-                    "next_steps": "a written reply once its findings are in",
+                    "progress": words["progress"],
+                    "next_steps": words["next_steps"],
                 },
             )
         )
@@ -264,7 +324,7 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
                 {
                     "department": department,
                     "substantiated": substantiated,
-                    "summary": "reviewed with the staff on duty",
+                    "summary": words["findings"],
                     "signed_off_by": f"{campus}-{department}-head",
                     **_staff_involved(campus, department, substantiated),
                 },
@@ -276,8 +336,8 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
             lambda case: not case["replies"],
             {
                 "contact_person": f"{campus}-office-head",
-                "actions_taken": "reviewed the care given",
-                "result": "explained and apologised",
+                "actions_taken": words["actions_taken"],
+                "result": words["result"],
             },
         )
     )
@@ -286,7 +346,7 @@ def _handle(complaint_id: str, item: Planned, office: dict[str, str]) -> int | N
             (
                 "rectifications",
                 lambda case: not case["rectifications"],
-                {"department": handling.findings[0][0], "description": "update the ward's checklist"},
+                {"department": handling.findings[0][0], "description": words["rectification"]},
             )
         )
     taken = 0

@@ -50,7 +50,7 @@ class Api:
             "category": "care_process",
             "severity": "normal",
             "source": "patient_or_family",
-            "summary": "Waited a long time for the ward round",
+            "summary": "等候医生查房时间过长",
             "departments": ["cardiology"],
             **overrides,
         }
@@ -94,30 +94,33 @@ class Api:
 
 
 def intake_actions(api: Api) -> None:
-    on_spot = api.register(category="billing", summary="Charged twice for one X-ray", departments=[])
-    api.post("intake", f"/complaints/{on_spot}/resolve-on-spot", {"resolution": "Refunded at the cashier"}, api.desk)
-    refused = api.register(summary="The matter is already before the district court", departments=[])
+    on_spot = api.register(category="billing", summary="一次 X 光检查被重复收费", departments=[])
+    api.post("intake", f"/complaints/{on_spot}/resolve-on-spot", {"resolution": "已在收费处当场退还重复费用"}, api.desk)
+    refused = api.register(summary="该纠纷已向区人民法院起诉", departments=[])
     api.post(
         "intake",
         f"/complaints/{refused}/not-accepted",
-        {"reason": "litigation", "route_advice": "The court procedure applies."},
+        {"reason": "litigation", "route_advice": "请按诉讼程序处理。"},
     )
     withdrawn = api.register(departments=[])
-    api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "Resolved with the ward directly"})
-    erased = api.register(departments=[], complainant={"name": "Demo Complainant 1002", "relation": "self"})
+    api.post("intake", f"/complaints/{withdrawn}/withdraw", {"reason": "已与病区直接沟通解决"})
+    erased = api.register(departments=[], complainant={"name": "李建国", "relation": "本人"})
     api.attach(erased, "来电记录.txt", demo_files.text_note("2026 来电记录：投诉人要求删除个人信息。\n"))
-    api.post("intake", f"/complaints/{erased}/erasure", {"reason": "Lawful erasure request (demo)"})
+    api.post("intake", f"/complaints/{erased}/erasure", {"reason": "投诉人书面申请删除个人信息（演示）"})
+    # Registered without any way to reach her; the number given later (CaseContactChanged: the case follows).
+    corrected = api.register(complainant={"name": "赵敏", "relation": "本人"})
+    api.post("intake", f"/complaints/{corrected}/contact", {"phone": "+86 139 0000 4444", "preferred_channel": "sms"})
     moved = api.register(departments=["nursing"])
     api.post(
         "intake",
         f"/complaints/{moved}/reclassify",
-        {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "a treatment question"},
+        {"category": "medical_quality", "departments": ["nursing", "cardiology"], "note": "涉及诊疗问题"},
     )
 
 
 def attachments(api: Api) -> None:
     """Evidence on a complaint's file (CONTRACT §9): the complainant's letter, a photo of the bill, a call note."""
-    billed = api.register(category="billing", summary="Charged twice for one CT scan", departments=["billing_office"])
+    billed = api.register(category="billing", summary="一次 CT 检查被重复收费", departments=["billing_office"])
     letter = [
         "To the complaint office,",
         "I was charged twice for one CT scan on 3 March.",
@@ -130,45 +133,47 @@ def attachments(api: Api) -> None:
 
 def case_actions(api: Api) -> None:
     cid = api.register(
-        complainant={"name": "Demo Complainant 1001", "email": "demo.1001@patients.example", "relation": "self"}
+        complainant={"name": "王芳", "email": "demo.1001@patients.example", "relation": "本人"}
     )  # reachable by e-mail: the replies are delivered
     api.case(cid)
-    granted = api.act(
-        cid, "extensions", department="cardiology", reason="waiting for the night shift", requested_days=3
-    )["extension_id"]
-    api.act(cid, f"extensions/{granted}/decision", granted=True, note="agreed")
-    refused = api.act(cid, "extensions", department="cardiology", reason="more time", requested_days=2)["extension_id"]
-    api.act(cid, f"extensions/{refused}/decision", granted=False, note="the findings are due as extended")
-    api.act(cid, "escalate", reason="the family contacted the health authority")
+    granted = api.act(cid, "extensions", department="cardiology", reason="需等候夜班人员返岗后核实", requested_days=3)[
+        "extension_id"
+    ]
+    api.act(cid, f"extensions/{granted}/decision", granted=True, note="同意延期")
+    refused = api.act(cid, "extensions", department="cardiology", reason="需要更多时间", requested_days=2)[
+        "extension_id"
+    ]
+    api.act(cid, f"extensions/{refused}/decision", granted=False, note="已延期一次，请按延长后的期限提交")
+    api.act(cid, "escalate", reason="家属已向卫生健康委反映")
     api.act(  # while cardiology's findings are awaited: meets the statutory feedback clock once delivered
         cid,
         "feedback",
         contact_person=OFFICE_HEAD,
-        progress="cardiology is reviewing the round",
-        next_steps="a written reply with its findings",
+        progress="心内科正在核查查房经过",
+        next_steps="调查结论形成后书面答复",
     )
     api.act(
         cid,
         "findings",
         department="cardiology",
         substantiated="partly",
-        summary="the round was delayed",
+        summary="当日查房确有延误",
         signed_off_by="east-cardiology-head",
         staff_involved=["east-cardiology-staff-01"],
     )
-    api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="rounds rescheduled", result="apologised")
-    rectification = api.act(cid, "rectifications", department="cardiology", description="publish the ward round times")[
+    api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="已调整查房时间", result="已向投诉人致歉")
+    rectification = api.act(cid, "rectifications", department="cardiology", description="在病区公示查房时间")[
         "rectification_id"
     ]
     api.act(cid, f"rectifications/{rectification}/complete", note="posted on the ward")
-    api.act(cid, "follow-up", satisfied=False, note="wants a meeting")  # reopens the case
-    dispute = api.act(cid, "disputes", route="negotiation", note="asks for compensation")["dispute_id"]
+    api.act(cid, "follow-up", satisfied=False, note="希望当面沟通")  # reopens the case
+    dispute = api.act(cid, "disputes", route="negotiation", note="要求赔偿")["dispute_id"]
     api.act(cid, f"disputes/{dispute}/settle", compensation_amount="800.00")
     api.act(  # given face to face at the meeting: recorded as delivered, nothing sent (CONTRACT §13)
         cid,
         "replies",
         contact_person=OFFICE_HEAD,
-        actions_taken="meeting held",
+        actions_taken="已当面沟通",
         result="settled",
         channel_preference="in_person",
         delivered_at=datetime.now(UTC).isoformat(),
@@ -178,7 +183,7 @@ def case_actions(api: Api) -> None:
     deadline = time.monotonic() + 30
     while True:  # closing waits for the reply's delivery (ReplySent), which notification reports shortly
         try:
-            api.act(cid, "close", outcome="settled by negotiation")
+            api.act(cid, "close", outcome="经协商解决")
             return
         except requests.HTTPError as exc:
             if exc.response.status_code != 409 or time.monotonic() > deadline:
@@ -193,40 +198,34 @@ def referrals(api: Api, now: datetime) -> None:
     answered = api.register(
         source="authority_referral",
         channel="hotline",
-        summary="Passed on by the 12345 hotline: a long wait at the outpatient pharmacy",
+        summary="12345 热线转办：门诊药房取药等候时间过长",
         departments=[],
-        referral={"referrer": "12345 government hotline", "reference": "12345-2026-118204", "reply_due": reply_due},
+        referral={"referrer": "12345 政务服务便民热线", "reference": "12345-2026-118204", "reply_due": reply_due},
     )
     api.register(
         source="authority_referral",
         channel="letter",
-        summary="Passed on by the district health commission (12320): a billing question",
+        summary="区卫生健康委（12320）转办：收费疑问",
         departments=["billing_office"],
         referral={
-            "referrer": "District health commission (12320)",
+            "referrer": "区卫生健康委员会（12320）",
             "reference": "WJW-2026-0331",
             "reply_due": reply_due,
         },
     )
     api.case(answered)
-    api.act(answered, "referrer-reply", summary="Findings and the pharmacy's new opening hours sent to the hotline")
+    api.act(answered, "referrer-reply", summary="已将调查结果及药房新的开放时间回复热线")
     suggestions_compliments_and_a_group(api)
     a_follow_up_call(api)
 
 
 def suggestions_compliments_and_a_group(api: Api) -> None:
-    adopted = api.register(
-        kind="suggestion", summary="Open the outpatient pharmacy until 20:00", departments=["nursing"]
-    )
-    api.post("intake", f"/complaints/{adopted}/adopt", {"note": "Evening opening from next month"})
-    api.register(kind="suggestion", summary="More seats in the cardiology waiting area", departments=["cardiology"])
-    api.register(kind="compliment", summary="Thanks to the night nurses of ward 7", departments=["nursing"])
-    api.register(
-        kind="compliment", summary="The cardiologist explained everything patiently", departments=["cardiology"]
-    )
-    api.register(
-        representatives=4, summary="Four families of ward 3 complain about visiting hours", departments=["nursing"]
-    )
+    adopted = api.register(kind="suggestion", summary="建议门诊药房开放至 20:00", departments=["nursing"])
+    api.post("intake", f"/complaints/{adopted}/adopt", {"note": "下月起延长晚间开放时间"})
+    api.register(kind="suggestion", summary="心内科候诊区增加座椅", departments=["cardiology"])
+    api.register(kind="compliment", summary="感谢 7 病区夜班护士", departments=["nursing"])
+    api.register(kind="compliment", summary="心内科医生解释耐心细致", departments=["cardiology"])
+    api.register(representatives=4, summary="3 病区四户家属对探视时间提出投诉", departments=["nursing"])
 
 
 def a_follow_up_call(api: Api) -> None:
@@ -234,11 +233,11 @@ def a_follow_up_call(api: Api) -> None:
     major = api.register(
         severity="major",
         departments=[],
-        summary="A fall on the ward was not reported to the family",
-        complainant={"name": "Demo Complainant 1003", "email": "demo.1003@patients.example", "relation": "son"},
+        summary="患者在病区跌倒未及时告知家属",
+        complainant={"name": "张伟", "email": "demo.1003@patients.example", "relation": "儿子"},
     )
     api.case(major)
-    api.act(major, "replies", contact_person=OFFICE_HEAD, actions_taken="fall protocol retrained", result="apologised")
+    api.act(major, "replies", contact_person=OFFICE_HEAD, actions_taken="已重新培训防跌倒流程", result="已向投诉人致歉")
     deadline = time.monotonic() + 30
     url = f"{api.urls['investigation']}/cases/{major}"
     while not any(  # the delivery (ReplySent) starts the follow-up deadline shortly
@@ -247,19 +246,19 @@ def a_follow_up_call(api: Api) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"no follow-up deadline for {major}")
         time.sleep(0.2)
-    api.act(major, "follow-up", satisfied=True, note="called back: satisfied")
+    api.act(major, "follow-up", satisfied=True, note="电话回访：满意")
 
 
 def dispute_duties(api: Api, now: datetime) -> None:
     """A major dispute (CONTRACT §8): recorded when it arose, moved from negotiation to people's mediation,
     reported to the health authority (initial, then follow-up), the records sealed with both sides present and
     unsealed once settled; the police told of threats against staff."""
-    cid = api.register(summary="Patient died after surgery; the family disputes the care")
+    cid = api.register(summary="患者术后死亡，家属对诊疗过程有异议")
     api.case(cid)
     arose = now - timedelta(hours=3)
-    dispute = api.act(
-        cid, "disputes", route="negotiation", major=True, recorded_at=arose.isoformat(), note="death after surgery"
-    )["dispute_id"]
+    dispute = api.act(cid, "disputes", route="negotiation", major=True, recorded_at=arose.isoformat(), note="术后死亡")[
+        "dispute_id"
+    ]
     api.act(cid, f"disputes/{dispute}/route", route="people_mediation", note="the family asked for mediation")
     authority = "东城区卫生健康委员会"
     reported = (arose + timedelta(hours=2)).isoformat()
@@ -283,9 +282,7 @@ def dispute_duties(api: Api, now: datetime) -> None:
         patient_side_present=True,
         list_signed_by_both=True,
     )["seal_id"]
-    api.act(
-        cid, "police-reports", reported_at=now.isoformat(), reason="threats against the surgeon", reference="110-0042"
-    )
+    api.act(cid, "police-reports", reported_at=now.isoformat(), reason="有人威胁手术医生", reference="110-0042")
     api.act(cid, f"disputes/{dispute}/settle", compensation_amount="150000.00")
     api.act(cid, f"seals/{seal}/unseal", reason="dispute_settled")
 
@@ -295,7 +292,7 @@ def reminders(api: Api, now: datetime) -> None:
     day of its investigation deadline now, so the deadline engine reminds the department (InvestigationDue) and
     notification delivers the reminder (ReminderSent); the older ones are breached."""
     for days in range(3, 11):
-        api.register(received_at=(now - timedelta(days=days)).isoformat(), summary="Waited for test results")
+        api.register(received_at=(now - timedelta(days=days)).isoformat(), summary="等候检查结果时间过长")
 
 
 def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> None:
@@ -308,19 +305,17 @@ def a_failed_notification(api: Api, sms_gateway: str, timeout: float = 120) -> N
         print("demo events: no stand-in SMS gateway; NotificationFailed left out")
         return
     try:
-        cid = api.register(
-            complainant={"name": "Demo Complainant 1000", "phone": "+86 139 0000 1000", "relation": "self"}
-        )
+        cid = api.register(complainant={"name": "刘洋", "phone": "+86 139 0000 1000", "relation": "本人"})
         api.case(cid)
         api.act(
             cid,
             "findings",
             department="cardiology",
             substantiated="no",
-            summary="the wait was as planned",
+            summary="等候时间符合安排",
             signed_off_by="east-cardiology-head",
         )
-        api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="explained the wait", result="no fault")
+        api.act(cid, "replies", contact_person=OFFICE_HEAD, actions_taken="已解释等候原因", result="无过错")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # until notification tried the reply (it may have others queued before)
             notes = requests.get(

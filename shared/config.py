@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -85,6 +86,40 @@ class Hospital:
 
     def departments(self, campus: str) -> list[str]:
         return sorted(self.campuses[campus]["departments"])
+
+    def department_order(self) -> list[str]:
+        """Every department code in the order the hospital's configuration lists them (the first campus's
+        first): the order people see departments listed in, wherever they are."""
+        order: dict[str, None] = {}
+        for settings in self.campuses.values():
+            order.update(dict.fromkeys(settings.get("departments", {})))
+        return list(order)
+
+    def in_order(self, departments: Iterable[str]) -> list[str]:
+        """``departments`` (codes) in the hospital's order; codes it does not know last, alphabetically."""
+        rank = {code: i for i, code in enumerate(self.department_order())}
+        return sorted(set(departments), key=lambda code: (rank.get(code, len(rank)), code))
+
+    def department_heads(self, campus: str, department: str) -> list[dict[str, Any]]:
+        """The heads who sign off a department's findings (``heads`` of the department on the campus):
+        each an ``id`` with ``name``/``names``. Empty when the configuration names none."""
+        found = self.campuses.get(campus, {}).get("departments", {}).get(department) or {}
+        return list(found.get("heads") or [])
+
+    def person_name(self, person_id: str, lang: str) -> str | None:
+        """The display name of a configured person (office head, liaison, department head, leadership)
+        by their id; None for an id the configuration does not name."""
+        for settings in self.campuses.values():
+            people = [settings.get("office_head") or {}]
+            for department in settings.get("departments", {}).values():
+                people += [department.get("liaison") or {}, *(department.get("heads") or [])]
+            for person in people:
+                if person.get("id") == person_id:
+                    return _display_name(person, lang)
+        for person in self.leadership:
+            if person.get("id") == person_id:
+                return _display_name(person, lang)
+        return None
 
     def campus_name(self, campus: str, lang: str) -> str | None:
         """The campus's display name in ``lang`` (``names``), else its ``name``; None for an unknown campus."""

@@ -272,9 +272,11 @@ LABELS: Wording = {
             "PersonalDataErased": "Personal data erased",
             "AttachmentAdded": "Attachment added",
             "SuggestionAdopted": "Suggestion adopted",
+            "ContactDetailsCorrected": "Contact details corrected",
             "ReferrerReplied": "Referrer answered",
             "CaseEnded": "Case ended with the complaint",
             "CaseReclassified": "Case reclassified",
+            "CaseContactChanged": "Case follows the corrected contact details",
             "ReplyDeliveryRecorded": "Reply delivery recorded on the case",
             "ReplyDeliveryFailed": "Reply delivery failure recorded on the case",
             "ReplyIssued": "Reply issued",
@@ -531,9 +533,11 @@ LABELS: Wording = {
             "PersonalDataErased": "个人信息已删除",
             "AttachmentAdded": "添加附件",
             "SuggestionAdopted": "建议已采纳",
+            "ContactDetailsCorrected": "联系方式已更正",
             "ReferrerReplied": "已回复转办部门",
             "CaseEnded": "案件随投诉终结",
             "CaseReclassified": "案件重新分类",
+            "CaseContactChanged": "案件同步联系方式更正",
             "ReplyDeliveryRecorded": "案件记录答复已送达",
             "ReplyDeliveryFailed": "案件记录答复送达失败",
             "RectificationOrdered": "下达整改",
@@ -657,6 +661,7 @@ _FIELD_GROUPS: Mapping[str, str] = {
     "anonymous": "yes_no",
     "has_contact": "yes_no",
     "provisional": "yes_no",
+    "changed": "field",  # ContactDetailsCorrected: which fields (named, never their values)
 }
 _REASON_GROUPS: Mapping[str, str] = {
     "ComplaintNotAccepted": "not_accepted_reason",

@@ -97,8 +97,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.note": "Note",
         "field.substantiated": "Substantiated",
         "field.findings_summary": "Findings",
-        "field.signed_off_by": "Signed off by (head of department, staff id)",
-        "field.signed_off_by.hint": "The head of department who signed the written findings.",
+        "field.signed_off_by": "Signed off by (head of department)",
+        "field.signed_off_by.hint": "The head of department who signed the written findings (staff id).",
         "field.escalation_reason": "Why the leadership group must know",
         "field.contact_person": "Contact person (staff id)",
         "field.actions_taken": "What was done",
@@ -373,8 +373,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.note": "备注",
         "field.substantiated": "投诉是否属实",
         "field.findings_summary": "调查结论",
-        "field.signed_off_by": "签字确认人（科室负责人工号）",
-        "field.signed_off_by.hint": "在书面调查结论上签字的科室负责人。",
+        "field.signed_off_by": "签字确认人（科室负责人）",
+        "field.signed_off_by.hint": "在书面调查结论上签字的科室负责人（工号）。",
         "field.escalation_reason": "上报领导小组的理由",
         "field.contact_person": "联系人（工号）",
         "field.actions_taken": "已采取的措施",
@@ -684,6 +684,7 @@ _FIELD_MESSAGES: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
     (re.compile(r"^Not a month.*"), "msg.month", ()),
     (re.compile(r"^lies before the complaint was received$"), "msg.before_receipt", ()),
     (re.compile(r"^at most (\d+) working days on this campus$"), "msg.extension_max", ("days",)),
+    (re.compile(r"^not a head of [\w-]+: choose one of .*$"), "msg.not_head", ()),
 ]
 
 
@@ -729,6 +730,8 @@ _CONFLICTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^the dispute was already settled$"), "api.conflict.settled"),
     (re.compile(r"^cannot [\w ]+ a complaint that is (?P<intake_state>[\w ]+)$"), "api.conflict.intake"),
     (re.compile(r"^cannot [\w ]+: the case is (?P<state>\w+)$"), "api.conflict"),
+    (re.compile(r"there are no contact details to correct$"), "api.conflict.contact_erased"),
+    (re.compile(r"^an anonymous complaint has no contact details"), "api.conflict.contact_anonymous"),
 ]
 
 
@@ -763,6 +766,7 @@ _FORBIDDEN: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^department liaison of (?P<department>[\w-]+) does not cover this case$"),
         "api.forbidden.department",
     ),
+    (re.compile(r"only of complaints they registered$"), "api.forbidden.contact_not_own"),
 ]
 
 
@@ -1140,3 +1144,132 @@ _REPORT_MESSAGES = {
 }
 for _lang, _messages in _REPORT_MESSAGES.items():
     MESSAGES[_lang].update(_messages)
+
+
+# Issue 18 (items 8, 9, 11): the extension forms, findings' sign-off, correcting contact details, the print view.
+_CASE_FORM_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "extension.limit": "An extension adds at most {days} working days to the department's investigation; "
+        "ask in writing before its deadline passes. The office decides.",
+        "extension.result": "If granted: {days} more working days, the last day becomes {day}.",
+        "extension.latest": "If granted in full ({days} working days), the last day becomes {day}.",
+        "extension.beyond": "Ask for 1 to {days} working days.",
+        "extension.choose_department": "Choose the department to see the new last day.",
+        "extension.option": "{department} · {days} more working days",
+        "extension.asked_at": "asked {at}",
+        "extension.department": "Department",
+        "extension.requested_by": "Asked by",
+        "extension.requested_at": "Asked at",
+        "extension.days": "Working days asked",
+        "extension.days_value": "{days} working days",
+        "extension.reason": "Reason",
+        "extension.if_granted": "Last day if granted",
+        "msg.not_head": "Choose one of the department's heads listed.",
+        "api.conflict.contact_erased": "The personal data was erased: there are no contact details to correct.",
+        "api.conflict.contact_anonymous": "An anonymous complaint has no contact details to correct.",
+        "api.forbidden.contact_not_own": "First-contact staff correct the contact details only of complaints they "
+        "registered; ask the complaint office.",
+        "action.correct_contact": "Correct the contact details",
+        "action.correct_contact.submit": "Save the corrected details",
+        "contact.hint": "Change or empty the details to correct; an emptied field is removed. "
+        "The complainant's name is not changed here.",
+        "field.preferred_channel": "Preferred channel for messages",
+        "case.print": "Print view",
+        "print.title": "Complaint registration and handling form",
+        "print.registration": "Registration",
+        "print.classification": "Classification",
+        "print.departments": "Departments",
+        "print.deadlines": "Deadlines and outcomes",
+        "print.findings": "Departments' findings",
+        "print.replies": "Replies",
+        "print.rectifications": "Rectifications",
+        "print.signatures": "Signatures",
+        "print.sign.registrar": "Registered by",
+        "print.sign.office": "Complaint office",
+        "print.sign.head": "Head of department",
+        "print.sign.complainant": "Complainant",
+        "print.sign.date": "Date",
+        "print.printed": "Printed {at}",
+        "print.back": "Back to the case",
+        "print.button": "Print",
+        "print.outcome": "Outcome",
+        "print.met": "met {at}",
+        "print.none": "None",
+    },
+    "zh-CN": {
+        "extension.limit": "延期最多可为该科室的调查期限增加 {days} 个工作日，须在期限届满前书面申请，"
+        "由投诉管理部门审批。",
+        "extension.result": "如获批准：延长 {days} 个工作日，最后一天为 {day}。",
+        "extension.latest": "如按上限（{days} 个工作日）批准，最后一天为 {day}。",
+        "extension.beyond": "请申请 1 至 {days} 个工作日。",
+        "extension.choose_department": "请选择科室，以显示延期后的最后一天。",
+        "extension.option": "{department} · 延长 {days} 个工作日",
+        "extension.asked_at": "申请于 {at}",
+        "extension.department": "科室",
+        "extension.requested_by": "申请人",
+        "extension.requested_at": "申请时间",
+        "extension.days": "申请延长",
+        "extension.days_value": "{days} 个工作日",
+        "extension.reason": "延期理由",
+        "extension.if_granted": "批准后的最后一天",
+        "msg.not_head": "请从所列的科室负责人中选择。",
+        "api.conflict.contact_erased": "个人信息已删除，没有可更正的联系方式。",
+        "api.conflict.contact_anonymous": "匿名投诉没有可更正的联系方式。",
+        "api.forbidden.contact_not_own": "首诉接待人员只能更正本人登记的投诉的联系方式，请联系投诉管理办公室。",
+        "action.correct_contact": "更正联系方式",
+        "action.correct_contact.submit": "保存更正",
+        "contact.hint": "修改或清空需要更正的项目，清空的项目将被删除。投诉人姓名不在此更改。",
+        "field.preferred_channel": "优先联系方式",
+        "case.print": "打印视图",
+        "print.title": "投诉登记表 / 处理单",
+        "print.registration": "登记信息",
+        "print.classification": "分类",
+        "print.departments": "涉及科室",
+        "print.deadlines": "期限与结果",
+        "print.findings": "科室调查结论",
+        "print.replies": "答复",
+        "print.rectifications": "整改",
+        "print.signatures": "签字",
+        "print.sign.registrar": "登记人",
+        "print.sign.office": "投诉管理部门",
+        "print.sign.head": "科室负责人",
+        "print.sign.complainant": "投诉人",
+        "print.sign.date": "日期",
+        "print.printed": "打印时间：{at}",
+        "print.back": "返回投诉详情",
+        "print.button": "打印",
+        "print.outcome": "结果",
+        "print.met": "已于 {at} 完成",
+        "print.none": "无",
+    },
+}
+for _lang, _messages in _CASE_FORM_MESSAGES.items():
+    MESSAGES[_lang].update(_messages)
+
+_CASE_FORM_NAMES: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "field": {
+            "changed": "Changed",
+            "phone": "Phone",
+            "email": "E-mail",
+            "postal_address": "Postal address",
+            "preferred_channel": "Preferred channel",
+            "has_contact": "Can be reached",
+        },
+        "preferred_channel": {"email": "E-mail", "sms": "SMS", "letter": "Letter", "phone": "Phone call"},
+    },
+    "zh-CN": {
+        "field": {
+            "changed": "更正项目",
+            "phone": "电话",
+            "email": "电子邮箱",
+            "postal_address": "通信地址",
+            "preferred_channel": "优先联系方式",
+            "has_contact": "可联系",
+        },
+        "preferred_channel": {"email": "电子邮件", "sms": "短信", "letter": "信函", "phone": "电话"},
+    },
+}
+for _lang, _groups in _CASE_FORM_NAMES.items():
+    for _group, _names in _groups.items():
+        NAMES[_lang][_group] = {**NAMES[_lang].get(_group, {}), **_names}

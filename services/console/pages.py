@@ -272,6 +272,7 @@ class App:
         who = ctx.principal
         page = self.templates.get_template(template).render(
             lang=ctx.lang,
+            colon="：" if ctx.lang == "zh-CN" else ": ",  # after a label (full-width in Chinese text)
             t=ctx.t,
             n=ctx.n,
             csrf=ctx.csrf,
@@ -327,6 +328,9 @@ class Helpers:
                 "dept_list",
                 "code_options",
                 "extension_options",
+                "extension_result",
+                "head_options",
+                "staff_name",
                 "rectification_options",
                 "dispute_options",
                 "seal_options",
@@ -373,10 +377,12 @@ class Helpers:
         return " · ".join(parts)
 
     def dept_options(self, codes: Sequence[str]) -> list[tuple[str, str]]:
-        return [(c, self.ctx.n("department", c)) for c in codes]
+        """Departments to choose from, in the hospital's order (as everywhere they are listed)."""
+        return [(c, self.ctx.n("department", c)) for c in self.ctx.app.hospital.in_order(codes)]
 
     def dept_list(self, codes: Sequence[str]) -> str:
-        return ("、" if self.ctx.lang == "zh-CN" else ", ").join(self.ctx.n("department", c) for c in codes)
+        named = (self.ctx.n("department", c) for c in self.ctx.app.hospital.in_order(codes))
+        return ("、" if self.ctx.lang == "zh-CN" else ", ").join(named)
 
     def code_options(self, group: str) -> list[tuple[str, str]]:
         codes = {
@@ -388,18 +394,59 @@ class Helpers:
             "severity": catalogue.SEVERITIES,
             "source": catalogue.SOURCES,
             "not_accepted_reason": catalogue.NOT_ACCEPTED_REASONS,
+            "preferred_channel": ("email", "sms", "letter", "phone"),  # intake's PREFERRED_CHANNELS
         }[group]
         return [(c, self.ctx.n(group, c)) for c in codes]
 
     def extension_options(self, extensions: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-        return [
-            (
-                e["extension_id"],
-                f"{self.ctx.n('department', e['department'])} · "
-                f"+{e.get('requested_days', '?')} · {e['extension_id'][:8]}",
+        """Pending requests by department and days, and when asked (no id: people do not read those)."""
+
+        def label(e: Mapping[str, Any]) -> str:
+            shown = self.ctx.t(
+                "extension.option",
+                department=self.ctx.n("department", e["department"]),
+                days=e.get("requested_days", "?"),
             )
-            for e in extensions
-        ]
+            if e.get("requested_at"):
+                shown += " · " + self.ctx.t("extension.asked_at", at=self.local_time(e["requested_at"], None))
+            return shown
+
+        return [(e["extension_id"], label(e)) for e in extensions]
+
+    def extension_result(self, preview: Mapping[str, Any], department: str, days: Any) -> str:
+        """The request form's sentence on the date a grant would give (extension.js keeps it current)."""
+        found = views.extension_result(preview, department, days)
+        if found is None:
+            return self.ctx.t("extension.choose_department")
+        asked, last_day, latest = found
+        if asked is None:
+            return self.ctx.t("extension.latest", days=preview.get("max_days"), day=last_day)
+        if not latest:
+            return self.ctx.t("extension.beyond", days=preview.get("max_days"))
+        return self.ctx.t("extension.result", days=asked, day=last_day)
+
+    def head_options(self, campus: str, departments: Sequence[str]) -> list[tuple[str, str]]:
+        """The configured heads of ``departments`` who may sign off findings (labelled with the department
+        when there are several departments)."""
+        hospital, lang = self.ctx.app.hospital, self.ctx.lang
+        options = []
+        for department in hospital.in_order(departments):
+            for head in hospital.department_heads(campus, department):
+                shown = hospital.person_name(head["id"], lang) or head["id"]
+                if len(departments) > 1:
+                    shown = f"{shown} · {self.ctx.n('department', department)}"
+                options.append((head["id"], shown))
+        return options
+
+    def staff_name(self, person_id: str | None, role: str | None = None, department: str | None = None) -> str:
+        """A person by name: the configuration's, else their role (and department), never a bare id."""
+        named = self.ctx.app.hospital.person_name(person_id, self.ctx.lang) if person_id else None
+        if named:
+            return named
+        parts = [self.ctx.n("role", role)] if role else []
+        if department:
+            parts.insert(0, self.ctx.n("department", department))
+        return ("" if self.ctx.lang == "zh-CN" else " ").join(parts) or "—"
 
     def rectification_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
         return [
@@ -422,7 +469,7 @@ class Helpers:
             return self.ctx.n(detail.group, value)
 
         if isinstance(detail.value, list):
-            return ", ".join(one(v) for v in detail.value)
+            return ("、" if self.ctx.lang == "zh-CN" else ", ").join(one(v) for v in detail.value)
         return one(detail.value)
 
 
@@ -599,7 +646,7 @@ def complaint_body(
 def _register_options(ctx: Ctx) -> dict[str, Any]:
     helpers = Helpers(ctx)
     campuses = _campuses_of(ctx)
-    departments = sorted({d for c in campuses for d in ctx.app.hospital.departments(c)})
+    departments = ctx.app.hospital.in_order(d for c in campuses for d in ctx.app.hospital.departments(c))
     return {
         "campus_options": [(c, ctx.n("campus", c)) for c in campuses],
         "options": {
@@ -787,7 +834,9 @@ def worklist(ctx: Ctx) -> Response:
     args = ctx.request.args
     campuses = _campuses_of(ctx)
     campus = args.get("campus") if args.get("campus") in campuses else None
-    known_departments = sorted({d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)})
+    known_departments = ctx.app.hospital.in_order(
+        d for c in ([campus] if campus else campuses) for d in ctx.app.hospital.departments(c)
+    )
     department = (
         who.department
         if who.role == auth.LIAISON
@@ -968,7 +1017,21 @@ def _erasure_body(form: Any) -> dict[str, Any]:
     return _texts(form, "reason")
 
 
+CONTACT_FIELDS = ("phone", "email", "postal_address", "preferred_channel")
+
+
+def _contact_body(form: Any) -> dict[str, Any]:
+    """The corrected details: the fields as typed, and a field emptied that had a value (``had.<field>``)
+    removed. Intake names what it refuses, and what did not change."""
+    body = _texts(form, *CONTACT_FIELDS)
+    cleared = [name for name in CONTACT_FIELDS if form.get(f"had.{name}") == "true" and not _text(form, name)]
+    if cleared:
+        body["clear"] = cleared
+    return body
+
+
 _INTAKE_ACTIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    "correct_contact": ("contact", _contact_body),
     "reclassify": ("reclassify", _reclassify_body),
     "not_accept": ("not-accepted", _not_accept_body),
     "withdraw": ("withdraw", _withdraw_body),
@@ -1093,12 +1156,13 @@ def case_page(
         "campus": campus,
         "category": source.get("category"),
         "severity": source.get("severity"),
-        "departments": source.get("departments") or [],
+        "departments": ctx.app.hospital.in_order(source.get("departments") or []),
         "escalated": bool(case and case.get("escalated")),
     }
     now = datetime.now(UTC)
     entries, timeline_problem = _timeline(ctx, complaint_id)
-    allowed = views.allowed_actions(who, complaint, case, ctx.app.hospital.departments(campus) if campus else [], now)
+    in_order = ctx.app.hospital.in_order(ctx.app.hospital.departments(campus)) if campus else []
+    allowed = views.allowed_actions(who, complaint, case, in_order, now)
     done = ctx.request.args.get("done")
     notice = ctx.t("case.done", action=ctx.t(f"action.{done}")) if done in views.ACTIONS and not problem else None
     if done == "attach" and not problem:
@@ -1108,6 +1172,7 @@ def case_page(
         "feedback": {"contact_person": who.subject},
         "settle_dispute": {"currency": "CNY"},
         "seal_records": {"hospital_witness": who.subject},
+        "correct_contact": {k: v for k, v in ((complaint or {}).get("complainant") or {}).items() if v},
     }
     return ctx.app.render(
         ctx,

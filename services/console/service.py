@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from services.console import finding, pages, session
+from services.console import finding, pages, print_view, session
 from services.console import reports as report_pages
 from services.console.api import ApiError
 from services.console.settings import UPLOAD_MAX_BYTES, Settings
@@ -27,7 +27,17 @@ from shared.web import http, json_response
 log = logging.getLogger(__name__)
 SERVICE = config.CONSOLE
 APP = pages.App(Settings.from_env(), config.load_hospital())
-STATIC_FILES = {"htmx.min.js", "htmx.LICENSE", "console.css", "drafts.js", "forms.js", "worklist.js"}
+STATIC_FILES = {
+    "htmx.min.js",
+    "htmx.LICENSE",
+    "console.css",
+    "drafts.js",
+    "forms.js",
+    "extension.js",
+    "print.css",
+    "print.js",
+    "worklist.js",
+}
 
 Page = Callable[..., Response]
 
@@ -155,6 +165,11 @@ class Service:
     @page
     def search(ctx: pages.Ctx) -> Response:
         return finding.search(ctx)
+
+    @http("GET", "/cases/<string:complaint_id>/print", public=True)
+    @page
+    def case_print(ctx: pages.Ctx, complaint_id: str) -> Response:
+        return print_view.case_print(ctx, complaint_id)
 
     @http("GET", "/cases/<string:complaint_id>/timeline", public=True)
     @page

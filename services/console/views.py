@@ -240,9 +240,11 @@ SHOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "PersonalDataErased": ("reason",),
     "AttachmentAdded": ("media_type", "size"),  # never its name: that is personal data, sealed in intake
     "SuggestionAdopted": ("adopted_by", "note"),
+    "ContactDetailsCorrected": ("changed",),  # which fields; their values are personal data (sealed in intake)
     "ReferrerReplied": ("answered_by", "summary", "on_time"),
     "CaseEnded": (),  # investigation's record of intake's ending, shown just before it: the title says it
     "CaseReclassified": (),
+    "CaseContactChanged": ("has_contact",),
     "ReplyDeliveryRecorded": (),
     "ReplyDeliveryFailed": (),
     "ComplaintEscalated": ("severity", "reason", "to"),
@@ -360,10 +362,11 @@ ACTIONS = (
     "not_accept",
     "withdraw",
     "erasure",
+    "correct_contact",  # issue 18 item 9
     "referrer_reply",  # CONTRACT §10
 )
 #: the console's actions that are intake's, and what their forms offer
-INTAKE_ACTIONS = ("reclassify", "not_accept", "withdraw", "erasure")
+INTAKE_ACTIONS = ("reclassify", "not_accept", "withdraw", "erasure", "correct_contact")
 
 
 @dataclass
@@ -441,9 +444,10 @@ def _form_options(
     """What an offered action's form lets the user choose from (departments, pending items)."""
     officer = who.role == OFFICER
     assignments: Mapping[str, Mapping[str, Any]] = case.get("assignments") or {}
+    rank = {d: i for i, d in enumerate(campus_departments)}  # the hospital's order (the caller gives it)
     investigating = [
         d
-        for d in sorted(assignments)
+        for d in sorted(assignments, key=lambda d: (rank.get(d, len(rank)), d))
         if (officer or d == who.department) and assignments[d].get("status") == "investigating"
     ]
     if name == "assign":
@@ -468,6 +472,25 @@ def _form_options(
         items = (case.get("disputes") or {}).items()
         return {"disputes": [{"dispute_id": i, **d} for i, d in items if d.get("status") != "settled"]}
     return dispute_options(name, case)
+
+
+def extension_result(
+    preview: Mapping[str, Any], department: str, days: Any
+) -> tuple[int | None, str | None, bool] | None:
+    """The request form's result from investigation's ``extension_preview``: (days asked, the last day a grant
+    would give, within the limit); days None: nothing typed yet, and the latest possible day. None when
+    there is no department to count from."""
+    dates: Mapping[str, str] = (preview.get("departments") or {}).get(department) or {}
+    if not dates:
+        return None
+    limit = int(preview.get("max_days") or len(dates))
+    try:
+        asked = int(str(days).strip())
+    except (TypeError, ValueError):
+        return None, dates.get(str(limit)), True
+    if asked < 1 or asked > limit:
+        return asked, None, False
+    return asked, dates.get(str(asked)), True
 
 
 def _askable(clock: Mapping[str, Any] | None, now: datetime) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import phones
+from shared.auth import Forbidden
 from shared.errors import InvalidField, Refused
 
 RECEIVED = "received"
@@ -47,6 +48,11 @@ ACTIONS = (RESOLVE_ON_SPOT, NOT_ACCEPT, WITHDRAW, RECLASSIFY)
 ERASURE = "erasure"
 ATTACH = "attach"  # evidence added to the complaint's file, in any status (an archive takes papers late)
 ADOPT = "adopt"
+#: the complainant's contact details corrected (issue 18 item 9): in any status, while there is personal data
+CORRECT_CONTACT = "correct_contact"
+CORRECTABLE = ("phone", "email", "postal_address", "preferred_channel")
+#: how the complainant prefers to be told (a call is the office's, by phone)
+PREFERRED_CHANNELS = ("email", "sms", "letter", "phone")
 COMPLAINT, SUGGESTION = "complaint", "suggestion"
 AUTHORITY_REFERRAL = "authority_referral"  # the source whose complaints carry a referral (CONTRACT §10)
 MAX_REPRESENTATIVES = 5  # a group complaint sends at most five representatives (办法 ≈ art. 21)
@@ -144,6 +150,18 @@ class Reclassify:
 @dataclass(frozen=True)
 class Erase:
     reason: str
+
+
+@dataclass(frozen=True)
+class CorrectContact:
+    """``POST /complaints/<id>/contact``: the fields given replace the complainant's, those in ``clear`` are
+    removed; the rest stay (None: unchanged). The phone arrives normalised (shared/phones.py)."""
+
+    phone: str | None = None
+    email: str | None = None
+    postal_address: str | None = None
+    preferred_channel: str | None = None
+    clear: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -282,6 +300,7 @@ class Complaint:
     holds: tuple[Hold, ...] = ()  # unsettled disputes and seals in place, as intake has seen them
     kind: str = COMPLAINT
     adopted: bool = False  # a suggestion already adopted
+    anonymous: bool = False
 
     def classification(self) -> dict[str, Any]:
         return {
@@ -307,6 +326,7 @@ class Decision:
     classification: dict[str, Any] | None = None  # the new classification (reclassify)
     erasure_reason: str | None = None  # the complaint's key is to be destroyed, for this reason (erase)
     adopted: bool = False  # the suggestion is marked adopted (adopt)
+    contact: dict[str, str | None] | None = None  # the complainant's contact details to seal (correct_contact)
 
 
 def allowed(action: str, status: str) -> bool:
@@ -316,14 +336,24 @@ def allowed(action: str, status: str) -> bool:
 
 
 def offered(
-    status: str, personal_data_erased: bool, held: bool, role: str, roles: Mapping[str, Iterable[str]]
+    status: str,
+    personal_data_erased: bool,
+    held: bool,
+    role: str,
+    roles: Mapping[str, Iterable[str]],
+    anonymous: bool = False,
+    registered_by_caller: bool = False,
 ) -> list[str]:
     """The actions a caller of ``role`` can take on a complaint now (``GET /complaints/<id>``'s
     ``allowed_actions``): the lifecycle's by the status, erasure while there is personal data and nothing holds
-    it. ``roles``: who may take each (the endpoints' own access groups)."""
+    it, correcting the contact details of a named complainant (first-contact staff: of those they registered).
+    ``roles``: who may take each (the endpoints' own access groups)."""
     names = [a for a in ACTIONS if allowed(a, status) and role in roles.get(a, ())]
     if not personal_data_erased and not held and role in roles.get(ERASURE, ()):
         names.append(ERASURE)
+    own = role != FIRST_CONTACT or registered_by_caller
+    if not personal_data_erased and not anonymous and own and role in roles.get(CORRECT_CONTACT, ()):
+        names.append(CORRECT_CONTACT)
     return names
 
 
@@ -570,6 +600,62 @@ def adopt(complaint: Complaint, command: Adopt, context: Context) -> Decision:
     details = {"note": command.note} if command.note else {}
     return Decision(
         ADOPT, complaint.status, complaint.status, "SuggestionAdopted", data, context.now, actor, details, adopted=True
+    )
+
+
+def _reaches(channel: str, contact: Mapping[str, str | None]) -> bool:
+    """Whether the preferred channel can reach the complainant with these details (SMS: a mobile only)."""
+    if channel == "sms":
+        return phones.is_mobile(contact.get("phone"))
+    return bool(contact.get({"email": "email", "letter": "postal_address", "phone": "phone"}[channel]))
+
+
+def correct_contact(
+    complaint: Complaint,
+    command: CorrectContact,
+    context: Context,
+    current: Mapping[str, str | None],
+    registered_by: str | None,
+) -> Decision:
+    """The complainant's contact details corrected (a new number, an address for the letter), in any status,
+    while there is personal data; not for an anonymous complaint (there is no one to reach). First-contact
+    staff correct only complaints they registered (``registered_by``). ``current``: the details as they are
+    (opened from the vault). The event names which fields changed, never their values."""
+    if complaint.personal_data_erased:
+        raise Refused("the personal data was erased: there are no contact details to correct", state="erased")
+    if complaint.anonymous:
+        raise Refused("an anonymous complaint has no contact details to correct", state="anonymous")
+    if context.actor.get("role") == FIRST_CONTACT and registered_by != context.actor.get("id"):
+        raise Forbidden("first-contact staff correct the contact details only of complaints they registered")
+    given = {name: getattr(command, name) for name in CORRECTABLE if getattr(command, name) is not None}
+    corrected = {name: current.get(name) for name in CORRECTABLE}
+    corrected.update(given)
+    corrected.update(dict.fromkeys(command.clear))
+    changed = [name for name in CORRECTABLE if corrected[name] != current.get(name)]
+    if not changed:
+        raise InvalidField.of({name: ["unchanged"] for name in [*given, *command.clear]})
+    preferred = corrected["preferred_channel"]
+    if preferred and not _reaches(preferred, corrected):
+        needs = {"sms": "a mobile number", "email": "an e-mail address", "letter": "a postal address"}
+        raise InvalidField("preferred_channel", f"{preferred} needs {needs.get(preferred, 'a phone number')}")
+    actor = _actor(context.actor["id"], context.actor.get("role", COMPLAINT_OFFICER))
+    data = {
+        "complaint_id": complaint.complaint_id,
+        "campus": complaint.campus,
+        "changed": changed,
+        "has_contact": any(corrected.get(k) for k in CONTACT_FIELDS),
+        "corrected_at": context.now,
+    }
+    return Decision(
+        CORRECT_CONTACT,
+        complaint.status,
+        complaint.status,
+        "ContactDetailsCorrected",
+        data,
+        context.now,
+        actor,
+        {"changed": changed},
+        contact=corrected,
     )
 
 

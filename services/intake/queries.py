@@ -52,10 +52,19 @@ def unsealed(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
     return VAULT.open_personal(wrapped, ref, complaint_id, sealed)
 
 
+def preferred_channel(cur: Cursor, ref: str) -> str | None:
+    """The complainant's preferred channel, once stated (a code, kept in the clear); None without."""
+    cur.execute("SELECT preferred_channel FROM complainants WHERE complainant_ref = %s", (ref,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
 def _personal(cur: Cursor, complaint_id: str, ref: str) -> dict[str, Any]:
     data = unsealed(cur, complaint_id, ref)
+    complainant = {k: data.get(k) for k in ("name", "phone", "email", "relation", "postal_address")}
+    complainant["preferred_channel"] = None if data["erased"] else preferred_channel(cur, ref)
     return {
-        "complainant": {k: data.get(k) for k in ("name", "phone", "email", "relation", "postal_address")},
+        "complainant": complainant,
         "patient": {"name": data.get("patient_name"), "mrn": data.get("patient_mrn")},
         "summary": data.get("summary"),
         "desired_outcome": data.get("desired_outcome"),
@@ -206,12 +215,14 @@ def contact(cur: Cursor, complaint_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     found = rows[0]
-    data = unsealed(cur, complaint_id, found.pop("complainant_ref"))
+    ref = found.pop("complainant_ref")
+    data = unsealed(cur, complaint_id, ref)
     found.update(
         {k: data.get(k) for k in ("name", "phone", "email", "relation", "postal_address")}, erased=data["erased"]
     )
+    found["preferred_channel"] = None if data["erased"] else preferred_channel(cur, ref)
     if found["anonymous"]:
-        found.update(name=None, phone=None, email=None, relation=None, postal_address=None)
+        found.update(name=None, phone=None, email=None, relation=None, postal_address=None, preferred_channel=None)
     return found
 
 

@@ -203,6 +203,14 @@ def _adopted(cur: Cursor, event: Envelope) -> None:
     _action(cur, event, domain.ADOPT, status, status, event.data["adopted_at"], details, event.id)
 
 
+def _contact_corrected(cur: Cursor, event: Envelope) -> None:
+    """The correction's action and stream version; the corrected details are the vault's, not the log's."""
+    status = _status_of(cur, event.subject)
+    _moved(cur, event, status, event.time)
+    details = {"changed": event.data["changed"]}
+    _action(cur, event, domain.CORRECT_CONTACT, status, status, event.data["corrected_at"], details, event.id)
+
+
 FOLD = {
     "ComplaintReceived": _received,
     **dict.fromkeys(ENDED, _ended),
@@ -211,6 +219,7 @@ FOLD = {
     "PersonalDataErased": _erased,
     "AttachmentAdded": _attached,
     "SuggestionAdopted": _adopted,
+    "ContactDetailsCorrected": _contact_corrected,
 }
 
 

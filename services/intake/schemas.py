@@ -293,6 +293,38 @@ class Adopt(CommandSchema):
     note = _text()
 
 
+class CorrectContact(CommandSchema):
+    """``POST /complaints/<id>/contact``: the complainant's corrected contact details. Only the fields given
+    change; ``clear`` names fields to remove. The name is no contact detail: it is not corrected here."""
+
+    command = domain.CorrectContact
+
+    class Meta:
+        unknown = RAISE
+
+    phone = fields.Phone()
+    email = fields.Email(validate=validate.Length(max=254))
+    postal_address = fields.text(required=False, max_length=500)
+    preferred_channel = Text(
+        validate=validate.OneOf(domain.PREFERRED_CHANNELS),
+        metadata={"description": "how the complainant prefers to be told; it must reach them"},
+    )
+    clear = mm.List(
+        Text(validate=validate.OneOf(domain.CORRECTABLE)),
+        validate=catalogue.Unique(),
+        load_default=list,
+        metadata={"description": "fields to remove (not also given)"},
+    )
+
+    @validates_schema
+    def check_something_changes(self, data: dict[str, Any], **kwargs: Any) -> None:
+        both = [name for name in data.get("clear", []) if data.get(name) is not None]
+        if both:
+            raise ValidationError("given and cleared at once", both[0])
+        if not data.get("clear") and all(data.get(name) is None for name in domain.CORRECTABLE):
+            raise ValidationError(f"give at least one of {', '.join(domain.CORRECTABLE)}, or clear")
+
+
 class Erasure(CommandSchema):
     """``POST /complaints/<id>/erasure``: why (the lawful request it answers)."""
 

@@ -69,6 +69,7 @@ ACTION_ROLES = {
     domain.WITHDRAW: COMPLAINT_OFFICERS,
     domain.RECLASSIFY: COMPLAINT_OFFICERS,
     domain.ERASURE: ERASURE_REQUESTERS,
+    domain.CORRECT_CONTACT: COMPLAINT_REGISTRARS,  # first-contact staff: of complaints they registered
 }
 
 
@@ -125,12 +126,15 @@ class Service(Backbone, EventLog):
         who = principal(request)
         with self.db.transaction() as cur:
             complaint = queries.complaint_for(cur, complaint_id, who)
+        registrar = next((h["actor"] for h in complaint["history"] if h["action"] == "register"), None) or {}
         complaint["allowed_actions"] = domain.offered(
             complaint["status"],
             complaint["personal_data_erased"],
             bool(complaint["erasure_held_by"]),
             who.role,
             ACTION_ROLES,
+            anonymous=complaint["anonymous"],
+            registered_by_caller=registrar.get("id") == who.subject,
         )
         return json_response(complaint)
 
@@ -184,6 +188,19 @@ class Service(Backbone, EventLog):
     def adopt(self, request: Request, complaint_id: str, command: domain.Adopt) -> Response:
         """A suggestion was adopted (CONTRACT §10): once; a complaint or compliment, or a second adoption, is 409."""
         return self._change(request, complaint_id, domain.adopt, command)
+
+    @on_complaint(
+        "POST", "/complaints/<string:complaint_id>/contact", roles=COMPLAINT_REGISTRARS, body=schemas.CorrectContact
+    )
+    def correct_contact(self, request: Request, complaint_id: str, command: domain.CorrectContact) -> Response:
+        """The complainant's contact details corrected (phone, e-mail, postal address, preferred channel): the
+        fields given replace theirs, ``clear`` removes some; sealed like the rest. First-contact staff correct
+        only complaints they registered (403); an anonymous or erased complaint is 409; nothing changed is 400."""
+        _published_as = Conflict  # scripts/contracts.py reads a handler's 409 from this name
+        with self.db.transaction() as cur:
+            store.correct_contact(cur, complaint_id, principal(request), command)
+            shown = queries.complaint(cur, complaint_id)
+        return json_response(shown)
 
     # The body is read before the path's id, as it always was for erasure: hence the plain entrypoint.
     @http("POST", "/complaints/<string:complaint_id>/erasure", roles=ERASURE_REQUESTERS, body=schemas.Erasure)

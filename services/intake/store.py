@@ -191,13 +191,14 @@ def load(cur: Cursor, complaint_id: str) -> Locked:
     """The complaint, locked for the rest of the transaction (changes to one complaint are serialised)."""
     cur.execute(
         "SELECT complaint_id, campus, status, received_at, category, severity, departments, campuses, version,"
-        " complainant_ref, kind, adopted_at IS NOT NULL FROM complaints WHERE complaint_id = %s FOR UPDATE",
+        " complainant_ref, kind, adopted_at IS NOT NULL, anonymous FROM complaints WHERE complaint_id = %s"
+        " FOR UPDATE",
         (complaint_id,),
     )
     row = cur.fetchone()
     if row is None:
         raise UnknownItem(f"no complaint {complaint_id}")
-    cid, campus, status, received_at, category, severity, departments, campuses, version, ref, kind, adopted = row
+    cid, campus, status, received_at, category, severity, departments, campuses, version, ref, kind, adopted, anon = row
     # Read once the complaint is locked (a statement of its own, so it sees an erasure that held the lock):
     # two erasures at once are one erasure and one refusal.
     cur.execute("SELECT erased_at IS NOT NULL FROM complainant_keys WHERE complainant_ref = %s", (ref,))
@@ -221,6 +222,7 @@ def load(cur: Cursor, complaint_id: str) -> Locked:
         holds=holds,
         kind=kind,
         adopted=adopted,
+        anonymous=anon,
     )
     return Locked(complaint, version, ref)
 
@@ -338,6 +340,75 @@ def index_for_search(cur: Cursor, complaint_id: str, values: Mapping[str, str | 
         search_index.reindex(cur, complaint_id)
     else:
         search_index.write(cur, complaint_id, values)
+
+
+# -- correcting the contact details -------------------------------------------------------------------
+
+
+def correct_contact(cur: Cursor, complaint_id: str, who: Principal, command: domain.CorrectContact) -> Envelope:
+    """The complainant's corrected contact details, sealed with the complaint's key like the rest, with their
+    action row and ``ContactDetailsCorrected`` (which fields changed, no values) in this transaction."""
+    locked = load(cur, complaint_id)
+    who.require_visible(f"no complaint {complaint_id}", locked.complaint.campuses)
+    current, key = _contact_now(cur, complaint_id, locked)
+    context = domain.Context(now=datetime.now(UTC), actor=who.actor)
+    decision = domain.correct_contact(locked.complaint, command, context, current, registered_by(cur, complaint_id))
+    event = _event_of(cur, complaint_id, decision, who.actor)
+    corrected = decision.contact or {}
+    place = {name: f"{complaint_id}:{name}" for name in ("phone", "email", "postal_address")}
+    cur.execute(
+        "UPDATE complainants SET phone_sealed = %s, email_sealed = %s, postal_address_sealed = %s,"
+        " preferred_channel = %s WHERE complainant_ref = %s",
+        (
+            *(VAULT.seal(key, corrected.get(name), where) for name, where in place.items()),
+            corrected.get("preferred_channel"),
+            locked.complainant_ref,
+        ),
+    )
+    # TODO(issue 18, search index — branch s6's intake migration 0010): rewrite the search index here, with
+    # that branch's store function that rewrites a complaint's index rows (the phone's keyed hash changes).
+    _save(cur, locked, decision)
+    record_action(
+        cur,
+        complaint_id,
+        decision.action,
+        decision.status_before,
+        decision.status,
+        who.actor,
+        decision.at,
+        decision.details,
+        event.id,
+    )
+    STORE.append(cur, complaint_id, locked.version, [event])
+    return event
+
+
+def _contact_now(cur: Cursor, complaint_id: str, locked: Locked) -> tuple[dict[str, str | None], bytes | None]:
+    """The contact details as they are (opened with the complaint's key) and that key (None once erased)."""
+    cur.execute(
+        "SELECT k.wrapped_key, p.phone_sealed, p.email_sealed, p.postal_address_sealed, p.preferred_channel"
+        " FROM complainant_keys k LEFT JOIN complainants p ON p.complainant_ref = k.complainant_ref"
+        " WHERE k.complainant_ref = %s",
+        (locked.complainant_ref,),
+    )
+    row = cur.fetchone()
+    if row is None or row[0] is None:
+        return {}, None  # erased (the domain refuses): nothing to open
+    wrapped, *sealed, preferred = row
+    key = VAULT.unwrap(wrapped, str(locked.complainant_ref))
+    names = ("phone", "email", "postal_address")
+    opened = {name: VAULT.open(key, blob, f"{complaint_id}:{name}") for name, blob in zip(names, sealed, strict=True)}
+    return {**opened, "preferred_channel": preferred}, key
+
+
+def registered_by(cur: Cursor, complaint_id: str) -> str | None:
+    """The staff member who registered the complaint (its registration's actor)."""
+    cur.execute(
+        "SELECT actor_id FROM complaint_actions WHERE complaint_id = %s AND action = 'register' ORDER BY id LIMIT 1",
+        (complaint_id,),
+    )
+    row = cur.fetchone()
+    return row[0] if row else None
 
 
 # -- attachments --------------------------------------------------------------------------------

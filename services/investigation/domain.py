@@ -56,6 +56,8 @@ class Context:
     calendar: CampusCalendar
     policy: Mapping[str, Any]
     departments: tuple[str, ...] = ()
+    # each department's configured heads (ids), who sign off its findings; a department absent here has none
+    heads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def deadline_overdue(status: str, on_hold: bool, due_at: datetime, now: datetime) -> bool:
@@ -373,6 +375,27 @@ def decide_classification(case: Case, cause: dict[str, Any], cause_id: str) -> D
     ]
 
 
+def decide_contact_changed(case: Case, cause: dict[str, Any], cause_id: str) -> Decision:
+    """Intake corrected the contact details: the case follows whether the complainant can be reached (nothing
+    when that did not change: a new number for a reachable complainant changes nothing here)."""
+    has_contact = bool(cause["has_contact"])
+    if has_contact == case.has_contact:
+        return []
+    return [
+        (
+            "CaseContactChanged",
+            {
+                "complaint_id": case.complaint_id,
+                "campus": case.campus,
+                "has_contact": has_contact,
+                "changed_at": cause["corrected_at"],
+                "cause_id": cause_id,
+                "actor": actor("system", "system"),
+            },
+        )
+    ]
+
+
 def decide_reply_delivered(
     case: Case,
     reply_id: str,
@@ -611,6 +634,32 @@ def _first_reply_after_extension(
     return _counted_again(reply, base + furthest, calendar, policy)
 
 
+def extension_preview(case: Case, calendar: CampusCalendar, policy: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """What the extension forms show before anyone submits: the campus's limit (``max_days``), for each
+    department that may still ask the last day its deadline would move to with each number of days allowed
+    (``departments``: {department: {"1": "2026-12-08", ...}}), and for each request awaiting its decision
+    the last day granting it would give (``pending``: {extension_id: last day}). Counted as a grant counts."""
+    limit = int(policy["extension_max_days"])
+    askable: dict[str, dict[str, str]] = {}
+    if case.status == OPEN:
+        for department, assignment in case.assignments.items():
+            clock = case.clocks.get(f"investigation:{department}")
+            if assignment["status"] != "investigating" or clock is None:
+                continue
+            if clock.status == D_OPEN and not clock.on_hold and now < clock.due_at:
+                askable[department] = {
+                    str(days): _extended(clock, days, calendar, policy)["last_day"] for days in range(1, limit + 1)
+                }
+    pending = {
+        extension_id: _extended(case.clocks[f"investigation:{e['department']}"], e["requested_days"], calendar, policy)[
+            "last_day"
+        ]
+        for extension_id, e in case.extensions.items()
+        if e["status"] == "pending" and f"investigation:{e['department']}" in case.clocks
+    }
+    return {"max_days": limit, "departments": askable, "pending": pending}
+
+
 def decide_extension(case: Case, command: schemas.DecideExtension, context: Context) -> Decision:
     extension_id, calendar, policy = command.extension_id, context.calendar, context.policy
     extension = case.extensions.get(extension_id)
@@ -642,10 +691,19 @@ def decide_extension(case: Case, command: schemas.DecideExtension, context: Cont
     return decision
 
 
+def require_head(department: str, signed_off_by: str, context: Context) -> None:
+    """Findings are signed off by a head of the department (CONTRACT §1): one of those the hospital's
+    configuration names for it. A department the configuration names no heads for is not checked."""
+    heads = context.heads.get(department) or ()
+    if heads and signed_off_by not in heads:
+        raise InvalidField("signed_off_by", f"not a head of {department}: choose one of {', '.join(heads)}")
+
+
 def decide_findings(case: Case, command: schemas.SubmitFindings, context: Context) -> Decision:
     department, now = command.department, context.now
     case.require((OPEN,), "submit findings")
     _investigation(case, department, "submit findings")
+    require_head(department, command.signed_off_by, context)
     clock = case.clocks[f"investigation:{department}"]
     return [
         (
@@ -1154,6 +1212,10 @@ def _extension_requested(case: Case, data: dict[str, Any], at: str, reminders: d
         "department": data["department"],
         "status": "pending",
         "requested_days": data["requested_days"],
+        # what the office decides on (the console's decision form shows them)
+        "reason": data["reason"],
+        "requested_at": data["requested_at"],
+        "requested_by": data["actor"]["id"],
     }
     case.clocks[f"investigation:{data['department']}"].on_hold = True
 
@@ -1315,6 +1377,11 @@ for _intake_type, (_ended_status, _) in ENDED_BY.items():
 @mutates("CaseEnded")
 def _case_ended(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
     _ends_with(data["reason"])(case, data, at, reminders)  # the reasons are the ended statuses
+
+
+@mutates("CaseContactChanged")
+def _contact_changed(case: Case, data: dict[str, Any], at: str, reminders: dict[str, str]) -> None:
+    case.has_contact = bool(data["has_contact"])
 
 
 @mutates("ComplaintReclassified", "CaseReclassified")

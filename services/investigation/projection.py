@@ -51,6 +51,15 @@ def reclassify(cur: Cursor, event: Envelope) -> None:
     after_commit(lambda: store.observe(placed))
 
 
+@PROJECTOR.on("ContactDetailsCorrected")
+def contact_changed(cur: Cursor, event: Envelope) -> None:
+    """Intake corrected the contact details: whether the complainant can be reached may have changed."""
+    if not store.exists(cur, event.subject):
+        return  # a suggestion or compliment: no case
+    case = store.load(cur, event.subject)
+    store.apply(cur, case, domain.decide_contact_changed(case, event.data, event.id), event.time, cause=event)
+
+
 @PROJECTOR.on("ReplySent")
 def reply_delivered(cur: Cursor, event: Envelope) -> None:
     case = store.load(cur, event.subject)

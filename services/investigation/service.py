@@ -49,7 +49,8 @@ class Service(Backbone, EventLog):
         who = principal(request)
         who.require_visible(f"no case {complaint_id}", [case["campus"]], case["departments"])
         allowed = domain.allowed_actions(state, who.role, who.department, HOSPITAL.departments(state.campus), now)
-        return json_response({**case, "allowed_actions": allowed})
+        preview = domain.extension_preview(state, HOSPITAL.calendar(state.campus), HOSPITAL.policy(state.campus), now)
+        return json_response({**case, "allowed_actions": allowed, "extension_preview": preview})
 
     @http("GET", "/cases", roles=CASE_READERS, query=schemas.CasesQuery)
     def list_cases(self, request: Request, params: schemas.CaseFilter) -> Response:

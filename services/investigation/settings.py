@@ -41,6 +41,9 @@ class Hospital:
             calendar=self.calendar(campus),
             policy=self.policy(campus),
             departments=tuple(self.departments(campus)),
+            heads={
+                d: tuple(h["id"] for h in self.config.department_heads(campus, d)) for d in self.departments(campus)
+            },
         )
 
 

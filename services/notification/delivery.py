@@ -219,7 +219,9 @@ class Deliverer:
         context = self._shared_context(notification, lang)
         if notification.recipient_id == domain.COMPLAINANT:
             contact = self._contact(notification.complaint_id)
-            channel = domain.complainant_channel(contact, notification.channel_preference, notification.purpose)
+            # the office's choice for this message, else the complainant's own (stated when details were corrected)
+            preference = notification.channel_preference or contact.get("preferred_channel")
+            channel = domain.complainant_channel(contact, preference, notification.purpose)
             if channel is None:
                 raise NotSendable(
                     "anonymous complainant: nothing is sent" if contact.get("anonymous") else "no contact details"

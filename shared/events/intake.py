@@ -11,6 +11,7 @@ from shared.events.fields import (
     Classification,
     EventType,
     StrictSchema,
+    Unique,
     WithCampuses,
     choice,
     code,
@@ -166,5 +167,20 @@ TYPES: tuple[EventType, ...] = (
         adopted_at=when(),
         adopted_by=ident(description="staff id of whoever adopted it"),
         note=text(required=False, description="what is done with it (no personal data)"),
+    ),
+    declare(
+        INTAKE,
+        "ContactDetailsCorrected",
+        "The complainant's contact details were corrected (issue 18); which fields changed, never their values "
+        "(those stay in intake, sealed with the complaint's key).",
+        campus=code(),
+        changed=fields.List(
+            fields.String(validate=validate.OneOf(("phone", "email", "postal_address", "preferred_channel"))),
+            validate=[validate.Length(min=1), Unique()],
+            required=True,
+            metadata={"description": "the fields corrected (given or removed)"},
+        ),
+        has_contact=flag(description="whether any phone, e-mail or postal address is left to reach them by"),
+        corrected_at=when(),
     ),
 )

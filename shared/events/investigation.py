@@ -434,4 +434,13 @@ TYPES: tuple[EventType, ...] = (
         summary=text(min_length=1, description="what the referrer was told (no personal data)"),
         on_time=flag(description="by the end of the referral's reply date, campus local time"),
     ),
+    declare(
+        INVESTIGATION,
+        "CaseContactChanged",
+        "Intake corrected the complainant's contact details and whether anything can reach them changed: the case "
+        "follows (a reply must then be delivered, or recorded as given, before closing). No personal data.",
+        _CausedBy,
+        has_contact=flag(description="whether a phone, e-mail or postal address is on file now"),
+        changed_at=when(),
+    ),
 )

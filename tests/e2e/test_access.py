@@ -160,7 +160,12 @@ def test_scopes_a_campus_office_sees_only_its_campus_and_a_liaison_only_their_de
     assert stack.investigation.get(f"/cases/{east_case}", token=cardiology).status_code == 200
     mine = stack.investigation.get("/cases", params={"limit": 1000}, token=cardiology).json()["cases"]
     assert mine and all("cardiology" in c["departments"] for c in mine)
-    findings = {"department": "cardiology", "substantiated": "no", "summary": "s", "signed_off_by": "head"}
+    findings = {
+        "department": "cardiology",
+        "substantiated": "no",
+        "summary": "s",
+        "signed_off_by": "east-cardiology-head",
+    }
     assert stack.investigation.post(f"/cases/{east_case}/findings", findings, token=nursing).status_code == 404
     assert (
         stack.investigation.post(
@@ -208,6 +213,7 @@ def test_erasure_makes_personal_data_unreadable_and_keeps_statistics_and_logs(st
         "email": None,
         "relation": None,
         "postal_address": None,
+        "preferred_channel": None,
     }
     assert shown["patient"] == {"name": None, "mrn": None}
     assert shown["history"][-1]["action"] == "erasure" and shown["history"][-1]["actor"]["id"] == "auditor-01"

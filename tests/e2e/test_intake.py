@@ -146,6 +146,7 @@ def test_get_shows_the_complaint_with_complainant_patient_and_history(stack, com
         "email": "li.na@example.org",
         "relation": "daughter",
         "postal_address": None,
+        "preferred_channel": None,
     }
     assert shown["patient"] == {"name": "Li Wei", "mrn": "MRN-0042"}
     assert shown["classification_history"] == []
@@ -159,6 +160,7 @@ def test_get_shows_the_complaint_with_complainant_patient_and_history(stack, com
         "email": None,
         "relation": None,
         "postal_address": None,
+        "preferred_channel": None,
     }
     assert anonymous["patient"] == {"name": None, "mrn": None}
     assert cid in listed(stack, status="received", campus="east")
@@ -621,6 +623,7 @@ def test_contact_for_over_nameko_rpc(stack, complaint):
             "email": "chen.jie@example.org",
             "relation": "son",
             "postal_address": None,
+            "preferred_channel": None,
             "campus": "east",
             "reference": reference,
             "erased": False,
@@ -632,6 +635,7 @@ def test_contact_for_over_nameko_rpc(stack, complaint):
             "email": None,
             "relation": None,
             "postal_address": None,
+            "preferred_channel": None,
             "campus": "east",
             "reference": detail(stack, anonymous)["reference"],
             "erased": False,

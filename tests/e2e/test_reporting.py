@@ -102,7 +102,7 @@ def may(stack) -> dict:
                 "department": "billing_office",
                 "substantiated": "yes",
                 "summary": "charged twice",
-                "signed_off_by": "east-billing-head",
+                "signed_off_by": "east-billing_office-head",
             },
         ),
     ]

@@ -32,6 +32,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "AttachmentAdded",
         # CONTRACT §10/§11 (issue 17)
         "SuggestionAdopted",
+        # issue 18 item 9: the complainant's contact details corrected (which fields, never their values)
+        "ContactDetailsCorrected",
     ],
     "investigation": [
         "InvestigationOpened",
@@ -66,6 +68,8 @@ CONTRACT_TYPES: dict[str, list[str]] = {
         "ReplyDeliveryFailed",
         # issue 17: the reply to an authority referral (CONTRACT §10 names no event for it)
         "ReferrerReplied",
+        # issue 18 item 9: the case follows intake's ContactDetailsCorrected (whether anything reaches them)
+        "CaseContactChanged",
     ],
     "notification": ["ReplySent", "ReminderSent", "NotificationFailed"],
 }
@@ -243,6 +247,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "ended_at": "2026-03-04T06:00:00Z",
         "cause_id": "3f1c2b4a-6d5e-4f70-8a9b-0c1d2e3f4a5b",
     },
+    "CaseContactChanged": {
+        "complaint_id": CID,
+        "actor": SYSTEM,
+        "campus": "east",
+        "cause_id": "5b3e4d6c-8f70-4192-8cbd-2e3f4a5b6c7d",
+        "has_contact": True,
+        "changed_at": "2026-03-05T02:00:00Z",
+    },
     "CaseReclassified": {
         "complaint_id": CID,
         "actor": SYSTEM,
@@ -399,6 +411,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "adopted_at": "2026-03-20T03:00:00Z",
         "adopted_by": "office-east-1",
         "note": "Evening opening hours of the pharmacy from next month.",
+    },
+    "ContactDetailsCorrected": {
+        "complaint_id": CID,
+        "actor": OFFICER,
+        "campus": "east",
+        "changed": ["phone", "preferred_channel"],
+        "has_contact": True,
+        "corrected_at": "2026-03-20T03:00:00Z",
     },
     "ReferrerReplied": {
         "complaint_id": CID,

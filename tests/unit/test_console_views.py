@@ -20,6 +20,7 @@ INTAKE_ROLES = {
     intake_domain.WITHDRAW: auth.COMPLAINT_OFFICERS,
     intake_domain.RECLASSIFY: auth.COMPLAINT_OFFICERS,
     intake_domain.ERASURE: auth.ERASURE_REQUESTERS,
+    intake_domain.CORRECT_CONTACT: auth.COMPLAINT_REGISTRARS,
 }
 
 
@@ -436,14 +437,20 @@ def test_intake_actions_are_offered_as_intake_answers_them():
     assert {"reclassify", "not_accept", "withdraw", "erasure"} <= set(office.names())
     assert office["reclassify"] == {"departments": list(DEPARTMENTS)}
     closed = intake_answer(OFFICE, {"campus": "east", "status": "closed"})
-    assert [a for a in views.allowed_actions(OFFICE, closed, None, DEPARTMENTS, NOW).names()] == ["erasure"]
+    # A closed complaint's contact details can still be corrected (a letter, a follow-up call).
+    closed_actions = views.allowed_actions(OFFICE, closed, None, DEPARTMENTS, NOW).names()
+    assert closed_actions == ["erasure", "correct_contact"]
     held = intake_answer(OFFICE, {"campus": "east", "status": "closed"}, held=True)
-    assert views.allowed_actions(OFFICE, held, None, DEPARTMENTS, NOW).names() == []  # a dispute holds it
+    assert views.allowed_actions(OFFICE, held, None, DEPARTMENTS, NOW).names() == ["correct_contact"]  # no erasure
     auditor = Principal("auditor-01", AUDITOR, ("*",))
     assert views.allowed_actions(auditor, intake_answer(auditor, received), None, DEPARTMENTS, NOW).names() == [
         "erasure"
     ]
-    assert set(views.INTAKE_ACTIONS) == {*intake_domain.ACTIONS, intake_domain.ERASURE} - {"resolve_on_spot"}
+    assert set(views.INTAKE_ACTIONS) == {
+        *intake_domain.ACTIONS,
+        intake_domain.ERASURE,
+        intake_domain.CORRECT_CONTACT,
+    } - {"resolve_on_spot"}
 
 
 # -- issue 18 item 6: who holds a case, working days left ------------------------------------------

@@ -548,7 +548,16 @@ def test_an_extension_request_puts_the_investigation_clock_on_hold() -> None:
     ]
     assert case.clocks["investigation:cardiology"].on_hold
     assert not case.clocks["first_reply"].on_hold
-    assert case.extensions == {EXT: {"department": "cardiology", "status": "pending", "requested_days": 3}}
+    assert case.extensions == {
+        EXT: {
+            "department": "cardiology",
+            "status": "pending",
+            "requested_days": 3,
+            "reason": "waiting for the ECG review",
+            "requested_at": "2026-11-25T02:00:00Z",
+            "requested_by": LIAISON,
+        }
+    }
 
 
 def test_an_extension_for_a_department_not_assigned_is_refused() -> None:

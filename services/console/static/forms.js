@@ -26,7 +26,8 @@
         var control = field.querySelector("input, select, textarea");
         var link = document.createElement("a");
         link.href = "#" + (control ? control.id : "");
-        link.textContent = text(field.querySelector("label, legend")) + "：" + text(field.querySelector(".field-error"));
+        var colon = document.documentElement.lang === "zh-CN" ? "：" : ": ";  // full-width in Chinese text only
+        link.textContent = text(field.querySelector("label, legend")) + colon + text(field.querySelector(".field-error"));
         link.addEventListener("click", function (event) {
           if (control) { event.preventDefault(); control.focus(); }
         });
