@@ -365,8 +365,7 @@ def correct_contact(cur: Cursor, complaint_id: str, who: Principal, command: dom
             locked.complainant_ref,
         ),
     )
-    # TODO(issue 18, search index — branch s6's intake migration 0010): rewrite the search index here, with
-    # that branch's store function that rewrites a complaint's index rows (the phone's keyed hash changes).
+    index_for_search(cur, complaint_id)  # from the details just sealed: the old phone finds it no more
     _save(cur, locked, decision)
     record_action(
         cur,

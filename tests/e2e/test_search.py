@@ -116,3 +116,12 @@ def test_the_indexer_writes_what_is_missing(stack, found, registered):
     assert ran.returncode == 0, ran.stderr
     wait_for(lambda: cid in found(registered["mobile"]), what="the complaint indexed again")
     assert found(registered["mobile"])[cid] == ["phone"]
+
+
+def test_a_corrected_phone_finds_the_complaint_and_the_old_one_no_longer_does(stack, found, registered):
+    new_mobile = _unique_mobile()
+    corrected = stack.intake.post(f"/complaints/{registered['id']}/contact", {"phone": new_mobile})
+    assert corrected.status_code == 200, corrected.text
+    assert found(new_mobile) == {registered["id"]: ["phone"]}
+    assert registered["id"] not in found(registered["mobile"])
+    assert found(f"Fang.{registered['tag']}@example.org") == {registered["id"]: ["email"]}  # the rest is kept
