@@ -331,6 +331,7 @@ class Helpers:
                 "extension_result",
                 "head_options",
                 "staff_name",
+                "actor_label",
                 "rectification_options",
                 "dispute_options",
                 "seal_options",
@@ -447,6 +448,15 @@ class Helpers:
         if department:
             parts.insert(0, self.ctx.n("department", department))
         return ("" if self.ctx.lang == "zh-CN" else " ").join(parts) or "—"
+
+    def actor_label(self, actor: Mapping[str, Any]) -> str:
+        """Who did it, on the timeline: the configured name, else the staff id, with the role; the product itself
+        (reminders, breaches) as 'the system', never its id."""
+        role = self.ctx.n("role", actor.get("role"))
+        if actor.get("role") == auth.SYSTEM:
+            return role
+        who = self.ctx.app.hospital.person_name(actor.get("id", ""), self.ctx.lang) or actor.get("id", "")
+        return self.ctx.t("timeline.by", who=who, role=role)
 
     def rectification_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
         return [
