@@ -1053,7 +1053,7 @@ _FINDING_MESSAGES: dict[str, dict[str, str]] = {
         "worklist.view.due_week": "本周到期",
         "worklist.view.awaiting_department": "等待科室",
         "worklist.view.follow_up": "待回访",
-        "worklist.view.escalated": "已升级",
+        "worklist.view.escalated": "已上报",
         "worklist.view_total": "{view}共 {count} 件",
         "worklist.range": "显示第 {first} 至 {last} 件",
         "worklist.none_shown": "没有显示的案件",

@@ -103,7 +103,7 @@ def test_saved_views_show_investigations_counts_and_list_their_cases(stack, new_
         ("due_week", "本周到期"),
         ("awaiting_department", "等待科室"),
         ("follow_up", "待回访"),
-        ("escalated", "已升级"),
+        ("escalated", "已上报"),
     ]:
         count = next(v["count"] for v in counted if v["view"] == name)
         expect(views.locator(f"a[data-view={name}]")).to_have_text(f"{label} {count}")
