@@ -21,13 +21,19 @@ refilled in between:
     For (b) and (c) the clock stops when the last message is acked; the queue is then checked to be
     empty with nothing left unacked.
 
-The target is (a) >= 50 % of (b); (c) is printed beside it. Both run in one process under eventlet with the cooperative
-psycopg2 wait callback, exactly as the services run. The bench uses its own database and its own
-RabbitMQ vhost, both removed at the end. If someone restarts RabbitMQ meanwhile (the integration
-tests do), (a) rides it out with EventConsumer's own reconnect and simply reads slower; (b) is
-measured again.
+The target is (a) >= 70 % of (b) (issue 21; 50 % before); (c) is printed beside it. Both run in one
+process under eventlet with the cooperative psycopg2 wait callback, exactly as the services run. The
+bench uses its own database and its own RabbitMQ vhost, both removed at the end. If someone restarts
+RabbitMQ meanwhile (the integration tests do), (a) rides it out with EventConsumer's own reconnect
+and simply reads slower; (b) is measured again.
 
-    PYTHONPATH=. .venv/bin/python bench/consumer_drain.py [--quick] [--events 50000] [--breakdown] [--profile]
+With ``--preload M`` the projection's tables already hold M events (copied, registered, with their
+bitemporal rows; made in SQL) when the drain starts: the figure at a size of M + N events without an
+M-message backlog in the shared broker. The documented sizes: ``--events 100000`` and
+``--events 100000 --preload 900000`` (1 M events in the tables at the end).
+
+    PYTHONPATH=. .venv/bin/python bench/consumer_drain.py [--quick] [--events 50000] [--preload 0]
+        [--breakdown] [--profile]
 """
 
 import eventlet
@@ -61,7 +67,7 @@ from shared.relay import Publisher, event_exchange  # noqa: E402
 
 SERVICE = "bench"  # the consuming service; its queue is bench.intake-events
 SOURCE = "intake"
-TARGET = 0.5  # (a) should reach this share of (b)
+TARGET = 0.7  # (a) should reach this share of (b) (issue 21)
 HOSPITAL = load_hospital()
 
 
@@ -70,6 +76,13 @@ def parse_args() -> argparse.Namespace:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--events", type=int, default=50_000, help="messages in the backlog (N)")
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        help="events already in the projection's tables (copy, registry, bitemporal rows) before the drain:"
+        " the drain's figure at a larger size without a larger broker backlog",
+    )
     parser.add_argument(
         "--batch-size", type=int, default=500, help="EventConsumer batch (prefetch is twice this; the services use 500)"
     )
@@ -147,9 +160,41 @@ def fill(amqp_uri: str, messages: list[tuple[str, str, bytes]]) -> float:
     return time.perf_counter() - started
 
 
-def reset_database(db: Database) -> None:
+def reset_database(db: Database, preloaded: bool = False) -> None:
     with db.transaction() as cur:
-        cur.execute("TRUNCATE event_copy, received_daily, source_position, pending_events, parked_events")
+        if preloaded:  # the drain runs once (--repeat 1): only the bookkeeping starts afresh
+            cur.execute("TRUNCATE received_daily, source_position, pending_events, parked_events")
+        else:
+            cur.execute("TRUNCATE event_copy, received_daily, source_position, pending_events, parked_events")
+
+
+# What the projection holds per ComplaintReceived it has taken (the copy, the registry, 4 bitemporal rows):
+# made in SQL under a source of its own ('preload'), so the drained intake sequences never meet them.
+PRELOAD_SQL = """
+INSERT INTO event_copy (source, sequence, event_id, type, subject, occurred_at, data, complaint_id, known_at)
+SELECT 'preload', g, gen_random_uuid(), 'ComplaintReceived', c::text, t,
+       jsonb_build_object('complaint_id', c::text, 'campus', 'east', 'category', 'billing', 'channel', 'phone',
+                          'received_at', t), c, t
+FROM (SELECT g, gen_random_uuid() AS c, timestamptz '2024-01-01' + g * interval '1 minute' AS t
+      FROM generate_series(1, %(n)s) g) s;
+INSERT INTO rpt_complaints SELECT complaint_id FROM event_copy WHERE source = 'preload';
+INSERT INTO rpt_known (complaint_id, known_at, day, campuses, complaint_source, metric, key, value)
+SELECT complaint_id, known_at, known_at::date, 'east', 'patient_or_family', m, 'billing', 1
+FROM event_copy, unnest(ARRAY['received_by_category', 'received_by_channel', 'received', 'open']) m
+WHERE source = 'preload';
+"""
+
+
+def preload(db: Database, events: int) -> float:
+    started = time.perf_counter()
+    with db.transaction() as cur:
+        cur.execute(PRELOAD_SQL, {"n": events})
+    conn = db.connect()
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE event_copy, rpt_complaints, rpt_known")
+    conn.close()
+    return time.perf_counter() - started
 
 
 # -- (a) the project's consumer ------------------------------------------------------------------
@@ -314,9 +359,14 @@ def main() -> None:
                 event_exchange(source)(conn.channel()).declare()
         _support.declare(box.amqp_uri, [queue])
 
+        if args.preload:
+            if args.repeat != 1:
+                raise SystemExit("--preload measures the drain once: use --repeat 1")
+            print(f"preloaded the projection with {args.preload} events in {preload(db, args.preload):.1f}s")
+
         def refill() -> None:
             _support.purge(box.amqp_uri, queue.name)
-            reset_database(db)
+            reset_database(db, preloaded=bool(args.preload))
             seconds = fill(box.amqp_uri, messages)
             print(f"  filled {queue.name} with {_support.depth(box.amqp_uri, queue.name)} messages in {seconds:.1f}s")
 

@@ -16,7 +16,7 @@ order per source as a real log. Then, in the same run:
     nothing with the rows; also a process of its own, measured the same way. It runs before and
     after (a); the faster of the two is the baseline.
 
-Target: (a) >= 50 % of (b)'s events/s, (a) < 200 MB peak. Then, over the rebuilt projection, the
+Target: (a) >= 70 % of (b)'s events/s, (a) < 200 MB peak. Then, over the rebuilt projection, the
 monthly summary the service answers for ``GET /reports/monthly`` (group-wide and per campus, JSON
 figures: totals, a year earlier, daily series, spikes), timed warm, median of 20: target < 100 ms.
 For information, the same month computed "as of" a moment from the log alone.
@@ -51,7 +51,7 @@ from shared.db import migrate
 from tests.support import simulate
 from tests.support.databases import recreate
 
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.7  # issue 21 (0.5 before)
 TARGET_MB = 200
 TARGET_MS = 100
 EVENTS_PER_COMPLAINT = 8.6  # what the simulator's lifecycles average
@@ -229,7 +229,7 @@ def main() -> None:
             f" {times['as_of']:.0f} ms ({times['as_of_received']} received)"
         )
         verdicts = [
-            ("rebuild >= 50% of the raw scan rate", ratio >= TARGET_RATIO),
+            (f"rebuild >= {TARGET_RATIO:.0%} of the raw scan rate", ratio >= TARGET_RATIO),
             (f"rebuild peak memory < {TARGET_MB} MB", rebuild_mb < TARGET_MB),
             (f"monthly summary < {TARGET_MS} ms", max(times["group"], times["east"]) < TARGET_MS),
         ]

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import kombu.serialization
+import orjson
 from marshmallow import ValidationError
 
 from shared import catalogue
@@ -210,7 +211,7 @@ def parse(body: bytes | str | dict[str, Any]) -> Envelope:
     """Parse and validate a received structured CloudEvent; raises :class:`EnvelopeError`."""
     if isinstance(body, (bytes, str)):
         try:
-            body = json.loads(body)
+            body = orjson.loads(body)  # the consumer's hot path: a third of json.loads' time
         except ValueError as exc:
             raise EnvelopeError({"_body": [f"not JSON: {exc}"]}) from exc
     if not isinstance(body, dict):

@@ -122,6 +122,7 @@ class CampusCalendar:
         object.__setattr__(self, "closures", frozenset(self.closures))
         object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
         object.__setattr__(self, "announced_years", MappingProxyType(dict(self.announced_years)))
+        object.__setattr__(self, "_judged", {})  # is_working_day's answers (not a field: no effect on ==)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -159,7 +160,14 @@ class CampusCalendar:
         return day.year in self.announced_years or _library_covers_year(day.year)
 
     def is_working_day(self, day: date) -> tuple[bool, bool]:
-        """(working?, provisional?) for one local date."""
+        """(working?, provisional?) for one local date; remembered per calendar (it is immutable), as
+        counting a deadline asks the same days again and again (a tenth of opening a case)."""
+        known = self._judged.get(day)
+        if known is None:
+            known = self._judged[day] = self._judge(day)
+        return known
+
+    def _judge(self, day: date) -> tuple[bool, bool]:
         if day in self.closures:
             return False, False
         if day in self.extra_workdays:

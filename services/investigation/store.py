@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+import orjson
 import psycopg2.extras
 
 from services.investigation import domain, metrics
@@ -47,6 +48,10 @@ def try_lock(cur: Cursor, complaint_id: str) -> domain.Case | None:
     return domain.Case.from_json(row[0]) if row else None
 
 
+def _dumps(state: dict) -> str:
+    return orjson.dumps(state).decode()
+
+
 def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
     """The case's row and its deadlines' rows, as the case now is."""
     cur.execute(
@@ -71,7 +76,7 @@ def save(cur: Cursor, case: domain.Case, now: datetime) -> None:
             case.received_at,
             now,
             case.version,
-            psycopg2.extras.Json(case.to_json()),
+            psycopg2.extras.Json(case.to_json(), dumps=_dumps),
         ),
     )
     _save_deadlines(cur, case)

@@ -16,10 +16,11 @@ incremental projection equal a rebuild by construction, whatever order the sourc
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+
+import orjson
 
 from services.reporting import domain
 from services.reporting.domain import Cells, LoggedEvent
@@ -27,7 +28,7 @@ from services.reporting.settings import CALENDARS
 from shared import catalogue
 from shared.consumer import Projector
 from shared.db import Cursor
-from shared.envelope import Envelope, rfc3339
+from shared.envelope import Envelope
 
 SERVICE = "reporting"
 PROJECTOR = Projector(SERVICE)
@@ -63,7 +64,8 @@ def copy_events(cur: Cursor, events: Sequence[Envelope]) -> list[tuple[datetime,
     (as stored: the bitemporal rows must carry exactly the copy's moments).
 
     The batch goes as one JSON document that PostgreSQL takes apart (``jsonb_to_recordset``): one
-    C-encoded parameter instead of a quoted literal per value is most of the consumer's saving."""
+    C-encoded parameter instead of a quoted literal per value is most of the consumer's saving.
+    orjson writes it (moments as RFC 3339 with their offset) at a fraction of ``json.dumps``' cost."""
     rows = [
         {
             "source": e.service,
@@ -71,26 +73,22 @@ def copy_events(cur: Cursor, events: Sequence[Envelope]) -> list[tuple[datetime,
             "event_id": e.id,
             "type": e.type,
             "subject": e.subject,
-            "occurred_at": rfc3339(e.time),
+            "occurred_at": e.time,
             "data": e.data,
             "complaint_id": str(e.data["complaint_id"]),
-            "known_at": _text(known_at(e.type, e.time, e.data)),
+            "known_at": known_at(e.type, e.time, e.data),
         }
         for e in events
     ]
     cur.execute(
         "INSERT INTO event_copy (source, sequence, event_id, type, subject, occurred_at, data, complaint_id, known_at)"
-        " SELECT * FROM jsonb_to_recordset(%s::jsonb) AS x(source text, sequence bigint, event_id uuid, type text,"
+        " SELECT * FROM json_to_recordset(%s::json) AS x(source text, sequence bigint, event_id uuid, type text,"
         " subject text, occurred_at timestamptz, data jsonb, complaint_id uuid, known_at timestamptz)"
         " ON CONFLICT DO NOTHING RETURNING source, sequence, known_at",
-        (json.dumps(rows, ensure_ascii=False),),
+        (orjson.dumps(rows).decode(),),
     )
     new = {(source, sequence): moment for source, sequence, moment in cur.fetchall()}
     return [(new[(e.service, e.sequence)], e) for e in events if (e.service, e.sequence) in new]
-
-
-def _text(moment: datetime | str) -> str:
-    return moment if isinstance(moment, str) else rfc3339(moment)
 
 
 # A complaint's bitemporal rows to write: ``changes``, replacing those known at or after ``since`` (None:
@@ -241,7 +239,7 @@ def apply_known(cur: Cursor, known: KnownRows) -> None:
         "  AND k.known_at >= s.since RETURNING k.known_at, k.day, k.campuses, k.complaint_source, k.metric,"
         "  k.key, -k.value AS value),"
         " added AS (INSERT INTO rpt_known (complaint_id, known_at, day, campuses, complaint_source, metric, key,"
-        "  value) SELECT * FROM jsonb_to_recordset(%s::jsonb) AS x(complaint_id uuid, known_at timestamptz,"
+        "  value) SELECT * FROM json_to_recordset(%s::json) AS x(complaint_id uuid, known_at timestamptz,"
         "  day date, campuses text, complaint_source text, metric text, key text, value bigint)"
         "  RETURNING known_at, day, campuses, complaint_source, metric, key, value),"
         " x AS (SELECT c.checkpoint, x.* FROM (SELECT * FROM gone UNION ALL SELECT * FROM added) x"
@@ -259,13 +257,9 @@ def apply_known(cur: Cursor, known: KnownRows) -> None:
             LOCK_KNOWN,
             [complaint_id for complaint_id, (since, _) in known.items() if since is not None],
             [since for since, _ in known.values() if since is not None],
-            json.dumps([dict(zip(_KNOWN_COLUMNS, _jsonable(row), strict=True)) for row in rows]),
+            orjson.dumps([dict(zip(_KNOWN_COLUMNS, row, strict=True)) for row in rows]).decode(),
         ),
     )
 
 
 _KNOWN_COLUMNS = ("complaint_id", "known_at", "day", "campuses", "complaint_source", "metric", "key", "value")
-
-
-def _jsonable(row: tuple) -> list:
-    return [rfc3339(v) if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v for v in row]

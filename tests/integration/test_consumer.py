@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from shared.consumer import Backfill, EventConsumer, Inbox, Projector
+from shared.consumer import Backfill, EventConsumer, Inbox, Projector, Unparsable, parse_body
 from shared.db import Database
 from shared.envelope import Envelope
 from shared.eventstore import EventStore
@@ -116,6 +116,17 @@ def test_a_message_that_is_not_an_event_is_parked_with_its_error(db, inbox):
     errors = sorted(p["error"] for p in inbox.parked())
     assert "not JSON" in errors[1] or "not JSON" in errors[0]
     assert any("missing" in e for e in errors)
+
+
+def test_bodies_parsed_by_the_reader_are_applied_and_parked_as_raw_ones(db, inbox):
+    """The consumer's reader parses each delivery as it arrives (``parse_body``); the inbox takes the
+    results as it takes raw bodies: the invalid one parked with its error, the events in order."""
+    parsed = [parse_body(b"{not json"), parse_body(event(2).to_json()), parse_body(event(1).to_json())]
+    assert isinstance(parsed[0], Unparsable) and isinstance(parsed[1], Envelope)
+    outcome = inbox.receive(parsed)
+    assert outcome.parked == 1 and outcome.applied == 2
+    assert applied(db) == [1, 2]
+    assert "not JSON" in inbox.parked()[0]["error"]
 
 
 def test_a_crash_inside_the_handlers_transaction_leaves_nothing_and_is_retried(db, inbox, recorder):

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import eventlet
@@ -177,3 +178,25 @@ def test_two_replicas_never_publish_concurrently(dsn, db, collector):
             relay.stop()
         for thread in threads:
             thread.wait()
+
+
+def test_a_commit_notified_while_the_relay_ran_a_query_wakes_it_at_once(dsn, db):
+    """psycopg2 takes a notification in with a query's answer (``conn.notifies``), after which the
+    socket no longer shows it: the relay must look there before sleeping, not wait out its poll."""
+    from shared.db import connect
+    from shared.eventstore import NOTIFY_CHANNEL
+
+    relay = Relay("intake", dsn, os.environ["AMQP_URI"], poll_interval=10)
+    listening = connect(dsn, autocommit=True)
+    try:
+        with listening.cursor() as cur:
+            cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        append_many(db, 1)  # its commit notifies
+        with listening.cursor() as cur:  # a pass's query reads the notification in
+            wait_for(lambda: cur.execute("SELECT 1") or bool(listening.notifies), what="the notification read")
+        started = time.monotonic()
+        relay._wait_for_commit(listening)
+        assert time.monotonic() - started < 1, "slept through a notification it had already read"
+        assert not listening.notifies
+    finally:
+        listening.close()

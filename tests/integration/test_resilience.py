@@ -128,9 +128,18 @@ def test_a_message_the_target_refuses_is_not_acknowledged_by_the_move():
             check.exchange_delete(f"{service}.requeue")
 
 
+def _declare_source_exchange(source: str) -> None:
+    """What the source's owner does when it starts: a consumer only checks that the exchange exists."""
+    with kombu.Connection(os.environ["AMQP_URI"]) as connection:
+        event_exchange(source)(connection.default_channel).declare()
+
+
 def test_a_consumer_given_a_dead_node_first_connects_to_the_next(db):
     service = f"resilience{uuid.uuid4().hex[:6]}"
     inbox = Inbox(service, db, Recorder().projector)
+    # Declared here, not left to an earlier test: run alone (or first in a fresh vhost) the consumer
+    # otherwise waits for an owner that never starts, and the test timed out (issue 21).
+    _declare_source_exchange("intake")
     consumers, threads = _run_consumers(inbox, f"{DEAD_NODE};{os.environ['AMQP_URI']}")
     try:
         wait_for(lambda: consumers[0].connected.is_set(), timeout=30, what="consumer connected")

@@ -38,6 +38,10 @@ class Collector:
                     while not self._stop:
                         with contextlib.suppress(TimeoutError):
                             conn.drain_events(timeout=0.2)
+                        # A socket that always has the next frame never blocks, so never yields: without this
+                        # the test's own green thread starved while thousands arrived (the relay kill test
+                        # then saw the relay's position only after it had finished).
+                        eventlet.sleep(0)
             except Exception:  # connection cut or broker restarting: reconnect, as subscribers do
                 eventlet.sleep(0.2)
 
