@@ -56,7 +56,12 @@ def test_a_case_awaits_its_department_then_is_the_offices_to_do(stack, complaint
     assert in_view(stack, "awaiting_department", AS_OFFICER)[cid]["awaiting_departments"] == ["pediatrics"]
     assert cid in in_view(stack, "todo", AS_PEDIATRICS) and cid not in in_view(stack, "todo", AS_OFFICER)
 
-    findings = {"department": "pediatrics", "substantiated": "no", "summary": "checked", "signed_off_by": "west-pediatrics-head"}
+    findings = {
+        "department": "pediatrics",
+        "substantiated": "no",
+        "summary": "checked",
+        "signed_off_by": "west-pediatrics-head",
+    }
     done = stack.investigation.post(f"/cases/{cid}/findings", findings, token=AS_PEDIATRICS)
     assert done.status_code == 200, done.text
     now = counts(stack, AS_OFFICER)
