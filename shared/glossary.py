@@ -662,6 +662,16 @@ _FIELD_GROUPS: Mapping[str, str] = {
     "has_contact": "yes_no",
     "provisional": "yes_no",
     "changed": "field",  # ContactDetailsCorrected: which fields (named, never their values)
+    # staff by their configured names (shared.config.Hospital.person_name), else their staff id
+    "signed_off_by": "person",
+    "received_by": "person",
+    "resolved_by": "person",
+    "decided_by": "person",
+    "withdrawn_by": "person",
+    "adopted_by": "person",
+    "answered_by": "person",
+    "contact_person": "person",
+    "delivered_by": "person",
 }
 _REASON_GROUPS: Mapping[str, str] = {
     "ComplaintNotAccepted": "not_accepted_reason",

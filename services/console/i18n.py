@@ -620,7 +620,7 @@ CONSOLE_NAMES: dict[str, dict[str, dict[str, str]]] = {
 NAMES: dict[str, dict[str, Mapping[str, str]]] = {
     lang: {**glossary.LABELS[lang], **CONSOLE_NAMES[lang]} for lang in LANGUAGES
 }
-PLACES = ("campus", "department")  # named by the hospital configuration
+PLACES = ("campus", "department", "person")  # named by the hospital configuration
 
 
 def message(lang: str, key: str, **params: Any) -> str:
@@ -635,7 +635,9 @@ def name(lang: str, group: str, code: Any, fallback: str | None = None, hospital
     key = str(code).lower() if isinstance(code, bool) else str(code)
     if group in PLACES:
         place = hospital or configured_hospital()
-        named = place.campus_name(key, lang) if group == "campus" else place.department_name(key, lang)
+        named = {"campus": place.campus_name, "department": place.department_name, "person": place.person_name}[group](
+            key, lang
+        )
         return named or fallback or key
     return NAMES.get(lang, NAMES[DEFAULT]).get(group, {}).get(key) or fallback or key
 

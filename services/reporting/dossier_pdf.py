@@ -151,6 +151,8 @@ class Page:
             return self.words.code("department", str(value))
         if group == "campus":
             return self.words.campus(str(value))
+        if group == "person":
+            return self.words.hospital.person_name(str(value), self.lang) or str(value)
         if group:
             return glossary.label(self.lang, group, value) or str(value)
         if isinstance(value, str) and _MOMENT.match(value):

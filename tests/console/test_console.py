@@ -126,7 +126,9 @@ def test_register_to_close_in_the_browser_with_the_timeline_showing_each_step(st
     )
     # Who did what, under which calendar and policy version.
     findings_entry = office.locator("#timeline li[data-event=FindingsSubmitted]")
-    expect(findings_entry).to_contain_text("east-cardiology-liaison")
+    expect(findings_entry).to_contain_text("by Cardiology liaison (East campus) (Department liaison)")
+    expect(findings_entry).to_contain_text("Zhang Weidong (Head of department)")  # the signer named, not an id
+    expect(findings_entry).not_to_contain_text("east-cardiology-head")
     expect(office.locator("#timeline li[data-event=InvestigationOpened]").first).to_contain_text("policy@")
     expect(office.locator("#timeline li[data-event=ReplySent]")).to_contain_text("SMS")
     office.get_by_role("heading", name="Timeline").scroll_into_view_if_needed()
