@@ -253,17 +253,7 @@ def change(cur: Cursor, complaint_id: str, who: Principal, decide: Decide, comma
     _save(cur, locked, decision)
     if decision.adopted:
         cur.execute("UPDATE complaints SET adopted_at = %s WHERE complaint_id = %s", (decision.at, complaint_id))
-    record_action(
-        cur,
-        complaint_id,
-        decision.action,
-        decision.status_before,
-        decision.status,
-        who.actor,
-        decision.at,
-        decision.details,
-        event.id,
-    )
+    _record_decision(cur, complaint_id, decision, who, event)
     if decision.classification is not None:
         _record_reclassification(cur, complaint_id, decision, event)
     if decision.erasure_reason is not None:
@@ -350,6 +340,23 @@ def index_for_search(cur: Cursor, complaint_id: str, values: Mapping[str, str | 
 # -- correcting the contact details -------------------------------------------------------------------
 
 
+def _record_decision(
+    cur: Cursor, complaint_id: str, decision: domain.Decision, who: Principal, event: Envelope
+) -> None:
+    """The action row of a decision on an existing complaint, beside the event that records it."""
+    record_action(
+        cur,
+        complaint_id,
+        decision.action,
+        decision.status_before,
+        decision.status,
+        who.actor,
+        decision.at,
+        decision.details,
+        event.id,
+    )
+
+
 def correct_contact(cur: Cursor, complaint_id: str, who: Principal, command: domain.CorrectContact) -> Envelope:
     """The complainant's corrected contact details, sealed with the complaint's key like the rest, with their
     action row and ``ContactDetailsCorrected`` (which fields changed, no values) in this transaction."""
@@ -372,17 +379,7 @@ def correct_contact(cur: Cursor, complaint_id: str, who: Principal, command: dom
     )
     index_for_search(cur, complaint_id)  # from the details just sealed: the old phone finds it no more
     _save(cur, locked, decision)
-    record_action(
-        cur,
-        complaint_id,
-        decision.action,
-        decision.status_before,
-        decision.status,
-        who.actor,
-        decision.at,
-        decision.details,
-        event.id,
-    )
+    _record_decision(cur, complaint_id, decision, who, event)
     STORE.append(cur, complaint_id, locked.version, [event])
     return event
 
