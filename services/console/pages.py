@@ -455,8 +455,7 @@ class Helpers:
         role = self.ctx.n("role", actor.get("role"))
         if actor.get("role") == auth.SYSTEM:
             return role
-        who = self.ctx.app.hospital.person_name(actor.get("id", ""), self.ctx.lang) or actor.get("id", "")
-        return self.ctx.t("timeline.by", who=who, role=role)
+        return self.ctx.t("timeline.by", who=self.ctx.n("person", actor.get("id", "")), role=role)
 
     def rectification_options(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
         return [
