@@ -8,11 +8,19 @@ connects to the one that takes writes). A connection lost in a failover fails it
 :class:`DatabaseUnavailable` (rolled back, or of unknown outcome if the commit itself was cut: it is
 never reported done), HTTP answers 503, consumers and background loops retry; the pool's idle
 connections, opened to the lost primary, are dropped with it, so the next transaction connects anew.
+
+A transaction that holds a lock every writer of the service queues on (the log head, a campus's
+reference counter) calls :func:`hold_until_commit` once it has it: its remaining statements and its
+commit then wait for the server without yielding (each for at most ``UNYIELDING_WAIT``, then
+cooperatively), so the lock is held for the statements' round trips, not for as long as every other
+green thread of the process takes to run.
 """
 
 from __future__ import annotations
 
 import queue
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,13 +34,55 @@ import psycopg2.extras
 psycopg2.extensions.register_adapter(dict, psycopg2.extras.Json)
 psycopg2.extras.register_uuid()
 
+Cursor = psycopg2.extensions.cursor
+
+
+# Longest a statement of a transaction holding a hot lock blocks its process; longer (it waits for a
+# lock itself, perhaps one a suspended green thread of this process holds) and it waits cooperatively.
+UNYIELDING_WAIT = 0.005
+_holding: weakref.WeakSet[psycopg2.extensions.connection] = weakref.WeakSet()
+_blocking_select: Any = None
+
 
 def make_cooperative() -> None:
     """Call once after ``eventlet.monkey_patch()``: queries then yield to other green threads."""
-    psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
+    global _blocking_select
+    import eventlet.patcher
+
+    _blocking_select = eventlet.patcher.original("select").select
+    psycopg2.extensions.set_wait_callback(_wait)
 
 
-Cursor = psycopg2.extensions.cursor
+def hold_until_commit(cur: Cursor) -> None:
+    """The transaction on ``cur`` now holds a lock other writers queue on: until it ends, its
+    statements and its commit do not yield to other green threads (see the module's docstring)."""
+    if _blocking_select is not None:
+        _holding.add(cur.connection)
+
+
+def _wait(conn: psycopg2.extensions.connection) -> None:
+    if conn not in _holding or not _wait_without_yielding(conn):
+        psycopg2.extras.wait_select(conn)
+    if conn.closed or conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+        _holding.discard(conn)  # the transaction ended: committed, rolled back or lost
+
+
+def _wait_without_yielding(conn: psycopg2.extensions.connection) -> bool:
+    """Poll ``conn`` blocking the process for at most ``UNYIELDING_WAIT``; whether the server answered."""
+    deadline = time.monotonic() + UNYIELDING_WAIT
+    while True:
+        state = conn.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        fd = conn.fileno()
+        if state == psycopg2.extensions.POLL_READ:
+            _blocking_select([fd], [], [], remaining)
+        else:
+            _blocking_select([], [fd], [], remaining)
+
 
 # A primary that vanished without closing its sockets (a lost node) is noticed within ~10 s, not hours.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}

@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg2.extras
 
-from shared.db import Cursor
+from shared.db import Cursor, hold_until_commit
 from shared.envelope import Envelope, EnvelopeError, rfc3339, source_of
 
 NOTIFY_CHANNEL = "events_appended"
@@ -73,6 +73,7 @@ class EventStore:
             "UPDATE log_head SET last_sequence = last_sequence + %s RETURNING last_sequence, last_hash", (len(events),)
         )
         last_sequence, previous_hash = cur.fetchone()
+        hold_until_commit(cur)  # every writer of the service now queues behind this transaction
         cur.execute("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = %s", (stream_id,))
         version = cur.fetchone()[0]
         if expected_version is not None and version != expected_version:

@@ -22,7 +22,7 @@ from services.intake.blobs import ChunkStore
 from services.intake.queries import Readable, attachment_place
 from services.intake.settings import DEPARTMENTS_ON, HOSPITAL, SERVICE, VAULT
 from shared.auth import Principal
-from shared.db import Cursor
+from shared.db import Cursor, hold_until_commit
 from shared.envelope import Envelope, new_event
 from shared.errors import UnknownItem
 from shared.eventstore import EventStore
@@ -75,6 +75,7 @@ def _next_reference(cur: Cursor, campus: str, received_at: datetime) -> str:
         " RETURNING last_number",
         (campus, year),
     )
+    hold_until_commit(cur)  # the campus's registrations queue behind this one until it commits
     return domain.reference(settings["reference_prefix"], year, cur.fetchone()[0])
 
 
