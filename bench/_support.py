@@ -77,6 +77,30 @@ def load_average() -> str:
     return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(groups: dict[str, Callable[[int, str], bool]]) -> dict[str, float]:
+    """CPU time (user + system) so far of the machine's processes, summed per group; a group is a test
+    on a process's pid and command line (PostgreSQL's backends are processes of their own)."""
+    totals = dict.fromkeys(groups, 0.0)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        for name, belongs in groups.items():
+            if belongs(int(entry), command):
+                totals[name] += (int(fields[11]) + int(fields[12])) / _TICK
+                break
+    return totals
+
+
 @contextmanager
 def channel(amqp_uri: str) -> Iterator[amqp.Channel]:
     with kombu.Connection(amqp_uri, heartbeat=0, connect_timeout=5) as connection:

@@ -135,12 +135,22 @@ def raw_round_trips(amqp_base: str, count: int) -> list[float]:
 
 
 # What each stage commits when it has the complaint (``--observer db``): the row the HTTP answer is read from.
+# Prepared once per watcher: planned once, not 200 times a second on the cores the services share.
 SEEN_SQL = {
-    "investigation": "SELECT complaint_id::text FROM cases WHERE complaint_id = ANY(%s::uuid[])",
+    "investigation": "SELECT complaint_id::text FROM cases WHERE complaint_id = ANY($1::uuid[])",
     "notification": "SELECT DISTINCT complaint_id::text FROM notifications WHERE purpose = 'acknowledgement'"
-    " AND complaint_id = ANY(%s::uuid[])",
-    "reporting": "SELECT complaint_id::text FROM rpt_complaints WHERE complaint_id = ANY(%s::uuid[])",
+    " AND complaint_id = ANY($1::uuid[])",
+    "reporting": "SELECT complaint_id::text FROM rpt_complaints WHERE complaint_id = ANY($1::uuid[])",
 }
+
+
+def client_session() -> requests.Session:
+    """Keep-alive connections (as the console and other systems keep them) and no proxy lookup in the
+    environment per request: the client shares the machine's two cores with what it measures."""
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=200))
+    return session
 
 
 class Watch:
@@ -161,7 +171,7 @@ class Watch:
         self.times: dict[str, list[float]] = {s: [] for s in SHOWN}
         self.awaited: dict[str, dict[str, float]] = {s: {} for s in STAGES}
         self.pool = eventlet.GreenPool(2000)
-        self.session = requests.Session()
+        self.session = client_session()
         self.watching = True
         if observer == "db":
             self.watchers = [eventlet.spawn(self._watch_database, stage) for stage in STAGES]
@@ -182,7 +192,7 @@ class Watch:
 
     def register(self) -> None:
         started = time.perf_counter()
-        response = requests.post(f"{self.stack['intake'].url}/complaints", json=COMPLAINT, headers=self.headers)
+        response = self.session.post(f"{self.stack['intake'].url}/complaints", json=COMPLAINT, headers=self.headers)
         response.raise_for_status()
         self.times["registered"].append(time.perf_counter() - started)
         cid = response.json()["complaint_id"]
@@ -200,10 +210,11 @@ class Watch:
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
+                cur.execute(f"PREPARE seen AS {SEEN_SQL[stage]}")
                 while self.watching:
                     awaited = self.awaited[stage]
                     if awaited:
-                        cur.execute(SEEN_SQL[stage], (list(awaited),))
+                        cur.execute("EXECUTE seen (%s::uuid[])", (list(awaited),))
                         now = time.perf_counter()
                         for (cid,) in cur.fetchall():
                             self.times[stage].append(now - awaited.pop(cid))
@@ -215,7 +226,7 @@ class Watch:
             conn.close()
 
     def _until(self, stage: str, probe: Callable[[requests.Session], bool], started: float) -> None:
-        session = requests.Session()
+        session = client_session()
         deadline = started + 30
         while time.perf_counter() < deadline:
             try:
@@ -269,6 +280,45 @@ def stop_stack(services: dict[str, ServiceProcess], others: list) -> None:
         other.stop() if hasattr(other, "stop") else other.close()
 
 
+def cpu_groups(services: dict[str, ServiceProcess]) -> dict[str, Callable[[int, str], bool]]:
+    """Every process that does a complaint's work on this machine, the bench included (its client, its
+    observer and the SMTP and SMS stand-ins share the cores with what they measure)."""
+    pids = {name: process.process.pid for name, process in services.items()}
+    groups: dict[str, Callable[[int, str], bool]] = {
+        name: (lambda pid, _command, own=own: pid == own) for name, own in pids.items()
+    }
+    groups["PostgreSQL"] = lambda _pid, command: command.startswith("postgres")
+    groups["RabbitMQ"] = lambda _pid, command: "beam.smp" in command
+    groups["this bench"] = lambda pid, _command: pid == os.getpid()
+    return groups
+
+
+def idle_cores(groups: dict[str, Callable[[int, str], bool]], seconds: float) -> float:
+    """Cores the stack keeps busy with no complaint arriving."""
+    before, started = _support.cpu_seconds(groups), time.perf_counter()
+    eventlet.sleep(seconds)
+    after = _support.cpu_seconds(groups)
+    return (sum(after.values()) - sum(before.values())) / (time.perf_counter() - started)
+
+
+def report_cpu(
+    rate: int, before: dict[str, float], after: dict[str, float], complaints: int, seconds: float, idle: float
+) -> None:
+    """CPU per complaint by process (all of it, then beyond the idle stack's), and the rate the machine's
+    cores could carry at the marginal cost."""
+    spent = {name: after[name] - before[name] for name in after}
+    total = sum(spent.values())
+    ranked = sorted(spent, key=spent.get, reverse=True)
+    parts = ", ".join(f"{name} {spent[name] / complaints * 1000:.1f}" for name in ranked)
+    cores = os.cpu_count() or 1
+    marginal = (total - idle * seconds) / complaints
+    print(
+        f"  {rate:>3}/s CPU per complaint {total / complaints * 1000:.1f} ms ({parts});"
+        f" {total / seconds:.2f} of {cores} cores busy; beyond the idle stack {marginal * 1000:.1f} ms,"
+        f" at which the cores carry {(cores - idle) / marginal:.0f}/s"
+    )
+
+
 def report(rate: int, times: dict[str, list[float]], raw: tuple[float, float, float]) -> None:
     for stage in SHOWN:
         if not times[stage]:
@@ -296,9 +346,15 @@ def main() -> None:
             try:
                 watch.offer(5, 1.0)  # warm up: connections, caches, queues
                 print(f"{_support.load_average()}; {args.observer} observer polling every {args.poll * 1000:.0f} ms")
+                groups = cpu_groups(services)
+                idle = idle_cores(groups, min(args.seconds, 5.0))
+                print(f"  idle (no complaints): {idle:.2f} cores busy (background loops, pollers, the broker)")
                 for rate in args.rates:
+                    before, started = _support.cpu_seconds(groups), time.perf_counter()
                     watch.offer(rate, args.seconds)
+                    after, elapsed = _support.cpu_seconds(groups), time.perf_counter() - started
                     report(rate, watch.times, raw)
+                    report_cpu(rate, before, after, len(watch.times["registered"]), elapsed, idle)
                     print(f"  after {rate}/s: {_support.load_average()}")
             finally:
                 watch.close()
