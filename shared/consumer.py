@@ -31,7 +31,7 @@ import psycopg2
 import requests
 
 from shared import catalogue, config, metrics, queues
-from shared.db import Cursor, Database, fetch_dicts
+from shared.db import Cursor, Database, execute_prepared, fetch_dicts
 from shared.envelope import Envelope, EnvelopeError, parse
 from shared.queues import consumer_queue, queue_name  # noqa: F401  (queue_name: its old home)
 
@@ -194,10 +194,12 @@ class Inbox:
     def _apply_source(self, cur: Cursor, source: str, events: dict[int, Envelope], careful: bool) -> Outcome:
         outcome = Outcome()
         # The row lock serialises every consumer of this source: one applier at a time, in order.
-        cur.execute(
-            "SELECT upto, (SELECT count(*) FROM pending_events WHERE source = %s)"
-            " FROM source_position WHERE source = %s FOR UPDATE",
-            (source, source),
+        execute_prepared(
+            cur,
+            "inbox_lock_source",
+            "SELECT upto, (SELECT count(*) FROM pending_events WHERE source = $1)"
+            " FROM source_position WHERE source = $1 FOR UPDATE",
+            (source,),
         )
         row = cur.fetchone()
         if row is None:
@@ -255,7 +257,12 @@ class Inbox:
                 raise _Careful() from exc
             outcome.applied += len(ready)
         if upto != start:
-            cur.execute("UPDATE source_position SET upto = %s, updated_at = now() WHERE source = %s", (upto, source))
+            execute_prepared(
+                cur,
+                "inbox_advance_source",
+                "UPDATE source_position SET upto = $1, updated_at = now() WHERE source = $2",
+                (upto, source),
+            )
         outcome.pending = held
         metrics.CONSUMER_PENDING.labels(self.service, source).set(held)
         metrics.CONSUMER_APPLIED.labels(self.service, source).inc(outcome.applied)

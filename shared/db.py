@@ -21,7 +21,7 @@ from __future__ import annotations
 import queue
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,33 @@ def hold_until_commit(cur: Cursor) -> None:
     statements and its commit do not yield to other green threads (see the module's docstring)."""
     if _blocking_select is not None:
         _holding.add(cur.connection)
+
+
+_prepared: weakref.WeakKeyDictionary[psycopg2.extensions.connection, set[str]] = weakref.WeakKeyDictionary()
+
+
+def execute_prepared(
+    cur: Cursor,
+    name: str,
+    statement: str,
+    params: Sequence[Any],
+    casts: Sequence[str] = (),
+    before: str = "",
+    before_params: Sequence[Any] = (),
+) -> None:
+    """Run ``statement`` (placeholders ``$1`` … ``$n``) with ``params`` as the connection's prepared
+    statement ``name``: planned once per connection rather than at every call. For statements run once
+    per batch whose planning costs as much as their work when the batch is one event (a rollback keeps
+    a prepared statement; a new connection prepares it again). ``casts`` name a parameter's type where
+    psycopg2's literal would not be coerced to it (a list of str is a ``text[]``, not a ``uuid[]``);
+    ``before`` (with ``%s`` placeholders for ``before_params``) goes first, in the same round trip."""
+    names = _prepared.setdefault(cur.connection, set())
+    if name not in names:
+        cur.execute(f"PREPARE {name} AS {statement}")
+        names.add(name)
+    typed = [f"%s::{cast}" if cast else "%s" for cast in [*casts, *[""] * (len(params) - len(casts))]]
+    execute = f"EXECUTE {name} ({', '.join(typed)})" if params else f"EXECUTE {name}"
+    cur.execute(f"{before}; {execute}" if before else execute, (*before_params, *params))
 
 
 def _wait(conn: psycopg2.extensions.connection) -> None:

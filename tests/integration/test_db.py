@@ -1,5 +1,6 @@
-"""A transaction holding a lock every writer queues on does not yield between its statements
-(shared.db.hold_until_commit), against the real PostgreSQL under eventlet."""
+"""shared.db's mechanisms against the real PostgreSQL under eventlet: a transaction holding a lock every
+writer queues on does not yield between its statements (``hold_until_commit``); prepared statements
+(``execute_prepared``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from contextlib import nullcontext
 import eventlet
 import pytest
 
-from shared.db import Database, hold_until_commit
+from shared.db import Database, execute_prepared, hold_until_commit
 from shared.envelope import new_event
 from shared.eventstore import EventStore
 from tests.support.databases import fresh_backbone_database
@@ -128,3 +129,37 @@ def test_an_append_holds_until_commit(db):
         ticker.stop()
     assert before >= 20
     assert after == 0
+
+
+def test_a_prepared_statement_answers_as_the_plain_one_and_survives_a_rollback(db):
+    statement = "SELECT count(*) FROM hot WHERE id = ANY($1::int[]) AND n >= $2"
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO hot SELECT g, g FROM generate_series(2, 20) g")
+    with pytest.raises(RuntimeError), db.transaction() as cur:
+        execute_prepared(cur, "hot_count", statement, ([2, 3, 4], 3))
+        assert cur.fetchone() == (2,)
+        raise RuntimeError("rolled back: the connection keeps its prepared statement")
+    with db.transaction() as cur:  # the same connection (LIFO): EXECUTE without PREPARE again
+        execute_prepared(cur, "hot_count", statement, ([5, 6, 30], 0))
+        assert cur.fetchone() == (2,)
+        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'hot_count'")
+        assert cur.fetchone() == (1,)
+    other = db.connect()  # a new connection prepares it for itself
+    try:
+        with other, other.cursor() as cur:
+            execute_prepared(cur, "hot_count", statement, ([2], 0))
+            assert cur.fetchone() == (1,)
+    finally:
+        other.close()
+
+
+def test_casts_name_what_psycopg2_would_not_coerce(db):
+    with db.transaction() as cur:
+        cur.execute("CREATE TABLE ids (id uuid PRIMARY KEY)")
+        one = str(uuid.uuid4())
+        cur.execute("INSERT INTO ids VALUES (%s)", (one,))
+        statement = "SELECT count(*) FROM ids WHERE id = ANY($1::uuid[])"
+        execute_prepared(cur, "ids_count", statement, ([one, str(uuid.uuid4())],), casts=("uuid[]",))
+        assert cur.fetchone() == (1,)
+        execute_prepared(cur, "ids_count", statement, ([one],), casts=("uuid[]",), before="SET LOCAL jit = off")
+        assert cur.fetchone() == (1,)
