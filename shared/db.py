@@ -18,6 +18,7 @@ green thread of the process takes to run.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import time
 import weakref
@@ -82,13 +83,16 @@ def execute_prepared(
     if name not in names:
         cur.execute(f"PREPARE {name} AS {statement}")
         names.add(name)
-    typed = [f"%s::{cast}" if cast else "%s" for cast in [*casts, *[""] * (len(params) - len(casts))]]
+    typed = [f"%s::{cast}" if cast else "%s" for _, cast in itertools.zip_longest(params, casts, fillvalue="")]
     execute = f"EXECUTE {name} ({', '.join(typed)})" if params else f"EXECUTE {name}"
     cur.execute(f"{before}; {execute}" if before else execute, (*before_params, *params))
 
 
 def _wait(conn: psycopg2.extensions.connection) -> None:
-    if conn not in _holding or not _wait_without_yielding(conn):
+    if conn not in _holding:
+        psycopg2.extras.wait_select(conn)
+        return
+    if not _wait_without_yielding(conn):
         psycopg2.extras.wait_select(conn)
     if conn.closed or conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
         _holding.discard(conn)  # the transaction ended: committed, rolled back or lost
