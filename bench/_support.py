@@ -78,9 +78,11 @@ def load_average() -> str:
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
+#: named groups of processes, each a test on a process's pid and command line
+CpuGroups = dict[str, Callable[[int, str], bool]]
 
 
-def cpu_seconds(groups: dict[str, Callable[[int, str], bool]]) -> dict[str, float]:
+def cpu_seconds(groups: CpuGroups) -> dict[str, float]:
     """CPU time (user + system) so far of the machine's processes, summed per group; a group is a test
     on a process's pid and command line (PostgreSQL's backends are processes of their own)."""
     totals = dict.fromkeys(groups, 0.0)

@@ -39,7 +39,7 @@ for _service, _port in _PORTS.items():
     os.environ[f"{_service.upper()}_PORT"] = str(_port)
     os.environ[f"{_service.upper()}_URL"] = f"http://127.0.0.1:{_port}"
 
-from shared.db import make_cooperative  # noqa: E402
+from shared.db import execute_prepared, make_cooperative  # noqa: E402
 
 make_cooperative()
 
@@ -143,8 +143,9 @@ def raw_round_trips(amqp_base: str, count: int, queue_type: str = "classic") -> 
     return samples
 
 
-# What each stage commits when it has the complaint (``--observer db``): the row the HTTP answer is read from.
+# The most awaited complaints one observer query asks about (the oldest).
 OLDEST_ASKED = 64
+# What each stage commits when it has the complaint (``--observer db``): the row the HTTP answer is read from.
 # Prepared once per watcher: planned once, not 200 times a second on the cores the services share.
 SEEN_SQL = {
     "investigation": "SELECT complaint_id::text FROM cases WHERE complaint_id = ANY($1::uuid[])",
@@ -167,8 +168,8 @@ class Watch:
     """Registers complaints and times when each stage shows them.
 
     ``db`` (the default): one green thread per stage asks that service's database every ``poll`` seconds,
-    with ONE query for the (at most 64) oldest complaints still awaited, whether its row is committed (the case; the
-    acknowledgement; reporting's registry of counted complaints, written in the transaction that adds
+    with ONE query for the oldest complaints still awaited (``OLDEST_ASKED``), whether its row is committed
+    (the case; the acknowledgement; reporting's registry of counted complaints, written in the transaction that adds
     the complaint to the sums). A few queries a second in all, instead of one HTTP request per awaited
     complaint and stage per poll: the observer's own load no longer grows with the rate. ``http``:
     each awaited complaint polls the service's API (what a user sees; adds the HTTP read)."""
@@ -220,13 +221,13 @@ class Watch:
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                cur.execute(f"PREPARE seen AS {SEEN_SQL[stage]}")
                 while self.watching:
                     awaited = self.awaited[stage]
                     if awaited:
                         # The oldest first and at most OLDEST_ASKED: the services work in arrival order, and a
                         # backlog must not make the observer's own query (on the same cores) grow with it.
-                        cur.execute("EXECUTE seen (%s::uuid[])", (list(itertools.islice(awaited, OLDEST_ASKED)),))
+                        oldest = list(itertools.islice(awaited, OLDEST_ASKED))
+                        execute_prepared(cur, "seen", SEEN_SQL[stage], (oldest,), casts=("uuid[]",))
                         now = time.perf_counter()
                         for (cid,) in cur.fetchall():
                             self.times[stage].append(now - awaited.pop(cid))
@@ -292,33 +293,34 @@ def stop_stack(services: dict[str, ServiceProcess], others: list) -> None:
         other.stop() if hasattr(other, "stop") else other.close()
 
 
-def cpu_groups(services: dict[str, ServiceProcess]) -> dict[str, Callable[[int, str], bool]]:
+def cpu_groups(services: dict[str, ServiceProcess]) -> _support.CpuGroups:
     """Every process that does a complaint's work on this machine, the bench included (its client, its
     observer and the SMTP and SMS stand-ins share the cores with what they measure)."""
     pids = {name: process.process.pid for name, process in services.items()}
-    groups: dict[str, Callable[[int, str], bool]] = {
-        name: (lambda pid, _command, own=own: pid == own) for name, own in pids.items()
-    }
+    groups: _support.CpuGroups = {name: (lambda pid, _command, own=own: pid == own) for name, own in pids.items()}
     groups["PostgreSQL"] = lambda _pid, command: command.startswith("postgres")
     groups["RabbitMQ"] = lambda _pid, command: "beam.smp" in command
     groups["this bench"] = lambda pid, _command: pid == os.getpid()
     return groups
 
 
-def idle_cores(groups: dict[str, Callable[[int, str], bool]], seconds: float) -> float:
-    """Cores the stack keeps busy with no complaint arriving."""
+def cpu_during(groups: _support.CpuGroups, work: Callable[[], None]) -> tuple[dict[str, float], float]:
+    """The CPU seconds each group spent while ``work`` ran, and how long it ran."""
     before, started = _support.cpu_seconds(groups), time.perf_counter()
-    eventlet.sleep(seconds)
+    work()
     after = _support.cpu_seconds(groups)
-    return (sum(after.values()) - sum(before.values())) / (time.perf_counter() - started)
+    return {name: after[name] - before[name] for name in after}, time.perf_counter() - started
 
 
-def report_cpu(
-    rate: int, before: dict[str, float], after: dict[str, float], complaints: int, seconds: float, idle: float
-) -> None:
+def idle_cores(groups: _support.CpuGroups, seconds: float) -> float:
+    """Cores the stack keeps busy with no complaint arriving."""
+    spent, elapsed = cpu_during(groups, lambda: eventlet.sleep(seconds))
+    return sum(spent.values()) / elapsed
+
+
+def report_cpu(rate: int, spent: dict[str, float], complaints: int, seconds: float, idle: float) -> None:
     """CPU per complaint by process (all of it, then beyond the idle stack's), and the rate the machine's
     cores could carry at the marginal cost."""
-    spent = {name: after[name] - before[name] for name in after}
     total = sum(spent.values())
     ranked = sorted(spent, key=spent.get, reverse=True)
     parts = ", ".join(f"{name} {spent[name] / complaints * 1000:.1f}" for name in ranked)
@@ -367,11 +369,9 @@ def main() -> None:
                 idle = idle_cores(groups, min(args.seconds, 5.0))
                 print(f"  idle (no complaints): {idle:.2f} cores busy (background loops, pollers, the broker)")
                 for rate in args.rates:
-                    before, started = _support.cpu_seconds(groups), time.perf_counter()
-                    watch.offer(rate, args.seconds)
-                    after, elapsed = _support.cpu_seconds(groups), time.perf_counter() - started
+                    spent, elapsed = cpu_during(groups, lambda rate=rate: watch.offer(rate, args.seconds))
                     report(rate, watch.times, raw)
-                    report_cpu(rate, before, after, len(watch.times["registered"]), elapsed, idle)
+                    report_cpu(rate, spent, len(watch.times["registered"]), elapsed, idle)
                     print(f"  after {rate}/s: {_support.load_average()}")
             finally:
                 watch.close()
