@@ -233,7 +233,7 @@ def apply_known(cur: Cursor, known: KnownRows) -> None:
     execute_prepared(
         cur,
         "known_apply",
-        " WITH since AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS s(complaint_id, since)),"
+        "WITH since AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS s(complaint_id, since)),"
         " gone AS (DELETE FROM rpt_known k USING since s WHERE k.complaint_id = s.complaint_id"
         "  AND k.known_at >= s.since RETURNING k.known_at, k.day, k.campuses, k.complaint_source, k.metric,"
         "  k.key, -k.value AS value),"
